@@ -1,0 +1,71 @@
+"""Typed errors for everything a user can get wrong or a firmware can do wrong.
+
+Every error tandem raises on user input derives from :class:`TandemError`; the CLI prints its
+message and exits with a non-zero code instead of a traceback.
+"""
+from __future__ import annotations
+
+
+class TandemError(Exception):
+    """Base class: a problem with the user's input, firmware or environment."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class PlatformError(TandemError):
+    """A malformed or inconsistent platform description (.repl)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+        self.reason = message
+
+
+class UnknownBoardError(TandemError):
+    """A board name that has no file under platforms/boards/."""
+
+
+class ElfError(TandemError):
+    """An ELF file that cannot be loaded onto the board."""
+
+
+class ToolchainError(TandemError):
+    """A required external tool (compiler, simulator) is missing or failed."""
+
+
+class SimulationError(TandemError):
+    """The simulated program stopped abnormally (fault, limit, lock-up)."""
+
+    exit_code = 3
+
+
+class FirmwareFault(SimulationError):
+    """The firmware faulted (HardFault, UsageFault, unmapped access, lock-up)."""
+
+    def __init__(self, message: str, report: str = "") -> None:
+        super().__init__(message + ("\n" + report if report else ""))
+        self.summary = message
+        self.report = report
+
+
+class CycleLimitExceeded(SimulationError):
+    """The run hit --max-cycles before the firmware exited."""
+
+
+class ModelError(TandemError):
+    """A malformed, truncated or unsupported .tflite model."""
+
+
+class AcceleratorError(SimulationError):
+    """The RTL accelerator misbehaved (timeout, protocol violation)."""
