@@ -1,0 +1,149 @@
+"""The CPU emulator behind a small interface: memory, registers, execute.
+
+Unicorn is the only emulator tandem uses; this module is the only one that maps memory or reads
+registers through it directly, so the rest of the simulator (board, peripherals, reports) talks
+to :class:`CortexM`.
+"""
+from __future__ import annotations
+
+import ctypes
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import unicorn
+from unicorn import arm_const as A
+
+from sim.errors import TandemError
+
+# QEMU's exception numbers as Unicorn reports them to UC_HOOK_INTR.
+EXCP_UDEF = 1
+EXCP_SWI = 2
+EXCP_PREFETCH_ABORT = 3
+EXCP_DATA_ABORT = 4
+EXCP_BKPT = 7
+EXCP_EXCEPTION_EXIT = 8
+EXCP_NOCP = 17
+EXCP_INVSTATE = 18
+EXCP_STKOF = 19
+EXCP_UNALIGNED = 22
+EXCP_DIVBYZERO = 23
+EXCP_HLT = 0x10001
+
+GPRS = ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "sp", "lr", "pc")
+_REGS = {name: getattr(A, f"UC_ARM_REG_{name.upper()}") for name in GPRS}
+_REGS.update(
+    xpsr=A.UC_ARM_REG_XPSR,
+    ipsr=A.UC_ARM_REG_IPSR,
+    primask=A.UC_ARM_REG_PRIMASK,
+    basepri=A.UC_ARM_REG_BASEPRI,
+    faultmask=A.UC_ARM_REG_FAULTMASK,
+    control=A.UC_ARM_REG_CONTROL,
+    msp=A.UC_ARM_REG_MSP,
+    psp=A.UC_ARM_REG_PSP,
+    fpscr=A.UC_ARM_REG_FPSCR,
+)
+_SREGS = [getattr(A, f"UC_ARM_REG_S{i}") for i in range(32)]
+
+_MODELS = {"cortex-m3": unicorn.UC_CPU_ARM_CORTEX_M3, "cortex-m4": unicorn.UC_CPU_ARM_CORTEX_M4}
+
+MmioRead = Callable[[int, int], int]
+MmioWrite = Callable[[int, int, int], None]
+
+
+@dataclass(frozen=True)
+class UnmappedAccess:
+    kind: str  # "read", "write", "fetch", "write to read-only memory"
+    address: int
+    size: int
+
+
+class CortexM:
+    """One Cortex-M core on Unicorn, with helpers that speak in addresses and register names."""
+
+    def __init__(self, core: str) -> None:
+        if core not in _MODELS:
+            raise TandemError(f"unsupported core {core!r}")
+        self.core = core
+        self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
+        self.uc.ctl_set_cpu_model(_MODELS[core])
+        self._buffers: list[ctypes.Array[ctypes.c_char]] = []
+        self.last_unmapped: UnmappedAccess | None = None
+        self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid)
+
+    # memory -------------------------------------------------------------------------------
+    def map_memory(self, bases: tuple[int, ...], size: int, writable: bool = True) -> None:
+        """Map RAM/ROM at one or more addresses sharing one host buffer (aliases)."""
+        buf = ctypes.create_string_buffer(size)
+        self._buffers.append(buf)
+        perms = unicorn.UC_PROT_READ | unicorn.UC_PROT_EXEC | (unicorn.UC_PROT_WRITE if writable else 0)
+        for base in bases:
+            self.uc.mem_map_ptr(base, size, perms, ctypes.addressof(buf))
+
+    def map_mmio(self, base: int, size: int, read: MmioRead, write: MmioWrite) -> None:
+        def on_read(uc: unicorn.Uc, offset: int, sz: int, _data: object) -> int:
+            return read(base + offset, sz)
+
+        def on_write(uc: unicorn.Uc, offset: int, sz: int, value: int, _data: object) -> None:
+            write(base + offset, sz, value)
+
+        self.uc.mmio_map(base, size, on_read, None, on_write, None)
+
+    def read(self, addr: int, size: int) -> bytes:
+        return bytes(self.uc.mem_read(addr, size))
+
+    def write(self, addr: int, data: bytes) -> None:
+        self.uc.mem_write(addr, bytes(data))
+
+    def read_u32(self, addr: int) -> int:
+        return struct.unpack("<I", self.uc.mem_read(addr, 4))[0]
+
+    def write_u32(self, addr: int, value: int) -> None:
+        self.uc.mem_write(addr, struct.pack("<I", value & 0xFFFFFFFF))
+
+    def is_mapped(self, addr: int) -> bool:
+        return any(b <= addr <= e for b, e, _ in self.uc.mem_regions())
+
+    # registers ----------------------------------------------------------------------------
+    def reg(self, name: str) -> int:
+        value = self.uc.reg_read(_REGS[name])
+        return int(value) & 0xFFFFFFFF  # type: ignore[arg-type]
+
+    def set_reg(self, name: str, value: int) -> None:
+        self.uc.reg_write(_REGS[name], value & 0xFFFFFFFF)
+
+    def regs(self) -> dict[str, int]:
+        return {n: self.reg(n) for n in (*GPRS, "xpsr", "primask", "control", "msp", "psp")}
+
+    def fp_state(self) -> tuple[list[int], int]:
+        return [int(self.uc.reg_read(r)) for r in _SREGS], self.reg("fpscr")  # type: ignore[arg-type]
+
+    def set_fp_state(self, state: tuple[list[int], int]) -> None:
+        regs, fpscr = state
+        for r, v in zip(_SREGS, regs):
+            self.uc.reg_write(r, v)
+        self.set_reg("fpscr", fpscr)
+
+    # execution ----------------------------------------------------------------------------
+    def hook_interrupt(self, handler: Callable[[int], None]) -> None:
+        self.uc.hook_add(unicorn.UC_HOOK_INTR, lambda uc, intno, _d: handler(intno))
+
+    def start(self, pc: int) -> None:
+        """Run from ``pc`` until something calls :meth:`stop` (or Unicorn raises)."""
+        self.last_unmapped = None
+        self.uc.emu_start(pc | 1, 0xFFFFFFFE)
+
+    def stop(self) -> None:
+        self.uc.emu_stop()
+
+    def _on_invalid(self, uc: unicorn.Uc, access: int, address: int, size: int, value: int, _d: object) -> bool:
+        kinds = {
+            unicorn.UC_MEM_READ_UNMAPPED: "read",
+            unicorn.UC_MEM_WRITE_UNMAPPED: "write",
+            unicorn.UC_MEM_FETCH_UNMAPPED: "fetch",
+            unicorn.UC_MEM_WRITE_PROT: "write to read-only memory",
+            unicorn.UC_MEM_READ_PROT: "read of protected memory",
+            unicorn.UC_MEM_FETCH_PROT: "fetch from non-executable memory",
+        }
+        self.last_unmapped = UnmappedAccess(kinds.get(access, f"access type {access}"), address, size)
+        return False

@@ -1,0 +1,140 @@
+"""Reading firmware ELF files: loadable segments, entry point, symbols for reports.
+
+Segments are loaded at their physical (load) addresses, as a flash programmer would; the
+firmware's start-up code copies .data to RAM itself.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError as _PyElfError
+from elftools.elf.elffile import ELFFile
+
+from sim.errors import ElfError
+
+
+@dataclass(frozen=True)
+class Segment:
+    address: int
+    data: bytes
+    mem_size: int
+    flags: int
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    address: int
+    size: int
+    kind: str  # "text", "data", "bss", "other"
+    load_address: int
+
+
+class Symbolizer:
+    """Maps addresses to ``symbol+offset`` using the ELF's function and object symbols."""
+
+    def __init__(self, symbols: list[tuple[int, int, str]]) -> None:
+        self.symbols = sorted(symbols)
+        self.starts = [s[0] for s in self.symbols]
+
+    def lookup(self, addr: int) -> tuple[str, int] | None:
+        addr &= ~1
+        i = bisect.bisect_right(self.starts, addr) - 1
+        while i >= 0:
+            start, size, name = self.symbols[i]
+            if start <= addr < start + max(size, 1):
+                return name, addr - start
+            if size == 0 and start <= addr:
+                return name, addr - start
+            i -= 1
+            break
+        return None
+
+    def describe(self, addr: int) -> str:
+        found = self.lookup(addr)
+        if not found:
+            return f"0x{addr:08x}"
+        name, off = found
+        return f"0x{addr:08x} <{name}+0x{off:x}>" if off else f"0x{addr:08x} <{name}>"
+
+    def address_of(self, name: str) -> int | None:
+        for start, _size, sym in self.symbols:
+            if sym == name:
+                return start
+        return None
+
+
+@dataclass(frozen=True)
+class ElfImage:
+    path: Path
+    entry: int
+    segments: tuple[Segment, ...]
+    sections: tuple[Section, ...]
+    symbols: Symbolizer
+    all_symbols: dict[str, int]
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ElfImage":
+        path = Path(path)
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(20)
+                if head[:4] != b"\x7fELF":
+                    raise ElfError(f"{path}: not an ELF file (bad magic {head[:4]!r})")
+                if head[4] != 1 or head[5] != 1:
+                    raise ElfError(f"{path}: not a 32-bit little-endian ELF (Cortex-M firmware is)")
+                fh.seek(0)
+                elf = ELFFile(fh)
+                if elf["e_machine"] != "EM_ARM":
+                    raise ElfError(f"{path}: built for {elf['e_machine']}, not ARM")
+                if elf["e_type"] != "ET_EXEC":
+                    raise ElfError(f"{path}: {elf['e_type']} is not an executable (link the firmware)")
+                segments = []
+                for seg in elf.iter_segments():
+                    if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
+                        continue
+                    data = seg.data()
+                    if len(data) != seg["p_filesz"]:
+                        raise ElfError(f"{path}: segment at 0x{seg['p_paddr']:08x} is truncated")
+                    segments.append(Segment(seg["p_paddr"], data, seg["p_memsz"], seg["p_flags"]))
+                if not segments:
+                    raise ElfError(f"{path}: no loadable segments")
+                sections = []
+                for sec in elf.iter_sections():
+                    flags = sec["sh_flags"]
+                    if not flags & 0x2:  # SHF_ALLOC
+                        continue
+                    if sec["sh_type"] == "SHT_NOBITS":
+                        kind = "bss"
+                    elif flags & 0x4:  # SHF_EXECINSTR
+                        kind = "text"
+                    elif flags & 0x1:  # SHF_WRITE
+                        kind = "data"
+                    else:
+                        kind = "rodata"
+                    sections.append(Section(sec.name, sec["sh_addr"], sec["sh_size"], kind, _lma(elf, sec)))
+                syms: list[tuple[int, int, str]] = []
+                names: dict[str, int] = {}
+                symtab = elf.get_section_by_name(".symtab")
+                if symtab is not None:
+                    for sym in symtab.iter_symbols():
+                        typ = sym["st_info"]["type"]
+                        if not sym.name or sym["st_shndx"] == "SHN_UNDEF":
+                            continue
+                        names[sym.name] = sym["st_value"]
+                        if typ in ("STT_FUNC", "STT_OBJECT"):
+                            syms.append((sym["st_value"] & ~1, sym["st_size"], sym.name))
+                return cls(path, elf["e_entry"], tuple(segments), tuple(sections), Symbolizer(syms), names)
+        except OSError as exc:
+            raise ElfError(f"{path}: cannot read: {exc.strerror}") from None
+        except (_PyElfError, ValueError, KeyError) as exc:
+            raise ElfError(f"{path}: malformed ELF: {exc}") from None
+
+
+def _lma(elf: ELFFile, sec) -> int:  # type: ignore[no-untyped-def]
+    for seg in elf.iter_segments():
+        if seg["p_type"] == "PT_LOAD" and seg.section_in_segment(sec):
+            return seg["p_paddr"] + sec["sh_addr"] - seg["p_vaddr"]
+    return sec["sh_addr"]

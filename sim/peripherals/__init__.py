@@ -1,0 +1,37 @@
+"""Peripheral models, registered by .repl type name.
+
+``create_peripheral`` builds the model for a platform entry: a modelled type gets its class,
+any other type with an address range becomes an :class:`Unimplemented` region.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import MappingProxyType
+
+from sim.peripherals.base import BoardContext, Peripheral, Unimplemented
+from sim.peripherals.dwt import Dwt
+from sim.peripherals.nvic import Nvic
+from sim.peripherals.uart import Stm32F7Usart, Stm32Uart
+from sim.platform.model import PeripheralSpec
+
+Factory = Callable[[PeripheralSpec, BoardContext, str], Peripheral]
+
+PERIPHERAL_TYPES: MappingProxyType[str, Factory] = MappingProxyType({
+    "IRQControllers.NVIC": lambda spec, ctx, core: Nvic(spec, ctx, core),
+    "Miscellaneous.DWT": lambda spec, ctx, core: Dwt(spec, ctx, ctx.trace_enabled),  # type: ignore[attr-defined]
+    "UART.STM32_UART": lambda spec, ctx, core: Stm32Uart(spec, ctx),
+    "UART.STM32F7_USART": lambda spec, ctx, core: Stm32F7Usart(spec, ctx),
+})
+
+
+def create_peripheral(spec: PeripheralSpec, ctx: BoardContext, core: str) -> Peripheral | None:
+    """The model for ``spec``, or None for entries with no address window (semihosting)."""
+    factory = PERIPHERAL_TYPES.get(spec.type)
+    if factory is not None:
+        return factory(spec, ctx, core)
+    if spec.base is None:
+        return None
+    return Unimplemented(spec, ctx)
+
+
+__all__ = ["PERIPHERAL_TYPES", "Peripheral", "Unimplemented", "create_peripheral"]

@@ -1,0 +1,97 @@
+"""What a peripheral model is, and what it may ask of the board.
+
+A peripheral is an address range with read and write handlers. It sees the board only through
+:class:`BoardContext`: the modelled clock, the console, timed events and interrupt lines.
+Registers whose value depends on the exact cycle of the access (cycle counters, timer current
+values) are listed in ``precise_reads``/``precise_writes``; the bus then replays the access at
+instruction granularity instead of block granularity.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from sim.platform.model import PeripheralSpec
+
+
+class Console(Protocol):
+    def write(self, data: bytes, stream: str = "stdout") -> None: ...
+
+    def read_byte(self) -> int | None: ...
+
+
+class BoardContext(Protocol):
+    """The services a peripheral may use. Implemented by the board."""
+
+    cpu_hz: int
+    console: Console
+
+    def now(self) -> int:
+        """The modelled cycle count at this access."""
+        ...
+
+    def schedule(self, cycle: int, callback: Callable[[int], None], owner: object) -> None:
+        """Call ``callback(cycle)`` once the clock reaches ``cycle`` (replaces owner's event)."""
+        ...
+
+    def cancel(self, owner: object) -> None: ...
+
+    def pend_exception(self, number: int) -> None:
+        """Make exception ``number`` (15 = SysTick, 16+n = IRQ n) pending."""
+        ...
+
+    def set_irq(self, line: int, level: bool) -> None: ...
+
+    def note(self, message: str) -> None:
+        """A diagnostic shown once in the run summary."""
+        ...
+
+    def request_exit(self, code: int) -> None: ...
+
+
+class Peripheral:
+    """Base class: a register window with a reset state."""
+
+    precise_reads: frozenset[int] = frozenset()
+    precise_writes: frozenset[int] = frozenset()
+
+    def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.ctx = ctx
+
+    def read(self, offset: int, size: int) -> int:
+        raise NotImplementedError
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        raise NotImplementedError
+
+
+class Unimplemented(Peripheral):
+    """A part tandem does not model: reads give ``readValue`` (default 0), writes are dropped.
+
+    The first access is reported once, naming the peripheral, so that a user sees which part of
+    the chip their firmware relied on.
+    """
+
+    def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
+        super().__init__(spec, ctx)
+        value = spec.properties.get("readValue", 0)
+        self.read_value = value if isinstance(value, int) else 0
+        self.reported = False
+
+    def _report(self, offset: int, kind: str) -> None:
+        if not self.reported:
+            self.reported = True
+            base = self.spec.base or 0
+            self.ctx.note(
+                f"{self.name} ({self.spec.type}) is not modelled: first access was a {kind} at "
+                f"0x{base + offset:08x}; reads return 0x{self.read_value:x}, writes are ignored"
+            )
+
+    def read(self, offset: int, size: int) -> int:
+        self._report(offset, "read")
+        return self.read_value & ((1 << (8 * size)) - 1)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self._report(offset, "write")

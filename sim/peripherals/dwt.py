@@ -1,0 +1,60 @@
+"""The DWT's cycle counter (``Miscellaneous.DWT`` at 0xE0001000).
+
+CYCCNT reads the board's one modelled clock: it counts while DWT_CTRL.CYCCNTENA is set (and,
+as on the part, only once DEMCR.TRCENA has enabled the trace block), and a write sets it. Reads
+and writes are precise to the instruction.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sim.peripherals.base import BoardContext, Peripheral
+from sim.platform.model import PeripheralSpec
+
+CTRL, CYCCNT, CPICNT, EXCCNT, SLEEPCNT, LSUCNT, FOLDCNT, PCSR = 0x0, 0x4, 0x8, 0xC, 0x10, 0x14, 0x18, 0x1C
+CYCCNTENA = 1
+NUMCOMP = 4 << 28  # the M3/M4 DWT has four comparators
+LAR = 0xFB0
+LSR = 0xFB4
+
+
+class Dwt(Peripheral):
+    precise_reads = frozenset({CYCCNT})
+    precise_writes = frozenset({CYCCNT, CTRL})
+
+    def __init__(self, spec: PeripheralSpec, ctx: BoardContext, trace_enabled: Callable[[], bool]) -> None:
+        super().__init__(spec, ctx)
+        self.trace_enabled = trace_enabled
+        self.ctrl = NUMCOMP
+        self.base_value = 0  # CYCCNT when counting (re)started or stopped
+        self.base_cycle = 0
+        self.regs: dict[int, int] = {}
+
+    @property
+    def counting(self) -> bool:
+        return bool(self.ctrl & CYCCNTENA) and self.trace_enabled()
+
+    def cyccnt(self) -> int:
+        if not self.counting:
+            return self.base_value
+        return (self.base_value + self.ctx.now() - self.base_cycle) & 0xFFFFFFFF
+
+    def read(self, offset: int, size: int) -> int:
+        if offset == CTRL:
+            return self.ctrl
+        if offset == CYCCNT:
+            return self.cyccnt()
+        if offset == LSR:
+            return 0
+        return self.regs.get(offset, 0)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if offset == CTRL:
+            self.base_value = self.cyccnt()
+            self.base_cycle = self.ctx.now()
+            self.ctrl = NUMCOMP | (value & 0x0FFFFFFF)
+        elif offset == CYCCNT:
+            self.base_value = value & 0xFFFFFFFF
+            self.base_cycle = self.ctx.now()
+        else:
+            self.regs[offset] = value

@@ -1,0 +1,203 @@
+"""The System Control Space at 0xE000E000 (Renode's ``IRQControllers.NVIC``): NVIC, SCB,
+SysTick and the debug registers start-up code touches (DEMCR), plus the exception bookkeeping
+(pending, active, priorities) that the board consults to deliver exceptions.
+
+Unicorn does not model exceptions, so delivery is the board's job; this module decides *which*
+exception is due, the board does the stacking.
+"""
+from __future__ import annotations
+
+from sim.peripherals.base import BoardContext, Peripheral
+from sim.peripherals.systick import SYSTICK_EXCEPTION, SysTick
+from sim.platform.model import PeripheralSpec
+
+ICTR = 0x004
+ISER, ICER, ISPR, ICPR, IABR, IPR = 0x100, 0x180, 0x200, 0x280, 0x300, 0x400
+CPUID, ICSR, VTOR, AIRCR, SCR, CCR = 0xD00, 0xD04, 0xD08, 0xD0C, 0xD10, 0xD14
+SHPR1, SHPR2, SHPR3, SHCSR = 0xD18, 0xD1C, 0xD20, 0xD24
+CFSR, HFSR, MMFAR, BFAR = 0xD28, 0xD2C, 0xD34, 0xD38
+CPACR, DEMCR, STIR = 0xD88, 0xDFC, 0xF00
+FPCCR, FPCAR, FPDSCR = 0xF34, 0xF38, 0xF3C
+
+PENDSV, SVCALL = 14, 11
+CPUIDS = {"cortex-m3": 0x412FC231, "cortex-m4": 0x410FC241}
+NUM_IRQS = 240
+CCR_RESET = 0x200  # STKALIGN set, as on Cortex-M3 r2p0+ and Cortex-M4
+
+
+class Nvic(Peripheral):
+    precise_reads = frozenset({0x018, 0x010})  # SysTick CVR and CSR (COUNTFLAG)
+    precise_writes = frozenset({0x010, 0x014, 0x018})
+
+    def __init__(self, spec: PeripheralSpec, ctx: BoardContext, core: str) -> None:
+        super().__init__(spec, ctx)
+        self.core = core
+        self.enabled = [False] * NUM_IRQS
+        self.levels = [False] * NUM_IRQS
+        self.pending: set[int] = set()  # exception numbers
+        self.active: list[int] = []  # stack of active exception numbers
+        self.prio = [0] * (16 + NUM_IRQS)
+        self.regs: dict[int, int] = {CCR: CCR_RESET, VTOR: 0}
+        self.sysreset_requested = False
+        div = spec.properties.get("referenceDivider", 8)
+        self.systick = SysTick(
+            now=ctx.now,
+            schedule=lambda cycle: ctx.schedule(cycle, self.systick.on_event, self.systick),
+            cancel=lambda: ctx.cancel(self.systick),
+            pend=lambda: self.pend(SYSTICK_EXCEPTION),
+            reference_divider=div if isinstance(div, int) and div > 0 else 8,
+            cpu_hz=ctx.cpu_hz,
+        )
+
+    # exception bookkeeping ----------------------------------------------------------------
+    @property
+    def vtor(self) -> int:
+        return self.regs[VTOR]
+
+    def pend(self, number: int) -> None:
+        self.pending.add(number)
+
+    def set_irq(self, line: int, level: bool) -> None:
+        if 0 <= line < NUM_IRQS:
+            self.levels[line] = level
+            if level:
+                self.pending.add(16 + line)
+
+    def priority(self, number: int) -> int:
+        return self.prio[number] if number >= 4 else number - 4  # Reset -3, NMI -2, HardFault -1
+
+    def current_priority(self, primask: bool, basepri: int) -> int:
+        level = 256
+        if self.active:
+            level = min(self.priority(n) for n in self.active)
+        if basepri:
+            level = min(level, basepri)
+        if primask:
+            level = min(level, 0)
+        return level
+
+    def next_due(self, primask: bool, basepri: int) -> int | None:
+        """The pending exception that should be taken now, if any."""
+        threshold = self.current_priority(primask, basepri)
+        best: int | None = None
+        for number in self.pending:
+            if number >= 16 and not self.enabled[number - 16]:
+                continue
+            p = self.priority(number)
+            if p < threshold and (best is None or (p, number) < (self.priority(best), best)):
+                best = number
+        return best
+
+    def activate(self, number: int) -> None:
+        self.pending.discard(number)
+        self.active.append(number)
+
+    def deactivate(self) -> int | None:
+        number = self.active.pop() if self.active else None
+        if number is not None and number >= 16 and self.levels[number - 16]:
+            self.pending.add(number)  # level-sensitive line still asserted
+        return number
+
+    # register window ----------------------------------------------------------------------
+    def _bits(self, offset: int, base: int, pred) -> int:  # type: ignore[no-untyped-def]
+        first = (offset - base) * 8
+        return sum(1 << i for i in range(32) if first + i < NUM_IRQS and pred(first + i))
+
+    def read(self, offset: int, size: int) -> int:
+        aligned = offset & ~3
+        shift = (offset & 3) * 8
+        value = self._read32(aligned)
+        return (value >> shift) & ((1 << (8 * size)) - 1)
+
+    def _read32(self, off: int) -> int:
+        if 0x010 <= off <= 0x01C:
+            return self.systick.read(off)
+        if off == ICTR:
+            return NUM_IRQS // 32 - 1
+        if ISER <= off < ISER + 0x40 or ICER <= off < ICER + 0x40:
+            base = ISER if off < ICER else ICER
+            return self._bits(off, base, lambda n: self.enabled[n])
+        if ISPR <= off < ISPR + 0x40 or ICPR <= off < ICPR + 0x40:
+            base = ISPR if off < ICPR else ICPR
+            return self._bits(off, base, lambda n: 16 + n in self.pending)
+        if IABR <= off < IABR + 0x40:
+            return self._bits(off, IABR, lambda n: 16 + n in self.active)
+        if IPR <= off < IPR + NUM_IRQS:
+            n = 16 + off - IPR
+            return sum(self.prio[n + i] << (8 * i) for i in range(4))
+        if SHPR1 <= off <= SHPR3:
+            n = 4 + off - SHPR1
+            return sum(self.prio[n + i] << (8 * i) for i in range(4))
+        if off == CPUID:
+            return CPUIDS.get(self.core, CPUIDS["cortex-m4"])
+        if off == ICSR:
+            value = self.active[-1] if self.active else 0
+            if SYSTICK_EXCEPTION in self.pending:
+                value |= 1 << 26
+            if PENDSV in self.pending:
+                value |= 1 << 28
+            due = [n for n in self.pending]
+            if due:
+                value |= (min(due) & 0x1FF) << 12 | (1 << 22)
+            return value
+        if off == AIRCR:
+            return 0xFA050000 | (self.regs.get(AIRCR, 0) & 0x700)
+        return self.regs.get(off, 0)
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if size != 4 and IPR <= offset < IPR + NUM_IRQS:
+            self.prio[16 + offset - IPR] = value & 0xFF
+            return
+        if size != 4 and SHPR1 <= offset < SHPR3 + 4:
+            self.prio[4 + offset - SHPR1] = value & 0xFF
+            return
+        off = offset & ~3
+        if 0x010 <= off <= 0x01C:
+            self.systick.write(off, value)
+        elif ISER <= off < ISER + 0x40:
+            for i in range(32):
+                if value >> i & 1 and (off - ISER) * 8 + i < NUM_IRQS:
+                    self.enabled[(off - ISER) * 8 + i] = True
+        elif ICER <= off < ICER + 0x40:
+            for i in range(32):
+                if value >> i & 1 and (off - ICER) * 8 + i < NUM_IRQS:
+                    self.enabled[(off - ICER) * 8 + i] = False
+        elif ISPR <= off < ISPR + 0x40:
+            for i in range(32):
+                if value >> i & 1:
+                    self.pending.add(16 + (off - ISPR) * 8 + i)
+        elif ICPR <= off < ICPR + 0x40:
+            for i in range(32):
+                if value >> i & 1:
+                    self.pending.discard(16 + (off - ICPR) * 8 + i)
+        elif IPR <= off < IPR + NUM_IRQS:
+            for i in range(4):
+                self.prio[16 + off - IPR + i] = (value >> (8 * i)) & 0xFF
+        elif SHPR1 <= off <= SHPR3:
+            for i in range(4):
+                self.prio[4 + off - SHPR1 + i] = (value >> (8 * i)) & 0xFF
+        elif off == ICSR:
+            if value & (1 << 26):
+                self.pend(SYSTICK_EXCEPTION)
+            if value & (1 << 25):
+                self.pending.discard(SYSTICK_EXCEPTION)
+            if value & (1 << 28):
+                self.pend(PENDSV)
+            if value & (1 << 27):
+                self.pending.discard(PENDSV)
+        elif off == AIRCR:
+            if value >> 16 == 0x05FA:
+                self.regs[AIRCR] = value & 0x700
+                if value & 0x4:
+                    self.sysreset_requested = True
+                    self.ctx.request_exit(0x5E5E7)
+        elif off == STIR:
+            self.pending.add(16 + (value & 0x1FF))
+        elif off == VTOR:
+            self.regs[VTOR] = value & 0xFFFFFF80
+        elif off in (CFSR, HFSR):
+            self.regs[off] = self.regs.get(off, 0) & ~value  # write-one-to-clear
+        elif off == CPUID:
+            pass
+        else:
+            self.regs[off] = value

@@ -1,0 +1,272 @@
+"""A validated board description built from .repl entries.
+
+:func:`load_platform` turns the merged entries of a board file into a :class:`Platform`: the
+CPU, the memories (with their aliases and timing), the peripherals with their address ranges,
+and tandem's own board properties. Validation happens here, once, on load: unknown CPU types,
+missing sizes, misaligned memories and overlapping ranges are reported with the file and line
+of the entry at fault.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sim.errors import PlatformError, UnknownBoardError
+from sim.platform.repl import EntrySpec, IrqConnection, Range, Reference, Value, load_entries
+
+PAGE = 0x400  # Unicorn's ARM page size: every mapping starts and ends on it
+
+CORES = {
+    "cortex-m3": ("cortex-m3", False),
+    "cortex-m4": ("cortex-m4", False),
+    "cortex-m4f": ("cortex-m4", True),
+}
+
+# Types with a fixed register window when the file gives only an address.
+FIXED_SIZES = {
+    "IRQControllers.NVIC": 0x1000,
+    "Miscellaneous.DWT": 0x1000,
+    "UART.STM32_UART": 0x400,
+    "UART.STM32F7_USART": 0x400,
+}
+MODELLED = {"Memory.MappedMemory", "CPU.CortexM", "UART.SemihostingUart", "Tandem.Board"} | set(
+    FIXED_SIZES
+)
+
+
+@dataclass(frozen=True)
+class CpuSpec:
+    name: str
+    cpu_type: str  # as written: cortex-m3, cortex-m4, cortex-m4f
+    core: str  # cortex-m3 / cortex-m4
+    fpu: bool
+    frequency_hz: int
+
+
+@dataclass(frozen=True)
+class MemorySpec:
+    name: str
+    base: int
+    size: int
+    aliases: tuple[int, ...]
+    wait_states: int
+    accelerator: str | None
+    path: str
+    line: int
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@dataclass(frozen=True)
+class PeripheralSpec:
+    name: str
+    type: str
+    base: int | None
+    size: int
+    properties: dict[str, Value]
+    irqs: tuple[IrqConnection, ...]
+    path: str
+    line: int
+
+    @property
+    def modelled(self) -> bool:
+        return self.type in MODELLED
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    path: Path
+    cpu: CpuSpec
+    memories: tuple[MemorySpec, ...]
+    peripherals: tuple[PeripheralSpec, ...]
+    code_memory: str
+    data_memory: str
+    console: str | None
+    properties: dict[str, Value] = field(default_factory=dict)
+
+    def memory(self, name: str) -> MemorySpec:
+        for m in self.memories:
+            if m.name == name:
+                return m
+        raise KeyError(name)
+
+    def peripheral(self, name: str) -> PeripheralSpec:
+        for p in self.peripherals:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def describe(self) -> str:
+        mems = ", ".join(f"{m.name} {m.size // 1024} KiB @0x{m.base:08x}" for m in self.memories)
+        return f"{self.cpu.cpu_type} @ {self.cpu.frequency_hz / 1e6:g} MHz; {mems}"
+
+
+def _int_prop(entry: EntrySpec, key: str, default: int | None = None) -> int:
+    value = entry.properties.get(key, default)
+    if value is None:
+        raise PlatformError(f"{entry.name}: property {key!r} is required", *entry.where())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PlatformError(f"{entry.name}: {key} must be a number", *entry.where(key))
+    return value
+
+
+def _str_prop(entry: EntrySpec, key: str, default: str | None = None) -> str | None:
+    value = entry.properties.get(key, default)
+    if isinstance(value, Reference):
+        return value.name
+    if value is not None and not isinstance(value, str):
+        raise PlatformError(f"{entry.name}: {key} must be a string or a name", *entry.where(key))
+    return value
+
+
+def _sysbus_regs(entry: EntrySpec) -> list[tuple[int, int | None]]:
+    return [(r.address, r.size) for r in entry.registrations if r.parent == "sysbus" and r.address is not None]
+
+
+def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
+    cpus = [e for e in entries if e.type == "CPU.CortexM"]
+    if len(cpus) != 1:
+        raise PlatformError(f"a board needs exactly one CPU.CortexM entry, found {len(cpus)}", str(path))
+    cpu_entry = cpus[0]
+    cpu_type = _str_prop(cpu_entry, "cpuType")
+    if cpu_type is None:
+        raise PlatformError("cpu: property 'cpuType' is required", *cpu_entry.where())
+    if cpu_type not in CORES:
+        raise PlatformError(
+            f"cpu: unsupported cpuType {cpu_type!r} (tandem models {', '.join(CORES)})",
+            *cpu_entry.where("cpuType"),
+        )
+    core, fpu = CORES[cpu_type]
+    freq = _int_prop(cpu_entry, "frequency")
+    if freq <= 0:
+        raise PlatformError("cpu: frequency must be positive", *cpu_entry.where("frequency"))
+    cpu = CpuSpec(cpu_entry.name, cpu_type, core, fpu, freq)
+
+    memories: list[MemorySpec] = []
+    peripherals: list[PeripheralSpec] = []
+    board_props: dict[str, Value] = {}
+    board_entry: EntrySpec | None = None
+    for e in entries:
+        if e.type == "CPU.CortexM":
+            continue
+        if e.type == "Tandem.Board":
+            board_props = dict(e.properties)
+            board_entry = e
+            continue
+        regs = _sysbus_regs(e)
+        if e.type == "Memory.MappedMemory":
+            if not regs:
+                raise PlatformError(f"memory {e.name!r} is not registered on sysbus", *e.where())
+            size = _int_prop(e, "size", regs[0][1])
+            bases = [a for a, _ in regs]
+            for b in bases:
+                if b % PAGE or size % PAGE:
+                    raise PlatformError(
+                        f"memory {e.name!r} at 0x{b:08x} size 0x{size:x} is not aligned to 1 KiB", *e.where()
+                    )
+            accel = _str_prop(e, "accelerator")
+            ws = _int_prop(e, "waitStates", 0)
+            memories.append(MemorySpec(e.name, bases[0], size, tuple(bases[1:]), ws, accel, e.path, e.line))
+            continue
+        if e.type == "UART.SemihostingUart" or not regs:
+            peripherals.append(PeripheralSpec(e.name, e.type or "", None, 0, dict(e.properties), tuple(e.irqs), e.path, e.line))
+            continue
+        if len(regs) > 1:
+            raise PlatformError(f"{e.name!r}: only memories may be registered at several addresses", *e.where())
+        base, size = regs[0]
+        if size is None:
+            size = e.properties.get("size")  # type: ignore[assignment]
+            if size is None:
+                size = FIXED_SIZES.get(e.type or "")
+            if not isinstance(size, int) or isinstance(size, bool):
+                raise PlatformError(
+                    f"{e.name!r} ({e.type}) needs a size: write @ sysbus <0x{base:x}, +SIZE> or 'size:'",
+                    *e.where(),
+                )
+        peripherals.append(PeripheralSpec(e.name, e.type or "", base, size, dict(e.properties), tuple(e.irqs), e.path, e.line))
+
+    _check_overlaps(memories, peripherals)
+
+    def pick(key: str, default: str) -> str:
+        value = board_props.get(key, default)
+        value = value.name if isinstance(value, Reference) else value
+        if not any(m.name == value for m in memories):
+            where = board_entry.where(key) if board_entry else (str(path), None)
+            raise PlatformError(f"{key}: no memory named {value!r}", *where)
+        return str(value)
+
+    code = pick("codeMemory", "flash")
+    data = pick("dataMemory", "sram")
+    console_val = board_props.get("console")
+    console = console_val.name if isinstance(console_val, Reference) else console_val
+    if console is not None and not any(p.name == console for p in peripherals):
+        assert board_entry is not None
+        raise PlatformError(f"console: no peripheral named {console!r}", *board_entry.where("console"))
+    return Platform(name, path, cpu, tuple(memories), tuple(peripherals), code, data,
+                    str(console) if console is not None else None, board_props)
+
+
+def _check_overlaps(memories: list[MemorySpec], peripherals: list[PeripheralSpec]) -> None:
+    spans: list[tuple[int, int, str, str, int]] = []
+    for m in memories:
+        for b in (m.base, *m.aliases):
+            spans.append((b, b + m.size, m.name, m.path, m.line))
+    for p in peripherals:
+        if p.base is not None:
+            spans.append((p.base, p.base + p.size, p.name, p.path, p.line))
+    spans.sort()
+    for (a0, a1, an, _, _), (b0, b1, bn, bpath, bline) in zip(spans, spans[1:]):
+        if b0 < a1:
+            raise PlatformError(
+                f"{bn!r} at 0x{b0:08x}-0x{b1 - 1:08x} overlaps {an!r} at 0x{a0:08x}-0x{a1 - 1:08x}",
+                bpath,
+                bline,
+            )
+    for b0, b1, name, path, line in spans:
+        if b1 > 1 << 32:
+            raise PlatformError(f"{name!r} extends past the 4 GiB address space", path, line)
+
+
+def boards_dir(platforms_dir: Path) -> Path:
+    return platforms_dir / "boards"
+
+
+def list_boards(platforms_dir: Path) -> list[str]:
+    return sorted(p.stem for p in boards_dir(platforms_dir).glob("*.repl"))
+
+
+def resolve_board(name_or_path: str, platforms_dir: Path) -> Path:
+    """A board name (file under platforms/boards/) or a path to a .repl file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".repl" or "/" in name_or_path:
+        if not candidate.is_file():
+            raise UnknownBoardError(f"{name_or_path}: no such platform file")
+        return candidate
+    path = boards_dir(platforms_dir) / f"{name_or_path}.repl"
+    if not path.is_file():
+        known = ", ".join(list_boards(platforms_dir)) or "none"
+        raise UnknownBoardError(f"unknown board {name_or_path!r} (known boards: {known})")
+    return path
+
+
+def load_platform(name_or_path: str, platforms_dir: Path, overlays: list[Path] | None = None) -> Platform:
+    """Load and validate a board; ``overlays`` are extra .repl files layered on top."""
+    path = resolve_board(name_or_path, platforms_dir)
+    entries = load_entries(path, platforms_dir)
+    if overlays:
+        from sim.platform.repl import merge_entry
+
+        merged = {e.name: e for e in entries}
+        for overlay in overlays:
+            for e in load_entries(overlay, platforms_dir):
+                merge_entry(merged, e)
+        entries = list(merged.values())
+    name = path.stem
+    return build_platform(entries, name, path)
+
+
+def as_range(value: Value) -> Range | None:
+    return value if isinstance(value, Range) else None

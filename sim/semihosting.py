@@ -1,0 +1,153 @@
+"""ARM semihosting (``BKPT 0xAB``) as a debugger would serve it, limited to the console.
+
+Operations follow Arm's semihosting specification v2: the operation number in r0, a parameter
+(block pointer or value) in r1, the result in r0. Only the ``:tt`` console can be opened; host
+files are not exposed, which keeps runs deterministic and sandboxed. Time (SYS_CLOCK, SYS_TIME,
+SYS_ELAPSED) is the board's modelled time, not the host's.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sim.cpu import CortexM
+from sim.peripherals.base import Console
+
+SYS_OPEN, SYS_CLOSE, SYS_WRITEC, SYS_WRITE0, SYS_WRITE, SYS_READ, SYS_READC = 1, 2, 3, 4, 5, 6, 7
+SYS_ISERROR, SYS_ISTTY, SYS_SEEK, SYS_FLEN, SYS_TMPNAM, SYS_REMOVE, SYS_RENAME = 8, 9, 0xA, 0xC, 0xD, 0xE, 0xF
+SYS_CLOCK, SYS_TIME, SYS_SYSTEM, SYS_ERRNO, SYS_GET_CMDLINE, SYS_HEAPINFO = 0x10, 0x11, 0x12, 0x13, 0x15, 0x16
+SYS_EXIT, SYS_EXIT_EXTENDED, SYS_ELAPSED, SYS_TICKFREQ = 0x18, 0x20, 0x30, 0x31
+
+ADP_STOPPED_APPLICATION_EXIT = 0x20026
+HANDLE_STDIN, HANDLE_STDOUT, HANDLE_STDERR = 1, 2, 3
+MINUS_ONE = 0xFFFFFFFF
+EBADF = 9
+
+
+@dataclass
+class SemihostingState:
+    cmdline: bytes = b""
+    errno: int = 0
+
+
+class Semihosting:
+    def __init__(self, cpu: CortexM, console: Console, now: Callable[[], int], cpu_hz: int,
+                 exit: Callable[[int], None], note: Callable[[str], None], cmdline: str = "") -> None:
+        self.cpu = cpu
+        self.console = console
+        self.now = now
+        self.cpu_hz = cpu_hz
+        self.exit = exit
+        self.note = note
+        self.state = SemihostingState(cmdline.encode())
+        self.unknown_reported: set[int] = set()
+
+    def _words(self, addr: int, n: int) -> list[int]:
+        return [self.cpu.read_u32(addr + 4 * i) for i in range(n)]
+
+    def _cstring(self, addr: int, limit: int = 1 << 16) -> bytes:
+        out = bytearray()
+        while len(out) < limit:
+            chunk = self.cpu.read(addr + len(out), 64)
+            nul = chunk.find(b"\0")
+            if nul >= 0:
+                out += chunk[:nul]
+                break
+            out += chunk
+        return bytes(out)
+
+    def call(self) -> None:
+        """Serve the call at the current BKPT; the board then resumes after it."""
+        op = self.cpu.reg("r0")
+        arg = self.cpu.reg("r1")
+        result = self._dispatch(op, arg)
+        if result is not None:
+            self.cpu.set_reg("r0", result)
+
+    def _dispatch(self, op: int, arg: int) -> int | None:
+        if op == SYS_WRITEC:
+            self.console.write(self.cpu.read(arg, 1))
+            return None
+        if op == SYS_WRITE0:
+            self.console.write(self._cstring(arg))
+            return None
+        if op == SYS_WRITE:
+            handle, buf, length = self._words(arg, 3)
+            if handle not in (HANDLE_STDOUT, HANDLE_STDERR):
+                self.state.errno = EBADF
+                return length
+            self.console.write(self.cpu.read(buf, length), "stderr" if handle == HANDLE_STDERR else "stdout")
+            return 0
+        if op == SYS_OPEN:
+            name_ptr, mode, length = self._words(arg, 3)
+            name = self.cpu.read(name_ptr, length)
+            if name != b":tt":
+                self.state.errno = 2  # ENOENT: host files are not exposed
+                return MINUS_ONE
+            if mode < 4:
+                return HANDLE_STDIN
+            return HANDLE_STDOUT if mode < 8 else HANDLE_STDERR
+        if op == SYS_CLOSE:
+            return 0
+        if op == SYS_READ:
+            handle, buf, length = self._words(arg, 3)
+            if handle != HANDLE_STDIN:
+                self.state.errno = EBADF
+                return MINUS_ONE
+            data = bytearray()
+            while len(data) < length:
+                b = self.console.read_byte()
+                if b is None:
+                    break
+                data.append(b)
+                if b == 0x0A:
+                    break
+            self.cpu.write(buf, bytes(data))
+            return length - len(data)
+        if op == SYS_READC:
+            b = self.console.read_byte()
+            return MINUS_ONE if b is None else b
+        if op == SYS_ISERROR:
+            return 1 if arg >= 0x80000000 else 0
+        if op == SYS_ISTTY:
+            (handle,) = self._words(arg, 1)
+            return 1 if handle in (HANDLE_STDIN, HANDLE_STDOUT, HANDLE_STDERR) else 0
+        if op in (SYS_SEEK, SYS_FLEN, SYS_TMPNAM, SYS_REMOVE, SYS_RENAME, SYS_SYSTEM):
+            self.state.errno = EBADF
+            return MINUS_ONE
+        if op == SYS_CLOCK:
+            return (self.now() * 100 // self.cpu_hz) & 0xFFFFFFFF
+        if op == SYS_TIME:
+            return (self.now() // self.cpu_hz) & 0xFFFFFFFF
+        if op == SYS_ERRNO:
+            return self.state.errno
+        if op == SYS_GET_CMDLINE:
+            buf, length = self._words(arg, 2)
+            text = self.state.cmdline[: max(0, length - 1)] + b"\0"
+            self.cpu.write(buf, text)
+            self.cpu.write_u32(arg + 4, len(text) - 1)
+            return 0
+        if op == SYS_HEAPINFO:
+            (block,) = self._words(arg, 1)
+            for i in range(4):
+                self.cpu.write_u32(block + 4 * i, 0)  # 0: let the C library use its linker symbols
+            return 0
+        if op == SYS_EXIT:
+            self.exit(0 if arg == ADP_STOPPED_APPLICATION_EXIT else 1)
+            return None
+        if op == SYS_EXIT_EXTENDED:
+            reason, subcode = self._words(arg, 2)
+            code = subcode if reason == ADP_STOPPED_APPLICATION_EXIT else 1
+            self.exit(code - (1 << 32) if code & 0x80000000 else code)
+            return None
+        if op == SYS_ELAPSED:
+            ticks = self.now()
+            self.cpu.write_u32(arg, ticks & 0xFFFFFFFF)
+            self.cpu.write_u32(arg + 4, ticks >> 32)
+            return 0
+        if op == SYS_TICKFREQ:
+            return self.cpu_hz
+        if op not in self.unknown_reported:
+            self.unknown_reported.add(op)
+            self.note(f"semihosting operation 0x{op:x} is not supported; it returned -1")
+        return MINUS_ONE
