@@ -1,0 +1,235 @@
+/*
+ * tandem's native cycle counter: a Unicorn UC_HOOK_BLOCK callback.
+ *
+ * Python (sim/timing/counter.py) registers tm_block_hook with uc_hook_add and passes a
+ * struct tm_state as user data. Every block entry looks the block up in an open-addressing
+ * hash table keyed by (address, size) and adds its precomputed cost; a miss calls back into
+ * Python once per new block to decode it. Keeping the per-block work in C is what lets
+ * timing run at near-emulator speed (a Python block hook costs ~0.3 us per call).
+ *
+ * Branch accounting: a block is charged its cost with the final branch counted not taken;
+ * the next block entry resolves the branch (entered address != fallthrough => taken) and
+ * adds taken_extra.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TM_RING 16u
+#define TM_NO_DEADLINE UINT64_MAX
+
+struct tm_entry {
+    uint64_t key;         /* (uint32_t)addr | size << 32; 0 = empty slot (size is never 0) */
+    uint32_t fallthrough;
+    uint32_t cost;
+    uint32_t taken_extra;
+    uint32_t ninsn;
+};
+
+/* Filled by the Python miss callback for one new block. */
+struct tm_block_info {
+    uint32_t fallthrough;
+    uint32_t cost;
+    uint32_t taken_extra;
+    uint32_t ninsn;
+};
+
+typedef int (*tm_miss_fn)(uint64_t addr, uint32_t size, struct tm_block_info *out);
+typedef int (*tm_stop_fn)(void *uc);
+
+struct tm_state {
+    uint64_t cycles;
+    uint64_t instructions;
+    uint64_t deadline;
+    const struct tm_entry *pending; /* block whose final branch is unresolved, or NULL */
+    const struct tm_entry *cur;     /* block entered last, or NULL */
+    struct tm_entry *table;
+    uint32_t mask;
+    uint32_t count;
+    uint64_t entered;               /* blocks charged so far (ring write position) */
+    uint32_t ring[TM_RING];
+    int32_t deadline_hit;
+    int32_t error;                  /* the miss callback failed: emulation was stopped */
+    uint64_t misses;
+    tm_miss_fn miss;
+    tm_stop_fn stop;
+    /* Copies that pending/cur point at after the table was cleared. */
+    struct tm_entry held_pending;
+    struct tm_entry held_cur;
+};
+
+static inline uint64_t tm_key(uint64_t addr, uint32_t size)
+{
+    return (uint64_t)(uint32_t)addr | ((uint64_t)size << 32);
+}
+
+static inline uint32_t tm_slot(uint64_t key, uint32_t mask)
+{
+    /* Code addresses are dense and 2-aligned: the halfword index spreads well on its own. */
+    return (uint32_t)(((key >> 1) ^ (key >> 32)) & mask);
+}
+
+static struct tm_entry *tm_find(struct tm_entry *table, uint32_t mask, uint64_t key)
+{
+    uint32_t i = tm_slot(key, mask);
+    while (table[i].key != key && table[i].key != 0)
+        i = (i + 1u) & mask;
+    return &table[i];
+}
+
+static int tm_grow(struct tm_state *s)
+{
+    uint32_t ncap = (s->mask + 1u) * 2u;
+    struct tm_entry *nt = calloc(ncap, sizeof *nt);
+    if (nt == NULL)
+        return -1;
+    for (uint32_t i = 0; i <= s->mask; i++) {
+        if (s->table[i].key != 0)
+            *tm_find(nt, ncap - 1u, s->table[i].key) = s->table[i];
+    }
+    /* Re-point pending/cur at their moved entries (held copies stay where they are). */
+    if (s->pending != NULL && s->pending != &s->held_pending)
+        s->pending = tm_find(nt, ncap - 1u, s->pending->key);
+    if (s->cur != NULL && s->cur != &s->held_cur)
+        s->cur = tm_find(nt, ncap - 1u, s->cur->key);
+    free(s->table);
+    s->table = nt;
+    s->mask = ncap - 1u;
+    return 0;
+}
+
+struct tm_state *tm_new(tm_miss_fn miss, tm_stop_fn stop)
+{
+    struct tm_state *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return NULL;
+    s->table = calloc(1024, sizeof *s->table);
+    if (s->table == NULL) {
+        free(s);
+        return NULL;
+    }
+    s->mask = 1023u;
+    s->deadline = TM_NO_DEADLINE;
+    s->miss = miss;
+    s->stop = stop;
+    return s;
+}
+
+void tm_free(struct tm_state *s)
+{
+    if (s != NULL) {
+        free(s->table);
+        free(s);
+    }
+}
+
+void tm_clear_table(struct tm_state *s)
+{
+    if (s->pending != NULL) {
+        s->held_pending = *s->pending;
+        s->pending = &s->held_pending;
+    }
+    if (s->cur != NULL) {
+        s->held_cur = *s->cur;
+        s->cur = &s->held_cur;
+    }
+    memset(s->table, 0, (size_t)(s->mask + 1u) * sizeof *s->table);
+    s->count = 0;
+}
+
+static const struct tm_entry *tm_insert(struct tm_state *s, uint64_t addr, uint32_t size)
+{
+    struct tm_block_info info;
+    s->misses++;
+    if (size == 0 || s->miss(addr, size, &info) != 0)
+        return NULL;
+    if ((s->count + 1u) * 2u > s->mask + 1u && tm_grow(s) != 0)
+        return NULL;
+    struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
+    e->key = tm_key(addr, size);
+    e->fallthrough = info.fallthrough;
+    e->cost = info.cost;
+    e->taken_extra = info.taken_extra;
+    e->ninsn = info.ninsn;
+    s->count++;
+    return e;
+}
+
+static inline void tm_charge(struct tm_state *s, const struct tm_entry *e, uint64_t addr)
+{
+    s->cycles += e->cost;
+    s->instructions += e->ninsn;
+    s->pending = e;
+    s->cur = e;
+    s->ring[s->entered++ & (TM_RING - 1u)] = (uint32_t)addr;
+}
+
+/* Deadline reached or block not in the direct slot: kept out of line so that the hot path
+ * needs no callee-saved registers. */
+static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t size,
+                                               struct tm_state *s)
+{
+    if (s->cycles >= s->deadline) {
+        s->pending = NULL;
+        s->deadline_hit = 1;
+        s->stop(uc);
+        return;
+    }
+    const struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
+    if (e->key == 0 && (e = tm_insert(s, addr, size)) == NULL) {
+        s->pending = NULL;
+        s->error = 1;
+        s->stop(uc);
+        return;
+    }
+    tm_charge(s, e, addr);
+}
+
+void tm_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
+{
+    struct tm_state *s = user;
+    const struct tm_entry *p = s->pending;
+
+    /* Resolve the previous block's final branch: taken if we did not fall through. */
+    if (p != NULL && (uint32_t)addr != p->fallthrough)
+        s->cycles += p->taken_extra;
+    uint64_t key = tm_key(addr, size);
+    const struct tm_entry *e = &s->table[tm_slot(key, s->mask)];
+    if (__builtin_expect(e->key != key || s->cycles >= s->deadline, 0)) {
+        tm_slow(uc, addr, size, s);
+        return;
+    }
+    tm_charge(s, e, addr);
+}
+
+/* Accessors, so Python never depends on the struct layout. */
+uint64_t tm_cycles(const struct tm_state *s) { return s->cycles; }
+uint64_t tm_instructions(const struct tm_state *s) { return s->instructions; }
+void tm_add(struct tm_state *s, int64_t cycles) { s->cycles += (uint64_t)cycles; }
+void tm_sub(struct tm_state *s, uint64_t cycles, uint64_t insns)
+{
+    s->cycles -= cycles;
+    s->instructions -= insns;
+}
+void tm_set_deadline(struct tm_state *s, uint64_t deadline) { s->deadline = deadline; }
+int tm_deadline_hit(const struct tm_state *s) { return s->deadline_hit; }
+int tm_error(const struct tm_state *s) { return s->error; }
+void tm_clear_stop(struct tm_state *s)
+{
+    s->deadline_hit = 0;
+    s->error = 0;
+}
+void tm_forget_pending(struct tm_state *s) { s->pending = NULL; }
+uint64_t tm_cur_addr(const struct tm_state *s) { return s->cur ? (uint32_t)s->cur->key : 0; }
+uint32_t tm_cur_size(const struct tm_state *s) { return s->cur ? (uint32_t)(s->cur->key >> 32) : 0; }
+uint64_t tm_misses(const struct tm_state *s) { return s->misses; }
+uint32_t tm_table_count(const struct tm_state *s) { return s->count; }
+
+/* Copies the last min(entered, 16) block addresses, oldest first; returns how many. */
+uint32_t tm_recent(const struct tm_state *s, uint32_t *out)
+{
+    uint64_t n = s->entered < TM_RING ? s->entered : TM_RING;
+    for (uint64_t k = 0; k < n; k++)
+        out[k] = s->ring[(s->entered - n + k) % TM_RING];
+    return (uint32_t)n;
+}

@@ -1,0 +1,19 @@
+"""Cycle accounting for simulated Cortex-M cores.
+
+``core_timing(core, memories)`` builds the cost model; ``CycleCounter(uc, timing)`` installs
+a native block hook that charges every executed block its cost.
+"""
+from __future__ import annotations
+
+from sim.timing.cortex_m import CoreTiming, core_timing
+from sim.timing.counter import BlockCost, CycleCounter, PyCycleCounter
+from sim.timing.memory import MemoryTiming
+
+__all__ = [
+    "BlockCost",
+    "CoreTiming",
+    "CycleCounter",
+    "MemoryTiming",
+    "PyCycleCounter",
+    "core_timing",
+]

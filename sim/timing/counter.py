@@ -1,0 +1,303 @@
+"""Cycle counters: charge each executed basic block its cost from the core's timing model.
+
+:class:`CycleCounter` does the per-block work in a C ``UC_HOOK_BLOCK`` callback
+(sim/native/blockhook.c) and calls back into Python only once per new block, to decode it;
+:class:`PyCycleCounter` implements the same accounting with a Python hook (about 30x slower)
+and exists so tests can check the native one against an independent implementation.
+
+Accounting rules (both counters):
+
+* On entering a block, first resolve the previous block's final branch: if the entered address
+  is not the previous block's fall-through address the branch was taken, add its
+  ``taken_extra``.
+* Then, if a deadline is set and ``cycles >= deadline``, stop emulation *before* the block: it
+  is not charged now, but when emulation resumes there.
+* Otherwise charge the block's ``cost`` and its instruction count.
+"""
+from __future__ import annotations
+
+import ctypes
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from sim.errors import SimulationError
+
+if TYPE_CHECKING:
+    import unicorn
+
+    from sim.timing.cortex_m import CoreTiming
+
+RING = 16
+_NO_DEADLINE = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class BlockCost:
+    """What entering one translated block costs.
+
+    ``cost`` is charged on entry with the block's last branch counted not taken; if the next
+    block entered is not ``fallthrough`` the branch was taken and ``taken_extra`` is added.
+    """
+
+    addr: int
+    fallthrough: int  # address after the block's last instruction
+    cost: int  # cycles charged on entering the block (last branch counted not-taken)
+    taken_extra: int  # extra cycles charged if the next block entered != fallthrough
+    insn_addrs: tuple[int, ...]
+    insn_costs: tuple[int, ...]  # per instruction; sum == cost
+
+
+class _BlockCache:
+    """Python-side record of decoded blocks (for block(), rewind_to() and error reports)."""
+
+    def __init__(self, uc: Any, timing: "CoreTiming") -> None:
+        self.uc = uc
+        self.timing = timing
+        self.by_key: dict[tuple[int, int], BlockCost] = {}
+        self.by_addr: dict[int, BlockCost] = {}
+
+    def decode(self, addr: int, size: int) -> BlockCost:
+        bc = self.timing.block_cost(self.uc, addr, size)
+        self.by_key[(addr, size)] = bc
+        self.by_addr[addr] = bc
+        return bc
+
+    def clear(self) -> None:
+        self.by_key.clear()
+        self.by_addr.clear()
+
+    def rewind_amounts(self, cur: tuple[int, int], pc: int) -> tuple[int, int]:
+        """Cycles and instructions to un-charge from the current block ``cur`` for a resume at pc.
+
+        The instructions from ``pc`` to the block end re-execute in a new block starting at
+        ``pc``, which is charged what the model says that block costs; un-charging exactly that
+        amount keeps the total equal to an uninterrupted run even where the model's cost of an
+        instruction depends on the one before it.
+        """
+        bc = self.by_key.get(cur)
+        if bc is None or pc not in bc.insn_addrs:
+            raise SimulationError(
+                f"rewind_to(0x{pc:08x}): not an instruction of the current block "
+                f"0x{cur[0]:08x}+{cur[1]}"
+            )
+        if pc == bc.addr:
+            return bc.cost, len(bc.insn_addrs)
+        end = cur[0] + cur[1]
+        tail = self.timing.block_cost(self.uc, pc, end - pc)
+        return tail.cost, len(tail.insn_addrs)
+
+
+class CycleCounter:
+    """Counts cycles with a native block hook installed on ``uc``."""
+
+    def __init__(
+        self, uc: "unicorn.Uc", timing: "CoreTiming", cache_dir: Path | None = None
+    ) -> None:
+        from sim.timing import native
+
+        self._native = native.load(cache_dir)
+        lib = self._native.lib
+        self._lib = lib
+        self._uc = uc
+        self._blocks = _BlockCache(uc, timing)
+        self._error: BaseException | None = None
+        self_ref = weakref.ref(self)
+
+        def on_miss(addr: int, size: int, out: Any) -> int:
+            me = self_ref()
+            if me is None:
+                return 1
+            try:
+                bc = me._blocks.decode(addr, size)
+                info = out.contents
+                info.fallthrough = bc.fallthrough & 0xFFFFFFFF
+                info.cost = bc.cost
+                info.taken_extra = bc.taken_extra
+                info.ninsn = len(bc.insn_addrs)
+                return 0
+            except BaseException as exc:  # ctypes would print and swallow it
+                me._error = exc
+                return 1
+
+        self._miss = native.MISS_CFUNC(on_miss)
+        uclib = native.unicorn_lib()
+        stop_ptr = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
+        state = lib.tm_new(self._miss, stop_ptr)
+        if not state:
+            raise MemoryError("tm_new failed")
+        self._state = ctypes.c_void_p(state)
+        hook_ptr = ctypes.cast(lib.tm_block_hook, ctypes.c_void_p)
+        handle = ctypes.c_size_t()
+        from unicorn import UC_HOOK_BLOCK
+
+        err = uclib.uc_hook_add(
+            uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK, hook_ptr, self._state, 1, 0
+        )
+        if err != 0:
+            lib.tm_free(self._state)
+            raise SimulationError(f"uc_hook_add(UC_HOOK_BLOCK) failed with Unicorn error {err}")
+        self._hook = handle.value
+        # Deletes the hook and frees the C state when the counter is closed or collected.
+        # Holds the callback alive as long as the hook exists; refers to uc only weakly.
+        self._finalizer = weakref.finalize(
+            self, _release, weakref.ref(uc), uclib, lib, self._hook, self._state, self._miss
+        )
+
+    @property
+    def cycles(self) -> int:
+        return int(self._lib.tm_cycles(self._state))
+
+    @property
+    def instructions(self) -> int:
+        return int(self._lib.tm_instructions(self._state))
+
+    def add(self, cycles: int) -> None:
+        """Charge cycles spent outside instruction execution (stalls, exceptions, accelerators)."""
+        self._lib.tm_add(self._state, cycles)
+
+    def set_deadline(self, cycle: int | None) -> None:
+        self._lib.tm_set_deadline(self._state, _NO_DEADLINE if cycle is None else max(0, cycle))
+
+    @property
+    def deadline_hit(self) -> bool:
+        return bool(self._lib.tm_deadline_hit(self._state))
+
+    @property
+    def error(self) -> BaseException | None:
+        """The exception raised while decoding a new block, if that stopped emulation."""
+        return self._error
+
+    def raise_error(self) -> None:
+        """Re-raise a decode failure that stopped emulation (call after ``emu_start``)."""
+        if self._error is not None:
+            exc, self._error = self._error, None
+            self._lib.tm_clear_stop(self._state)
+            raise SimulationError(f"cycle model failed to decode a block: {exc}") from exc
+
+    def clear_stop(self) -> None:
+        self._lib.tm_clear_stop(self._state)
+
+    def rewind_to(self, pc: int) -> None:
+        cur = (int(self._lib.tm_cur_addr(self._state)), int(self._lib.tm_cur_size(self._state)))
+        cycles, insns = self._blocks.rewind_amounts(cur, pc)
+        self._lib.tm_sub(self._state, cycles, insns)
+        self._lib.tm_forget_pending(self._state)
+
+    def recent_blocks(self) -> list[int]:
+        buf = (ctypes.c_uint32 * RING)()
+        n = self._lib.tm_recent(self._state, buf)
+        return [int(buf[i]) for i in range(n)]
+
+    def block(self, addr: int) -> BlockCost | None:
+        return self._blocks.by_addr.get(addr)
+
+    def invalidate(self) -> None:
+        self._lib.tm_clear_table(self._state)
+        self._blocks.clear()
+
+    @property
+    def misses(self) -> int:
+        """How many times the hook had to ask Python to decode a block."""
+        return int(self._lib.tm_misses(self._state))
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def _release(
+    uc_ref: "weakref.ref[Any]",
+    uclib: ctypes.CDLL,
+    lib: ctypes.CDLL,
+    hook: int,
+    state: ctypes.c_void_p,
+    miss: Callable[..., int],
+) -> None:
+    uc = uc_ref()
+    if uc is not None and getattr(uc, "_uch", None):
+        uclib.uc_hook_del(uc._uch, hook)
+    lib.tm_free(state)
+    del miss  # the C state that pointed at it is gone
+
+
+class PyCycleCounter:
+    """The same accounting as :class:`CycleCounter` with a Python block hook (for tests)."""
+
+    def __init__(
+        self, uc: "unicorn.Uc", timing: "CoreTiming", cache_dir: Path | None = None
+    ) -> None:
+        from unicorn import UC_HOOK_BLOCK
+
+        self._uc = uc
+        self._blocks = _BlockCache(uc, timing)
+        self._cycles = 0
+        self._instructions = 0
+        self._deadline: int | None = None
+        self._deadline_hit = False
+        self._pending: tuple[int, int] | None = None
+        self._cur = (0, 0)
+        self._ring: list[int] = []
+        self._hook = uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+
+    def _on_block(self, uc: Any, addr: int, size: int, _user: Any) -> None:
+        if self._pending is not None:
+            fallthrough, extra = self._pending
+            if addr != fallthrough:
+                self._cycles += extra
+            self._pending = None
+        if self._deadline is not None and self._cycles >= self._deadline:
+            self._deadline_hit = True
+            uc.emu_stop()
+            return
+        bc = self._blocks.by_key.get((addr, size))
+        if bc is None:
+            bc = self._blocks.decode(addr, size)
+        self._cycles += bc.cost
+        self._instructions += len(bc.insn_addrs)
+        self._pending = (bc.fallthrough & 0xFFFFFFFF, bc.taken_extra)
+        self._cur = (addr, size)
+        self._ring.append(addr)
+        if len(self._ring) > RING:
+            del self._ring[0]
+
+    @property
+    def cycles(self) -> int:
+        return self._cycles
+
+    @property
+    def instructions(self) -> int:
+        return self._instructions
+
+    def add(self, cycles: int) -> None:
+        self._cycles += cycles
+
+    def set_deadline(self, cycle: int | None) -> None:
+        self._deadline = None if cycle is None else max(0, cycle)
+
+    @property
+    def deadline_hit(self) -> bool:
+        return self._deadline_hit
+
+    def clear_stop(self) -> None:
+        self._deadline_hit = False
+
+    def rewind_to(self, pc: int) -> None:
+        cycles, insns = self._blocks.rewind_amounts(self._cur, pc)
+        self._cycles -= cycles
+        self._instructions -= insns
+        self._pending = None
+
+    def recent_blocks(self) -> list[int]:
+        return list(self._ring)
+
+    def block(self, addr: int) -> BlockCost | None:
+        return self._blocks.by_addr.get(addr)
+
+    def invalidate(self) -> None:
+        self._blocks.clear()
+
+    def close(self) -> None:
+        if self._hook is not None:
+            self._uc.hook_del(self._hook)
+            self._hook = None

@@ -1,0 +1,83 @@
+"""Memory timing: where wait states are, and which fetch accelerator hides them.
+
+A board describes each memory region the core fetches from or loads from with a
+:class:`MemoryTiming`; the cost model (sim/timing/cortex_m.py) charges instruction fetch and
+PC-relative literal loads against it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from sim.errors import PlatformError
+
+ACCELERATORS = ("stm32-art", "stm32f1-prefetch")
+
+
+@dataclass(frozen=True)
+class MemoryTiming:
+    """One memory region's access timing.
+
+    ``wait_states`` are the extra cycles of one access (flash latency minus one cycle).
+    ``accelerator`` names a fetch accelerator in front of the region: ``"stm32-art"`` (STM32F4/
+    L4 ART: 128-bit lines) or ``"stm32f1-prefetch"`` (STM32F1 prefetch buffer: 64-bit lines).
+    """
+
+    name: str
+    base: int
+    size: int
+    wait_states: int = 0
+    accelerator: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.size <= 0:
+            raise PlatformError(f"memory '{self.name}': size must be positive, got {self.size}")
+        if self.wait_states < 0:
+            raise PlatformError(
+                f"memory '{self.name}': wait_states must be >= 0, got {self.wait_states}"
+            )
+        if self.accelerator is not None and self.accelerator not in ACCELERATORS:
+            raise PlatformError(
+                f"memory '{self.name}': unknown accelerator '{self.accelerator}' "
+                f"(known: {', '.join(ACCELERATORS)})"
+            )
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+    def contains(self, addr: int) -> bool:
+        return self.base <= addr < self.end
+
+    @property
+    def line_bytes(self) -> int:
+        """Fetch line width in bytes for the accelerator (0 = no accelerator)."""
+        if self.accelerator == "stm32-art":
+            return 16
+        if self.accelerator == "stm32f1-prefetch":
+            return 8
+        return 0
+
+
+@dataclass(frozen=True)
+class MemoryMap:
+    """Look-up of the timing region holding an address (regions must not overlap)."""
+
+    regions: tuple[MemoryTiming, ...]
+
+    @classmethod
+    def of(cls, memories: Sequence[MemoryTiming]) -> "MemoryMap":
+        regions = tuple(sorted(memories, key=lambda m: m.base))
+        for a, b in zip(regions, regions[1:]):
+            if b.base < a.end:
+                raise PlatformError(
+                    f"memories '{a.name}' [0x{a.base:08x}, 0x{a.end:08x}) and '{b.name}' "
+                    f"[0x{b.base:08x}, 0x{b.end:08x}) overlap"
+                )
+        return cls(regions)
+
+    def find(self, addr: int) -> MemoryTiming | None:
+        for m in self.regions:
+            if m.contains(addr):
+                return m
+        return None

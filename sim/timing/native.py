@@ -1,0 +1,142 @@
+"""Builds and loads sim/native/blockhook.c, the C block hook behind :class:`CycleCounter`.
+
+The shared library is compiled with the system C compiler on first use into a cache directory
+keyed by the hash of the C source (and nothing else), so editing the source rebuilds it and
+several processes can share one build. The library does not link against Unicorn: the hook
+calls ``uc_emu_stop`` through a function pointer handed over by Python, taken from the very
+``libunicorn`` instance the ``unicorn`` package loaded.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.errors import ToolchainError
+
+SOURCE = Path(__file__).resolve().parent.parent / "native" / "blockhook.c"
+DEFAULT_CACHE_DIR = Path("~/.cache/tandem/native")
+
+
+class BlockInfo(ctypes.Structure):
+    """Mirror of ``struct tm_block_info`` (filled by the Python miss callback)."""
+
+    _fields_ = (
+        ("fallthrough", ctypes.c_uint32),
+        ("cost", ctypes.c_uint32),
+        ("taken_extra", ctypes.c_uint32),
+        ("ninsn", ctypes.c_uint32),
+    )
+
+
+MISS_CFUNC = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.c_uint64, ctypes.c_uint32, ctypes.POINTER(BlockInfo)
+)
+
+
+@dataclass(frozen=True)
+class NativeLib:
+    """The loaded library and where it came from."""
+
+    lib: ctypes.CDLL
+    path: Path
+
+
+def _compiler() -> str:
+    cc = os.environ.get("CC", "cc")
+    found = shutil.which(cc)
+    if found is None:
+        raise ToolchainError(
+            f"C compiler '{cc}' not found on PATH: tandem builds {SOURCE.name} with it for "
+            "its cycle counter (install gcc, e.g. 'apt-get install gcc', or set CC)"
+        )
+    return found
+
+
+def build(cache_dir: Path | None = None) -> Path:
+    """Return the path of the compiled hook library, compiling it if the cache lacks it."""
+    try:
+        source = SOURCE.read_bytes()
+    except OSError as exc:
+        raise ToolchainError(f"{SOURCE}: cannot read the native hook source: {exc}") from exc
+    digest = hashlib.sha256(source).hexdigest()[:16]
+    cache = (cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR).expanduser()
+    target = cache / f"blockhook-{digest}.so"
+    if target.exists():
+        return target
+    cc = _compiler()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ToolchainError(f"{cache}: cannot create the native build cache: {exc}") from exc
+    fd, tmp_name = tempfile.mkstemp(prefix=".blockhook-", suffix=".so", dir=cache)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    cmd = [cc, "-O2", "-shared", "-fPIC", "-std=c99", "-o", str(tmp), str(SOURCE)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise ToolchainError(
+                f"{SOURCE}: '{' '.join(cmd)}' failed (exit {proc.returncode}):\n{proc.stderr}"
+            )
+        os.replace(tmp, target)  # atomic: concurrent builders all end with a complete file
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return target
+
+
+def load(cache_dir: Path | None = None) -> NativeLib:
+    """Build (if needed) and load the hook library with its C prototypes declared."""
+    path = build(cache_dir)
+    try:
+        lib = ctypes.CDLL(str(path))
+    except OSError as exc:
+        raise ToolchainError(f"{path}: cannot load the native hook library: {exc}") from exc
+    vp, u64, u32, i64, c_int = (
+        ctypes.c_void_p,
+        ctypes.c_uint64,
+        ctypes.c_uint32,
+        ctypes.c_int64,
+        ctypes.c_int,
+    )
+    protos: dict[str, tuple[object, list[object]]] = {
+        "tm_new": (vp, [MISS_CFUNC, vp]),
+        "tm_free": (None, [vp]),
+        "tm_clear_table": (None, [vp]),
+        "tm_cycles": (u64, [vp]),
+        "tm_instructions": (u64, [vp]),
+        "tm_add": (None, [vp, i64]),
+        "tm_sub": (None, [vp, u64, u64]),
+        "tm_set_deadline": (None, [vp, u64]),
+        "tm_deadline_hit": (c_int, [vp]),
+        "tm_error": (c_int, [vp]),
+        "tm_clear_stop": (None, [vp]),
+        "tm_forget_pending": (None, [vp]),
+        "tm_cur_addr": (u64, [vp]),
+        "tm_cur_size": (u32, [vp]),
+        "tm_misses": (u64, [vp]),
+        "tm_table_count": (u32, [vp]),
+        "tm_recent": (u32, [vp, ctypes.POINTER(u32)]),
+    }
+    for name, (restype, argtypes) in protos.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return NativeLib(lib=lib, path=path)
+
+
+def unicorn_lib() -> ctypes.CDLL:
+    """The libunicorn instance the ``unicorn`` package uses (handles belong to it)."""
+    from unicorn.unicorn_py3 import unicorn as ucmod
+
+    return ucmod.uclib
+
+
+__all__ = ["BlockInfo", "DEFAULT_CACHE_DIR", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
+           "unicorn_lib"]
