@@ -33,6 +33,7 @@ from sim.peripherals import create_peripheral
 from sim.peripherals.base import Peripheral
 from sim.peripherals.dwt import Dwt
 from sim.peripherals.nvic import DEMCR, Nvic
+from sim.peripherals.systick import SYSTICK_EXCEPTION
 from sim.platform.model import PAGE, Platform, load_platform
 from sim.semihosting import Semihosting
 from sim.timing import CycleCounter, MemoryTiming, core_timing
@@ -111,7 +112,11 @@ class _Bus:
         self.starts: list[int] = []
         self.windows: list[tuple[int, int, Peripheral]] = []
         self.pending: _Pending | None = None
-        self.replay: tuple[bool, int, int] | None = None  # (write, addr, value)
+        # Accesses already served for the instruction at served_pc, replayed in order when it
+        # re-executes (an STRD or LDM can touch several precise registers).
+        self.served: list[tuple[bool, int, int]] = []
+        self.served_pc: int | None = None
+        self.replay: list[tuple[bool, int, int]] = []
         self.fault: C.UnmappedAccess | None = None
 
     def add(self, base: int, size: int, periph: Peripheral) -> None:
@@ -149,10 +154,8 @@ class _Bus:
             return 0
         periph, off = hit
         if off in periph.precise_reads:
-            if self.replay is not None and not self.replay[0] and self.replay[1] == addr:
-                value = self.replay[2]
-                self.replay = None
-                return value
+            if self.replay and self.replay[0][:2] == (False, addr):
+                return self.replay.pop(0)[2]
             self.pending = _Pending(False, addr, size, 0, periph, off)
             self.board.cpu.stop()
             return 0
@@ -165,8 +168,8 @@ class _Bus:
             return
         periph, off = hit
         if off in periph.precise_writes:
-            if self.replay is not None and self.replay[0] and self.replay[1] == addr:
-                self.replay = None
+            if self.replay and self.replay[0][:2] == (True, addr):
+                self.replay.pop(0)
                 return
             self.pending = _Pending(True, addr, size, value, periph, off)
             self.board.cpu.stop()
@@ -477,13 +480,18 @@ class Board:
     def _serve_precise(self) -> None:
         pending = self.bus.pending
         assert pending is not None
-        self.bus.pending = None
-        self.counter.rewind_to(self.cpu.reg("pc"))
+        bus = self.bus
+        bus.pending = None
+        pc = self.cpu.reg("pc")
+        self.counter.rewind_to(pc)
+        if bus.served_pc != pc or bus.replay:
+            bus.served, bus.served_pc = [], pc
         if pending.write:
             pending.periph.write(pending.offset, pending.size, pending.value)
-            self.bus.replay = (True, pending.addr, 0)
+            bus.served.append((True, pending.addr, 0))
         else:
-            self.bus.replay = (False, pending.addr, pending.periph.read(pending.offset, pending.size))
+            bus.served.append((False, pending.addr, pending.periph.read(pending.offset, pending.size)))
+        bus.replay = list(bus.served)
 
     def _fire_events(self, now: int) -> None:
         for owner, (cycle, callback) in sorted(self._events.items(), key=lambda kv: kv[1][0]):
@@ -492,7 +500,7 @@ class Board:
                 callback(cycle)
 
     def _deliver(self) -> None:
-        if self.nvic is None or self.bus.replay is not None:
+        if self.nvic is None or self.bus.replay:
             return
         due = self.nvic.next_due(bool(self.cpu.reg("primask")), self.cpu.reg("basepri"))
         if due is not None:
@@ -516,23 +524,28 @@ class Board:
             return False
 
     def _fast_forward_or_lockup(self, limit: int | None, what: str) -> None:
-        """Skip to the next timed event; with none, nothing can wake the core: lock-up."""
-        if self.nvic is not None and self.nvic.next_due(bool(self.cpu.reg("primask")), self.cpu.reg("basepri")) is not None:
+        """Skip to the next timed event if it can wake the core; if none can: lock-up."""
+        assert self.nvic is not None or not self._events
+        primask, basepri = bool(self.cpu.reg("primask")), self.cpu.reg("basepri")
+        if self.nvic is not None and self.nvic.next_due(primask, basepri) is not None:
             return
-        if self._events:
+        # The timed events raise SysTick; sleeping or spinning ends only if it can preempt.
+        wakeable = self.nvic is not None and self.nvic.priority(SYSTICK_EXCEPTION) < self.nvic.current_priority(primask, basepri)
+        if self._events and (wakeable or what.startswith("sleeps")):
             nxt = min(c for c, _ in self._events.values())
             if limit is not None:
                 nxt = min(nxt, limit)
             if nxt > self.counter.cycles:
                 self.counter.add(nxt - self.counter.cycles)
             self._fire_events(self.counter.cycles)
-            return
+            if wakeable:
+                return
         pc = self.cpu.reg("pc")
         context = ""
         if self.nvic is not None and self.nvic.active:
             context = f" inside the {exception_name(self.nvic.active[-1])} handler"
         self._raise_fault("Lockup", f"the CPU {what} at {self.symbols.describe(pc)}{context} "
-                                    "and no interrupt is scheduled that could end it")
+                                    "and no interrupt can end it")
 
     # fault reports --------------------------------------------------------------------------
     def _raise_fault_from(self, err: unicorn.UcError) -> None:

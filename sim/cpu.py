@@ -45,7 +45,7 @@ _REGS.update(
 )
 _SREGS = [getattr(A, f"UC_ARM_REG_S{i}") for i in range(32)]
 
-_MODELS = {"cortex-m3": unicorn.UC_CPU_ARM_CORTEX_M3, "cortex-m4": unicorn.UC_CPU_ARM_CORTEX_M4}
+_MODELS = {"cortex-m3": A.UC_CPU_ARM_CORTEX_M3, "cortex-m4": A.UC_CPU_ARM_CORTEX_M4}
 
 MmioRead = Callable[[int, int], int]
 MmioWrite = Callable[[int, int, int], None]
@@ -110,6 +110,8 @@ class CortexM:
         return int(value) & 0xFFFFFFFF  # type: ignore[arg-type]
 
     def set_reg(self, name: str, value: int) -> None:
+        if name == "pc":
+            value |= 1  # M-profile runs Thumb only; Unicorn leaves Thumb state on an even PC
         self.uc.reg_write(_REGS[name], value & 0xFFFFFFFF)
 
     def regs(self) -> dict[str, int]:

@@ -35,8 +35,15 @@ class Section:
 class Symbolizer:
     """Maps addresses to ``symbol+offset`` using the ELF's function and object symbols."""
 
-    def __init__(self, symbols: list[tuple[int, int, str]]) -> None:
-        self.symbols = sorted(symbols)
+    def __init__(self, symbols: list[tuple[int, int, bool, str]]) -> None:
+        # one name per address: a strong symbol wins over weak aliases (Default_Handler over
+        # the *_Handler aliases of it)
+        best: dict[int, tuple[int, int, bool, str]] = {}
+        for sym in symbols:
+            old = best.get(sym[0])
+            if old is None or (old[2], old[3]) > (sym[2], sym[3]):
+                best[sym[0]] = sym
+        self.symbols = [(a, size, name) for a, size, _w, name in sorted(best.values())]
         self.starts = [s[0] for s in self.symbols]
 
     def lookup(self, addr: int) -> tuple[str, int] | None:
@@ -115,7 +122,7 @@ class ElfImage:
                     else:
                         kind = "rodata"
                     sections.append(Section(sec.name, sec["sh_addr"], sec["sh_size"], kind, _lma(elf, sec)))
-                syms: list[tuple[int, int, str]] = []
+                syms: list[tuple[int, int, bool, str]] = []
                 names: dict[str, int] = {}
                 symtab = elf.get_section_by_name(".symtab")
                 if symtab is not None:
@@ -125,7 +132,8 @@ class ElfImage:
                             continue
                         names[sym.name] = sym["st_value"]
                         if typ in ("STT_FUNC", "STT_OBJECT"):
-                            syms.append((sym["st_value"] & ~1, sym["st_size"], sym.name))
+                            weak = sym["st_info"]["bind"] == "STB_WEAK"
+                            syms.append((sym["st_value"] & ~1, sym["st_size"], weak, sym.name))
                 return cls(path, elf["e_entry"], tuple(segments), tuple(sections), Symbolizer(syms), names)
         except OSError as exc:
             raise ElfError(f"{path}: cannot read: {exc.strerror}") from None

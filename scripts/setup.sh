@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything tandem needs on Debian 12 (as root): the Arm GCC toolchain with newlib,
+# Icarus Verilog, QEMU (for differential tests), a C compiler for the native cycle hook, and a
+# project virtual environment (.venv) with tandem and its test extras. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi iverilog qemu-system-arm make gcc libc6-dev
+              python3 python3-venv python3-dev)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "[setup] apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    echo "[setup] creating .venv"
+    "$PY" -m venv .venv
+fi
+echo "[setup] pip install -e .[test]"
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+echo "[setup] done"

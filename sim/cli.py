@@ -1,0 +1,147 @@
+"""The ``tandem`` command line: boards, build, run, demo.
+
+Every user error is a :class:`~sim.errors.TandemError`; ``main`` prints its message (never a
+traceback) and exits with its code. ``tandem run`` exits with the firmware's own exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
+from sim.errors import FirmwareFault, TandemError
+
+
+def _cycles(text: str) -> int:
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a cycle count: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the cycle limit must be positive")
+    return value
+
+
+def cmd_boards(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from sim.platform import list_boards, load_platform
+
+    for name in list_boards(cfg.platforms_dir):
+        p = load_platform(name, cfg.platforms_dir)
+        print(f"{name:<20} {p.describe()}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from sim.fwbuild import FirmwareSpec, build_firmware
+    from sim.platform import load_platform
+
+    platform = load_platform(args.board, cfg.platforms_dir)
+    sources = tuple(str(Path(s).resolve()) for s in args.sources)
+    elf = build_firmware(platform, FirmwareSpec(sources, opt=args.opt), cfg)
+    print(elf)
+    return 0
+
+
+def _summary(result: "object") -> str:
+    from sim.board import RunResult
+
+    assert isinstance(result, RunResult)
+    return (f"[tandem] {result.board}: exit {result.exit_code}; {result.instructions:,} instructions, "
+            f"{result.cycles:,} cycles = {result.sim_seconds * 1e3:.3f} ms at "
+            f"{result.cpu_hz / 1e6:g} MHz; {result.wall_seconds:.3f} s wall, {result.mips:.1f} host MIPS")
+
+
+def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from sim.board import Board
+
+    board = Board.from_platform(args.board, cfg)
+    board.load_elf(args.firmware)
+    stdin = sys.stdin.buffer.read() if args.stdin else b""
+    stream = None if args.quiet else sys.stdout.buffer
+    try:
+        result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream)
+    except FirmwareFault as fault:
+        if args.json:
+            _write_json(args.json, {"error": fault.summary, "report": fault.report,
+                                    "cycles": board.counter.cycles, "output": board.console.out.decode("utf-8", "replace")})
+        raise
+    for note in result.notes:
+        print(f"[tandem] note: {note}", file=sys.stderr)
+    print(_summary(result), file=sys.stderr)
+    if args.json:
+        _write_json(args.json, result.to_json())
+    return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+
+
+def _write_json(path: str, data: dict[str, object]) -> None:
+    try:
+        Path(path).write_text(json.dumps(data, indent=2) + "\n")
+    except OSError as exc:
+        raise TandemError(f"{path}: cannot write JSON: {exc.strerror}") from None
+
+
+def cmd_demo(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from sim.board import Board
+    from sim.fwbuild import FirmwareSpec, build_firmware
+    from sim.platform import list_boards, load_platform
+
+    print("tandem demo: one unmodified firmware source, built per board and run on each simulated board\n")
+    for name in list_boards(cfg.platforms_dir):
+        platform = load_platform(name, cfg.platforms_dir)
+        print(f"== {name}: {platform.describe()}", flush=True)
+        elf = build_firmware(platform, FirmwareSpec(("tests/cyccnt.c",)), cfg)
+        board = Board(platform, cfg)
+        board.load_elf(elf)
+        result = board.run(stream=sys.stdout.buffer)
+        sys.stdout.flush()
+        print(_summary(result), flush=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tandem", description="Simulated Cortex-M boards for tiny ML")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("boards", help="list the boards (core, clock, memories)")
+    p.set_defaults(func=cmd_boards)
+
+    p = sub.add_parser("build", help="build C sources into firmware for a board")
+    p.add_argument("--board", required=True)
+    p.add_argument("--opt", default="-O2", help="optimisation flag (default -O2)")
+    p.add_argument("sources", nargs="+")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("run", help="run a firmware ELF on a simulated board")
+    p.add_argument("--board", required=True, help="board name (see `tandem boards`) or a .repl file")
+    p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES,
+                   help=f"stop a runaway program after this many cycles (default {DEFAULT_MAX_CYCLES:,})")
+    p.add_argument("--json", metavar="OUT", help="write the result as JSON")
+    p.add_argument("--stdin", action="store_true", help="feed this process's standard input to the console")
+    p.add_argument("--quiet", action="store_true", help="do not stream the firmware's output")
+    p.add_argument("firmware")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="build and run the demo firmware on every board")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    cfg = TandemConfig.from_env()
+    try:
+        return int(args.func(args, cfg))
+    except TandemError as err:
+        sys.stdout.flush()
+        print(f"tandem: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("tandem: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

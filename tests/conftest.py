@@ -1,0 +1,43 @@
+"""Shared fixtures: the configuration, and building + running firmware test programs."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sim.board import Board, RunResult
+from sim.config import TandemConfig
+from sim.fwbuild import FirmwareSpec, build_firmware
+from sim.platform import load_platform
+
+BOARDS = ["stm32f4_discovery", "nucleo_l4r5zi", "bluepill", "mps2_an386"]
+
+
+@pytest.fixture(scope="session")
+def cfg() -> TandemConfig:
+    return TandemConfig.from_env()
+
+
+@pytest.fixture(scope="session")
+def build(cfg: TandemConfig) -> Callable[..., Path]:
+    """build(board, "tests/hello.c", ...) -> ELF path (cached by content across runs)."""
+
+    def _build(board: str, *sources: str, **options: object) -> Path:
+        platform = load_platform(board, cfg.platforms_dir)
+        return build_firmware(platform, FirmwareSpec(tuple(sources), **options), cfg)  # type: ignore[arg-type]
+
+    return _build
+
+
+@pytest.fixture(scope="session")
+def run_program(cfg: TandemConfig, build: Callable[..., Path]) -> Callable[..., tuple[Board, RunResult]]:
+    """run_program(board, "tests/x.c", max_cycles=..., stdin=...) -> (board, result)."""
+
+    def _run(board: str, source: str, **run_options: object) -> tuple[Board, RunResult]:
+        elf = build(board, source)
+        b = Board.from_platform(board, cfg)
+        b.load_elf(elf)
+        return b, b.run(**run_options)  # type: ignore[arg-type]
+
+    return _run
