@@ -10,6 +10,10 @@
  * Branch accounting: a block is charged its cost with the final branch counted not taken;
  * the next block entry resolves the branch (entered address != fallthrough => taken) and
  * adds taken_extra.
+ *
+ * Memory accounting: a block may carry "line events" (flash lines it fetches, literal-pool
+ * lines it loads) checked against small direct-mapped tag arrays modelling a flash
+ * accelerator's caches (STM32 ART); a line not in its cache adds that event's miss cost.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,12 +22,25 @@
 #define TM_RING 16u
 #define TM_NO_DEADLINE UINT64_MAX
 
+#define TM_CACHES 4u
+
 struct tm_entry {
     uint64_t key;         /* (uint32_t)addr | size << 32; 0 = empty slot (size is never 0) */
     uint32_t fallthrough;
     uint32_t cost;
     uint32_t taken_extra;
     uint32_t ninsn;
+    uint32_t ev_off;      /* first line event in tm_state.events */
+    uint32_t n_ev;        /* number of line events (0 for most blocks) */
+    uint32_t gen;         /* tm_state.line_gen when all its lines were last known cached */
+    uint32_t self_conflict; /* two of its lines share a cache slot: always re-check */
+};
+
+/* A cache line the block touches: line address (aligned), miss cost, which cache. */
+struct tm_event {
+    uint32_t line;
+    uint16_t miss_cost;
+    uint16_t cache;
 };
 
 /* Filled by the Python miss callback for one new block. */
@@ -32,6 +49,14 @@ struct tm_block_info {
     uint32_t cost;
     uint32_t taken_extra;
     uint32_t ninsn;
+    uint32_t n_ev;
+    const struct tm_event *ev;  /* n_ev events, owned by Python, copied on return */
+};
+
+struct tm_cache {
+    uint32_t *tags;       /* line address | 1, or 0 = empty */
+    uint32_t mask;        /* slots - 1 */
+    uint32_t shift;       /* log2(line bytes) */
 };
 
 typedef int (*tm_miss_fn)(uint64_t addr, uint32_t size, struct tm_block_info *out);
@@ -53,6 +78,12 @@ struct tm_state {
     uint64_t misses;
     tm_miss_fn miss;
     tm_stop_fn stop;
+    struct tm_event *events;
+    uint32_t n_events;
+    uint32_t cap_events;
+    struct tm_cache caches[TM_CACHES];
+    uint64_t line_misses;
+    uint32_t line_gen;              /* bumped whenever a cached line may have been evicted */
     /* Copies that pending/cur point at after the table was cleared. */
     struct tm_entry held_pending;
     struct tm_entry held_cur;
@@ -110,6 +141,7 @@ struct tm_state *tm_new(tm_miss_fn miss, tm_stop_fn stop)
     }
     s->mask = 1023u;
     s->deadline = TM_NO_DEADLINE;
+    s->line_gen = 1;
     s->miss = miss;
     s->stop = stop;
     return s;
@@ -118,9 +150,37 @@ struct tm_state *tm_new(tm_miss_fn miss, tm_stop_fn stop)
 void tm_free(struct tm_state *s)
 {
     if (s != NULL) {
+        for (uint32_t c = 0; c < TM_CACHES; c++)
+            free(s->caches[c].tags);
+        free(s->events);
         free(s->table);
         free(s);
     }
+}
+
+/* Configure cache `idx` as `slots` direct-mapped lines of 2^shift bytes, all empty. */
+int tm_set_cache(struct tm_state *s, uint32_t idx, uint32_t slots, uint32_t shift)
+{
+    if (idx >= TM_CACHES || slots == 0 || (slots & (slots - 1u)) != 0)
+        return -1;
+    uint32_t *tags = calloc(slots, sizeof *tags);
+    if (tags == NULL)
+        return -1;
+    free(s->caches[idx].tags);
+    s->caches[idx].tags = tags;
+    s->caches[idx].mask = slots - 1u;
+    s->caches[idx].shift = shift;
+    s->line_gen++;
+    return 0;
+}
+
+/* Forget every cached line (e.g. the firmware flushed the accelerator). */
+void tm_flush_caches(struct tm_state *s)
+{
+    for (uint32_t c = 0; c < TM_CACHES; c++)
+        if (s->caches[c].tags != NULL)
+            memset(s->caches[c].tags, 0, (size_t)(s->caches[c].mask + 1u) * sizeof(uint32_t));
+    s->line_gen++;
 }
 
 void tm_clear_table(struct tm_state *s)
@@ -135,28 +195,83 @@ void tm_clear_table(struct tm_state *s)
     }
     memset(s->table, 0, (size_t)(s->mask + 1u) * sizeof *s->table);
     s->count = 0;
+    s->n_events = 0;
+    s->held_pending.n_ev = 0;
+    s->held_cur.n_ev = 0;
 }
 
-static const struct tm_entry *tm_insert(struct tm_state *s, uint64_t addr, uint32_t size)
+static struct tm_entry *tm_insert(struct tm_state *s, uint64_t addr, uint32_t size)
 {
     struct tm_block_info info;
     s->misses++;
+    memset(&info, 0, sizeof info);
     if (size == 0 || s->miss(addr, size, &info) != 0)
         return NULL;
     if ((s->count + 1u) * 2u > s->mask + 1u && tm_grow(s) != 0)
         return NULL;
+    for (uint32_t k = 0; k < info.n_ev; k++)
+        if (info.ev[k].cache >= TM_CACHES || s->caches[info.ev[k].cache].tags == NULL)
+            return NULL;
+    if (s->n_events + info.n_ev > s->cap_events) {
+        uint32_t ncap = s->cap_events ? s->cap_events : 1024u;
+        while (ncap < s->n_events + info.n_ev)
+            ncap *= 2u;
+        struct tm_event *nev = realloc(s->events, (size_t)ncap * sizeof *nev);
+        if (nev == NULL)
+            return NULL;
+        s->events = nev;
+        s->cap_events = ncap;
+    }
+    uint32_t ev_off = s->n_events;
+    if (info.n_ev != 0)
+        memcpy(&s->events[ev_off], info.ev, (size_t)info.n_ev * sizeof *info.ev);
+    s->n_events += info.n_ev;
     struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
     e->key = tm_key(addr, size);
     e->fallthrough = info.fallthrough;
     e->cost = info.cost;
     e->taken_extra = info.taken_extra;
     e->ninsn = info.ninsn;
+    e->ev_off = ev_off;
+    e->n_ev = info.n_ev;
+    e->gen = 0;
+    e->self_conflict = 0;
+    for (uint32_t a = 0; a < info.n_ev; a++) {
+        for (uint32_t b = a + 1; b < info.n_ev; b++) {
+            const struct tm_event *x = &info.ev[a], *y = &info.ev[b];
+            const struct tm_cache *c = &s->caches[x->cache];
+            if (x->cache == y->cache && x->line != y->line &&
+                ((x->line >> c->shift) & c->mask) == ((y->line >> c->shift) & c->mask))
+                e->self_conflict = 1;
+        }
+    }
     s->count++;
     return e;
 }
 
-static inline void tm_charge(struct tm_state *s, const struct tm_entry *e, uint64_t addr)
+static __attribute__((noinline)) void tm_lines(struct tm_state *s, struct tm_entry *e)
 {
+    const struct tm_event *ev = &s->events[e->ev_off];
+    for (uint32_t k = 0; k < e->n_ev; k++) {
+        struct tm_cache *c = &s->caches[ev[k].cache];
+        uint32_t tag = ev[k].line | 1u;
+        uint32_t *slot = &c->tags[(ev[k].line >> c->shift) & c->mask];
+        if (*slot != tag) {
+            *slot = tag;
+            s->cycles += ev[k].miss_cost;
+            s->line_misses++;
+            s->line_gen++;
+        }
+    }
+    /* Every line of e is cached now; while no line is evicted (no miss anywhere, which
+     * bumps line_gen) its next entries cannot miss and skip this loop. */
+    e->gen = e->self_conflict ? 0 : s->line_gen;
+}
+
+static inline void tm_charge(struct tm_state *s, struct tm_entry *e, uint64_t addr)
+{
+    if (e->n_ev != 0 && e->gen != s->line_gen)
+        tm_lines(s, e);
     s->cycles += e->cost;
     s->instructions += e->ninsn;
     s->pending = e;
@@ -175,7 +290,7 @@ static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t 
         s->stop(uc);
         return;
     }
-    const struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
+    struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
     if (e->key == 0 && (e = tm_insert(s, addr, size)) == NULL) {
         s->pending = NULL;
         s->error = 1;
@@ -194,7 +309,7 @@ void tm_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     if (p != NULL && (uint32_t)addr != p->fallthrough)
         s->cycles += p->taken_extra;
     uint64_t key = tm_key(addr, size);
-    const struct tm_entry *e = &s->table[tm_slot(key, s->mask)];
+    struct tm_entry *e = &s->table[tm_slot(key, s->mask)];
     if (__builtin_expect(e->key != key || s->cycles >= s->deadline, 0)) {
         tm_slow(uc, addr, size, s);
         return;
@@ -224,6 +339,7 @@ uint64_t tm_cur_addr(const struct tm_state *s) { return s->cur ? (uint32_t)s->cu
 uint32_t tm_cur_size(const struct tm_state *s) { return s->cur ? (uint32_t)(s->cur->key >> 32) : 0; }
 uint64_t tm_misses(const struct tm_state *s) { return s->misses; }
 uint32_t tm_table_count(const struct tm_state *s) { return s->count; }
+uint64_t tm_line_misses(const struct tm_state *s) { return s->line_misses; }
 
 /* Copies the last min(entered, 16) block addresses, oldest first; returns how many. */
 uint32_t tm_recent(const struct tm_state *s, uint32_t *out)

@@ -34,6 +34,20 @@ _NO_DEADLINE = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
+class LineEvent:
+    """A memory line a block touches whose cost depends on a cache's state.
+
+    On every entry of the block the counter looks ``line`` up in cache ``cache`` (an index
+    into ``CoreTiming.caches``); if it is absent it is inserted and ``miss_cost`` cycles are
+    added. Used for the STM32 ART accelerator's instruction and literal-data caches.
+    """
+
+    cache: int
+    line: int
+    miss_cost: int
+
+
+@dataclass(frozen=True)
 class BlockCost:
     """What entering one translated block costs.
 
@@ -47,6 +61,7 @@ class BlockCost:
     taken_extra: int  # extra cycles charged if the next block entered != fallthrough
     insn_addrs: tuple[int, ...]
     insn_costs: tuple[int, ...]  # per instruction; sum == cost
+    line_events: tuple[LineEvent, ...] = ()  # cache-dependent extra cycles, charged on entry
 
 
 class _BlockCache:
@@ -103,6 +118,7 @@ class CycleCounter:
         self._uc = uc
         self._blocks = _BlockCache(uc, timing)
         self._error: BaseException | None = None
+        self._events_keep: Any = None  # the last block's events, until C has copied them
         self_ref = weakref.ref(self)
 
         def on_miss(addr: int, size: int, out: Any) -> int:
@@ -116,6 +132,16 @@ class CycleCounter:
                 info.cost = bc.cost
                 info.taken_extra = bc.taken_extra
                 info.ninsn = len(bc.insn_addrs)
+                n = len(bc.line_events)
+                info.n_ev = n
+                if n:
+                    arr = (native.Event * n)()
+                    for k, ev in enumerate(bc.line_events):
+                        arr[k].line = ev.line & 0xFFFFFFFF
+                        arr[k].miss_cost = min(ev.miss_cost, 0xFFFF)
+                        arr[k].cache = ev.cache
+                    me._events_keep = arr
+                    info.ev = ctypes.cast(arr, ctypes.POINTER(native.Event))
                 return 0
             except BaseException as exc:  # ctypes would print and swallow it
                 me._error = exc
@@ -128,6 +154,13 @@ class CycleCounter:
         if not state:
             raise MemoryError("tm_new failed")
         self._state = ctypes.c_void_p(state)
+        for idx, (slots, line_bytes) in enumerate(timing.caches):
+            if lib.tm_set_cache(self._state, idx, slots, line_bytes.bit_length() - 1) != 0:
+                lib.tm_free(self._state)
+                raise SimulationError(
+                    f"native counter cannot model cache {idx} ({slots} lines of {line_bytes} "
+                    "bytes): at most 4 power-of-two caches"
+                )
         hook_ptr = ctypes.cast(lib.tm_block_hook, ctypes.c_void_p)
         handle = ctypes.c_size_t()
         from unicorn import UC_HOOK_BLOCK
@@ -202,6 +235,15 @@ class CycleCounter:
         """How many times the hook had to ask Python to decode a block."""
         return int(self._lib.tm_misses(self._state))
 
+    @property
+    def line_misses(self) -> int:
+        """Accelerator cache misses (instruction lines and literal lines) so far."""
+        return int(self._lib.tm_line_misses(self._state))
+
+    def flush_caches(self) -> None:
+        """Empty the modelled accelerator caches (the firmware reset/flushed them)."""
+        self._lib.tm_flush_caches(self._state)
+
     def close(self) -> None:
         self._finalizer()
 
@@ -238,6 +280,9 @@ class PyCycleCounter:
         self._pending: tuple[int, int] | None = None
         self._cur = (0, 0)
         self._ring: list[int] = []
+        self._caches = [[0] * slots for slots, _ in timing.caches]
+        self._cache_shift = [line.bit_length() - 1 for _, line in timing.caches]
+        self.line_misses = 0
         self._hook = uc.hook_add(UC_HOOK_BLOCK, self._on_block)
 
     def _on_block(self, uc: Any, addr: int, size: int, _user: Any) -> None:
@@ -253,6 +298,13 @@ class PyCycleCounter:
         bc = self._blocks.by_key.get((addr, size))
         if bc is None:
             bc = self._blocks.decode(addr, size)
+        for ev in bc.line_events:
+            tags = self._caches[ev.cache]
+            slot = (ev.line >> self._cache_shift[ev.cache]) & (len(tags) - 1)
+            if tags[slot] != ev.line | 1:
+                tags[slot] = ev.line | 1
+                self._cycles += ev.miss_cost
+                self.line_misses += 1
         self._cycles += bc.cost
         self._instructions += len(bc.insn_addrs)
         self._pending = (bc.fallthrough & 0xFFFFFFFF, bc.taken_extra)
@@ -296,6 +348,10 @@ class PyCycleCounter:
 
     def invalidate(self) -> None:
         self._blocks.clear()
+
+    def flush_caches(self) -> None:
+        for tags in self._caches:
+            tags[:] = [0] * len(tags)
 
     def close(self) -> None:
         if self._hook is not None:

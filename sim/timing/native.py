@@ -23,6 +23,16 @@ SOURCE = Path(__file__).resolve().parent.parent / "native" / "blockhook.c"
 DEFAULT_CACHE_DIR = Path("~/.cache/tandem/native")
 
 
+class Event(ctypes.Structure):
+    """Mirror of ``struct tm_event`` (one cache-dependent line of a block)."""
+
+    _fields_ = (
+        ("line", ctypes.c_uint32),
+        ("miss_cost", ctypes.c_uint16),
+        ("cache", ctypes.c_uint16),
+    )
+
+
 class BlockInfo(ctypes.Structure):
     """Mirror of ``struct tm_block_info`` (filled by the Python miss callback)."""
 
@@ -31,6 +41,8 @@ class BlockInfo(ctypes.Structure):
         ("cost", ctypes.c_uint32),
         ("taken_extra", ctypes.c_uint32),
         ("ninsn", ctypes.c_uint32),
+        ("n_ev", ctypes.c_uint32),
+        ("ev", ctypes.POINTER(Event)),
     )
 
 
@@ -123,6 +135,9 @@ def load(cache_dir: Path | None = None) -> NativeLib:
         "tm_misses": (u64, [vp]),
         "tm_table_count": (u32, [vp]),
         "tm_recent": (u32, [vp, ctypes.POINTER(u32)]),
+        "tm_set_cache": (c_int, [vp, u32, u32, u32]),
+        "tm_flush_caches": (None, [vp]),
+        "tm_line_misses": (u64, [vp]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)
@@ -138,5 +153,5 @@ def unicorn_lib() -> ctypes.CDLL:
     return ucmod.uclib
 
 
-__all__ = ["BlockInfo", "DEFAULT_CACHE_DIR", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
+__all__ = ["BlockInfo", "Event", "DEFAULT_CACHE_DIR", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
            "unicorn_lib"]
