@@ -1,0 +1,142 @@
+"""Microbenchmarks (firmware/bench/*.S) whose exact cycle counts follow from the Arm TRMs.
+
+Each program runs from `_start` to `done` on raw Unicorn with the native counter; the
+expected totals are derived in each file's header comment and listed in docs/timing.md.
+The Python reference counter must agree on every one.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from timing_asm import FLASH, RAM, Program, assemble, make_uc
+from sim.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing
+
+BENCH = Path(__file__).resolve().parent.parent / "firmware" / "bench"
+
+ZERO_WS = [MemoryTiming("flash", FLASH, 0x10000), MemoryTiming("sram", RAM, 0x20000)]
+
+
+def _flash(ws: int, accel: str | None) -> list[MemoryTiming]:
+    return [MemoryTiming("flash", FLASH, 0x10000, wait_states=ws, accelerator=accel),
+            MemoryTiming("sram", RAM, 0x20000)]
+
+
+def _build(name: str, tmp: Path, core: str) -> Program:
+    src = (BENCH / name).read_text()
+    # The .S files carry their own directives; assemble() adds a harmless prologue.
+    return assemble(src, tmp, cpu="cortex-m4" if core != "cortex-m3" else "cortex-m3",
+                    fpu=core == "cortex-m4f")
+
+
+def _run(cls, prog: Program, core: str, memories, cache_dir: Path):
+    uc = make_uc(prog, fpu=core == "cortex-m4f")
+    counter = cls(uc, core_timing(core, memories), cache_dir)
+    uc.emu_start(prog.sym("_start") | 1, prog.sym("done"))
+    return uc, counter
+
+
+# (file, core, memories, expected cycles, expected instructions or None)
+TRM_CASES = [
+    ("alu_loop.S", "cortex-m4", ZERO_WS, 799, 1 + 100 * 6),
+    ("alu_loop.S", "cortex-m3", ZERO_WS, 799, 1 + 100 * 6),
+    ("load_pipeline.S", "cortex-m4", ZERO_WS, 601, 2 + 50 * 8),
+    ("load_dependency.S", "cortex-m4", ZERO_WS, 522, 3 + 40 * 7),
+    ("load_dependency.S", "cortex-m3", ZERO_WS, 482, 3 + 40 * 7),
+    ("calls.S", "cortex-m4", ZERO_WS, 861, 2 + 20 * 13),
+    ("branches.S", "cortex-m4", ZERO_WS, 175, None),
+    ("divide.S", "cortex-m4", ZERO_WS, 450, 2 + 25 * 4),
+    ("fpu.S", "cortex-m4f", ZERO_WS, 451, 2 + 10 * 11),
+]
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("native")
+
+
+@pytest.mark.parametrize("name,core,memories,cycles,insns", TRM_CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in TRM_CASES])
+def test_trm_microbenchmark(name, core, memories, cycles, insns, tmp_path: Path,
+                            cache_dir: Path) -> None:
+    prog = _build(name, tmp_path, core)
+    _, native = _run(CycleCounter, prog, core, memories, cache_dir)
+    _, py = _run(PyCycleCounter, prog, core, memories, cache_dir)
+    assert native.cycles == cycles
+    if insns is not None:
+        assert native.instructions == insns
+    assert (py.cycles, py.instructions) == (native.cycles, native.instructions)
+    native.close()
+    py.close()
+
+
+def test_branches_instruction_count(tmp_path: Path, cache_dir: Path) -> None:
+    # 2 setup + per iteration 3 (and, adds, tbb) + even 2 / odd 4 + 4 (cbz, adds, subs, bne)
+    prog = _build("branches.S", tmp_path, "cortex-m4")
+    _, c = _run(CycleCounter, prog, "cortex-m4", ZERO_WS, cache_dir)
+    assert c.instructions == 2 + 5 * (3 + 2 + 4) + 5 * (3 + 4 + 4)
+    c.close()
+
+
+# Flash wait states: the expected totals follow from the documented approximations
+# (docs/timing.md, "Memory timing"), worked out by hand for each program's layout.
+FLASH_CASES = [
+    # 4-byte fetch lines, 5 WS: first block 7 + 3 sequential stalls of 6 - 2 = 4 -> 19;
+    # loop block 6 + stalls 5 + 4 + 4 = 19; taken bne adds 2 + 5 (refetch) -> 19 + 99 * 26.
+    ("alu_loop.S", _flash(5, None), 19 + 99 * 26),
+    # ART: the code fits one 16-byte line: one miss (5) on the first entry, then hits.
+    ("alu_loop.S", _flash(5, "stm32-art"), 799 + 5),
+    # ART: I-line 0 misses once (5), the literal's line misses the D-cache once (5); the
+    # second I-line is reached after 11 (first pass) / 8 cycles in line 0 >= 6: no stall.
+    ("load_pipeline.S", _flash(5, "stm32-art"), 601 + 5 + 5),
+    # No accelerator: the literal load waits 2 cycles every time it runs (once here).
+    ("divide.S", _flash(2, None), None),
+]
+
+
+@pytest.mark.parametrize("name,memories,cycles", FLASH_CASES,
+                         ids=[f"{c[0]}-{c[1][0].wait_states}ws-{c[1][0].accelerator}"
+                              for c in FLASH_CASES])
+def test_flash_wait_states(name, memories, cycles, tmp_path: Path, cache_dir: Path) -> None:
+    prog = _build(name, tmp_path, "cortex-m4")
+    _, native = _run(CycleCounter, prog, "cortex-m4", memories, cache_dir)
+    _, py = _run(PyCycleCounter, prog, "cortex-m4", memories, cache_dir)
+    _, zero = _run(CycleCounter, prog, "cortex-m4", ZERO_WS, cache_dir)
+    if cycles is not None:
+        assert native.cycles == cycles
+    assert native.cycles > zero.cycles
+    assert py.cycles == native.cycles
+    assert py.line_misses == native.line_misses
+
+
+CONFLICT = """
+_start:
+  movs r0, #30
+loop:
+  bl far
+  subs r0, #1
+  bne loop
+done:
+  b done
+  .balign 1024
+far:
+  adds r1, #1
+  bx lr
+"""
+
+
+def test_art_conflict_misses_every_time(tmp_path: Path, cache_dir: Path) -> None:
+    """Two hot lines 1 KiB apart share a slot of the 64-line direct-mapped I-cache model."""
+    prog = assemble(CONFLICT, tmp_path)
+    assert prog.sym("far") - prog.sym("_start") == 1024
+    mems = _flash(5, "stm32-art")
+    _, native = _run(CycleCounter, prog, "cortex-m4", mems, cache_dir)
+    _, py = _run(PyCycleCounter, prog, "cortex-m4", mems, cache_dir)
+    _, zero = _run(CycleCounter, prog, "cortex-m4", ZERO_WS, cache_dir)
+    # Every entry of the loop's line and of far's line misses: 30 calls, 2 lines each way
+    # (the `bl` line, `far`, the return into the `bl` line), 5 cycles per miss.
+    assert native.line_misses == py.line_misses
+    assert native.cycles == py.cycles
+    assert native.line_misses >= 2 * 30
+    assert native.cycles == zero.cycles + 5 * native.line_misses
