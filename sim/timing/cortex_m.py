@@ -75,6 +75,10 @@ class CoreTable:
     it_folding: bool = True  # IT after a 16-bit instruction costs 0 cycles
     barrier: int = 1  # DMB/DSB (1 + B, B >= 0)
     fpu: FpuTable | None = None
+    # Exception timing for the board to charge with CycleCounter.add() (zero wait states):
+    exception_entry: int = 12  # interrupt/exception latency to the handler's first instruction
+    exception_return: int = 10  # EXC_RETURN to the interrupted instruction
+    tail_chain: int = 6  # pending exception taken straight after another handler returns
 
     @property
     def isb(self) -> int:
@@ -146,10 +150,6 @@ _FP_MULTIPLES = {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VSTMIA, A.ARM_INS
 
 _REG_PC = A.ARM_REG_PC
 _REG_SP = A.ARM_REG_SP
-_NOT_DATA_PROCESSING = (_LOADS | _STORES | _DUALS | _MULTIPLES | _BRANCHES | _TABLE_BRANCHES
-                        | {A.ARM_INS_IT, A.ARM_INS_NOP, A.ARM_INS_VLDR, A.ARM_INS_VSTR}
-                        | _FP_MULTIPLES | _BARRIERS | {A.ARM_INS_ISB})
-
 
 def _is_conditional(insn: capstone.CsInsn) -> bool:
     if insn.id in (A.ARM_INS_CBZ, A.ARM_INS_CBNZ):
@@ -215,8 +215,11 @@ class _Insn:
     addr: int
     size: int
     cost: int
-    kind: str  # "load" (single, pipelinable), "store", "alu", "other"
+    # "load" (single, pipelinable), "store", "alu" (data processing: its result reaches a
+    # following address computation late), "it", "table" (TBB/TBH), "other"
+    kind: str
     writes: frozenset[int] = field(default_factory=frozenset)
+    data_writes: frozenset[int] = field(default_factory=frozenset)  # writes minus writeback
     addr_regs: frozenset[int] = field(default_factory=frozenset)
     literal: int | None = None
     conditional: bool = False
@@ -263,7 +266,7 @@ class CoreTiming:
                 return t.multiple_base + n + t.load_pc_refill, "other"
             return t.multiple_base + n, "other"
         if i in _TABLE_BRANCHES:
-            return t.table_branch, "other"
+            return t.table_branch, "table"
         if i in _BRANCHES:
             return 1 + t.branch_refill, "other"
         if i == A.ARM_INS_IT:
@@ -327,8 +330,15 @@ class CoreTiming:
         for insn in self._cs.disasm(code, addr):
             cost, kind = self._base_cost(insn)
             _, written = insn.regs_access()
+            data_writes = set(written)
+            mem = _mem_operand(insn)
+            if insn.writeback and mem is not None:
+                # The AGU updates the base in the address phase; only the loaded value is
+                # late, so a writeback base does not block pipelining of the next load.
+                data_writes.discard(mem.base)
             is_mem = (insn.id in _LOADS or insn.id in _STORES or insn.id in _DUALS
                       or insn.id in _MULTIPLES or insn.id in _FP_MULTIPLES
+                      or insn.id in _TABLE_BRANCHES
                       or insn.id in (A.ARM_INS_VLDR, A.ARM_INS_VSTR))
             out.append(_Insn(
                 addr=insn.address,
@@ -336,6 +346,7 @@ class CoreTiming:
                 cost=cost,
                 kind=kind,
                 writes=frozenset(written),
+                data_writes=frozenset(data_writes),
                 addr_regs=frozenset(_address_regs(insn)) if is_mem else frozenset(),
                 literal=_literal_address(insn),
                 conditional=_is_conditional(insn),
@@ -413,7 +424,7 @@ class CoreTiming:
             c = ins.cost
             if prev is not None:
                 if (ins.kind == "load" and prev.kind == "load"
-                        and not (prev.writes & ins.addr_regs)):
+                        and not (prev.data_writes & ins.addr_regs)):
                     c = t.load_pipelined
                 if t.agu_stall and ins.is_mem and prev.kind == "alu" and prev.writes & ins.addr_regs:
                     c += t.agu_stall
