@@ -142,3 +142,47 @@ def test_art_conflict_misses_every_time(tmp_path: Path, cache_dir: Path) -> None
     assert native.cycles == py.cycles
     assert native.line_misses >= 2 * 30
     assert native.cycles == zero.cycles + 5 * native.line_misses
+
+
+FLASH_TABLE = """
+_start:
+  ldr r7, tbl_ptr
+  movs r0, #2
+outer:
+  movs r1, #16
+  mov r2, r7
+inner:
+  ldr r3, [r2], #4
+  subs r1, #1
+  bne inner
+  subs r0, #1
+  bne outer
+done:
+  b done
+  .balign 4
+tbl_ptr:
+  .word table
+  .balign 16
+table:
+  .space 64
+"""
+
+
+@pytest.mark.parametrize("accel,extra", [("stm32-art", 4 * 5), (None, 32 * 5)])
+def test_opt_in_data_load_timing(accel, extra, tmp_path: Path, cache_dir: Path) -> None:
+    """data_loads=True charges register-addressed flash reads: 64 bytes read twice."""
+    prog = assemble(FLASH_TABLE, tmp_path)
+    mems = _flash(5, accel)
+    results = {}
+    for data_loads in (False, True):
+        for cls in (CycleCounter, PyCycleCounter):
+            uc = make_uc(prog)
+            c = cls(uc, core_timing("cortex-m4", mems, data_loads=data_loads), cache_dir)
+            uc.emu_start(prog.sym("_start") | 1, prog.sym("done"))
+            results[(data_loads, cls)] = c.cycles
+            c.close()
+    assert results[(False, CycleCounter)] == results[(False, PyCycleCounter)]
+    assert results[(True, CycleCounter)] == results[(True, PyCycleCounter)]
+    # ART: the table's 4 lines miss the D-cache once each, then hit on the second pass.
+    # No accelerator: every one of the 32 loads waits 5 cycles.
+    assert results[(True, CycleCounter)] - results[(False, CycleCounter)] == extra

@@ -23,6 +23,7 @@
 #define TM_NO_DEADLINE UINT64_MAX
 
 #define TM_CACHES 4u
+#define TM_DATA_REGIONS 4u
 
 struct tm_entry {
     uint64_t key;         /* (uint32_t)addr | size << 32; 0 = empty slot (size is never 0) */
@@ -59,20 +60,33 @@ struct tm_cache {
     uint32_t shift;       /* log2(line bytes) */
 };
 
+struct tm_state;
+
+/* A wait-stated region whose register-addressed data loads are timed by tm_data_hook
+ * (opt-in: any UC_HOOK_MEM_READ makes Unicorn instrument every load). */
+struct tm_data_region {
+    struct tm_state *s;
+    int32_t cache;        /* D-cache index, or -1: every access waits */
+    uint32_t wait_states;
+};
+
 typedef int (*tm_miss_fn)(uint64_t addr, uint32_t size, struct tm_block_info *out);
 typedef int (*tm_stop_fn)(void *uc);
 
 struct tm_state {
+    /* Hot fields first: the hook's fast path touches only this first cache line + ring. */
     uint64_t cycles;
     uint64_t instructions;
     uint64_t deadline;
-    const struct tm_entry *pending; /* block whose final branch is unresolved, or NULL */
-    const struct tm_entry *cur;     /* block entered last, or NULL */
+    /* Block entered last; its final branch is resolved on the next entry. Never NULL: when
+     * there is nothing to resolve it points at `held`, a copy with taken_extra 0. */
+    const struct tm_entry *cur;
     struct tm_entry *table;
     uint32_t mask;
-    uint32_t count;
+    uint32_t line_gen;              /* bumped whenever a cached line may have been evicted */
     uint64_t entered;               /* blocks charged so far (ring write position) */
     uint32_t ring[TM_RING];
+    uint32_t count;
     int32_t deadline_hit;
     int32_t error;                  /* the miss callback failed: emulation was stopped */
     uint64_t misses;
@@ -82,11 +96,10 @@ struct tm_state {
     uint32_t n_events;
     uint32_t cap_events;
     struct tm_cache caches[TM_CACHES];
+    struct tm_data_region data[TM_DATA_REGIONS];
+    uint32_t n_data;
     uint64_t line_misses;
-    uint32_t line_gen;              /* bumped whenever a cached line may have been evicted */
-    /* Copies that pending/cur point at after the table was cleared. */
-    struct tm_entry held_pending;
-    struct tm_entry held_cur;
+    struct tm_entry held;
 };
 
 static inline uint64_t tm_key(uint64_t addr, uint32_t size)
@@ -118,10 +131,8 @@ static int tm_grow(struct tm_state *s)
         if (s->table[i].key != 0)
             *tm_find(nt, ncap - 1u, s->table[i].key) = s->table[i];
     }
-    /* Re-point pending/cur at their moved entries (held copies stay where they are). */
-    if (s->pending != NULL && s->pending != &s->held_pending)
-        s->pending = tm_find(nt, ncap - 1u, s->pending->key);
-    if (s->cur != NULL && s->cur != &s->held_cur)
+    /* Re-point cur at its moved entry (the held copy stays where it is). */
+    if (s->cur != &s->held)
         s->cur = tm_find(nt, ncap - 1u, s->cur->key);
     free(s->table);
     s->table = nt;
@@ -140,6 +151,7 @@ struct tm_state *tm_new(tm_miss_fn miss, tm_stop_fn stop)
         return NULL;
     }
     s->mask = 1023u;
+    s->cur = &s->held;
     s->deadline = TM_NO_DEADLINE;
     s->line_gen = 1;
     s->miss = miss;
@@ -183,21 +195,23 @@ void tm_flush_caches(struct tm_state *s)
     s->line_gen++;
 }
 
+/* Point cur at a copy of itself; `resolved` drops its pending taken-branch extra. */
+static void tm_park(struct tm_state *s, int resolved)
+{
+    if (s->cur != &s->held)
+        s->held = *s->cur;
+    s->held.n_ev = 0;
+    if (resolved)
+        s->held.taken_extra = 0;
+    s->cur = &s->held;
+}
+
 void tm_clear_table(struct tm_state *s)
 {
-    if (s->pending != NULL) {
-        s->held_pending = *s->pending;
-        s->pending = &s->held_pending;
-    }
-    if (s->cur != NULL) {
-        s->held_cur = *s->cur;
-        s->cur = &s->held_cur;
-    }
+    tm_park(s, 0);
     memset(s->table, 0, (size_t)(s->mask + 1u) * sizeof *s->table);
     s->count = 0;
     s->n_events = 0;
-    s->held_pending.n_ev = 0;
-    s->held_cur.n_ev = 0;
 }
 
 static struct tm_entry *tm_insert(struct tm_state *s, uint64_t addr, uint32_t size)
@@ -274,7 +288,6 @@ static inline void tm_charge(struct tm_state *s, struct tm_entry *e, uint64_t ad
         tm_lines(s, e);
     s->cycles += e->cost;
     s->instructions += e->ninsn;
-    s->pending = e;
     s->cur = e;
     s->ring[s->entered++ & (TM_RING - 1u)] = (uint32_t)addr;
 }
@@ -285,14 +298,14 @@ static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t 
                                                struct tm_state *s)
 {
     if (s->cycles >= s->deadline) {
-        s->pending = NULL;
+        tm_park(s, 1);
         s->deadline_hit = 1;
         s->stop(uc);
         return;
     }
     struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
     if (e->key == 0 && (e = tm_insert(s, addr, size)) == NULL) {
-        s->pending = NULL;
+        tm_park(s, 1);
         s->error = 1;
         s->stop(uc);
         return;
@@ -303,10 +316,10 @@ static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t 
 void tm_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct tm_state *s = user;
-    const struct tm_entry *p = s->pending;
+    const struct tm_entry *p = s->cur;
 
     /* Resolve the previous block's final branch: taken if we did not fall through. */
-    if (p != NULL && (uint32_t)addr != p->fallthrough)
+    if ((uint32_t)addr != p->fallthrough)
         s->cycles += p->taken_extra;
     uint64_t key = tm_key(addr, size);
     struct tm_entry *e = &s->table[tm_slot(key, s->mask)];
@@ -334,12 +347,47 @@ void tm_clear_stop(struct tm_state *s)
     s->deadline_hit = 0;
     s->error = 0;
 }
-void tm_forget_pending(struct tm_state *s) { s->pending = NULL; }
-uint64_t tm_cur_addr(const struct tm_state *s) { return s->cur ? (uint32_t)s->cur->key : 0; }
-uint32_t tm_cur_size(const struct tm_state *s) { return s->cur ? (uint32_t)(s->cur->key >> 32) : 0; }
+void tm_forget_pending(struct tm_state *s) { tm_park(s, 1); }
+uint64_t tm_cur_addr(const struct tm_state *s) { return (uint32_t)s->cur->key; }
+uint32_t tm_cur_size(const struct tm_state *s) { return (uint32_t)(s->cur->key >> 32); }
 uint64_t tm_misses(const struct tm_state *s) { return s->misses; }
 uint32_t tm_table_count(const struct tm_state *s) { return s->count; }
 uint64_t tm_line_misses(const struct tm_state *s) { return s->line_misses; }
+
+/* Returns the user-data pointer to register with tm_data_hook for one region, or NULL. */
+struct tm_data_region *tm_add_data_region(struct tm_state *s, int32_t cache, uint32_t ws)
+{
+    if (s->n_data >= TM_DATA_REGIONS)
+        return NULL;
+    if (cache >= 0 && ((uint32_t)cache >= TM_CACHES || s->caches[cache].tags == NULL))
+        return NULL;
+    struct tm_data_region *r = &s->data[s->n_data++];
+    r->s = s;
+    r->cache = cache;
+    r->wait_states = ws;
+    return r;
+}
+
+/* UC_HOOK_MEM_READ callback for a region added with tm_add_data_region. */
+void tm_data_hook(void *uc, int type, uint64_t addr, int size, int64_t value, void *user)
+{
+    (void)uc, (void)type, (void)size, (void)value;
+    struct tm_data_region *r = user;
+    struct tm_state *s = r->s;
+    if (r->cache < 0) {
+        s->cycles += r->wait_states;
+        return;
+    }
+    struct tm_cache *c = &s->caches[r->cache];
+    uint32_t line = ((uint32_t)addr >> c->shift) << c->shift;
+    uint32_t *slot = &c->tags[(line >> c->shift) & c->mask];
+    if (*slot != (line | 1u)) {
+        *slot = line | 1u;
+        s->cycles += r->wait_states;
+        s->line_misses++;
+        s->line_gen++;
+    }
+}
 
 /* Copies the last min(entered, 16) block addresses, oldest first; returns how many. */
 uint32_t tm_recent(const struct tm_state *s, uint32_t *out)

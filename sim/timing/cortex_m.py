@@ -230,10 +230,13 @@ class _Insn:
 class CoreTiming:
     """Timing of one core with one memory map; decodes blocks with capstone."""
 
-    def __init__(self, table: CoreTable, memory: MemoryMap) -> None:
+    def __init__(self, table: CoreTable, memory: MemoryMap, data_loads: bool = False) -> None:
         self.table = table
         self.core = table.name
         self.memory = memory
+        # Time register-addressed loads from wait-stated memory with a memory hook (exact
+        # but ~5x slower emulation); literal loads are then timed by that hook too.
+        self.data_loads = data_loads
         self._cs = capstone.Cs(
             capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS
         )
@@ -246,6 +249,13 @@ class CoreTiming:
                 for side, slots in (("i", 64), ("d", 8)):
                     self._cache_index[(m.name, side)] = len(self.caches)
                     self.caches.append((slots, 16))
+
+    def data_regions(self) -> list[tuple[MemoryTiming, int]]:
+        """Regions a data-load hook must watch, with their D-cache index (-1: none)."""
+        if not self.data_loads:
+            return []
+        return [(m, self._cache_index.get((m.name, "d"), -1))
+                for m in self.memory.regions if m.wait_states > 0]
 
     # -- per-instruction ------------------------------------------------------------------
 
@@ -382,7 +392,9 @@ class CoreTiming:
             else:
                 costs[-1] = full + fetch
 
-        # Literal-pool loads from wait-stated memory.
+        # Literal-pool loads from wait-stated memory. With data_loads the memory hook charges
+        # them at run time; the fetch-overlap estimate below sees the wait either way.
+        busy = list(costs)
         for k, ins in enumerate(insns):
             if ins.literal is None:
                 continue
@@ -390,14 +402,17 @@ class CoreTiming:
             if lit_region is None or lit_region.wait_states == 0:
                 continue
             if lit_region.accelerator == "stm32-art":
-                events.append(LineEvent(self._cache_index[(lit_region.name, "d")],
-                                        ins.literal & ~15, lit_region.wait_states))
+                if not self.data_loads:
+                    events.append(LineEvent(self._cache_index[(lit_region.name, "d")],
+                                            ins.literal & ~15, lit_region.wait_states))
             else:
-                costs[k] += lit_region.wait_states
+                busy[k] += lit_region.wait_states
+                if not self.data_loads:
+                    costs[k] += lit_region.wait_states
 
         # Instruction fetch from wait-stated memory.
         if region is not None and ws > 0:
-            self._fetch_costs(region, insns, costs, events)
+            self._fetch_costs(region, insns, costs, busy, events)
 
         seen: set[tuple[int, int]] = set()
         unique: list[LineEvent] = []
@@ -435,7 +450,7 @@ class CoreTiming:
         return costs
 
     def _fetch_costs(self, region: MemoryTiming, insns: list[_Insn], costs: list[int],
-                     events: list[LineEvent]) -> None:
+                     busy: list[int], events: list[LineEvent]) -> None:
         """Instruction-fetch stalls of a block in a region with wait states.
 
         The core fetches sequentially ahead; a line fetch takes 1 + wait_states cycles and
@@ -457,7 +472,7 @@ class CoreTiming:
             la = ins.addr & ~(line - 1)
             if not lines or lines[-1][0] != la:
                 lines.append((la, 0, k))
-            lines[-1] = (la, lines[-1][1] + costs[k], lines[-1][2])
+            lines[-1] = (la, lines[-1][1] + busy[k], lines[-1][2])
             # A 32-bit instruction straddling into the next line also needs that line.
             la2 = (ins.addr + ins.size - 1) & ~(line - 1)
             if la2 != la:
@@ -479,9 +494,15 @@ class CoreTiming:
                 costs[first] += stall
 
 
-def core_timing(core: str, memories: Sequence[MemoryTiming]) -> CoreTiming:
-    """The timing model of ``core`` ("cortex-m3", "cortex-m4", "cortex-m4f")."""
+def core_timing(core: str, memories: Sequence[MemoryTiming], *,
+                data_loads: bool = False) -> CoreTiming:
+    """The timing model of ``core`` ("cortex-m3", "cortex-m4", "cortex-m4f").
+
+    ``data_loads=True`` also charges wait states (or ART D-cache misses) for loads through
+    registers from wait-stated memory, at the price of a memory hook that slows all of
+    Unicorn's loads about 5x (docs/timing.md).
+    """
     table = TABLES.get(core)
     if table is None:
         raise PlatformError(f"no timing model for core '{core}' (known: {', '.join(CORES)})")
-    return CoreTiming(table, MemoryMap.of(memories))
+    return CoreTiming(table, MemoryMap.of(memories), data_loads=data_loads)

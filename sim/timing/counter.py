@@ -163,7 +163,7 @@ class CycleCounter:
                 )
         hook_ptr = ctypes.cast(lib.tm_block_hook, ctypes.c_void_p)
         handle = ctypes.c_size_t()
-        from unicorn import UC_HOOK_BLOCK
+        from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ
 
         err = uclib.uc_hook_add(
             uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK, hook_ptr, self._state, 1, 0
@@ -172,10 +172,26 @@ class CycleCounter:
             lib.tm_free(self._state)
             raise SimulationError(f"uc_hook_add(UC_HOOK_BLOCK) failed with Unicorn error {err}")
         self._hook = handle.value
-        # Deletes the hook and frees the C state when the counter is closed or collected.
+        hooks = [self._hook]
+        for region, cache in timing.data_regions():
+            ptr = lib.tm_add_data_region(self._state, cache, region.wait_states)
+            dh = ctypes.c_size_t()
+            err = 1 if not ptr else uclib.uc_hook_add(
+                uc._uch, ctypes.byref(dh), UC_HOOK_MEM_READ,
+                ctypes.cast(lib.tm_data_hook, ctypes.c_void_p), ctypes.c_void_p(ptr),
+                region.base, region.end - 1)
+            if err != 0:
+                for h in hooks:
+                    uclib.uc_hook_del(uc._uch, h)
+                lib.tm_free(self._state)
+                raise SimulationError(
+                    f"cannot install the data-load hook on memory '{region.name}' "
+                    f"(Unicorn error {err}; at most 4 regions)")
+            hooks.append(dh.value)
+        # Deletes the hooks and frees the C state when the counter is closed or collected.
         # Holds the callback alive as long as the hook exists; refers to uc only weakly.
         self._finalizer = weakref.finalize(
-            self, _release, weakref.ref(uc), uclib, lib, self._hook, self._state, self._miss
+            self, _release, weakref.ref(uc), uclib, lib, hooks, self._state, self._miss
         )
 
     @property
@@ -252,13 +268,14 @@ def _release(
     uc_ref: "weakref.ref[Any]",
     uclib: ctypes.CDLL,
     lib: ctypes.CDLL,
-    hook: int,
+    hooks: list[int],
     state: ctypes.c_void_p,
     miss: Callable[..., int],
 ) -> None:
     uc = uc_ref()
     if uc is not None and getattr(uc, "_uch", None):
-        uclib.uc_hook_del(uc._uch, hook)
+        for hook in hooks:
+            uclib.uc_hook_del(uc._uch, hook)
     lib.tm_free(state)
     del miss  # the C state that pointed at it is gone
 
@@ -269,7 +286,7 @@ class PyCycleCounter:
     def __init__(
         self, uc: "unicorn.Uc", timing: "CoreTiming", cache_dir: Path | None = None
     ) -> None:
-        from unicorn import UC_HOOK_BLOCK
+        from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ
 
         self._uc = uc
         self._blocks = _BlockCache(uc, timing)
@@ -283,7 +300,26 @@ class PyCycleCounter:
         self._caches = [[0] * slots for slots, _ in timing.caches]
         self._cache_shift = [line.bit_length() - 1 for _, line in timing.caches]
         self.line_misses = 0
-        self._hook = uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        self._hooks = [uc.hook_add(UC_HOOK_BLOCK, self._on_block)]
+        for region, cache in timing.data_regions():
+            self._hooks.append(uc.hook_add(
+                UC_HOOK_MEM_READ, self._on_data, (cache, region.wait_states),
+                begin=region.base, end=region.end - 1))
+
+    def _on_data(self, uc: Any, access: int, addr: int, size: int, value: int,
+                 info: tuple[int, int]) -> None:
+        cache, ws = info
+        if cache < 0:
+            self._cycles += ws
+            return
+        tags = self._caches[cache]
+        shift = self._cache_shift[cache]
+        line = (addr >> shift) << shift
+        slot = (line >> shift) & (len(tags) - 1)
+        if tags[slot] != line | 1:
+            tags[slot] = line | 1
+            self._cycles += ws
+            self.line_misses += 1
 
     def _on_block(self, uc: Any, addr: int, size: int, _user: Any) -> None:
         if self._pending is not None:
@@ -354,6 +390,6 @@ class PyCycleCounter:
             tags[:] = [0] * len(tags)
 
     def close(self) -> None:
-        if self._hook is not None:
-            self._uc.hook_del(self._hook)
-            self._hook = None
+        for hook in self._hooks:
+            self._uc.hook_del(hook)
+        self._hooks = []

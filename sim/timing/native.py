@@ -138,6 +138,7 @@ def load(cache_dir: Path | None = None) -> NativeLib:
         "tm_set_cache": (c_int, [vp, u32, u32, u32]),
         "tm_flush_caches": (None, [vp]),
         "tm_line_misses": (u64, [vp]),
+        "tm_add_data_region": (vp, [vp, ctypes.c_int32, u32]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)
