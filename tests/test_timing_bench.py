@@ -186,3 +186,29 @@ def test_opt_in_data_load_timing(accel, extra, tmp_path: Path, cache_dir: Path) 
     # ART: the table's 4 lines miss the D-cache once each, then hit on the second pass.
     # No accelerator: every one of the 32 loads waits 5 cycles.
     assert results[(True, CycleCounter)] - results[(False, CycleCounter)] == extra
+
+
+def test_compiled_dot_product_native_matches_python(tmp_path: Path, cache_dir: Path) -> None:
+    """The speed benchmark's C firmware (small repeat count): both counters agree."""
+    import shutil
+    import sys
+
+    sys.path.insert(0, str(BENCH.parent.parent / "benchmarks"))
+    from bench_sim import build, load
+
+    assert shutil.which("arm-none-eabi-gcc"), "arm-none-eabi-gcc is required"
+    elf = build(3, tmp_path)
+    mems = [MemoryTiming("flash", FLASH, 256 * 1024, wait_states=5, accelerator="stm32-art"),
+            MemoryTiming("sram", RAM, 128 * 1024)]
+    totals = []
+    for cls in (CycleCounter, PyCycleCounter):
+        uc, start, done = load(elf)
+        c = cls(uc, core_timing("cortex-m4", mems), cache_dir)
+        uc.emu_start(start | 1, done)
+        totals.append((c.cycles, c.instructions, c.line_misses))
+        c.close()
+    assert totals[0] == totals[1]
+    cycles, insns, _ = totals[0]
+    assert insns > 10_000
+    # Inner loop: ldrsb 2, ldrsb 1 (pipelined), cmp, smlabb, bne 3 -> 8 cycles / 5 insns.
+    assert 1.4 < cycles / insns < 1.8
