@@ -33,13 +33,16 @@ CASES = [
     ("cortex-m4", "ldr r1, [r0], #4\nldr r2, [r0], #4", (2, 1), 0),
     # A load using the previous load's result as its address is not pipelined.
     ("cortex-m4", "ldr r1, [r0]\nldr r2, [r1]", (2, 2), 0),
-    # Address from the preceding data-processing result: +1 on M4, not on M3.
+    # Address from the preceding data-processing result: +1 (M3 and M4 TRMs).
     ("cortex-m4", "adds r0, #4\nldr r1, [r0]", (1, 3), 0),
-    ("cortex-m3", "adds r0, #4\nldr r1, [r0]", (1, 2), 0),
+    ("cortex-m3", "adds r0, #4\nldr r1, [r0]", (1, 3), 0),
     ("cortex-m4", "adds r2, #4\nldr r1, [r0]", (1, 2), 0),
     ("cortex-m4", "adds r0, #4\nstr r1, [r0]", (1, 2), 0),
-    # Stores are 1; nothing pipelines after a store.
+    # Immediate-offset stores are 1; nothing pipelines after a store; a register-offset
+    # store is 2 unless it follows a load (TRM: "LDR R0,[R1,R2]; STR R1,[R3,R2]" = 3).
     ("cortex-m4", "ldr r1, [r0]\nstr r1, [r2]\nldr r3, [r0]", (2, 1, 2), 0),
+    ("cortex-m4", "ldr r0, [r1, r2]\nstr r1, [r3, r2]\nstr r1, [r3, r2]", (2, 1, 2), 0),
+    ("cortex-m4", "movs r0, #1\nstrb r0, [r3, r2]", (1, 2), 0),
     ("cortex-m4", "ldrd r0, r1, [r2]\nldr r3, [r2]\nstrd r0, r1, [r2]", (3, 2, 3), 0),
     ("cortex-m4", "push {r4, r5, r6, r7, lr}\nldm r0!, {r1, r2, r3}\nstmdb r0!, {r1, r2}",
      (6, 4, 3), 0),

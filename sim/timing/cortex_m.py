@@ -62,7 +62,8 @@ class CoreTable:
     table_branch: int = 6  # TBB/TBH: 2 load + 1 add + 3 refill
     load: int = 2  # LDR/LDRB/LDRH/LDRSB/LDRSH/LDREX/STREX
     load_pipelined: int = 1  # a load right after a load it does not depend on
-    store: int = 1  # STR/STRB/STRH (write buffer)
+    store: int = 1  # STR/STRB/STRH with an immediate offset (write buffer)
+    store_reg_offset: int = 2  # STR [Rn, Rm]: nothing overlaps it, unless it follows a load
     dual: int = 3  # LDRD/STRD: 1 + N with N = 2, never pipelined
     multiple_base: int = 1  # LDM/STM/PUSH/POP: 1 + N
     mul: int = 1  # MUL
@@ -71,7 +72,7 @@ class CoreTable:
     mlal: int = 1  # UMLAL/SMLAL/UMAAL
     div: int = 7  # SDIV/UDIV: data dependent 2..12 in hardware; the midpoint, statically
     dsp: int = 1  # ARMv7E-M DSP/SIMD instructions (SMLAxy, SMLAD, QADD8, ...)
-    agu_stall: int = 0  # load/store address register written by the previous ALU instruction
+    agu_stall: int = 1  # load/store address register written by the previous ALU instruction
     it_folding: bool = True  # IT after a 16-bit instruction costs 0 cycles
     barrier: int = 1  # DMB/DSB (1 + B, B >= 0)
     fpu: FpuTable | None = None
@@ -88,10 +89,9 @@ class CoreTable:
 # Cortex-M3 TRM: MLA/MLS 2, UMULL/SMULL 3..5, UMLAL/SMLAL 4..7 (early termination): the
 # rounded-up midpoints. No DSP extension (those encodings are charged dsp=1 if seen).
 CORTEX_M3 = CoreTable(name="cortex-m3", mla=2, mull=4, mlal=6)
-# Cortex-M4 TRM: single-cycle multiplies incl. long and DSP; the load/store notes state a
-# one-cycle stall when a load/store address depends on the preceding data-processing result.
-CORTEX_M4 = CoreTable(name="cortex-m4", agu_stall=1)
-CORTEX_M4F = CoreTable(name="cortex-m4f", agu_stall=1, fpu=FpuTable())
+# Cortex-M4 TRM: single-cycle multiplies incl. long and DSP.
+CORTEX_M4 = CoreTable(name="cortex-m4")
+CORTEX_M4F = CoreTable(name="cortex-m4f", fpu=FpuTable())
 
 TABLES: dict[str, CoreTable] = {t.name: t for t in (CORTEX_M3, CORTEX_M4, CORTEX_M4F)}
 
@@ -215,8 +215,9 @@ class _Insn:
     addr: int
     size: int
     cost: int
-    # "load" (single, pipelinable), "store", "alu" (data processing: its result reaches a
-    # following address computation late), "it", "table" (TBB/TBH), "other"
+    # "load" (single, pipelinable), "store", "store_reg" (register offset), "alu" (data
+    # processing: its result reaches a following address computation late), "it",
+    # "table" (TBB/TBH), "other"
     kind: str
     writes: frozenset[int] = field(default_factory=frozenset)
     data_writes: frozenset[int] = field(default_factory=frozenset)  # writes minus writeback
@@ -267,6 +268,9 @@ class CoreTiming:
                 return t.load + t.load_pc_refill, "other"
             return t.load, "load"
         if i in _STORES:
+            mem = _mem_operand(insn)
+            if mem is not None and mem.index:
+                return t.store_reg_offset, "store_reg"
             return t.store, "store"
         if i in _DUALS:
             return t.dual, "other"
@@ -438,7 +442,7 @@ class CoreTiming:
         for ins in insns:
             c = ins.cost
             if prev is not None:
-                if (ins.kind == "load" and prev.kind == "load"
+                if (ins.kind in ("load", "store_reg") and prev.kind == "load"
                         and not (prev.data_writes & ins.addr_regs)):
                     c = t.load_pipelined
                 if t.agu_stall and ins.is_mem and prev.kind == "alu" and prev.writes & ins.addr_regs:
