@@ -194,6 +194,9 @@ def _mmio_run(cls, prog: Program, timing, cache_dir: Path, stop_on_access: bool)
         return 3 if offset == 0 else 0x55
 
     def on_read(uc_, offset: int, size: int, _user) -> int:
+        cur = c.current_block
+        assert cur is not None and cur.cost <= c.cycles
+        state.setdefault("blocks", set()).add(cur.addr)
         if stop_on_access and state["pending"] is None:
             state["pending"] = offset
             uc_.emu_stop()
@@ -229,6 +232,8 @@ def test_rewind_after_mmio_stop_matches_uninterrupted(
     assert st_a["stops"] == 0
     assert st_b["stops"] == 40
     assert st_a["reads"] == st_b["reads"] == 40
+    # During the MMIO callback the current block is the one holding the access.
+    assert prog.sym("loop") in st_a["blocks"]
     assert uc_a.reg_read(arm_const.UC_ARM_REG_R0) == uc_b.reg_read(arm_const.UC_ARM_REG_R0)
     assert stopped.instructions == plain.instructions
     assert stopped.cycles == plain.cycles

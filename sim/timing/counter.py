@@ -242,6 +242,16 @@ class CycleCounter:
     def block(self, addr: int) -> BlockCost | None:
         return self._blocks.by_addr.get(addr)
 
+    @property
+    def current_block(self) -> BlockCost | None:
+        """The block entered last (the one executing during an MMIO callback).
+
+        Its whole ``cost`` is already in ``cycles``; ``cycles - cost`` is the count at its
+        entry, and ``insn_costs`` give the offset of each instruction within it.
+        """
+        key = (int(self._lib.tm_cur_addr(self._state)), int(self._lib.tm_cur_size(self._state)))
+        return self._blocks.by_key.get(key)
+
     def invalidate(self) -> None:
         self._lib.tm_clear_table(self._state)
         self._blocks.clear()
@@ -381,6 +391,10 @@ class PyCycleCounter:
 
     def block(self, addr: int) -> BlockCost | None:
         return self._blocks.by_addr.get(addr)
+
+    @property
+    def current_block(self) -> BlockCost | None:
+        return self._blocks.by_key.get(self._cur)
 
     def invalidate(self) -> None:
         self._blocks.clear()
