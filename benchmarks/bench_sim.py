@@ -6,7 +6,7 @@ tandem's native CycleCounter installed and once with no hooks -- and prints MIPS
 their ratio. Optionally also the Python reference counter (--python, slow) and the native
 counter with the opt-in data-load hook (--data-loads).
 
-    python benchmarks/bench_sim.py [--repeat 6000] [--runs 3] [--python] [--data-loads]
+    python benchmarks/bench_sim.py [--repeat 20000] [--runs 3] [--python] [--data-loads]
 """
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def run(elf: Path, mode: str, cache_dir: Path) -> tuple[float, int, int, int]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeat", type=int, default=6000, help="dot products of 1024 int8 pairs")
+    ap.add_argument("--repeat", type=int, default=20000, help="dot products of 1024 int8 pairs")
     ap.add_argument("--runs", type=int, default=3, help="runs per mode; the best is reported")
     ap.add_argument("--python", action="store_true", help="also time the Python hook (slow)")
     ap.add_argument("--data-loads", action="store_true",
