@@ -113,6 +113,13 @@ static inline uint32_t tm_slot(uint64_t key, uint32_t mask)
     return (uint32_t)(((key >> 1) ^ (key >> 32)) & mask);
 }
 
+/* A new generation: never 0, which marks entries whose lines were never checked. */
+static inline void tm_bump_gen(struct tm_state *s)
+{
+    if (++s->line_gen == 0)
+        s->line_gen = 1;
+}
+
 static struct tm_entry *tm_find(struct tm_entry *table, uint32_t mask, uint64_t key)
 {
     uint32_t i = tm_slot(key, mask);
@@ -182,7 +189,7 @@ int tm_set_cache(struct tm_state *s, uint32_t idx, uint32_t slots, uint32_t shif
     s->caches[idx].tags = tags;
     s->caches[idx].mask = slots - 1u;
     s->caches[idx].shift = shift;
-    s->line_gen++;
+    tm_bump_gen(s);
     return 0;
 }
 
@@ -192,7 +199,7 @@ void tm_flush_caches(struct tm_state *s)
     for (uint32_t c = 0; c < TM_CACHES; c++)
         if (s->caches[c].tags != NULL)
             memset(s->caches[c].tags, 0, (size_t)(s->caches[c].mask + 1u) * sizeof(uint32_t));
-    s->line_gen++;
+    tm_bump_gen(s);
 }
 
 /* Point cur at a copy of itself; `resolved` drops its pending taken-branch extra. */
@@ -274,7 +281,7 @@ static __attribute__((noinline)) void tm_lines(struct tm_state *s, struct tm_ent
             *slot = tag;
             s->cycles += ev[k].miss_cost;
             s->line_misses++;
-            s->line_gen++;
+            tm_bump_gen(s);
         }
     }
     /* Every line of e is cached now; while no line is evicted (no miss anywhere, which
@@ -385,7 +392,7 @@ void tm_data_hook(void *uc, int type, uint64_t addr, int size, int64_t value, vo
         *slot = line | 1u;
         s->cycles += r->wait_states;
         s->line_misses++;
-        s->line_gen++;
+        tm_bump_gen(s);
     }
 }
 
