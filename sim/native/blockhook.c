@@ -109,8 +109,9 @@ static inline uint64_t tm_key(uint64_t addr, uint32_t size)
 
 static inline uint32_t tm_slot(uint64_t key, uint32_t mask)
 {
-    /* Code addresses are dense and 2-aligned: the halfword index spreads well on its own. */
-    return (uint32_t)(((key >> 1) ^ (key >> 32)) & mask);
+    /* Code addresses are dense and 2-aligned: the halfword index spreads well on its own
+     * (the rare second size of one address lands in the next slot by probing). */
+    return (uint32_t)((uint32_t)key >> 1) & mask;
 }
 
 /* A new generation: never 0, which marks entries whose lines were never checked. */
@@ -291,7 +292,9 @@ static __attribute__((noinline)) void tm_lines(struct tm_state *s, struct tm_ent
 
 static inline void tm_charge(struct tm_state *s, struct tm_entry *e, uint64_t addr)
 {
-    if (e->n_ev != 0 && e->gen != s->line_gen)
+    /* Blocks without line events also pass through tm_lines once per generation, which
+     * keeps this test to one compare (and the hot path in tm_block_hook call-free). */
+    if (e->gen != s->line_gen)
         tm_lines(s, e);
     s->cycles += e->cost;
     s->instructions += e->ninsn;
@@ -299,8 +302,8 @@ static inline void tm_charge(struct tm_state *s, struct tm_entry *e, uint64_t ad
     s->ring[s->entered++ & (TM_RING - 1u)] = (uint32_t)addr;
 }
 
-/* Deadline reached or block not in the direct slot: kept out of line so that the hot path
- * needs no callee-saved registers. */
+/* Deadline reached, block not in its direct slot, or its cache lines need checking: kept
+ * out of line so that the hot path needs no callee-saved registers. */
 static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t size,
                                                struct tm_state *s)
 {
@@ -330,11 +333,15 @@ void tm_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
         s->cycles += p->taken_extra;
     uint64_t key = tm_key(addr, size);
     struct tm_entry *e = &s->table[tm_slot(key, s->mask)];
-    if (__builtin_expect(e->key != key || s->cycles >= s->deadline, 0)) {
+    if (__builtin_expect(e->key != key || s->cycles >= s->deadline || e->gen != s->line_gen,
+                         0)) {
         tm_slow(uc, addr, size, s);
         return;
     }
-    tm_charge(s, e, addr);
+    s->cycles += e->cost;
+    s->instructions += e->ninsn;
+    s->cur = e;
+    s->ring[s->entered++ & (TM_RING - 1u)] = (uint32_t)addr;
 }
 
 /* Accessors, so Python never depends on the struct layout. */

@@ -236,7 +236,7 @@ class CoreTiming:
         self.core = table.name
         self.memory = memory
         # Time register-addressed loads from wait-stated memory with a memory hook (exact
-        # but ~5x slower emulation); literal loads are then timed by that hook too.
+        # but ~4x slower emulation); literal loads are then timed by that hook too.
         self.data_loads = data_loads
         self._cs = capstone.Cs(
             capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS
@@ -503,8 +503,8 @@ def core_timing(core: str, memories: Sequence[MemoryTiming], *,
     """The timing model of ``core`` ("cortex-m3", "cortex-m4", "cortex-m4f").
 
     ``data_loads=True`` also charges wait states (or ART D-cache misses) for loads through
-    registers from wait-stated memory, at the price of a memory hook that slows all of
-    Unicorn's loads about 5x (docs/timing.md).
+    registers from wait-stated memory, at the price of a memory hook that makes Unicorn
+    instrument every load (about 4x slower overall, docs/timing.md).
     """
     table = TABLES.get(core)
     if table is None:
