@@ -151,6 +151,7 @@ _FP_MULTIPLES = {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VSTMIA, A.ARM_INS
 _REG_PC = A.ARM_REG_PC
 _REG_SP = A.ARM_REG_SP
 
+
 def _is_conditional(insn: capstone.CsInsn) -> bool:
     if insn.id in (A.ARM_INS_CBZ, A.ARM_INS_CBNZ):
         return True
