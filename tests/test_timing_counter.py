@@ -301,3 +301,10 @@ def test_missing_compiler_is_a_toolchain_error(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setenv("CC", "tandem-no-such-cc")
     with pytest.raises(ToolchainError, match="tandem-no-such-cc"):
         native.build(tmp_path / "fresh")
+
+
+def test_unwritable_cache_is_a_toolchain_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ToolchainError, match="native build cache"):
+        native.build(blocker / "cache")

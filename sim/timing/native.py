@@ -84,9 +84,9 @@ def build(cache_dir: Path | None = None) -> Path:
     cc = _compiler()
     try:
         cache.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".blockhook-", suffix=".so", dir=cache)
     except OSError as exc:
-        raise ToolchainError(f"{cache}: cannot create the native build cache: {exc}") from exc
-    fd, tmp_name = tempfile.mkstemp(prefix=".blockhook-", suffix=".so", dir=cache)
+        raise ToolchainError(f"{cache}: cannot write the native build cache: {exc}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
     cmd = [cc, "-O2", "-shared", "-fPIC", "-std=c99", "-o", str(tmp), str(SOURCE)]
