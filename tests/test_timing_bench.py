@@ -47,6 +47,8 @@ TRM_CASES = [
     ("calls.S", "cortex-m4", ZERO_WS, 861, 2 + 20 * 13),
     ("branches.S", "cortex-m4", ZERO_WS, 175, None),
     ("divide.S", "cortex-m4", ZERO_WS, 450, 2 + 25 * 4),
+    ("multiply.S", "cortex-m4", ZERO_WS, 141, 3 + 20 * 5),
+    ("multiply.S", "cortex-m3", ZERO_WS, 321, 3 + 20 * 5),
     ("fpu.S", "cortex-m4f", ZERO_WS, 451, 2 + 10 * 11),
 ]
 
