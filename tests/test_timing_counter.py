@@ -129,8 +129,9 @@ def test_recent_blocks_oldest_first(tmp_path: Path, timing, cache_dir: Path) -> 
     c.close()
 
 
-ART = core_timing("cortex-m4", [MemoryTiming("flash", FLASH, 0x10000, wait_states=5,
-                                             accelerator="stm32-art")])
+def _art_timing():
+    return core_timing("cortex-m4", [MemoryTiming("flash", FLASH, 0x10000, wait_states=5,
+                                                  accelerator="stm32-art")])
 
 
 @pytest.mark.parametrize("cls", [CycleCounter, PyCycleCounter])
@@ -139,7 +140,7 @@ def test_deadline_stops_before_block_and_resume_total_matches(
     cls, art: bool, tmp_path: Path, timing, cache_dir: Path
 ) -> None:
     if art:
-        timing = ART
+        timing = _art_timing()
     prog = _prog(tmp_path, MIXED)
     _, ref = _run(cls, prog, timing, cache_dir)
     total, insns = ref.cycles, ref.instructions
@@ -237,7 +238,7 @@ def test_rewind_after_mmio_stop_matches_uninterrupted(
     cls, art: bool, tmp_path: Path, timing, cache_dir: Path
 ) -> None:
     if art:
-        timing = ART
+        timing = _art_timing()
     prog = _prog(tmp_path, MMIO_PROG)
     uc_a, plain, st_a = _mmio_run(cls, prog, timing, cache_dir, stop_on_access=False)
     uc_b, stopped, st_b = _mmio_run(cls, prog, timing, cache_dir, stop_on_access=True)
