@@ -135,3 +135,17 @@ def test_undecodable_bytes_cost_one_per_halfword(tmp_path: Path) -> None:
     bc = timing.block_cost(lambda a, n: b"\xff\xff" * (n // 2), FLASH, 4)
     assert bc.insn_costs == (1, 1)
     assert bc.fallthrough == FLASH + 4
+
+
+def test_aliases_of_an_art_memory_share_its_caches() -> None:
+    """Boards list flash twice (0x08000000 and its boot alias at 0): one ART, two caches."""
+    timing = core_timing("cortex-m4f", [
+        MemoryTiming("flash", 0x0800_0000, 0x20_0000, wait_states=5, accelerator="stm32-art"),
+        MemoryTiming("flash", 0x0000_0000, 0x20_0000, wait_states=5, accelerator="stm32-art"),
+        MemoryTiming("sram", 0x2000_0000, 0x3_0000),
+    ])
+    assert timing.caches == [(64, 16), (8, 16)]
+    code = bytes.fromhex("0248") + b"\x00\xbf" * 3 + bytes.fromhex("7047")  # ldr r0,[pc,#8]..bx lr
+    for base in (0x0800_0000, 0x0000_0000):
+        bc = timing.block_cost(lambda a, n, b=base: code[a - b: a - b + n], base, len(code))
+        assert {ev.cache for ev in bc.line_events} == {0, 1}

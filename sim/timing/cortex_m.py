@@ -243,11 +243,13 @@ class CoreTiming:
             capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS
         )
         self._cs.detail = True
-        # One I-cache and one D-cache tag array per ART region (counter cache indexes).
+        # One I-cache and one D-cache tag array per ART memory (counter cache indexes); the
+        # aliases of a memory (same name, other base, e.g. flash at 0) share its caches.
         self.caches: list[tuple[int, int]] = []  # (slots, line bytes) per cache index
         self._cache_index: dict[tuple[str, str], int] = {}
         for m in memory.regions:
-            if m.accelerator == "stm32-art" and m.wait_states > 0:
+            if (m.accelerator == "stm32-art" and m.wait_states > 0
+                    and (m.name, "i") not in self._cache_index):
                 for side, slots in (("i", 64), ("d", 8)):
                     self._cache_index[(m.name, side)] = len(self.caches)
                     self.caches.append((slots, 16))
