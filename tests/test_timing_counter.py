@@ -321,3 +321,36 @@ def test_unwritable_cache_is_a_toolchain_error(tmp_path: Path) -> None:
     blocker.write_text("not a directory")
     with pytest.raises(ToolchainError, match="native build cache"):
         native.build(blocker / "cache")
+
+
+def test_model_failure_falls_back_and_is_recorded(tmp_path: Path, timing, cache_dir: Path) -> None:
+    """A bug in the cost model must not stop the firmware: fallback cost, error kept."""
+
+    class Broken:
+        table = timing.table
+        caches: list = []
+
+        def block_cost(self, uc, addr, size):
+            if addr == prog.sym("func"):
+                raise RuntimeError("model bug")
+            return timing.block_cost(uc, addr, size)
+
+        def data_regions(self):
+            return []
+
+    prog = _prog(tmp_path, MIXED)
+    uc_ref, ref = _run(CycleCounter, prog, timing, cache_dir)
+    for cls in (CycleCounter, PyCycleCounter):
+        uc = make_uc(prog)
+        c = cls(uc, Broken(), cache_dir)  # type: ignore[arg-type]
+        uc.emu_start(prog.sym("_start") | 1, prog.sym("done"))
+        assert uc.reg_read(arm_const.UC_ARM_REG_PC) == prog.sym("done")
+        assert len(c.decode_errors) == 1 and "model bug" in c.decode_errors[0]
+        # push, ldm.w, add, pop: 10 bytes charged as 5 halfwords of one cycle, on each of
+        # the 50 calls; everything else is costed by the real model.
+        func = c.block(prog.sym("func"))
+        assert func.insn_costs == (1,) * 5
+        real = ref.block(prog.sym("func"))
+        assert c.instructions == ref.instructions + 50 * (5 - len(real.insn_addrs))
+        c.close()
+    assert ref.decode_errors == []

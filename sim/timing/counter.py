@@ -72,9 +72,19 @@ class _BlockCache:
         self.timing = timing
         self.by_key: dict[tuple[int, int], BlockCost] = {}
         self.by_addr: dict[int, BlockCost] = {}
+        self.errors: list[str] = []  # cost-model failures (the block got a fallback cost)
 
     def decode(self, addr: int, size: int) -> BlockCost:
-        bc = self.timing.block_cost(self.uc, addr, size)
+        try:
+            bc = self.timing.block_cost(self.uc, addr, size)
+        except Exception as exc:
+            # A model bug must not stop the firmware (the board would see an unexplained
+            # stop and retry forever): charge one cycle per halfword and record it.
+            if len(self.errors) < 100:
+                self.errors.append(f"block 0x{addr:08x}+{size}: {type(exc).__name__}: {exc}")
+            halves = tuple(range(addr, addr + size, 2))
+            bc = BlockCost(addr=addr, fallthrough=addr + size, cost=len(halves), taken_extra=0,
+                           insn_addrs=halves, insn_costs=(1,) * len(halves))
         self.by_key[(addr, size)] = bc
         self.by_addr[addr] = bc
         return bc
@@ -143,7 +153,7 @@ class CycleCounter:
                     me._events_keep = arr
                     info.ev = ctypes.cast(arr, ctypes.POINTER(native.Event))
                 return 0
-            except BaseException as exc:  # ctypes would print and swallow it
+            except BaseException as exc:  # e.g. KeyboardInterrupt: ctypes would swallow it
                 me._error = exc
                 return 1
 
@@ -215,8 +225,13 @@ class CycleCounter:
 
     @property
     def error(self) -> BaseException | None:
-        """The exception raised while decoding a new block, if that stopped emulation."""
+        """An exception (e.g. KeyboardInterrupt) in the decode callback that stopped emulation."""
         return self._error
+
+    @property
+    def decode_errors(self) -> list[str]:
+        """Blocks the cost model failed on; they were charged one cycle per halfword."""
+        return list(self._blocks.errors)
 
     def raise_error(self) -> None:
         """Re-raise a decode failure that stopped emulation (call after ``emu_start``)."""
@@ -398,6 +413,10 @@ class PyCycleCounter:
 
     def invalidate(self) -> None:
         self._blocks.clear()
+
+    @property
+    def decode_errors(self) -> list[str]:
+        return list(self._blocks.errors)
 
     def flush_caches(self) -> None:
         for tags in self._caches:
