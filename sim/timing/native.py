@@ -1,8 +1,8 @@
 """Builds and loads sim/native/blockhook.c, the C block hook behind :class:`CycleCounter`.
 
 The shared library is compiled with the system C compiler on first use into a cache directory
-keyed by the hash of the C source (and nothing else), so editing the source rebuilds it and
-several processes can share one build. The library does not link against Unicorn: the hook
+keyed by the hash of the C source (and the compiler flags), so editing the source rebuilds it
+and several processes can share one build. The library does not link against Unicorn: the hook
 calls ``uc_emu_stop`` through a function pointer handed over by Python, taken from the very
 ``libunicorn`` instance the ``unicorn`` package loaded.
 """
@@ -21,6 +21,7 @@ from sim.errors import ToolchainError
 
 SOURCE = Path(__file__).resolve().parent.parent / "native" / "blockhook.c"
 DEFAULT_CACHE_DIR = Path("~/.cache/tandem/native")
+CFLAGS = ("-O2", "-shared", "-fPIC", "-std=c99")
 
 
 class Event(ctypes.Structure):
@@ -76,7 +77,8 @@ def build(cache_dir: Path | None = None) -> Path:
         source = SOURCE.read_bytes()
     except OSError as exc:
         raise ToolchainError(f"{SOURCE}: cannot read the native hook source: {exc}") from exc
-    digest = hashlib.sha256(source).hexdigest()[:16]
+    # The flags are part of the key so that changing them cannot reuse a stale build.
+    digest = hashlib.sha256(source + " ".join(CFLAGS).encode()).hexdigest()[:16]
     cache = (cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR).expanduser()
     target = cache / f"blockhook-{digest}.so"
     if target.exists():
@@ -89,7 +91,7 @@ def build(cache_dir: Path | None = None) -> Path:
         raise ToolchainError(f"{cache}: cannot write the native build cache: {exc}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
-    cmd = [cc, "-O2", "-shared", "-fPIC", "-std=c99", "-o", str(tmp), str(SOURCE)]
+    cmd = [cc, *CFLAGS, "-o", str(tmp), str(SOURCE)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
