@@ -129,10 +129,18 @@ def test_recent_blocks_oldest_first(tmp_path: Path, timing, cache_dir: Path) -> 
     c.close()
 
 
+def _art_timing():
+    return core_timing("cortex-m4", [MemoryTiming("flash", FLASH, 0x10000, wait_states=5,
+                                                  accelerator="stm32-art")])
+
+
 @pytest.mark.parametrize("cls", [CycleCounter, PyCycleCounter])
+@pytest.mark.parametrize("art", [False, True], ids=["0ws", "art"])
 def test_deadline_stops_before_block_and_resume_total_matches(
-    cls, tmp_path: Path, timing, cache_dir: Path
+    cls, art: bool, tmp_path: Path, timing, cache_dir: Path
 ) -> None:
+    if art:
+        timing = _art_timing()
     prog = _prog(tmp_path, MIXED)
     _, ref = _run(cls, prog, timing, cache_dir)
     total, insns = ref.cycles, ref.instructions
@@ -155,8 +163,10 @@ def test_deadline_stops_before_block_and_resume_total_matches(
         blk = c.recent_blocks()[-1]
         bc = c.block(blk)
         assert bc is not None
-        # ...and the last charged block crossed the deadline (plus a taken-branch extra).
-        assert c.cycles - bc.cost - bc.taken_extra < step * stops
+        # ...and the last charged block crossed the deadline (plus a taken-branch extra and
+        # its cache-line misses).
+        misses = sum(ev.miss_cost for ev in bc.line_events)
+        assert c.cycles - bc.cost - bc.taken_extra - misses < step * stops
         c.clear_stop()
         assert not c.deadline_hit
         c.set_deadline(step * (stops + 1))
@@ -194,6 +204,9 @@ def _mmio_run(cls, prog: Program, timing, cache_dir: Path, stop_on_access: bool)
         return 3 if offset == 0 else 0x55
 
     def on_read(uc_, offset: int, size: int, _user) -> int:
+        cur = c.current_block
+        assert cur is not None and cur.cost <= c.cycles
+        state.setdefault("blocks", set()).add(cur.addr)
         if stop_on_access and state["pending"] is None:
             state["pending"] = offset
             uc_.emu_stop()
@@ -220,15 +233,20 @@ def _mmio_run(cls, prog: Program, timing, cache_dir: Path, stop_on_access: bool)
 
 
 @pytest.mark.parametrize("cls", [CycleCounter, PyCycleCounter])
+@pytest.mark.parametrize("art", [False, True], ids=["0ws", "art"])
 def test_rewind_after_mmio_stop_matches_uninterrupted(
-    cls, tmp_path: Path, timing, cache_dir: Path
+    cls, art: bool, tmp_path: Path, timing, cache_dir: Path
 ) -> None:
+    if art:
+        timing = _art_timing()
     prog = _prog(tmp_path, MMIO_PROG)
     uc_a, plain, st_a = _mmio_run(cls, prog, timing, cache_dir, stop_on_access=False)
     uc_b, stopped, st_b = _mmio_run(cls, prog, timing, cache_dir, stop_on_access=True)
     assert st_a["stops"] == 0
     assert st_b["stops"] == 40
     assert st_a["reads"] == st_b["reads"] == 40
+    # During the MMIO callback the current block is the one holding the access.
+    assert prog.sym("loop") in st_a["blocks"]
     assert uc_a.reg_read(arm_const.UC_ARM_REG_R0) == uc_b.reg_read(arm_const.UC_ARM_REG_R0)
     assert stopped.instructions == plain.instructions
     assert stopped.cycles == plain.cycles
@@ -296,3 +314,43 @@ def test_missing_compiler_is_a_toolchain_error(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setenv("CC", "tandem-no-such-cc")
     with pytest.raises(ToolchainError, match="tandem-no-such-cc"):
         native.build(tmp_path / "fresh")
+
+
+def test_unwritable_cache_is_a_toolchain_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(ToolchainError, match="native build cache"):
+        native.build(blocker / "cache")
+
+
+def test_model_failure_falls_back_and_is_recorded(tmp_path: Path, timing, cache_dir: Path) -> None:
+    """A bug in the cost model must not stop the firmware: fallback cost, error kept."""
+
+    class Broken:
+        table = timing.table
+        caches: list = []
+
+        def block_cost(self, uc, addr, size):
+            if addr == prog.sym("func"):
+                raise RuntimeError("model bug")
+            return timing.block_cost(uc, addr, size)
+
+        def data_regions(self):
+            return []
+
+    prog = _prog(tmp_path, MIXED)
+    uc_ref, ref = _run(CycleCounter, prog, timing, cache_dir)
+    for cls in (CycleCounter, PyCycleCounter):
+        uc = make_uc(prog)
+        c = cls(uc, Broken(), cache_dir)  # type: ignore[arg-type]
+        uc.emu_start(prog.sym("_start") | 1, prog.sym("done"))
+        assert uc.reg_read(arm_const.UC_ARM_REG_PC) == prog.sym("done")
+        assert len(c.decode_errors) == 1 and "model bug" in c.decode_errors[0]
+        # push, ldm.w, add, pop: 10 bytes charged as 5 halfwords of one cycle, on each of
+        # the 50 calls; everything else is costed by the real model.
+        func = c.block(prog.sym("func"))
+        assert func.insn_costs == (1,) * 5
+        real = ref.block(prog.sym("func"))
+        assert c.instructions == ref.instructions + 50 * (5 - len(real.insn_addrs))
+        c.close()
+    assert ref.decode_errors == []

@@ -6,13 +6,14 @@ a native block hook that charges every executed block its cost.
 from __future__ import annotations
 
 from sim.timing.cortex_m import CoreTiming, core_timing
-from sim.timing.counter import BlockCost, CycleCounter, PyCycleCounter
+from sim.timing.counter import BlockCost, CycleCounter, LineEvent, PyCycleCounter
 from sim.timing.memory import MemoryTiming
 
 __all__ = [
     "BlockCost",
     "CoreTiming",
     "CycleCounter",
+    "LineEvent",
     "MemoryTiming",
     "PyCycleCounter",
     "core_timing",

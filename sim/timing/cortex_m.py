@@ -3,18 +3,97 @@
 ``core_timing("cortex-m4", memories)`` builds a :class:`CoreTiming` for one core and memory
 map; the cycle counters (sim/timing/counter.py) call :meth:`CoreTiming.block_cost` once per
 new translated block and charge the result on every entry of that block.
+
+The per-core numbers are data (:class:`CoreTable`, :class:`FpuTable`), taken from the
+instruction timing tables and the "load/store timings" notes of the Arm Cortex-M3 and
+Cortex-M4 Technical Reference Manuals (zero-wait-state figures). Where the TRM gives a range
+(P = 1..3, SDIV 2..12) tandem picks one documented value; docs/timing.md lists each choice.
+Adding a core with the same 3-stage in-order pipeline (M0+, M33) means adding a table;
+a dual-issue core (M7, M55) would also need its own pairing rule in :meth:`CoreTiming._costs`.
+
+Memory timing (wait states, flash accelerators) comes from :mod:`sim.timing.memory`:
+fixed fetch stalls are folded into the block's static cost; the STM32 ART caches are modelled
+as *line events* whose cost depends on cache state and is charged by the counter at run time.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence, Union
 
 import capstone
+from capstone import arm_const as A
 
 from sim.errors import PlatformError
-from sim.timing.counter import BlockCost
+from sim.timing.counter import BlockCost, LineEvent
 from sim.timing.memory import MemoryMap, MemoryTiming
 
 CORES = ("cortex-m3", "cortex-m4", "cortex-m4f")
+
+
+@dataclass(frozen=True)
+class FpuTable:
+    """FPv4-SP timings (Cortex-M4 TRM, FPU instruction set table)."""
+
+    alu: int = 1  # VADD VSUB VMUL VNMUL VABS VNEG VCMP VCVT, VMOV imm/Sn, VMRS/VMSR
+    mac: int = 3  # VMLA VMLS VNMLA VNMLS VFMA VFMS VFNMA VFNMS
+    div: int = 14  # VDIV
+    sqrt: int = 14  # VSQRT
+    load_single: int = 2  # VLDR Sd
+    load_double: int = 3  # VLDR Dd
+    store_single: int = 2  # VSTR Sd
+    store_double: int = 3  # VSTR Dd
+    mov_core: int = 2  # VMOV between core and FP registers (one float, two floats, a double)
+    mov_half: int = 1  # VMOV Dn[x] <-> Rt (half of a double)
+    multiple_base: int = 1  # VLDM/VSTM/VPUSH/VPOP: 1 + N (singles) or 1 + 2N (doubles)
+
+
+@dataclass(frozen=True)
+class CoreTable:
+    """One core's instruction timings at zero wait states.
+
+    ``branch_refill`` and ``load_pc_refill`` are the TRM's P (pipeline refill, 1..3) for
+    branches whose target comes from the instruction or a register, and for loads that write
+    PC; the TRM's load/store notes give the latter as three cycles.
+    """
+
+    name: str
+    branch_refill: int = 2
+    load_pc_refill: int = 3
+    table_branch: int = 6  # TBB/TBH: 2 load + 1 add + 3 refill
+    load: int = 2  # LDR/LDRB/LDRH/LDRSB/LDRSH/LDREX/STREX
+    load_pipelined: int = 1  # a load right after a load it does not depend on
+    store: int = 1  # STR/STRB/STRH with an immediate offset (write buffer)
+    store_reg_offset: int = 2  # STR [Rn, Rm]: nothing overlaps it, unless it follows a load
+    dual: int = 3  # LDRD/STRD: 1 + N with N = 2, never pipelined
+    multiple_base: int = 1  # LDM/STM/PUSH/POP: 1 + N
+    mul: int = 1  # MUL
+    mla: int = 1  # MLA/MLS
+    mull: int = 1  # UMULL/SMULL
+    mlal: int = 1  # UMLAL/SMLAL/UMAAL
+    div: int = 7  # SDIV/UDIV: data dependent 2..12 in hardware; the midpoint, statically
+    dsp: int = 1  # ARMv7E-M DSP/SIMD instructions (SMLAxy, SMLAD, QADD8, ...)
+    agu_stall: int = 1  # load/store address register written by the previous ALU instruction
+    it_folding: bool = True  # IT after a 16-bit instruction costs 0 cycles
+    barrier: int = 1  # DMB/DSB (1 + B, B >= 0)
+    fpu: FpuTable | None = None
+    # Exception timing for the board to charge with CycleCounter.add() (zero wait states):
+    exception_entry: int = 12  # interrupt/exception latency to the handler's first instruction
+    exception_return: int = 10  # EXC_RETURN to the interrupted instruction
+    tail_chain: int = 6  # pending exception taken straight after another handler returns
+
+    @property
+    def isb(self) -> int:
+        return 1 + self.branch_refill  # ISB's B is at least one pipeline refill
+
+
+# Cortex-M3 TRM: MLA/MLS 2, UMULL/SMULL 3..5, UMLAL/SMLAL 4..7 (early termination): the
+# rounded-up midpoints. No DSP extension (those encodings are charged dsp=1 if seen).
+CORTEX_M3 = CoreTable(name="cortex-m3", mla=2, mull=4, mlal=6)
+# Cortex-M4 TRM: single-cycle multiplies incl. long and DSP.
+CORTEX_M4 = CoreTable(name="cortex-m4")
+CORTEX_M4F = CoreTable(name="cortex-m4f", fpu=FpuTable())
+
+TABLES: dict[str, CoreTable] = {t.name: t for t in (CORTEX_M3, CORTEX_M4, CORTEX_M4F)}
 
 
 class MemReader(Protocol):
@@ -30,44 +109,407 @@ def _read(src: Reader, addr: int, size: int) -> bytes:
     return bytes(src(addr, size))  # type: ignore[operator]
 
 
+# --- instruction classes -------------------------------------------------------------------
+
+_LOADS = {A.ARM_INS_LDR, A.ARM_INS_LDRB, A.ARM_INS_LDRH, A.ARM_INS_LDRSB, A.ARM_INS_LDRSH,
+          A.ARM_INS_LDRT, A.ARM_INS_LDRBT, A.ARM_INS_LDRHT, A.ARM_INS_LDRSBT, A.ARM_INS_LDRSHT,
+          A.ARM_INS_LDREX, A.ARM_INS_LDREXB, A.ARM_INS_LDREXH,
+          # STREX is "treated more like an LDR" by the TRM and pipelines like one.
+          A.ARM_INS_STREX, A.ARM_INS_STREXB, A.ARM_INS_STREXH}
+_STORES = {A.ARM_INS_STR, A.ARM_INS_STRB, A.ARM_INS_STRH, A.ARM_INS_STRT, A.ARM_INS_STRBT,
+           A.ARM_INS_STRHT}
+_DUALS = {A.ARM_INS_LDRD, A.ARM_INS_STRD}
+_MULTIPLES = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_STM, A.ARM_INS_STMDB,
+              A.ARM_INS_PUSH, A.ARM_INS_POP}
+_MUL = {A.ARM_INS_MUL}
+_MLA = {A.ARM_INS_MLA, A.ARM_INS_MLS}
+_MULL = {A.ARM_INS_UMULL, A.ARM_INS_SMULL}
+_MLAL = {A.ARM_INS_UMLAL, A.ARM_INS_SMLAL, A.ARM_INS_UMAAL}
+_DIV = {A.ARM_INS_SDIV, A.ARM_INS_UDIV}
+_DSP = {getattr(A, "ARM_INS_" + n) for n in (
+    "SMLABB SMLABT SMLATB SMLATT SMLAWB SMLAWT SMULBB SMULBT SMULTB SMULTT SMULWB SMULWT "
+    "SMLAD SMLADX SMLSD SMLSDX SMUAD SMUADX SMUSD SMUSDX SMLALD SMLALDX SMLSLD SMLSLDX "
+    "SMLALBB SMLALBT SMLALTB SMLALTT SMMUL SMMULR SMMLA SMMLAR SMMLS SMMLSR USAD8 USADA8 "
+    "QADD QSUB QDADD QDSUB QADD8 QADD16 QSUB8 QSUB16 QASX QSAX SADD8 SADD16 SSUB8 SSUB16 "
+    "SASX SSAX SHADD8 SHADD16 SHSUB8 SHSUB16 SHASX SHSAX UADD8 UADD16 USUB8 USUB16 UASX "
+    "USAX UHADD8 UHADD16 UHSUB8 UHSUB16 UHASX UHSAX UQADD8 UQADD16 UQSUB8 UQSUB16 UQASX "
+    "UQSAX SEL PKHBT PKHTB SSAT16 USAT16 SXTB16 UXTB16 SXTAB16 UXTAB16").split()}
+_BRANCHES = {A.ARM_INS_B, A.ARM_INS_BL, A.ARM_INS_BX, A.ARM_INS_BLX, A.ARM_INS_CBZ,
+             A.ARM_INS_CBNZ}
+_TABLE_BRANCHES = {A.ARM_INS_TBB, A.ARM_INS_TBH}
+_BARRIERS = {A.ARM_INS_DMB, A.ARM_INS_DSB}
+
+_FP_ALU = {getattr(A, "ARM_INS_" + n) for n in (
+    "VADD VSUB VMUL VNMUL VABS VNEG VCMP VCMPE VCVT VCVTA VCVTB VCVTM VCVTN VCVTP VCVTR "
+    "VCVTT VMRS VMSR VSELEQ VSELGE VSELGT VSELVS VMAXNM VMINNM VRINTA VRINTM VRINTN VRINTP "
+    "VRINTR VRINTX VRINTZ").split()}
+_FP_MAC = {A.ARM_INS_VMLA, A.ARM_INS_VMLS, A.ARM_INS_VNMLA, A.ARM_INS_VNMLS, A.ARM_INS_VFMA,
+           A.ARM_INS_VFMS, A.ARM_INS_VFNMA, A.ARM_INS_VFNMS}
+_FP_MULTIPLES = {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VSTMIA, A.ARM_INS_VSTMDB,
+                 A.ARM_INS_VPUSH, A.ARM_INS_VPOP}
+
+_REG_PC = A.ARM_REG_PC
+_REG_SP = A.ARM_REG_SP
+
+
+def _is_conditional(insn: capstone.CsInsn) -> bool:
+    if insn.id in (A.ARM_INS_CBZ, A.ARM_INS_CBNZ):
+        return True
+    if insn.id == A.ARM_INS_IT:
+        return False  # its cc field is the block's first condition
+    return insn.cc not in (A.ARM_CC_AL, A.ARM_CC_INVALID)
+
+
+def _writes_pc(insn: capstone.CsInsn) -> bool:
+    if insn.id in _BRANCHES or insn.id in _TABLE_BRANCHES:
+        return True
+    _, written = insn.regs_access()
+    return _REG_PC in written
+
+
+def _mem_operand(insn: capstone.CsInsn):  # -> capstone ArmOpMem | None
+    for op in insn.operands:
+        if op.type == A.ARM_OP_MEM:
+            return op.mem
+    return None
+
+
+def _address_regs(insn: capstone.CsInsn) -> set[int]:
+    """Registers a load/store uses to form its address."""
+    mem = _mem_operand(insn)
+    if mem is not None:
+        regs = {mem.base}
+        if mem.index:
+            regs.add(mem.index)
+        return regs - {0}
+    if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_VPUSH, A.ARM_INS_VPOP):
+        return {_REG_SP}
+    if insn.id in _MULTIPLES or insn.id in _FP_MULTIPLES:
+        return {insn.operands[0].reg} if insn.operands else set()
+    return set()
+
+
+def _list_length(insn: capstone.CsInsn) -> int:
+    """N for LDM/STM/PUSH/POP and FP multiples: registers in the list (base excluded)."""
+    ops = [op for op in insn.operands if op.type == A.ARM_OP_REG]
+    if insn.id in (A.ARM_INS_PUSH, A.ARM_INS_POP, A.ARM_INS_VPUSH, A.ARM_INS_VPOP):
+        return len(ops)
+    return max(0, len(ops) - 1)  # LDM/STM/VLDM/VSTM: first register operand is the base
+
+
+def _is_double(insn: capstone.CsInsn, reg: int) -> bool:
+    return insn.reg_name(reg).startswith("d")
+
+
+def _literal_address(insn: capstone.CsInsn) -> int | None:
+    """Address read by a PC-relative load (Thumb: Align(PC + 4, 4) + offset), else None."""
+    if insn.id not in _LOADS and insn.id not in _DUALS and insn.id != A.ARM_INS_VLDR:
+        return None
+    mem = _mem_operand(insn)
+    if mem is None or mem.base != _REG_PC or mem.index:
+        return None
+    return ((insn.address + 4) & ~3) + mem.disp
+
+
+@dataclass
+class _Insn:
+    addr: int
+    size: int
+    cost: int
+    # "load" (single, pipelinable), "store", "store_reg" (register offset), "alu" (data
+    # processing: its result reaches a following address computation late), "it",
+    # "table" (TBB/TBH), "other"
+    kind: str
+    writes: frozenset[int] = field(default_factory=frozenset)
+    data_writes: frozenset[int] = field(default_factory=frozenset)  # writes minus writeback
+    addr_regs: frozenset[int] = field(default_factory=frozenset)
+    literal: int | None = None
+    conditional: bool = False
+    writes_pc: bool = False
+    is_mem: bool = False
+
+
 class CoreTiming:
     """Timing of one core with one memory map; decodes blocks with capstone."""
 
-    def __init__(self, core: str, memory: MemoryMap) -> None:
-        self.core = core
+    def __init__(self, table: CoreTable, memory: MemoryMap, data_loads: bool = False) -> None:
+        self.table = table
+        self.core = table.name
         self.memory = memory
+        # Time register-addressed loads from wait-stated memory with a memory hook (exact
+        # but ~4x slower emulation); literal loads are then timed by that hook too.
+        self.data_loads = data_loads
         self._cs = capstone.Cs(
             capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS
         )
         self._cs.detail = True
+        # One I-cache and one D-cache tag array per ART memory (counter cache indexes); the
+        # aliases of a memory (same name, other base, e.g. flash at 0) share its caches.
+        self.caches: list[tuple[int, int]] = []  # (slots, line bytes) per cache index
+        self._cache_index: dict[tuple[str, str], int] = {}
+        for m in memory.regions:
+            if (m.accelerator == "stm32-art" and m.wait_states > 0
+                    and (m.name, "i") not in self._cache_index):
+                for side, slots in (("i", 64), ("d", 8)):
+                    self._cache_index[(m.name, side)] = len(self.caches)
+                    self.caches.append((slots, 16))
 
-    def block_cost(self, uc_or_reader: Reader, addr: int, size: int) -> BlockCost:
-        """Decode the ``size`` bytes at ``addr`` and cost them (1 cycle per instruction)."""
-        code = _read(uc_or_reader, addr, size)
-        addrs: list[int] = []
-        costs: list[int] = []
+    def data_regions(self) -> list[tuple[MemoryTiming, int]]:
+        """Regions a data-load hook must watch, with their D-cache index (-1: none)."""
+        if not self.data_loads:
+            return []
+        return [(m, self._cache_index.get((m.name, "d"), -1))
+                for m in self.memory.regions if m.wait_states > 0]
+
+    # -- per-instruction ------------------------------------------------------------------
+
+    def _base_cost(self, insn: capstone.CsInsn) -> tuple[int, str]:
+        t = self.table
+        i = insn.id
+        if i in _LOADS:
+            if _writes_pc(insn):
+                return t.load + t.load_pc_refill, "other"
+            return t.load, "load"
+        if i in _STORES:
+            mem = _mem_operand(insn)
+            if mem is not None and mem.index:
+                return t.store_reg_offset, "store_reg"
+            return t.store, "store"
+        if i in _DUALS:
+            return t.dual, "other"
+        if i in _MULTIPLES:
+            n = _list_length(insn)
+            if _writes_pc(insn):
+                return t.multiple_base + n + t.load_pc_refill, "other"
+            return t.multiple_base + n, "other"
+        if i in _TABLE_BRANCHES:
+            return t.table_branch, "table"
+        if i in _BRANCHES:
+            return 1 + t.branch_refill, "other"
+        if i == A.ARM_INS_IT:
+            return 1, "it"
+        if i in _MUL:
+            return t.mul, "alu"
+        if i in _MLA:
+            return t.mla, "alu"
+        if i in _MULL:
+            return t.mull, "alu"
+        if i in _MLAL:
+            return t.mlal, "alu"
+        if i in _DIV:
+            return t.div, "alu"
+        if i in _DSP:
+            return t.dsp, "alu"
+        if i in _BARRIERS:
+            return t.barrier, "other"
+        if i == A.ARM_INS_ISB:
+            return t.isb, "other"
+        fpu = t.fpu or FpuTable()
+        if i == A.ARM_INS_VLDR or i == A.ARM_INS_VSTR:
+            dbl = _is_double(insn, insn.operands[0].reg)
+            if i == A.ARM_INS_VLDR:
+                return (fpu.load_double if dbl else fpu.load_single), "other"
+            return (fpu.store_double if dbl else fpu.store_single), "store"
+        if i in _FP_MULTIPLES:
+            n = _list_length(insn)
+            regs = [op.reg for op in insn.operands if op.type == A.ARM_OP_REG]
+            if regs and _is_double(insn, regs[-1]):
+                n *= 2
+            return fpu.multiple_base + n, "other"
+        if i in _FP_MAC:
+            return fpu.mac, "other"
+        if i == A.ARM_INS_VDIV:
+            return fpu.div, "other"
+        if i == A.ARM_INS_VSQRT:
+            return fpu.sqrt, "other"
+        if i == A.ARM_INS_VMOV:
+            return self._vmov_cost(insn, fpu), "alu"
+        if i in _FP_ALU:
+            return fpu.alu, ("alu" if i == A.ARM_INS_VMRS else "other")
+        if _writes_pc(insn):  # MOV pc / ADD pc
+            return 1 + t.branch_refill, "other"
+        return 1, "alu"
+
+    @staticmethod
+    def _vmov_cost(insn: capstone.CsInsn, fpu: FpuTable) -> int:
+        regs = [insn.reg_name(op.reg) for op in insn.operands if op.type == A.ARM_OP_REG]
+        core = [r for r in regs if not (r.startswith("s") and r[1:].isdigit()) and
+                not (r.startswith("d") and r[1:].isdigit())]
+        if not core:
+            return fpu.alu  # FP register to FP register, or immediate
+        if "[" in insn.op_str:
+            return fpu.mov_half
+        return fpu.mov_core
+
+    def _decode(self, code: bytes, addr: int) -> list[_Insn]:
+        out: list[_Insn] = []
         end = addr
         for insn in self._cs.disasm(code, addr):
-            addrs.append(insn.address)
-            costs.append(1)
+            cost, kind = self._base_cost(insn)
+            _, written = insn.regs_access()
+            data_writes = set(written)
+            mem = _mem_operand(insn)
+            if insn.writeback and mem is not None:
+                # The AGU updates the base in the address phase; only the loaded value is
+                # late, so a writeback base does not block pipelining of the next load.
+                data_writes.discard(mem.base)
+            is_mem = (insn.id in _LOADS or insn.id in _STORES or insn.id in _DUALS
+                      or insn.id in _MULTIPLES or insn.id in _FP_MULTIPLES
+                      or insn.id in _TABLE_BRANCHES
+                      or insn.id in (A.ARM_INS_VLDR, A.ARM_INS_VSTR))
+            out.append(_Insn(
+                addr=insn.address,
+                size=insn.size,
+                cost=cost,
+                kind=kind,
+                writes=frozenset(written),
+                data_writes=frozenset(data_writes),
+                addr_regs=frozenset(_address_regs(insn)) if is_mem else frozenset(),
+                literal=_literal_address(insn),
+                conditional=_is_conditional(insn),
+                writes_pc=_writes_pc(insn),
+                is_mem=is_mem,
+            ))
             end = insn.address + insn.size
         # Bytes capstone cannot decode still execute (or fault) in Unicorn: one per halfword.
-        while end < addr + size:
-            addrs.append(end)
-            costs.append(1)
+        while end < addr + len(code):
+            out.append(_Insn(addr=end, size=2, cost=1, kind="other"))
             end += 2
+        return out
+
+    # -- per-block --------------------------------------------------------------------------
+
+    def block_cost(self, uc_or_reader: Reader, addr: int, size: int) -> BlockCost:
+        """Decode the ``size`` bytes at ``addr`` and cost them on this core and memory map."""
+        insns = self._decode(_read(uc_or_reader, addr, size), addr)
+        costs = self._costs(insns)
+        taken_extra = 0
+        events: list[LineEvent] = []
+        region = self.memory.find(addr)
+        ws = region.wait_states if region is not None else 0
+
+        # Final instruction: a branch is charged not-taken in `cost`; the rest if taken.
+        if insns and insns[-1].writes_pc:
+            last = insns[-1]
+            full = costs[-1]
+            fetch = ws if (region is not None and region.accelerator != "stm32-art") else 0
+            if last.conditional:
+                costs[-1] = 1  # a failed condition costs one cycle
+                taken_extra = full - 1 + fetch
+            else:
+                costs[-1] = full + fetch
+
+        # Literal-pool loads from wait-stated memory. With data_loads the memory hook charges
+        # them at run time; the fetch-overlap estimate below sees the wait either way.
+        busy = list(costs)
+        for k, ins in enumerate(insns):
+            if ins.literal is None:
+                continue
+            lit_region = self.memory.find(ins.literal)
+            if lit_region is None or lit_region.wait_states == 0:
+                continue
+            if lit_region.accelerator == "stm32-art":
+                if not self.data_loads:
+                    events.append(LineEvent(self._cache_index[(lit_region.name, "d")],
+                                            ins.literal & ~15, lit_region.wait_states))
+            else:
+                busy[k] += lit_region.wait_states
+                if not self.data_loads:
+                    costs[k] += lit_region.wait_states
+
+        # Instruction fetch from wait-stated memory.
+        if region is not None and ws > 0:
+            self._fetch_costs(region, insns, costs, busy, events)
+
+        seen: set[tuple[int, int]] = set()
+        unique: list[LineEvent] = []
+        for ev in events:  # a line touched twice in a block can only miss the first time
+            if (ev.cache, ev.line) not in seen:
+                seen.add((ev.cache, ev.line))
+                unique.append(ev)
         return BlockCost(
             addr=addr,
             fallthrough=addr + size,
             cost=sum(costs),
-            taken_extra=0,
-            insn_addrs=tuple(addrs),
+            taken_extra=taken_extra,
+            insn_addrs=tuple(i.addr for i in insns),
             insn_costs=tuple(costs),
+            line_events=tuple(unique),
         )
 
+    def _costs(self, insns: list[_Insn]) -> list[int]:
+        """Per-instruction cycles with the pairing rules of the 3-stage pipeline."""
+        t = self.table
+        costs: list[int] = []
+        prev: _Insn | None = None
+        for ins in insns:
+            c = ins.cost
+            if prev is not None:
+                if (ins.kind in ("load", "store_reg") and prev.kind == "load"
+                        and not (prev.data_writes & ins.addr_regs)):
+                    c = t.load_pipelined
+                if t.agu_stall and ins.is_mem and prev.kind == "alu" and prev.writes & ins.addr_regs:
+                    c += t.agu_stall
+                if ins.kind == "it" and t.it_folding and prev.size == 2:
+                    c = 0
+            costs.append(c)
+            prev = ins
+        return costs
 
-def core_timing(core: str, memories: Sequence[MemoryTiming]) -> CoreTiming:
-    """The timing model of ``core`` ("cortex-m3", "cortex-m4", "cortex-m4f")."""
-    if core not in CORES:
+    def _fetch_costs(self, region: MemoryTiming, insns: list[_Insn], costs: list[int],
+                     busy: list[int], events: list[LineEvent]) -> None:
+        """Instruction-fetch stalls of a block in a region with wait states.
+
+        The core fetches sequentially ahead; a line fetch takes 1 + wait_states cycles and
+        overlaps with executing the previous line, so a sequential line stalls by
+        max(0, 1 + ws - cycles spent in the previous line). The first line of a block entered
+        by a taken branch costs the full wait states (charged with the branch, or as the ART
+        miss cost of the block's first line).
+        """
+        ws = region.wait_states
+        if region.accelerator == "stm32-art":
+            line = 16
+        elif region.accelerator == "stm32f1-prefetch":
+            line = 8
+        else:
+            line = 4  # no accelerator: every 32-bit fetch waits
+        # Cycles spent executing the instructions that start in each line, in block order.
+        lines: list[tuple[int, int, int]] = []  # (line address, cycles, index of first insn)
+        for k, ins in enumerate(insns):
+            la = ins.addr & ~(line - 1)
+            if not lines or lines[-1][0] != la:
+                lines.append((la, 0, k))
+            lines[-1] = (la, lines[-1][1] + busy[k], lines[-1][2])
+            # A 32-bit instruction straddling into the next line also needs that line.
+            la2 = (ins.addr + ins.size - 1) & ~(line - 1)
+            if la2 != la:
+                lines.append((la2, 0, k))
+        art = region.accelerator == "stm32-art"
+        icache = self._cache_index.get((region.name, "i"))
+        for n, (la, _cyc, first) in enumerate(lines):
+            if n == 0:
+                if art:
+                    events.append(LineEvent(icache, la, ws))  # type: ignore[arg-type]
+                continue
+            stall = max(0, 1 + ws - lines[n - 1][1])
+            if art:
+                if stall:
+                    events.append(LineEvent(icache, la, stall))  # type: ignore[arg-type]
+                else:
+                    events.append(LineEvent(icache, la, 0))
+            elif stall:
+                costs[first] += stall
+
+
+def core_timing(core: str, memories: Sequence[MemoryTiming], *,
+                data_loads: bool = False) -> CoreTiming:
+    """The timing model of ``core`` ("cortex-m3", "cortex-m4", "cortex-m4f").
+
+    ``data_loads=True`` also charges wait states (or ART D-cache misses) for loads through
+    registers from wait-stated memory, at the price of a memory hook that makes Unicorn
+    instrument every load (about 4x slower overall, docs/timing.md).
+    """
+    table = TABLES.get(core)
+    if table is None:
         raise PlatformError(f"no timing model for core '{core}' (known: {', '.join(CORES)})")
-    return CoreTiming(core, MemoryMap.of(memories))
+    return CoreTiming(table, MemoryMap.of(memories), data_loads=data_loads)

@@ -34,6 +34,20 @@ _NO_DEADLINE = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
+class LineEvent:
+    """A memory line a block touches whose cost depends on a cache's state.
+
+    On every entry of the block the counter looks ``line`` up in cache ``cache`` (an index
+    into ``CoreTiming.caches``); if it is absent it is inserted and ``miss_cost`` cycles are
+    added. Used for the STM32 ART accelerator's instruction and literal-data caches.
+    """
+
+    cache: int
+    line: int
+    miss_cost: int
+
+
+@dataclass(frozen=True)
 class BlockCost:
     """What entering one translated block costs.
 
@@ -47,6 +61,7 @@ class BlockCost:
     taken_extra: int  # extra cycles charged if the next block entered != fallthrough
     insn_addrs: tuple[int, ...]
     insn_costs: tuple[int, ...]  # per instruction; sum == cost
+    line_events: tuple[LineEvent, ...] = ()  # cache-dependent extra cycles, charged on entry
 
 
 class _BlockCache:
@@ -57,9 +72,19 @@ class _BlockCache:
         self.timing = timing
         self.by_key: dict[tuple[int, int], BlockCost] = {}
         self.by_addr: dict[int, BlockCost] = {}
+        self.errors: list[str] = []  # cost-model failures (the block got a fallback cost)
 
     def decode(self, addr: int, size: int) -> BlockCost:
-        bc = self.timing.block_cost(self.uc, addr, size)
+        try:
+            bc = self.timing.block_cost(self.uc, addr, size)
+        except Exception as exc:
+            # A model bug must not stop the firmware (the board would see an unexplained
+            # stop and retry forever): charge one cycle per halfword and record it.
+            if len(self.errors) < 100:
+                self.errors.append(f"block 0x{addr:08x}+{size}: {type(exc).__name__}: {exc}")
+            halves = tuple(range(addr, addr + size, 2))
+            bc = BlockCost(addr=addr, fallthrough=addr + size, cost=len(halves), taken_extra=0,
+                           insn_addrs=halves, insn_costs=(1,) * len(halves))
         self.by_key[(addr, size)] = bc
         self.by_addr[addr] = bc
         return bc
@@ -103,6 +128,7 @@ class CycleCounter:
         self._uc = uc
         self._blocks = _BlockCache(uc, timing)
         self._error: BaseException | None = None
+        self._events_keep: Any = None  # the last block's events, until C has copied them
         self_ref = weakref.ref(self)
 
         def on_miss(addr: int, size: int, out: Any) -> int:
@@ -116,8 +142,18 @@ class CycleCounter:
                 info.cost = bc.cost
                 info.taken_extra = bc.taken_extra
                 info.ninsn = len(bc.insn_addrs)
+                n = len(bc.line_events)
+                info.n_ev = n
+                if n:
+                    arr = (native.Event * n)()
+                    for k, ev in enumerate(bc.line_events):
+                        arr[k].line = ev.line & 0xFFFFFFFF
+                        arr[k].miss_cost = min(ev.miss_cost, 0xFFFF)
+                        arr[k].cache = ev.cache
+                    me._events_keep = arr
+                    info.ev = ctypes.cast(arr, ctypes.POINTER(native.Event))
                 return 0
-            except BaseException as exc:  # ctypes would print and swallow it
+            except BaseException as exc:  # e.g. KeyboardInterrupt: ctypes would swallow it
                 me._error = exc
                 return 1
 
@@ -128,9 +164,16 @@ class CycleCounter:
         if not state:
             raise MemoryError("tm_new failed")
         self._state = ctypes.c_void_p(state)
+        for idx, (slots, line_bytes) in enumerate(timing.caches):
+            if lib.tm_set_cache(self._state, idx, slots, line_bytes.bit_length() - 1) != 0:
+                lib.tm_free(self._state)
+                raise SimulationError(
+                    f"native counter cannot model cache {idx} ({slots} lines of {line_bytes} "
+                    "bytes): at most 4 power-of-two caches"
+                )
         hook_ptr = ctypes.cast(lib.tm_block_hook, ctypes.c_void_p)
         handle = ctypes.c_size_t()
-        from unicorn import UC_HOOK_BLOCK
+        from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ
 
         err = uclib.uc_hook_add(
             uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK, hook_ptr, self._state, 1, 0
@@ -139,10 +182,26 @@ class CycleCounter:
             lib.tm_free(self._state)
             raise SimulationError(f"uc_hook_add(UC_HOOK_BLOCK) failed with Unicorn error {err}")
         self._hook = handle.value
-        # Deletes the hook and frees the C state when the counter is closed or collected.
+        hooks = [self._hook]
+        for region, cache in timing.data_regions():
+            ptr = lib.tm_add_data_region(self._state, cache, region.wait_states)
+            dh = ctypes.c_size_t()
+            err = 1 if not ptr else uclib.uc_hook_add(
+                uc._uch, ctypes.byref(dh), UC_HOOK_MEM_READ,
+                ctypes.cast(lib.tm_data_hook, ctypes.c_void_p), ctypes.c_void_p(ptr),
+                region.base, region.end - 1)
+            if err != 0:
+                for h in hooks:
+                    uclib.uc_hook_del(uc._uch, h)
+                lib.tm_free(self._state)
+                raise SimulationError(
+                    f"cannot install the data-load hook on memory '{region.name}' "
+                    f"(Unicorn error {err}; at most 4 regions)")
+            hooks.append(dh.value)
+        # Deletes the hooks and frees the C state when the counter is closed or collected.
         # Holds the callback alive as long as the hook exists; refers to uc only weakly.
         self._finalizer = weakref.finalize(
-            self, _release, weakref.ref(uc), uclib, lib, self._hook, self._state, self._miss
+            self, _release, weakref.ref(uc), uclib, lib, hooks, self._state, self._miss
         )
 
     @property
@@ -166,8 +225,13 @@ class CycleCounter:
 
     @property
     def error(self) -> BaseException | None:
-        """The exception raised while decoding a new block, if that stopped emulation."""
+        """An exception (e.g. KeyboardInterrupt) in the decode callback that stopped emulation."""
         return self._error
+
+    @property
+    def decode_errors(self) -> list[str]:
+        """Blocks the cost model failed on; they were charged one cycle per halfword."""
+        return list(self._blocks.errors)
 
     def raise_error(self) -> None:
         """Re-raise a decode failure that stopped emulation (call after ``emu_start``)."""
@@ -193,6 +257,16 @@ class CycleCounter:
     def block(self, addr: int) -> BlockCost | None:
         return self._blocks.by_addr.get(addr)
 
+    @property
+    def current_block(self) -> BlockCost | None:
+        """The block entered last (the one executing during an MMIO callback).
+
+        Its whole ``cost`` is already in ``cycles``; ``cycles - cost`` is the count at its
+        entry, and ``insn_costs`` give the offset of each instruction within it.
+        """
+        key = (int(self._lib.tm_cur_addr(self._state)), int(self._lib.tm_cur_size(self._state)))
+        return self._blocks.by_key.get(key)
+
     def invalidate(self) -> None:
         self._lib.tm_clear_table(self._state)
         self._blocks.clear()
@@ -202,6 +276,15 @@ class CycleCounter:
         """How many times the hook had to ask Python to decode a block."""
         return int(self._lib.tm_misses(self._state))
 
+    @property
+    def line_misses(self) -> int:
+        """Accelerator cache misses (instruction lines and literal lines) so far."""
+        return int(self._lib.tm_line_misses(self._state))
+
+    def flush_caches(self) -> None:
+        """Empty the modelled accelerator caches (the firmware reset/flushed them)."""
+        self._lib.tm_flush_caches(self._state)
+
     def close(self) -> None:
         self._finalizer()
 
@@ -210,13 +293,14 @@ def _release(
     uc_ref: "weakref.ref[Any]",
     uclib: ctypes.CDLL,
     lib: ctypes.CDLL,
-    hook: int,
+    hooks: list[int],
     state: ctypes.c_void_p,
     miss: Callable[..., int],
 ) -> None:
     uc = uc_ref()
     if uc is not None and getattr(uc, "_uch", None):
-        uclib.uc_hook_del(uc._uch, hook)
+        for hook in hooks:
+            uclib.uc_hook_del(uc._uch, hook)
     lib.tm_free(state)
     del miss  # the C state that pointed at it is gone
 
@@ -227,7 +311,7 @@ class PyCycleCounter:
     def __init__(
         self, uc: "unicorn.Uc", timing: "CoreTiming", cache_dir: Path | None = None
     ) -> None:
-        from unicorn import UC_HOOK_BLOCK
+        from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ
 
         self._uc = uc
         self._blocks = _BlockCache(uc, timing)
@@ -238,7 +322,29 @@ class PyCycleCounter:
         self._pending: tuple[int, int] | None = None
         self._cur = (0, 0)
         self._ring: list[int] = []
-        self._hook = uc.hook_add(UC_HOOK_BLOCK, self._on_block)
+        self._caches = [[0] * slots for slots, _ in timing.caches]
+        self._cache_shift = [line.bit_length() - 1 for _, line in timing.caches]
+        self.line_misses = 0
+        self._hooks = [uc.hook_add(UC_HOOK_BLOCK, self._on_block)]
+        for region, cache in timing.data_regions():
+            self._hooks.append(uc.hook_add(
+                UC_HOOK_MEM_READ, self._on_data, (cache, region.wait_states),
+                begin=region.base, end=region.end - 1))
+
+    def _on_data(self, uc: Any, access: int, addr: int, size: int, value: int,
+                 info: tuple[int, int]) -> None:
+        cache, ws = info
+        if cache < 0:
+            self._cycles += ws
+            return
+        tags = self._caches[cache]
+        shift = self._cache_shift[cache]
+        line = (addr >> shift) << shift
+        slot = (line >> shift) & (len(tags) - 1)
+        if tags[slot] != line | 1:
+            tags[slot] = line | 1
+            self._cycles += ws
+            self.line_misses += 1
 
     def _on_block(self, uc: Any, addr: int, size: int, _user: Any) -> None:
         if self._pending is not None:
@@ -253,6 +359,13 @@ class PyCycleCounter:
         bc = self._blocks.by_key.get((addr, size))
         if bc is None:
             bc = self._blocks.decode(addr, size)
+        for ev in bc.line_events:
+            tags = self._caches[ev.cache]
+            slot = (ev.line >> self._cache_shift[ev.cache]) & (len(tags) - 1)
+            if tags[slot] != ev.line | 1:
+                tags[slot] = ev.line | 1
+                self._cycles += ev.miss_cost
+                self.line_misses += 1
         self._cycles += bc.cost
         self._instructions += len(bc.insn_addrs)
         self._pending = (bc.fallthrough & 0xFFFFFFFF, bc.taken_extra)
@@ -294,10 +407,22 @@ class PyCycleCounter:
     def block(self, addr: int) -> BlockCost | None:
         return self._blocks.by_addr.get(addr)
 
+    @property
+    def current_block(self) -> BlockCost | None:
+        return self._blocks.by_key.get(self._cur)
+
     def invalidate(self) -> None:
         self._blocks.clear()
 
+    @property
+    def decode_errors(self) -> list[str]:
+        return list(self._blocks.errors)
+
+    def flush_caches(self) -> None:
+        for tags in self._caches:
+            tags[:] = [0] * len(tags)
+
     def close(self) -> None:
-        if self._hook is not None:
-            self._uc.hook_del(self._hook)
-            self._hook = None
+        for hook in self._hooks:
+            self._uc.hook_del(hook)
+        self._hooks = []

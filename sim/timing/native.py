@@ -1,8 +1,8 @@
 """Builds and loads sim/native/blockhook.c, the C block hook behind :class:`CycleCounter`.
 
 The shared library is compiled with the system C compiler on first use into a cache directory
-keyed by the hash of the C source (and nothing else), so editing the source rebuilds it and
-several processes can share one build. The library does not link against Unicorn: the hook
+keyed by the hash of the C source (and the compiler flags), so editing the source rebuilds it
+and several processes can share one build. The library does not link against Unicorn: the hook
 calls ``uc_emu_stop`` through a function pointer handed over by Python, taken from the very
 ``libunicorn`` instance the ``unicorn`` package loaded.
 """
@@ -21,6 +21,17 @@ from sim.errors import ToolchainError
 
 SOURCE = Path(__file__).resolve().parent.parent / "native" / "blockhook.c"
 DEFAULT_CACHE_DIR = Path("~/.cache/tandem/native")
+CFLAGS = ("-O2", "-shared", "-fPIC", "-std=c99")
+
+
+class Event(ctypes.Structure):
+    """Mirror of ``struct tm_event`` (one cache-dependent line of a block)."""
+
+    _fields_ = (
+        ("line", ctypes.c_uint32),
+        ("miss_cost", ctypes.c_uint16),
+        ("cache", ctypes.c_uint16),
+    )
 
 
 class BlockInfo(ctypes.Structure):
@@ -31,6 +42,8 @@ class BlockInfo(ctypes.Structure):
         ("cost", ctypes.c_uint32),
         ("taken_extra", ctypes.c_uint32),
         ("ninsn", ctypes.c_uint32),
+        ("n_ev", ctypes.c_uint32),
+        ("ev", ctypes.POINTER(Event)),
     )
 
 
@@ -64,7 +77,8 @@ def build(cache_dir: Path | None = None) -> Path:
         source = SOURCE.read_bytes()
     except OSError as exc:
         raise ToolchainError(f"{SOURCE}: cannot read the native hook source: {exc}") from exc
-    digest = hashlib.sha256(source).hexdigest()[:16]
+    # The flags are part of the key so that changing them cannot reuse a stale build.
+    digest = hashlib.sha256(source + " ".join(CFLAGS).encode()).hexdigest()[:16]
     cache = (cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR).expanduser()
     target = cache / f"blockhook-{digest}.so"
     if target.exists():
@@ -72,12 +86,12 @@ def build(cache_dir: Path | None = None) -> Path:
     cc = _compiler()
     try:
         cache.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".blockhook-", suffix=".so", dir=cache)
     except OSError as exc:
-        raise ToolchainError(f"{cache}: cannot create the native build cache: {exc}") from exc
-    fd, tmp_name = tempfile.mkstemp(prefix=".blockhook-", suffix=".so", dir=cache)
+        raise ToolchainError(f"{cache}: cannot write the native build cache: {exc}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
-    cmd = [cc, "-O2", "-shared", "-fPIC", "-std=c99", "-o", str(tmp), str(SOURCE)]
+    cmd = [cc, *CFLAGS, "-o", str(tmp), str(SOURCE)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -123,6 +137,10 @@ def load(cache_dir: Path | None = None) -> NativeLib:
         "tm_misses": (u64, [vp]),
         "tm_table_count": (u32, [vp]),
         "tm_recent": (u32, [vp, ctypes.POINTER(u32)]),
+        "tm_set_cache": (c_int, [vp, u32, u32, u32]),
+        "tm_flush_caches": (None, [vp]),
+        "tm_line_misses": (u64, [vp]),
+        "tm_add_data_region": (vp, [vp, ctypes.c_int32, u32]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)
@@ -138,5 +156,5 @@ def unicorn_lib() -> ctypes.CDLL:
     return ucmod.uclib
 
 
-__all__ = ["BlockInfo", "DEFAULT_CACHE_DIR", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
+__all__ = ["BlockInfo", "Event", "DEFAULT_CACHE_DIR", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
            "unicorn_lib"]
