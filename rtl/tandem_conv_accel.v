@@ -74,9 +74,8 @@ module tandem_conv_accel #(
 
     // ---------------------------------------------------------------- states
     localparam [3:0] S_IDLE = 4'd0, S_CHK1 = 4'd1, S_CHK2 = 4'd2, S_CHK3 = 4'd3,
-                     S_LD_START = 4'd4, S_RD_REQ = 4'd5, S_RD_WAIT = 4'd6, S_RD_EMIT = 4'd7,
-                     S_COMPUTE = 4'd8, S_WB_RD = 4'd9, S_WB_MERGE = 4'd10, S_WB_FLUSH = 4'd11,
-                     S_FINISH = 4'd12;
+                     S_LD_START = 4'd4, S_LOAD = 4'd5, S_COMPUTE = 4'd6, S_WB = 4'd7,
+                     S_WB_FLUSH = 4'd8, S_FINISH = 4'd9;
     localparam [2:0] PH_IN = 3'd0, PH_FILT = 3'd1, PH_BIAS = 3'd2, PH_MULT = 3'd3, PH_SHIFT = 3'd4;
 
     reg [3:0] state;
@@ -274,10 +273,18 @@ module tandem_conv_accel #(
     endgenerate
 
     // ---------------------------------------------------------------- stream reader state
-    reg [29:0] rd_waddr;
-    reg [1:0]  rd_bi;
-    reg [31:0] rd_left;
-    reg [31:0] rd_word;
+    // A fetcher keeps one read in flight into a one-word prefetch buffer (nb_*) while an
+    // emitter unpacks the current word (e_*) one byte per cycle into the buffers; per-channel
+    // arrays are consumed a word per cycle straight from the prefetch buffer.
+    reg [29:0] f_waddr;           // next word to fetch
+    reg [31:0] f_left;            // words still to fetch in this phase
+    reg        f_out;             // a read is outstanding
+    reg        nb_valid;
+    reg [31:0] nb_word;
+    reg        e_valid;
+    reg [31:0] e_word;
+    reg [1:0]  e_bi;              // byte of e_word emitted next
+    reg [31:0] rd_left;           // bytes (or words) still to emit in this phase
     wire       rd_bytes = (phase == PH_IN) || (phase == PH_FILT);
     // load destination counters
     reg [15:0] ld_c, ld_icg, ld_t;
@@ -481,34 +488,44 @@ module tandem_conv_accel #(
     end
 
     always @* begin
-        ob_raddr = wb_oaddr[OA-1:0];
+        ob_raddr = wb_stall ? b_oaddr : wa_oaddr[OA-1:0];
         ob_we = q3_valid;
         ob_waddr = q3_oidx;
         ob_wdata = q3_out;
     end
 
     // ---------------------------------------------------------------- write-back state
-    reg [31:0] wb_p, wb_pbase;
-    reg [15:0] wb_oc;
-    reg [LPO:0] wb_lane;
-    reg [31:0] wb_oaddr;
+    // Stage A walks the output (pixel-major, channel-minor) and reads the output buffer; stage
+    // B merges the byte into a write combiner (cb_*) that is written out, with byte strobes,
+    // when the next byte falls into another word.  One byte per cycle unless the bus stalls.
+    reg [31:0] wa_p, wa_pbase, wa_oaddr;
+    reg [15:0] wa_oc;
+    reg [LPO:0] wa_lane;
+    reg        wa_done;
+    reg        b_valid, b_last;
+    reg [31:0] b_addr;
+    reg [OA-1:0] b_oaddr;
+    reg [LPO-1:0] b_lane;
     reg [29:0] cb_waddr;
     reg [31:0] cb_data;
     reg [3:0]  cb_strb;
-    wire [31:0] wb_byte_addr = wb_pbase + {16'd0, wb_oc};
-    wire [7:0]  wb_byte = ob_rdata[8*wb_lane[LPO-1:0] +: 8];
-    wire        wb_conflict = (cb_strb != 4'd0) && (wb_byte_addr[31:2] != cb_waddr);
+    wire [31:0] wa_byte_addr = wa_pbase + {16'd0, wa_oc};
+    wire        wa_last = (wa_oc == out_c - 16'd1) && (wa_p == npix_out - 32'd1);
+    wire [7:0]  b_byte = ob_rdata[8*b_lane +: 8];
+    wire        wb_conflict = (state == S_WB) && b_valid && (cb_strb != 4'd0) &&
+                              (b_addr[31:2] != cb_waddr);
+    wire        wb_stall = wb_conflict && !mem_ready;
 
     // ---------------------------------------------------------------- memory port
     always @* begin
         mem_req = 1'b0;
         mem_we = 1'b0;
-        mem_addr = {rd_waddr, 2'b00};
+        mem_addr = {f_waddr, 2'b00};
         mem_wdata = cb_data;
         mem_wstrb = 4'd0;
-        if (state == S_RD_REQ) begin
+        if (f_issue) begin
             mem_req = 1'b1;
-        end else if ((state == S_WB_MERGE && wb_conflict) ||
+        end else if (wb_conflict ||
                      (state == S_WB_FLUSH && cb_strb != 4'd0)) begin
             mem_req = 1'b1;
             mem_we = 1'b1;
@@ -518,13 +535,16 @@ module tandem_conv_accel #(
     end
 
     // ---------------------------------------------------------------- load destinations
-    wire [7:0] emit_byte = rd_word[8*rd_bi +: 8];
-    wire       emit_b = (state == S_RD_EMIT);
-    wire       emit_w = (state == S_RD_WAIT) && mem_rvalid && !rd_bytes;
+    wire       f_issue = (state == S_LOAD) && !f_out && !nb_valid && (f_left != 32'd0);
+    wire [7:0] emit_byte = e_word[8*e_bi +: 8];
+    wire       emit_b = (state == S_LOAD) && rd_bytes && e_valid;
+    wire       emit_w = (state == S_LOAD) && !rd_bytes && nb_valid;
+    wire       e_last = e_valid && ((e_bi == 2'd3) || (rd_left == 32'd1));
+    wire       e_take = (state == S_LOAD) && rd_bytes && nb_valid && (!e_valid || e_last);
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] ld_waddr_full = ld_wgrp + ld_tbase + {16'd0, ld_icg};  // < WBUF_WORDS by check
     /* verilator lint_on UNUSEDSIGNAL */
-    wire signed [31:0] shift_word = mem_rdata;
+    wire signed [31:0] shift_word = nb_word;
     wire bad_shift = emit_w && (phase == PH_SHIFT) &&
                      ((shift_word < -32'sd31) || (shift_word > 32'sd30));
     always @* begin
@@ -540,7 +560,7 @@ module tandem_conv_accel #(
         pm_sel = phase;
         pm_lane = ld_olane;
         pm_addr = ld_pgrp;
-        pm_wdata = mem_rdata;
+        pm_wdata = nb_word;
     end
 
     // ---------------------------------------------------------------- control FSM
@@ -567,9 +587,8 @@ module tandem_conv_accel #(
             if (busy) cyc_total <= cyc_total + 32'd1;
             if (state == S_COMPUTE) cyc_compute <= cyc_compute + 32'd1;
             if (state == S_COMPUTE && c_issuing) cyc_mac <= cyc_mac + 32'd1;
-            if (state == S_LD_START || state == S_RD_REQ || state == S_RD_WAIT ||
-                state == S_RD_EMIT) cyc_load <= cyc_load + 32'd1;
-            if (state == S_WB_RD || state == S_WB_MERGE || state == S_WB_FLUSH)
+            if (state == S_LD_START || state == S_LOAD) cyc_load <= cyc_load + 32'd1;
+            if (state == S_WB || state == S_WB_FLUSH)
                 cyc_store <= cyc_store + 32'd1;
 
             case (state)
@@ -629,123 +648,142 @@ module tandem_conv_accel #(
                 ld_lane <= 0; ld_olane <= 0;
                 ld_iaddr <= 32'd0; ld_wgrp <= 32'd0; ld_tbase <= 32'd0;
                 ld_pgrp <= 0;
-                state <= S_RD_REQ;
+                f_out <= 1'b0; nb_valid <= 1'b0; e_valid <= 1'b0;
+                state <= S_LOAD;
                 case (phase)
-                    PH_IN:    begin rd_waddr <= in_addr[31:2]; rd_bi <= in_addr[1:0];
-                                    rd_left <= in_bytes; end
-                    PH_FILT:  begin rd_waddr <= filt_addr[31:2]; rd_bi <= filt_addr[1:0];
-                                    rd_left <= filt_bytes; end
-                    PH_BIAS:  begin rd_waddr <= bias_addr[31:2]; rd_bi <= 2'd0;
-                                    rd_left <= {16'd0, out_c}; end
-                    PH_MULT:  begin rd_waddr <= mult_addr[31:2]; rd_bi <= 2'd0;
-                                    rd_left <= {16'd0, out_c}; end
-                    default:  begin rd_waddr <= shift_addr[31:2]; rd_bi <= 2'd0;
-                                    rd_left <= {16'd0, out_c}; end
+                    PH_IN:    begin f_waddr <= in_addr[31:2]; e_bi <= in_addr[1:0];
+                                    rd_left <= in_bytes;
+                                    f_left <= ({30'd0, in_addr[1:0]} + in_bytes + 32'd3) >> 2; end
+                    PH_FILT:  begin f_waddr <= filt_addr[31:2]; e_bi <= filt_addr[1:0];
+                                    rd_left <= filt_bytes;
+                                    f_left <= ({30'd0, filt_addr[1:0]} + filt_bytes + 32'd3) >> 2; end
+                    PH_BIAS:  begin f_waddr <= bias_addr[31:2]; e_bi <= 2'd0;
+                                    rd_left <= {16'd0, out_c}; f_left <= {16'd0, out_c}; end
+                    PH_MULT:  begin f_waddr <= mult_addr[31:2]; e_bi <= 2'd0;
+                                    rd_left <= {16'd0, out_c}; f_left <= {16'd0, out_c}; end
+                    default:  begin f_waddr <= shift_addr[31:2]; e_bi <= 2'd0;
+                                    rd_left <= {16'd0, out_c}; f_left <= {16'd0, out_c}; end
                 endcase
             end
-            S_RD_REQ: if (mem_ready) begin
-                rd_waddr <= rd_waddr + 30'd1;
-                state <= S_RD_WAIT;
-            end
-            S_RD_WAIT: if (mem_rvalid) begin
-                rd_word <= mem_rdata;
-                if (rd_bytes) begin
-                    state <= S_RD_EMIT;
-                end else if (bad_shift) begin
-                    finish_error(ERR_BAD_SHIFT);
-                end else begin
-                    // one per-channel word went to its bank this cycle
-                    rd_left <= rd_left - 32'd1;
-                    if (ld_olane == PO_M1) begin
-                        ld_olane <= 0;
-                        ld_pgrp <= ld_pgrp + 1'b1;
+            S_LOAD: begin
+                // fetcher
+                if (f_issue && mem_ready) begin
+                    f_out <= 1'b1;
+                    f_waddr <= f_waddr + 30'd1;
+                    f_left <= f_left - 32'd1;
+                end
+                if (f_out && mem_rvalid) begin
+                    f_out <= 1'b0;
+                    nb_valid <= 1'b1;
+                    nb_word <= mem_rdata;
+                end
+                // emitter: the prefetched word moves on as the current one runs out
+                if (e_take) begin
+                    e_word <= nb_word;
+                    e_valid <= 1'b1;
+                    nb_valid <= 1'b0;
+                end else if (emit_b && e_last) begin
+                    e_valid <= 1'b0;
+                end
+                if (emit_w) begin
+                    nb_valid <= 1'b0;
+                    if (bad_shift) begin
+                        finish_error(ERR_BAD_SHIFT);
                     end else begin
-                        ld_olane <= ld_olane + 1'b1;
-                    end
-                    if (rd_left == 32'd1) begin
-                        if (phase == PH_SHIFT) begin
-                            state <= S_COMPUTE;
+                        rd_left <= rd_left - 32'd1;
+                        if (ld_olane == PO_M1) begin
+                            ld_olane <= 0;
+                            ld_pgrp <= ld_pgrp + 1'b1;
                         end else begin
-                            phase <= phase + 3'd1;
-                            state <= S_LD_START;
+                            ld_olane <= ld_olane + 1'b1;
                         end
-                    end else begin
-                        state <= S_RD_REQ;
+                        if (rd_left == 32'd1) begin
+                            if (phase == PH_SHIFT) begin
+                                state <= S_COMPUTE;
+                            end else begin
+                                phase <= phase + 3'd1;
+                                state <= S_LD_START;
+                            end
+                        end
                     end
                 end
-            end
-            S_RD_EMIT: begin
-                rd_left <= rd_left - 32'd1;
-                rd_bi <= rd_bi + 2'd1;
-                if (phase == PH_IN) begin
-                    if (ld_c == in_c - 16'd1) begin
-                        ld_c <= 16'd0; ld_lane <= 0; ld_iaddr <= ld_iaddr + 32'd1;
-                    end else begin
-                        ld_c <= ld_c + 16'd1;
-                        if (ld_lane == PI_M1) begin
-                            ld_lane <= 0; ld_iaddr <= ld_iaddr + 32'd1;
+                if (emit_b) begin
+                    rd_left <= rd_left - 32'd1;
+                    e_bi <= e_bi + 2'd1;
+                    if (phase == PH_IN) begin
+                        if (ld_c == in_c - 16'd1) begin
+                            ld_c <= 16'd0; ld_lane <= 0; ld_iaddr <= ld_iaddr + 32'd1;
                         end else begin
-                            ld_lane <= ld_lane + 1'b1;
-                        end
-                    end
-                end else begin
-                    if (ld_c == in_c - 16'd1) begin
-                        ld_c <= 16'd0; ld_lane <= 0; ld_icg <= 16'd0;
-                        if (ld_t == kk - 16'd1) begin
-                            ld_t <= 16'd0; ld_tbase <= 32'd0;
-                            if (ld_olane == PO_M1) begin
-                                ld_olane <= 0; ld_wgrp <= ld_wgrp + kkicg;
+                            ld_c <= ld_c + 16'd1;
+                            if (ld_lane == PI_M1) begin
+                                ld_lane <= 0; ld_iaddr <= ld_iaddr + 32'd1;
                             end else begin
-                                ld_olane <= ld_olane + 1'b1;
+                                ld_lane <= ld_lane + 1'b1;
+                            end
+                        end
+                    end else begin
+                        if (ld_c == in_c - 16'd1) begin
+                            ld_c <= 16'd0; ld_lane <= 0; ld_icg <= 16'd0;
+                            if (ld_t == kk - 16'd1) begin
+                                ld_t <= 16'd0; ld_tbase <= 32'd0;
+                                if (ld_olane == PO_M1) begin
+                                    ld_olane <= 0; ld_wgrp <= ld_wgrp + kkicg;
+                                end else begin
+                                    ld_olane <= ld_olane + 1'b1;
+                                end
+                            end else begin
+                                ld_t <= ld_t + 16'd1; ld_tbase <= ld_tbase + {16'd0, icg};
                             end
                         end else begin
-                            ld_t <= ld_t + 16'd1; ld_tbase <= ld_tbase + {16'd0, icg};
-                        end
-                    end else begin
-                        ld_c <= ld_c + 16'd1;
-                        if (ld_lane == PI_M1) begin
-                            ld_lane <= 0; ld_icg <= ld_icg + 16'd1;
-                        end else begin
-                            ld_lane <= ld_lane + 1'b1;
+                            ld_c <= ld_c + 16'd1;
+                            if (ld_lane == PI_M1) begin
+                                ld_lane <= 0; ld_icg <= ld_icg + 16'd1;
+                            end else begin
+                                ld_lane <= ld_lane + 1'b1;
+                            end
                         end
                     end
-                end
-                if (rd_left == 32'd1) begin
-                    phase <= phase + 3'd1;
-                    state <= S_LD_START;
-                end else if (rd_bi == 2'd3) begin
-                    state <= S_RD_REQ;
+                    if (rd_left == 32'd1) begin
+                        phase <= phase + 3'd1;
+                        state <= S_LD_START;
+                    end
                 end
             end
             S_COMPUTE: begin
                 if (!c_issuing && !pipe_busy) begin
-                    state <= S_WB_RD;
-                    wb_p <= 32'd0; wb_pbase <= out_addr; wb_oc <= 16'd0; wb_lane <= 0;
-                    wb_oaddr <= 32'd0;
+                    state <= S_WB;
+                    wa_p <= 32'd0; wa_pbase <= out_addr; wa_oc <= 16'd0; wa_lane <= 0;
+                    wa_oaddr <= 32'd0; wa_done <= 1'b0;
+                    b_valid <= 1'b0;
                     cb_strb <= 4'd0;
                 end
             end
-            S_WB_RD: state <= S_WB_MERGE;
-            S_WB_MERGE: begin
-                if (wb_conflict) begin
-                    if (mem_ready) cb_strb <= 4'd0;
-                end else begin
-                    cb_waddr <= wb_byte_addr[31:2];
-                    cb_data[8*wb_byte_addr[1:0] +: 8] <= wb_byte;
-                    cb_strb <= cb_strb | (4'd1 << wb_byte_addr[1:0]);
-                    if (wb_oc == out_c - 16'd1) begin
-                        wb_oc <= 16'd0; wb_lane <= 0;
-                        wb_p <= wb_p + 32'd1; wb_oaddr <= wb_p + 32'd1;
-                        wb_pbase <= wb_pbase + out_pstride;
-                        state <= (wb_p == npix_out - 32'd1) ? S_WB_FLUSH : S_WB_RD;
+            S_WB: if (!wb_stall) begin
+                if (b_valid) begin
+                    // on a conflict the old word was accepted this cycle: start a new one
+                    cb_waddr <= b_addr[31:2];
+                    cb_data[8*b_addr[1:0] +: 8] <= b_byte;
+                    cb_strb <= (wb_conflict ? 4'd0 : cb_strb) | (4'd1 << b_addr[1:0]);
+                    if (b_last) state <= S_WB_FLUSH;
+                end
+                b_valid <= !wa_done;
+                if (!wa_done) begin
+                    b_addr <= wa_byte_addr;
+                    b_lane <= wa_lane[LPO-1:0];
+                    b_oaddr <= wa_oaddr[OA-1:0];
+                    b_last <= wa_last;
+                    if (wa_last) wa_done <= 1'b1;
+                    if (wa_oc == out_c - 16'd1) begin
+                        wa_oc <= 16'd0; wa_lane <= 0;
+                        wa_p <= wa_p + 32'd1; wa_oaddr <= wa_p + 32'd1;
+                        wa_pbase <= wa_pbase + out_pstride;
                     end else begin
-                        wb_oc <= wb_oc + 16'd1;
-                        if (wb_lane == PO_M1) begin
-                            wb_lane <= 0; wb_oaddr <= wb_oaddr + npix_out;
+                        wa_oc <= wa_oc + 16'd1;
+                        if (wa_lane == PO_M1) begin
+                            wa_lane <= 0; wa_oaddr <= wa_oaddr + npix_out;
                         end else begin
-                            wb_lane <= wb_lane + 1'b1;
+                            wa_lane <= wa_lane + 1'b1;
                         end
-                        state <= S_WB_RD;
                     end
                 end
             end
@@ -761,7 +799,7 @@ module tandem_conv_accel #(
             endcase
 
             // compute issue counters (run from the end of loading until all steps issued)
-            if (state == S_RD_WAIT && emit_w && phase == PH_SHIFT && rd_left == 32'd1 &&
+            if (emit_w && phase == PH_SHIFT && rd_left == 32'd1 &&
                 !bad_shift) begin
                 c_issuing <= 1'b1;
                 c_ocg <= 16'd0; c_oy <= 16'd0; c_ox <= 16'd0; c_icg <= 16'd0;
