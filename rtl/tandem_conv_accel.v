@@ -25,8 +25,8 @@
 `default_nettype none
 
 module tandem_conv_accel #(
-    parameter integer PO = 4,            // MAC rows: output channels in parallel (power of 2)
-    parameter integer PI = 4,            // MAC columns: input channels in parallel (power of 2)
+    parameter integer PO = 4,            // MAC rows: output channels in parallel (power of 2, >= 2)
+    parameter integer PI = 4,            // MAC columns: input channels in parallel (power of 2, >= 4)
     parameter integer IBUF_WORDS = 1024, // input buffer depth, words of PI bytes
     parameter integer WBUF_WORDS = 256,  // filter buffer depth, words of PO*PI bytes
     parameter integer OBUF_WORDS = 1024, // output buffer depth, words of PO bytes
@@ -66,7 +66,6 @@ module tandem_conv_accel #(
     localparam [15:0] PI16 = PI[15:0];
     localparam [16:0] PI17 = PI[16:0];
     localparam [LPO:0] PO_M1 = PO16[LPO:0] - 1'b1;
-    localparam [LPI:0] PI_M1 = PI16[LPI:0] - 1'b1;
     localparam [15:0] MAX_OC16 = MAX_OC[15:0];
     localparam [47:0] IBUF48 = {16'd0, IBUF_WORDS[31:0]};
     localparam [47:0] WBUF48 = {16'd0, WBUF_WORDS[31:0]};
@@ -196,17 +195,21 @@ module tandem_conv_accel #(
 
     // ---------------------------------------------------------------- on-chip buffers
     // input buffer: PI byte banks, word = (pixel * icg + channel group)
+    // Loads write ib_wn (1 or 4) consecutive lanes from ib_wlane on, bytes taken from ib_wword.
     reg          ib_we;
     reg [IA-1:0] ib_waddr;
     reg [LPI:0]  ib_wlane;
-    reg [7:0]    ib_wdata;
+    reg [2:0]    ib_wn;
+    reg [31:0]   ib_wword;
     wire [IA-1:0] ib_raddr;
     wire [8*PI-1:0] ib_rdata;
     // filter buffer: PO*PI byte banks (lane = oc_lane*PI + ic_lane), word = ((ocg*kk)+tap)*icg + icgrp
     reg          wb_we;
     reg [WA-1:0] wb_waddr;
-    reg [LPO+LPI:0] wb_wlane;
-    reg [7:0]    wb_wdata;
+    reg [LPO:0]  wb_wolane;
+    reg [LPI:0]  wb_wlane;
+    reg [2:0]    wb_wn;
+    reg [31:0]   wb_wword;
     wire [WA-1:0] wb_raddr;
     wire [8*NL-1:0] wb_rdata;
     // output buffer: PO byte banks, word = ocg * npix_out + pixel
@@ -226,20 +229,38 @@ module tandem_conv_accel #(
 
     genvar gi, gj, go;
     generate
+        // Parameter checks: an unknown module stops elaboration with the reason in its name.
+        if (PI < 4 || (1 << LPI) != PI) begin : g_check_pi
+            PI_must_be_a_power_of_two_of_at_least_4 u_bad_pi ();
+        end
+        if (PO < 2 || (1 << LPO) != PO) begin : g_check_po
+            PO_must_be_a_power_of_two_of_at_least_2 u_bad_po ();
+        end
+        if (MAX_OC % PO != 0 || MAX_OC < 2 * PO || MAX_OC > 65535) begin : g_check_oc
+            MAX_OC_must_be_a_multiple_of_PO_and_at_least_2PO u_bad_oc ();
+        end
         for (gi = 0; gi < PI; gi = gi + 1) begin : g_ibank
+            localparam [LPI:0] LANE = gi;
             reg [7:0] mem [0:IBUF_WORDS-1];
             reg [7:0] rd;
+            wire [LPI:0] rel = LANE - ib_wlane;  // wraps past PI for lanes below ib_wlane
             always @(posedge clk) begin
-                if (ib_we && ib_wlane == gi) mem[ib_waddr] <= ib_wdata;
+                if (ib_we && rel < {{(LPI-2){1'b0}}, ib_wn})
+                    mem[ib_waddr] <= ib_wword[8*rel[1:0] +: 8];
                 rd <= mem[ib_raddr];
             end
             assign ib_rdata[8*gi +: 8] = rd;
         end
         for (gj = 0; gj < NL; gj = gj + 1) begin : g_wbank
+            localparam [LPO+LPI-1:0] BANK = gj;
+            localparam [LPI:0] LANE = {1'b0, BANK[LPI-1:0]};
+            localparam [LPO:0] OLANE = {1'b0, BANK[LPO+LPI-1:LPI]};
             reg [7:0] mem [0:WBUF_WORDS-1];
             reg [7:0] rd;
+            wire [LPI:0] rel = LANE - wb_wlane;
             always @(posedge clk) begin
-                if (wb_we && wb_wlane == gj) mem[wb_waddr] <= wb_wdata;
+                if (wb_we && wb_wolane == OLANE && rel < {{(LPI-2){1'b0}}, wb_wn})
+                    mem[wb_waddr] <= wb_wword[8*rel[1:0] +: 8];
                 rd <= mem[wb_raddr];
             end
             assign wb_rdata[8*gj +: 8] = rd;
@@ -535,11 +556,20 @@ module tandem_conv_accel #(
     end
 
     // ---------------------------------------------------------------- load destinations
-    wire       f_issue = (state == S_LOAD) && !f_out && !nb_valid && (f_left != 32'd0);
+    // The prefetch buffer frees up when its word moves on, so the next read can go out then.
+    wire       nb_free = !nb_valid || e_take || emit_w;
+    wire       f_issue = (state == S_LOAD) && !f_out && nb_free && (f_left != 32'd0);
     wire [7:0] emit_byte = e_word[8*e_bi +: 8];
     wire       emit_b = (state == S_LOAD) && rd_bytes && e_valid;
     wire       emit_w = (state == S_LOAD) && !rd_bytes && nb_valid;
-    wire       e_last = e_valid && ((e_bi == 2'd3) || (rd_left == 32'd1));
+    // Quad mode: channel counts that are multiples of 4 from an aligned address put whole words
+    // into 4 lanes of one buffer word per cycle; otherwise one byte per cycle.
+    reg        q_mode;
+    wire [2:0] e_n = q_mode ? 3'd4 : 3'd1;
+    wire [31:0] e_n32 = {29'd0, e_n};
+    wire [15:0] e_n16 = {13'd0, e_n};
+    wire [LPI:0] e_nl = {{(LPI-2){1'b0}}, e_n};
+    wire       e_last = e_valid && (q_mode || (e_bi == 2'd3) || (rd_left == 32'd1));
     wire       e_take = (state == S_LOAD) && rd_bytes && nb_valid && (!e_valid || e_last);
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] ld_waddr_full = ld_wgrp + ld_tbase + {16'd0, ld_icg};  // < WBUF_WORDS by check
@@ -551,11 +581,14 @@ module tandem_conv_accel #(
         ib_we = emit_b && (phase == PH_IN);
         ib_waddr = ld_iaddr[IA-1:0];
         ib_wlane = ld_lane;
-        ib_wdata = emit_byte;
+        ib_wn = e_n;
+        ib_wword = q_mode ? e_word : {24'd0, emit_byte};
         wb_we = emit_b && (phase == PH_FILT);
         wb_waddr = ld_waddr_full[WA-1:0];
-        wb_wlane = {1'b0, ld_olane[LPO-1:0], ld_lane[LPI-1:0]};
-        wb_wdata = emit_byte;
+        wb_wolane = ld_olane;
+        wb_wlane = ld_lane;
+        wb_wn = e_n;
+        wb_wword = q_mode ? e_word : {24'd0, emit_byte};
         pm_we = emit_w;
         pm_sel = phase;
         pm_lane = ld_olane;
@@ -649,6 +682,9 @@ module tandem_conv_accel #(
                 ld_iaddr <= 32'd0; ld_wgrp <= 32'd0; ld_tbase <= 32'd0;
                 ld_pgrp <= 0;
                 f_out <= 1'b0; nb_valid <= 1'b0; e_valid <= 1'b0;
+                q_mode <= (in_c[1:0] == 2'd0) &&
+                          (((phase == PH_IN) && (in_addr[1:0] == 2'd0)) ||
+                           ((phase == PH_FILT) && (filt_addr[1:0] == 2'd0)));
                 state <= S_LOAD;
                 case (phase)
                     PH_IN:    begin f_waddr <= in_addr[31:2]; e_bi <= in_addr[1:0];
@@ -708,22 +744,15 @@ module tandem_conv_accel #(
                     end
                 end
                 if (emit_b) begin
-                    rd_left <= rd_left - 32'd1;
-                    e_bi <= e_bi + 2'd1;
-                    if (phase == PH_IN) begin
-                        if (ld_c == in_c - 16'd1) begin
-                            ld_c <= 16'd0; ld_lane <= 0; ld_iaddr <= ld_iaddr + 32'd1;
+                    rd_left <= rd_left - e_n32;
+                    e_bi <= e_bi + e_n[1:0];
+                    if (ld_c == in_c - e_n16) begin
+                        // last channel(s) of a pixel (input) or of a tap (filter)
+                        ld_c <= 16'd0; ld_lane <= 0;
+                        if (phase == PH_IN) begin
+                            ld_iaddr <= ld_iaddr + 32'd1;
                         end else begin
-                            ld_c <= ld_c + 16'd1;
-                            if (ld_lane == PI_M1) begin
-                                ld_lane <= 0; ld_iaddr <= ld_iaddr + 32'd1;
-                            end else begin
-                                ld_lane <= ld_lane + 1'b1;
-                            end
-                        end
-                    end else begin
-                        if (ld_c == in_c - 16'd1) begin
-                            ld_c <= 16'd0; ld_lane <= 0; ld_icg <= 16'd0;
+                            ld_icg <= 16'd0;
                             if (ld_t == kk - 16'd1) begin
                                 ld_t <= 16'd0; ld_tbase <= 32'd0;
                                 if (ld_olane == PO_M1) begin
@@ -734,16 +763,18 @@ module tandem_conv_accel #(
                             end else begin
                                 ld_t <= ld_t + 16'd1; ld_tbase <= ld_tbase + {16'd0, icg};
                             end
+                        end
+                    end else begin
+                        ld_c <= ld_c + e_n16;
+                        if (ld_lane == PI16[LPI:0] - e_nl) begin
+                            ld_lane <= 0;
+                            if (phase == PH_IN) ld_iaddr <= ld_iaddr + 32'd1;
+                            else ld_icg <= ld_icg + 16'd1;
                         end else begin
-                            ld_c <= ld_c + 16'd1;
-                            if (ld_lane == PI_M1) begin
-                                ld_lane <= 0; ld_icg <= ld_icg + 16'd1;
-                            end else begin
-                                ld_lane <= ld_lane + 1'b1;
-                            end
+                            ld_lane <= ld_lane + e_nl;
                         end
                     end
-                    if (rd_left == 32'd1) begin
+                    if (rd_left == e_n32) begin
                         phase <= phase + 3'd1;
                         state <= S_LD_START;
                     end
