@@ -521,7 +521,7 @@ module tandem_conv_accel #(
     // when the next byte falls into another word.  One byte per cycle unless the bus stalls.
     reg [31:0] wa_p, wa_pbase, wa_oaddr;
     reg [15:0] wa_oc;
-    reg [LPO:0] wa_lane;
+    reg [15:0] wa_lane;
     reg        wa_done;
     reg        b_valid, b_last;
     reg [31:0] b_addr;
@@ -531,8 +531,15 @@ module tandem_conv_accel #(
     reg [31:0] cb_data;
     reg [3:0]  cb_strb;
     wire [31:0] wa_byte_addr = wa_pbase + {16'd0, wa_oc};
-    wire        wa_last = (wa_oc == out_c - 16'd1) && (wa_p == npix_out - 32'd1);
-    wire [7:0]  b_byte = ob_rdata[8*b_lane +: 8];
+    wire        wa_last = (wa_oc == out_c - wa_n16) && (wa_p == npix_out - 32'd1);
+    // Quad write-back: 4 channels from one output-buffer word go out as one full-word write when
+    // OUT_C, OUT_ADDR and OUT_PSTRIDE are multiples of 4 (and PO >= 4).
+    reg         wq_mode;
+    wire [2:0]  wa_n = wq_mode ? 3'd4 : 3'd1;
+    wire [15:0] wa_n16 = {13'd0, wa_n};
+    wire [8*PO+31:0] ob_rdata_pad = {32'd0, ob_rdata};
+    wire [31:0] b_word = ob_rdata_pad[8*b_lane +: 32];
+    wire [7:0]  b_byte = b_word[7:0];
     wire        wb_conflict = (state == S_WB) && b_valid && (cb_strb != 4'd0) &&
                               (b_addr[31:2] != cb_waddr);
     wire        wb_stall = wb_conflict && !mem_ready;
@@ -783,8 +790,10 @@ module tandem_conv_accel #(
             S_COMPUTE: begin
                 if (!c_issuing && !pipe_busy) begin
                     state <= S_WB;
-                    wa_p <= 32'd0; wa_pbase <= out_addr; wa_oc <= 16'd0; wa_lane <= 0;
+                    wa_p <= 32'd0; wa_pbase <= out_addr; wa_oc <= 16'd0; wa_lane <= 16'd0;
                     wa_oaddr <= 32'd0; wa_done <= 1'b0;
+                    wq_mode <= (PO >= 4) && (out_c[1:0] == 2'd0) && (out_addr[1:0] == 2'd0) &&
+                               (out_pstride[1:0] == 2'd0);
                     b_valid <= 1'b0;
                     cb_strb <= 4'd0;
                 end
@@ -793,8 +802,13 @@ module tandem_conv_accel #(
                 if (b_valid) begin
                     // on a conflict the old word was accepted this cycle: start a new one
                     cb_waddr <= b_addr[31:2];
-                    cb_data[8*b_addr[1:0] +: 8] <= b_byte;
-                    cb_strb <= (wb_conflict ? 4'd0 : cb_strb) | (4'd1 << b_addr[1:0]);
+                    if (wq_mode) begin
+                        cb_data <= b_word;
+                        cb_strb <= 4'hF;
+                    end else begin
+                        cb_data[8*b_addr[1:0] +: 8] <= b_byte;
+                        cb_strb <= (wb_conflict ? 4'd0 : cb_strb) | (4'd1 << b_addr[1:0]);
+                    end
                     if (b_last) state <= S_WB_FLUSH;
                 end
                 b_valid <= !wa_done;
@@ -804,16 +818,16 @@ module tandem_conv_accel #(
                     b_oaddr <= wa_oaddr[OA-1:0];
                     b_last <= wa_last;
                     if (wa_last) wa_done <= 1'b1;
-                    if (wa_oc == out_c - 16'd1) begin
-                        wa_oc <= 16'd0; wa_lane <= 0;
+                    if (wa_oc == out_c - wa_n16) begin
+                        wa_oc <= 16'd0; wa_lane <= 16'd0;
                         wa_p <= wa_p + 32'd1; wa_oaddr <= wa_p + 32'd1;
                         wa_pbase <= wa_pbase + out_pstride;
                     end else begin
-                        wa_oc <= wa_oc + 16'd1;
-                        if (wa_lane == PO_M1) begin
-                            wa_lane <= 0; wa_oaddr <= wa_oaddr + npix_out;
+                        wa_oc <= wa_oc + wa_n16;
+                        if (wa_lane == PO16 - wa_n16) begin
+                            wa_lane <= 16'd0; wa_oaddr <= wa_oaddr + npix_out;
                         end else begin
-                            wa_lane <= wa_lane + 1'b1;
+                            wa_lane <= wa_lane + wa_n16;
                         end
                     end
                 end

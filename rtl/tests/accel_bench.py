@@ -130,6 +130,8 @@ def random_job(rng: random.Random, caps: Caps, max_hw: int) -> ConvJob:
         # Multiples of 4 from aligned addresses take the engine's 4-bytes-per-cycle load path.
         in_c = rng.choice([rng.randint(1, 3 * caps.pi), 4 * rng.randint(1, 3 * caps.pi // 4)])
         out_c = rng.randint(1, min(caps.max_oc, 3 * caps.po))
+        if rng.random() < 0.5:
+            out_c = max(4, out_c & ~3)  # full-word write-back path
         kh, kw = rng.choice([1, 1, 2, 3, 3, 5]), rng.choice([1, 1, 2, 3, 3, 5])
         sh, sw = rng.choice([1, 1, 2, 3]), rng.choice([1, 1, 2, 3])
         dh, dw = rng.choice([1, 1, 1, 2]), rng.choice([1, 1, 1, 2])
@@ -259,10 +261,10 @@ async def random_convolutions(dut: Any) -> None:
         dut.cfg_req_wait.value = rng.choice([0, 0, 1, 3])
         dut.cfg_rd_lat.value = rng.choice([0, 0, 2, 5])
         dut.cfg_random.value = rng.choice([0, 1])
-        stride = job.out_c + rng.choice([0, 0, 0, 1, 5])
+        stride = job.out_c + rng.choice([0, 0, 0, 1, 4, 5])
         lay = job.layout(in_skew=rng.choice([0, rng.randint(1, 3)]),
                          filter_skew=rng.choice([0, rng.randint(1, 3)]),
-                         out_skew=rng.randint(0, 3), out_pstride=stride)
+                         out_skew=rng.choice([0, rng.randint(1, 3)]), out_pstride=stride)
         result = await run_job(tb, job, lay, rng)
         dut._log.info(
             "case %d: in %s filt %s %s pstride %d -> %d cycles (compute %d)", i, job.inp.shape,

@@ -92,9 +92,15 @@ module tb_conv_accel #(
                     if (mem_wstrb[3]) mem[index][31:24] <= mem_wdata[31:24];
                 end else begin
                     mem_reads <= mem_reads + 32'd1;
-                    rd_pending <= 1'b1;
-                    rd_index <= index;
-                    lat_cnt <= cfg_random ? rnd_lat : cfg_rd_lat;
+                    if ((cfg_random ? rnd_lat : cfg_rd_lat) == 4'd0) begin
+                        // zero extra latency: data in the cycle after acceptance
+                        mem_rvalid <= 1'b1;
+                        mem_rdata <= mem[index];
+                    end else begin
+                        rd_pending <= 1'b1;
+                        rd_index <= index;
+                        lat_cnt <= (cfg_random ? rnd_lat : cfg_rd_lat) - 4'd1;
+                    end
                 end
             end
             if (rd_pending) begin
