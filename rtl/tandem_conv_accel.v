@@ -74,7 +74,7 @@ module tandem_conv_accel #(
     // ---------------------------------------------------------------- states
     localparam [3:0] S_IDLE = 4'd0, S_CHK1 = 4'd1, S_CHK2 = 4'd2, S_CHK3 = 4'd3,
                      S_LD_START = 4'd4, S_LOAD = 4'd5, S_COMPUTE = 4'd6, S_WB = 4'd7,
-                     S_WB_FLUSH = 4'd8, S_FINISH = 4'd9;
+                     S_WB_FLUSH = 4'd8, S_FINISH = 4'd9, S_ABORT = 4'd10;
     localparam [2:0] PH_IN = 3'd0, PH_FILT = 3'd1, PH_BIAS = 3'd2, PH_MULT = 3'd3, PH_SHIFT = 3'd4;
 
     reg [3:0] state;
@@ -294,14 +294,19 @@ module tandem_conv_accel #(
     endgenerate
 
     // ---------------------------------------------------------------- stream reader state
-    // A fetcher keeps one read in flight into a one-word prefetch buffer (nb_*) while an
-    // emitter unpacks the current word (e_*) one byte per cycle into the buffers; per-channel
-    // arrays are consumed a word per cycle straight from the prefetch buffer.
+    // A fetcher keeps up to 4 reads in flight (credit = free slots of a 4-word read queue, so
+    // every response has room) while an emitter unpacks the current word (e_*) into the
+    // buffers, 4 bytes or 1 byte per cycle; per-channel arrays are consumed a word per cycle
+    // straight from the head of the read queue.
     reg [29:0] f_waddr;           // next word to fetch
     reg [31:0] f_left;            // words still to fetch in this phase
-    reg        f_out;             // a read is outstanding
-    reg        nb_valid;
-    reg [31:0] nb_word;
+    reg [2:0]  f_out_n;           // reads accepted but not answered
+    reg [31:0] rq_data [0:3];
+    reg [1:0]  rq_wp, rq_rp;
+    reg [2:0]  rq_cnt;
+    wire       nb_valid = (rq_cnt != 3'd0);
+    wire [31:0] nb_word = rq_data[rq_rp];
+    reg [7:0]  abort_code;
     reg        e_valid;
     reg [31:0] e_word;
     reg [1:0]  e_bi;              // byte of e_word emitted next
@@ -564,8 +569,11 @@ module tandem_conv_accel #(
 
     // ---------------------------------------------------------------- load destinations
     // The prefetch buffer frees up when its word moves on, so the next read can go out then.
-    wire       nb_free = !nb_valid || e_take || emit_w;
-    wire       f_issue = (state == S_LOAD) && !f_out && nb_free && (f_left != 32'd0);
+    wire       nb_pop = e_take || emit_w;
+    wire       f_issue = (state == S_LOAD) && (f_left != 32'd0) &&
+                         ({1'b0, f_out_n} + {1'b0, rq_cnt} < 4'd4);
+    wire       f_acc = f_issue && mem_ready;
+    wire       f_resp = (f_out_n != 3'd0) && mem_rvalid;
     wire [7:0] emit_byte = e_word[8*e_bi +: 8];
     wire       emit_b = (state == S_LOAD) && rd_bytes && e_valid;
     wire       emit_w = (state == S_LOAD) && !rd_bytes && nb_valid;
@@ -623,6 +631,8 @@ module tandem_conv_accel #(
             cyc_load <= 32'd0; cyc_store <= 32'd0;
             c_issuing <= 1'b0;
             cb_strb <= 4'd0;
+            f_out_n <= 3'd0;
+            rq_cnt <= 3'd0;
         end else begin
             if (busy) cyc_total <= cyc_total + 32'd1;
             if (state == S_COMPUTE) cyc_compute <= cyc_compute + 32'd1;
@@ -688,7 +698,7 @@ module tandem_conv_accel #(
                 ld_lane <= 0; ld_olane <= 0;
                 ld_iaddr <= 32'd0; ld_wgrp <= 32'd0; ld_tbase <= 32'd0;
                 ld_pgrp <= 0;
-                f_out <= 1'b0; nb_valid <= 1'b0; e_valid <= 1'b0;
+                rq_wp <= 2'd0; rq_rp <= 2'd0; rq_cnt <= 3'd0; e_valid <= 1'b0;
                 q_mode <= (in_c[1:0] == 2'd0) &&
                           (((phase == PH_IN) && (in_addr[1:0] == 2'd0)) ||
                            ((phase == PH_FILT) && (filt_addr[1:0] == 2'd0)));
@@ -709,29 +719,22 @@ module tandem_conv_accel #(
                 endcase
             end
             S_LOAD: begin
-                // fetcher
-                if (f_issue && mem_ready) begin
-                    f_out <= 1'b1;
+                if (f_acc) begin
                     f_waddr <= f_waddr + 30'd1;
                     f_left <= f_left - 32'd1;
                 end
-                if (f_out && mem_rvalid) begin
-                    f_out <= 1'b0;
-                    nb_valid <= 1'b1;
-                    nb_word <= mem_rdata;
-                end
-                // emitter: the prefetched word moves on as the current one runs out
+                // emitter: the queued word moves on as the current one runs out
                 if (e_take) begin
                     e_word <= nb_word;
                     e_valid <= 1'b1;
-                    nb_valid <= 1'b0;
                 end else if (emit_b && e_last) begin
                     e_valid <= 1'b0;
                 end
                 if (emit_w) begin
-                    nb_valid <= 1'b0;
                     if (bad_shift) begin
-                        finish_error(ERR_BAD_SHIFT);
+                        // let the reads in flight come back before reporting
+                        abort_code <= ERR_BAD_SHIFT;
+                        state <= S_ABORT;
                     end else begin
                         rd_left <= rd_left - 32'd1;
                         if (ld_olane == PO_M1) begin
@@ -840,8 +843,18 @@ module tandem_conv_accel #(
                 st_done <= 1'b1;
                 state <= S_IDLE;
             end
+            S_ABORT: if (f_out_n == 3'd0) finish_error(abort_code);
             default: state <= S_IDLE;
             endcase
+
+            // read queue bookkeeping (all states, so an abort can drain reads in flight)
+            f_out_n <= f_out_n + {2'd0, f_acc} - {2'd0, f_resp};
+            if (f_resp) begin
+                rq_data[rq_wp] <= mem_rdata;
+                rq_wp <= rq_wp + 2'd1;
+            end
+            if (nb_pop) rq_rp <= rq_rp + 2'd1;
+            if (state != S_LD_START) rq_cnt <= rq_cnt + {2'd0, f_resp} - {2'd0, nb_pop};
 
             // compute issue counters (run from the end of loading until all steps issued)
             if (emit_w && phase == PH_SHIFT && rd_left == 32'd1 &&

@@ -35,12 +35,14 @@ def _run(simulator: str, params: dict[str, int], tests: list[str], cases: int, m
 
 
 def test_accel_icarus_small() -> None:
-    _run("icarus", SMALL, ["registers", "random_convolutions", "misconfigurations"],
+    _run("icarus", SMALL, ["registers", "random_convolutions", "misconfigurations",
+                           "busy_ignores_writes"],
          cases=5, max_hw=5, seed=11)
 
 
 def test_accel_verilator_8x8() -> None:
     _run("verilator", MEDIUM, ["registers", "random_convolutions", "misconfigurations",
+                               "busy_ignores_writes",
                                "utilisation_1x1"], cases=25, max_hw=10, seed=23,
          report=DEFAULT_BUILD_ROOT / "accel_report.json")
 

@@ -357,3 +357,72 @@ async def utilisation_1x1(dut: Any) -> None:
         if kh == 1 and kw == 1 and ic % caps.pi == 0 and oc % caps.po == 0:
             assert util >= 0.7, f"{label}: MAC utilisation {util:.3f} < 0.7"
     _report(f"utilisation_{caps.po}x{caps.pi}", figures)
+
+
+@cocotb.test()
+async def busy_ignores_writes(dut: Any) -> None:
+    """While BUSY, configuration writes and a second START are ignored; the run completes intact."""
+    tb = AccelTb(dut)
+    await tb.start()
+    caps = await tb.caps()
+    rng = random.Random(_seed() + 1)
+    oh, pt, pb = compute_padding("SAME", 5, 3, 1)
+    job = _random_tensors(rng, 5, 5, caps.pi, caps.po, 3, 3, ConvGeometry(1, 1, 1, 1, pt, pt, oh, oh),
+                          pb, pb)
+    lay = job.layout()
+    nbytes = (lay.end + 67) & ~3
+    image = bytearray(rng.getrandbits(8) for _ in range(nbytes))
+    job.write_image(image, lay)
+    tb.load_image(bytes(image))
+    for name, value in job.register_values(lay).items():
+        await tb.write(name, value)
+    await tb.write("CTRL", 1)
+    status = await tb.read("STATUS")
+    assert status & 1, f"STATUS {status:#x}: not busy after START"
+    await tb.write("IN_C", 1)
+    await tb.write("OUT_ADDR", 0)
+    await tb.write("CTRL", 1)
+    assert await tb.read("IN_C") == job.in_c
+    await with_timeout(RisingEdge(dut.irq), 1_000_000 * CLOCK_NS, "ns")
+    status = await tb.read("STATUS")
+    assert status & 0b111 == 0b010, f"STATUS {status:#x}"
+    after = np.frombuffer(bytes(tb.read_image(nbytes)), dtype=np.int8)
+    assert np.array_equal(after[job.output_addresses(lay)], job.expected()[0])
+    cycles = await tb.read("CYCLES")
+    await RisingEdge(dut.clk)
+    assert await tb.read("CYCLES") == cycles, "cycle counter runs while idle"
+
+
+@cocotb.test()
+async def cycle_figures(dut: Any) -> None:
+    """Cycle counts for the shapes in TANDEM_BENCH_SHAPES (JSON list) at fixed wait states."""
+    tb = AccelTb(dut)
+    await tb.start()
+    caps = await tb.caps()
+    rng = random.Random(_seed())
+    shapes = json.loads(os.environ.get("TANDEM_BENCH_SHAPES", "[]"))
+    req_wait, rd_lat = (int(v) for v in os.environ.get("TANDEM_BENCH_WAIT", "0,0").split(","))
+    dut.cfg_req_wait.value = req_wait
+    dut.cfg_rd_lat.value = rd_lat
+    figures = []
+    for shape in shapes:
+        s = shape.get("stride", 1)
+        oh, pt, pb = compute_padding(shape.get("padding", "SAME"), shape["h"], shape["kh"], s)
+        ow, pl, pr = compute_padding(shape.get("padding", "SAME"), shape["w"], shape["kw"], s)
+        job = _random_tensors(rng, shape["h"], shape["w"], shape["ic"], shape["oc"], shape["kh"],
+                              shape["kw"], ConvGeometry(s, s, 1, 1, pt, pl, oh, ow), pb, pr)
+        if not caps.fits(job):
+            figures.append({"shape": shape, "error": "does not fit the buffers"})
+            continue
+        result = await run_job(tb, job, job.layout(), rng)
+        peak = caps.po * caps.pi
+        label = (f"{shape['h']}x{shape['w']}x{shape['ic']} k{shape['kh']}x{shape['kw']} s{s} "
+                 f"{shape.get('padding', 'SAME')} -> {shape['oc']}")
+        figures.append({
+            "shape": label, "macs": job.useful_macs(),
+            "util_compute": round(job.useful_macs() / (peak * result["COMPUTE_CYCLES"]), 4),
+            "util_total": round(job.useful_macs() / (peak * result["CYCLES"]), 4),
+            **{k: v for k, v in result.items() if k != "STATUS"},
+        })
+    assert len(figures) == len(shapes)
+    _report(f"cycles_{caps.po}x{caps.pi}_wait{req_wait}_{rd_lat}", figures)

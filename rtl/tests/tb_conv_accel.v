@@ -2,8 +2,8 @@
 //
 // The memory serves the engine's memory port with configurable wait states: each request waits
 // cfg_req_wait cycles before mem_ready (or a pseudo-random 0..cfg_req_wait when cfg_random),
-// and each read returns cfg_rd_lat cycles after the minimum one-cycle latency (likewise
-// randomisable).  The testbench fills and inspects `mem` directly through the simulator's
+// and each read returns, in order, cfg_rd_lat cycles after the minimum one-cycle latency
+// (likewise randomisable); up to 8 reads may be in flight.  The testbench fills and inspects `mem` directly through the simulator's
 // handles, so Python touches only register writes, the final status and the memory image.
 `default_nettype none
 
@@ -35,19 +35,25 @@ module tb_conv_accel #(
     wire        mem_req, mem_we;
     wire [31:0] mem_addr, mem_wdata;
     wire [3:0]  mem_wstrb;
-    reg         mem_rvalid;
-    reg  [31:0] mem_rdata;
 
     reg [31:0] mem [0:MEM_WORDS-1];
 
+    // Accepted reads wait in an in-order queue; the head answers (combinationally) once its
+    // latency has run out, so with no extra latency data returns the cycle after acceptance
+    // and back-to-back reads stream one word per cycle.
+    reg [MA-1:0] q_index [0:7];
+    reg [3:0]    q_lat [0:7];
+    reg [2:0]    q_wp, q_rp;
+    reg [3:0]    q_cnt;
     reg [15:0] lfsr;
-    reg [3:0]  wait_cnt, lat_cnt, cur_wait;
-    reg        rd_pending;
-    reg [MA-1:0] rd_index;
+    reg [3:0]  wait_cnt, cur_wait;
+    integer qi;
 
     wire [3:0] rnd_wait = lfsr[3:0] % (cfg_req_wait + 4'd1);
     wire [3:0] rnd_lat = lfsr[7:4] % (cfg_rd_lat + 4'd1);
-    wire       mem_ready = mem_req && !rd_pending && (wait_cnt >= cur_wait);
+    wire       mem_ready = mem_req && (q_cnt != 4'd8) && (wait_cnt >= cur_wait);
+    wire       mem_rvalid = (q_cnt != 4'd0) && (q_lat[q_rp] == 4'd0);
+    wire [31:0] mem_rdata = mem[q_index[q_rp]];
     wire [MA-1:0] index = mem_addr[MA+1:2];
 
     tandem_conv_accel #(
@@ -72,14 +78,16 @@ module tb_conv_accel #(
             lfsr <= 16'hACE1;
             wait_cnt <= 4'd0;
             cur_wait <= 4'd0;
-            rd_pending <= 1'b0;
-            mem_rvalid <= 1'b0;
+            q_wp <= 3'd0;
+            q_rp <= 3'd0;
+            q_cnt <= 4'd0;
             mem_reads <= 32'd0;
             mem_writes <= 32'd0;
         end else begin
             lfsr <= {lfsr[14:0], lfsr[15] ^ lfsr[13] ^ lfsr[12] ^ lfsr[10]};
-            mem_rvalid <= 1'b0;
-            if (mem_req && !mem_ready && !rd_pending && wait_cnt != 4'hF)
+            for (qi = 0; qi < 8; qi = qi + 1)
+                if (q_lat[qi] != 4'd0) q_lat[qi] <= q_lat[qi] - 4'd1;
+            if (mem_req && !mem_ready && wait_cnt != 4'hF)
                 wait_cnt <= wait_cnt + 4'd1;
             if (mem_ready) begin
                 wait_cnt <= 4'd0;
@@ -92,26 +100,13 @@ module tb_conv_accel #(
                     if (mem_wstrb[3]) mem[index][31:24] <= mem_wdata[31:24];
                 end else begin
                     mem_reads <= mem_reads + 32'd1;
-                    if ((cfg_random ? rnd_lat : cfg_rd_lat) == 4'd0) begin
-                        // zero extra latency: data in the cycle after acceptance
-                        mem_rvalid <= 1'b1;
-                        mem_rdata <= mem[index];
-                    end else begin
-                        rd_pending <= 1'b1;
-                        rd_index <= index;
-                        lat_cnt <= (cfg_random ? rnd_lat : cfg_rd_lat) - 4'd1;
-                    end
+                    q_index[q_wp] <= index;
+                    q_lat[q_wp] <= cfg_random ? rnd_lat : cfg_rd_lat;
+                    q_wp <= q_wp + 3'd1;
                 end
             end
-            if (rd_pending) begin
-                if (lat_cnt == 4'd0) begin
-                    rd_pending <= 1'b0;
-                    mem_rvalid <= 1'b1;
-                    mem_rdata <= mem[rd_index];
-                end else begin
-                    lat_cnt <= lat_cnt - 4'd1;
-                end
-            end
+            if (mem_rvalid) q_rp <= q_rp + 3'd1;
+            q_cnt <= q_cnt + {3'd0, mem_ready && !mem_we} - {3'd0, mem_rvalid};
         end
     end
 endmodule
