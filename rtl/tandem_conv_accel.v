@@ -18,10 +18,14 @@
 // MultiplyByQuantizedMultiplier = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(
 // acc << left_shift, multiplier), right_shift), + output offset, clamp to [act_min, act_max].
 //
-// Register interface: 32-bit, word-addressed (reg_addr is the word index), combinational read.
-// Memory port: byte addresses, always word aligned; a request is held until mem_ready; a read
-// returns one mem_rvalid pulse later (any latency); at most one read is outstanding; writes
-// carry byte strobes and complete on acceptance.
+// Register interface: 32-bit, word-addressed (reg_addr is the word index), combinational read;
+// a write takes effect at the clock edge where reg_sel & reg_we; configuration writes are
+// ignored while BUSY.  irq = DONE | ERROR (level, cleared by the next START).
+// Memory port: byte addresses, always word aligned; a request (mem_req with mem_we, mem_addr,
+// mem_wdata, mem_wstrb) is held until the cycle mem_ready is high, which accepts it; each read
+// is answered later by one mem_rvalid cycle carrying mem_rdata, in request order, after any
+// latency; up to 4 reads may be in flight; writes carry byte strobes and complete on acceptance.
+// mem_req never depends combinationally on mem_ready or mem_rvalid.
 `default_nettype none
 
 module tandem_conv_accel #(
