@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.reference.conv2d import ConvGeometry, ConvQuant, compute_padding, conv2d_int8
-from sim.reference.quant import activation_range, effective_conv_scale, quantize_multiplier
+from sim.reference.quant import activation_range, per_channel_multipliers
 
 ACTIVATIONS = {
     "NONE": tflite.ActivationFunctionType.NONE,
@@ -43,11 +43,11 @@ class ConvSpec:
     activation: str
 
     def out_shape(self) -> tuple[int, int, int, int]:
-        _, h, w, _ = self.inp.shape
+        n, h, w, _ = self.inp.shape
         oc, kh, kw, _ = self.filt.shape
         oh = compute_padding(self.padding, h, kh, self.stride[0], self.dilation[0])[0]
         ow = compute_padding(self.padding, w, kw, self.stride[1], self.dilation[1])[0]
-        return 1, oh, ow, oc
+        return n, oh, ow, oc
 
 
 def _vec(b: flatbuffers.Builder, start, values, kind: str) -> int:  # type: ignore[no-untyped-def]
@@ -167,19 +167,17 @@ def run_golden(spec: ConvSpec) -> npt.NDArray[np.int8]:
     _, kh, kw, _ = spec.filt.shape
     oh, pt, _ = compute_padding(spec.padding, h, kh, spec.stride[0], spec.dilation[0])
     ow, pl, _ = compute_padding(spec.padding, w, kw, spec.stride[1], spec.dilation[1])
-    pairs = [quantize_multiplier(effective_conv_scale(spec.in_scale, float(s), spec.out_scale))
-             for s in spec.filt_scales]
+    mult, shift = per_channel_multipliers(spec.in_scale, spec.filt_scales, spec.out_scale)
     act_min, act_max = activation_range(spec.activation, spec.out_scale, spec.out_zp)
     geom = ConvGeometry(spec.stride[0], spec.stride[1], spec.dilation[0], spec.dilation[1],
                         pt, pl, oh, ow)
-    return conv2d_int8(spec.inp, spec.filt, spec.bias,
-                       np.array([p[0] for p in pairs], dtype=np.int32),
-                       np.array([p[1] for p in pairs], dtype=np.int32),
-                       geom, ConvQuant(-spec.in_zp, spec.out_zp, act_min, act_max))
+    return conv2d_int8(spec.inp, spec.filt, spec.bias, mult, shift, geom,
+                       ConvQuant(-spec.in_zp, spec.out_zp, act_min, act_max))
 
 
 @st.composite
 def conv_specs(draw: st.DrawFn) -> ConvSpec:
+    batch = draw(st.integers(1, 2))
     h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
     ic, oc = draw(st.integers(1, 9)), draw(st.integers(1, 9))
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
@@ -202,7 +200,7 @@ def conv_specs(draw: st.DrawFn) -> ConvSpec:
     if draw(st.integers(0, 7)) == 0:
         bias_range = 1 << 24
     return ConvSpec(
-        inp=rng.integers(-128, 128, (1, h, w, ic), dtype=np.int8),
+        inp=rng.integers(-128, 128, (batch, h, w, ic), dtype=np.int8),
         filt=rng.integers(-127, 128, (oc, kh, kw, ic), dtype=np.int8),
         bias=rng.integers(-bias_range, bias_range, oc).astype(np.int32),
         in_scale=in_scale,

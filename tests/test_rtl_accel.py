@@ -25,8 +25,9 @@ BENCH = "rtl.tests.accel_bench"
 
 SMALL = {"PO": 4, "PI": 4, "IBUF_WORDS": 256, "WBUF_WORDS": 128, "OBUF_WORDS": 256,
          "MAX_OC": 16, "MEM_WORDS": 4096}
+# MEDIUM places the testbench memory where a board's SRAM would be.
 MEDIUM = {"PO": 8, "PI": 8, "IBUF_WORDS": 1024, "WBUF_WORDS": 512, "OBUF_WORDS": 1024,
-          "MAX_OC": 64, "MEM_WORDS": 16384}
+          "MAX_OC": 64, "MEM_WORDS": 16384, "MEM_BASE": 0x2000_0000}
 LARGE = {"PO": 16, "PI": 16, "IBUF_WORDS": 1024, "WBUF_WORDS": 256, "OBUF_WORDS": 1024,
          "MAX_OC": 64, "MEM_WORDS": 16384}
 
@@ -64,7 +65,7 @@ def test_accel_verilator_16x16() -> None:
 @pytest.mark.parametrize("params", [SMALL, MEDIUM, LARGE], ids=["4x4", "8x8", "16x16"])
 def test_rtl_lint_clean(params: dict[str, int]) -> None:
     """verilator --lint-only -Wall as Verilog-2005: no warnings for any array size."""
-    gparams = [f"-G{k}={v}" for k, v in params.items() if k != "MEM_WORDS"]
+    gparams = [f"-G{k}={v}" for k, v in params.items() if k not in ("MEM_WORDS", "MEM_BASE")]
     proc = subprocess.run(
         [str(find_verilator()), "--lint-only", "-Wall", "--default-language", "1364-2005",
          f"-I{RTL_INCLUDE_DIR}", *gparams, str(RTL_DIR / "tandem_conv_accel.v")],

@@ -55,6 +55,15 @@ class AccelTb:
     def __init__(self, dut: Any) -> None:
         self.dut = dut
         self.mem_words = len(dut.mem)
+        # byte address of mem[0] (the wrapper's MEM_BASE parameter)
+        self.base = int(json.loads(os.environ.get("TANDEM_BENCH_PARAMS", "{}")).get("MEM_BASE", 0))
+
+    def layout(self, job: ConvJob, **skews: int) -> MemoryLayout:
+        return job.layout(base=self.base + 0x100, **skews)
+
+    def image_bytes(self, lay: MemoryLayout) -> int:
+        """Size of a memory image covering a layout, with guard bytes after the output."""
+        return (lay.end - self.base + 64 + 3) & ~3
 
     async def start(self) -> None:
         Clock(self.dut.clk, CLOCK_NS, unit="ns", impl="gpi").start()
@@ -120,6 +129,7 @@ class AccelTb:
                ("STATUS", "CYCLES", "COMPUTE_CYCLES", "MAC_CYCLES", "LOAD_CYCLES", "STORE_CYCLES")}
         out["mem_reads"] = int(self.dut.mem_reads.value)
         out["mem_writes"] = int(self.dut.mem_writes.value)
+        out["mem_fault"] = int(self.dut.mem_fault.value)
         return out
 
 
@@ -177,18 +187,19 @@ def _random_tensors(rng: random.Random, in_h: int, in_w: int, in_c: int, out_c: 
 
 async def run_job(tb: AccelTb, job: ConvJob, lay: MemoryLayout, rng: random.Random) -> dict[str, int]:
     """Run one job against the golden model; checks output bytes and that nothing else changed."""
-    nbytes = (lay.end + 64 + 3) & ~3
+    nbytes = tb.image_bytes(lay)
     if nbytes > 4 * tb.mem_words:
         raise ValueError(f"job needs {nbytes} bytes, testbench memory has {4 * tb.mem_words}")
     image = bytearray(rng.getrandbits(8) for _ in range(nbytes))
-    job.write_image(image, lay)
+    job.write_image(image, lay, tb.base)
     tb.load_image(bytes(image))
     result = await tb.run(job.register_values(lay))
+    assert result["mem_fault"] == 0, "engine accessed memory outside the testbench memory"
     status = result["STATUS"]
     assert status & 0b111 == 0b010, f"STATUS {status:#x}: expected done without error for {job.geom}"
     after = tb.read_image(nbytes)
     expected = job.expected()[0]
-    addrs = job.output_addresses(lay)
+    addrs = job.output_addresses(lay) - tb.base
     got = np.frombuffer(bytes(after), dtype=np.int8)[addrs]
     mismatch = np.argwhere(got != expected)
     assert mismatch.size == 0, (
@@ -262,7 +273,7 @@ async def random_convolutions(dut: Any) -> None:
         dut.cfg_rd_lat.value = rng.choice([0, 0, 2, 5])
         dut.cfg_random.value = rng.choice([0, 1])
         stride = job.out_c + rng.choice([0, 0, 0, 1, 4, 5])
-        lay = job.layout(in_skew=rng.choice([0, rng.randint(1, 3)]),
+        lay = tb.layout(job, in_skew=rng.choice([0, rng.randint(1, 3)]),
                          filter_skew=rng.choice([0, rng.randint(1, 3)]),
                          out_skew=rng.choice([0, rng.randint(1, 3)]), out_pstride=stride)
         result = await run_job(tb, job, lay, rng)
@@ -280,7 +291,7 @@ async def misconfigurations(dut: Any) -> None:
     rng = random.Random(_seed())
     geom = ConvGeometry(1, 1, 1, 1, 1, 1, 4, 4)
     job = _random_tensors(rng, 4, 4, caps.pi, caps.po, 3, 3, geom, 1, 1)
-    lay = job.layout()
+    lay = tb.layout(job)
     good = job.register_values(lay)
     big = caps.ibuf + 1
     cases: list[tuple[str, dict[str, int]]] = [
@@ -301,8 +312,8 @@ async def misconfigurations(dut: Any) -> None:
                       "KERNEL": 0x01010101, "PAD": 0}),
         ("CAPACITY", {"OUT_C": caps.max_oc + 1, "OUT_PSTRIDE": caps.max_oc + 1}),
     ]
-    image = bytearray(rng.getrandbits(8) for _ in range((lay.end + 67) & ~3))
-    job.write_image(image, lay)
+    image = bytearray(rng.getrandbits(8) for _ in range(tb.image_bytes(lay)))
+    job.write_image(image, lay, tb.base)
     tb.load_image(bytes(image))
     for code_name, change in cases:
         regs = dict(good)
@@ -312,11 +323,12 @@ async def misconfigurations(dut: Any) -> None:
         assert status & 0b111 == 0b100, f"{code_name} {change}: STATUS {status:#x}"
         assert (status >> 8) & 0xFF == ERR_BY_NAME[code_name], (
             f"{change}: code {(status >> 8) & 0xFF}, expected {ERR_BY_NAME[code_name]} ({code_name})")
-        assert result["mem_writes"] == 0, f"{code_name}: engine wrote memory"
+        assert result["mem_writes"] == 0 and result["mem_fault"] == 0, f"{code_name}: engine wrote memory"
         assert result["CYCLES"] < 10, f"{code_name}: refused after {result['CYCLES']} cycles"
     # A shift outside -31..30 is found while loading the shift array.
     bad = bytearray(image)
-    bad[lay.shift_addr + 4 * (job.out_c - 1):lay.shift_addr + 4 * job.out_c] = (31).to_bytes(4, "little")
+    last_shift = lay.shift_addr - tb.base + 4 * (job.out_c - 1)
+    bad[last_shift:last_shift + 4] = (31).to_bytes(4, "little")
     tb.load_image(bytes(bad))
     result = await tb.run(good, timeout_cycles=100_000)
     assert result["STATUS"] & 0b111 == 0b100
@@ -324,6 +336,12 @@ async def misconfigurations(dut: Any) -> None:
     assert result["mem_writes"] == 0
     # The engine recovers: the good configuration runs and matches the golden model.
     await run_job(tb, job, lay, rng)
+    # An output address outside the board's memory is the bus model's to flag (the engine has no
+    # bus errors): the run completes and the testbench reports the stray access.
+    regs = dict(good)
+    regs["OUT_ADDR"] = (tb.base - 0x1000) & 0xFFFFFFFF
+    result = await tb.run(regs)
+    assert result["STATUS"] & 0b111 == 0b010 and result["mem_fault"] == 1
 
 
 @cocotb.test()
@@ -346,7 +364,7 @@ async def utilisation_1x1(dut: Any) -> None:
         job = _random_tensors(rng, h, w, ic, oc, kh, kw, ConvGeometry(1, 1, 1, 1, pt, pl, oh, ow), pb, pr)
         if not caps.fits(job):
             continue
-        lay = job.layout()
+        lay = tb.layout(job)
         result = await run_job(tb, job, lay, rng)
         util = job.useful_macs() / (caps.po * caps.pi * result["COMPUTE_CYCLES"])
         entry = {"shape": f"{h}x{w}x{ic} k{kh}x{kw} -> {oc}", "util_compute": round(util, 4),
@@ -369,10 +387,10 @@ async def busy_ignores_writes(dut: Any) -> None:
     oh, pt, pb = compute_padding("SAME", 5, 3, 1)
     job = _random_tensors(rng, 5, 5, caps.pi, caps.po, 3, 3, ConvGeometry(1, 1, 1, 1, pt, pt, oh, oh),
                           pb, pb)
-    lay = job.layout()
-    nbytes = (lay.end + 67) & ~3
+    lay = tb.layout(job)
+    nbytes = tb.image_bytes(lay)
     image = bytearray(rng.getrandbits(8) for _ in range(nbytes))
-    job.write_image(image, lay)
+    job.write_image(image, lay, tb.base)
     tb.load_image(bytes(image))
     for name, value in job.register_values(lay).items():
         await tb.write(name, value)
@@ -387,7 +405,7 @@ async def busy_ignores_writes(dut: Any) -> None:
     status = await tb.read("STATUS")
     assert status & 0b111 == 0b010, f"STATUS {status:#x}"
     after = np.frombuffer(bytes(tb.read_image(nbytes)), dtype=np.int8)
-    assert np.array_equal(after[job.output_addresses(lay)], job.expected()[0])
+    assert np.array_equal(after[job.output_addresses(lay) - tb.base], job.expected()[0])
     cycles = await tb.read("CYCLES")
     await RisingEdge(dut.clk)
     assert await tb.read("CYCLES") == cycles, "cycle counter runs while idle"
@@ -414,7 +432,7 @@ async def cycle_figures(dut: Any) -> None:
         if not caps.fits(job):
             figures.append({"shape": shape, "error": "does not fit the buffers"})
             continue
-        result = await run_job(tb, job, job.layout(), rng)
+        result = await run_job(tb, job, tb.layout(job), rng)
         peak = caps.po * caps.pi
         label = (f"{shape['h']}x{shape['w']}x{shape['ic']} k{shape['kh']}x{shape['kw']} s{s} "
                  f"{shape.get('padding', 'SAME')} -> {shape['oc']}")

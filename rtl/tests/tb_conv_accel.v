@@ -14,7 +14,8 @@ module tb_conv_accel #(
     parameter integer WBUF_WORDS = 256,
     parameter integer OBUF_WORDS = 1024,
     parameter integer MAX_OC = 64,
-    parameter integer MEM_WORDS = 16384
+    parameter integer MEM_WORDS = 16384,
+    parameter [31:0]  MEM_BASE = 32'h0000_0000   // byte address of mem[0]
 ) (
     input  wire        clk,
     input  wire        rst,
@@ -28,7 +29,8 @@ module tb_conv_accel #(
     input  wire [3:0]  cfg_rd_lat,
     input  wire        cfg_random,
     output reg  [31:0] mem_reads,
-    output reg  [31:0] mem_writes
+    output reg  [31:0] mem_writes,
+    output reg         mem_fault     // sticky: an accepted request fell outside the memory
 );
     localparam integer MA = $clog2(MEM_WORDS);
 
@@ -54,7 +56,10 @@ module tb_conv_accel #(
     wire       mem_ready = mem_req && (q_cnt != 4'd8) && (wait_cnt >= cur_wait);
     wire       mem_rvalid = (q_cnt != 4'd0) && (q_lat[q_rp] == 4'd0);
     wire [31:0] mem_rdata = mem[q_index[q_rp]];
-    wire [MA-1:0] index = mem_addr[MA+1:2];
+    localparam [32:0] MEM_BYTES = 33'd4 * MEM_WORDS;
+    wire [31:0] rel_addr = mem_addr - MEM_BASE;
+    wire        in_range = {1'b0, rel_addr} < MEM_BYTES;
+    wire [MA-1:0] index = rel_addr[MA+1:2];
 
     tandem_conv_accel #(
         .PO(PO), .PI(PI), .IBUF_WORDS(IBUF_WORDS), .WBUF_WORDS(WBUF_WORDS),
@@ -68,10 +73,6 @@ module tb_conv_accel #(
         .mem_rdata(mem_rdata)
     );
 
-    // The testbench only ever uses the low MA+2 address bits.
-    /* verilator lint_off UNUSEDSIGNAL */
-    wire [31:0] unused_addr = mem_addr;
-    /* verilator lint_on UNUSEDSIGNAL */
 
     always @(posedge clk) begin
         if (rst) begin
@@ -83,7 +84,9 @@ module tb_conv_accel #(
             q_cnt <= 4'd0;
             mem_reads <= 32'd0;
             mem_writes <= 32'd0;
+            mem_fault <= 1'b0;
         end else begin
+            if (mem_ready && !in_range) mem_fault <= 1'b1;
             lfsr <= {lfsr[14:0], lfsr[15] ^ lfsr[13] ^ lfsr[12] ^ lfsr[10]};
             for (qi = 0; qi < 8; qi = qi + 1)
                 if (q_lat[qi] != 4'd0) q_lat[qi] <= q_lat[qi] - 4'd1;
@@ -92,13 +95,13 @@ module tb_conv_accel #(
             if (mem_ready) begin
                 wait_cnt <= 4'd0;
                 cur_wait <= cfg_random ? rnd_wait : cfg_req_wait;
-                if (mem_we) begin
+                if (mem_we && in_range) begin
                     mem_writes <= mem_writes + 32'd1;
                     if (mem_wstrb[0]) mem[index][7:0] <= mem_wdata[7:0];
                     if (mem_wstrb[1]) mem[index][15:8] <= mem_wdata[15:8];
                     if (mem_wstrb[2]) mem[index][23:16] <= mem_wdata[23:16];
                     if (mem_wstrb[3]) mem[index][31:24] <= mem_wdata[31:24];
-                end else begin
+                end else if (!mem_we) begin
                     mem_reads <= mem_reads + 32'd1;
                     q_index[q_wp] <= index;
                     q_lat[q_wp] <= cfg_random ? rnd_lat : cfg_rd_lat;

@@ -92,10 +92,10 @@ class ConvJob:
         return MemoryLayout(in_addr, filter_addr, bias_addr, mult_addr, shift_addr, out_addr,
                             stride, end)
 
-    def write_image(self, image: bytearray, lay: MemoryLayout) -> None:
-        """Store the operands into a little-endian memory image."""
+    def write_image(self, image: bytearray, lay: MemoryLayout, origin: int = 0) -> None:
+        """Store the operands into a little-endian memory image whose byte 0 is at ``origin``."""
         def put(addr: int, data: bytes) -> None:
-            image[addr:addr + len(data)] = data
+            image[addr - origin:addr - origin + len(data)] = data
 
         put(lay.in_addr, self.inp.astype(np.int8).tobytes())
         put(lay.filter_addr, self.filt.astype(np.int8).tobytes())

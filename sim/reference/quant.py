@@ -54,6 +54,18 @@ def effective_conv_scale(input_scale: float, filter_scale: float, output_scale: 
     return in_s * f_s / out_s
 
 
+def per_channel_multipliers(
+    input_scale: float, filter_scales: npt.ArrayLike, output_scale: float
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]]:
+    """Per-output-channel (multipliers, shifts) of a conv, as TFLite's conv Prepare derives them."""
+    pairs = [
+        quantize_multiplier(effective_conv_scale(input_scale, float(s), output_scale))
+        for s in np.asarray(filter_scales, dtype=np.float32).ravel()
+    ]
+    return (np.array([p[0] for p in pairs], dtype=np.int32),
+            np.array([p[1] for p in pairs], dtype=np.int32))
+
+
 def saturating_rounding_doubling_high_mul(a: int, b: int) -> int:
     """gemmlowp SaturatingRoundingDoublingHighMul for int32 operands."""
     if a == INT32_MIN and b == INT32_MIN:
