@@ -11,8 +11,10 @@ Run ``python -m sim.accel.regmap --c-header F --verilog F`` to regenerate the fi
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 ACCEL_ID = 0x54414343  # "TACC"
 ACCEL_VERSION = 0x00010000  # major 1, minor 0
@@ -125,8 +127,8 @@ ERROR_CODES: tuple[tuple[str, int, str], ...] = (
     ("BAD_SHIFT", 7, "A per-channel shift is outside -31..30 (found while loading)."),
 )
 
-REG_BY_NAME: dict[str, Register] = {r.name: r for r in REGISTERS}
-ERR_BY_NAME: dict[str, int] = {name: code for name, code, _ in ERROR_CODES}
+REG_BY_NAME: Mapping[str, Register] = MappingProxyType({r.name: r for r in REGISTERS})
+ERR_BY_NAME: Mapping[str, int] = MappingProxyType({name: code for name, code, _ in ERROR_CODES})
 
 
 def _check() -> None:
