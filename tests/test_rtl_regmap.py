@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 from sim.accel.regmap import (
     ERROR_CODES,
@@ -46,3 +49,25 @@ def test_rtl_decodes_every_register_by_its_generated_name() -> None:
         else:
             assert re.search(rf"REG_{reg.name}:\s+reg_rdata", src), reg.name
     assert not re.search(r"reg_addr == 5'd", src)
+
+
+def test_c_header_compiles_for_the_target_with_the_right_values(tmp_path: Path) -> None:
+    """arm-none-eabi-gcc checks every offset, field mask and error code with static asserts."""
+    compiler = shutil.which("arm-none-eabi-gcc")
+    assert compiler is not None, "arm-none-eabi-gcc is needed to check the firmware header"
+    checks = []
+    for reg in REGISTERS:
+        checks.append(f"_Static_assert(TANDEM_ACCEL_{reg.name}_OFFSET == {4 * reg.index}u, \"{reg.name}\");")
+        for fld in reg.fields:
+            base = f"TANDEM_ACCEL_{reg.name}_{fld.name}"
+            checks.append(f"_Static_assert({base}_SHIFT == {fld.lsb}u && {base}_MASK == {fld.mask}u, \"{base}\");")
+    for name, code, _ in ERROR_CODES:
+        checks.append(f"_Static_assert(TANDEM_ACCEL_ERR_{name} == {code}u, \"{name}\");")
+    src = tmp_path / "check.c"
+    src.write_text('#include "tandem_accel_regs.h"\n' + "\n".join(checks) + "\n")
+    proc = subprocess.run(
+        [compiler, "-mcpu=cortex-m4", "-mthumb", "-std=c11", "-Wall", "-Wextra", "-Werror",
+         "-fsyntax-only", f"-I{RTL_INCLUDE_DIR}", str(src)],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
