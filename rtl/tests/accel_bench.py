@@ -4,9 +4,11 @@ Coroutines only; tests/test_rtl_accel.py builds the design with sim.rtl_runner a
 Python drives the clock from the simulator (cocotb's GPI clock), writes the memory image and the
 registers, writes START and sleeps until ``irq``; no per-cycle work happens in Python.
 
-Environment knobs (set by the pytest side): TANDEM_BENCH_SEED, TANDEM_BENCH_CASES (random
+Environment knobs (set by the pytest side): TANDEM_BENCH_PARAMS (JSON of the wrapper's parameters,
+checked against CAPS; MEM_BASE places the memory), TANDEM_BENCH_SEED, TANDEM_BENCH_CASES (random
 convolutions per run), TANDEM_BENCH_MAX_HW (largest random input height/width),
-TANDEM_BENCH_REPORT (JSON file for measured cycle figures).
+TANDEM_BENCH_REPORT (JSON file for measured cycle figures), TANDEM_BENCH_SHAPES and
+TANDEM_BENCH_WAIT ("req_wait,read_latency") for ``cycle_figures``.
 """
 from __future__ import annotations
 
@@ -39,7 +41,6 @@ class Caps:
     ibuf: int
     wbuf: int
     obuf: int
-    mem_bytes: int
 
     def fits(self, job: ConvJob) -> bool:
         icg = -(-job.in_c // self.pi)
@@ -115,7 +116,7 @@ class AccelTb:
         return Caps(
             po=caps & 0xFF, pi=(caps >> 8) & 0xFF, max_oc=caps >> 16,
             ibuf=await self.read("CAPS_IBUF"), wbuf=await self.read("CAPS_WBUF"),
-            obuf=await self.read("CAPS_OBUF"), mem_bytes=4 * self.mem_words,
+            obuf=await self.read("CAPS_OBUF"),
         )
 
     async def run(self, regs: dict[str, int], timeout_cycles: int = 2_000_000) -> dict[str, int]:
