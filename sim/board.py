@@ -6,10 +6,11 @@
     board.load_elf("hello.elf")
     result = board.run(max_cycles=10_000_000)
 
-The run loop owns the one modelled clock (the cycle counter's): timed events (SysTick), cycle
-limits and precise MMIO accesses all stop emulation at a deadline or an access, the board does
-what is due (exception entry, a replayed register access), and emulation resumes. Exception
-entry and return are emulated here because Unicorn does not model them.
+The run loop owns the one modelled clock (the cycle counter's): timed events (SysTick) and
+cycle limits stop emulation at a block boundary (a deadline), the board does what is due
+(exception entry, events), and emulation resumes. During an MMIO access the clock reads the
+cycle of the accessing instruction (sim/access.py). Exception entry and return are emulated
+here because Unicorn does not model them.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from typing import BinaryIO
 import unicorn
 
 from sim import cpu as C
+from sim.access import AccessLocator
 from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
 from sim.console import BoardConsole
 from sim.cpu import CortexM
@@ -92,18 +94,6 @@ class RunResult:
         }
 
 
-@dataclass
-class _Pending:
-    """A precise MMIO access caught mid-block, to be served at instruction granularity."""
-
-    write: bool
-    addr: int
-    size: int
-    value: int
-    periph: Peripheral
-    offset: int
-
-
 class _Bus:
     """Peripheral windows mapped as MMIO pages, dispatching each access by address."""
 
@@ -111,12 +101,6 @@ class _Bus:
         self.board = board
         self.starts: list[int] = []
         self.windows: list[tuple[int, int, Peripheral]] = []
-        self.pending: _Pending | None = None
-        # Accesses already served for the instruction at served_pc, replayed in order when it
-        # re-executes (an STRD or LDM can touch several precise registers).
-        self.served: list[tuple[bool, int, int]] = []
-        self.served_pc: int | None = None
-        self.replay: list[tuple[bool, int, int]] = []
         self.fault: C.UnmappedAccess | None = None
 
     def add(self, base: int, size: int, periph: Peripheral) -> None:
@@ -153,13 +137,11 @@ class _Bus:
             self._miss("read", addr, size)
             return 0
         periph, off = hit
-        if off in periph.precise_reads:
-            if self.replay and self.replay[0][:2] == (False, addr):
-                return self.replay.pop(0)[2]
-            self.pending = _Pending(False, addr, size, 0, periph, off)
-            self.board.cpu.stop()
-            return 0
-        return periph.read(off, size)
+        self.board.mmio_addr = addr
+        try:
+            return periph.read(off, size)
+        finally:
+            self.board.mmio_addr = None
 
     def write(self, addr: int, size: int, value: int) -> None:
         hit = self.find(addr)
@@ -167,14 +149,11 @@ class _Bus:
             self._miss("write", addr, size)
             return
         periph, off = hit
-        if off in periph.precise_writes:
-            if self.replay and self.replay[0][:2] == (True, addr):
-                self.replay.pop(0)
-                return
-            self.pending = _Pending(True, addr, size, value, periph, off)
-            self.board.cpu.stop()
-            return
-        periph.write(off, size, value)
+        self.board.mmio_addr = addr
+        try:
+            periph.write(off, size, value)
+        finally:
+            self.board.mmio_addr = None
 
 
 class Board:
@@ -201,6 +180,8 @@ class Board:
         self.counter = CycleCounter(self.cpu.uc, core_timing(platform.cpu.cpu_type, timings),
                                     cache_dir=self.config.cache_dir / "native")
 
+        self.locator = AccessLocator(self.cpu, self.counter)
+        self.mmio_addr: int | None = None
         self.bus = _Bus(self)
         self.nvic: Nvic | None = None
         self.dwt: Dwt | None = None
@@ -229,6 +210,9 @@ class Board:
 
     # BoardContext --------------------------------------------------------------------------
     def now(self) -> int:
+        """The modelled cycle: during an MMIO access, that of the accessing instruction."""
+        if self.mmio_addr is not None:
+            return self.locator.now(self.mmio_addr)
         return self.counter.cycles
 
     def schedule(self, cycle: int, callback: Callable[[int], None], owner: object) -> None:
@@ -271,6 +255,7 @@ class Board:
     def write_memory(self, addr: int, data: bytes) -> None:
         self.cpu.write(addr, data)
         self.counter.invalidate()
+        self.locator.invalidate()
 
     def load_elf(self, path: str | Path) -> ElfImage:
         image = ElfImage.load(path)
@@ -287,6 +272,7 @@ class Board:
         self.elf = image
         self.symbols = image.symbols
         self.counter.invalidate()
+        self.locator.invalidate()
         return image
 
     # exceptions ----------------------------------------------------------------------------
@@ -461,9 +447,6 @@ class Board:
                 self._raise_fault("BusFault", f"{f.kind} of 0x{f.addr:08x} ({f.size} bytes): no peripheral or memory there")
             if self._exit_code is not None:
                 return "exit"
-            if self.bus.pending is not None:
-                self._serve_precise()
-                continue
             now = self.counter.cycles
             self._fire_events(now)
             if now >= limit:
@@ -477,22 +460,6 @@ class Board:
                 self._fast_forward_or_lockup(limit, "spins in a loop of one branch")
             self._deliver()
 
-    def _serve_precise(self) -> None:
-        pending = self.bus.pending
-        assert pending is not None
-        bus = self.bus
-        bus.pending = None
-        pc = self.cpu.reg("pc")
-        self.counter.rewind_to(pc)
-        if bus.served_pc != pc or bus.replay:
-            bus.served, bus.served_pc = [], pc
-        if pending.write:
-            pending.periph.write(pending.offset, pending.size, pending.value)
-            bus.served.append((True, pending.addr, 0))
-        else:
-            bus.served.append((False, pending.addr, pending.periph.read(pending.offset, pending.size)))
-        bus.replay = list(bus.served)
-
     def _fire_events(self, now: int) -> None:
         for owner, (cycle, callback) in sorted(self._events.items(), key=lambda kv: kv[1][0]):
             if cycle <= now:
@@ -500,7 +467,7 @@ class Board:
                 callback(cycle)
 
     def _deliver(self) -> None:
-        if self.nvic is None or self.bus.replay:
+        if self.nvic is None:
             return
         due = self.nvic.next_due(bool(self.cpu.reg("primask")), self.cpu.reg("basepri"))
         if due is not None:

@@ -2,9 +2,8 @@
 
 A peripheral is an address range with read and write handlers. It sees the board only through
 :class:`BoardContext`: the modelled clock, the console, timed events and interrupt lines.
-Registers whose value depends on the exact cycle of the access (cycle counters, timer current
-values) are listed in ``precise_reads``/``precise_writes``; the bus then replays the access at
-instruction granularity instead of block granularity.
+During an access, ``ctx.now()`` is the cycle at which the accessing instruction started, so
+registers that expose time (cycle counters, timer values) are exact to the instruction.
 """
 from __future__ import annotations
 
@@ -51,9 +50,6 @@ class BoardContext(Protocol):
 
 class Peripheral:
     """Base class: a register window with a reset state."""
-
-    precise_reads: frozenset[int] = frozenset()
-    precise_writes: frozenset[int] = frozenset()
 
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         self.spec = spec

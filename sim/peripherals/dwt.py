@@ -19,8 +19,6 @@ LSR = 0xFB4
 
 
 class Dwt(Peripheral):
-    precise_reads = frozenset({CYCCNT})
-    precise_writes = frozenset({CYCCNT, CTRL})
 
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext, trace_enabled: Callable[[], bool]) -> None:
         super().__init__(spec, ctx)

@@ -26,8 +26,6 @@ CCR_RESET = 0x200  # STKALIGN set, as on Cortex-M3 r2p0+ and Cortex-M4
 
 
 class Nvic(Peripheral):
-    precise_reads = frozenset({0x018, 0x010})  # SysTick CVR and CSR (COUNTFLAG)
-    precise_writes = frozenset({0x010, 0x014, 0x018})
 
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext, core: str) -> None:
         super().__init__(spec, ctx)

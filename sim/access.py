@@ -1,0 +1,124 @@
+"""Which instruction of the running block made an MMIO access, and at which cycle.
+
+The cycle counter charges a whole basic block on entry, so inside an MMIO callback the clock
+reads as the end of the block. Registers that expose time (DWT CYCCNT, SysTick) must read the
+cycle of the accessing instruction instead. Unicorn does not report that instruction (the PC
+reads as the block start), and stopping to look is unreliable: after ``emu_stop`` the PC is exact
+only the first time a block runs. So the locator decodes the block once, and at an access finds
+the first memory instruction, after the last one matched in this execution of the block, whose
+effective address computed from the current registers covers the accessed address. Registers
+are exact mid-block (the emulator syncs them before every memory helper call).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import capstone
+from capstone import arm_const as CA
+
+from sim.cpu import CortexM
+from sim.timing import BlockCost, CycleCounter
+
+_REG_NAMES = {getattr(CA, f"ARM_REG_R{i}"): f"r{i}" for i in range(13)}
+_REG_NAMES.update({CA.ARM_REG_SP: "sp", CA.ARM_REG_LR: "lr", CA.ARM_REG_PC: "pc"})
+_MULTI = {"ldm", "ldmia", "ldmfd", "stm", "stmia", "stmea", "push", "pop", "ldmdb", "stmdb", "stmfd", "vpush", "vpop",
+          "vldmia", "vstmia", "vldmdb", "vstmdb"}
+
+
+@dataclass(frozen=True)
+class _MemInsn:
+    index: int  # position in the block
+    address: int
+    mnemonic: str
+    base: str | None
+    index_reg: str | None
+    shift: int
+    disp: int
+    post_index: bool
+    width: int  # bytes transferred
+    multi: bool
+
+
+class AccessLocator:
+    def __init__(self, cpu: CortexM, counter: CycleCounter) -> None:
+        self.cpu = cpu
+        self.counter = counter
+        self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+        self._cs.detail = True
+        self._decoded: dict[tuple[int, int], list[_MemInsn]] = {}
+        self._last: tuple[int, int, int] | None = None  # (block addr, instructions, matched index)
+
+    def invalidate(self) -> None:
+        self._decoded.clear()
+
+    def now(self, addr: int) -> int:
+        """The cycle at which the instruction accessing ``addr`` started."""
+        block = self.counter.current_block
+        if block is None:
+            return self.counter.cycles
+        start = self.counter.cycles - block.cost
+        index = self._locate(block, addr)
+        if index is None:
+            return self.counter.cycles
+        return start + sum(block.insn_costs[:index])
+
+    def _insns(self, block: BlockCost) -> list[_MemInsn]:
+        key = (block.addr, len(block.insn_addrs))
+        found = self._decoded.get(key)
+        if found is None:
+            end = block.fallthrough
+            code = self.cpu.read(block.addr, end - block.addr)
+            found = []
+            for i, insn in enumerate(self._cs.disasm(code, block.addr)):
+                mem = self._mem_operand(i, insn)
+                if mem is not None:
+                    found.append(mem)
+            self._decoded[key] = found
+        return found
+
+    def _mem_operand(self, index: int, insn: capstone.CsInsn) -> _MemInsn | None:
+        name = insn.mnemonic.split(".")[0]
+        if name in _MULTI:
+            regs = [op for op in insn.operands if op.type == CA.ARM_OP_REG]
+            base = "sp" if name in ("push", "pop", "vpush", "vpop") else _REG_NAMES.get(regs[0].reg) if regs else None
+            count = len(regs) - (0 if name in ("push", "pop", "vpush", "vpop") else 1)
+            return _MemInsn(index, insn.address, name, base, None, 0, 0, False, 4 * max(count, 1), True)
+        for op in insn.operands:
+            if op.type == CA.ARM_OP_MEM:
+                width = 8 if name in ("ldrd", "strd") else 2 if name.endswith("h") else 1 if name.endswith("b") else 4
+                return _MemInsn(index, insn.address, name, _REG_NAMES.get(op.mem.base),
+                                _REG_NAMES.get(op.mem.index), op.mem.lshift, op.mem.disp,
+                                bool(getattr(insn, "post_index", False)), width, False)
+        return None
+
+    def _span(self, m: _MemInsn) -> tuple[int, int] | None:
+        if m.base is None:
+            return None
+        base = self.cpu.reg(m.base)
+        if m.base == "pc":
+            base = (m.address + 4) & ~3
+        if m.multi:
+            lo = base - m.width if m.mnemonic in ("push", "stmdb", "stmfd", "ldmdb", "vpush", "vstmdb", "vldmdb") else base
+            return lo, lo + m.width
+        ea = base
+        if not m.post_index:
+            offset = m.disp
+            if m.index_reg is not None:
+                offset += self.cpu.reg(m.index_reg) << m.shift
+            ea = (base + offset) & 0xFFFFFFFF
+        return ea, ea + m.width
+
+    def _locate(self, block: BlockCost, addr: int) -> int | None:
+        execution = (block.addr, self.counter.instructions)
+        after = -1
+        if self._last is not None and self._last[:2] == execution:
+            after = self._last[2]
+        for m in self._insns(block):
+            # an LDRD/STRD/LDM/STM may make several accesses; any other instruction makes one
+            if m.index < after or (m.index == after and not (m.multi or m.width > 4)):
+                continue
+            span = self._span(m)
+            if span is not None and span[0] <= addr < span[1]:
+                self._last = (*execution, m.index)
+                return m.index
+        return None
