@@ -100,6 +100,21 @@ def cmd_demo(args: argparse.Namespace, cfg: TandemConfig) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from sim.bench import bench_sim
+
+    print(f"tandem bench sim: firmware/tests/cpubound.c ({args.rounds} rounds), best of {args.runs} runs")
+    for board in args.board:
+        runs = [bench_sim(board, cfg, args.rounds) for _ in range(args.runs)]
+        best_board = min(runs, key=lambda r: r.board_seconds)
+        best_bare = min(runs, key=lambda r: r.bare_seconds)
+        r = runs[0]
+        print(f"{board:<18} {r.instructions / 1e6:7.1f} M instructions {r.cycles / 1e6:7.1f} M cycles  "
+              f"board {best_board.board_mips:6.1f} MIPS  bare Unicorn {best_bare.bare_mips:6.1f} MIPS  "
+              f"ratio {best_board.board_mips / best_bare.bare_mips:.2f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description="Simulated Cortex-M boards for tiny ML")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("firmware")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("bench", help="speed benchmarks (host MIPS)")
+    bench = p.add_subparsers(dest="what", required=True)
+    q = bench.add_parser("sim", help="a CPU-bound firmware on the board vs Unicorn with no hooks")
+    q.add_argument("--board", action="append", default=None, help="board(s); default stm32f4_discovery and bluepill")
+    q.add_argument("--rounds", type=int, default=4000, help="work size (default 4000: about 30 M instructions)")
+    q.add_argument("--runs", type=int, default=3)
+    q.set_defaults(func=cmd_bench)
+
     p = sub.add_parser("demo", help="build and run the demo firmware on every board")
     p.set_defaults(func=cmd_demo)
     return parser
@@ -132,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     cfg = TandemConfig.from_env()
+    if getattr(args, "what", None) == "sim" and not args.board:
+        args.board = ["stm32f4_discovery", "bluepill"]
     try:
         return int(args.func(args, cfg))
     except TandemError as err:
