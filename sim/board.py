@@ -30,17 +30,18 @@ from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
 from sim.console import BoardConsole
 from sim.cpu import CortexM
 from sim.elf import ElfImage, Symbolizer
+from sim.fpu_guard import FpuGuard
 from sim.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError
 from sim.peripherals import create_peripheral
 from sim.peripherals.base import Peripheral
 from sim.peripherals.dwt import Dwt
-from sim.peripherals.nvic import DEMCR, Nvic
+from sim.peripherals.nvic import BFAR, CFSR, CPACR, DEMCR, HFSR, SHCSR, Nvic
 from sim.peripherals.systick import SYSTICK_EXCEPTION
 from sim.platform.model import PAGE, Platform, load_platform
 from sim.semihosting import Semihosting
 from sim.timing import CycleCounter, MemoryTiming, core_timing
 
-CHUNK_CYCLES = 1 << 24  # the run loop looks for spinning and limits at least this often
+CHUNK_CYCLES = 1 << 20  # the run loop looks for spinning and limits at least this often
 EXC_ENTRY_CYCLES = 12  # Cortex-M3/M4 TRM: interrupt latency with zero-wait memory
 EXC_RETURN_CYCLES = 10
 TAIL_CHAIN_CYCLES = 6
@@ -102,6 +103,7 @@ class _Bus:
         self.starts: list[int] = []
         self.windows: list[tuple[int, int, Peripheral]] = []
         self.fault: C.UnmappedAccess | None = None
+        self.fault_pc: int | None = None
 
     def add(self, base: int, size: int, periph: Peripheral) -> None:
         i = bisect.bisect(self.starts, base)
@@ -129,6 +131,7 @@ class _Bus:
 
     def _miss(self, kind: str, addr: int, size: int) -> None:
         self.fault = C.UnmappedAccess(kind, addr, size)
+        self.fault_pc = self.board.locator.instruction_at(addr)
         self.board.cpu.stop()
 
     def read(self, addr: int, size: int) -> int:
@@ -168,8 +171,9 @@ class Board:
         self.notes: list[str] = []
         self._events: dict[object, tuple[int, Callable[[int], None]]] = {}
         self._exit_code: int | None = None
-        self._fault: tuple[str, str] | None = None  # (kind, detail)
+        self._pending_fault: tuple[str, str] | None = None  # (kind, detail)
         self._fp_stack: list[tuple[list[int], int]] = []
+        self.vector_faults = False
         self.elf: ElfImage | None = None
         self.symbols = Symbolizer([])
 
@@ -177,8 +181,9 @@ class Board:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
-        self.counter = CycleCounter(self.cpu.uc, core_timing(platform.cpu.cpu_type, timings),
-                                    cache_dir=self.config.cache_dir / "native")
+        self.fpu_guard = FpuGuard(core_timing(platform.cpu.cpu_type, timings), platform.cpu.fpu,
+                                  self._fpu_enabled, self.cpu.stop)
+        self.counter = CycleCounter(self.cpu.uc, self.fpu_guard, cache_dir=self.config.cache_dir / "native")
 
         self.locator = AccessLocator(self.cpu, self.counter)
         self.mmio_addr: int | None = None
@@ -244,6 +249,10 @@ class Board:
     def _kick(self) -> None:
         """Stop at the next block boundary so the run loop sees new events or exceptions."""
         self.counter.set_deadline(0)
+
+    def _fpu_enabled(self) -> bool:
+        cpacr = self.nvic.regs.get(CPACR, 0) if self.nvic is not None else 0xF << 20
+        return (cpacr >> 20) & 3 != 0 and (cpacr >> 22) & 3 != 0
 
     def trace_enabled(self) -> bool:
         return self.nvic is None or bool(self.nvic.regs.get(DEMCR, 0) & (1 << 24))
@@ -376,28 +385,61 @@ class Board:
             else:
                 self._enter_exception(11)
         elif intno == C.EXCP_UDEF:
-            self._stop_fault("UsageFault", "UNDEFINSTR: undefined instruction")
+            self._fault("UsageFault", "UNDEFINSTR: undefined instruction", 1 << 16)
         elif intno == C.EXCP_NOCP:
-            self._stop_fault("UsageFault", "NOCP: coprocessor (FPU) instruction with the coprocessor disabled or absent")
+            self._fault("UsageFault", "NOCP: coprocessor (FPU) instruction with the coprocessor disabled or absent", 1 << 19)
         elif intno == C.EXCP_INVSTATE:
-            self._stop_fault("UsageFault", "INVSTATE: branch to an ARM-state address (bit 0 clear)")
+            self._fault("UsageFault", "INVSTATE: branch to an ARM-state address (bit 0 clear)", 1 << 17)
         elif intno == C.EXCP_UNALIGNED:
-            self._stop_fault("UsageFault", "UNALIGNED: unaligned access")
+            self._fault("UsageFault", "UNALIGNED: unaligned access", 1 << 24)
         elif intno == C.EXCP_DIVBYZERO:
-            self._stop_fault("UsageFault", "DIVBYZERO: division by zero")
+            self._fault("UsageFault", "DIVBYZERO: division by zero", 1 << 25)
         elif intno in (C.EXCP_PREFETCH_ABORT, C.EXCP_DATA_ABORT):
-            self._stop_fault("BusFault", "bus error")
+            self._fault("BusFault", "bus error", 1 << 10)
         else:
-            self._stop_fault("HardFault", f"CPU exception {intno}")
+            self._fault("HardFault", f"CPU exception {intno}", 0)
 
     def _stop_fault(self, kind: str, detail: str) -> None:
-        self._fault = (kind, detail)
+        self._pending_fault = (kind, detail)
         self.cpu.stop()
+
+    def _fault(self, kind: str, detail: str, cfsr: int, bfar: int | None = None) -> None:
+        """A fault at the current PC: stop with a report or, with vector_faults, take it."""
+        if not self._vectored(kind, detail, cfsr, bfar):
+            self._stop_fault(kind, detail)
+
+    def _vectored(self, kind: str, detail: str, cfsr: int, bfar: int | None) -> bool:
+        """Enter the firmware's fault handler as the core would (with vector_faults on)."""
+        nvic = self.nvic
+        if not self.vector_faults or nvic is None:
+            return False
+        if 3 in nvic.active or 2 in nvic.active:
+            self._stop_fault("Lockup", f"{kind} inside the {exception_name(nvic.active[-1])} handler: {detail}")
+            return True
+        nvic.regs[CFSR] = nvic.regs.get(CFSR, 0) | cfsr
+        if bfar is not None:
+            nvic.regs[BFAR] = bfar
+        number = {"MemManage": 4, "BusFault": 5, "UsageFault": 6}.get(kind, 3)
+        enabled = number != 3 and nvic.regs.get(SHCSR, 0) >> (12 + number) & 1
+        primask, basepri = bool(self.cpu.reg("primask")), self.cpu.reg("basepri")
+        if number != 3 and not (enabled and nvic.priority(number) < nvic.current_priority(primask, basepri)):
+            number = 3
+            nvic.regs[HFSR] = nvic.regs.get(HFSR, 0) | (1 << 30)  # FORCED: escalated
+        self.note(f"{kind} ({detail}) at {self.symbols.describe(self.cpu.reg('pc'))} taken by the "
+                  f"firmware's {exception_name(number)} handler")
+        self._enter_exception(number)
+        return True
 
     # running -------------------------------------------------------------------------------
     def run(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
-            stream: BinaryIO | None = None, reset: bool = True) -> RunResult:
-        """Run until the firmware exits; raises FirmwareFault or CycleLimitExceeded otherwise."""
+            stream: BinaryIO | None = None, reset: bool = True, vector_faults: bool = False) -> RunResult:
+        """Run until the firmware exits; raises FirmwareFault or CycleLimitExceeded otherwise.
+
+        Faults stop the run with a report. With ``vector_faults`` they are taken as on the part
+        instead: CFSR/HFSR/BFAR are set and the firmware's handler runs (escalated to HardFault
+        unless SHCSR enables the specific one); a fault inside HardFault is a lock-up.
+        """
+        self.vector_faults = vector_faults
         if self.elf is None:
             raise SimulationError("no firmware loaded: call load_elf() first")
         self.console.stream = stream
@@ -439,12 +481,29 @@ class Board:
             try:
                 cpu.start(pc)
             except unicorn.UcError as err:
-                self._raise_fault_from(err)
-            if self._fault is not None:
-                self._raise_fault(*self._fault)
+                kind, detail, cfsr, bfar = self._classify(err)
+                if self._vectored(kind, detail, cfsr, bfar) and self._pending_fault is None:
+                    continue
+                self._raise_fault(*(self._pending_fault or (kind, detail)))
+            if self._pending_fault is not None:
+                self._raise_fault(*self._pending_fault)
+            if self.fpu_guard.violation is not None:
+                cpu.set_reg("pc", self.fpu_guard.violation)
+                self.fpu_guard.violation = None
+                self.counter.rewind_to(self.fpu_guard.block)  # charged, but it did not run
+                self.counter.invalidate()  # decode (and check) it again when it next runs
+                self._fault("UsageFault", self.fpu_guard.reason(), 1 << 19)
+                if self._pending_fault is not None:
+                    self._raise_fault(*self._pending_fault)
+                continue
             if self.bus.fault is not None:
                 f, self.bus.fault = self.bus.fault, None
-                self._raise_fault("BusFault", f"{f.kind} of 0x{f.addr:08x} ({f.size} bytes): no peripheral or memory there")
+                insn = self.bus.fault_pc if self.bus.fault_pc is not None else cpu.reg("pc")
+                cpu.set_reg("pc", insn)
+                detail = f"{f.kind} of 0x{f.address:08x} ({f.size} bytes): no peripheral or memory there"
+                if self._vectored("BusFault", detail, (1 << 9) | (1 << 15), f.address) and self._pending_fault is None:
+                    continue
+                self._raise_fault(*(self._pending_fault or ("BusFault", detail)))
             if self._exit_code is not None:
                 return "exit"
             now = self.counter.cycles
@@ -515,25 +574,25 @@ class Board:
                                     "and no interrupt can end it")
 
     # fault reports --------------------------------------------------------------------------
-    def _raise_fault_from(self, err: unicorn.UcError) -> None:
+    def _classify(self, err: unicorn.UcError) -> tuple[str, str, int, int | None]:
+        """(kind, detail, CFSR bits, BFAR) for an error Unicorn raised."""
         access = self.cpu.last_unmapped
         if access is not None:
-            kind = "HardFault" if access.kind == "fetch" else "BusFault"
             if "read-only" in access.kind:
-                detail = f"{access.kind} at 0x{access.address:08x} ({access.size} bytes)"
-            else:
-                detail = (f"{access.kind} of 0x{access.address:08x} ({access.size} bytes): "
-                          "no memory or peripheral mapped there")
-            raise self._make_fault(kind, detail)
+                return "BusFault", f"{access.kind} at 0x{access.address:08x} ({access.size} bytes)", (1 << 9) | (1 << 15), access.address
+            detail = f"{access.kind} of 0x{access.address:08x} ({access.size} bytes): no memory or peripheral mapped there"
+            if access.kind == "fetch":
+                return "BusFault", detail, 1 << 8, None  # IBUSERR
+            return "BusFault", detail, (1 << 9) | (1 << 15), access.address  # PRECISERR, BFARVALID
         if err.errno == unicorn.UC_ERR_INSN_INVALID:
-            raise self._make_fault("UsageFault", "UNDEFINSTR: undefined instruction")
-        raise self._make_fault("HardFault", f"emulation stopped: {err}")
+            return "UsageFault", "UNDEFINSTR: undefined instruction", 1 << 16, None
+        return "HardFault", f"emulation stopped: {err}", 0, None
 
     def _raise_fault(self, kind: str, detail: str) -> None:
         raise self._make_fault(kind, detail)
 
     def _make_fault(self, kind: str, detail: str) -> FirmwareFault:
-        self._fault = None
+        self._pending_fault = None
         regs = self.cpu.regs()
         sym = self.symbols.describe
         lines = [f"  PC   {sym(regs['pc'])}", f"  LR   {sym(regs['lr'])}"]

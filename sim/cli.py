@@ -61,7 +61,8 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     stream = None if args.quiet else sys.stdout.buffer
     try:
-        result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream)
+        result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream,
+                           vector_faults=args.vector_faults)
     except FirmwareFault as fault:
         if args.json:
             _write_json(args.json, {"error": fault.summary, "report": fault.report,
@@ -135,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the result as JSON")
     p.add_argument("--stdin", action="store_true", help="feed this process's standard input to the console")
     p.add_argument("--quiet", action="store_true", help="do not stream the firmware's output")
+    p.add_argument("--vector-faults", action="store_true",
+                   help="take faults into the firmware's own handlers (default: stop with a report)")
     p.add_argument("firmware")
     p.set_defaults(func=cmd_run)
 
