@@ -28,6 +28,7 @@ FIXED_SIZES = {
     "Miscellaneous.DWT": 0x1000,
     "UART.STM32_UART": 0x400,
     "UART.STM32F7_USART": 0x400,
+    "Tandem.Trace": 0x400,
 }
 MODELLED = {"Memory.MappedMemory", "CPU.CortexM", "UART.SemihostingUart", "Tandem.Board"} | set(
     FIXED_SIZES
