@@ -42,9 +42,6 @@ from sim.semihosting import Semihosting
 from sim.timing import CycleCounter, MemoryTiming, core_timing
 
 CHUNK_CYCLES = 1 << 20  # the run loop looks for spinning and limits at least this often
-EXC_ENTRY_CYCLES = 12  # Cortex-M3/M4 TRM: interrupt latency with zero-wait memory
-EXC_RETURN_CYCLES = 10
-TAIL_CHAIN_CYCLES = 6
 EXCEPTION_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault",
                    11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
 _B_SELF = 0xE7FE  # "b ." in Thumb
@@ -332,7 +329,8 @@ class Board:
         self.nvic.activate(number)
         cpu.set_reg("xpsr", (cpu.reg("xpsr") & ~0x1FF) | number)
         cpu.set_reg("pc", handler & ~1)
-        self.counter.add(TAIL_CHAIN_CYCLES if tail_chain else EXC_ENTRY_CYCLES)
+        table = self.fpu_guard.table
+        self.counter.add(table.tail_chain if tail_chain else table.exception_entry)
 
     def _exception_return(self, exc_return: int) -> None:
         assert self.nvic is not None
@@ -364,7 +362,7 @@ class Board:
             cpu.set_reg("sp", sp)
         cpu.set_reg("xpsr", xpsr & ~(1 << 9))
         cpu.set_reg("pc", pc & ~1)
-        self.counter.add(EXC_RETURN_CYCLES)
+        self.counter.add(self.fpu_guard.table.exception_return)
 
     def _on_interrupt(self, intno: int) -> None:
         cpu = self.cpu
