@@ -6,7 +6,7 @@ import re
 import pytest
 
 from sim.board import Board
-from sim.errors import ElfError, SimulationError
+from sim.errors import ElfError, FirmwareFault, SimulationError
 
 from conftest import BOARDS
 
@@ -173,3 +173,19 @@ def test_free_memory_symbols(build, cfg):
     assert 0x08000000 < s["__tandem_free_flash_start"] < s["__tandem_free_flash_end"] == 0x08100000
     assert s["__tandem_free_flash_start"] % 16 == 0
     assert s["_end"] < s["__tandem_free_ram_start"] < s["__tandem_free_ram_end"] == 0x20020000 - 0x2000
+
+
+def test_same_elf_on_boards_whose_memory_map_allows(build, cfg):
+    """One semihosting ELF linked for the STM32F407 runs unchanged on the STM32L4R5 (same flash
+    and SRAM bases, more of both); on the Blue Pill its stack lies beyond the 20 KiB of SRAM."""
+    elf = build("stm32f4_discovery", "tests/hello.c", port="semihost")
+    outputs = {}
+    for board in ("stm32f4_discovery", "nucleo_l4r5zi"):
+        b = Board.from_platform(board, cfg)
+        b.load_elf(elf)
+        outputs[board] = b.run().output
+    assert outputs == {"stm32f4_discovery": HELLO, "nucleo_l4r5zi": HELLO}
+    b = Board.from_platform("bluepill", cfg)
+    b.load_elf(elf)  # code and data fit; the initial SP (0x20020000) does not
+    with pytest.raises(FirmwareFault, match=r"BusFault: write of 0x2001ff.. \(4 bytes\): no memory or peripheral"):
+        b.run()
