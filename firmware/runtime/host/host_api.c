@@ -1,0 +1,76 @@
+/*
+ * Host harness: the runtime compiled for the build machine, driven from Python (ctypes)
+ * or from the command line (host/main.c).  Registers every reference kernel.
+ */
+#include <string.h>
+
+#include "host_api.h"
+#include "ref_kernels.h"
+
+static const tfl_kernel_t *const all_kernels[] = {
+    &tfl_ref_conv_2d, &tfl_ref_depthwise_conv_2d, &tfl_ref_fully_connected, &tfl_ref_average_pool_2d,
+    &tfl_ref_max_pool_2d, &tfl_ref_add, &tfl_ref_mul, &tfl_ref_reshape, &tfl_ref_softmax,
+    &tfl_ref_mean, &tfl_ref_pad, &tfl_ref_concatenation, &tfl_ref_quantize, &tfl_ref_dequantize,
+};
+
+static void describe(tfl_interp_t *ip, tfl_host_info_t *info)
+{
+    uint32_t i, k;
+    info->ninputs = ip->ninputs;
+    info->noutputs = ip->noutputs;
+    for (i = 0; i < ip->ninputs && i < TFL_HOST_MAX_IO; i++) {
+        const tfl_tensor_t *t = &ip->tensors[ip->inputs[i]];
+        info->input_bytes[i] = t->bytes;
+        info->input_type[i] = t->type;
+    }
+    for (i = 0; i < ip->noutputs && i < TFL_HOST_MAX_IO; i++) {
+        const tfl_tensor_t *t = &ip->tensors[ip->outputs[i]];
+        info->output_bytes[i] = t->bytes;
+        info->output_type[i] = t->type;
+        info->output_ndim[i] = t->ndim;
+        for (k = 0; k < t->ndim; k++)
+            info->output_dims[i][k] = t->dims[k];
+    }
+}
+
+int tfl_host_run(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
+                 const void *const *inputs, const uint32_t *input_bytes, uint32_t ninputs, void *const *outputs,
+                 uint32_t invocations, tfl_host_info_t *info)
+{
+    static const tfl_resolver_t resolver = {all_kernels, sizeof(all_kernels) / sizeof(all_kernels[0])};
+    tfl_interp_t ip;
+    tfl_status_t s;
+    uint32_t i, r;
+
+    memset(info, 0, sizeof(*info));
+    s = tfl_init(&ip, model, model_len, &resolver, arena, arena_size);
+    info->arena_used = tfl_arena_used(&ip);
+    info->error = ip.error;
+    if (s != TFL_OK)
+        return (int)s;
+    describe(&ip, info);
+    if (invocations == 0)
+        return 0;
+    if (ninputs != ip.ninputs) {
+        info->error.code = TFL_ERR_INPUT_SHAPE;
+        info->error.detail = ninputs;
+        return TFL_ERR_INPUT_SHAPE;
+    }
+    for (r = 0; r < invocations; r++) {
+        for (i = 0; i < ninputs; i++) {
+            if ((s = tfl_set_input(&ip, i, inputs[i], input_bytes[i])) != TFL_OK) {
+                info->error = ip.error;
+                return (int)s;
+            }
+        }
+        if ((s = tfl_invoke(&ip)) != TFL_OK) {
+            info->error = ip.error;
+            return (int)s;
+        }
+    }
+    for (i = 0; i < ip.noutputs && i < TFL_HOST_MAX_IO; i++)
+        if (outputs[i])
+            memcpy(outputs[i], tfl_output(&ip, i)->data, tfl_output(&ip, i)->bytes);
+    info->error = ip.error;
+    return 0;
+}

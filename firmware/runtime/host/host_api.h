@@ -1,0 +1,27 @@
+/* Host harness API (see host_api.c). */
+#ifndef TFL_HOST_API_H
+#define TFL_HOST_API_H
+
+#include "tfl/tfl.h"
+
+#define TFL_HOST_MAX_IO 8
+
+typedef struct {
+    uint32_t ninputs, noutputs;
+    uint32_t input_bytes[TFL_HOST_MAX_IO];
+    int32_t input_type[TFL_HOST_MAX_IO];
+    uint32_t output_bytes[TFL_HOST_MAX_IO];
+    int32_t output_type[TFL_HOST_MAX_IO];
+    uint32_t output_ndim[TFL_HOST_MAX_IO];
+    int32_t output_dims[TFL_HOST_MAX_IO][TFL_MAX_DIMS];
+    uint32_t arena_used;
+    tfl_error_t error;
+} tfl_host_info_t;
+
+/* Init on the arena, then (invocations > 0) set the inputs and invoke that many times and
+   copy the outputs out.  Returns the tfl_status_t; info says sizes and the error. */
+int tfl_host_run(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
+                 const void *const *inputs, const uint32_t *input_bytes, uint32_t ninputs, void *const *outputs,
+                 uint32_t invocations, tfl_host_info_t *info);
+
+#endif
