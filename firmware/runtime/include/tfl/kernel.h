@@ -75,6 +75,14 @@ static inline int32_t tfl_rdbpot(int32_t x, int32_t exponent)
     return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+/* x * q * 2^(shift-31) with one rounding (half up) of the 64-bit product. */
+static inline int32_t tfl_mbqm_single(int32_t x, int32_t q, int32_t shift)
+{
+    int32_t total_shift = 31 - shift;
+    int64_t r = (int64_t)x * q + ((int64_t)1 << (total_shift - 1));
+    return (int32_t)(r >> total_shift);
+}
+
 #ifndef TFL_SINGLE_ROUNDING
 #define TFL_SINGLE_ROUNDING 0
 #endif
@@ -82,10 +90,7 @@ static inline int32_t tfl_rdbpot(int32_t x, int32_t exponent)
 static inline int32_t tfl_mbqm(int32_t x, int32_t q, int32_t shift)
 {
 #if TFL_SINGLE_ROUNDING
-    int32_t total_shift = 31 - shift;
-    int64_t round = (int64_t)1 << (total_shift - 1);
-    int64_t r = (int64_t)x * q + round;
-    return (int32_t)(r >> total_shift);
+    return tfl_mbqm_single(x, q, shift);
 #else
     int32_t left = shift > 0 ? shift : 0;
     int32_t right = shift > 0 ? 0 : -shift;

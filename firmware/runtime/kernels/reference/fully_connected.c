@@ -38,8 +38,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return s;
     if (bias && tfl_num_elements(bias) != (uint32_t)d->units)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
-    /* TFLite forms the input*filter scale product in float before widening */
-    real = (double)(float)(in->scale * w->scale) / (double)out->scale;
+    real = (double)in->scale * (double)w->scale / (double)out->scale;
     tfl_quantize_multiplier(real, &d->mult, &d->shift);
     act = tfl_opt_i32(ip, n, 0, 1, 0);
     if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
@@ -68,7 +67,8 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                 acc += ((int32_t)fr[k] + f_off) * ((int32_t)xr[k] + in_off);
             if (b)
                 acc += b[u];
-            acc = tfl_mbqm(acc, d->mult, d->shift) + out_off;
+            /* LiteRT's reference fully-connected rescales with a single rounding (measured) */
+            acc = tfl_mbqm_single(acc, d->mult, d->shift) + out_off;
             y[bt * d->units + u] = (int8_t)tfl_clamp(acc, d->act_min, d->act_max);
         }
     }
