@@ -137,16 +137,17 @@ tfl_status_t tfl_check_ndim(tfl_interp_t *ip, const tfl_tensor_t *t, uint32_t nd
     return TFL_OK;
 }
 
-void tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift)
+int tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift)
 {
     int e = 0;
     double frac;
     int64_t fixed;
-    if (m == 0.0) {
-        *q = 0;
-        *shift = 0;
-        return;
-    }
+    *q = 0;
+    *shift = 0;
+    if (m == 0.0)
+        return 0;
+    if (!(m > 0.0) || m > 1e9) /* negative, NaN, inf or absurdly large */
+        return 1;
     frac = frexp(m, &e);
     /* frac in [0.5, 1): frac * 2^31 is exact and round() rounds half away from zero */
     fixed = (int64_t)round(frac * 2147483648.0);
@@ -166,6 +167,7 @@ void tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift)
 #endif
     *q = (int32_t)fixed;
     *shift = e;
+    return e > 30;
 }
 
 static int32_t quantize_float(float scale, int32_t zp, float f)

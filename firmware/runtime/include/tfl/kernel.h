@@ -47,8 +47,9 @@ tfl_status_t tfl_check_ndim(tfl_interp_t *ip, const tfl_tensor_t *t, uint32_t nd
 
 /* ---- quantization arithmetic ---- */
 
-/* Real multiplier -> Q31 significand and power-of-two exponent (TFLite convention). */
-void tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift);
+/* Real multiplier -> Q31 significand and power-of-two exponent (TFLite convention).
+   Returns non-zero (and q = shift = 0) when m is negative, not finite or too large. */
+int tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift);
 /* Clamp range of a fused activation for an int8 output; non-zero on unsupported act. */
 int tfl_activation_range_int8(int32_t act, float scale, int32_t zp, int32_t *lo, int32_t *hi);
 

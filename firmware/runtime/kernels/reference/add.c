@@ -31,9 +31,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     r1 = (double)a->scale / twice_max;
     r2 = (double)b->scale / twice_max;
     ro = twice_max / ((double)(1 << d->left_shift) * (double)out->scale);
-    tfl_quantize_multiplier(r1, &d->m1, &d->s1);
-    tfl_quantize_multiplier(r2, &d->m2, &d->s2);
-    tfl_quantize_multiplier(ro, &d->mo, &d->so);
+    if (tfl_quantize_multiplier(r1, &d->m1, &d->s1) || tfl_quantize_multiplier(r2, &d->m2, &d->s2) ||
+        tfl_quantize_multiplier(ro, &d->mo, &d->so))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
     if (n->options.pos != 0 && n->options_type != TFL_OPT_ADD)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     if (tfl_activation_range_int8(tfl_opt_i32(ip, n, 0, 1, 0), out->scale, out->zero_point, &d->act_min,
@@ -64,7 +64,7 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
         v2 = (int32_t)((uint32_t)(x2[o2] + d->in2_off) << d->left_shift);
         v1 = tfl_mbqm(v1, d->m1, d->s1);
         v2 = tfl_mbqm(v2, d->m2, d->s2);
-        sum = v1 + v2;
+        sum = (int32_t)((uint32_t)v1 + (uint32_t)v2);
         r = tfl_mbqm(sum, d->mo, d->so) + d->out_off;
         y[i] = (int8_t)tfl_clamp(r, d->act_min, d->act_max);
         for (k = TFL_MAX_DIMS - 1; k >= 0; k--) {

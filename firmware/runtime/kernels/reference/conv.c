@@ -21,7 +21,8 @@ tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *i
         double eff = (double)in->scale * (double)tfl_scale_at(filter, (uint32_t)c) / (double)out->scale;
         if (tfl_zero_point_at(filter, (uint32_t)c) != 0)
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, filter));
-        tfl_quantize_multiplier(eff, &mult[c], &shift[c]);
+        if (tfl_quantize_multiplier(eff, &mult[c], &shift[c]))
+            return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, filter));
     }
     return TFL_OK;
 }
@@ -99,7 +100,8 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                 const int32_t x0 = ox * d->stride_w - d->pad_w;
                 for (c = 0; c < oc; c++) {
                     const int32_t g0 = (c / per_group) * fc;
-                    int32_t acc = 0;
+                    uint32_t acc = 0; /* wraps like the int32 sums it stands for, without UB */
+                    int32_t v;
                     for (ky = 0; ky < kh; ky++) {
                         const int32_t yy = y0 + d->dil_h * ky;
                         if (yy < 0 || yy >= ih)
@@ -112,13 +114,13 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                             xp = x + ((bt * ih + yy) * iw + xx) * ic + g0;
                             fp = f + ((c * kh + ky) * kw + kx) * fc;
                             for (k = 0; k < fc; k++)
-                                acc += (int32_t)fp[k] * ((int32_t)xp[k] + in_off);
+                                acc += (uint32_t)((int32_t)fp[k] * ((int32_t)xp[k] + in_off));
                         }
                     }
                     if (b)
-                        acc += b[c];
-                    acc = tfl_mbqm(acc, d->mult[c], d->shift[c]) + out_off;
-                    y[((bt * oh + oy) * ow + ox) * oc + c] = (int8_t)tfl_clamp(acc, d->act_min, d->act_max);
+                        acc += (uint32_t)b[c];
+                    v = tfl_mbqm((int32_t)acc, d->mult[c], d->shift[c]) + out_off;
+                    y[((bt * oh + oy) * ow + ox) * oc + c] = (int8_t)tfl_clamp(v, d->act_min, d->act_max);
                 }
             }
         }

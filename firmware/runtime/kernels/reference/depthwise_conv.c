@@ -91,7 +91,8 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                 for (c = 0; c < ic; c++) {
                     for (m = 0; m < d->depth_mult; m++) {
                         const int32_t o = c * d->depth_mult + m;
-                        int32_t acc = 0;
+                        uint32_t acc = 0; /* wrapping int32 sum without UB */
+                        int32_t v;
                         for (ky = 0; ky < kh; ky++) {
                             const int32_t yy = y0 + d->dil_h * ky;
                             if (yy < 0 || yy >= ih)
@@ -100,14 +101,14 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                                 const int32_t xx = x0 + d->dil_w * kx;
                                 if (xx < 0 || xx >= iw)
                                     continue;
-                                acc += (int32_t)f[(ky * kw + kx) * oc + o] *
-                                       ((int32_t)x[((bt * ih + yy) * iw + xx) * ic + c] + in_off);
+                                acc += (uint32_t)((int32_t)f[(ky * kw + kx) * oc + o] *
+                                                  ((int32_t)x[((bt * ih + yy) * iw + xx) * ic + c] + in_off));
                             }
                         }
                         if (b)
-                            acc += b[o];
-                        acc = tfl_mbqm(acc, d->mult[o], d->shift[o]) + out_off;
-                        y[((bt * oh + oy) * ow + ox) * oc + o] = (int8_t)tfl_clamp(acc, d->act_min, d->act_max);
+                            acc += (uint32_t)b[o];
+                        v = tfl_mbqm((int32_t)acc, d->mult[o], d->shift[o]) + out_off;
+                        y[((bt * oh + oy) * ow + ox) * oc + o] = (int8_t)tfl_clamp(v, d->act_min, d->act_max);
                     }
                 }
             }

@@ -39,7 +39,8 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if (bias && tfl_num_elements(bias) != (uint32_t)d->units)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
     real = (double)in->scale * (double)w->scale / (double)out->scale;
-    tfl_quantize_multiplier(real, &d->mult, &d->shift);
+    if (tfl_quantize_multiplier(real, &d->mult, &d->shift))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
     act = tfl_opt_i32(ip, n, 0, 1, 0);
     if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
@@ -62,14 +63,15 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
         const int8_t *xr = x + bt * d->depth;
         for (u = 0; u < d->units; u++) {
             const int8_t *fr = f + u * d->depth;
-            int32_t acc = 0;
+            uint32_t acc = 0; /* wrapping int32 sum without UB */
+            int32_t v;
             for (k = 0; k < d->depth; k++)
-                acc += ((int32_t)fr[k] + f_off) * ((int32_t)xr[k] + in_off);
+                acc += (uint32_t)(((int32_t)fr[k] + f_off) * ((int32_t)xr[k] + in_off));
             if (b)
-                acc += b[u];
+                acc += (uint32_t)b[u];
             /* LiteRT's reference fully-connected rescales with a single rounding (measured) */
-            acc = tfl_mbqm_single(acc, d->mult, d->shift) + out_off;
-            y[bt * d->units + u] = (int8_t)tfl_clamp(acc, d->act_min, d->act_max);
+            v = tfl_mbqm_single((int32_t)acc, d->mult, d->shift) + out_off;
+            y[bt * d->units + u] = (int8_t)tfl_clamp(v, d->act_min, d->act_max);
         }
     }
     (void)ip;

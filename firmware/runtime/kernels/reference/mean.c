@@ -63,7 +63,8 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     }
     if (tfl_num_elements(out) != kept)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
-    tfl_quantize_multiplier((double)in->scale / (double)out->scale, &m, &pre);
+    if (tfl_quantize_multiplier((double)in->scale / (double)out->scale, &m, &pre))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
     /* fold 1/count into the multiplier, keeping the shift within MBQM's range */
     sh = 63 - clz64((uint64_t)d->count);
     if (sh > 32)
@@ -95,7 +96,7 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
             int32_t off = base;
             for (k = 0; k < TFL_MAX_DIMS; k++)
                 off += ridx[k] * d->strides[k];
-            sum += x[off];
+            sum = (int32_t)((uint32_t)sum + (uint32_t)(int32_t)x[off]);
             for (k = TFL_MAX_DIMS - 1; k >= 0; k--) {
                 if (!(d->reduced & (1u << k)))
                     continue;

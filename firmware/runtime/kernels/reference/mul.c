@@ -24,7 +24,8 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     d->in1_off = -a->zero_point;
     d->in2_off = -b->zero_point;
     d->out_off = out->zero_point;
-    tfl_quantize_multiplier((double)a->scale * (double)b->scale / (double)out->scale, &d->mult, &d->shift);
+    if (tfl_quantize_multiplier((double)a->scale * (double)b->scale / (double)out->scale, &d->mult, &d->shift))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
     if (n->options.pos != 0 && n->options_type != TFL_OPT_MUL)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     if (tfl_activation_range_int8(tfl_opt_i32(ip, n, 0, 1, 0), out->scale, out->zero_point, &d->act_min,

@@ -25,7 +25,8 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         d = (requant_data_t *)tfl_alloc_persistent(ip, sizeof(requant_data_t));
         if (d == 0)
             return TFL_ERR_ARENA_TOO_SMALL;
-        tfl_quantize_multiplier((double)in->scale / (double)out->scale, &d->mult, &d->shift);
+        if (tfl_quantize_multiplier((double)in->scale / (double)out->scale, &d->mult, &d->shift))
+            return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
         n->data = d;
         return TFL_OK;
     }

@@ -124,8 +124,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     real = (double)beta * (double)in->scale * (double)(1 << (31 - SCALED_DIFF_INT_BITS));
     if (real > max_real)
         real = max_real;
-    tfl_quantize_multiplier(real, &d->mult, &d->left_shift);
-    if (!(real > 1.0) || d->left_shift < 0)
+    if (tfl_quantize_multiplier(real, &d->mult, &d->left_shift) || !(real > 1.0) || d->left_shift < 0)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     radius = (double)((1 << SCALED_DIFF_INT_BITS) - 1) * (double)(1LL << (31 - SCALED_DIFF_INT_BITS)) /
              (double)(1LL << d->left_shift);
