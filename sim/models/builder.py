@@ -130,7 +130,7 @@ class ModelBuilder:
                 b.StartVector(1, len(raw), _BUFFER_ALIGN)
                 b.head = b.head - len(raw)
                 b.Bytes[b.head:b.head + len(raw)] = raw
-                data_off = b.EndVector(len(raw))
+                data_off = b.EndVector()
             tflite.BufferStart(b)
             if data_off is not None:
                 tflite.BufferAddData(b, data_off)
@@ -201,7 +201,7 @@ class ModelBuilder:
         b.StartVector(4, len(offsets), 4)
         for off in reversed(offsets):
             b.PrependUOffsetTRelative(off)
-        return b.EndVector(len(offsets))
+        return b.EndVector()
 
     def _tensor(self, b: flatbuffers.Builder, t: Tensor, buf: int) -> int:
         shape = self._int_vector(b, t.shape)
