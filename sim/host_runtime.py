@@ -125,25 +125,36 @@ class HostRuntime:
     def __init__(self, config: HostBuildConfig | None = None) -> None:
         self.lib_path = build_host_library(config)
         self._lib = ctypes.CDLL(str(self.lib_path))
-        fn = self._lib.tfl_host_run
+        fn = self._lib.tfl_host_run_ops
         fn.restype = ctypes.c_int
         fn.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint32,
                        ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_uint32), ctypes.c_uint32,
-                       ctypes.POINTER(ctypes.c_void_p), ctypes.c_uint32, ctypes.POINTER(_Info)]
-        self._fn = fn
+                       ctypes.POINTER(ctypes.c_void_p), ctypes.c_uint32, ctypes.POINTER(_Info),
+                       ctypes.POINTER(ctypes.c_int32), ctypes.c_uint32]
+        self._raw = fn
 
     def run(self, model: bytes, inputs: Sequence[np.ndarray], arena_size: int = 1 << 20,
-            invocations: int = 1) -> RunOutput:
-        """Init the model on a fresh arena and invoke it; a failing status is returned, not raised."""
+            invocations: int = 1, only_ops: Sequence[int] | None = None) -> RunOutput:
+        """Init the model on a fresh arena and invoke it; a failing status is returned, not raised.
+
+        ``only_ops`` registers just those builtin codes in the op resolver (default: all).
+        """
+        ops_arr = None if only_ops is None else (ctypes.c_int32 * max(len(only_ops), 1))(*only_ops)
+        n_ops = 0 if only_ops is None else len(only_ops)
+
+        def call(*args: object) -> int:
+            return self._raw(*args, ops_arr, n_ops)
+
         # The runtime wants the model 4-byte aligned (16 keeps constant vectors aligned).
         model_buf = np.zeros(len(model) + 16, dtype=np.uint8)
         off = (-model_buf.ctypes.data) % 16
         model_view = model_buf[off:off + len(model)]
         model_view[:] = np.frombuffer(model, dtype=np.uint8)
-        arena = np.zeros(max(arena_size, 1), dtype=np.uint8)
+        arena_buf = np.zeros(max(arena_size, 1) + 16, dtype=np.uint8)
+        arena = arena_buf[(-arena_buf.ctypes.data) % 16:]
         info = _Info()
         null_outs = (ctypes.c_void_p * MAX_IO)()
-        rc = self._fn(model_view.ctypes.data, len(model), arena.ctypes.data, arena_size, None, None, 0,
+        rc = call(model_view.ctypes.data, len(model), arena.ctypes.data, arena_size, None, None, 0,
                       null_outs, 0, ctypes.byref(info))
         if rc != 0:
             return RunOutput(self._status(info), [], info.arena_used)
@@ -160,7 +171,7 @@ class HostRuntime:
             outs.append(np.zeros(shape, dtype=dt))
         out_ptrs = (ctypes.c_void_p * MAX_IO)(*[o.ctypes.data for o in outs])
         info2 = _Info()
-        rc = self._fn(model_view.ctypes.data, len(model), arena.ctypes.data, arena_size, in_ptrs, in_sizes,
+        rc = call(model_view.ctypes.data, len(model), arena.ctypes.data, arena_size, in_ptrs, in_sizes,
                       n_in, out_ptrs, invocations, ctypes.byref(info2))
         status = self._status(info2)
         return RunOutput(status, outs if rc == 0 else [], info2.arena_used)

@@ -69,6 +69,7 @@ class ModelBuilder:
 
     def __init__(self, description: str = "tandem") -> None:
         self.description = description
+        self.version = 3  # schema version written to Model.version (tests write others)
         self.tensors: list[Tensor] = []
         self.ops: list[Op] = []
         self.inputs: list[int] = []
@@ -183,7 +184,7 @@ class ModelBuilder:
         buffers = self._offset_vector(b, buffer_offsets)
         desc = b.CreateString(self.description)
         tflite.ModelStart(b)
-        tflite.ModelAddVersion(b, 3)
+        tflite.ModelAddVersion(b, self.version)
         tflite.ModelAddOperatorCodes(b, opcodes)
         tflite.ModelAddSubgraphs(b, subgraphs)
         tflite.ModelAddDescription(b, desc)

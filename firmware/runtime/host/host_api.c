@@ -33,15 +33,30 @@ static void describe(tfl_interp_t *ip, tfl_host_info_t *info)
     }
 }
 
-int tfl_host_run(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
-                 const void *const *inputs, const uint32_t *input_bytes, uint32_t ninputs, void *const *outputs,
-                 uint32_t invocations, tfl_host_info_t *info)
+#define N_KERNELS (sizeof(all_kernels) / sizeof(all_kernels[0]))
+
+int tfl_host_run_ops(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
+                     const void *const *inputs, const uint32_t *input_bytes, uint32_t ninputs, void *const *outputs,
+                     uint32_t invocations, tfl_host_info_t *info, const int32_t *only_ops, uint32_t n_only)
 {
-    static const tfl_resolver_t resolver = {all_kernels, sizeof(all_kernels) / sizeof(all_kernels[0])};
+    const tfl_kernel_t *chosen[N_KERNELS];
+    tfl_resolver_t resolver;
     tfl_interp_t ip;
     tfl_status_t s;
-    uint32_t i, r;
+    uint32_t i, r, k;
 
+    resolver.kernels = all_kernels;
+    resolver.count = N_KERNELS;
+    if (only_ops != 0) { /* register just the listed builtin codes */
+        resolver.count = 0;
+        for (k = 0; k < N_KERNELS; k++)
+            for (i = 0; i < n_only; i++)
+                if (all_kernels[k]->builtin_code == only_ops[i]) {
+                    chosen[resolver.count++] = all_kernels[k];
+                    break;
+                }
+        resolver.kernels = chosen;
+    }
     memset(info, 0, sizeof(*info));
     s = tfl_init(&ip, model, model_len, &resolver, arena, arena_size);
     info->arena_used = tfl_arena_used(&ip);
@@ -73,4 +88,12 @@ int tfl_host_run(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint3
             memcpy(outputs[i], tfl_output(&ip, i)->data, tfl_output(&ip, i)->bytes);
     info->error = ip.error;
     return 0;
+}
+
+int tfl_host_run(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
+                 const void *const *inputs, const uint32_t *input_bytes, uint32_t ninputs, void *const *outputs,
+                 uint32_t invocations, tfl_host_info_t *info)
+{
+    return tfl_host_run_ops(model, model_len, arena, arena_size, inputs, input_bytes, ninputs, outputs,
+                            invocations, info, 0, 0);
 }

@@ -24,4 +24,9 @@ int tfl_host_run(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint3
                  const void *const *inputs, const uint32_t *input_bytes, uint32_t ninputs, void *const *outputs,
                  uint32_t invocations, tfl_host_info_t *info);
 
+/* Same, registering only the kernels whose builtin codes are listed (all when NULL). */
+int tfl_host_run_ops(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
+                     const void *const *inputs, const uint32_t *input_bytes, uint32_t ninputs, void *const *outputs,
+                     uint32_t invocations, tfl_host_info_t *info, const int32_t *only_ops, uint32_t n_only);
+
 #endif

@@ -363,7 +363,7 @@ tfl_status_t tfl_init(tfl_interp_t *ip, const uint8_t *model, uint32_t model_len
     if (arena == 0 || arena_size < pad)
         arena_size = pad = 0;
     ip->arena = arena + pad;
-    ip->arena_size = (arena_size - pad) & ~(TFL_ARENA_ALIGN - 1);
+    ip->arena_size = (arena_size - pad) & ~7u; /* tail allocations are 8-byte multiples */
 
     fb.buf = model;
     fb.len = model_len;
@@ -372,7 +372,7 @@ tfl_status_t tfl_init(tfl_interp_t *ip, const uint8_t *model, uint32_t model_len
     if (s == TFL_ERR_ARENA_TOO_SMALL) {
         /* metadata did not fit: only a lower bound is known */
         ip->error.code = TFL_ERR_ARENA_TOO_SMALL;
-        ip->error.bytes_needed = ip->tail_requested + pad;
+        ip->error.bytes_needed = ip->tail_requested;
         ip->error.detail = 1;
         return s;
     }
@@ -399,7 +399,8 @@ tfl_status_t tfl_init(tfl_interp_t *ip, const uint8_t *model, uint32_t model_len
     ip->error.builtin_code = -1;
     ip->error.tensor_index = -1;
     ip->plan_bytes = plan_arena(ip);
-    ip->error.bytes_needed = ip->plan_bytes + ip->tail_requested + pad;
+    /* exact for a 16-byte aligned arena; a misaligned one loses `pad` bytes */
+    ip->error.bytes_needed = ip->plan_bytes + ip->tail_requested;
     if (arena_fail != TFL_OK || ip->plan_bytes + ip->tail_used > ip->arena_size) {
         ip->error.code = TFL_ERR_ARENA_TOO_SMALL;
         return TFL_ERR_ARENA_TOO_SMALL;
