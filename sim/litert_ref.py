@@ -12,8 +12,9 @@ import numpy as np
 from sim.errors import ModelError, ToolchainError
 
 
-def run_reference(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """Invoke ``model`` once on ``inputs`` (in subgraph input order); return the outputs."""
+def run_reference(model: bytes, inputs: Sequence[np.ndarray], invocations: int = 1) -> list[np.ndarray]:
+    """Invoke ``model`` on ``inputs`` (in subgraph input order) ``invocations`` times (state in
+    variable tensors carries over); return the outputs of the last invocation."""
     try:
         from ai_edge_litert.interpreter import Interpreter, OpResolverType
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -35,7 +36,8 @@ def run_reference(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray
             raise ModelError(f"input {d['name']!r}: shape {x.shape} != {tuple(d['shape'])}")
         interp.set_tensor(d["index"], x)
     try:
-        interp.invoke()
+        for _ in range(invocations):
+            interp.invoke()
     except RuntimeError as exc:
         raise ModelError(f"LiteRT failed to run the model: {exc}") from exc
     return [interp.get_tensor(d["index"]).copy() for d in interp.get_output_details()]

@@ -200,6 +200,31 @@ def test_reshape(runtime: HostRuntime, seed: int, shape: list[int], q: Quant) ->
     assert_same(runtime, model, inputs)
 
 
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), inp=quant(0.001, 1.0))
+def test_logistic(runtime: HostRuntime, seed: int, inp: Quant) -> None:
+    """All 256 input codes, so every table entry is compared."""
+    model, _ = ops.logistic(np.random.default_rng(seed), shape=(2, 128), inp=inp)
+    x = np.arange(-128, 128, dtype=np.int8).reshape(2, 128)
+    assert_same(runtime, model, [x])
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 2), input_size=st.integers(1, 24),
+       units=st.integers(1, 6), rank=st.integers(1, 3), memory=st.integers(1, 8), inp=quant(0.005, 0.3),
+       out=quant(0.005, 0.5), state_scale=st.floats(0.002, 0.2), bias=st.booleans(),
+       invocations=st.integers(1, 4))
+def test_svdf(runtime: HostRuntime, seed: int, batch: int, input_size: int, units: int, rank: int, memory: int,
+              inp: Quant, out: Quant, state_scale: float, bias: bool, invocations: int) -> None:
+    """Several invocations, so the int16 state carried between them is compared too."""
+    model, inputs = ops.svdf(np.random.default_rng(seed), batch=batch, input_size=input_size, units=units,
+                             rank=rank, memory=memory, inp=inp, out=out, state_scale=state_scale, bias=bias)
+    expected = run_reference(model, inputs, invocations=invocations)
+    got = runtime.run(model, inputs, invocations=invocations)
+    assert got.status.ok, got.status
+    np.testing.assert_array_equal(got.outputs[0], expected[0])
+
+
 def test_quantize_rounds_ties_like_litert(runtime: HostRuntime) -> None:
     """Exact .5 ties and values far out of range, where float rounding rules matter."""
     q = Quant(0.5, 3)

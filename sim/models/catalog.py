@@ -42,6 +42,9 @@ def _single_op_models() -> dict[str, Callable[[], bytes]]:
         "op_concatenation": mk(ops.concatenation, 21, shapes=[(1, 3, 3, 4), (1, 3, 3, 6)], axis=3),
         "op_quantize": mk(ops.quantize, 22, shape=(1, 64), out=Quant(0.05, -3)),
         "op_dequantize": mk(ops.dequantize, 23, shape=(1, 64), inp=Quant(0.05, -3)),
+        "op_logistic": mk(ops.logistic, 24, shape=(2, 128), inp=Quant(0.06, 5)),
+        "op_svdf": mk(ops.svdf, 25, batch=1, input_size=20, units=4, rank=2, memory=6, inp=Quant(0.05, -2),
+                      out=Quant(0.1, 3), state_scale=0.02),
     }
 
 

@@ -207,3 +207,36 @@ def dequantize(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant) ->
     m.op("DEQUANTIZE", [x], [y])
     m.inputs, m.outputs = [x], [y]
     return m.build(), [_int8(rng, shape)]
+
+
+def logistic(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("logistic")
+    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
+    y = m.tensor("output", shape, scale=1.0 / 256, zero_point=-128)
+    m.op("LOGISTIC", [x], [y])
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, shape)]
+
+
+def svdf(rng: np.random.Generator, *, batch: int, input_size: int, units: int, rank: int, memory: int,
+         inp: Quant, out: Quant, state_scale: float, bias: bool = True) -> tuple[bytes, list[np.ndarray]]:
+    """Integer SVDF: int8 feature weights, int16 time weights and state (variable tensor)."""
+    m = ModelBuilder("svdf")
+    filters = units * rank
+    fs = float(rng.uniform(0.002, 0.02))
+    ts = float(rng.uniform(1e-5, 1e-3))
+    x = m.tensor("input", (batch, input_size), scale=inp.scale, zero_point=inp.zero_point)
+    wf = m.tensor("weights_feature", (filters, input_size), scale=fs, data=_weights(rng, (filters, input_size)))
+    wt = m.tensor("weights_time", (filters, memory), "int16", scale=ts,
+                  data=rng.integers(-32767, 32768, (filters, memory)))
+    ins = [x, wf, wt]
+    if bias:
+        ins.append(m.tensor("bias", (units,), "int32", scale=state_scale * ts, data=rng.integers(-20000, 20000, units)))
+    else:
+        ins.append(-1)
+    st_ = m.tensor("state", (batch, filters * memory), "int16", scale=state_scale, zero_point=0, is_variable=True)
+    ins.append(st_)
+    y = m.tensor("output", (batch, units), scale=out.scale, zero_point=out.zero_point)
+    m.op("SVDF", ins, [y], rank=rank, activation="RELU")
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, (batch, input_size))]

@@ -18,5 +18,7 @@ extern const tfl_kernel_t tfl_ref_pad;
 extern const tfl_kernel_t tfl_ref_concatenation;
 extern const tfl_kernel_t tfl_ref_quantize;
 extern const tfl_kernel_t tfl_ref_dequantize;
+extern const tfl_kernel_t tfl_ref_logistic;
+extern const tfl_kernel_t tfl_ref_svdf;
 
 #endif
