@@ -13,14 +13,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim import runtime_protocol as proto
 from sim.host_runtime import REPO_ROOT, RUNTIME_DIR
 from sim.litert_ref import run_reference
-from sim.models import zoo
+from sim.models.catalog import committed_models
 from sim.tflite_info import read_model
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
-MAGIC = 0x4D444E54
-TRACE_ADDR = 0x4000F000
+TRACE_ADDR = proto.TRACE_ADDR
 BOARD_MEMORY = {  # flash base/size, ram base/size as in app/memory_<board>.ld
     "mps2_an386": (0x00000000, 4 << 20, 0x20000000, 4 << 20),
     "bluepill": (0x08000000, 64 << 10, 0x20000000, 20 << 10),
@@ -96,25 +96,21 @@ class MiniLoader:
         model_addr = sym["__tandem_model_start"]
         assert model_addr + len(model) <= sym["__tandem_model_end"], "model region too small"
         uc.mem_write(model_addr, model)
-        io = sym["__tandem_io_start"]
-        blob = b""
-        for x in inputs:
-            blob += b"\0" * (-len(blob) % 16) + np.ascontiguousarray(x).tobytes()
+        io = sym[proto.SYM_IO_START]
+        blob = proto.pack_inputs(inputs)
         uc.mem_write(io, blob)
-        out_addr = io + ((len(blob) + 15) & ~15)
-        out_cap = sym["__tandem_io_start"] + sym["__tandem_io_size"] - out_addr
-        request = struct.pack("<10I", MAGIC, 1, model_addr, len(model), io, len(blob), out_addr, out_cap,
-                              invocations, 1 if trace else 0)
-        uc.mem_write(sym["tandem_mailbox"], request + struct.pack("<I", 0xFFFFFFFF))
+        out_addr = io + proto.align16(len(blob))
+        out_cap = io + sym[proto.SYM_IO_SIZE] - out_addr
+        request = proto.Request(model_addr, len(model), io, len(blob), out_addr, out_cap, invocations,
+                                proto.FLAG_TRACE_OPS if trace else 0)
+        uc.mem_write(sym[proto.SYM_MAILBOX], request.pack())
         uc.reg_write(arm.UC_ARM_REG_SP, self.vectors[0])
         self.trace.clear()
         uc.emu_start(self.vectors[1], 0xFFFFFFFF, count=max_instructions)
         assert self.exited, "firmware did not exit through semihosting"
-        fields = struct.unpack("<21I", uc.mem_read(sym["tandem_mailbox"], 84))
-        status, op_index, code, _tensor, needed, _detail, arena, out_len, _nin, _nout, completed = fields[10:21]
-        return FwResult(status, struct.unpack("<i", struct.pack("<I", op_index))[0],
-                        struct.unpack("<i", struct.pack("<I", code))[0], needed, arena, completed,
-                        bytes(uc.mem_read(out_addr, out_len)), list(self.trace), 0)
+        res = proto.Result.unpack(bytes(uc.mem_read(sym[proto.SYM_MAILBOX], proto.MAILBOX_SIZE)))
+        return FwResult(res.status, res.op_index, res.builtin_code, res.bytes_needed, res.arena_size,
+                        res.completed, bytes(uc.mem_read(out_addr, res.output_len)), list(self.trace), 0)
 
 
 def _inputs(model: bytes, seed: int) -> list[np.ndarray]:
@@ -129,12 +125,7 @@ def _inputs(model: bytes, seed: int) -> list[np.ndarray]:
 
 
 def _decode(model: bytes, out: bytes, expected: list[np.ndarray]) -> list[np.ndarray]:
-    res, off = [], 0
-    for e in expected:
-        off += -off % 16
-        res.append(np.frombuffer(out[off:off + e.nbytes], dtype=e.dtype).reshape(e.shape))
-        off += e.nbytes
-    return res
+    return proto.unpack_outputs(out, [(e.shape, e.dtype) for e in expected])
 
 
 @pytest.fixture(scope="module")
@@ -170,12 +161,25 @@ def test_firmware_matches_litert(an386: MiniLoader, name: str, invocations: int)
     # markers: per inference, start, then start/end of each op in order, then end
     nops = len(read_model(model).ops)
     assert len(r.trace) == invocations * (2 * nops + 2)
-    kinds = [w >> 30 for w in r.trace[: 2 * nops + 2]]
-    assert kinds == [2] + [0, 1] * nops + [3]
-    ops = [(w >> 12) & 0x3FFFF for w in r.trace[1:2 * nops + 1:2]]
-    assert ops == list(range(nops))
-    codes = [w & 0xFFF for w in r.trace[1:2 * nops + 1:2]]
-    assert codes == [o.builtin_code for o in read_model(model).ops]
+    events = [proto.decode_trace(w) for w in r.trace[: 2 * nops + 2]]
+    assert [e.kind for e in events] == ([proto.TRACE_INFER_START] + [proto.TRACE_OP_START, proto.TRACE_OP_END] * nops
+                                        + [proto.TRACE_INFER_END])
+    assert [e.index for e in events[1:-1:2]] == list(range(nops))
+    assert [e.builtin_code for e in events[1:-1:2]] == [o.builtin_code for o in read_model(model).ops]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in committed_models() if n.startswith("op_")))
+def test_firmware_single_op_models_match_litert(an386: MiniLoader, name: str) -> None:
+    model = (MODELS_DIR / f"{name}.tflite").read_bytes()
+    inputs = _inputs(model, 11)
+    if name == "op_logistic":  # every input code, so every table entry (built with newlib's expf)
+        inputs = [np.arange(-128, 128, dtype=np.int8).reshape(2, 128)]
+    expected = run_reference(model, inputs, invocations=2)
+    r = an386.run(model, inputs, invocations=2, trace=False)
+    assert r.status == 0, r
+    assert r.trace == []
+    for e, g in zip(expected, _decode(model, r.outputs, expected)):
+        np.testing.assert_array_equal(g, e)
 
 
 def test_firmware_reports_errors(an386: MiniLoader) -> None:
@@ -188,8 +192,9 @@ def test_firmware_reports_errors(an386: MiniLoader) -> None:
     assert short.status == 6  # wrong input size
 
 
-def test_bluepill_arena_too_small_for_mobilenet() -> None:
-    loader = MiniLoader(build_image("bluepill"), "bluepill", cpu="M3")
+def test_bluepill_model_and_arena_limits() -> None:
+    """64 KB flash / 20 KB RAM: MobileNet does not fit the model region, DS-CNN's arena does not fit."""
+    loader = MiniLoader(build_image("bluepill", "dscnn"), "bluepill", cpu="M3")
     model = (MODELS_DIR / "ds_cnn.tflite").read_bytes()
     with pytest.raises(AssertionError, match="model region too small"):
         loader.run((MODELS_DIR / "mobilenet_v1_025.tflite").read_bytes(), [])
