@@ -410,7 +410,7 @@ tfl_status_t tfl_init(tfl_interp_t *ip, const uint8_t *model, uint32_t model_len
         if (needs_plan(t))
             t->data = ip->arena + t->arena_offset;
         if (t->is_variable && t->data)
-            memset(t->data, t->type == TFL_TYPE_INT8 || t->type == TFL_TYPE_INT16 ? 0 : 0, t->bytes);
+            memset(t->data, 0, t->bytes); /* state starts at zero (symmetric quantization) */
     }
     ip->error.code = TFL_OK;
     ip->ready = 1;
