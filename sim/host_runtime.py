@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -108,7 +109,7 @@ def build_host_library(config: HostBuildConfig | None = None) -> Path:
     if lib.exists():
         return lib
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir / f"libtfl_host.so.tmp{id(config)}"
+    tmp = out_dir / f"libtfl_host.so.tmp{os.getpid()}"
     cmd = [config.cc, *config.cflags, *(f"-D{d}" for d in config.defines), "-shared",
            f"-I{RUNTIME_DIR / 'include'}", f"-I{RUNTIME_DIR / 'kernels' / 'reference'}",
            f"-I{RUNTIME_DIR / 'host'}", *map(str, runtime_sources()), "-lm", "-o", str(tmp)]

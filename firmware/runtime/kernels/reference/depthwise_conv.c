@@ -2,10 +2,6 @@
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
-tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,
-                                         const tfl_tensor_t *out, int32_t channels, int32_t *mult,
-                                         int32_t *shift);
-
 typedef struct {
     int32_t pad_h, pad_w, stride_h, stride_w, dil_h, dil_w, depth_mult;
     int32_t act_min, act_max;
