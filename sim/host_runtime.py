@@ -78,6 +78,23 @@ class RuntimeStatus:
         return self.code == 0
 
 
+class _Plan(ctypes.Structure):
+    _fields_ = [("planned", ctypes.c_int32), ("offset", ctypes.c_uint32), ("bytes", ctypes.c_uint32),
+                ("first_op", ctypes.c_int32), ("last_op", ctypes.c_int32)]
+
+
+@dataclass(frozen=True)
+class TensorPlacement:
+    """Where the arena planner put one tensor, and the ops between which it must live."""
+
+    index: int
+    planned: bool
+    offset: int
+    nbytes: int
+    first_op: int
+    last_op: int
+
+
 @dataclass
 class RunOutput:
     status: RuntimeStatus
@@ -176,6 +193,26 @@ class HostRuntime:
                       n_in, out_ptrs, invocations, ctypes.byref(info2))
         status = self._status(info2)
         return RunOutput(status, outs if rc == 0 else [], info2.arena_used)
+
+    def plan(self, model: bytes, arena_size: int = 1 << 22) -> tuple[int, list[TensorPlacement]]:
+        """Init the model and return (activation bytes, placement of every tensor)."""
+        model_buf = np.zeros(len(model) + 16, dtype=np.uint8)
+        off = (-model_buf.ctypes.data) % 16
+        model_buf[off:off + len(model)] = np.frombuffer(model, dtype=np.uint8)
+        arena_buf = np.zeros(arena_size + 16, dtype=np.uint8)
+        arena = arena_buf[(-arena_buf.ctypes.data) % 16:]
+        fn = self._lib.tfl_host_plan
+        fn.restype = ctypes.c_int
+        max_tensors = 4096
+        out = (_Plan * max_tensors)()
+        count, plan_bytes = ctypes.c_uint32(), ctypes.c_uint32()
+        rc = fn(ctypes.c_void_p(model_buf[off:].ctypes.data), ctypes.c_uint32(len(model)),
+                ctypes.c_void_p(arena.ctypes.data), ctypes.c_uint32(arena_size), out, ctypes.c_uint32(max_tensors),
+                ctypes.byref(count), ctypes.byref(plan_bytes))
+        if rc != 0:
+            raise ModelError(f"runtime init failed: {STATUS_NAMES.get(rc, rc)}")
+        return plan_bytes.value, [TensorPlacement(i, bool(p.planned), p.offset, p.bytes, p.first_op, p.last_op)
+                                  for i, p in enumerate(out[:count.value])]
 
     @staticmethod
     def _status(info: _Info) -> RuntimeStatus:

@@ -98,3 +98,28 @@ int tfl_host_run(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint3
     return tfl_host_run_ops(model, model_len, arena, arena_size, inputs, input_bytes, ninputs, outputs,
                             invocations, info, 0, 0);
 }
+
+int tfl_host_plan(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
+                  tfl_host_tensor_plan_t *out, uint32_t max, uint32_t *count, uint32_t *plan_bytes)
+{
+    const tfl_resolver_t resolver = {all_kernels, N_KERNELS};
+    tfl_interp_t ip;
+    tfl_status_t s = tfl_init(&ip, model, model_len, &resolver, arena, arena_size);
+    uint32_t i;
+    *count = 0;
+    *plan_bytes = ip.plan_bytes;
+    if (s != TFL_OK)
+        return (int)s;
+    for (i = 0; i < ip.ntensors && i < max; i++) {
+        const tfl_tensor_t *t = &ip.tensors[i];
+        int in_head = t->data != 0 && (const uint8_t *)t->data >= ip.arena &&
+                      (const uint8_t *)t->data < ip.arena + ip.plan_bytes;
+        out[i].planned = in_head;
+        out[i].offset = in_head ? (uint32_t)((const uint8_t *)t->data - ip.arena) : 0;
+        out[i].bytes = t->bytes;
+        out[i].first_op = t->first_op;
+        out[i].last_op = t->last_op;
+    }
+    *count = i;
+    return 0;
+}

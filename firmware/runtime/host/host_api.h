@@ -29,4 +29,15 @@ int tfl_host_run_ops(const uint8_t *model, uint32_t model_len, uint8_t *arena, u
                      const void *const *inputs, const uint32_t *input_bytes, uint32_t ninputs, void *const *outputs,
                      uint32_t invocations, tfl_host_info_t *info, const int32_t *only_ops, uint32_t n_only);
 
+typedef struct {
+    int32_t planned; /* placed in the arena's activation area */
+    uint32_t offset; /* from the (aligned) arena start */
+    uint32_t bytes;
+    int32_t first_op, last_op;
+} tfl_host_tensor_plan_t;
+
+/* Init and report where the planner put every tensor. */
+int tfl_host_plan(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
+                  tfl_host_tensor_plan_t *out, uint32_t max, uint32_t *count, uint32_t *plan_bytes);
+
 #endif

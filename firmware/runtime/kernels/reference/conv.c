@@ -6,23 +6,24 @@ typedef struct {
     int32_t pad_h, pad_w, stride_h, stride_w, dil_h, dil_w;
     int32_t act_min, act_max;
     int32_t *mult;
-    int32_t *shift;
+    int8_t *shift; /* exponents fit in int8 (range -31..30); saves 3 bytes per channel */
 } conv_data_t;
 
 /* Per-channel output multipliers: in_scale * filter_scale[c] / out_scale, in double. */
 tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,
                                          const tfl_tensor_t *out, int32_t channels, int32_t *mult,
-                                         int32_t *shift)
+                                         int8_t *shift)
 {
-    int32_t c;
+    int32_t c, sh;
     if (filter->nscales != 1 && filter->nscales != (uint32_t)channels)
         return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, filter));
     for (c = 0; c < channels; c++) {
         double eff = (double)in->scale * (double)tfl_scale_at(filter, (uint32_t)c) / (double)out->scale;
         if (tfl_zero_point_at(filter, (uint32_t)c) != 0)
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, filter));
-        if (tfl_quantize_multiplier(eff, &mult[c], &shift[c]))
+        if (tfl_quantize_multiplier(eff, &mult[c], &sh))
             return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, filter));
+        shift[c] = (int8_t)sh;
     }
     return TFL_OK;
 }
@@ -53,11 +54,11 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 
     padding = tfl_opt_i32(ip, n, 0, 1, 0);
     act = tfl_opt_i32(ip, n, 3, 1, 0);
-    d = (conv_data_t *)tfl_alloc_persistent(ip, sizeof(conv_data_t) + 8u * (uint32_t)cout);
+    d = (conv_data_t *)tfl_alloc_persistent(ip, sizeof(conv_data_t) + 5u * (uint32_t)cout);
     if (d == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
     d->mult = (int32_t *)(d + 1);
-    d->shift = d->mult + cout;
+    d->shift = (int8_t *)(d->mult + cout);
     d->stride_w = tfl_opt_i32(ip, n, 1, 4, 0);
     d->stride_h = tfl_opt_i32(ip, n, 2, 4, 0);
     d->dil_w = tfl_opt_i32(ip, n, 4, 4, 1);

@@ -6,7 +6,7 @@ typedef struct {
     int32_t pad_h, pad_w, stride_h, stride_w, dil_h, dil_w, depth_mult;
     int32_t act_min, act_max;
     int32_t *mult;
-    int32_t *shift;
+    int8_t *shift;
 } dw_data_t;
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
@@ -31,11 +31,11 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
     padding = tfl_opt_i32(ip, n, 0, 1, 0);
     act = tfl_opt_i32(ip, n, 4, 1, 0);
-    d = (dw_data_t *)tfl_alloc_persistent(ip, sizeof(dw_data_t) + 8u * (uint32_t)cout);
+    d = (dw_data_t *)tfl_alloc_persistent(ip, sizeof(dw_data_t) + 5u * (uint32_t)cout);
     if (d == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
     d->mult = (int32_t *)(d + 1);
-    d->shift = d->mult + cout;
+    d->shift = (int8_t *)(d->mult + cout);
     d->stride_w = tfl_opt_i32(ip, n, 1, 4, 0);
     d->stride_h = tfl_opt_i32(ip, n, 2, 4, 0);
     d->depth_mult = tfl_opt_i32(ip, n, 3, 4, 0);

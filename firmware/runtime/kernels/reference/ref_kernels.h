@@ -24,6 +24,6 @@ extern const tfl_kernel_t tfl_ref_svdf;
 /* Shared by CONV_2D and DEPTHWISE_CONV_2D (conv.c): per-channel output multipliers. */
 tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,
                                          const tfl_tensor_t *out, int32_t channels, int32_t *mult,
-                                         int32_t *shift);
+                                         int8_t *shift);
 
 #endif
