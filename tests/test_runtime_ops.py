@@ -84,11 +84,12 @@ def test_depthwise_conv2d(runtime: HostRuntime, data: st.DataObject, seed: int, 
 
 @SETTINGS
 @given(seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 3), depth=st.integers(1, 64),
-       units=st.integers(1, 24), act=ACTIVATIONS, inp=quant(), out=quant(0.01, 2.0), bias=st.booleans())
+       units=st.integers(1, 24), act=ACTIVATIONS, inp=quant(), out=quant(0.01, 2.0), bias=st.booleans(),
+       per_channel=st.booleans())
 def test_fully_connected(runtime: HostRuntime, seed: int, batch: int, depth: int, units: int, act: str,
-                         inp: Quant, out: Quant, bias: bool) -> None:
+                         inp: Quant, out: Quant, bias: bool, per_channel: bool) -> None:
     model, inputs = ops.fully_connected(np.random.default_rng(seed), batch=batch, depth=depth, units=units,
-                                        activation=act, inp=inp, out=out, bias=bias)
+                                        activation=act, inp=inp, out=out, bias=bias, per_channel=per_channel)
     assert_same(runtime, model, inputs)
 
 

@@ -81,15 +81,15 @@ def depthwise_conv2d(rng: np.random.Generator, *, h: int, w: int, cin: int, dept
 
 
 def fully_connected(rng: np.random.Generator, *, batch: int, depth: int, units: int, activation: str = "NONE",
-                    inp: Quant = Quant(0.05, 0), out: Quant = Quant(0.1, 0),
-                    bias: bool = True) -> tuple[bytes, list[np.ndarray]]:
+                    inp: Quant = Quant(0.05, 0), out: Quant = Quant(0.1, 0), bias: bool = True,
+                    per_channel: bool = False) -> tuple[bytes, list[np.ndarray]]:
     m = ModelBuilder("fully_connected")
-    ws = float(rng.uniform(0.001, 0.05))
+    ws = [float(s) for s in rng.uniform(0.001, 0.05, units if per_channel else 1)]
     x = m.tensor("input", (batch, depth), scale=inp.scale, zero_point=inp.zero_point)
     f = m.tensor("weights", (units, depth), scale=ws, zero_point=0, data=_weights(rng, (units, depth)))
     ins = [x, f]
     if bias:
-        bias_scale = float(np.float32(inp.scale) * np.float32(ws))
+        bias_scale = [float(np.float32(inp.scale) * np.float32(s)) for s in ws]
         ins.append(m.tensor("bias", (units,), "int32", scale=bias_scale, zero_point=0,
                             data=rng.integers(-5000, 5000, units)))
     y = m.tensor("output", (batch, units), scale=out.scale, zero_point=out.zero_point)

@@ -1,9 +1,11 @@
-/* FULLY_CONNECTED, int8 activations and per-tensor int8 weights, int32 bias. */
+/* FULLY_CONNECTED, int8 activations, per-tensor or per-channel int8 weights, int32 bias. */
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
 typedef struct {
-    int32_t mult, shift, act_min, act_max, batches, depth, units;
+    int32_t act_min, act_max, batches, depth, units, per_channel;
+    int32_t *mult;
+    int8_t *shift;
 } fc_data_t;
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
@@ -14,19 +16,23 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     tfl_status_t s;
     double real;
     int32_t act;
+    uint32_t c;
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_FC)) != TFL_OK)
         return s;
     if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
         (s = tfl_check_type(ip, out, TFL_TYPE_INT8)) || (s = tfl_check_ndim(ip, w, 2)))
         return s;
-    if (w->nscales != 1) /* per-channel fully connected is not supported */
+    if (w->nscales != 1 && (w->nscales != (uint32_t)w->dims[0] || w->qdim != 0))
         return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, w));
     if (tfl_opt_i32(ip, n, 1, 1, 0) != 0) /* shuffled weights format */
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
-    d = (fc_data_t *)tfl_alloc_persistent(ip, sizeof(fc_data_t));
+    d = (fc_data_t *)tfl_alloc_persistent(ip, sizeof(fc_data_t) + 5u * w->nscales);
     if (d == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
+    d->mult = (int32_t *)(d + 1);
+    d->shift = (int8_t *)(d->mult + w->nscales);
+    d->per_channel = w->nscales > 1;
     d->units = w->dims[0];
     d->depth = w->dims[1];
     if (tfl_num_elements(in) % (uint32_t)d->depth != 0)
@@ -38,9 +44,15 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return s;
     if (bias && tfl_num_elements(bias) != (uint32_t)d->units)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
-    real = (double)in->scale * (double)w->scale / (double)out->scale;
-    if (tfl_quantize_multiplier(real, &d->mult, &d->shift))
-        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
+    for (c = 0; c < w->nscales; c++) {
+        int32_t sh;
+        real = (double)in->scale * (double)tfl_scale_at(w, c) / (double)out->scale;
+        if (tfl_quantize_multiplier(real, &d->mult[c], &sh))
+            return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
+        if (d->per_channel && tfl_zero_point_at(w, c) != 0)
+            return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, w));
+        d->shift[c] = (int8_t)sh;
+    }
     act = tfl_opt_i32(ip, n, 0, 1, 0);
     if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
@@ -70,7 +82,8 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
             if (b)
                 acc += (uint32_t)b[u];
             /* LiteRT's reference fully-connected rescales with a single rounding (measured) */
-            v = tfl_mbqm_single((int32_t)acc, d->mult, d->shift) + out_off;
+            k = d->per_channel ? u : 0;
+            v = tfl_mbqm_single((int32_t)acc, d->mult[k], d->shift[k]) + out_off;
             y[bt * d->units + u] = (int8_t)tfl_clamp(v, d->act_min, d->act_max);
         }
     }
