@@ -165,7 +165,8 @@ def fuzz_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("name", ["op_conv2d", "op_depthwise_conv2d", "op_fully_connected", "op_add", "op_mul",
                                   "op_average_pool_2d", "op_softmax", "op_mean", "op_pad", "op_concatenation",
-                                  "op_quantize", "op_reshape"])
+                                  "op_quantize", "op_reshape", "op_dequantize", "op_max_pool_2d", "op_logistic",
+                                  "op_svdf"])
 def test_sanitizer_truncation_and_corruption(fuzz_binary: Path, name: str) -> None:
     """Every truncation plus 1500 seeded corruptions: no out-of-bounds access, no UB."""
     proc = subprocess.run([str(fuzz_binary), str(MODELS_DIR / f"{name}.tflite"), "1500", "99"],

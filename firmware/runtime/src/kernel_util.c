@@ -206,19 +206,23 @@ int tfl_activation_range_int8(int32_t act, float scale, int32_t zp, int32_t *lo,
     }
 }
 
+/* Products are formed in 64 bits: strides, dilations and filter sizes come from the model. */
 int32_t tfl_out_size(int32_t padding, int32_t in, int32_t filter, int32_t stride, int32_t dilation)
 {
-    int32_t eff = (filter - 1) * dilation + 1;
-    if (stride <= 0)
-        return 0;
+    int64_t eff = (int64_t)(filter - 1) * dilation + 1, out;
+    if (stride <= 0 || stride > TFL_MAX_STRIDE || dilation <= 0 || dilation > TFL_MAX_STRIDE || filter <= 0 ||
+        eff > ((int64_t)1 << 24))
+        return -1;
     if (padding == 0) /* SAME */
-        return (in + stride - 1) / stride;
-    return (in + stride - eff) / stride; /* VALID */
+        out = ((int64_t)in + stride - 1) / stride;
+    else /* VALID */
+        out = ((int64_t)in + stride - eff) / stride;
+    return out < 1 ? -1 : (int32_t)out;
 }
 
 int32_t tfl_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter, int32_t out)
 {
-    int32_t eff = (filter - 1) * dilation + 1;
-    int32_t total = (out - 1) * stride + eff - in;
-    return total > 0 ? total / 2 : 0;
+    int64_t eff = (int64_t)(filter - 1) * dilation + 1;
+    int64_t total = (int64_t)(out - 1) * stride + eff - in;
+    return total > 0 ? (int32_t)(total / 2) : 0;
 }

@@ -53,7 +53,11 @@ int tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift);
 /* Clamp range of a fused activation for an int8 output; non-zero on unsupported act. */
 int tfl_activation_range_int8(int32_t act, float scale, int32_t zp, int32_t *lo, int32_t *hi);
 
-/* Output size and padding (TFLite's SAME/VALID rules). */
+/* Output size (-1 when invalid: stride/dilation outside 1..TFL_MAX_STRIDE, dilated filter
+   over 2^24, empty output)
+   and padding (TFLite's SAME/VALID rules).  An output size that came out right bounds the
+   padding by the input size, so kernels may use it in int32 arithmetic. */
+#define TFL_MAX_STRIDE 65535
 int32_t tfl_out_size(int32_t padding, int32_t in, int32_t filter, int32_t stride, int32_t dilation);
 int32_t tfl_padding(int32_t stride, int32_t dilation, int32_t in, int32_t filter, int32_t out);
 

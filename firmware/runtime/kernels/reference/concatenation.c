@@ -13,7 +13,8 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     tfl_tensor_t *out = tfl_node_output(ip, n, 0);
     concat_data_t *d;
     tfl_status_t s;
-    int32_t axis, i, k, sum = 0;
+    int32_t axis, i, k;
+    int64_t sum = 0;
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_CONCAT)) != TFL_OK)
         return s;

@@ -38,7 +38,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if (tfl_num_elements(in) % (uint32_t)d->depth != 0)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, in));
     d->batches = (int32_t)(tfl_num_elements(in) / (uint32_t)d->depth);
-    if (tfl_num_elements(out) != (uint32_t)(d->batches * d->units) || tfl_dim(out, -1) != d->units)
+    if (tfl_num_elements(out) != (uint64_t)d->batches * (uint64_t)d->units || tfl_dim(out, -1) != d->units)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
     if (bias && ((s = tfl_check_type(ip, bias, TFL_TYPE_INT32)) != TFL_OK))
         return s;

@@ -61,7 +61,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         else
             kept *= (uint32_t)d->dims[k];
     }
-    if (tfl_num_elements(out) != kept)
+    if (tfl_num_elements(out) != kept) /* kept and count are factors of a validated element count */
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
     if (tfl_quantize_multiplier((double)in->scale / (double)out->scale, &m, &pre))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));

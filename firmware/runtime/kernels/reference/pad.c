@@ -36,7 +36,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     }
     for (i = 0; i < in->ndim; i++) {
         const int32_t *p = (const int32_t *)pads->data + 2 * i;
-        if (p[0] < 0 || p[1] < 0 || in->dims[i] + p[0] + p[1] != out->dims[i])
+        if (p[0] < 0 || p[1] < 0 || (int64_t)in->dims[i] + p[0] + p[1] != out->dims[i])
             return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
         d->before[lead + i] = p[0];
         d->in_dims[lead + i] = in->dims[i];

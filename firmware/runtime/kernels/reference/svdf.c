@@ -48,9 +48,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     d->units = d->filters / d->rank;
     if (wf->dims[1] != d->input_size || wt->dims[0] != d->filters ||
-        tfl_num_elements(state) != (uint32_t)(d->batches * d->filters * d->memory) ||
+        tfl_num_elements(state) != (uint64_t)d->batches * (uint64_t)d->filters * (uint64_t)d->memory ||
         (bias && tfl_num_elements(bias) != (uint32_t)d->units) ||
-        tfl_num_elements(out) != (uint32_t)(d->batches * d->units))
+        tfl_num_elements(out) != (uint64_t)d->batches * (uint64_t)d->units)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
     /* TFLite forms these scale ratios in float before widening */
     if (tfl_quantize_multiplier((double)(in->scale * wf->scale / state->scale), &d->m1, &d->s1) ||
