@@ -172,7 +172,13 @@ int tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift)
 
 static int32_t quantize_float(float scale, int32_t zp, float f)
 {
-    return zp + (int32_t)roundf(f / scale);
+    float r = roundf(f / scale);
+    /* saturate before converting (tiny scales): the caller clamps to the int8 range anyway */
+    if (!(r > -1e6f))
+        r = -1e6f;
+    else if (r > 1e6f)
+        r = 1e6f;
+    return zp + (int32_t)r;
 }
 
 int tfl_activation_range_int8(int32_t act, float scale, int32_t zp, int32_t *lo, int32_t *hi)
