@@ -176,3 +176,21 @@ def test_sanitizer_truncation_and_corruption(fuzz_binary: Path, name: str) -> No
     counts = dict(line.split(": ") for line in proc.stdout.strip().splitlines())
     assert int(counts.get("status 0", 0)) >= 1  # the unmodified model ran
     assert int(counts.get("status 1", 0)) >= 100  # truncations were reported as malformed
+
+
+def test_constant_tensors_are_never_written(runtime: HostRuntime) -> None:
+    """An op output, a graph input or a variable tensor backed by model data is rejected."""
+    def model(const_output: bool, const_input: bool) -> bytes:
+        m = ModelBuilder()
+        x = m.tensor("x", (1, 8), scale=0.1, data=np.zeros((1, 8)) if const_input else None)
+        y = m.tensor("y", (1, 8), scale=1 / 256, zero_point=-128, data=np.zeros((1, 8)) if const_output else None)
+        m.op("SOFTMAX", [x], [y])
+        m.inputs, m.outputs = [x], [y]
+        return m.build()
+
+    x = np.zeros((1, 8), np.int8)
+    assert runtime.run(model(False, False), [x]).status.ok
+    r = runtime.run(model(True, False), [x])
+    assert (r.status.name, r.status.op_index, r.status.tensor_index) == ("inconsistent shapes", 0, 1)
+    r = runtime.run(model(False, True), [x])
+    assert (r.status.name, r.status.tensor_index) == ("inconsistent shapes", 0)

@@ -149,6 +149,8 @@ static tfl_status_t parse_tensor(tfl_interp_t *ip, tfl_fb_t *fb, const tfl_fb_ve
         if (((uintptr_t)t->data % esize) != 0)
             return tfl_fail(ip, TFL_ERR_ALIGNMENT, (int32_t)index);
         t->is_const = 1;
+        if (t->is_variable) /* the runtime writes variable tensors: they cannot live in the model */
+            return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, (int32_t)index);
     }
     return TFL_OK;
 }
@@ -203,12 +205,15 @@ static tfl_status_t parse_model(tfl_interp_t *ip, tfl_fb_t *fb)
         return s;
     ip->ninputs = sg_in.count;
     ip->noutputs = sg_out.count;
+    for (i = 0; i < ip->ninputs; i++) /* inputs are written by tfl_set_input */
+        if (ip->tensors[ip->inputs[i]].is_const)
+            return tfl_fail(ip, TFL_ERR_BAD_SHAPE, ip->inputs[i]);
 
     for (i = 0; i < ops.count; i++) {
         tfl_node_t *n = &ip->nodes[i];
         tfl_fb_table_t op, oc;
         tfl_fb_vec_t ins, outs;
-        uint32_t opcode_index, opt_type;
+        uint32_t opcode_index, opt_type, k;
         int32_t dep, code;
 
         memset(n, 0, sizeof(*n));
@@ -233,6 +238,11 @@ static tfl_status_t parse_model(tfl_interp_t *ip, tfl_fb_t *fb)
         if ((s = copy_indices(ip, fb, &ins, &n->inputs, 1)) != TFL_OK ||
             (s = copy_indices(ip, fb, &outs, &n->outputs, 0)) != TFL_OK)
             return s;
+        for (k = 0; k < outs.count; k++) /* kernels write their outputs: never into the model */
+            if (ip->tensors[n->outputs[k]].is_const) {
+                ip->error.builtin_code = n->builtin_code;
+                return tfl_fail(ip, TFL_ERR_BAD_SHAPE, n->outputs[k]);
+            }
         n->kernel = n->builtin_code == TFL_OP_CUSTOM ? 0 : resolve(ip->resolver, n->builtin_code);
         if (n->kernel == 0) {
             ip->error.code = TFL_ERR_UNSUPPORTED_OP;

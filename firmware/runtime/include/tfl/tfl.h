@@ -23,7 +23,8 @@ typedef enum {
     TFL_ERR_UNSUPPORTED_TYPE = 4, /* op_index, tensor_index: type/quantization the kernel lacks */
     TFL_ERR_ARENA_TOO_SMALL = 5,  /* bytes_needed (detail = 1 when it is only a lower bound) */
     TFL_ERR_INPUT_SHAPE = 6,      /* tensor_index: input of the wrong shape or byte size */
-    TFL_ERR_BAD_SHAPE = 7,        /* op_index, tensor_index: shapes inconsistent in the model */
+    TFL_ERR_BAD_SHAPE = 7,        /* op_index, tensor_index: shapes (or tensor roles, e.g. a constant
+                                     op output or graph input) inconsistent in the model */
     TFL_ERR_BAD_PARAMS = 8,       /* op_index: invalid options (stride 0, bad activation, ...) */
     TFL_ERR_ALIGNMENT = 9,        /* model buffer or constant data misaligned */
     TFL_ERR_STATE = 10            /* API used in the wrong order (invoke before init) */
