@@ -5,18 +5,21 @@
  */
 #include <string.h>
 
+#include "board.h"
 #include "tandem_protocol.h"
 #include "tfl/tfl.h"
 
 /* Provided by the op-set file linked with this image (e.g. op_set_reference.c). */
 extern const tfl_resolver_t tandem_op_set;
 
-/* Provided by the linker script: the arena spans the RAM the image does not use. */
-extern uint8_t __tandem_arena_start[];
-extern uint8_t __tandem_arena_end[];
+/* From the linker script (firmware/link/cortex-m.ld): the RAM no section uses. The host puts the
+ * I/O block at the top of it; the arena is what lies below the I/O block. */
+extern uint8_t __tandem_free_ram_start[];
+extern uint8_t __tandem_free_ram_end[];
 
-/* The host finds these through the ELF symbol table. */
-volatile tandem_mailbox_t tandem_mailbox __attribute__((section(".tandem_mailbox"), used));
+/* The host finds this through the ELF symbol table and fills it before reset, so it lives in
+ * .noinit, which start-up code does not zero. */
+volatile tandem_mailbox_t tandem_mailbox __attribute__((section(".noinit"), used));
 static tfl_interp_t interp;
 
 static void trace_hook(void *user, int32_t op_index, int32_t builtin_code, int is_end)
@@ -44,25 +47,24 @@ static void finish(tfl_status_t s)
     tandem_mailbox.status = (uint32_t)s;
 }
 
-/* Semihosting SYS_EXIT with ADP_Stopped_ApplicationExit. */
-static void semihost_exit(void)
+/* The arena ends where the I/O block starts when the host placed it inside the free RAM. */
+static uint8_t *arena_end(void)
 {
-#if defined(__arm__)
-    register uint32_t r0 __asm__("r0") = 0x18u;
-    register uint32_t r1 __asm__("r1") = 0x20026u;
-    __asm__ volatile("bkpt 0xAB" : : "r"(r0), "r"(r1) : "memory");
-#endif
-    for (;;) {
+    uintptr_t end = (uintptr_t)__tandem_free_ram_end;
+    uintptr_t io[2] = {tandem_mailbox.input_addr, tandem_mailbox.output_addr};
+    for (int i = 0; i < 2; i++) {
+        if (io[i] >= (uintptr_t)__tandem_free_ram_start && io[i] < end)
+            end = io[i];
     }
+    return (uint8_t *)(end & ~(uintptr_t)15u);
 }
 
 int tandem_run(void)
 {
     const uint8_t *model;
-    uint32_t i, n, off, arena_size = (uint32_t)(__tandem_arena_end - __tandem_arena_start);
+    uint32_t i, n, off, arena_size;
     tfl_status_t s;
 
-    tandem_mailbox.arena_size = arena_size;
     tandem_mailbox.completed = 0;
     tandem_mailbox.output_len = 0;
     if (tandem_mailbox.magic != TANDEM_MAGIC || tandem_mailbox.version != TANDEM_PROTOCOL_VERSION) {
@@ -70,8 +72,10 @@ int tandem_run(void)
         return 1;
     }
     tandem_mailbox.status = TANDEM_STATUS_RUNNING;
+    arena_size = (uint32_t)(arena_end() - __tandem_free_ram_start);
+    tandem_mailbox.arena_size = arena_size;
     model = (const uint8_t *)(uintptr_t)tandem_mailbox.model_addr;
-    s = tfl_init(&interp, model, tandem_mailbox.model_len, &tandem_op_set, __tandem_arena_start, arena_size);
+    s = tfl_init(&interp, model, tandem_mailbox.model_len, &tandem_op_set, __tandem_free_ram_start, arena_size);
     tandem_mailbox.ninputs = interp.ninputs;
     tandem_mailbox.noutputs = interp.noutputs;
     if (s != TFL_OK) {
@@ -126,9 +130,4 @@ int tandem_run(void)
     return 0;
 }
 
-int main(void)
-{
-    int rc = tandem_run();
-    semihost_exit();
-    return rc;
-}
+int main(void) { return tandem_run(); }

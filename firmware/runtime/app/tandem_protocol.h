@@ -53,7 +53,7 @@ typedef struct {
  *   bits 11..0   builtin code (0 for kinds 2 and 3)
  */
 #ifndef TANDEM_TRACE_ADDR
-#define TANDEM_TRACE_ADDR 0x4000F000u
+#define TANDEM_TRACE_ADDR TANDEM_TRACE_BASE /* the board's Tandem.Trace window (board.h) */
 #endif
 #define TANDEM_TRACE_OP_START 0u
 #define TANDEM_TRACE_OP_END 1u
