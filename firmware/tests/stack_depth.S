@@ -1,0 +1,44 @@
+/* Stack use known by construction: main records its SP in g_rec_sp, then rec(DEPTH) recurses
+ * DEPTH times with a 32-byte frame (push of four registers + sub sp, #16). The deepest SP is
+ * g_rec_sp - 32 * DEPTH, so the high-water mark is (reset SP - g_rec_sp) + 32 * DEPTH as
+ * long as nothing else goes deeper (start-up and exit use far less than DEPTH=64 frames). */
+#ifndef DEPTH
+#define DEPTH 64
+#endif
+    .syntax unified
+    .thumb
+
+    .bss
+    .align 2
+    .global g_rec_sp
+g_rec_sp:
+    .space 4
+
+    .text
+    .global main
+    .type main, %function
+    .thumb_func
+main:
+    push {r4, lr}
+    ldr r1, =g_rec_sp
+    mov r0, sp
+    str r0, [r1]
+    movs r0, #DEPTH
+    bl rec
+    movs r0, #0
+    pop {r4, pc}
+    .size main, .-main
+
+    .type rec, %function
+    .thumb_func
+rec:
+    push {r4, r5, r6, lr}
+    sub sp, #16
+    str r0, [sp]
+    subs r0, #1
+    beq 1f
+    bl rec
+1:  add sp, #16
+    pop {r4, r5, r6, pc}
+    .size rec, .-rec
+    .ltorg
