@@ -19,7 +19,8 @@
  * SUB SP, STR [SP,#-n]!) carries that amount as sp_descent and always takes the slow path,
  * which reads SP at its entry; the lowest (SP - sp_descent) seen is the exact low-water mark.
  * A block that sets SP to a run-time value (MOV SP, SUB SP by register) is flagged SPDYN and
- * SP is read at the next block entry. Blocks without either pay nothing.
+ * SP is read at the next block entry (sent to the slow path by a zero deadline). Blocks
+ * without either pay nothing.
  *
  * Profiling (tm_block_hook_prof, registered instead of tm_block_hook only when requested):
  * every cycle charged between two block entries belongs to the calling-context node that was
@@ -46,14 +47,14 @@
 struct tm_entry {
     uint64_t key;         /* (uint32_t)addr | size << 32; 0 = empty slot (size is never 0) */
     uint32_t fallthrough;
-    uint32_t flags;       /* TM_F_* */
     uint32_t cost;
     uint32_t taken_extra;
     uint32_t ninsn;
     uint32_t ev_off;      /* first line event in tm_state.events */
-    uint32_t n_ev;        /* number of line events (0 for most blocks) */
+    uint16_t n_ev;        /* number of line events (0 for most blocks) */
+    uint8_t self_conflict; /* two of its lines share a cache slot: always re-check */
+    uint8_t flags;        /* TM_F_* */
     uint32_t gen;         /* tm_state.line_gen when all its lines were last known cached */
-    uint32_t self_conflict; /* two of its lines share a cache slot: always re-check */
     uint32_t sp_descent;  /* bytes the block moves SP below its entry value, at most */
     uint32_t func;        /* function id (profiling) */
 };
@@ -155,6 +156,8 @@ struct tm_state {
     tm_reg_read_fn reg_read;
     int32_t sp_regid;
     uint32_t sp_min;
+    uint32_t sp_pending;            /* an SPDYN block ran: sample SP at the next entry */
+    uint64_t real_deadline;         /* the deadline while sp_pending forces it to 0 */
     struct tm_prof *prof;
 };
 
@@ -295,7 +298,7 @@ static struct tm_entry *tm_insert(struct tm_state *s, uint64_t addr, uint32_t si
     struct tm_block_info info;
     s->misses++;
     memset(&info, 0, sizeof info);
-    if (size == 0 || s->miss(addr, size, &info) != 0)
+    if (size == 0 || s->miss(addr, size, &info) != 0 || info.n_ev > UINT16_MAX)
         return NULL;
     if ((s->count + 1u) * 2u > s->mask + 1u && tm_grow(s) != 0)
         return NULL;
@@ -359,7 +362,7 @@ static __attribute__((noinline)) void tm_lines(struct tm_state *s, struct tm_ent
     /* Every line of e is cached now; while no line is evicted (no miss anywhere, which
      * bumps line_gen) its next entries cannot miss and skip this loop. Blocks that move SP
      * down keep gen 0 so that every entry takes the slow path and samples SP. */
-    e->gen = (e->self_conflict || e->sp_descent) ? 0 : s->line_gen;
+    e->gen = (e->self_conflict || e->sp_descent || (e->flags & TM_F_SPDYN)) ? 0 : s->line_gen;
 }
 
 /* SP at a block entry, minus what the block will push: a candidate low-water mark. */
@@ -382,10 +385,26 @@ static inline void tm_charge(void *uc, struct tm_state *s, struct tm_entry *e, u
         tm_lines(s, e);
     if (e->sp_descent)
         tm_sp_sample(uc, s, e->sp_descent);
+    if ((e->flags & TM_F_SPDYN) && !s->sp_pending) {
+        /* SP after this block is known only at the next entry: a zero deadline sends that
+         * entry to the slow path (tm_sp_pending), which restores the real deadline. */
+        s->real_deadline = s->deadline;
+        s->deadline = 0;
+        s->sp_pending = 1;
+    }
     s->cycles += e->cost;
     s->instructions += e->ninsn;
     s->cur = e;
     s->ring[s->entered++ & (TM_RING - 1u)] = (uint32_t)addr;
+}
+
+static inline void tm_sp_pending(void *uc, struct tm_state *s)
+{
+    if (s->sp_pending) {
+        tm_sp_sample(uc, s, 0);
+        s->deadline = s->real_deadline;
+        s->sp_pending = 0;
+    }
 }
 
 /* Deadline reached, block not in its direct slot, or its cache lines need checking: kept
@@ -393,6 +412,7 @@ static inline void tm_charge(void *uc, struct tm_state *s, struct tm_entry *e, u
 static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t size,
                                                struct tm_state *s)
 {
+    tm_sp_pending(uc, s);
     if (s->cycles >= s->deadline) {
         tm_park(s, 1);
         s->deadline_hit = 1;
@@ -417,8 +437,6 @@ void tm_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     /* Resolve the previous block's final branch: taken if we did not fall through. */
     if ((uint32_t)addr != p->fallthrough)
         s->cycles += p->taken_extra;
-    if (__builtin_expect(p->flags & TM_F_SPDYN, 0))
-        tm_sp_sample(uc, s, 0);
     uint64_t key = tm_key(addr, size);
     struct tm_entry *e = &s->table[tm_slot(key, s->mask)];
     if (__builtin_expect(e->key != key || s->cycles >= s->deadline || e->gen != s->line_gen,
@@ -554,8 +572,7 @@ void tm_block_hook_prof(void *uc, uint64_t addr, uint32_t size, void *user)
     const struct tm_entry *p = s->cur;
     if ((uint32_t)addr != p->fallthrough)
         s->cycles += p->taken_extra;
-    if (p->flags & TM_F_SPDYN)
-        tm_sp_sample(uc, s, 0);
+    tm_sp_pending(uc, s);
     uint32_t pflags = p->flags, pfall = p->fallthrough; /* p may move when the table grows */
     if (s->cycles >= s->deadline) {
         tm_park(s, 1);
@@ -700,7 +717,13 @@ void tm_sub(struct tm_state *s, uint64_t cycles, uint64_t insns)
     s->cycles -= cycles;
     s->instructions -= insns;
 }
-void tm_set_deadline(struct tm_state *s, uint64_t deadline) { s->deadline = deadline; }
+void tm_set_deadline(struct tm_state *s, uint64_t deadline)
+{
+    if (s->sp_pending)
+        s->real_deadline = deadline;
+    else
+        s->deadline = deadline;
+}
 int tm_deadline_hit(const struct tm_state *s) { return s->deadline_hit; }
 int tm_error(const struct tm_state *s) { return s->error; }
 void tm_clear_stop(struct tm_state *s)

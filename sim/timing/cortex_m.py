@@ -372,7 +372,7 @@ class CoreTiming:
                 conditional=_is_conditional(insn),
                 writes_pc=_writes_pc(insn),
                 is_mem=is_mem,
-                sp_change=sp_change(insn),
+                sp_change=sp_change(insn, written),
                 call=is_call(insn),
             ))
             end = insn.address + insn.size

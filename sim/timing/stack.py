@@ -19,6 +19,8 @@ _CALLS = {A.ARM_INS_BL, A.ARM_INS_BLX}
 _FP_PUSHPOP = {A.ARM_INS_VPUSH: -1, A.ARM_INS_VPOP: 1}
 _FP_MULTI = {A.ARM_INS_VSTMDB: -1, A.ARM_INS_VLDMIA: 1, A.ARM_INS_VSTMIA: 1, A.ARM_INS_VLDMDB: -1}
 _INT_MULTI = {A.ARM_INS_STMDB: -1, A.ARM_INS_LDMDB: -1, A.ARM_INS_STM: 1, A.ARM_INS_LDM: 1}
+_LISTS = {A.ARM_INS_PUSH, A.ARM_INS_POP, *_FP_PUSHPOP}
+_MULTIS = {*_FP_MULTI, *_INT_MULTI}
 
 
 @dataclass(frozen=True)
@@ -34,21 +36,27 @@ def _reg_bytes(insn: capstone.CsInsn, regs: Iterable[int]) -> int:
     return sum(8 if insn.reg_name(r).startswith("d") else 4 for r in regs)
 
 
-def sp_change(insn: capstone.CsInsn) -> int | None:
-    """How the instruction changes SP in bytes (negative: down); None if not static."""
+def sp_change(insn: capstone.CsInsn, written: Iterable[int] | None = None) -> int | None:
+    """How the instruction changes SP in bytes (negative: down); None if not static.
+
+    ``written``: the registers it writes, if the caller has them (regs_access is slow).
+    """
     iid = insn.id
-    regs = [op.reg for op in insn.operands if op.type == A.ARM_OP_REG]
-    if iid == A.ARM_INS_PUSH:
-        return -4 * len(regs)
-    if iid == A.ARM_INS_POP:
-        return 4 * len(regs)
-    if iid in _FP_PUSHPOP:
-        return _FP_PUSHPOP[iid] * _reg_bytes(insn, regs)
-    if iid in _FP_MULTI and insn.writeback and regs and regs[0] == _SP:
-        return _FP_MULTI[iid] * _reg_bytes(insn, regs[1:])
-    if iid in _INT_MULTI and insn.writeback and regs and regs[0] == _SP:
-        return _INT_MULTI[iid] * 4 * (len(regs) - 1)
-    _, written = insn.regs_access()
+    if iid in _LISTS or (iid in _MULTIS and insn.writeback):
+        regs = [op.reg for op in insn.operands if op.type == A.ARM_OP_REG]
+        if iid == A.ARM_INS_PUSH:
+            return -4 * len(regs)
+        if iid == A.ARM_INS_POP:
+            return 4 * len(regs)
+        if iid in _FP_PUSHPOP:
+            return _FP_PUSHPOP[iid] * _reg_bytes(insn, regs)
+        if regs and regs[0] == _SP:
+            if iid in _FP_MULTI:
+                return _FP_MULTI[iid] * _reg_bytes(insn, regs[1:])
+            return _INT_MULTI[iid] * 4 * (len(regs) - 1)
+        return 0
+    if written is None:
+        _, written = insn.regs_access()
     if _SP not in written:
         return 0
     ops = insn.operands
