@@ -53,7 +53,9 @@ def errors(instance: Any, schema: dict[str, Any], root: dict[str, Any] | None = 
         for i, item in enumerate(instance):
             out += errors(item, schema["items"], root, f"{path}[{i}]")
     if "oneOf" in schema:
-        matches = [not errors(instance, sub, root, path) for sub in schema["oneOf"]]
-        if sum(matches) != 1:
-            out.append(f"{path}: matches {sum(matches)} of the oneOf alternatives, not exactly 1")
+        found = [errors(instance, sub, root, path) for sub in schema["oneOf"]]
+        matches = sum(not e for e in found)
+        if matches != 1:
+            detail = "; ".join(f"alternative {i}: {', '.join(e)}" for i, e in enumerate(found) if e)
+            out.append(f"{path}: matches {matches} of the oneOf alternatives, not exactly 1 ({detail})")
     return out
