@@ -55,6 +55,18 @@ class MemoryReport:
     symbols: tuple[SymbolUse, ...]  # largest first
     stack_reserve: int | None  # _estack - _stack_limit (the linker script's stack size)
     heap_reserve: int | None  # _heap_limit - _end
+    code_memory: str = ""  # the board's code (flash) memory
+    data_memory: str = ""  # the board's data (RAM) memory
+
+    @property
+    def flash(self) -> MemoryUse:
+        """Use of the board's code memory, whatever the board calls it."""
+        return self.memory(self.code_memory)
+
+    @property
+    def ram(self) -> MemoryUse:
+        """Use of the board's main data memory."""
+        return self.memory(self.data_memory)
 
     def memory(self, name: str) -> MemoryUse:
         for m in self.memories:
@@ -133,4 +145,4 @@ def memory_report(image: ElfImage, platform: Platform) -> MemoryReport:
     heap = names["_heap_limit"] - names["_end"] if {"_heap_limit", "_end"} <= names.keys() else None
     memories = tuple(MemoryUse(m.name, m.base, m.size, used[m.name]) for m in platform.memories)
     return MemoryReport(platform.name, image.path.name, tuple(sections), memories, tuple(symbols),
-                        stack, heap)
+                        stack, heap, platform.code_memory, platform.data_memory)
