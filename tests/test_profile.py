@@ -133,3 +133,53 @@ def test_exception_stacking_counts_toward_the_stack(run_program):
     board, result = run_program("stm32f4_discovery", "tests/systick.c")
     # at least one 32-byte exception frame below main's frame
     assert result.stack_bytes is not None and result.stack_bytes >= 32
+
+
+def test_tail_chained_exceptions(build, cfg):
+    # firmware/tests/svc.c: three SVCs, each pending PendSV, taken by tail-chaining on return
+    board = Board.from_platform("stm32f4_discovery", cfg)
+    board.load_elf(build("stm32f4_discovery", "tests/svc.c"))
+    result = board.run(profile=True)
+    assert result.output.startswith("svc 3 pendsv 30")
+    prof = result.profile
+    assert prof.function("SVC_Handler").calls == 3 and prof.function("PendSV_Handler").calls == 3
+    paths = {path for path, _ in prof.stacks()}
+    assert ("Reset_Handler", "main", "PendSV_Handler") in paths  # not nested in SVC_Handler
+    assert prof.total_cycles == result.cycles
+
+
+@pytest.mark.parametrize("source", ["tests/primes.c", "tests/hello.c", "tests/float.c"])
+def test_profile_invariants(build, cfg, source):
+    board = Board.from_platform("stm32f4_discovery", cfg)
+    board.load_elf(build("stm32f4_discovery", source))
+    result = board.run(profile=True)
+    prof = result.profile
+    assert prof.total_cycles == result.cycles == sum(f.self_cycles for f in prof.functions)
+    assert prof.function("Reset_Handler").inclusive_cycles == result.cycles
+    for f in prof.functions:
+        assert 0 <= f.self_cycles <= f.inclusive_cycles <= result.cycles, f
+    assert prof.tree.lost_frames == 0
+
+
+@pytest.mark.parametrize("board_name,source", [
+    ("stm32f4_discovery", "tests/hello.c"), ("stm32f4_discovery", "tests/svc.c"),
+    ("stm32f4_discovery", "tests/systick.c"), ("bluepill", "tests/float.c"),
+    ("generic_m3", "tests/stack_depth.S"), ("stm32f4_discovery", "tests/float.c"),
+])
+def test_stack_mark_matches_a_per_instruction_reference(build, cfg, board_name, source):
+    # independent reference: a Python hook reading SP before every instruction (slow, exact)
+    import unicorn
+    from unicorn import arm_const
+
+    board = Board.from_platform(board_name, cfg)
+    board.load_elf(build(board_name, source))
+    lowest = [0xFFFFFFFF]
+
+    def on_code(uc, _addr, _size, _data):
+        sp = uc.reg_read(arm_const.UC_ARM_REG_SP)
+        if sp < lowest[0]:
+            lowest[0] = sp
+
+    board.cpu.uc.hook_add(unicorn.UC_HOOK_CODE, on_code)
+    result = board.run()
+    assert result.stack_bytes == board.cpu.read_u32(0) - lowest[0]
