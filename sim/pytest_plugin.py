@@ -123,6 +123,10 @@ class Tandem:
         local = self.base_dir / path
         return str(local.resolve()) if local.exists() else str(path)
 
+    def new_board(self, board: str | None = None) -> Board:
+        """A fresh simulated board (for tests that drive :class:`~sim.board.Board` directly)."""
+        return Board.from_platform(board or self.board, self.config)
+
     def build(self, *sources: str | Path, board: str | None = None, **options: Any) -> Path:
         """Build sources (relative to the test file or to firmware/) into an ELF for the board."""
         platform = load_platform(board or self.board, self.config.platforms_dir)
@@ -139,7 +143,7 @@ class Tandem:
             elf = Path(self._source(items[0]))
         else:
             elf = self.build(*items, board=name, **build_options)
-        b = Board.from_platform(name, self.config)
+        b = self.new_board(name)
         image = b.load_elf(elf)
         result = b.run(max_cycles=max_cycles, stdin=stdin, profile=profile)
         return FirmwareRun(name, elf, result, memory_report(image, b.platform))

@@ -9,6 +9,8 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "test_cycle_budget.py"
 
@@ -72,3 +74,21 @@ def test_too_tight_budget_fails_with_the_breakdown(tmp_path):
     # the plain assert on cycles shows the same breakdown through the assertion-rewrite hook
     assert "test_plain_assert_also_explains[generic_m4] FAILED" in out
     assert "<= 4000  (cycles)" in out and "per function (top 10 by exclusive cycles):" in out
+
+
+def test_tandem_runs_sources_or_an_elf(cfg):
+    from sim.pytest_plugin import CycleBudgetExceeded, Tandem, assert_cycles
+
+    t = Tandem("bluepill", cfg, EXAMPLE.parent)
+    assert t.new_board().platform.name == "bluepill"
+    from_source = t.run("firmware/dot_product.c")
+    from_elf = t.run(from_source.elf)
+    assert from_elf.elf == from_source.elf
+    assert (from_elf.cycles, from_elf.output) == (from_source.cycles, from_source.output)
+    assert from_source.memory.flash.name == "flash" and from_source.memory.ram.name == "sram"
+    kernel = from_source.function_cycles("dot_q7")
+    assert_cycles(from_source, kernel, function="dot_q7")  # exactly at budget passes
+    with pytest.raises(CycleBudgetExceeded, match="no cycle budget for board bluepill"):
+        assert_cycles(from_source, {"nucleo_l4r5zi": 10**9})
+    from_source.add_breakdown("per op:", "conv 12\nfc 3")
+    assert from_source.explain().endswith("per op:\nconv 12\nfc 3")
