@@ -28,6 +28,7 @@ class SimBench:
     cycles: int
     board_seconds: float
     bare_seconds: float
+    profiled_seconds: float | None = None  # the same run with run(profile=True)
 
     @property
     def board_mips(self) -> float:
@@ -36,6 +37,12 @@ class SimBench:
     @property
     def bare_mips(self) -> float:
         return self.instructions / self.bare_seconds / 1e6
+
+    @property
+    def profiled_mips(self) -> float | None:
+        if self.profiled_seconds is None:
+            return None
+        return self.instructions / self.profiled_seconds / 1e6
 
 
 def _bare_run(board: Board, image: ElfImage) -> float:
@@ -66,7 +73,8 @@ def _bare_run(board: Board, image: ElfImage) -> float:
     return elapsed
 
 
-def bench_sim(board_name: str, cfg: TandemConfig, rounds: int = 4000) -> SimBench:
+def bench_sim(board_name: str, cfg: TandemConfig, rounds: int = 4000,
+              profile: bool = False) -> SimBench:
     platform = load_platform(board_name, cfg.platforms_dir)
     spec = FirmwareSpec(("tests/cpubound.c",), name=f"cpubound{rounds}", port="semihost",
                         extra_cflags=(f"-DROUNDS={rounds}",))
@@ -75,4 +83,13 @@ def bench_sim(board_name: str, cfg: TandemConfig, rounds: int = 4000) -> SimBenc
     image = board.load_elf(elf)
     result = board.run()
     bare = _bare_run(board, image)
-    return SimBench(board_name, result.instructions, result.cycles, result.wall_seconds, bare)
+    profiled = None
+    if profile:
+        pboard = Board(platform, cfg)
+        pboard.load_elf(elf)
+        presult = pboard.run(profile=True)
+        if presult.cycles != result.cycles:
+            raise RuntimeError(f"profiling changed the cycle count: {presult.cycles} != {result.cycles}")
+        profiled = presult.wall_seconds
+    return SimBench(board_name, result.instructions, result.cycles, result.wall_seconds, bare,
+                    profiled)

@@ -38,6 +38,7 @@ from sim.peripherals.dwt import Dwt
 from sim.peripherals.nvic import BFAR, CFSR, CPACR, DEMCR, HFSR, SHCSR, Nvic
 from sim.peripherals.systick import SYSTICK_EXCEPTION
 from sim.platform.model import PAGE, Platform, load_platform
+from sim.profile import FunctionTable, Profile
 from sim.semihosting import Semihosting
 from sim.timing import CycleCounter, MemoryTiming, core_timing
 
@@ -46,6 +47,9 @@ EXCEPTION_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "
                    11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
 _B_SELF = 0xE7FE  # "b ." in Thumb
 _WFI, _WFE = 0xBF30, 0xBF20
+# The C library's heap break, per _sbrk implementation: tandem's firmware/core/syscalls.c,
+# newlib's libnosys, avr-libc style.
+HEAP_POINTERS = ("heap_top", "heap_end", "__brkval")
 
 
 def exception_name(number: int) -> str:
@@ -66,6 +70,9 @@ class RunResult:
     stop_reason: str
     board: str
     notes: list[str] = field(default_factory=list)
+    stack_bytes: int | None = None  # main stack high-water mark (bytes below the reset SP)
+    heap_bytes: int | None = None  # _sbrk break minus _end; None: no known heap pointer
+    profile: Profile | None = None  # with run(profile=True)
 
     @property
     def sim_seconds(self) -> float:
@@ -89,6 +96,8 @@ class RunResult:
             "host_mips": self.mips,
             "stop_reason": self.stop_reason,
             "notes": self.notes,
+            "stack_bytes": self.stack_bytes,
+            "heap_bytes": self.heap_bytes,
         }
 
 
@@ -173,6 +182,8 @@ class Board:
         self.vector_faults = False
         self.elf: ElfImage | None = None
         self.symbols = Symbolizer([])
+        self._functions: FunctionTable | None = None  # while profiling
+        self._stack_top: int | None = None
 
         for mem in platform.memories:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
@@ -295,6 +306,8 @@ class Board:
         self.cpu.set_reg("sp", sp)
         self.cpu.set_reg("pc", pc & ~1)
         self.cpu.set_reg("lr", 0xFFFFFFFF)
+        self._stack_top = sp
+        self.counter.reset_stack(sp)
 
     def _enter_exception(self, number: int, tail_chain: bool = False) -> None:
         assert self.nvic is not None
@@ -323,12 +336,15 @@ class Board:
                 cpu.set_reg("control", control & ~2)
             else:
                 cpu.set_reg("sp", sp)
+                self.counter.note_sp(sp)
             exc_return = 0xFFFFFFF1 if ipsr else (0xFFFFFFFD if use_psp else 0xFFFFFFF9)
             cpu.set_reg("lr", exc_return)
         handler = cpu.read_u32(self.nvic.vtor + 4 * number)
         self.nvic.activate(number)
         cpu.set_reg("xpsr", (cpu.reg("xpsr") & ~0x1FF) | number)
         cpu.set_reg("pc", handler & ~1)
+        if self._functions is not None:
+            self.counter.note_exception_entry(self._functions.id_of(handler & ~1))
         table = self.fpu_guard.table
         self.counter.add(table.tail_chain if tail_chain else table.exception_entry)
 
@@ -343,6 +359,7 @@ class Board:
         if due is not None:
             # tail-chain: the stacked frame stays; the next handler returns through it
             cpu.set_reg("lr", exc_return)
+            self.counter.note_exception_return()
             self._enter_exception(due, tail_chain=True)
             return
         use_psp = bool(exc_return & 4)
@@ -363,6 +380,7 @@ class Board:
         cpu.set_reg("xpsr", xpsr & ~(1 << 9))
         cpu.set_reg("pc", pc & ~1)
         self.counter.add(self.fpu_guard.table.exception_return)
+        self.counter.note_exception_return()
 
     def _on_interrupt(self, intno: int) -> None:
         cpu = self.cpu
@@ -430,16 +448,25 @@ class Board:
 
     # running -------------------------------------------------------------------------------
     def run(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
-            stream: BinaryIO | None = None, reset: bool = True, vector_faults: bool = False) -> RunResult:
+            stream: BinaryIO | None = None, reset: bool = True, profile: bool = False,
+            vector_faults: bool = False) -> RunResult:
         """Run until the firmware exits; raises FirmwareFault or CycleLimitExceeded otherwise.
 
         Faults stop the run with a report. With ``vector_faults`` they are taken as on the part
         instead: CFSR/HFSR/BFAR are set and the firmware's handler runs (escalated to HardFault
         unless SHCSR enables the specific one); a fault inside HardFault is a lock-up.
+        With ``profile`` the native profiling hook attributes every cycle to a function and a
+        call path (``result.profile``); without it the plain hook runs at full speed.
         """
         self.vector_faults = vector_faults
         if self.elf is None:
             raise SimulationError("no firmware loaded: call load_elf() first")
+        if profile:
+            self._functions = FunctionTable(self.elf)
+            self.counter.enable_profile(self._functions.id_of)
+        elif self._functions is not None:
+            self.counter.disable_profile()
+            self._functions = None
         self.console.stream = stream
         self.console.feed(stdin)
         if reset:
@@ -462,7 +489,42 @@ class Board:
             stop_reason=reason,
             board=self.platform.name,
             notes=list(self.notes),
+            stack_bytes=self.stack_bytes(),
+            heap_bytes=self.heap_bytes(),
+            profile=self.profile() if profile else None,
         )
+
+    # memory use and profile ----------------------------------------------------------------
+    def stack_bytes(self) -> int | None:
+        """The main stack's high-water mark since reset: reset SP minus the lowest SP reached."""
+        low = self.counter.sp_low
+        if low is None or self._stack_top is None:
+            return None
+        return max(0, self._stack_top - low)
+
+    def heap_bytes(self) -> int | None:
+        """Bytes the C library's _sbrk handed out (its break minus ``_end``), if it has one."""
+        if self.elf is None or "_end" not in self.elf.all_symbols:
+            return None
+        end = self.elf.all_symbols["_end"]
+        for name in HEAP_POINTERS:
+            addr = self.elf.all_symbols.get(name)
+            if addr is None:
+                continue
+            try:
+                brk = self.cpu.read_u32(addr)
+            except unicorn.UcError:
+                return None
+            return max(0, brk - end) if brk else 0  # 0: newlib's lazily set break, never moved
+        return None
+
+    def profile(self) -> Profile:
+        """The profile since profiling was enabled (run(profile=True))."""
+        if self._functions is None:
+            raise SimulationError("profiling is not enabled: run(profile=True)")
+        program = self.elf.path.stem if self.elf is not None else ""
+        return Profile.from_tree(self.counter.call_tree(), self._functions,
+                                 board=self.platform.name, program=program)
 
     def _deadline(self, limit: int) -> int:
         deadline = min(limit, self.counter.cycles + CHUNK_CYCLES)
