@@ -113,6 +113,57 @@ def cmd_size(args: argparse.Namespace, cfg: TandemConfig) -> int:
     return 0
 
 
+def _load_inputs(paths: list[str] | None) -> "list[object] | None":
+    if not paths:
+        return None
+    import numpy as np
+
+    arrays = []
+    for path in paths:
+        try:
+            arrays.append(np.load(path, allow_pickle=False))
+        except (OSError, ValueError) as exc:
+            raise TandemError(f"{path}: cannot read input array: {exc}") from None
+    return arrays
+
+
+def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from sim.board import Board
+    from sim.infer import build_runtime, infer
+    from sim.report import check_lines, compare_outputs, op_table, totals
+
+    try:
+        model = Path(args.model).read_bytes()
+    except OSError as exc:
+        raise TandemError(f"{args.model}: cannot read model: {exc.strerror}") from None
+    inputs = _load_inputs(args.input)
+    board = Board.from_platform(args.board, cfg)
+    print(f"[tandem] building the runtime image for {args.board} (op set {args.op_set}) ...", file=sys.stderr, flush=True)
+    elf = build_runtime(board.platform, cfg, args.op_set)
+    image = board.load_elf(elf)
+    print(f"[tandem] simulating {args.invocations} inference(s) of {args.model} ...", file=sys.stderr, flush=True)
+    result = infer(board, image, model, inputs, args.invocations, args.model, args.max_cycles, args.seed)  # type: ignore[arg-type]
+    print(f"{args.model} on {args.board} ({board.platform.describe()})")
+    print(op_table(result))
+    print(totals(result))
+    data = result.to_json()
+    if args.check:
+        from sim.infer import check_inputs, random_inputs
+        from sim.litert_ref import run_reference
+
+        used = check_inputs(result.model, inputs) if inputs is not None else random_inputs(result.model, args.seed)
+        expected = run_reference(model, used, args.invocations)
+        checks = compare_outputs(result.outputs, expected)
+        print(check_lines(checks))
+        data["outputs_match_reference"] = all(c.exact for c in checks)
+        data["outputs"] = [{"index": c.index, "values": c.values, "mismatches": c.mismatches} for c in checks]
+    if args.json:
+        _write_json(args.json, data)
+    if args.check and not data["outputs_match_reference"]:
+        return 1
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, cfg: TandemConfig) -> int:
     from sim.board import Board
     from sim.fwbuild import FirmwareSpec, build_firmware
@@ -178,6 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="functions in the --profile table (default 20; 0: all)")
     p.add_argument("firmware")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("infer", help="run a .tflite model on a board with tandem's micro runtime")
+    p.add_argument("--board", required=True)
+    p.add_argument("--model", required=True, metavar="M.tflite")
+    p.add_argument("--input", action="append", metavar="X.npy", help="input array (one per model input)")
+    p.add_argument("--check", action="store_true", help="compare outputs with LiteRT's reference kernels")
+    p.add_argument("--json", metavar="OUT")
+    p.add_argument("--invocations", type=int, default=1, help="inferences to run (default 1)")
+    p.add_argument("--op-set", default="reference", help="kernel/op set of the runtime image (reference, dscnn)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random input when no --input is given")
+    p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES)
+    p.set_defaults(func=cmd_infer)
 
     p = sub.add_parser("size", help="flash and RAM use of a firmware ELF on a board")
     p.add_argument("--board", required=True, help="board name (see `tandem boards`) or a .repl file")

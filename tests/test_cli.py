@@ -76,3 +76,54 @@ def test_malformed_repl_from_cli(tmp_path, build):
     res = tandem("run", "--board", str(bad), str(build("bluepill", "tests/hello.c")))
     assert res.returncode == 2
     assert f"{bad}:3:" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_infer_prints_table_check_and_json(tmp_path):
+    out = tmp_path / "i.json"
+    res = tandem("infer", "--board", "stm32f4_discovery", "--model", "tests/models/fc_autoencoder.tflite",
+                 "--check", "--json", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "FULLY_CONNECTED" in res.stdout and "cyc/MAC" in res.stdout
+    assert "output 0: bit-exact with the TFLite reference kernels (640 values)" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["outputs_match_reference"] is True
+    assert 0 < sum(o["cycles"] for o in data["ops"]) < data["cycles"] < data["total_cycles"]
+    assert data["arena_bytes"] > 0 and len(data["ops"]) == 12
+    assert all({"op", "cycles", "macs"} <= set(o) for o in data["ops"])
+    assert "building the runtime image" in res.stderr and "simulating 1 inference" in res.stderr
+
+
+def test_infer_with_input_file(tmp_path):
+    import numpy as np
+
+    x = np.arange(24, dtype=np.int8).reshape(2, 12)
+    np.save(tmp_path / "x.npy", x)
+    res = tandem("infer", "--board", "nucleo_l4r5zi", "--model", "tests/models/op_softmax.tflite",
+                 "--input", str(tmp_path / "x.npy"), "--check")
+    assert res.returncode == 0 and "bit-exact" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--model", "tests/models/op_svdf.tflite", "--op-set", "dscnn"], "unsupported op SVDF (op 0, builtin code 27)"),
+        (["--model", "/nonexistent.tflite"], "cannot read model"),
+        (["--model", "README.md"], "not a readable .tflite model"),
+        (["--model", "tests/models/op_softmax.tflite", "--input", "WRONG"], "cannot read input array"),
+    ],
+)
+def test_infer_errors(args, message):
+    res = tandem("infer", "--board", "nucleo_l4r5zi", *args)
+    assert res.returncode == 2, res.stderr
+    assert message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_infer_wrong_input_shape_and_arena(tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.zeros((2, 11), np.int8))
+    res = tandem("infer", "--board", "nucleo_l4r5zi", "--model", "tests/models/op_softmax.tflite",
+                 "--input", str(tmp_path / "x.npy"))
+    assert res.returncode == 2 and "shape (2, 11) does not match the model's (2, 12)" in res.stderr
+    res = tandem("infer", "--board", "bluepill", "--model", "tests/models/ds_cnn.tflite", "--op-set", "dscnn")
+    assert res.returncode == 2 and "arena too small on bluepill: the model needs" in res.stderr

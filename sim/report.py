@@ -1,0 +1,70 @@
+"""Text reports for inferences: the per-op table, totals and the bit-exactness check."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.infer import Inference
+
+
+@dataclass(frozen=True)
+class OutputCheck:
+    index: int
+    values: int
+    mismatches: int
+    max_abs_diff: float
+
+    @property
+    def exact(self) -> bool:
+        return self.mismatches == 0
+
+
+def compare_outputs(got: list[np.ndarray], expected: list[np.ndarray]) -> list[OutputCheck]:
+    checks = []
+    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
+        if g.shape != e.shape:
+            checks.append(OutputCheck(i, e.size, e.size, float("inf")))
+            continue
+        diff = g.astype(np.float64) - e.astype(np.float64)
+        bad = int(np.count_nonzero(g != e))
+        checks.append(OutputCheck(i, int(e.size), bad, float(np.max(np.abs(diff))) if diff.size else 0.0))
+    return checks
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "x".join(str(d) for d in shape) or "scalar"
+
+
+def op_table(r: Inference) -> str:
+    rows = [f"{'#':>3}  {'op':<18} {'output':<14} {'MACs':>11} {'cycles':>13} {'cyc/MAC':>8} {'share':>6}"]
+    for o in r.ops:
+        cpm = f"{o.cycles_per_mac:8.2f}" if o.cycles_per_mac is not None else f"{'':>8}"
+        share = 100.0 * o.cycles / r.cycles if r.cycles else 0.0
+        rows.append(f"{o.index:>3}  {o.op:<18} {_shape(o.output_shape):<14} {o.macs:>11,} {o.cycles:>13,} {cpm} {share:5.1f}%")
+    other = r.cycles - sum(o.cycles for o in r.ops)
+    rows.append(f"{'':>3}  {'(runtime)':<18} {'':<14} {'':>11} {other:>13,} {'':>8} {100.0 * other / max(r.cycles, 1):5.1f}%")
+    return "\n".join(rows)
+
+
+def totals(r: Inference) -> str:
+    hz = r.run.cpu_hz
+    cpm = f", {r.cycles / r.macs:.2f} cycles/MAC" if r.macs else ""
+    return "\n".join([
+        f"inference: {r.cycles:,} cycles = {r.cycles / hz * 1e3:.3f} ms at {hz / 1e6:g} MHz "
+        f"({r.macs:,} MACs{cpm}); whole run {r.total_cycles:,} cycles for {r.invocations} inference(s)",
+        f"memory: arena {r.arena_bytes:,} B needed of {r.arena_capacity:,} B; model {r.model.size:,} B in flash; "
+        f"runtime image {r.image_flash:,} B flash, {r.image_ram:,} B RAM",
+        f"simulation: {r.run.wall_seconds:.2f} s wall, {r.run.mips:.0f} host MIPS",
+    ])
+
+
+def check_lines(checks: list[OutputCheck]) -> str:
+    out = []
+    for c in checks:
+        if c.exact:
+            out.append(f"output {c.index}: bit-exact with the TFLite reference kernels ({c.values:,} values)")
+        else:
+            out.append(f"output {c.index}: MISMATCH in {c.mismatches:,} of {c.values:,} values "
+                       f"(max |diff| {c.max_abs_diff:g})")
+    return "\n".join(out)
