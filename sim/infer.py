@@ -152,7 +152,7 @@ def check_inputs(info: ModelInfo, inputs: list[np.ndarray], where: str = "input"
 
 def infer(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] | None = None,
           invocations: int = 1, model_path: str = "<model>", max_cycles: int = DEFAULT_MAX_CYCLES,
-          seed: int = 0) -> Inference:
+          seed: int = 0, profile: bool = False) -> Inference:
     """Run ``model`` on a board that has the runtime image loaded (fresh board per call)."""
     info = read_model(model, model_path)
     inputs = check_inputs(info, inputs if inputs is not None else random_inputs(info, seed))
@@ -181,7 +181,7 @@ def infer(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] 
     request = P.Request(flash0, len(model), in_addr, len(in_blob), out_addr, out_cap, invocations)
     board.write_memory(syms[P.SYM_MAILBOX], request.pack())
 
-    run = board.run(max_cycles=max_cycles)
+    run = board.run(max_cycles=max_cycles, profile=profile)
     result = P.Result.unpack(board.read_memory(syms[P.SYM_MAILBOX], P.MAILBOX_SIZE))
     if result.status != 0:
         raise _status_error(result, info, model_path, board.platform.name)
@@ -241,7 +241,7 @@ def _per_op(board: Board, info: ModelInfo) -> tuple[list[OpProfile], int]:
 
 def run_model(board_name: str, model_path: str | Path, cfg: TandemConfig, inputs: list[np.ndarray] | None = None,
               invocations: int = 1, op_set: str = "reference", max_cycles: int = DEFAULT_MAX_CYCLES,
-              seed: int = 0, overlays: list[Path] | None = None) -> Inference:
+              seed: int = 0, overlays: list[Path] | None = None, profile: bool = False) -> Inference:
     """Build/reuse the runtime for ``board_name`` and run the model file once per call."""
     path = Path(model_path)
     try:
@@ -250,4 +250,4 @@ def run_model(board_name: str, model_path: str | Path, cfg: TandemConfig, inputs
         raise ModelError(f"{path}: cannot read model: {exc.strerror}") from None
     board = Board.from_platform(board_name, cfg, overlays=overlays)
     image = board.load_elf(build_runtime(board.platform, cfg, op_set))
-    return infer(board, image, model, inputs, invocations, str(path), max_cycles, seed)
+    return infer(board, image, model, inputs, invocations, str(path), max_cycles, seed, profile)

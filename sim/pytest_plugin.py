@@ -26,7 +26,11 @@ import pytest
 
 from sim.board import Board, RunResult
 from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
+from sim.errors import ModelError
 from sim.fwbuild import FirmwareSpec, build_firmware
+from sim.infer import Inference, build_runtime, check_inputs, infer, random_inputs
+from sim.litert_ref import run_reference
+from sim.report import check_lines, compare_outputs, op_table
 from sim.memreport import MemoryReport, memory_report
 from sim.platform import load_platform
 from sim.profile import Profile
@@ -108,6 +112,39 @@ class FirmwareRun:
         return "\n".join(parts)
 
 
+@dataclass
+class ModelRun(FirmwareRun):
+    """A .tflite model run by tandem's micro runtime: cycles are those of one inference."""
+
+    inference: Inference | None = None
+
+    @property
+    def cycles(self) -> Cycles:
+        assert self.inference is not None
+        return Cycles(self.inference.cycles, self)
+
+    @property
+    def outputs(self) -> list[Any]:
+        assert self.inference is not None
+        return self.inference.outputs
+
+    @property
+    def arena_bytes(self) -> int:
+        assert self.inference is not None
+        return self.inference.arena_bytes
+
+    def op_cycles(self, op: int | str) -> int:
+        """Cycles of op ``op`` (its index), or of all ops of that name (e.g. "CONV_2D")."""
+        assert self.inference is not None
+        ops = self.inference.ops
+        if isinstance(op, int):
+            return ops[op].cycles
+        found = [o.cycles for o in ops if o.op == op]
+        if not found:
+            raise KeyError(f"no {op} op in {self.inference.model.path}")
+        return sum(found)
+
+
 class Tandem:
     """Builds and runs firmware on one board for a test (the ``tandem`` fixture)."""
 
@@ -148,18 +185,49 @@ class Tandem:
         result = b.run(max_cycles=max_cycles, stdin=stdin, profile=profile)
         return FirmwareRun(name, elf, result, memory_report(image, b.platform))
 
-    def assert_cycles(self, run: FirmwareRun, budget: int | Mapping[str, int], *,
-                      function: str | None = None, inclusive: bool = True, top: int = 10) -> None:
-        """Fail with the breakdown if the run (or ``function``) took more than ``budget`` cycles.
+    def infer(self, model: str | Path, inputs: Sequence[Any] | None = None, *, board: str | None = None,
+              invocations: int = 1, op_set: str = "reference", profile: bool = True,
+              max_cycles: int = DEFAULT_MAX_CYCLES, seed: int = 0) -> ModelRun:
+        """Run a .tflite model (path relative to the test file) with tandem's micro runtime."""
+        name = board or self.board
+        path = Path(self._source(model))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read model: {exc.strerror}") from None
+        b = self.new_board(name)
+        elf = build_runtime(b.platform, self.config, op_set)
+        image = b.load_elf(elf)
+        result = infer(b, image, data, list(inputs) if inputs is not None else None, invocations, str(path),
+                       max_cycles, seed, profile)
+        run = ModelRun(name, elf, result.run, memory_report(image, b.platform), inference=result)
+        run.add_breakdown(f"per op ({path.name}, one inference):", op_table(result))
+        return run
 
-        ``budget`` may map board names to budgets (a board missing from it fails).
+    def assert_bit_exact(self, run: ModelRun, inputs: Sequence[Any] | None = None) -> None:
+        """Fail unless the run's outputs equal LiteRT's reference kernels' on the same inputs."""
+        __tracebackhide__ = True
+        assert run.inference is not None
+        info = run.inference.model
+        used = check_inputs(info, list(inputs)) if inputs is not None else random_inputs(info, 0)
+        expected = run_reference(Path(info.path).read_bytes(), used, run.inference.invocations)
+        bad = [c for c in compare_outputs(run.outputs, expected) if not c.exact]
+        if bad:
+            raise AssertionError("tandem: outputs differ from the TFLite reference kernels:\n" + check_lines(bad))
+
+    def assert_cycles(self, run: FirmwareRun, budget: int | Mapping[str, int], *,
+                      function: str | None = None, op: int | str | None = None, inclusive: bool = True,
+                      top: int = 10) -> None:
+        """Fail with the breakdown if the run (or ``function``, or model ``op``) took more than
+        ``budget`` cycles. ``budget`` may map board names to budgets (a missing board fails).
         """
         __tracebackhide__ = True
-        assert_cycles(run, budget, function=function, inclusive=inclusive, top=top)
+        assert_cycles(run, budget, function=function, op=op, inclusive=inclusive, top=top)
 
 
 def assert_cycles(run: FirmwareRun, budget: int | Mapping[str, int], *,
-                  function: str | None = None, inclusive: bool = True, top: int = 10) -> None:
+                  function: str | None = None, op: int | str | None = None, inclusive: bool = True,
+                  top: int = 10) -> None:
     __tracebackhide__ = True
     if isinstance(budget, Mapping):
         if run.board not in budget:
@@ -168,8 +236,14 @@ def assert_cycles(run: FirmwareRun, budget: int | Mapping[str, int], *,
         limit = budget[run.board]
     else:
         limit = budget
-    if function is None:
-        what, used = f"{run.elf.name} on {run.board}", run.result.cycles
+    if op is not None:
+        if not isinstance(run, ModelRun):
+            raise TypeError("op= needs a model run (tandem.infer)")
+        what, used = f"op {op} of {run.inference.model.path} on {run.board}", run.op_cycles(op)  # type: ignore[union-attr]
+    elif function is None and isinstance(run, ModelRun) and run.inference is not None:
+        what, used = f"one inference of {Path(run.inference.model.path).name} on {run.board}", int(run.cycles)
+    elif function is None:
+        what, used = f"{run.elf.name} on {run.board}", int(run.cycles)
     else:
         kind = "inclusive" if inclusive else "exclusive"
         what, used = f"{function}() ({kind}) in {run.elf.name} on {run.board}", run.function_cycles(function, inclusive)

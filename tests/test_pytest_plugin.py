@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,3 +93,26 @@ def test_tandem_runs_sources_or_an_elf(cfg):
         assert_cycles(from_source, {"nucleo_l4r5zi": 10**9})
     from_source.add_breakdown("per op:", "conv 12\nfc 3")
     assert from_source.explain().endswith("per op:\nconv 12\nfc 3")
+
+
+MODEL_EXAMPLE = ROOT / "examples" / "test_model_budget.py"
+
+
+def test_model_example_passes():
+    res = _pytest(MODEL_EXAMPLE, "-v")
+    assert res.returncode == 0, res.stdout + res.stderr
+    for board in ("nucleo_l4r5zi", "stm32f4_discovery"):
+        assert f"test_kws_inference_budget_and_bit_exactness[{board}] PASSED" in res.stdout
+
+
+def test_model_budget_failure_shows_per_op_table(tmp_path):
+    shutil.copytree(MODEL_EXAMPLE.parent / "models", tmp_path / "models")
+    copy = tmp_path / "test_tight_model.py"
+    copy.write_text(MODEL_EXAMPLE.read_text().replace('"nucleo_l4r5zi": 54_600_000', '"nucleo_l4r5zi": 40_000_000'))
+    res = _pytest(copy, "-k", "nucleo")
+    assert res.returncode == 1
+    out = res.stdout
+    assert re.search(r"one inference of kws_ds_cnn.tflite on nucleo_l4r5zi took 52,0\d\d,\d\d\d cycles, "
+                     r"over its budget of 40,000,000 by 12,0\d\d,\d\d\d", out), out
+    assert "per op (kws_ds_cnn.tflite, one inference):" in out
+    assert "DEPTHWISE_CONV_2D" in out and "cyc/MAC" in out
