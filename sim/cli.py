@@ -142,11 +142,18 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
     elf = build_runtime(board.platform, cfg, args.op_set)
     image = board.load_elf(elf)
     print(f"[tandem] simulating {args.invocations} inference(s) of {args.model} ...", file=sys.stderr, flush=True)
-    result = infer(board, image, model, inputs, args.invocations, args.model, args.max_cycles, args.seed)  # type: ignore[arg-type]
+    result = infer(board, image, model, inputs, args.invocations, args.model, args.max_cycles, args.seed,  # type: ignore[arg-type]
+                   profile=args.profile is not None)
     print(f"{args.model} on {args.board} ({board.platform.describe()})")
     print(op_table(result))
     print(totals(result))
     data = result.to_json()
+    if result.run.stack_bytes is not None:
+        data["stack_bytes"] = result.run.stack_bytes
+    if result.run.profile is not None:
+        print(result.run.profile.table(args.top))
+        _write_json(args.profile, result.run.profile.to_speedscope())
+        print(f"[tandem] profile written to {args.profile} (open it in https://www.speedscope.app)", file=sys.stderr)
     if args.check:
         from sim.infer import check_inputs, random_inputs
         from sim.litert_ref import run_reference
@@ -240,6 +247,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--op-set", default="reference", help="kernel/op set of the runtime image (reference, dscnn)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input when no --input is given")
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES)
+    p.add_argument("--profile", metavar="OUT.json", help="profile cycles per function (speedscope JSON)")
+    p.add_argument("--top", type=int, default=15, metavar="N", help="functions in the --profile table")
     p.set_defaults(func=cmd_infer)
 
     p = sub.add_parser("size", help="flash and RAM use of a firmware ELF on a board")

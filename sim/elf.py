@@ -125,15 +125,30 @@ class ElfImage:
                 syms: list[tuple[int, int, bool, str]] = []
                 names: dict[str, int] = {}
                 symtab = elf.get_section_by_name(".symtab")
+                locals_by_name: dict[str, int] = {}
+                entries: list[tuple[int, int, bool, str, bool, str]] = []  # + (local, source file)
                 if symtab is not None:
+                    source = ""
                     for sym in symtab.iter_symbols():
                         typ = sym["st_info"]["type"]
+                        if typ == "STT_FILE":
+                            source = sym.name  # local symbols that follow come from this file
+                            continue
                         if not sym.name or sym["st_shndx"] == "SHN_UNDEF":
                             continue
                         names[sym.name] = sym["st_value"]
                         if typ in ("STT_FUNC", "STT_OBJECT"):
-                            weak = sym["st_info"]["bind"] == "STB_WEAK"
-                            syms.append((sym["st_value"] & ~1, sym["st_size"], weak, sym.name))
+                            bind = sym["st_info"]["bind"]
+                            local = bind == "STB_LOCAL"
+                            if local:
+                                locals_by_name[sym.name] = locals_by_name.get(sym.name, 0) + 1
+                            entries.append((sym["st_value"] & ~1, sym["st_size"], bind == "STB_WEAK",
+                                            sym.name, local, source))
+                for addr, size, weak, name, local, source in entries:
+                    # static functions of the same name (every kernel's "eval") stay apart
+                    if local and locals_by_name.get(name, 0) > 1 and source:
+                        name = f"{name} [{source}]"
+                    syms.append((addr, size, weak, name))
                 return cls(path, elf["e_entry"], tuple(segments), tuple(sections), Symbolizer(syms), names)
         except OSError as exc:
             raise ElfError(f"{path}: cannot read: {exc.strerror}") from None

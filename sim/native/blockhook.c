@@ -550,8 +550,20 @@ static void tm_prof_enter(struct tm_state *s, uint32_t addr, uint32_t pflags, ui
 {
     struct tm_prof *pr = s->prof;
     tm_prof_flush(s);
-    if (pr->depth && addr == pr->stack[pr->depth - 1u].ret)
-        pr->depth--;
+    /* A return to the top frame's caller pops it. A return to a deeper frame's caller pops
+     * down to it: a BL that was a jump, not a call (libgcc's soft-float code, noreturn calls),
+     * leaves a frame that would otherwise swallow its caller's later cycles. */
+    uint32_t hit = 0;
+    for (uint32_t k = pr->depth, seen = 0; k > 0 && seen < 16u; k--, seen++) {
+        if (pr->stack[k - 1u].is_exc)
+            break; /* an exception frame ends only through its exception return */
+        if (pr->stack[k - 1u].ret == addr) {
+            hit = k;
+            break;
+        }
+    }
+    if (hit)
+        pr->depth = hit - 1u;
     else if ((pflags & TM_F_CALL) && addr != pfall)
         tm_push(pr, pfall, func, 0, NULL);
     if (pr->depth == 0)
