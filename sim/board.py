@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -167,6 +167,7 @@ class Board:
         self.console = BoardConsole()
         self.notes: list[str] = []
         self._events: dict[object, tuple[int, Callable[[int], None]]] = {}
+        self._service: list[Peripheral] = []  # peripherals waiting for an outside driver
         self._exit_code: int | None = None
         self._fault: tuple[str, str] | None = None  # (kind, detail)
         self._fp_stack: list[tuple[list[int], int]] = []
@@ -236,6 +237,20 @@ class Board:
     def note(self, message: str) -> None:
         if message not in self.notes:
             self.notes.append(message)
+
+    def stall(self, cycles: int) -> None:
+        self.counter.add(cycles)
+
+    def request_service(self, periph: Peripheral) -> None:
+        """Stop at the next block boundary and hand ``periph`` to the driver of :meth:`run_iter`.
+
+        For models whose work happens outside the emulator (an RTL accelerator under cocotb):
+        the instructions left in the current block run, then the CPU waits while the driver
+        serves the peripheral (which charges the time it took with ``counter.add``).
+        """
+        if periph not in self._service:
+            self._service.append(periph)
+        self._kick()
 
     def request_exit(self, code: int) -> None:
         self._exit_code = code
@@ -398,6 +413,24 @@ class Board:
     def run(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
             stream: BinaryIO | None = None, reset: bool = True) -> RunResult:
         """Run until the firmware exits; raises FirmwareFault or CycleLimitExceeded otherwise."""
+        steps = self.run_iter(max_cycles, stdin, stream, reset)
+        try:
+            periph = next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        steps.close()
+        raise SimulationError(
+            f"{periph.name} ({periph.spec.type}) is co-simulated and needs a driver: run the board "
+            "with sim.cosim.run_with_accel (tandem run --accel)")
+
+    def run_iter(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
+                 stream: BinaryIO | None = None,
+                 reset: bool = True) -> Generator[Peripheral, None, RunResult]:
+        """:meth:`run` as a generator: yields each peripheral that called :meth:`request_service`.
+
+        The caller serves it (e.g. runs the RTL under cocotb) and resumes the generator with
+        ``send(None)``; the generator's return value is the :class:`RunResult`.
+        """
         if self.elf is None:
             raise SimulationError("no firmware loaded: call load_elf() first")
         self.console.stream = stream
@@ -406,10 +439,11 @@ class Board:
             self.reset()
         limit = max_cycles if max_cycles is not None else DEFAULT_MAX_CYCLES
         self._exit_code = None
+        self._service.clear()
         start_cycles = self.counter.cycles
         start_insns = self.counter.instructions
         t0 = time.perf_counter()
-        reason = self._loop(start_cycles + limit)
+        reason = yield from self._loop(start_cycles + limit)
         wall = time.perf_counter() - t0
         return RunResult(
             exit_code=self._exit_code if self._exit_code is not None else 0,
@@ -430,7 +464,7 @@ class Board:
             deadline = min(deadline, cycle)
         return deadline
 
-    def _loop(self, limit: int) -> str:
+    def _loop(self, limit: int) -> Generator[Peripheral, None, str]:
         cpu = self.cpu
         while True:
             self.counter.clear_stop()
@@ -447,6 +481,10 @@ class Board:
                 self._raise_fault("BusFault", f"{f.kind} of 0x{f.addr:08x} ({f.size} bytes): no peripheral or memory there")
             if self._exit_code is not None:
                 return "exit"
+            if self._service:
+                while self._service:
+                    yield self._service.pop(0)
+                continue
             now = self.counter.cycles
             self._fire_events(now)
             if now >= limit:

@@ -1,0 +1,329 @@
+"""Serving the accelerator peripheral's runs with the RTL, inside the cocotb simulator process.
+
+:class:`RtlBridge` owns ``tb_accel_bridge`` (the engine plus a stand-in memory, see
+rtl/bridge/tb_accel_bridge.v). For each START the board reports, :meth:`RtlBridge.serve`:
+
+1. plans the memory regions the registers point at (:func:`plan_regions`), merges overlapping
+   ones and places them in the testbench memory at the same address modulo 16, so the engine's
+   alignment-dependent paths and cycle counts are those of the real addresses;
+2. writes those regions, read from the board's memory, to a hex file the testbench loads with
+   ``$readmemh``, and writes the changed configuration registers (address registers translated)
+   and START, one register per clock;
+3. sleeps until ``irq`` under cocotb's C clock (no Python per cycle), stopping a run that has
+   not finished after the platform's ``timeoutCycles`` with an :class:`AcceleratorError`;
+4. reads STATUS and the cycle counters through the register interface, copies the output region
+   back into the board's memory (``$writememh``), charges the stall (CYCLES scaled by the clock
+   ratio) to the board's clock and completes the peripheral.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import FallingEdge, RisingEdge, SimTimeoutError, with_timeout
+
+from sim.accel.regmap import REG_BY_NAME, REGISTERS
+from sim.errors import AcceleratorError
+from sim.peripherals.conv_accel import BUSY, COUNTERS, DONE, ERROR, AccelParams, ConvAccelerator, JobStats
+
+CLOCK_NS = 10
+ALIGN = 16  # placements keep the address modulo this
+ADDRESS_REGS = ("IN_ADDR", "FILTER_ADDR", "BIAS_ADDR", "MULT_ADDR", "SHIFT_ADDR", "OUT_ADDR")
+# Reset values of the RTL's configuration registers (what it holds before the first write).
+_RTL_RESET = {"DILATION": 0x0101, "ACT_MIN": 0xFFFFFF80, "ACT_MAX": 127}
+
+
+def mem_words(params: AccelParams) -> int:
+    """Testbench memory size (words): room for the largest job the buffers admit, power of two."""
+    need = (params.input_buffer_words * params.cols
+            + params.filter_buffer_words * params.rows * params.cols
+            + 12 * params.max_out_channels
+            + params.output_buffer_words * params.max_out_channels + 8 * ALIGN)
+    words = 1024
+    while 4 * words < need:
+        words *= 2
+    return words
+
+
+@dataclass(frozen=True)
+class Region:
+    """Bytes the engine reads (or writes, for ``output``) during a run."""
+
+    reg: str  # the address register
+    addr: int
+    size: int
+    output: bool = False
+
+
+@dataclass(frozen=True)
+class Span:
+    """A merged board address range and where it sits in the testbench memory."""
+
+    addr: int
+    end: int
+    tb: int  # testbench byte address of ``addr`` (same value modulo ALIGN)
+
+
+def _fields(regs: dict[str, int], name: str) -> dict[str, int]:
+    return {f.name: (regs.get(name, 0) & f.mask) >> f.lsb for f in REG_BY_NAME[name].fields}
+
+
+def plan_regions(regs: dict[str, int], params: AccelParams) -> tuple[list[Region], list[str]]:
+    """The operand and output regions of a configuration, and the ones left out (and why).
+
+    A region larger than the buffer it fills can only belong to a configuration the engine
+    refuses before touching memory, so it is left out rather than copied; the bridge checks
+    after the run that the engine indeed did not touch it.
+    """
+    ih, iw = _fields(regs, "IN_HW")["H"], _fields(regs, "IN_HW")["W"]
+    ic, oc = regs.get("IN_C", 0) & 0xFFFF, regs.get("OUT_C", 0) & 0xFFFF
+    oh, ow = _fields(regs, "OUT_HW")["H"], _fields(regs, "OUT_HW")["W"]
+    k = _fields(regs, "KERNEL")
+    pstride = regs.get("OUT_PSTRIDE", 0)
+    sizes = {
+        "IN_ADDR": (ih * iw * ic, params.input_buffer_words * params.cols),
+        "FILTER_ADDR": (oc * k["KH"] * k["KW"] * ic,
+                        params.filter_buffer_words * params.rows * params.cols),
+        "BIAS_ADDR": (4 * oc, 4 * params.max_out_channels),
+        "MULT_ADDR": (4 * oc, 4 * params.max_out_channels),
+        "SHIFT_ADDR": (4 * oc, 4 * params.max_out_channels),
+        "OUT_ADDR": ((oh * ow - 1) * pstride + oc if oh * ow and oc else 0,
+                     params.output_buffer_words * max(pstride, 1)),
+    }
+    regions, left_out = [], []
+    for reg in ADDRESS_REGS:
+        size, bound = sizes[reg]
+        addr = regs.get(reg, 0)
+        if size <= 0 or size > bound or addr + size > 1 << 32:
+            left_out.append(f"{reg} 0x{addr:08x}+{size}")
+            continue
+        regions.append(Region(reg, addr, size, reg == "OUT_ADDR"))
+    return regions, left_out
+
+
+def place(regions: list[Region], capacity: int) -> list[Span]:
+    """Merge overlapping regions and pack them into ``capacity`` bytes, keeping addr % ALIGN."""
+    merged: list[list[int]] = []
+    for r in sorted(regions, key=lambda r: r.addr):
+        lo, hi = r.addr & ~3, (r.addr + r.size + 3) & ~3
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    spans, cursor = [], 0
+    for lo, hi in merged:
+        tb = cursor + ((lo - cursor) % ALIGN)
+        spans.append(Span(lo, hi, tb))
+        cursor = tb + (hi - lo)
+    if cursor > capacity:
+        sizes = ", ".join(f"{r.reg} {r.size} B" for r in regions)
+        raise AcceleratorError(
+            f"co-simulation: the job's regions ({sizes}) need {cursor} bytes, more than the "
+            f"testbench memory's {capacity}; is OUT_PSTRIDE much larger than OUT_C?")
+    return spans
+
+
+def translate(addr: int, spans: list[Span]) -> int | None:
+    for s in spans:
+        if s.addr <= addr < s.end or (addr == s.end and s.addr == s.end):
+            return s.tb + (addr - s.addr)
+    return None
+
+
+def useful_macs(regs: dict[str, int]) -> int:
+    """Multiply-accumulates the reference kernel performs for this configuration (taps inside)."""
+    ih, iw = _fields(regs, "IN_HW")["H"], _fields(regs, "IN_HW")["W"]
+    oh, ow = _fields(regs, "OUT_HW")["H"], _fields(regs, "OUT_HW")["W"]
+    k, d, p = _fields(regs, "KERNEL"), _fields(regs, "DILATION"), _fields(regs, "PAD")
+
+    def inside(n_out: int, stride: int, pad: int, taps: int, dil: int, n_in: int) -> int:
+        origin = np.arange(n_out) * stride - pad
+        return sum(int(((origin + t * dil >= 0) & (origin + t * dil < n_in)).sum()) for t in range(taps))
+
+    return (inside(oh, k["SH"], p["TOP"], k["KH"], d["DH"], ih)
+            * inside(ow, k["SW"], p["LEFT"], k["KW"], d["DW"], iw)
+            * (regs.get("IN_C", 0) & 0xFFFF) * (regs.get("OUT_C", 0) & 0xFFFF))
+
+
+class RtlBridge:
+    """Drives tb_accel_bridge for one board's ConvAccelerator (see the module docstring)."""
+
+    def __init__(self, dut: Any, board: Any, accel: ConvAccelerator, workdir: Path) -> None:
+        self.dut = dut
+        self.board = board
+        self.accel = accel
+        self.params = accel.params
+        self.capacity = 4 * len(dut.mem)
+        self.mem_in = workdir / "mem_in.hex"
+        self.mem_out = workdir / "mem_out.hex"
+        self.rtl_regs = {r.name: _RTL_RESET.get(r.name, 0) for r in REGISTERS if r.access == "RW"}
+        self.code_ranges = [(b, b + m.size) for m in board.platform.memories
+                            if m.name == board.platform.code_memory for b in (m.base, *m.aliases)]
+        self.last_transaction = "none yet"
+
+    async def start(self) -> None:
+        d = self.dut
+        Clock(d.clk, CLOCK_NS, unit="ns", impl="gpi").start()
+        for sig in (d.reg_sel, d.reg_we, d.reg_addr, d.reg_wdata, d.load_stb, d.dump_stb,
+                    d.dump_lo, d.dump_hi, d.clr_stats):
+            sig.value = 0
+        d.cfg_req_wait.value = self.params.bus_wait_states
+        d.cfg_rd_lat.value = self.params.bus_read_latency
+        d.cfg_stall_after.value = self.params.test_stall_after_reads
+        d.rst.value = 1
+        for _ in range(3):
+            await RisingEdge(d.clk)
+        d.rst.value = 0
+        await FallingEdge(d.clk)
+
+    # memory ---------------------------------------------------------------------------------
+    def _mapped(self, lo: int, hi: int) -> bool:
+        return any(b <= lo and hi <= b + m.size
+                   for m in self.board.platform.memories for b in (m.base, *m.aliases))
+
+    def _write_load_file(self, spans: list[Span]) -> int:
+        chunks = []
+        for s in spans:
+            data = np.frombuffer(self.board.read_memory(s.addr, s.end - s.addr), dtype=np.uint8)
+            hexed = data.reshape(-1, 4)[:, ::-1].tobytes().hex().encode()
+            words = np.frombuffer(hexed, dtype="S8").tolist()
+            chunks.append(f"@{s.tb // 4:x}\n".encode() + b"\n".join(words) + b"\n")
+        self.mem_in.write_bytes(b"".join(chunks))
+        return sum(s.end - s.addr for s in spans)
+
+    def _read_dump(self, first_word: int) -> bytes:
+        lines = [ln.split("//")[0].strip() for ln in self.mem_out.read_text().splitlines()]
+        words = [ln for ln in lines if ln and not ln.startswith("@")]
+        raw = bytes.fromhex("".join(words))
+        return np.frombuffer(raw, dtype=np.uint8).reshape(-1, 4)[:, ::-1].tobytes()
+
+    # registers ------------------------------------------------------------------------------
+    async def _write_regs(self, writes: list[tuple[str, int]], first: dict[str, int]) -> None:
+        """One write per clock: values set at a falling edge are taken at the next rising edge."""
+        d = self.dut
+        for i, (name, value) in enumerate(writes):
+            d.reg_addr.value = REG_BY_NAME[name].index
+            d.reg_wdata.value = value & 0xFFFFFFFF
+            d.reg_sel.value = 1
+            d.reg_we.value = 1
+            if i == 0:
+                for sig, v in first.items():
+                    getattr(d, sig).value = v
+            await FallingEdge(d.clk)
+            if i == 0:
+                for sig in first:
+                    getattr(d, sig).value = 0
+        d.reg_sel.value = 0
+        d.reg_we.value = 0
+
+    async def _read_regs(self, names: list[str], first: dict[str, int] | None = None) -> dict[str, int]:
+        d = self.dut
+        out: dict[str, int] = {}
+        if first:
+            for sig, v in first.items():
+                getattr(d, sig).value = v
+        for i, name in enumerate(names):
+            d.reg_addr.value = REG_BY_NAME[name].index
+            await FallingEdge(d.clk)
+            if i == 0 and first:
+                for sig in first:
+                    if sig.endswith("_stb"):
+                        getattr(d, sig).value = 0
+            out[name] = int(d.reg_rdata.value)
+        return out
+
+    # one run --------------------------------------------------------------------------------
+    async def serve(self) -> JobStats:
+        t0 = time.perf_counter()
+        accel, d, board = self.accel, self.dut, self.board
+        regs = accel.register_values()
+        regions, left_out = plan_regions(regs, self.params)
+        bad = [r for r in regions if not self._mapped(r.addr, r.addr + r.size)]
+        regions = [r for r in regions if r not in bad]
+        left_out += [f"{r.reg} 0x{r.addr:08x}+{r.size} (not in the board's memory)" for r in bad]
+        spans = place(regions, self.capacity)
+        bytes_in = self._write_load_file(spans)
+        rtl_values = dict(regs)
+        for reg in ADDRESS_REGS:
+            tb = translate(regs[reg], spans) if any(r.reg == reg for r in regions) else None
+            # outside the testbench memory, low bits kept: an access raises mem_fault
+            rtl_values[reg] = tb if tb is not None else 0x8000_0000 | (regs[reg] & (ALIGN - 1))
+        writes = [(n, v) for n, v in rtl_values.items() if self.rtl_regs.get(n) != v]
+        writes.append(("CTRL", 1))
+        self.last_transaction = (f"START with {len(writes) - 1} register writes; regions "
+                                 + ", ".join(f"{r.reg} 0x{r.addr:08x}+{r.size}" for r in regions))
+        await self._write_regs(writes, {"load_stb": 1, "clr_stats": 1})
+        self.rtl_regs.update(rtl_values)
+        t_rtl = time.perf_counter()
+        if not int(d.irq.value):
+            try:
+                await with_timeout(RisingEdge(d.irq), self.params.timeout_cycles * CLOCK_NS, "ns")
+            except SimTimeoutError:
+                raise AcceleratorError(await self._hang_report(regs)) from None
+        rtl_seconds = time.perf_counter() - t_rtl
+        out_region = next((r for r in regions if r.output), None)
+        out_span = next((s for s in spans if out_region and s.addr <= out_region.addr < s.end), None)
+        dump: dict[str, int] = {}
+        await FallingEdge(d.clk)  # irq rises after a rising edge; strobes go out at falling ones
+        if out_span is not None:
+            d.dump_lo.value = out_span.tb // 4
+            d.dump_hi.value = (out_span.tb + out_span.end - out_span.addr) // 4 - 1
+            dump = {"dump_stb": 1}
+        got = await self._read_regs(["STATUS", *COUNTERS], dump)
+        status = got["STATUS"]
+        reads, writes_n, fault = int(d.mem_reads.value), int(d.mem_writes.value), int(d.mem_fault.value)
+        if fault:
+            raise AcceleratorError(
+                f"{accel.name}: the engine accessed memory outside the job's regions (last "
+                f"{'write' if int(d.last_we.value) else 'read'} at testbench 0x{int(d.last_addr.value):08x}); "
+                f"left out: {', '.join(left_out) or 'none'}\n{accel.describe_registers()}")
+        bytes_out = 0
+        if out_region is not None and out_span is not None and status & DONE:
+            data = self._read_dump(out_span.tb // 4)
+            lo = out_region.addr - out_span.addr
+            chunk = data[lo:lo + out_region.size]
+            if any(a < out_region.addr + out_region.size and out_region.addr < b for a, b in self.code_ranges):
+                board.write_memory(out_region.addr, chunk)
+            else:
+                board.cpu.write(out_region.addr, chunk)
+            bytes_out = out_region.size
+        cycles = got["CYCLES"]
+        stall = self.params.stall_cycles(cycles, board.cpu_hz)
+        start_cycle = board.counter.cycles
+        board.stall(stall)
+        peak = self.params.rows * self.params.cols
+        macs = useful_macs(regs) if status & DONE else 0
+        wall = time.perf_counter() - t0
+        stats = JobStats(
+            index=len(accel.jobs), start_cycle=start_cycle, status=status,
+            error_code=(status >> 8) & 0xFF if status & ERROR else 0, accel_cycles=cycles,
+            stall_cycles=stall, counters={n: got[n] for n in COUNTERS},
+            bytes_in=bytes_in, bytes_out=bytes_out, mem_reads=reads, mem_writes=writes_n,
+            useful_macs=macs,
+            mac_utilisation=round(macs / (peak * cycles), 4) if cycles and macs else 0.0,
+            compute_utilisation=round(macs / (peak * got["COMPUTE_CYCLES"]), 4)
+            if got["COMPUTE_CYCLES"] and macs else 0.0,
+            wall_seconds=wall, overhead_seconds=wall - rtl_seconds, registers=regs)
+        if status & BUSY:
+            raise AcceleratorError(f"{accel.name}: irq raised while STATUS 0x{status:08x} still BUSY")
+        accel.complete(stats)
+        return stats
+
+    async def _hang_report(self, regs: dict[str, int]) -> str:
+        d = self.dut
+        got = await self._read_regs([r.name for r in REGISTERS])
+        rows = [f"{n:>15} = 0x{v:08x}" for n, v in got.items()]
+        table = "\n".join("  " + "  ".join(rows[i:i + 3]) for i in range(0, len(rows), 3))
+        pending = (f"{'write' if int(d.pend_we.value) else 'read'} at testbench 0x{int(d.pend_addr.value):08x} "
+                   "waiting for the bus" if int(d.pend_req.value) else "none")
+        return (f"{self.accel.name}: the accelerator did not finish within {self.params.timeout_cycles:,} "
+                f"of its cycles (timeoutCycles) at board cycle {self.board.counter.cycles:,}\n"
+                f"  last CPU transaction: {self.last_transaction}\n"
+                f"  memory port: {int(d.mem_reads.value)} reads, {int(d.mem_writes.value)} writes; last "
+                f"accepted {'write' if int(d.last_we.value) else 'read'} at testbench "
+                f"0x{int(d.last_addr.value):08x}; pending request: {pending}\n"
+                f"  RTL registers:\n{table}")
