@@ -1,10 +1,19 @@
 // tb_accel_bridge: the convolution engine as a board's coprocessor, for co-simulation (sim/cosim/).
 //
-// The engine plus a memory that stands in for the board's memory during one run.  The bridge
-// copies the operand regions a job's registers point at into this memory in bulk ($readmemh on
-// load_stb, from the file named by +TANDEM_MEM_IN=), runs the engine, and copies the output
-// region back ($writememh of words dump_lo..dump_hi on dump_stb, to +TANDEM_MEM_OUT=), so Python
-// does no work per clock cycle or per word.
+// The engine plus a memory that stands in for the board's memory during one run, plus a job
+// sequencer so that one run costs Python a handful of signal writes and a single await:
+//
+// * Python sets seq_data (the 32 register values, register i in bits [32i+31:32i]), seq_mask
+//   (which registers to write) and toggles seq_go;
+// * the sequencer loads the memory ($readmemh of the file named by +TANDEM_MEM_IN=, which holds
+//   the operand regions the job's registers point at), clears the per-run counters, writes the
+//   masked registers through the engine's register interface (one per clock, in index order)
+//   and then CTRL.START;
+// * once irq rises it reads STATUS and the five cycle counters through the register interface
+//   into snap_*, writes words dump_lo..dump_hi of the memory to +TANDEM_MEM_OUT= when dump_en
+//   (the output region), and raises seq_done (cleared by the next seq_go).
+//
+// While the sequencer is idle the reg_* inputs drive the register interface (diagnostics).
 //
 // Bus model of the memory port (set per run through the cfg_* inputs): each request waits
 // cfg_req_wait cycles before mem_ready; each read returns, in order, cfg_rd_lat cycles after
@@ -34,11 +43,19 @@ module tb_accel_bridge #(
     input  wire [3:0]  cfg_req_wait,
     input  wire [3:0]  cfg_rd_lat,
     input  wire [31:0] cfg_stall_after,
-    input  wire        load_stb,
-    input  wire        dump_stb,
+    input  wire [1023:0] seq_data,
+    input  wire [31:0] seq_mask,
+    input  wire        seq_go,
+    input  wire        dump_en,
     input  wire [31:0] dump_lo,
     input  wire [31:0] dump_hi,
-    input  wire        clr_stats,
+    output reg         seq_done,
+    output reg  [31:0] snap_status,
+    output reg  [31:0] snap_cycles,
+    output reg  [31:0] snap_compute,
+    output reg  [31:0] snap_mac,
+    output reg  [31:0] snap_load,
+    output reg  [31:0] snap_store,
     output reg  [31:0] mem_reads,
     output reg  [31:0] mem_writes,
     output reg         mem_fault,
@@ -49,6 +66,7 @@ module tb_accel_bridge #(
     output wire [31:0] pend_addr
 );
     localparam integer MA = $clog2(MEM_WORDS);
+`include "tandem_accel_regs.vh"
 
     wire        mem_req, mem_we;
     wire [31:0] mem_addr, mem_wdata;
@@ -77,6 +95,81 @@ module tb_accel_bridge #(
     wire        in_range = {1'b0, mem_addr} < MEM_BYTES;
     wire [MA-1:0] index = mem_addr[MA+1:2];
 
+    // ---------------------------------------------------------------- job sequencer
+    localparam [2:0] Q_IDLE = 3'd0, Q_WRITE = 3'd1, Q_START = 3'd2, Q_WAIT = 3'd3, Q_SNAP = 3'd4,
+                     Q_DUMP = 3'd5;
+    reg [2:0]  q_state;
+    reg        go_seen;
+    reg [5:0]  q_idx;
+    reg        clr_stats;
+    reg        e_sel, e_we;
+    reg [4:0]  e_addr;
+    reg [31:0] e_wdata;
+    // the sequencer drives the register interface except while it only waits for irq
+    wire       seq_active = (q_state != Q_IDLE) && !(q_state == Q_WAIT && !e_sel);
+
+    always @(posedge clk) begin
+        clr_stats <= 1'b0;
+        e_sel <= 1'b0;
+        e_we <= 1'b0;
+        if (rst) begin
+            q_state <= Q_IDLE;
+            go_seen <= 1'b0;
+            seq_done <= 1'b0;
+            q_idx <= 6'd0;
+        end else case (q_state)
+            Q_IDLE: if (seq_go != go_seen) begin
+                go_seen <= seq_go;
+                seq_done <= 1'b0;
+                $readmemh(in_file, mem);
+                clr_stats <= 1'b1;
+                q_idx <= 6'd0;
+                q_state <= Q_WRITE;
+            end
+            Q_WRITE: begin
+                if (seq_mask[q_idx[4:0]] && q_idx[4:0] != REG_CTRL) begin
+                    e_sel <= 1'b1;
+                    e_we <= 1'b1;
+                    e_addr <= q_idx[4:0];
+                    e_wdata <= seq_data[32 * q_idx[4:0] +: 32];
+                end
+                if (q_idx == 6'd31) q_state <= Q_START;
+                q_idx <= q_idx + 6'd1;
+            end
+            Q_START: begin
+                e_sel <= 1'b1;
+                e_we <= 1'b1;
+                e_addr <= REG_CTRL;
+                e_wdata <= 32'd1;
+                q_state <= Q_WAIT;
+            end
+            Q_WAIT: begin
+                // the engine drops irq the cycle after START; look from the cycle after that
+                e_addr <= REG_STATUS;
+                q_idx <= 6'd0;
+                if (irq && !e_sel) q_state <= Q_SNAP;
+            end
+            Q_SNAP: begin
+                case (q_idx)
+                    6'd0: snap_status <= reg_rdata;
+                    6'd1: snap_cycles <= reg_rdata;
+                    6'd2: snap_compute <= reg_rdata;
+                    6'd3: snap_mac <= reg_rdata;
+                    6'd4: snap_load <= reg_rdata;
+                    default: snap_store <= reg_rdata;
+                endcase
+                e_addr <= REG_CYCLES + q_idx[4:0];
+                if (q_idx == 6'd5) q_state <= Q_DUMP;
+                q_idx <= q_idx + 6'd1;
+            end
+            default: begin
+                if (dump_en) $writememh(out_file, mem, dump_lo, dump_hi);
+                seq_done <= 1'b1;
+                q_state <= Q_IDLE;
+            end
+        endcase
+    end
+
     assign pend_req = mem_req;
     assign pend_we = mem_we;
     assign pend_addr = mem_addr;
@@ -86,7 +179,8 @@ module tb_accel_bridge #(
         .OBUF_WORDS(OBUF_WORDS), .MAX_OC(MAX_OC)
     ) dut (
         .clk(clk), .rst(rst),
-        .reg_sel(reg_sel), .reg_we(reg_we), .reg_addr(reg_addr), .reg_wdata(reg_wdata),
+        .reg_sel(seq_active ? e_sel : reg_sel), .reg_we(seq_active ? e_we : reg_we),
+        .reg_addr(seq_active ? e_addr : reg_addr), .reg_wdata(seq_active ? e_wdata : reg_wdata),
         .reg_rdata(reg_rdata), .irq(irq),
         .mem_req(mem_req), .mem_we(mem_we), .mem_addr(mem_addr), .mem_wdata(mem_wdata),
         .mem_wstrb(mem_wstrb), .mem_ready(mem_ready), .mem_rvalid(mem_rvalid),
@@ -94,8 +188,6 @@ module tb_accel_bridge #(
     );
 
     always @(posedge clk) begin
-        if (load_stb) $readmemh(in_file, mem);
-        if (dump_stb) $writememh(out_file, mem, dump_lo, dump_hi);
         if (rst) begin
             wait_cnt <= 4'd0;
             q_wp <= 3'd0;

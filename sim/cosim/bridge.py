@@ -6,14 +6,16 @@ rtl/bridge/tb_accel_bridge.v). For each START the board reports, :meth:`RtlBridg
 1. plans the memory regions the registers point at (:func:`plan_regions`), merges overlapping
    ones and places them in the testbench memory at the same address modulo 16, so the engine's
    alignment-dependent paths and cycle counts are those of the real addresses;
-2. writes those regions, read from the board's memory, to a hex file the testbench loads with
-   ``$readmemh``, and writes the changed configuration registers (address registers translated)
-   and START, one register per clock;
-3. sleeps until ``irq`` under cocotb's C clock (no Python per cycle), stopping a run that has
-   not finished after the platform's ``timeoutCycles`` with an :class:`AcceleratorError`;
-4. reads STATUS and the cycle counters through the register interface, copies the output region
-   back into the board's memory (``$writememh``), charges the stall (CYCLES scaled by the clock
-   ratio) to the board's clock and completes the peripheral.
+2. writes those regions, read from the board's memory, to a hex file, and hands the wrapper's
+   job sequencer the changed configuration registers (address registers translated): it loads
+   the file (``$readmemh``), writes the registers and START through the engine's register
+   interface, waits for ``irq``, reads STATUS and the cycle counters back the same way and dumps
+   the output region (``$writememh``);
+3. awaits the sequencer's ``seq_done`` once, under cocotb's C clock (no Python per cycle, one
+   await per run), stopping a run that has not finished after the platform's ``timeoutCycles``
+   with an :class:`AcceleratorError` that reports the registers and the last transactions;
+4. copies the output region back into the board's memory, charges the stall (CYCLES scaled by
+   the clock ratio) to the board's clock and completes the peripheral.
 """
 from __future__ import annotations
 
@@ -163,13 +165,16 @@ class RtlBridge:
         self.rtl_regs = {r.name: _RTL_RESET.get(r.name, 0) for r in REGISTERS if r.access == "RW"}
         self.code_ranges = [(b, b + m.size) for m in board.platform.memories
                             if m.name == board.platform.code_memory for b in (m.base, *m.aliases)]
+        self.mem_ranges = [(b, b + m.size) for m in board.platform.memories for b in (m.base, *m.aliases)]
+        self.go = 0
         self.last_transaction = "none yet"
+        self._plans: dict[tuple[int, ...], tuple[list[Region], list[str], list[Span], int]] = {}
 
     async def start(self) -> None:
         d = self.dut
         Clock(d.clk, CLOCK_NS, unit="ns", impl="gpi").start()
-        for sig in (d.reg_sel, d.reg_we, d.reg_addr, d.reg_wdata, d.load_stb, d.dump_stb,
-                    d.dump_lo, d.dump_hi, d.clr_stats):
+        for sig in (d.reg_sel, d.reg_we, d.reg_addr, d.reg_wdata, d.seq_data, d.seq_mask, d.seq_go,
+                    d.dump_en, d.dump_lo, d.dump_hi):
             sig.value = 0
         d.cfg_req_wait.value = self.params.bus_wait_states
         d.cfg_rd_lat.value = self.params.bus_read_latency
@@ -182,8 +187,23 @@ class RtlBridge:
 
     # memory ---------------------------------------------------------------------------------
     def _mapped(self, lo: int, hi: int) -> bool:
-        return any(b <= lo and hi <= b + m.size
-                   for m in self.board.platform.memories for b in (m.base, *m.aliases))
+        return any(b <= lo and hi <= e for b, e in self.mem_ranges)
+
+    def _plan(self, regs: dict[str, int]) -> tuple[list[Region], list[str], list[Span], int]:
+        """Regions, left-out notes, placement and the RTL's address values (cached per config)."""
+        key = tuple(regs.values())
+        plan = self._plans.get(key)
+        if plan is None:
+            regions, left_out = plan_regions(regs, self.params)
+            bad = [r for r in regions if not self._mapped(r.addr, r.addr + r.size)]
+            regions = [r for r in regions if r not in bad]
+            left_out += [f"{r.reg} 0x{r.addr:08x}+{r.size} (not in the board's memory)" for r in bad]
+            spans = place(regions, self.capacity)
+            macs = useful_macs(regs)
+            plan = (regions, left_out, spans, macs)
+            if len(self._plans) < 256:
+                self._plans[key] = plan
+        return plan
 
     def _write_load_file(self, spans: list[Span]) -> int:
         chunks = []
@@ -195,44 +215,23 @@ class RtlBridge:
         self.mem_in.write_bytes(b"".join(chunks))
         return sum(s.end - s.addr for s in spans)
 
-    def _read_dump(self, first_word: int) -> bytes:
-        lines = [ln.split("//")[0].strip() for ln in self.mem_out.read_text().splitlines()]
-        words = [ln for ln in lines if ln and not ln.startswith("@")]
-        raw = bytes.fromhex("".join(words))
+    def _read_dump(self) -> bytes:
+        text = self.mem_out.read_text()
+        if "//" in text or "@" in text:
+            lines = [ln.split("//")[0].strip() for ln in text.splitlines()]
+            text = "".join(ln for ln in lines if ln and not ln.startswith("@"))
+        raw = bytes.fromhex(text.replace("\n", ""))
         return np.frombuffer(raw, dtype=np.uint8).reshape(-1, 4)[:, ::-1].tobytes()
 
-    # registers ------------------------------------------------------------------------------
-    async def _write_regs(self, writes: list[tuple[str, int]], first: dict[str, int]) -> None:
-        """One write per clock: values set at a falling edge are taken at the next rising edge."""
+    # registers (diagnostics only; runs use the wrapper's sequencer) ---------------------------
+    async def _read_regs(self, names: list[str]) -> dict[str, int]:
         d = self.dut
-        for i, (name, value) in enumerate(writes):
-            d.reg_addr.value = REG_BY_NAME[name].index
-            d.reg_wdata.value = value & 0xFFFFFFFF
-            d.reg_sel.value = 1
-            d.reg_we.value = 1
-            if i == 0:
-                for sig, v in first.items():
-                    getattr(d, sig).value = v
-            await FallingEdge(d.clk)
-            if i == 0:
-                for sig in first:
-                    getattr(d, sig).value = 0
         d.reg_sel.value = 0
         d.reg_we.value = 0
-
-    async def _read_regs(self, names: list[str], first: dict[str, int] | None = None) -> dict[str, int]:
-        d = self.dut
         out: dict[str, int] = {}
-        if first:
-            for sig, v in first.items():
-                getattr(d, sig).value = v
-        for i, name in enumerate(names):
+        for name in names:
             d.reg_addr.value = REG_BY_NAME[name].index
             await FallingEdge(d.clk)
-            if i == 0 and first:
-                for sig in first:
-                    if sig.endswith("_stb"):
-                        getattr(d, sig).value = 0
             out[name] = int(d.reg_rdata.value)
         return out
 
@@ -241,79 +240,81 @@ class RtlBridge:
         t0 = time.perf_counter()
         accel, d, board = self.accel, self.dut, self.board
         regs = accel.register_values()
-        regions, left_out = plan_regions(regs, self.params)
-        bad = [r for r in regions if not self._mapped(r.addr, r.addr + r.size)]
-        regions = [r for r in regions if r not in bad]
-        left_out += [f"{r.reg} 0x{r.addr:08x}+{r.size} (not in the board's memory)" for r in bad]
-        spans = place(regions, self.capacity)
+        regions, left_out, spans, macs = self._plan(regs)
         bytes_in = self._write_load_file(spans)
         rtl_values = dict(regs)
         for reg in ADDRESS_REGS:
             tb = translate(regs[reg], spans) if any(r.reg == reg for r in regions) else None
             # outside the testbench memory, low bits kept: an access raises mem_fault
             rtl_values[reg] = tb if tb is not None else 0x8000_0000 | (regs[reg] & (ALIGN - 1))
-        writes = [(n, v) for n, v in rtl_values.items() if self.rtl_regs.get(n) != v]
-        writes.append(("CTRL", 1))
-        self.last_transaction = (f"START with {len(writes) - 1} register writes; regions "
-                                 + ", ".join(f"{r.reg} 0x{r.addr:08x}+{r.size}" for r in regions))
-        await self._write_regs(writes, {"load_stb": 1, "clr_stats": 1})
-        self.rtl_regs.update(rtl_values)
-        t_rtl = time.perf_counter()
-        if not int(d.irq.value):
-            try:
-                await with_timeout(RisingEdge(d.irq), self.params.timeout_cycles * CLOCK_NS, "ns")
-            except SimTimeoutError:
-                raise AcceleratorError(await self._hang_report(regs)) from None
-        rtl_seconds = time.perf_counter() - t_rtl
+        data, mask = 0, 0
+        for name, value in rtl_values.items():
+            if self.rtl_regs.get(name) != value:
+                index = REG_BY_NAME[name].index
+                data |= (value & 0xFFFFFFFF) << (32 * index)
+                mask |= 1 << index
         out_region = next((r for r in regions if r.output), None)
         out_span = next((s for s in spans if out_region and s.addr <= out_region.addr < s.end), None)
-        dump: dict[str, int] = {}
-        await FallingEdge(d.clk)  # irq rises after a rising edge; strobes go out at falling ones
         if out_span is not None:
             d.dump_lo.value = out_span.tb // 4
             d.dump_hi.value = (out_span.tb + out_span.end - out_span.addr) // 4 - 1
-            dump = {"dump_stb": 1}
-        got = await self._read_regs(["STATUS", *COUNTERS], dump)
-        status = got["STATUS"]
+        d.dump_en.value = int(out_span is not None)
+        d.seq_data.value = data
+        d.seq_mask.value = mask
+        self.go ^= 1
+        d.seq_go.value = self.go
+        self.last_transaction = (f"START after {bin(mask).count('1')} register writes; regions "
+                                 + ", ".join(f"{r.reg} 0x{r.addr:08x}+{r.size}" for r in regions))
+        self.rtl_regs.update(rtl_values)
+        t_rtl = time.perf_counter()
+        try:
+            # the sequencer's register writes and read-back take under 64 cycles
+            await with_timeout(RisingEdge(d.seq_done), (self.params.timeout_cycles + 64) * CLOCK_NS, "ns")
+        except SimTimeoutError:
+            raise AcceleratorError(await self._hang_report()) from None
+        rtl_seconds = time.perf_counter() - t_rtl
+        status = int(d.snap_status.value)
+        counters = {"CYCLES": int(d.snap_cycles.value), "COMPUTE_CYCLES": int(d.snap_compute.value),
+                    "MAC_CYCLES": int(d.snap_mac.value), "LOAD_CYCLES": int(d.snap_load.value),
+                    "STORE_CYCLES": int(d.snap_store.value)}
         reads, writes_n, fault = int(d.mem_reads.value), int(d.mem_writes.value), int(d.mem_fault.value)
         if fault:
             raise AcceleratorError(
                 f"{accel.name}: the engine accessed memory outside the job's regions (last "
                 f"{'write' if int(d.last_we.value) else 'read'} at testbench 0x{int(d.last_addr.value):08x}); "
                 f"left out: {', '.join(left_out) or 'none'}\n{accel.describe_registers()}")
+        if status & BUSY:
+            raise AcceleratorError(f"{accel.name}: irq raised while STATUS 0x{status:08x} still BUSY")
         bytes_out = 0
         if out_region is not None and out_span is not None and status & DONE:
-            data = self._read_dump(out_span.tb // 4)
             lo = out_region.addr - out_span.addr
-            chunk = data[lo:lo + out_region.size]
+            chunk = self._read_dump()[lo:lo + out_region.size]
             if any(a < out_region.addr + out_region.size and out_region.addr < b for a, b in self.code_ranges):
                 board.write_memory(out_region.addr, chunk)
             else:
                 board.cpu.write(out_region.addr, chunk)
             bytes_out = out_region.size
-        cycles = got["CYCLES"]
+        cycles = counters["CYCLES"]
         stall = self.params.stall_cycles(cycles, board.cpu_hz)
         start_cycle = board.counter.cycles
         board.stall(stall)
         peak = self.params.rows * self.params.cols
-        macs = useful_macs(regs) if status & DONE else 0
+        macs = macs if status & DONE else 0
         wall = time.perf_counter() - t0
         stats = JobStats(
             index=len(accel.jobs), start_cycle=start_cycle, status=status,
             error_code=(status >> 8) & 0xFF if status & ERROR else 0, accel_cycles=cycles,
-            stall_cycles=stall, counters={n: got[n] for n in COUNTERS},
-            bytes_in=bytes_in, bytes_out=bytes_out, mem_reads=reads, mem_writes=writes_n,
-            useful_macs=macs,
+            stall_cycles=stall, counters=counters, bytes_in=bytes_in, bytes_out=bytes_out,
+            mem_reads=reads, mem_writes=writes_n, useful_macs=macs,
             mac_utilisation=round(macs / (peak * cycles), 4) if cycles and macs else 0.0,
-            compute_utilisation=round(macs / (peak * got["COMPUTE_CYCLES"]), 4)
-            if got["COMPUTE_CYCLES"] and macs else 0.0,
-            wall_seconds=wall, overhead_seconds=wall - rtl_seconds, registers=regs)
-        if status & BUSY:
-            raise AcceleratorError(f"{accel.name}: irq raised while STATUS 0x{status:08x} still BUSY")
+            compute_utilisation=round(macs / (peak * counters["COMPUTE_CYCLES"]), 4)
+            if counters["COMPUTE_CYCLES"] and macs else 0.0,
+            wall_seconds=wall, overhead_seconds=wall - rtl_seconds, rtl_seconds=rtl_seconds,
+            registers=regs)
         accel.complete(stats)
         return stats
 
-    async def _hang_report(self, regs: dict[str, int]) -> str:
+    async def _hang_report(self) -> str:
         d = self.dut
         got = await self._read_regs([r.name for r in REGISTERS])
         rows = [f"{n:>15} = 0x{v:08x}" for n, v in got.items()]
@@ -321,7 +322,7 @@ class RtlBridge:
         pending = (f"{'write' if int(d.pend_we.value) else 'read'} at testbench 0x{int(d.pend_addr.value):08x} "
                    "waiting for the bus" if int(d.pend_req.value) else "none")
         return (f"{self.accel.name}: the accelerator did not finish within {self.params.timeout_cycles:,} "
-                f"of its cycles (timeoutCycles) at board cycle {self.board.counter.cycles:,}\n"
+                f"of its cycles (timeoutCycles) after START at board cycle {self.board.counter.cycles:,}\n"
                 f"  last CPU transaction: {self.last_transaction}\n"
                 f"  memory port: {int(d.mem_reads.value)} reads, {int(d.mem_writes.value)} writes; last "
                 f"accepted {'write' if int(d.last_we.value) else 'read'} at testbench "

@@ -139,7 +139,9 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
         raise errors.ElfError(f"{elf}: no such firmware file")
     build_dir, build_seconds = build_bridge(simulator, params, config, waves is not None)
 
-    run_dir = Path(tempfile.mkdtemp(prefix="tandem-cosim-"))
+    # the per-run memory files go to RAM when there is a tmpfs: they are rewritten every run
+    shm = Path("/dev/shm")
+    run_dir = Path(tempfile.mkdtemp(prefix="tandem-cosim-", dir=shm if shm.is_dir() else None))
     request = {
         "board": str(Path(board).resolve()) if Path(board).suffix == ".repl" else board,
         "overlays": [str(p) for p in overlay_paths], "elf": str(elf_path),

@@ -125,6 +125,7 @@ class JobStats:
     compute_utilisation: float  # useful MACs / (rows*cols*COMPUTE_CYCLES)
     wall_seconds: float
     overhead_seconds: float  # wall time outside the RTL simulator's own run
+    rtl_seconds: float  # wall time of the simulator from the job's hand-over to seq_done
     registers: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
