@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -151,8 +151,7 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
         "memory_writes": [[a, d.hex()] for a, d in memory_writes or []],
     }
     (run_dir / "request.json").write_text(json.dumps(request))
-    env = {"TANDEM_COSIM_REQUEST": str(run_dir / "request.json"),
-           "PYTHONPATH": os.pathsep.join([str(config.root), os.environ.get("PYTHONPATH", "")])}
+    env = {"TANDEM_COSIM_REQUEST": str(run_dir / "request.json")}
     if not verbose:
         env["COCOTB_LOG_LEVEL"] = "WARNING"
         env["GPI_LOG_LEVEL"] = "ERROR"
@@ -167,6 +166,10 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
     elif simulator == "verilator":
         plusargs.append("+verilator+quiet")
     runner = make_runner(simulator)
+    # cocotb's runner hands the child this process's sys.path as PYTHONPATH; put this tandem's
+    # tree first so the simulator imports the same `sim` package (not another checkout's).
+    saved_path = list(sys.path)
+    sys.path[:] = [str(config.root), *[p for p in saved_path if p not in ("", str(config.root))]]
     try:
         runner.test(test_module="sim.cosim.entry", hdl_toplevel=BRIDGE_TOP, hdl_toplevel_lang="verilog",
                     build_dir=build_dir, test_dir=run_dir, results_xml=str(run_dir / "results.xml"),
@@ -174,6 +177,8 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
                     waves=waves_path is not None, timescale=("1ns", "1ps"))
     except (SystemExit, RuntimeError):
         pass  # the result file (or its absence) says what happened
+    finally:
+        sys.path[:] = saved_path
     result_file = run_dir / "result.json"
     if not result_file.is_file():
         raise AcceleratorError(f"the {simulator} co-simulation ended without a result; see the log above "
