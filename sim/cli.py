@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(conv4x4, conv8x8, conv16x16) or a .repl file")
     p.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator",
                    help="RTL simulator for --accel (default verilator)")
-    p.add_argument("--waves", metavar="OUT.fst", help="with --accel: dump the RTL's waveform (FST)")
+    p.add_argument("--waves", metavar="OUT.fst", help="with --accel: dump the RTL's waveform (.fst; .vcd with Verilator)")
     p.add_argument("firmware")
     p.set_defaults(func=cmd_run)
 

@@ -123,10 +123,10 @@ def accel_design(parameters: Mapping[str, int]) -> RtlDesign:
 
 
 def build(simulator: str, design: RtlDesign, build_root: Path = DEFAULT_BUILD_ROOT,
-          waves: bool = False) -> BuildResult:
+          waves: str | None = None) -> BuildResult:
     """Build ``design`` for ``simulator`` into ``build_root/<sim>-<top>-<hash>``.
 
-    ``waves`` builds with signal tracing (FST with Verilator; Icarus dumps FST at run time).
+    ``waves`` ("vcd" or "fst") builds with signal tracing; Icarus always dumps FST.
     """
     for src in design.sources:
         if not src.is_file():
@@ -138,7 +138,7 @@ def build(simulator: str, design: RtlDesign, build_root: Path = DEFAULT_BUILD_RO
         # No delays in the design, so no --timing; keep the C++ build quiet and reasonably fast.
         build_args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast",
                       "-CFLAGS", "-O1"]
-        if waves:
+        if waves == "fst":
             build_args.append("--trace-fst")
     elif simulator == "icarus":
         # cocotb's FST dump module is SystemVerilog; otherwise hold the design to Verilog-2005
@@ -153,7 +153,7 @@ def build(simulator: str, design: RtlDesign, build_root: Path = DEFAULT_BUILD_RO
             build_dir=build_dir,
             build_args=build_args,
             timescale=("1ns", "1ps"),
-            waves=waves,
+            waves=waves is not None,
             log_file=build_dir / "build.log" if simulator == "verilator" else None,
         )
     except (RuntimeError, SystemExit) as exc:

@@ -77,7 +77,7 @@ def bridge_design(params: AccelParams) -> RtlDesign:
                      parameters={**params.rtl_parameters(), "MEM_WORDS": mem_words(params)})
 
 
-def _content_key(simulator: str, design: RtlDesign, waves: bool) -> str:
+def _content_key(simulator: str, design: RtlDesign, waves: str | None) -> str:
     h = hashlib.sha256()
     for src in (*design.sources, *sorted(RTL_INCLUDE_DIR.glob("*.vh"))):
         h.update(src.name.encode())
@@ -89,7 +89,7 @@ def _content_key(simulator: str, design: RtlDesign, waves: bool) -> str:
 
 
 def build_bridge(simulator: str, params: AccelParams, config: TandemConfig,
-                 waves: bool = False) -> tuple[Path, float]:
+                 waves: str | None = None) -> tuple[Path, float]:
     """Build (or reuse) the bridge for these parameters; returns (build dir, seconds spent)."""
     if simulator not in SIMULATORS:
         raise TandemError(f"unknown simulator {simulator!r}; choose one of {', '.join(SIMULATORS)}")
@@ -101,6 +101,23 @@ def build_bridge(simulator: str, params: AccelParams, config: TandemConfig,
     built = build(simulator, design, build_root=root, waves=waves)
     stamp.write_text(json.dumps({"build_dir": str(built.build_dir), "seconds": built.build_seconds}))
     return built.build_dir, built.build_seconds
+
+
+def _waves_format(path: Path | None, simulator: str) -> str | None:
+    """"fst" or "vcd" from the file name; checks the simulator can write it."""
+    if path is None:
+        return None
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("fst", "vcd"):
+        raise TandemError(f"{path}: give the waveform file a .fst or .vcd name")
+    if simulator == "icarus" and fmt != "fst":
+        raise TandemError(f"{path}: Icarus (through cocotb) writes FST; name the file .fst")
+    if simulator == "verilator" and fmt == "fst" and not any(
+            Path(d, "lz4.h").is_file() for d in ("/usr/include", "/usr/local/include")):
+        raise errors.ToolchainError(
+            f"{path}: Verilator's FST writer needs lz4.h (Debian: liblz4-dev), which is not "
+            "installed; write a .vcd instead, or use --simulator icarus for FST")
+    return fmt
 
 
 def _raise_child_error(err: dict[str, Any]) -> None:
@@ -124,7 +141,8 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
 
     ``overlays`` are further .repl files layered after the accelerator's (e.g. a test's bus
     model); ``memory_writes`` are stored into the board's memory after the ELF is loaded;
-    ``stream`` lets the firmware's console output through live; ``waves`` dumps an FST there.
+    ``stream`` lets the firmware's console output through live; ``waves`` dumps the RTL's
+    waveform there (.fst; .vcd with Verilator).
     """
     t0 = time.perf_counter()
     config = config or TandemConfig.from_env()
@@ -137,7 +155,8 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
     elf_path = Path(elf).resolve()
     if not elf_path.is_file():
         raise errors.ElfError(f"{elf}: no such firmware file")
-    build_dir, build_seconds = build_bridge(simulator, params, config, waves is not None)
+    waves_path = Path(waves).resolve() if waves is not None else None
+    build_dir, build_seconds = build_bridge(simulator, params, config, _waves_format(waves_path, simulator))
 
     # the per-run memory files go to RAM when there is a tmpfs: they are rewritten every run
     shm = Path("/dev/shm")
@@ -157,7 +176,6 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
         env["GPI_LOG_LEVEL"] = "ERROR"
     plusargs = [f"+TANDEM_MEM_IN={run_dir / 'mem_in.hex'}", f"+TANDEM_MEM_OUT={run_dir / 'mem_out.hex'}"]
     test_args: list[str] = []
-    waves_path = Path(waves).resolve() if waves is not None else None
     if waves_path is not None:
         if simulator == "icarus":
             plusargs.append(f"+dumpfile_path={waves_path}")
