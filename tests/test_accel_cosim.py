@@ -115,7 +115,9 @@ def test_icarus_4x4_bit_exact_through_firmware(icarus_4x4: tuple[CosimResult, li
     assert got["capacity_fallback"].path == "cpu"
     # the refused job cost only the engine's 3 check cycles, and the CPU then did the work
     assert res.jobs[3]["error_code"] == 6 and res.jobs[3]["accel_cycles"] == 3
-    assert got["capacity_fallback"].cycles > 100 * got["3x3_same"].cycles
+    # ...on the CPU, which needs at least a cycle per multiply-accumulate
+    fallback = next(c for c in cases if c.name == "capacity_fallback")
+    assert got["capacity_fallback"].cycles > fallback.job.useful_macs() > 0
 
 
 def test_bad_config_returns_engine_error_code(icarus_4x4: tuple[CosimResult, list[Case]]) -> None:
@@ -134,7 +136,7 @@ def test_clock_ratio_and_bus_wait_states_reach_the_cpu_clock(
     base, cases = icarus_4x4
     slow = tmp_path / "slow.repl"
     hz = load_platform("nucleo_l4r5zi", cfg.platforms_dir).cpu.frequency_hz
-    slow.write_text(f"accel:\n    frequency: {hz // 2}\n    busWaitStates: 2\n    busReadLatency: 3\n")
+    slow.write_text(f"accel: Tandem.ConvAccelerator\n    frequency: {hz // 2}\n    busWaitStates: 2\n    busReadLatency: 3\n")
     elf, _ = accel_elf(cfg, "nucleo_l4r5zi", "conv4x4")
     res = run_with_accel("nucleo_l4r5zi", elf, "conv4x4", cfg, simulator="icarus", overlays=[slow])
     got = check_run(res, cases)
@@ -152,7 +154,7 @@ def test_clock_ratio_and_bus_wait_states_reach_the_cpu_clock(
 def test_hung_rtl_stops_with_report(cfg: TandemConfig, tmp_path: Path) -> None:
     """A memory that stops answering leaves the engine BUSY forever: timeout, report, no hang."""
     hang = tmp_path / "hang.repl"
-    hang.write_text("accel:\n    testStallAfterReads: 5\n    timeoutCycles: 20000\n")
+    hang.write_text("accel: Tandem.ConvAccelerator\n    testStallAfterReads: 5\n    timeoutCycles: 20000\n")
     elf, _ = accel_elf(cfg, "nucleo_l4r5zi", "conv4x4")
     with pytest.raises(AcceleratorError) as info:
         run_with_accel("nucleo_l4r5zi", elf, "conv4x4", cfg, simulator="icarus", overlays=[hang])
@@ -190,11 +192,11 @@ def test_board_without_cosim_driver_refuses_start(cfg: TandemConfig) -> None:
 
 def test_overlay_validation(cfg: TandemConfig, tmp_path: Path) -> None:
     bad = tmp_path / "bad.repl"
-    bad.write_text("accel:\n    busWidth: 8\n")
+    bad.write_text("accel: Tandem.ConvAccelerator\n    busWidth: 8\n")
     platform = load_platform("bluepill", cfg.platforms_dir, [overlay(cfg, "conv8x8"), bad])
     with pytest.raises(PlatformError, match="busWidth 8"):
         AccelParams.from_spec(platform.peripheral("accel"))
-    bad.write_text("accel:\n    rows: 6\n")
+    bad.write_text("accel: Tandem.ConvAccelerator\n    rows: 6\n")
     platform = load_platform("bluepill", cfg.platforms_dir, [overlay(cfg, "conv8x8"), bad])
     with pytest.raises(PlatformError, match="power of two"):
         AccelParams.from_spec(platform.peripheral("accel"))
