@@ -7,7 +7,8 @@
 //   (which registers to write) and toggles seq_go;
 // * the sequencer loads the memory ($readmemh of the file named by +TANDEM_MEM_IN=, which holds
 //   the operand regions the job's registers point at), clears the per-run counters, writes the
-//   masked registers through the engine's register interface (one per clock, in index order)
+//   masked registers through the engine's register interface (one per clock, in index order,
+//   skipping unmasked ones)
 //   and then CTRL.START;
 // * once irq rises it reads STATUS and the five cycle counters through the register interface
 //   into snap_*, writes words dump_lo..dump_hi of the memory to +TANDEM_MEM_OUT= when dump_en
@@ -107,6 +108,15 @@ module tb_accel_bridge #(
     reg [31:0] e_wdata;
     // the sequencer drives the register interface except while it only waits for irq
     wire       seq_active = (q_state != Q_IDLE) && !(q_state == Q_WAIT && !e_sel);
+    reg [31:0] done_w;  // registers written so far in this job
+    wire [31:0] pending_w = seq_mask & ~done_w & ~(32'd1 << REG_CTRL);
+    reg [4:0]  next_w;  // lowest pending register
+    integer wi;
+    always @* begin
+        next_w = 5'd0;
+        for (wi = 31; wi >= 0; wi = wi - 1)
+            if (pending_w[wi]) next_w = wi[4:0];
+    end
 
     always @(posedge clk) begin
         clr_stats <= 1'b0;
@@ -123,18 +133,20 @@ module tb_accel_bridge #(
                 seq_done <= 1'b0;
                 $readmemh(in_file, mem);
                 clr_stats <= 1'b1;
-                q_idx <= 6'd0;
+                done_w <= 32'd0;
                 q_state <= Q_WRITE;
             end
             Q_WRITE: begin
-                if (seq_mask[q_idx[4:0]] && q_idx[4:0] != REG_CTRL) begin
+                // one masked register per clock: jump straight to the next one
+                if (pending_w != 32'd0) begin
                     e_sel <= 1'b1;
                     e_we <= 1'b1;
-                    e_addr <= q_idx[4:0];
-                    e_wdata <= seq_data[32 * q_idx[4:0] +: 32];
+                    e_addr <= next_w;
+                    e_wdata <= seq_data[32 * next_w +: 32];
+                    done_w <= done_w | (32'd1 << next_w);
+                end else begin
+                    q_state <= Q_START;
                 end
-                if (q_idx == 6'd31) q_state <= Q_START;
-                q_idx <= q_idx + 6'd1;
             end
             Q_START: begin
                 e_sel <= 1'b1;

@@ -159,7 +159,7 @@ class RtlBridge:
         self.board = board
         self.accel = accel
         self.params = accel.params
-        self.capacity = 4 * len(dut.mem)
+        self.capacity = 4 * mem_words(self.params)
         self.mem_in = workdir / "mem_in.hex"
         self.mem_out = workdir / "mem_out.hex"
         self.rtl_regs = {r.name: _RTL_RESET.get(r.name, 0) for r in REGISTERS if r.access == "RW"}
