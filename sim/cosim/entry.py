@@ -21,7 +21,7 @@ import cocotb
 from sim.board import Board
 from sim.config import TandemConfig
 from sim.cosim.bridge import RtlBridge
-from sim.errors import FirmwareFault, TandemError
+from sim.errors import TandemError
 from sim.peripherals.conv_accel import ConvAccelerator
 
 
@@ -68,10 +68,7 @@ async def cosim_run(dut: Any) -> None:
     finally:
         if accel is not None:
             data["jobs"] = [j.to_json() for j in accel.jobs]
-        if board is not None:
-            sys.stdout.flush()
+        sys.stdout.flush()
         data["child_seconds"] = time.perf_counter() - t_start
         out.write_text(json.dumps(data, indent=1))
 
-
-__all__ = ["cosim_run", "FirmwareFault"]
