@@ -481,10 +481,10 @@ class Board:
                 self._raise_fault("BusFault", f"{f.kind} of 0x{f.addr:08x} ({f.size} bytes): no peripheral or memory there")
             if self._exit_code is not None:
                 return "exit"
-            if self._service:
-                while self._service:
-                    yield self._service.pop(0)
-                continue
+            while self._service:
+                # the driver serves it (and charges its time); then events, limits and
+                # interrupts (e.g. the accelerator's) are handled as after any other stop
+                yield self._service.pop(0)
             now = self.counter.cycles
             self._fire_events(now)
             if now >= limit:

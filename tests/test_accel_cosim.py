@@ -79,9 +79,11 @@ def check_run(res: CosimResult, cases: list[Case]) -> dict[str, Outcome]:
             assert job["status"] & 0b111 == 0b010 and job["bytes_out"] > 0
             assert o.cycles > job["stall_cycles"] > 0
             overheads.add(o.cycles - job["stall_cycles"])
-    # The CPU's own cost of a driver call does not depend on how long the RTL ran: DWT_CYCCNT
-    # differs from the charged stall by the same amount for every accelerated case.
-    assert len(overheads) == 1, overheads
+    # The CPU's own cost of a driver call (~20 register writes, polls) does not depend on how
+    # long the RTL ran: DWT_CYCCNT exceeds the charged stall by about the same amount for every
+    # accelerated case (flash-cache misses vary a little with what ran in between). The exact
+    # check is in test_clock_ratio_and_bus_wait_states_reach_the_cpu_clock.
+    assert max(overheads) - min(overheads) <= 16 and max(overheads) < 400, overheads
     return got
 
 
@@ -200,3 +202,23 @@ def test_overlay_validation(cfg: TandemConfig, tmp_path: Path) -> None:
     platform = load_platform("bluepill", cfg.platforms_dir, [overlay(cfg, "conv8x8"), bad])
     with pytest.raises(PlatformError, match="power of two"):
         AccelParams.from_spec(platform.peripheral("accel"))
+
+
+def test_interrupt_driven_driver_wakes_from_wfi(cfg: TandemConfig, tmp_path: Path) -> None:
+    """With the accelerator wired to an NVIC line, DONE interrupts the CPU sleeping in WFI."""
+    irq = tmp_path / "irq.repl"
+    irq.write_text("accel: Tandem.ConvAccelerator\n    -> nvic@42\n")
+    platform = load_platform("nucleo_l4r5zi", cfg.platforms_dir, [overlay(cfg, "conv4x4"), irq])
+    elf = build_firmware(platform, FirmwareSpec(("tests/accel_irq.c", "drivers/conv_accel.c"),
+                                                defines={"ACCEL_IRQ": "42"}), cfg)
+    res = run_with_accel("nucleo_l4r5zi", elf, "conv4x4", cfg, simulator="icarus", overlays=[irq])
+    m = re.search(r"irqs (\d+) status ([0-9a-f]+) rc (-?\d+) \((\w+)\) accel_cycles (\d+) span (\d+)",
+                  res.run.output)
+    assert m is not None, res.run.output
+    assert int(m[1]) == 1 and int(m[2], 16) & 0b111 == 0b010 and int(m[3]) == 0
+    assert res.run.exit_code == 0 and len(res.jobs) == 1
+    job = res.jobs[0]
+    assert int(m[5]) == job["accel_cycles"] > 0
+    # the span holds the stall plus the CPU's own work: ~20 register writes, exception entry,
+    # handler and return
+    assert job["stall_cycles"] + 12 + 10 < int(m[6]) < job["stall_cycles"] + 400

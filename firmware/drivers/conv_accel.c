@@ -27,7 +27,7 @@ int conv_accel_probe(uintptr_t base, conv_accel_caps_t *caps)
     return CONV_ACCEL_OK;
 }
 
-int conv_accel_run(uintptr_t base, const conv_accel_layer_t *l, conv_accel_stats_t *stats)
+int conv_accel_start(uintptr_t base, const conv_accel_layer_t *l)
 {
     if (REG(base, ID) != TANDEM_ACCEL_ID) {
         return CONV_ACCEL_ERR_ABSENT;
@@ -54,14 +54,14 @@ int conv_accel_run(uintptr_t base, const conv_accel_layer_t *l, conv_accel_stats
     REG(base, OUT_ADDR) = (uint32_t)(uintptr_t)l->output;
     REG(base, OUT_PSTRIDE) = pstride;
     REG(base, CTRL) = TANDEM_ACCEL_CTRL_START_MASK;
+    return CONV_ACCEL_OK;
+}
 
-    const uint32_t finished = TANDEM_ACCEL_STATUS_DONE_MASK | TANDEM_ACCEL_STATUS_ERROR_MASK;
-    uint32_t status;
-    uint32_t polls = 0;
-    while (!((status = REG(base, STATUS)) & finished)) {
-        if (++polls > POLL_LIMIT) {
-            return CONV_ACCEL_ERR_TIMEOUT;
-        }
+int conv_accel_finish(uintptr_t base, conv_accel_stats_t *stats)
+{
+    uint32_t status = REG(base, STATUS);
+    if (status & TANDEM_ACCEL_STATUS_BUSY_MASK) {
+        return CONV_ACCEL_ERR_BUSY;
     }
     if (stats != NULL) {
         stats->status = status;
@@ -75,6 +75,22 @@ int conv_accel_run(uintptr_t base, const conv_accel_layer_t *l, conv_accel_stats
         return (int)((status & TANDEM_ACCEL_STATUS_ERR_CODE_MASK) >> TANDEM_ACCEL_STATUS_ERR_CODE_SHIFT);
     }
     return CONV_ACCEL_OK;
+}
+
+int conv_accel_run(uintptr_t base, const conv_accel_layer_t *l, conv_accel_stats_t *stats)
+{
+    int rc = conv_accel_start(base, l);
+    if (rc != CONV_ACCEL_OK) {
+        return rc;
+    }
+    const uint32_t finished = TANDEM_ACCEL_STATUS_DONE_MASK | TANDEM_ACCEL_STATUS_ERROR_MASK;
+    uint32_t polls = 0;
+    while (!(REG(base, STATUS) & finished)) {
+        if (++polls > POLL_LIMIT) {
+            return CONV_ACCEL_ERR_TIMEOUT;
+        }
+    }
+    return conv_accel_finish(base, stats);
 }
 
 int conv_accel_conv2d(uintptr_t base, const conv_accel_layer_t *layer, conv_accel_stats_t *stats,
@@ -166,6 +182,7 @@ const char *conv_accel_strerror(int code)
     case TANDEM_ACCEL_ERR_BAD_SHIFT: return "BAD_SHIFT";
     case CONV_ACCEL_ERR_ABSENT: return "ABSENT";
     case CONV_ACCEL_ERR_TIMEOUT: return "TIMEOUT";
+    case CONV_ACCEL_ERR_BUSY: return "BUSY";
     default: return "?";
     }
 }

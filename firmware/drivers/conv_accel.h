@@ -23,6 +23,7 @@
 #define CONV_ACCEL_OK 0
 #define CONV_ACCEL_ERR_ABSENT 0x100  /* no accelerator (ID mismatch) at the base address */
 #define CONV_ACCEL_ERR_TIMEOUT 0x101 /* STATUS never showed DONE or ERROR */
+#define CONV_ACCEL_ERR_BUSY 0x102    /* conv_accel_finish() before the run ended */
 
 typedef struct {
     uint16_t in_h, in_w, in_c;
@@ -55,8 +56,14 @@ typedef enum { CONV_PATH_NONE = 0, CONV_PATH_ACCEL = 1, CONV_PATH_CPU = 2 } conv
 /* Checks the ID register and reads the capacities. */
 int conv_accel_probe(uintptr_t base, conv_accel_caps_t *caps);
 
-/* Runs one layer on the accelerator; stats may be NULL. */
+/* Runs one layer on the accelerator and polls until it ends; stats may be NULL. */
 int conv_accel_run(uintptr_t base, const conv_accel_layer_t *layer, conv_accel_stats_t *stats);
+
+/* The two halves of conv_accel_run() for interrupt-driven use: program and START; then, once
+ * the accelerator's interrupt (DONE | ERROR, level, cleared by the next START) has fired, read
+ * the outcome. conv_accel_finish() returns CONV_ACCEL_ERR_BUSY if the run has not ended. */
+int conv_accel_start(uintptr_t base, const conv_accel_layer_t *layer);
+int conv_accel_finish(uintptr_t base, conv_accel_stats_t *stats);
 
 /* Accelerator first; on CAPACITY, the CPU kernel. *path says which one produced the output. */
 int conv_accel_conv2d(uintptr_t base, const conv_accel_layer_t *layer, conv_accel_stats_t *stats,
