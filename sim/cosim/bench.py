@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-from pathlib import Path
 
 from sim.config import TandemConfig
 from sim.cosim.run import CosimResult, resolve_accel, run_with_accel

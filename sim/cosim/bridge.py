@@ -30,13 +30,19 @@ from cocotb.triggers import FallingEdge, RisingEdge, SimTimeoutError, with_timeo
 
 from sim.accel.regmap import REG_BY_NAME, REGISTERS
 from sim.errors import AcceleratorError
-from sim.peripherals.conv_accel import BUSY, COUNTERS, DONE, ERROR, AccelParams, ConvAccelerator, JobStats
+from sim.peripherals.conv_accel import (
+    BUSY,
+    DONE,
+    ERROR,
+    RESET_VALUES,
+    AccelParams,
+    ConvAccelerator,
+    JobStats,
+)
 
 CLOCK_NS = 10
 ALIGN = 16  # placements keep the address modulo this
 ADDRESS_REGS = ("IN_ADDR", "FILTER_ADDR", "BIAS_ADDR", "MULT_ADDR", "SHIFT_ADDR", "OUT_ADDR")
-# Reset values of the RTL's configuration registers (what it holds before the first write).
-_RTL_RESET = {"DILATION": 0x0101, "ACT_MIN": 0xFFFFFF80, "ACT_MAX": 127}
 
 
 def mem_words(params: AccelParams) -> int:
@@ -131,7 +137,7 @@ def place(regions: list[Region], capacity: int) -> list[Span]:
 
 def translate(addr: int, spans: list[Span]) -> int | None:
     for s in spans:
-        if s.addr <= addr < s.end or (addr == s.end and s.addr == s.end):
+        if s.addr <= addr < s.end:
             return s.tb + (addr - s.addr)
     return None
 
@@ -162,7 +168,8 @@ class RtlBridge:
         self.capacity = 4 * mem_words(self.params)
         self.mem_in = workdir / "mem_in.hex"
         self.mem_out = workdir / "mem_out.hex"
-        self.rtl_regs = {r.name: _RTL_RESET.get(r.name, 0) for r in REGISTERS if r.access == "RW"}
+        # what the RTL's configuration registers hold (reset values until first written)
+        self.rtl_regs = {r.name: RESET_VALUES.get(r.name, 0) for r in REGISTERS if r.access == "RW"}
         self.code_ranges = [(b, b + m.size) for m in board.platform.memories
                             if m.name == board.platform.code_memory for b in (m.base, *m.aliases)]
         self.mem_ranges = [(b, b + m.size) for m in board.platform.memories for b in (m.base, *m.aliases)]

@@ -11,9 +11,11 @@ current basic block) STATUS reads BUSY, as on the hardware.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
-from sim.accel.regmap import ACCEL_ID, ACCEL_VERSION, REG_BY_NAME, REGISTERS
+from sim.accel.regmap import ACCEL_ID, ACCEL_VERSION, REGISTERS
 from sim.errors import PlatformError
 from sim.peripherals.base import BoardContext, Peripheral
 from sim.platform.model import PeripheralSpec
@@ -22,17 +24,24 @@ TYPE_NAME = "Tandem.ConvAccelerator"
 BUSY, DONE, ERROR = 1, 2, 4
 COUNTERS = ("CYCLES", "COMPUTE_CYCLES", "MAC_CYCLES", "LOAD_CYCLES", "STORE_CYCLES")
 
-# Register indices and the bits each writable register implements.
-_IDX = {r.name: r.index for r in REGISTERS}
-_RW_MASK: dict[int, int] = {}
-for _r in REGISTERS:
-    if _r.access == "RW":
-        _m = 0
-        for _f in _r.fields:
-            _m |= _f.mask
-        _RW_MASK[_r.index] = _m if _r.fields else 0xFFFFFFFF
+_IDX: Mapping[str, int] = MappingProxyType({r.name: r.index for r in REGISTERS})
+
+
+def _rw_masks() -> dict[int, int]:
+    """The bits each writable register implements (all 32 when it has no fields)."""
+    masks = {}
+    for r in REGISTERS:
+        if r.access == "RW":
+            bits = 0
+            for f in r.fields:
+                bits |= f.mask
+            masks[r.index] = bits if r.fields else 0xFFFFFFFF
+    return masks
+
+
+_RW_MASK: Mapping[int, int] = MappingProxyType(_rw_masks())
 # Reset values of the RW registers, as the RTL's reset sets them (dilation 1, activation -128..127).
-_RESET = {_IDX["DILATION"]: 0x0101, _IDX["ACT_MIN"]: 0xFFFFFF80, _IDX["ACT_MAX"]: 127}
+RESET_VALUES: Mapping[str, int] = MappingProxyType({"DILATION": 0x0101, "ACT_MIN": 0xFFFFFF80, "ACT_MAX": 127})
 
 
 @dataclass(frozen=True)
@@ -138,7 +147,8 @@ class ConvAccelerator(Peripheral):
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         super().__init__(spec, ctx)
         self.params = AccelParams.from_spec(spec)
-        self.regs: dict[int, int] = {i: _RESET.get(i, 0) for i in _RW_MASK}
+        self.regs: dict[int, int] = {r.index: RESET_VALUES.get(r.name, 0) for r in REGISTERS
+                                     if r.index in _RW_MASK}
         self.status = 0
         self.counters = {name: 0 for name in COUNTERS}
         self.pending = False
@@ -220,4 +230,4 @@ class ConvAccelerator(Peripheral):
         return "\n".join("  " + "  ".join(rows[i:i + 3]) for i in range(0, len(rows), 3))
 
 
-__all__ = ["AccelParams", "ConvAccelerator", "JobStats", "REG_BY_NAME", "TYPE_NAME"]
+__all__ = ["AccelParams", "ConvAccelerator", "JobStats", "RESET_VALUES", "TYPE_NAME"]
