@@ -62,6 +62,14 @@ class AccessLocator:
             return self.counter.cycles
         return start + sum(block.insn_costs[:index])
 
+    def instruction_at(self, addr: int) -> int | None:
+        """The address of the instruction of the running block that is accessing ``addr``."""
+        block = self.counter.current_block
+        if block is None:
+            return None
+        index = self._locate(block, addr)
+        return None if index is None else block.insn_addrs[index]
+
     def _insns(self, block: BlockCost) -> list[_MemInsn]:
         key = (block.addr, len(block.insn_addrs))
         found = self._decoded.get(key)

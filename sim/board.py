@@ -30,24 +30,26 @@ from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
 from sim.console import BoardConsole
 from sim.cpu import CortexM
 from sim.elf import ElfImage, Symbolizer
+from sim.fpu_guard import FpuGuard
 from sim.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError
 from sim.peripherals import create_peripheral
 from sim.peripherals.base import Peripheral
 from sim.peripherals.dwt import Dwt
-from sim.peripherals.nvic import DEMCR, Nvic
+from sim.peripherals.nvic import BFAR, CFSR, CPACR, DEMCR, HFSR, SHCSR, Nvic
 from sim.peripherals.systick import SYSTICK_EXCEPTION
 from sim.platform.model import PAGE, Platform, load_platform
+from sim.profile import FunctionTable, Profile
 from sim.semihosting import Semihosting
 from sim.timing import CycleCounter, MemoryTiming, core_timing
 
-CHUNK_CYCLES = 1 << 24  # the run loop looks for spinning and limits at least this often
-EXC_ENTRY_CYCLES = 12  # Cortex-M3/M4 TRM: interrupt latency with zero-wait memory
-EXC_RETURN_CYCLES = 10
-TAIL_CHAIN_CYCLES = 6
+CHUNK_CYCLES = 1 << 20  # the run loop looks for spinning and limits at least this often
 EXCEPTION_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault",
                    11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
 _B_SELF = 0xE7FE  # "b ." in Thumb
 _WFI, _WFE = 0xBF30, 0xBF20
+# The C library's heap break, per _sbrk implementation: tandem's firmware/core/syscalls.c,
+# newlib's libnosys, avr-libc style.
+HEAP_POINTERS = ("heap_top", "heap_end", "__brkval")
 
 
 def exception_name(number: int) -> str:
@@ -68,6 +70,9 @@ class RunResult:
     stop_reason: str
     board: str
     notes: list[str] = field(default_factory=list)
+    stack_bytes: int | None = None  # main stack high-water mark (bytes below the reset SP)
+    heap_bytes: int | None = None  # _sbrk break minus _end; None: no known heap pointer
+    profile: Profile | None = None  # with run(profile=True)
 
     @property
     def sim_seconds(self) -> float:
@@ -91,6 +96,8 @@ class RunResult:
             "host_mips": self.mips,
             "stop_reason": self.stop_reason,
             "notes": self.notes,
+            "stack_bytes": self.stack_bytes,
+            "heap_bytes": self.heap_bytes,
         }
 
 
@@ -102,6 +109,7 @@ class _Bus:
         self.starts: list[int] = []
         self.windows: list[tuple[int, int, Peripheral]] = []
         self.fault: C.UnmappedAccess | None = None
+        self.fault_pc: int | None = None
 
     def add(self, base: int, size: int, periph: Peripheral) -> None:
         i = bisect.bisect(self.starts, base)
@@ -129,6 +137,7 @@ class _Bus:
 
     def _miss(self, kind: str, addr: int, size: int) -> None:
         self.fault = C.UnmappedAccess(kind, addr, size)
+        self.fault_pc = self.board.locator.instruction_at(addr)
         self.board.cpu.stop()
 
     def read(self, addr: int, size: int) -> int:
@@ -169,17 +178,21 @@ class Board:
         self._events: dict[object, tuple[int, Callable[[int], None]]] = {}
         self._service: list[Peripheral] = []  # peripherals waiting for an outside driver
         self._exit_code: int | None = None
-        self._fault: tuple[str, str] | None = None  # (kind, detail)
+        self._pending_fault: tuple[str, str] | None = None  # (kind, detail)
         self._fp_stack: list[tuple[list[int], int]] = []
+        self.vector_faults = False
         self.elf: ElfImage | None = None
         self.symbols = Symbolizer([])
+        self._functions: FunctionTable | None = None  # while profiling
+        self._stack_top: int | None = None
 
         for mem in platform.memories:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
-        self.counter = CycleCounter(self.cpu.uc, core_timing(platform.cpu.cpu_type, timings),
-                                    cache_dir=self.config.cache_dir / "native")
+        self.fpu_guard = FpuGuard(core_timing(platform.cpu.cpu_type, timings), platform.cpu.fpu,
+                                  self._fpu_enabled, self.cpu.stop)
+        self.counter = CycleCounter(self.cpu.uc, self.fpu_guard, cache_dir=self.config.cache_dir / "native")
 
         self.locator = AccessLocator(self.cpu, self.counter)
         self.mmio_addr: int | None = None
@@ -260,6 +273,10 @@ class Board:
         """Stop at the next block boundary so the run loop sees new events or exceptions."""
         self.counter.set_deadline(0)
 
+    def _fpu_enabled(self) -> bool:
+        cpacr = self.nvic.regs.get(CPACR, 0) if self.nvic is not None else 0xF << 20
+        return (cpacr >> 20) & 3 != 0 and (cpacr >> 22) & 3 != 0
+
     def trace_enabled(self) -> bool:
         return self.nvic is None or bool(self.nvic.regs.get(DEMCR, 0) & (1 << 24))
 
@@ -304,6 +321,8 @@ class Board:
         self.cpu.set_reg("sp", sp)
         self.cpu.set_reg("pc", pc & ~1)
         self.cpu.set_reg("lr", 0xFFFFFFFF)
+        self._stack_top = sp
+        self.counter.reset_stack(sp)
 
     def _enter_exception(self, number: int, tail_chain: bool = False) -> None:
         assert self.nvic is not None
@@ -332,13 +351,17 @@ class Board:
                 cpu.set_reg("control", control & ~2)
             else:
                 cpu.set_reg("sp", sp)
+                self.counter.note_sp(sp)
             exc_return = 0xFFFFFFF1 if ipsr else (0xFFFFFFFD if use_psp else 0xFFFFFFF9)
             cpu.set_reg("lr", exc_return)
         handler = cpu.read_u32(self.nvic.vtor + 4 * number)
         self.nvic.activate(number)
         cpu.set_reg("xpsr", (cpu.reg("xpsr") & ~0x1FF) | number)
         cpu.set_reg("pc", handler & ~1)
-        self.counter.add(TAIL_CHAIN_CYCLES if tail_chain else EXC_ENTRY_CYCLES)
+        if self._functions is not None:
+            self.counter.note_exception_entry(self._functions.id_of(handler & ~1))
+        table = self.fpu_guard.table
+        self.counter.add(table.tail_chain if tail_chain else table.exception_entry)
 
     def _exception_return(self, exc_return: int) -> None:
         assert self.nvic is not None
@@ -351,6 +374,7 @@ class Board:
         if due is not None:
             # tail-chain: the stacked frame stays; the next handler returns through it
             cpu.set_reg("lr", exc_return)
+            self.counter.note_exception_return()
             self._enter_exception(due, tail_chain=True)
             return
         use_psp = bool(exc_return & 4)
@@ -370,7 +394,8 @@ class Board:
             cpu.set_reg("sp", sp)
         cpu.set_reg("xpsr", xpsr & ~(1 << 9))
         cpu.set_reg("pc", pc & ~1)
-        self.counter.add(EXC_RETURN_CYCLES)
+        self.counter.add(self.fpu_guard.table.exception_return)
+        self.counter.note_exception_return()
 
     def _on_interrupt(self, intno: int) -> None:
         cpu = self.cpu
@@ -391,29 +416,64 @@ class Board:
             else:
                 self._enter_exception(11)
         elif intno == C.EXCP_UDEF:
-            self._stop_fault("UsageFault", "UNDEFINSTR: undefined instruction")
+            self._fault("UsageFault", "UNDEFINSTR: undefined instruction", 1 << 16)
         elif intno == C.EXCP_NOCP:
-            self._stop_fault("UsageFault", "NOCP: coprocessor (FPU) instruction with the coprocessor disabled or absent")
+            self._fault("UsageFault", "NOCP: coprocessor (FPU) instruction with the coprocessor disabled or absent", 1 << 19)
         elif intno == C.EXCP_INVSTATE:
-            self._stop_fault("UsageFault", "INVSTATE: branch to an ARM-state address (bit 0 clear)")
+            self._fault("UsageFault", "INVSTATE: branch to an ARM-state address (bit 0 clear)", 1 << 17)
         elif intno == C.EXCP_UNALIGNED:
-            self._stop_fault("UsageFault", "UNALIGNED: unaligned access")
+            self._fault("UsageFault", "UNALIGNED: unaligned access", 1 << 24)
         elif intno == C.EXCP_DIVBYZERO:
-            self._stop_fault("UsageFault", "DIVBYZERO: division by zero")
+            self._fault("UsageFault", "DIVBYZERO: division by zero", 1 << 25)
         elif intno in (C.EXCP_PREFETCH_ABORT, C.EXCP_DATA_ABORT):
-            self._stop_fault("BusFault", "bus error")
+            self._fault("BusFault", "bus error", 1 << 10)
         else:
-            self._stop_fault("HardFault", f"CPU exception {intno}")
+            self._fault("HardFault", f"CPU exception {intno}", 0)
 
     def _stop_fault(self, kind: str, detail: str) -> None:
-        self._fault = (kind, detail)
+        self._pending_fault = (kind, detail)
         self.cpu.stop()
+
+    def _fault(self, kind: str, detail: str, cfsr: int, bfar: int | None = None) -> None:
+        """A fault at the current PC: stop with a report or, with vector_faults, take it."""
+        if not self._vectored(kind, detail, cfsr, bfar):
+            self._stop_fault(kind, detail)
+
+    def _vectored(self, kind: str, detail: str, cfsr: int, bfar: int | None) -> bool:
+        """Enter the firmware's fault handler as the core would (with vector_faults on)."""
+        nvic = self.nvic
+        if not self.vector_faults or nvic is None:
+            return False
+        if 3 in nvic.active or 2 in nvic.active:
+            self._stop_fault("Lockup", f"{kind} inside the {exception_name(nvic.active[-1])} handler: {detail}")
+            return True
+        nvic.regs[CFSR] = nvic.regs.get(CFSR, 0) | cfsr
+        if bfar is not None:
+            nvic.regs[BFAR] = bfar
+        number = {"MemManage": 4, "BusFault": 5, "UsageFault": 6}.get(kind, 3)
+        enabled = number != 3 and nvic.regs.get(SHCSR, 0) >> (12 + number) & 1
+        primask, basepri = bool(self.cpu.reg("primask")), self.cpu.reg("basepri")
+        if number != 3 and not (enabled and nvic.priority(number) < nvic.current_priority(primask, basepri)):
+            number = 3
+            nvic.regs[HFSR] = nvic.regs.get(HFSR, 0) | (1 << 30)  # FORCED: escalated
+        self.note(f"{kind} ({detail}) at {self.symbols.describe(self.cpu.reg('pc'))} taken by the "
+                  f"firmware's {exception_name(number)} handler")
+        self._enter_exception(number)
+        return True
 
     # running -------------------------------------------------------------------------------
     def run(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
-            stream: BinaryIO | None = None, reset: bool = True) -> RunResult:
-        """Run until the firmware exits; raises FirmwareFault or CycleLimitExceeded otherwise."""
-        steps = self.run_iter(max_cycles, stdin, stream, reset)
+            stream: BinaryIO | None = None, reset: bool = True, profile: bool = False,
+            vector_faults: bool = False) -> RunResult:
+        """Run until the firmware exits; raises FirmwareFault or CycleLimitExceeded otherwise.
+
+        Faults stop the run with a report. With ``vector_faults`` they are taken as on the part
+        instead: CFSR/HFSR/BFAR are set and the firmware's handler runs (escalated to HardFault
+        unless SHCSR enables the specific one); a fault inside HardFault is a lock-up.
+        With ``profile`` the native profiling hook attributes every cycle to a function and a
+        call path (``result.profile``); without it the plain hook runs at full speed.
+        """
+        steps = self.run_iter(max_cycles, stdin, stream, reset, profile, vector_faults)
         try:
             periph = next(steps)
         except StopIteration as done:
@@ -424,15 +484,22 @@ class Board:
             "with sim.cosim.run_with_accel (tandem run --accel)")
 
     def run_iter(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
-                 stream: BinaryIO | None = None,
-                 reset: bool = True) -> Generator[Peripheral, None, RunResult]:
+                 stream: BinaryIO | None = None, reset: bool = True, profile: bool = False,
+                 vector_faults: bool = False) -> Generator[Peripheral, None, RunResult]:
         """:meth:`run` as a generator: yields each peripheral that called :meth:`request_service`.
 
         The caller serves it (e.g. runs the RTL under cocotb) and resumes the generator with
         ``send(None)``; the generator's return value is the :class:`RunResult`.
         """
+        self.vector_faults = vector_faults
         if self.elf is None:
             raise SimulationError("no firmware loaded: call load_elf() first")
+        if profile:
+            self._functions = FunctionTable(self.elf)
+            self.counter.enable_profile(self._functions.id_of)
+        elif self._functions is not None:
+            self.counter.disable_profile()
+            self._functions = None
         self.console.stream = stream
         self.console.feed(stdin)
         if reset:
@@ -456,7 +523,42 @@ class Board:
             stop_reason=reason,
             board=self.platform.name,
             notes=list(self.notes),
+            stack_bytes=self.stack_bytes(),
+            heap_bytes=self.heap_bytes(),
+            profile=self.profile() if profile else None,
         )
+
+    # memory use and profile ----------------------------------------------------------------
+    def stack_bytes(self) -> int | None:
+        """The main stack's high-water mark since reset: reset SP minus the lowest SP reached."""
+        low = self.counter.sp_low
+        if low is None or self._stack_top is None:
+            return None
+        return max(0, self._stack_top - low)
+
+    def heap_bytes(self) -> int | None:
+        """Bytes the C library's _sbrk handed out (its break minus ``_end``), if it has one."""
+        if self.elf is None or "_end" not in self.elf.all_symbols:
+            return None
+        end = self.elf.all_symbols["_end"]
+        for name in HEAP_POINTERS:
+            addr = self.elf.all_symbols.get(name)
+            if addr is None:
+                continue
+            try:
+                brk = self.cpu.read_u32(addr)
+            except unicorn.UcError:
+                return None
+            return max(0, brk - end) if brk else 0  # 0: newlib's lazily set break, never moved
+        return None
+
+    def profile(self) -> Profile:
+        """The profile since profiling was enabled (run(profile=True))."""
+        if self._functions is None:
+            raise SimulationError("profiling is not enabled: run(profile=True)")
+        program = self.elf.path.stem if self.elf is not None else ""
+        return Profile.from_tree(self.counter.call_tree(), self._functions,
+                                 board=self.platform.name, program=program)
 
     def _deadline(self, limit: int) -> int:
         deadline = min(limit, self.counter.cycles + CHUNK_CYCLES)
@@ -473,12 +575,29 @@ class Board:
             try:
                 cpu.start(pc)
             except unicorn.UcError as err:
-                self._raise_fault_from(err)
-            if self._fault is not None:
-                self._raise_fault(*self._fault)
+                kind, detail, cfsr, bfar = self._classify(err)
+                if self._vectored(kind, detail, cfsr, bfar) and self._pending_fault is None:
+                    continue
+                self._raise_fault(*(self._pending_fault or (kind, detail)))
+            if self._pending_fault is not None:
+                self._raise_fault(*self._pending_fault)
+            if self.fpu_guard.violation is not None:
+                cpu.set_reg("pc", self.fpu_guard.violation)
+                self.fpu_guard.violation = None
+                self.counter.rewind_to(self.fpu_guard.block)  # charged, but it did not run
+                self.counter.invalidate()  # decode (and check) it again when it next runs
+                self._fault("UsageFault", self.fpu_guard.reason(), 1 << 19)
+                if self._pending_fault is not None:
+                    self._raise_fault(*self._pending_fault)
+                continue
             if self.bus.fault is not None:
                 f, self.bus.fault = self.bus.fault, None
-                self._raise_fault("BusFault", f"{f.kind} of 0x{f.addr:08x} ({f.size} bytes): no peripheral or memory there")
+                insn = self.bus.fault_pc if self.bus.fault_pc is not None else cpu.reg("pc")
+                cpu.set_reg("pc", insn)
+                detail = f"{f.kind} of 0x{f.address:08x} ({f.size} bytes): no peripheral or memory there"
+                if self._vectored("BusFault", detail, (1 << 9) | (1 << 15), f.address) and self._pending_fault is None:
+                    continue
+                self._raise_fault(*(self._pending_fault or ("BusFault", detail)))
             if self._exit_code is not None:
                 return "exit"
             while self._service:
@@ -553,25 +672,25 @@ class Board:
                                     "and no interrupt can end it")
 
     # fault reports --------------------------------------------------------------------------
-    def _raise_fault_from(self, err: unicorn.UcError) -> None:
+    def _classify(self, err: unicorn.UcError) -> tuple[str, str, int, int | None]:
+        """(kind, detail, CFSR bits, BFAR) for an error Unicorn raised."""
         access = self.cpu.last_unmapped
         if access is not None:
-            kind = "HardFault" if access.kind == "fetch" else "BusFault"
             if "read-only" in access.kind:
-                detail = f"{access.kind} at 0x{access.address:08x} ({access.size} bytes)"
-            else:
-                detail = (f"{access.kind} of 0x{access.address:08x} ({access.size} bytes): "
-                          "no memory or peripheral mapped there")
-            raise self._make_fault(kind, detail)
+                return "BusFault", f"{access.kind} at 0x{access.address:08x} ({access.size} bytes)", (1 << 9) | (1 << 15), access.address
+            detail = f"{access.kind} of 0x{access.address:08x} ({access.size} bytes): no memory or peripheral mapped there"
+            if access.kind == "fetch":
+                return "BusFault", detail, 1 << 8, None  # IBUSERR
+            return "BusFault", detail, (1 << 9) | (1 << 15), access.address  # PRECISERR, BFARVALID
         if err.errno == unicorn.UC_ERR_INSN_INVALID:
-            raise self._make_fault("UsageFault", "UNDEFINSTR: undefined instruction")
-        raise self._make_fault("HardFault", f"emulation stopped: {err}")
+            return "UsageFault", "UNDEFINSTR: undefined instruction", 1 << 16, None
+        return "HardFault", f"emulation stopped: {err}", 0, None
 
     def _raise_fault(self, kind: str, detail: str) -> None:
         raise self._make_fault(kind, detail)
 
     def _make_fault(self, kind: str, detail: str) -> FirmwareFault:
-        self._fault = None
+        self._pending_fault = None
         regs = self.cpu.regs()
         sym = self.symbols.describe
         lines = [f"  PC   {sym(regs['pc'])}", f"  LR   {sym(regs['lr'])}"]

@@ -48,9 +48,15 @@ def _summary(result: "object") -> str:
     from sim.board import RunResult
 
     assert isinstance(result, RunResult)
+    memory = ""
+    if result.stack_bytes is not None:
+        memory += f"; stack {result.stack_bytes:,} B"
+    if result.heap_bytes is not None:
+        memory += f", heap {result.heap_bytes:,} B"
     return (f"[tandem] {result.board}: exit {result.exit_code}; {result.instructions:,} instructions, "
             f"{result.cycles:,} cycles = {result.sim_seconds * 1e3:.3f} ms at "
-            f"{result.cpu_hz / 1e6:g} MHz; {result.wall_seconds:.3f} s wall, {result.mips:.1f} host MIPS")
+            f"{result.cpu_hz / 1e6:g} MHz{memory}; {result.wall_seconds:.3f} s wall, "
+            f"{result.mips:.1f} host MIPS")
 
 
 def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
@@ -64,28 +70,42 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     board.load_elf(args.firmware)
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     stream = None if args.quiet else sys.stdout.buffer
+    profile = args.profile is not None
     try:
-        result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream)
+        result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream, profile=profile,
+                           vector_faults=args.vector_faults)
     except FirmwareFault as fault:
         if args.json:
             _write_json(args.json, {"error": fault.summary, "report": fault.report,
                                     "cycles": board.counter.cycles, "output": board.console.out.decode("utf-8", "replace")})
+        if profile:  # where the cycles went up to the fault
+            _write_json(args.profile, board.profile().to_speedscope())
         raise
     for note in result.notes:
         print(f"[tandem] note: {note}", file=sys.stderr)
     print(_summary(result), file=sys.stderr)
+    if result.profile is not None:
+        print(result.profile.table(args.top), file=sys.stderr)
+        _write_json(args.profile, result.profile.to_speedscope())
+        print(f"[tandem] profile written to {args.profile} (open it in https://www.speedscope.app)",
+              file=sys.stderr)
     if args.json:
-        _write_json(args.json, result.to_json())
+        data = result.to_json()
+        if result.profile is not None:
+            data["profile"] = result.profile.to_json()
+        _write_json(args.json, data)
     return result.exit_code & 0xFF if result.exit_code >= 0 else 1
 
 
 def _run_accel(args: argparse.Namespace, cfg: TandemConfig) -> int:
     from sim.cosim import run_with_accel
 
+    if args.profile:
+        raise TandemError("--profile is not available with --accel yet")
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     res = run_with_accel(args.board, args.firmware, args.accel, cfg, simulator=args.simulator,
                          max_cycles=args.max_cycles, stdin=stdin, stream=not args.quiet,
-                         waves=args.waves)
+                         waves=args.waves, vector_faults=args.vector_faults)
     result = res.run
     sys.stdout.flush()
     for note in result.notes:
@@ -115,6 +135,19 @@ def _write_json(path: str, data: dict[str, object]) -> None:
         raise TandemError(f"{path}: cannot write JSON: {exc.strerror}") from None
 
 
+def cmd_size(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from sim.elf import ElfImage
+    from sim.memreport import memory_report
+    from sim.platform import load_platform
+
+    platform = load_platform(args.board, cfg.platforms_dir)
+    report = memory_report(ElfImage.load(args.firmware), platform)
+    print(report.text(top=args.top))
+    if args.json:
+        _write_json(args.json, report.to_json())
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, cfg: TandemConfig) -> int:
     from sim.board import Board
     from sim.fwbuild import FirmwareSpec, build_firmware
@@ -130,6 +163,25 @@ def cmd_demo(args: argparse.Namespace, cfg: TandemConfig) -> int:
         result = board.run(stream=sys.stdout.buffer)
         sys.stdout.flush()
         print(_summary(result), flush=True)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from sim.bench import bench_sim
+
+    print(f"tandem bench sim: firmware/tests/cpubound.c ({args.rounds} rounds), best of {args.runs} runs")
+    for board in args.board:
+        runs = [bench_sim(board, cfg, args.rounds, profile=args.profile) for _ in range(args.runs)]
+        best_board = min(runs, key=lambda r: r.board_seconds)
+        best_bare = min(runs, key=lambda r: r.bare_seconds)
+        r = runs[0]
+        line = (f"{board:<18} {r.instructions / 1e6:7.1f} M instructions {r.cycles / 1e6:7.1f} M cycles  "
+                f"board {best_board.board_mips:6.1f} MIPS  bare Unicorn {best_bare.bare_mips:6.1f} MIPS  "
+                f"ratio {best_board.board_mips / best_bare.bare_mips:.2f}")
+        if args.profile:
+            best_prof = max(x.profiled_mips or 0.0 for x in runs)
+            line += f"  --profile {best_prof:6.1f} MIPS"
+        print(line)
     return 0
 
 
@@ -153,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the result as JSON")
     p.add_argument("--stdin", action="store_true", help="feed this process's standard input to the console")
     p.add_argument("--quiet", action="store_true", help="do not stream the firmware's output")
+    p.add_argument("--vector-faults", action="store_true",
+                   help="take faults into the firmware's own handlers (default: stop with a report)")
+    p.add_argument("--profile", metavar="OUT.json",
+                   help="profile cycles per function (speedscope JSON) and print the top functions")
+    p.add_argument("--top", type=int, default=20, metavar="N",
+                   help="functions in the --profile table (default 20; 0: all)")
     p.add_argument("--accel", metavar="NAME",
                    help="co-simulate the RTL convolution accelerator: an overlay under platforms/accel/ "
                         "(conv4x4, conv8x8, conv16x16) or a .repl file")
@@ -161,6 +219,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--waves", metavar="OUT.fst", help="with --accel: dump the RTL's waveform (.fst; .vcd with Verilator)")
     p.add_argument("firmware")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("size", help="flash and RAM use of a firmware ELF on a board")
+    p.add_argument("--board", required=True, help="board name (see `tandem boards`) or a .repl file")
+    p.add_argument("--top", type=int, default=15, metavar="N", help="largest symbols to list (default 15)")
+    p.add_argument("--json", metavar="OUT", help="write the report as JSON")
+    p.add_argument("firmware")
+    p.set_defaults(func=cmd_size)
+
+    p = sub.add_parser("bench", help="speed benchmarks (host MIPS)")
+    bench = p.add_subparsers(dest="what", required=True)
+    q = bench.add_parser("sim", help="a CPU-bound firmware on the board vs Unicorn with no hooks")
+    q.add_argument("--board", action="append", default=None, help="board(s); default stm32f4_discovery and bluepill")
+    q.add_argument("--rounds", type=int, default=4000, help="work size (default 4000: about 30 M instructions)")
+    q.add_argument("--runs", type=int, default=3)
+    q.add_argument("--profile", action="store_true", help="also time runs with the function profiler")
+    q.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", help="build and run the demo firmware on every board")
     p.set_defaults(func=cmd_demo)
@@ -171,6 +245,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     cfg = TandemConfig.from_env()
+    if getattr(args, "what", None) == "sim" and not args.board:
+        args.board = ["stm32f4_discovery", "bluepill"]
     try:
         return int(args.func(args, cfg))
     except TandemError as err:

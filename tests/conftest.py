@@ -11,7 +11,7 @@ from sim.config import TandemConfig
 from sim.fwbuild import FirmwareSpec, build_firmware
 from sim.platform import load_platform
 
-BOARDS = ["stm32f4_discovery", "nucleo_l4r5zi", "bluepill", "mps2_an386"]
+BOARDS = ["stm32f4_discovery", "nucleo_l4r5zi", "bluepill", "mps2_an386", "generic_m3", "generic_m4"]
 
 
 @pytest.fixture(scope="session")

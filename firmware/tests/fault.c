@@ -10,5 +10,7 @@ __attribute__((noinline)) uint32_t read_nowhere(void)
 int main(void)
 {
     printf("about to fault\n");
-    return (int)read_nowhere();
+    uint32_t v = read_nowhere();
+    printf("read %lu\n", (unsigned long)v);
+    return 0;
 }

@@ -14,6 +14,19 @@
  * Memory accounting: a block may carry "line events" (flash lines it fetches, literal-pool
  * lines it loads) checked against small direct-mapped tag arrays modelling a flash
  * accelerator's caches (STM32 ART); a line not in its cache adds that event's miss cost.
+ *
+ * Stack high-water: a block whose instructions move SP down by a static amount (PUSH,
+ * SUB SP, STR [SP,#-n]!) carries that amount as sp_descent and always takes the slow path,
+ * which reads SP at its entry; the lowest (SP - sp_descent) seen is the exact low-water mark.
+ * A block that sets SP to a run-time value (MOV SP, SUB SP by register) is flagged SPDYN and
+ * SP is read at the next block entry (sent to the slow path by a zero deadline). Blocks
+ * without either pay nothing.
+ *
+ * Profiling (tm_block_hook_prof, registered instead of tm_block_hook only when requested):
+ * every cycle charged between two block entries belongs to the calling-context node that was
+ * current; a shadow call stack pushes a node on entering a block after a BL/BLX block (unless
+ * it fell through), pops on entering the pushed return address, and the board reports
+ * exception entry and return (tm_prof_exc_enter/exc_return).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +38,12 @@
 #define TM_CACHES 4u
 #define TM_DATA_REGIONS 4u
 
+#define TM_F_CALL 1u      /* the block ends with BL/BLX */
+#define TM_F_SPDYN 2u     /* the block sets SP to a value not known statically */
+
+#define TM_NO_RET 1u      /* return address of root and exception frames: never a block start */
+#define TM_MAX_FRAMES (1u << 20)
+
 struct tm_entry {
     uint64_t key;         /* (uint32_t)addr | size << 32; 0 = empty slot (size is never 0) */
     uint32_t fallthrough;
@@ -32,9 +51,12 @@ struct tm_entry {
     uint32_t taken_extra;
     uint32_t ninsn;
     uint32_t ev_off;      /* first line event in tm_state.events */
-    uint32_t n_ev;        /* number of line events (0 for most blocks) */
+    uint16_t n_ev;        /* number of line events (0 for most blocks) */
+    uint8_t self_conflict; /* two of its lines share a cache slot: always re-check */
+    uint8_t flags;        /* TM_F_* */
     uint32_t gen;         /* tm_state.line_gen when all its lines were last known cached */
-    uint32_t self_conflict; /* two of its lines share a cache slot: always re-check */
+    uint32_t sp_descent;  /* bytes the block moves SP below its entry value, at most */
+    uint32_t func;        /* function id (profiling) */
 };
 
 /* A cache line the block touches: line address (aligned), miss cost, which cache. */
@@ -52,6 +74,9 @@ struct tm_block_info {
     uint32_t ninsn;
     uint32_t n_ev;
     const struct tm_event *ev;  /* n_ev events, owned by Python, copied on return */
+    uint32_t func;
+    uint32_t sp_descent;
+    uint32_t flags;
 };
 
 struct tm_cache {
@@ -72,6 +97,34 @@ struct tm_data_region {
 
 typedef int (*tm_miss_fn)(uint64_t addr, uint32_t size, struct tm_block_info *out);
 typedef int (*tm_stop_fn)(void *uc);
+typedef int (*tm_reg_read_fn)(void *uc, int regid, void *value);
+
+/* One calling-context node: a function reached through a path of calls from the root. */
+struct tm_node {
+    uint32_t parent;      /* node index; node 0 is the root (no function) */
+    uint32_t func;
+    uint64_t calls;
+    int64_t self;         /* cycles charged while this node was current */
+};
+
+struct tm_frame {
+    uint32_t ret;         /* block address that pops this frame (TM_NO_RET: never) */
+    uint32_t node;
+    uint32_t is_exc;
+    struct tm_entry saved; /* exception frames: the pending block to restore on return */
+};
+
+struct tm_prof {
+    struct tm_node *nodes;
+    uint32_t n_nodes, cap_nodes;
+    uint32_t *index;      /* open addressing: node index + 1 keyed by (parent, func); 0 empty */
+    uint32_t index_mask;
+    struct tm_frame *stack;
+    uint32_t depth, cap_stack;
+    uint32_t cur_node;
+    uint64_t mark;        /* cycles already attributed */
+    uint64_t lost;        /* frames not pushed (stack limit or no memory) */
+};
 
 struct tm_state {
     /* Hot fields first: the hook's fast path touches only this first cache line + ring. */
@@ -100,6 +153,12 @@ struct tm_state {
     uint32_t n_data;
     uint64_t line_misses;
     struct tm_entry held;
+    tm_reg_read_fn reg_read;
+    int32_t sp_regid;
+    uint32_t sp_min;
+    uint32_t sp_pending;            /* an SPDYN block ran: sample SP at the next entry */
+    uint64_t real_deadline;         /* the deadline while sp_pending forces it to 0 */
+    struct tm_prof *prof;
 };
 
 static inline uint64_t tm_key(uint64_t addr, uint32_t size)
@@ -164,7 +223,18 @@ struct tm_state *tm_new(tm_miss_fn miss, tm_stop_fn stop)
     s->line_gen = 1;
     s->miss = miss;
     s->stop = stop;
+    s->sp_min = UINT32_MAX;
     return s;
+}
+
+static void tm_prof_free(struct tm_prof *pr)
+{
+    if (pr != NULL) {
+        free(pr->nodes);
+        free(pr->index);
+        free(pr->stack);
+        free(pr);
+    }
 }
 
 void tm_free(struct tm_state *s)
@@ -174,6 +244,7 @@ void tm_free(struct tm_state *s)
             free(s->caches[c].tags);
         free(s->events);
         free(s->table);
+        tm_prof_free(s->prof);
         free(s);
     }
 }
@@ -227,7 +298,7 @@ static struct tm_entry *tm_insert(struct tm_state *s, uint64_t addr, uint32_t si
     struct tm_block_info info;
     s->misses++;
     memset(&info, 0, sizeof info);
-    if (size == 0 || s->miss(addr, size, &info) != 0)
+    if (size == 0 || s->miss(addr, size, &info) != 0 || info.n_ev > UINT16_MAX)
         return NULL;
     if ((s->count + 1u) * 2u > s->mask + 1u && tm_grow(s) != 0)
         return NULL;
@@ -258,6 +329,9 @@ static struct tm_entry *tm_insert(struct tm_state *s, uint64_t addr, uint32_t si
     e->n_ev = info.n_ev;
     e->gen = 0;
     e->self_conflict = 0;
+    e->func = info.func;
+    e->sp_descent = info.sp_descent;
+    e->flags = info.flags;
     for (uint32_t a = 0; a < info.n_ev; a++) {
         for (uint32_t b = a + 1; b < info.n_ev; b++) {
             const struct tm_event *x = &info.ev[a], *y = &info.ev[b];
@@ -286,20 +360,51 @@ static __attribute__((noinline)) void tm_lines(struct tm_state *s, struct tm_ent
         }
     }
     /* Every line of e is cached now; while no line is evicted (no miss anywhere, which
-     * bumps line_gen) its next entries cannot miss and skip this loop. */
-    e->gen = e->self_conflict ? 0 : s->line_gen;
+     * bumps line_gen) its next entries cannot miss and skip this loop. Blocks that move SP
+     * down keep gen 0 so that every entry takes the slow path and samples SP. */
+    e->gen = (e->self_conflict || e->sp_descent || (e->flags & TM_F_SPDYN)) ? 0 : s->line_gen;
 }
 
-static inline void tm_charge(struct tm_state *s, struct tm_entry *e, uint64_t addr)
+/* SP at a block entry, minus what the block will push: a candidate low-water mark. */
+static __attribute__((noinline)) void tm_sp_sample(void *uc, struct tm_state *s,
+                                                    uint32_t descent)
+{
+    uint64_t v = 0;
+    if (s->reg_read == NULL || s->reg_read(uc, s->sp_regid, &v) != 0)
+        return;
+    uint32_t low = (uint32_t)v - descent;
+    if (low < s->sp_min)
+        s->sp_min = low;
+}
+
+static inline void tm_charge(void *uc, struct tm_state *s, struct tm_entry *e, uint64_t addr)
 {
     /* Blocks without line events also pass through tm_lines once per generation, which
      * keeps this test to one compare (and the hot path in tm_block_hook call-free). */
     if (e->gen != s->line_gen)
         tm_lines(s, e);
+    if (e->sp_descent)
+        tm_sp_sample(uc, s, e->sp_descent);
+    if ((e->flags & TM_F_SPDYN) && !s->sp_pending) {
+        /* SP after this block is known only at the next entry: a zero deadline sends that
+         * entry to the slow path (tm_sp_pending), which restores the real deadline. */
+        s->real_deadline = s->deadline;
+        s->deadline = 0;
+        s->sp_pending = 1;
+    }
     s->cycles += e->cost;
     s->instructions += e->ninsn;
     s->cur = e;
     s->ring[s->entered++ & (TM_RING - 1u)] = (uint32_t)addr;
+}
+
+static inline void tm_sp_pending(void *uc, struct tm_state *s)
+{
+    if (s->sp_pending) {
+        tm_sp_sample(uc, s, 0);
+        s->deadline = s->real_deadline;
+        s->sp_pending = 0;
+    }
 }
 
 /* Deadline reached, block not in its direct slot, or its cache lines need checking: kept
@@ -307,6 +412,7 @@ static inline void tm_charge(struct tm_state *s, struct tm_entry *e, uint64_t ad
 static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t size,
                                                struct tm_state *s)
 {
+    tm_sp_pending(uc, s);
     if (s->cycles >= s->deadline) {
         tm_park(s, 1);
         s->deadline_hit = 1;
@@ -320,7 +426,7 @@ static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t 
         s->stop(uc);
         return;
     }
-    tm_charge(s, e, addr);
+    tm_charge(uc, s, e, addr);
 }
 
 void tm_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
@@ -344,6 +450,264 @@ void tm_block_hook(void *uc, uint64_t addr, uint32_t size, void *user)
     s->ring[s->entered++ & (TM_RING - 1u)] = (uint32_t)addr;
 }
 
+/* ---- profiling ------------------------------------------------------------------------ */
+
+static inline uint32_t tm_node_hash(uint32_t parent, uint32_t func, uint32_t mask)
+{
+    return ((parent * 0x9E3779B1u) ^ (func * 0x85EBCA77u)) & mask;
+}
+
+static int tm_index_grow(struct tm_prof *pr)
+{
+    uint32_t ncap = (pr->index_mask + 1u) * 2u;
+    uint32_t *ni = calloc(ncap, sizeof *ni);
+    if (ni == NULL)
+        return -1;
+    for (uint32_t n = 0; n < pr->n_nodes; n++) {
+        uint32_t i = tm_node_hash(pr->nodes[n].parent, pr->nodes[n].func, ncap - 1u);
+        while (ni[i] != 0)
+            i = (i + 1u) & (ncap - 1u);
+        ni[i] = n + 1u;
+    }
+    free(pr->index);
+    pr->index = ni;
+    pr->index_mask = ncap - 1u;
+    return 0;
+}
+
+/* The node for `func` called from `parent`, created on first use; the root (0) on failure. */
+static uint32_t tm_child(struct tm_prof *pr, uint32_t parent, uint32_t func)
+{
+    uint32_t i = tm_node_hash(parent, func, pr->index_mask);
+    while (pr->index[i] != 0) {
+        const struct tm_node *n = &pr->nodes[pr->index[i] - 1u];
+        if (n->parent == parent && n->func == func)
+            return pr->index[i] - 1u;
+        i = (i + 1u) & pr->index_mask;
+    }
+    if ((pr->n_nodes + 1u) * 2u > pr->index_mask + 1u) {
+        if (tm_index_grow(pr) != 0)
+            return 0;
+        return tm_child(pr, parent, func);
+    }
+    if (pr->n_nodes == pr->cap_nodes) {
+        uint32_t ncap = pr->cap_nodes * 2u;
+        struct tm_node *nn = realloc(pr->nodes, (size_t)ncap * sizeof *nn);
+        if (nn == NULL)
+            return 0;
+        pr->nodes = nn;
+        pr->cap_nodes = ncap;
+    }
+    uint32_t n = pr->n_nodes++;
+    pr->nodes[n].parent = parent;
+    pr->nodes[n].func = func;
+    pr->nodes[n].calls = 0;
+    pr->nodes[n].self = 0;
+    pr->index[i] = n + 1u;
+    return n;
+}
+
+static inline uint32_t tm_top_node(const struct tm_prof *pr)
+{
+    return pr->depth ? pr->stack[pr->depth - 1u].node : 0u;
+}
+
+/* Push a frame for `func` called from the current frame; returns 0 if it was dropped. */
+static int tm_push(struct tm_prof *pr, uint32_t ret, uint32_t func, uint32_t is_exc,
+                   const struct tm_entry *saved)
+{
+    if (pr->depth == pr->cap_stack) {
+        uint32_t ncap = pr->cap_stack * 2u;
+        struct tm_frame *ns = ncap <= TM_MAX_FRAMES ? realloc(pr->stack, (size_t)ncap * sizeof *ns) : NULL;
+        if (ns == NULL) {
+            pr->lost++;
+            return 0;
+        }
+        pr->stack = ns;
+        pr->cap_stack = ncap;
+    }
+    uint32_t node = tm_child(pr, tm_top_node(pr), func);
+    pr->nodes[node].calls++;
+    struct tm_frame *f = &pr->stack[pr->depth++];
+    f->ret = ret;
+    f->node = node;
+    f->is_exc = is_exc;
+    if (saved != NULL)
+        f->saved = *saved;
+    return 1;
+}
+
+static inline void tm_prof_flush(struct tm_state *s)
+{
+    struct tm_prof *pr = s->prof;
+    pr->nodes[pr->cur_node].self += (int64_t)(s->cycles - pr->mark);
+    pr->mark = s->cycles;
+}
+
+/* Block entry at `addr` (function `func`) after a block with flags pflags/fallthrough pfall. */
+static void tm_prof_enter(struct tm_state *s, uint32_t addr, uint32_t pflags, uint32_t pfall,
+                          uint32_t func)
+{
+    struct tm_prof *pr = s->prof;
+    tm_prof_flush(s);
+    if (pr->depth && addr == pr->stack[pr->depth - 1u].ret)
+        pr->depth--;
+    else if ((pflags & TM_F_CALL) && addr != pfall)
+        tm_push(pr, pfall, func, 0, NULL);
+    if (pr->depth == 0)
+        tm_push(pr, TM_NO_RET, func, 0, NULL);
+    uint32_t node = tm_top_node(pr);
+    if (pr->nodes[node].func != func && pr->depth) {
+        /* Entered another function without a call (tail call, shared code): it replaces the
+         * frame's function under the same caller. */
+        node = tm_child(pr, pr->nodes[node].parent, func);
+        pr->stack[pr->depth - 1u].node = node;
+    }
+    pr->cur_node = node;
+}
+
+void tm_block_hook_prof(void *uc, uint64_t addr, uint32_t size, void *user)
+{
+    struct tm_state *s = user;
+    const struct tm_entry *p = s->cur;
+    if ((uint32_t)addr != p->fallthrough)
+        s->cycles += p->taken_extra;
+    tm_sp_pending(uc, s);
+    uint32_t pflags = p->flags, pfall = p->fallthrough; /* p may move when the table grows */
+    if (s->cycles >= s->deadline) {
+        tm_park(s, 1);
+        s->deadline_hit = 1;
+        s->stop(uc);
+        return;
+    }
+    struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
+    if (e->key == 0 && (e = tm_insert(s, addr, size)) == NULL) {
+        tm_park(s, 1);
+        s->error = 1;
+        s->stop(uc);
+        return;
+    }
+    tm_prof_enter(s, (uint32_t)addr, pflags, pfall, e->func);
+    tm_charge(uc, s, e, addr);
+}
+
+/* Start (or restart) profiling: an empty call tree, cycles attributed from now on. */
+int tm_prof_enable(struct tm_state *s)
+{
+    tm_prof_free(s->prof);
+    s->prof = NULL;
+    struct tm_prof *pr = calloc(1, sizeof *pr);
+    if (pr == NULL)
+        return -1;
+    pr->cap_nodes = 256;
+    pr->nodes = calloc(pr->cap_nodes, sizeof *pr->nodes);
+    pr->index_mask = 511u;
+    pr->index = calloc(pr->index_mask + 1u, sizeof *pr->index);
+    pr->cap_stack = 256;
+    pr->stack = calloc(pr->cap_stack, sizeof *pr->stack);
+    if (pr->nodes == NULL || pr->index == NULL || pr->stack == NULL) {
+        tm_prof_free(pr);
+        return -1;
+    }
+    pr->n_nodes = 1; /* the root */
+    pr->nodes[0].parent = UINT32_MAX;
+    pr->nodes[0].func = UINT32_MAX;
+    pr->mark = s->cycles;
+    s->prof = pr;
+    return 0;
+}
+
+void tm_prof_disable(struct tm_state *s)
+{
+    tm_prof_free(s->prof);
+    s->prof = NULL;
+}
+
+/* The board took exception `func`'s handler: a call that returns through tm_prof_exc_return. */
+void tm_prof_exc_enter(struct tm_state *s, uint32_t func)
+{
+    struct tm_prof *pr = s->prof;
+    if (pr == NULL)
+        return;
+    tm_prof_flush(s);
+    if (tm_push(pr, TM_NO_RET, func, 1, s->cur))
+        pr->cur_node = tm_top_node(pr);
+    /* The handler's first block follows no call and no pending branch. */
+    if (s->cur != &s->held)
+        s->held = *s->cur;
+    s->held.flags = 0;
+    s->held.taken_extra = 0;
+    s->held.n_ev = 0;
+    s->cur = &s->held;
+}
+
+/* The board returned from an exception: pop to the innermost exception frame and resume the
+ * interrupted code's pending call detection. */
+void tm_prof_exc_return(struct tm_state *s)
+{
+    struct tm_prof *pr = s->prof;
+    if (pr == NULL)
+        return;
+    tm_prof_flush(s);
+    while (pr->depth) {
+        struct tm_frame *f = &pr->stack[--pr->depth];
+        if (f->is_exc) {
+            s->held = f->saved;
+            s->held.taken_extra = 0;
+            s->held.n_ev = 0;
+            s->cur = &s->held;
+            break;
+        }
+    }
+    pr->cur_node = tm_top_node(pr);
+}
+
+/* Attribute the cycles since the last block entry (call before reading the nodes). */
+void tm_prof_sync(struct tm_state *s)
+{
+    if (s->prof != NULL)
+        tm_prof_flush(s);
+}
+
+uint32_t tm_prof_count(const struct tm_state *s) { return s->prof ? s->prof->n_nodes : 0; }
+uint32_t tm_prof_depth(const struct tm_state *s) { return s->prof ? s->prof->depth : 0; }
+uint64_t tm_prof_lost(const struct tm_state *s) { return s->prof ? s->prof->lost : 0; }
+
+/* Copies the first n nodes into parallel arrays; returns how many were copied. */
+uint32_t tm_prof_nodes(const struct tm_state *s, uint32_t n, uint32_t *parent, uint32_t *func,
+                       uint64_t *calls, int64_t *self)
+{
+    if (s->prof == NULL)
+        return 0;
+    if (n > s->prof->n_nodes)
+        n = s->prof->n_nodes;
+    for (uint32_t k = 0; k < n; k++) {
+        parent[k] = s->prof->nodes[k].parent;
+        func[k] = s->prof->nodes[k].func;
+        calls[k] = s->prof->nodes[k].calls;
+        self[k] = s->prof->nodes[k].self;
+    }
+    return n;
+}
+
+/* ---- stack high-water ------------------------------------------------------------------ */
+
+void tm_set_sp_reader(struct tm_state *s, tm_reg_read_fn fn, int32_t regid)
+{
+    s->reg_read = fn;
+    s->sp_regid = regid;
+}
+
+/* SP was set from outside a block (reset, exception stacking). */
+void tm_sp_note(struct tm_state *s, uint32_t sp)
+{
+    if (sp < s->sp_min)
+        s->sp_min = sp;
+}
+
+void tm_sp_reset(struct tm_state *s, uint32_t sp) { s->sp_min = sp; }
+uint32_t tm_sp_min(const struct tm_state *s) { return s->sp_min; }
+
 /* Accessors, so Python never depends on the struct layout. */
 uint64_t tm_cycles(const struct tm_state *s) { return s->cycles; }
 uint64_t tm_instructions(const struct tm_state *s) { return s->instructions; }
@@ -353,7 +717,13 @@ void tm_sub(struct tm_state *s, uint64_t cycles, uint64_t insns)
     s->cycles -= cycles;
     s->instructions -= insns;
 }
-void tm_set_deadline(struct tm_state *s, uint64_t deadline) { s->deadline = deadline; }
+void tm_set_deadline(struct tm_state *s, uint64_t deadline)
+{
+    if (s->sp_pending)
+        s->real_deadline = deadline;
+    else
+        s->deadline = deadline;
+}
 int tm_deadline_hit(const struct tm_state *s) { return s->deadline_hit; }
 int tm_error(const struct tm_state *s) { return s->error; }
 void tm_clear_stop(struct tm_state *s)

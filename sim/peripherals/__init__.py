@@ -12,6 +12,7 @@ from sim.peripherals.base import BoardContext, Peripheral, Unimplemented
 from sim.peripherals.conv_accel import ConvAccelerator
 from sim.peripherals.dwt import Dwt
 from sim.peripherals.nvic import Nvic
+from sim.peripherals.trace import Trace
 from sim.peripherals.uart import Stm32F7Usart, Stm32Uart
 from sim.platform.model import PeripheralSpec
 
@@ -23,6 +24,7 @@ PERIPHERAL_TYPES: MappingProxyType[str, Factory] = MappingProxyType({
     "UART.STM32_UART": lambda spec, ctx, core: Stm32Uart(spec, ctx),
     "UART.STM32F7_USART": lambda spec, ctx, core: Stm32F7Usart(spec, ctx),
     "Tandem.ConvAccelerator": lambda spec, ctx, core: ConvAccelerator(spec, ctx),
+    "Tandem.Trace": lambda spec, ctx, core: Trace(spec, ctx),
 })
 
 

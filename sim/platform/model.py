@@ -28,6 +28,7 @@ FIXED_SIZES = {
     "Miscellaneous.DWT": 0x1000,
     "UART.STM32_UART": 0x400,
     "UART.STM32F7_USART": 0x400,
+    "Tandem.Trace": 0x400,
 }
 MODELLED = {"Memory.MappedMemory", "CPU.CortexM", "UART.SemihostingUart", "Tandem.Board",
             "Tandem.ConvAccelerator"} | set(
@@ -257,14 +258,8 @@ def load_platform(name_or_path: str, platforms_dir: Path, overlays: list[Path] |
     """Load and validate a board; ``overlays`` are extra .repl files layered on top."""
     path = resolve_board(name_or_path, platforms_dir)
     entries = load_entries(path, platforms_dir)
-    if overlays:
-        from sim.platform.repl import merge_entry
-
-        merged = {e.name: e for e in entries}
-        for overlay in overlays:
-            for e in load_entries(overlay, platforms_dir):
-                merge_entry(merged, e)
-        entries = list(merged.values())
+    for overlay in overlays or []:
+        entries = load_entries(Path(overlay), platforms_dir, base=entries)
     name = path.stem
     return build_platform(entries, name, path)
 

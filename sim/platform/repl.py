@@ -276,11 +276,13 @@ def parse_text(text: str, path: str = "<string>") -> tuple[list[tuple[str, int]]
     return _Parser(path, _strip_comments(text, path)).parse()
 
 
-def load_entries(path: Path, root: Path, _stack: tuple[Path, ...] = ()) -> list[EntrySpec]:
+def load_entries(path: Path, root: Path, _stack: tuple[Path, ...] = (),
+                 base: list[EntrySpec] | None = None) -> list[EntrySpec]:
     """Load a .repl file with its ``using`` includes resolved, and merge amendments.
 
     An entry without a type amends the entry of that name defined earlier (properties override,
-    registrations replace, IRQs add); a typed entry with an existing name is an error.
+    registrations replace, IRQs add); a typed entry with an existing name is an error. ``base``
+    holds entries loaded before this file (an overlay amends the board under it).
     """
     path = path.resolve()
     if path in _stack:
@@ -291,7 +293,7 @@ def load_entries(path: Path, root: Path, _stack: tuple[Path, ...] = ()) -> list[
     except OSError as exc:
         raise PlatformError(f"cannot read platform file: {exc.strerror}", str(path)) from None
     usings, own = parse_text(text, str(path))
-    merged: dict[str, EntrySpec] = {}
+    merged: dict[str, EntrySpec] = {e.name: e for e in base or []}
     for target, line in usings:
         candidates = [path.parent / target, root / target]
         found = next((c for c in candidates if c.is_file()), None)

@@ -26,6 +26,7 @@ from capstone import arm_const as A
 from sim.errors import PlatformError
 from sim.timing.counter import BlockCost, LineEvent
 from sim.timing.memory import MemoryMap, MemoryTiming
+from sim.timing.stack import block_shape, is_call, sp_change
 
 CORES = ("cortex-m3", "cortex-m4", "cortex-m4f")
 
@@ -227,6 +228,8 @@ class _Insn:
     conditional: bool = False
     writes_pc: bool = False
     is_mem: bool = False
+    sp_change: int | None = 0  # bytes SP moves (negative: down); None: set at run time
+    call: bool = False
 
 
 class CoreTiming:
@@ -369,6 +372,8 @@ class CoreTiming:
                 conditional=_is_conditional(insn),
                 writes_pc=_writes_pc(insn),
                 is_mem=is_mem,
+                sp_change=sp_change(insn, written),
+                call=is_call(insn),
             ))
             end = insn.address + insn.size
         # Bytes capstone cannot decode still execute (or fault) in Unicorn: one per halfword.
@@ -427,6 +432,7 @@ class CoreTiming:
             if (ev.cache, ev.line) not in seen:
                 seen.add((ev.cache, ev.line))
                 unique.append(ev)
+        shape = block_shape((i.sp_change for i in insns), bool(insns) and insns[-1].call)
         return BlockCost(
             addr=addr,
             fallthrough=addr + size,
@@ -435,6 +441,9 @@ class CoreTiming:
             insn_addrs=tuple(i.addr for i in insns),
             insn_costs=tuple(costs),
             line_events=tuple(unique),
+            sp_descent=shape.sp_descent,
+            sp_dynamic=shape.sp_dynamic,
+            call=shape.call,
         )
 
     def _costs(self, insns: list[_Insn]) -> list[int]:

@@ -62,6 +62,26 @@ class BlockCost:
     insn_addrs: tuple[int, ...]
     insn_costs: tuple[int, ...]  # per instruction; sum == cost
     line_events: tuple[LineEvent, ...] = ()  # cache-dependent extra cycles, charged on entry
+    sp_descent: int = 0  # bytes below its entry SP the block's pushes reach (sim/timing/stack.py)
+    sp_dynamic: bool = False  # the block sets SP to a run-time value
+    call: bool = False  # the block ends with BL/BLX
+
+
+@dataclass(frozen=True)
+class CallTree:
+    """The profiler's calling-context tree, as parallel lists indexed by node.
+
+    Node 0 is the root (no function, ``parent`` -1). ``func`` indexes the function table the
+    profile was enabled with; ``self_cycles`` are the cycles charged while the node was the
+    innermost frame; ``calls`` how often it was entered by a call or an exception.
+    """
+
+    parent: tuple[int, ...]
+    func: tuple[int, ...]
+    calls: tuple[int, ...]
+    self_cycles: tuple[int, ...]
+    open_depth: int  # frames still on the shadow stack when read
+    lost_frames: int  # calls not recorded (shadow stack limit)
 
 
 class _BlockCache:
@@ -129,6 +149,7 @@ class CycleCounter:
         self._blocks = _BlockCache(uc, timing)
         self._error: BaseException | None = None
         self._events_keep: Any = None  # the last block's events, until C has copied them
+        self._func_of: Callable[[int], int] | None = None  # set while profiling
         self_ref = weakref.ref(self)
 
         def on_miss(addr: int, size: int, out: Any) -> int:
@@ -142,6 +163,10 @@ class CycleCounter:
                 info.cost = bc.cost
                 info.taken_extra = bc.taken_extra
                 info.ninsn = len(bc.insn_addrs)
+                info.sp_descent = bc.sp_descent
+                info.flags = ((native.FLAG_CALL if bc.call else 0)
+                              | (native.FLAG_SP_DYNAMIC if bc.sp_dynamic else 0))
+                info.func = me._func_of(addr) if me._func_of is not None else 0
                 n = len(bc.line_events)
                 info.n_ev = n
                 if n:
@@ -164,6 +189,11 @@ class CycleCounter:
         if not state:
             raise MemoryError("tm_new failed")
         self._state = ctypes.c_void_p(state)
+        from unicorn import arm_const
+
+        lib.tm_set_sp_reader(self._state, ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p),
+                             arm_const.UC_ARM_REG_SP)
+        self._uclib = uclib
         for idx, (slots, line_bytes) in enumerate(timing.caches):
             if lib.tm_set_cache(self._state, idx, slots, line_bytes.bit_length() - 1) != 0:
                 lib.tm_free(self._state)
@@ -183,6 +213,7 @@ class CycleCounter:
             raise SimulationError(f"uc_hook_add(UC_HOOK_BLOCK) failed with Unicorn error {err}")
         self._hook = handle.value
         hooks = [self._hook]
+        self._hooks = hooks  # shared with the finalizer: swapping the block hook updates it
         for region, cache in timing.data_regions():
             ptr = lib.tm_add_data_region(self._state, cache, region.wait_states)
             dh = ctypes.c_size_t()
@@ -284,6 +315,91 @@ class CycleCounter:
     def flush_caches(self) -> None:
         """Empty the modelled accelerator caches (the firmware reset/flushed them)."""
         self._lib.tm_flush_caches(self._state)
+
+    # -- stack high-water --------------------------------------------------------------------
+
+    def reset_stack(self, sp: int) -> None:
+        """Start a new low-water mark at ``sp`` (the board calls this at reset)."""
+        self._lib.tm_sp_reset(self._state, sp & 0xFFFFFFFF)
+
+    def note_sp(self, sp: int) -> None:
+        """SP was lowered outside block execution (exception stacking)."""
+        self._lib.tm_sp_note(self._state, sp & 0xFFFFFFFF)
+
+    @property
+    def sp_low(self) -> int | None:
+        """The lowest SP the firmware reached (including what blocks pushed), or None."""
+        low = int(self._lib.tm_sp_min(self._state))
+        return None if low == 0xFFFFFFFF else low
+
+    # -- profiling ---------------------------------------------------------------------------
+
+    def _swap_block_hook(self, fn_name: str) -> None:
+        from unicorn import UC_HOOK_BLOCK
+
+        uc, uclib = self._uc, self._uclib
+        uclib.uc_hook_del(uc._uch, self._hook)
+        handle = ctypes.c_size_t()
+        err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK,
+                                ctypes.cast(getattr(self._lib, fn_name), ctypes.c_void_p),
+                                self._state, 1, 0)
+        if err != 0:
+            raise SimulationError(f"uc_hook_add(UC_HOOK_BLOCK, {fn_name}) failed with Unicorn error {err}")
+        self._hooks[self._hooks.index(self._hook)] = handle.value
+        self._hook = handle.value
+
+    @property
+    def profiling(self) -> bool:
+        return self._func_of is not None
+
+    def enable_profile(self, func_of: Callable[[int], int]) -> None:
+        """Attribute cycles to calling contexts from now on (an empty tree each call).
+
+        ``func_of(addr)`` gives the function id of a block start; the profiling hook replaces
+        the plain one, so runs without profiling keep their speed.
+        """
+        if self._lib.tm_prof_enable(self._state) != 0:
+            raise MemoryError("tm_prof_enable failed")
+        was = self._func_of is not None
+        self._func_of = func_of
+        self.invalidate()  # re-decode blocks so that each carries its function id
+        if not was:
+            self._swap_block_hook("tm_block_hook_prof")
+
+    def disable_profile(self) -> None:
+        if self._func_of is None:
+            return
+        self._swap_block_hook("tm_block_hook")
+        self._lib.tm_prof_disable(self._state)
+        self._func_of = None
+
+    def note_exception_entry(self, handler_func: int) -> None:
+        """The board entered an exception handler (a call in the profile); no-op unless profiling."""
+        if self._func_of is not None:
+            self._lib.tm_prof_exc_enter(self._state, handler_func)
+
+    def note_exception_return(self) -> None:
+        if self._func_of is not None:
+            self._lib.tm_prof_exc_return(self._state)
+
+    def call_tree(self) -> CallTree:
+        """The calling-context tree so far (every charged cycle is in exactly one node)."""
+        lib, st = self._lib, self._state
+        lib.tm_prof_sync(st)
+        n = int(lib.tm_prof_count(st))
+        parent = (ctypes.c_uint32 * n)()
+        func = (ctypes.c_uint32 * n)()
+        calls = (ctypes.c_uint64 * n)()
+        selfc = (ctypes.c_int64 * n)()
+        n = int(lib.tm_prof_nodes(st, n, parent, func, calls, selfc))
+        return CallTree(
+            parent=tuple(-1 if parent[i] == 0xFFFFFFFF else int(parent[i]) for i in range(n)),
+            func=tuple(-1 if func[i] == 0xFFFFFFFF else int(func[i]) for i in range(n)),
+            calls=tuple(int(calls[i]) for i in range(n)),
+            self_cycles=tuple(int(selfc[i]) for i in range(n)),
+            open_depth=int(lib.tm_prof_depth(st)),
+            lost_frames=int(lib.tm_prof_lost(st)),
+        )
 
     def close(self) -> None:
         self._finalizer()

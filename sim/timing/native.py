@@ -44,7 +44,16 @@ class BlockInfo(ctypes.Structure):
         ("ninsn", ctypes.c_uint32),
         ("n_ev", ctypes.c_uint32),
         ("ev", ctypes.POINTER(Event)),
+        ("func", ctypes.c_uint32),
+        ("sp_descent", ctypes.c_uint32),
+        ("flags", ctypes.c_uint32),
     )
+
+
+FLAG_CALL = 1  # TM_F_CALL: the block ends with BL/BLX
+FLAG_SP_DYNAMIC = 2  # TM_F_SPDYN: the block sets SP to a run-time value
+
+REG_READ_CFUNC = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
 
 
 MISS_CFUNC = ctypes.CFUNCTYPE(
@@ -141,6 +150,20 @@ def load(cache_dir: Path | None = None) -> NativeLib:
         "tm_flush_caches": (None, [vp]),
         "tm_line_misses": (u64, [vp]),
         "tm_add_data_region": (vp, [vp, ctypes.c_int32, u32]),
+        "tm_prof_enable": (c_int, [vp]),
+        "tm_prof_disable": (None, [vp]),
+        "tm_prof_exc_enter": (None, [vp, u32]),
+        "tm_prof_exc_return": (None, [vp]),
+        "tm_prof_sync": (None, [vp]),
+        "tm_prof_count": (u32, [vp]),
+        "tm_prof_depth": (u32, [vp]),
+        "tm_prof_lost": (u64, [vp]),
+        "tm_prof_nodes": (u32, [vp, u32, ctypes.POINTER(u32), ctypes.POINTER(u32),
+                                ctypes.POINTER(u64), ctypes.POINTER(i64)]),
+        "tm_set_sp_reader": (None, [vp, vp, ctypes.c_int32]),
+        "tm_sp_note": (None, [vp, u32]),
+        "tm_sp_reset": (None, [vp, u32]),
+        "tm_sp_min": (u32, [vp]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)
@@ -156,5 +179,5 @@ def unicorn_lib() -> ctypes.CDLL:
     return ucmod.uclib
 
 
-__all__ = ["BlockInfo", "Event", "DEFAULT_CACHE_DIR", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
+__all__ = ["BlockInfo", "Event", "DEFAULT_CACHE_DIR", "FLAG_CALL", "FLAG_SP_DYNAMIC", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
            "unicorn_lib"]

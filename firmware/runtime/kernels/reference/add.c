@@ -1,0 +1,80 @@
+/* ADD, int8 with broadcasting: both inputs rescaled to a common scale (left shift 20). */
+#include "broadcast.h"
+#include "ref_kernels.h"
+
+typedef struct {
+    int32_t in1_off, in2_off, out_off, left_shift;
+    int32_t m1, s1, m2, s2, mo, so, act_min, act_max;
+    tfl_bcast_t bc;
+} add_data_t;
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    tfl_tensor_t *a = tfl_node_input(ip, n, 0), *b = tfl_node_input(ip, n, 1), *out = tfl_node_output(ip, n, 0);
+    add_data_t *d;
+    tfl_status_t s;
+    double twice_max, r1, r2, ro;
+
+    if ((s = tfl_check_type(ip, a, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, b, TFL_TYPE_INT8)) ||
+        (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
+        return s;
+    d = (add_data_t *)tfl_alloc_persistent(ip, sizeof(add_data_t));
+    if (d == 0)
+        return TFL_ERR_ARENA_TOO_SMALL;
+    if (tfl_bcast_init(&d->bc, a, b, out))
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
+    d->in1_off = -a->zero_point;
+    d->in2_off = -b->zero_point;
+    d->out_off = out->zero_point;
+    d->left_shift = 20;
+    twice_max = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
+    r1 = (double)a->scale / twice_max;
+    r2 = (double)b->scale / twice_max;
+    ro = twice_max / ((double)(1 << d->left_shift) * (double)out->scale);
+    if (tfl_quantize_multiplier(r1, &d->m1, &d->s1) || tfl_quantize_multiplier(r2, &d->m2, &d->s2) ||
+        tfl_quantize_multiplier(ro, &d->mo, &d->so))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
+    if (n->options.pos != 0 && n->options_type != TFL_OPT_ADD)
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    if (tfl_activation_range_int8(tfl_opt_i32(ip, n, 0, 1, 0), out->scale, out->zero_point, &d->act_min,
+                                  &d->act_max))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    n->data = d;
+    return TFL_OK;
+}
+
+static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *a = tfl_node_input(ip, n, 0), *b = tfl_node_input(ip, n, 1);
+    const tfl_tensor_t *out = tfl_node_output(ip, n, 0);
+    const add_data_t *d = (const add_data_t *)n->data;
+    const int8_t *x1 = (const int8_t *)a->data, *x2 = (const int8_t *)b->data;
+    int8_t *y = (int8_t *)out->data;
+    int32_t idx[TFL_MAX_DIMS] = {0};
+    uint32_t i, total = tfl_num_elements(out);
+    int32_t k;
+
+    for (i = 0; i < total; i++) {
+        int32_t o1 = 0, o2 = 0, v1, v2, sum, r;
+        for (k = 0; k < TFL_MAX_DIMS; k++) {
+            o1 += idx[k] * d->bc.stride1[k];
+            o2 += idx[k] * d->bc.stride2[k];
+        }
+        v1 = (int32_t)((uint32_t)(x1[o1] + d->in1_off) << d->left_shift);
+        v2 = (int32_t)((uint32_t)(x2[o2] + d->in2_off) << d->left_shift);
+        v1 = tfl_mbqm(v1, d->m1, d->s1);
+        v2 = tfl_mbqm(v2, d->m2, d->s2);
+        sum = (int32_t)((uint32_t)v1 + (uint32_t)v2);
+        r = tfl_mbqm(sum, d->mo, d->so) + d->out_off;
+        y[i] = (int8_t)tfl_clamp(r, d->act_min, d->act_max);
+        for (k = TFL_MAX_DIMS - 1; k >= 0; k--) {
+            if (++idx[k] < d->bc.dims[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    (void)ip;
+    return TFL_OK;
+}
+
+const tfl_kernel_t tfl_ref_add = {TFL_OP_ADD, prepare, eval};

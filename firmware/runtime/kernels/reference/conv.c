@@ -1,0 +1,133 @@
+/* CONV_2D, int8 activations and weights (per-channel or per-tensor), int32 bias. */
+#include "tfl/kernel.h"
+#include "ref_kernels.h"
+
+typedef struct {
+    int32_t pad_h, pad_w, stride_h, stride_w, dil_h, dil_w;
+    int32_t act_min, act_max;
+    int32_t *mult;
+    int8_t *shift; /* exponents fit in int8 (range -31..30); saves 3 bytes per channel */
+} conv_data_t;
+
+/* Per-channel output multipliers: in_scale * filter_scale[c] / out_scale, in double. */
+tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,
+                                         const tfl_tensor_t *out, int32_t channels, int32_t *mult,
+                                         int8_t *shift)
+{
+    int32_t c, sh;
+    if (filter->nscales != 1 && filter->nscales != (uint32_t)channels)
+        return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, filter));
+    for (c = 0; c < channels; c++) {
+        double eff = (double)in->scale * (double)tfl_scale_at(filter, (uint32_t)c) / (double)out->scale;
+        if (tfl_zero_point_at(filter, (uint32_t)c) != 0)
+            return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, filter));
+        if (tfl_quantize_multiplier(eff, &mult[c], &sh))
+            return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, filter));
+        shift[c] = (int8_t)sh;
+    }
+    return TFL_OK;
+}
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
+    tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
+    conv_data_t *d;
+    int32_t padding, act, cout, oh, ow;
+    tfl_status_t s;
+
+    if ((s = tfl_require_options(ip, n, TFL_OPT_CONV2D)) != TFL_OK)
+        return s;
+    if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
+        (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
+        return s;
+    if ((s = tfl_check_ndim(ip, in, 4)) || (s = tfl_check_ndim(ip, w, 4)) || (s = tfl_check_ndim(ip, out, 4)))
+        return s;
+    cout = w->dims[0];
+    if (bias && ((s = tfl_check_type(ip, bias, TFL_TYPE_INT32)) != TFL_OK))
+        return s;
+    if (bias && tfl_num_elements(bias) != (uint32_t)cout)
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
+    if (in->dims[3] % w->dims[3] != 0 || out->dims[3] != cout || out->dims[0] != in->dims[0] ||
+        cout % (in->dims[3] / w->dims[3]) != 0)
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
+
+    padding = tfl_opt_i32(ip, n, 0, 1, 0);
+    act = tfl_opt_i32(ip, n, 3, 1, 0);
+    d = (conv_data_t *)tfl_alloc_persistent(ip, sizeof(conv_data_t) + 5u * (uint32_t)cout);
+    if (d == 0)
+        return TFL_ERR_ARENA_TOO_SMALL;
+    d->mult = (int32_t *)(d + 1);
+    d->shift = (int8_t *)(d->mult + cout);
+    d->stride_w = tfl_opt_i32(ip, n, 1, 4, 0);
+    d->stride_h = tfl_opt_i32(ip, n, 2, 4, 0);
+    d->dil_w = tfl_opt_i32(ip, n, 4, 4, 1);
+    d->dil_h = tfl_opt_i32(ip, n, 5, 4, 1);
+    if (d->stride_w <= 0 || d->stride_h <= 0 || d->dil_w <= 0 || d->dil_h <= 0 || padding < 0 || padding > 1)
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    oh = tfl_out_size(padding, in->dims[1], w->dims[1], d->stride_h, d->dil_h);
+    ow = tfl_out_size(padding, in->dims[2], w->dims[2], d->stride_w, d->dil_w);
+    if (oh != out->dims[1] || ow != out->dims[2])
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
+    d->pad_h = tfl_padding(d->stride_h, d->dil_h, in->dims[1], w->dims[1], oh);
+    d->pad_w = tfl_padding(d->stride_w, d->dil_w, in->dims[2], w->dims[2], ow);
+    if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    if ((s = tfl_ref_channel_multipliers(ip, in, w, out, cout, d->mult, d->shift)) != TFL_OK)
+        return s;
+    n->data = d;
+    return TFL_OK;
+}
+
+static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
+    const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
+    const conv_data_t *d = (const conv_data_t *)n->data;
+    const int8_t *x = (const int8_t *)in->data, *f = (const int8_t *)w->data;
+    const int32_t *b = bias ? (const int32_t *)bias->data : 0;
+    int8_t *y = (int8_t *)out->data;
+    const int32_t batches = in->dims[0], ih = in->dims[1], iw = in->dims[2], ic = in->dims[3];
+    const int32_t kh = w->dims[1], kw = w->dims[2], fc = w->dims[3];
+    const int32_t oh = out->dims[1], ow = out->dims[2], oc = out->dims[3];
+    const int32_t per_group = oc / (ic / fc);
+    const int32_t in_off = -in->zero_point, out_off = out->zero_point;
+    int32_t bt, oy, ox, c, ky, kx, k;
+
+    for (bt = 0; bt < batches; bt++) {
+        for (oy = 0; oy < oh; oy++) {
+            const int32_t y0 = oy * d->stride_h - d->pad_h;
+            for (ox = 0; ox < ow; ox++) {
+                const int32_t x0 = ox * d->stride_w - d->pad_w;
+                for (c = 0; c < oc; c++) {
+                    const int32_t g0 = (c / per_group) * fc;
+                    uint32_t acc = 0; /* wraps like the int32 sums it stands for, without UB */
+                    int32_t v;
+                    for (ky = 0; ky < kh; ky++) {
+                        const int32_t yy = y0 + d->dil_h * ky;
+                        if (yy < 0 || yy >= ih)
+                            continue;
+                        for (kx = 0; kx < kw; kx++) {
+                            const int32_t xx = x0 + d->dil_w * kx;
+                            const int8_t *xp, *fp;
+                            if (xx < 0 || xx >= iw)
+                                continue;
+                            xp = x + ((bt * ih + yy) * iw + xx) * ic + g0;
+                            fp = f + ((c * kh + ky) * kw + kx) * fc;
+                            for (k = 0; k < fc; k++)
+                                acc += (uint32_t)((int32_t)fp[k] * ((int32_t)xp[k] + in_off));
+                        }
+                    }
+                    if (b)
+                        acc += (uint32_t)b[c];
+                    v = tfl_mbqm((int32_t)acc, d->mult[c], d->shift[c]) + out_off;
+                    y[((bt * oh + oy) * ow + ox) * oc + c] = (int8_t)tfl_clamp(v, d->act_min, d->act_max);
+                }
+            }
+        }
+    }
+    (void)ip;
+    return TFL_OK;
+}
+
+const tfl_kernel_t tfl_ref_conv_2d = {TFL_OP_CONV_2D, prepare, eval};

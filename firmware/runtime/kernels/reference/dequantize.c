@@ -1,0 +1,31 @@
+/* DEQUANTIZE: int8 -> float32. */
+#include "tfl/kernel.h"
+#include "ref_kernels.h"
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
+    tfl_status_t s;
+    if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_FLOAT32)))
+        return s;
+    if (!tfl_same_shape(in, out))
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
+    if (in->nscales != 1)
+        return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, in));
+    return TFL_OK;
+}
+
+static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
+    const int8_t *x = (const int8_t *)in->data;
+    float *y = (float *)out->data;
+    const double scale = in->scale;
+    uint32_t i, count = tfl_num_elements(in);
+    for (i = 0; i < count; i++)
+        y[i] = (float)(scale * (double)(x[i] - in->zero_point));
+    (void)ip;
+    return TFL_OK;
+}
+
+const tfl_kernel_t tfl_ref_dequantize = {TFL_OP_DEQUANTIZE, prepare, eval};

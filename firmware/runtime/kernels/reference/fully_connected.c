@@ -1,0 +1,94 @@
+/* FULLY_CONNECTED, int8 activations, per-tensor or per-channel int8 weights, int32 bias. */
+#include "tfl/kernel.h"
+#include "ref_kernels.h"
+
+typedef struct {
+    int32_t act_min, act_max, batches, depth, units, per_channel;
+    int32_t *mult;
+    int8_t *shift;
+} fc_data_t;
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
+    tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
+    fc_data_t *d;
+    tfl_status_t s;
+    double real;
+    int32_t act;
+    uint32_t c;
+
+    if ((s = tfl_require_options(ip, n, TFL_OPT_FC)) != TFL_OK)
+        return s;
+    if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
+        (s = tfl_check_type(ip, out, TFL_TYPE_INT8)) || (s = tfl_check_ndim(ip, w, 2)))
+        return s;
+    if (w->nscales != 1 && (w->nscales != (uint32_t)w->dims[0] || w->qdim != 0))
+        return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, w));
+    if (tfl_opt_i32(ip, n, 1, 1, 0) != 0) /* shuffled weights format */
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    d = (fc_data_t *)tfl_alloc_persistent(ip, sizeof(fc_data_t) + 5u * w->nscales);
+    if (d == 0)
+        return TFL_ERR_ARENA_TOO_SMALL;
+    d->mult = (int32_t *)(d + 1);
+    d->shift = (int8_t *)(d->mult + w->nscales);
+    d->per_channel = w->nscales > 1;
+    d->units = w->dims[0];
+    d->depth = w->dims[1];
+    if (tfl_num_elements(in) % (uint32_t)d->depth != 0)
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, in));
+    d->batches = (int32_t)(tfl_num_elements(in) / (uint32_t)d->depth);
+    if (tfl_num_elements(out) != (uint64_t)d->batches * (uint64_t)d->units || tfl_dim(out, -1) != d->units)
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
+    if (bias && ((s = tfl_check_type(ip, bias, TFL_TYPE_INT32)) != TFL_OK))
+        return s;
+    if (bias && tfl_num_elements(bias) != (uint32_t)d->units)
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
+    for (c = 0; c < w->nscales; c++) {
+        int32_t sh;
+        real = (double)in->scale * (double)tfl_scale_at(w, c) / (double)out->scale;
+        if (tfl_quantize_multiplier(real, &d->mult[c], &sh))
+            return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
+        if (d->per_channel && tfl_zero_point_at(w, c) != 0)
+            return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, w));
+        d->shift[c] = (int8_t)sh;
+    }
+    act = tfl_opt_i32(ip, n, 0, 1, 0);
+    if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    n->data = d;
+    return TFL_OK;
+}
+
+static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
+    const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
+    const fc_data_t *d = (const fc_data_t *)n->data;
+    const int8_t *x = (const int8_t *)in->data, *f = (const int8_t *)w->data;
+    const int32_t *b = bias ? (const int32_t *)bias->data : 0;
+    int8_t *y = (int8_t *)out->data;
+    const int32_t in_off = -in->zero_point, f_off = -w->zero_point, out_off = out->zero_point;
+    int32_t bt, u, k;
+
+    for (bt = 0; bt < d->batches; bt++) {
+        const int8_t *xr = x + bt * d->depth;
+        for (u = 0; u < d->units; u++) {
+            const int8_t *fr = f + u * d->depth;
+            uint32_t acc = 0; /* wrapping int32 sum without UB */
+            int32_t v;
+            for (k = 0; k < d->depth; k++)
+                acc += (uint32_t)(((int32_t)fr[k] + f_off) * ((int32_t)xr[k] + in_off));
+            if (b)
+                acc += (uint32_t)b[u];
+            /* LiteRT's reference fully-connected rescales with a single rounding (measured) */
+            k = d->per_channel ? u : 0;
+            v = tfl_mbqm_single((int32_t)acc, d->mult[k], d->shift[k]) + out_off;
+            y[bt * d->units + u] = (int8_t)tfl_clamp(v, d->act_min, d->act_max);
+        }
+    }
+    (void)ip;
+    return TFL_OK;
+}
+
+const tfl_kernel_t tfl_ref_fully_connected = {TFL_OP_FULLY_CONNECTED, prepare, eval};

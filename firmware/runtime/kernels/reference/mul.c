@@ -1,0 +1,67 @@
+/* MUL, int8 with broadcasting. */
+#include "broadcast.h"
+#include "ref_kernels.h"
+
+typedef struct {
+    int32_t in1_off, in2_off, out_off, mult, shift, act_min, act_max;
+    tfl_bcast_t bc;
+} mul_data_t;
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    tfl_tensor_t *a = tfl_node_input(ip, n, 0), *b = tfl_node_input(ip, n, 1), *out = tfl_node_output(ip, n, 0);
+    mul_data_t *d;
+    tfl_status_t s;
+
+    if ((s = tfl_check_type(ip, a, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, b, TFL_TYPE_INT8)) ||
+        (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
+        return s;
+    d = (mul_data_t *)tfl_alloc_persistent(ip, sizeof(mul_data_t));
+    if (d == 0)
+        return TFL_ERR_ARENA_TOO_SMALL;
+    if (tfl_bcast_init(&d->bc, a, b, out))
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
+    d->in1_off = -a->zero_point;
+    d->in2_off = -b->zero_point;
+    d->out_off = out->zero_point;
+    if (tfl_quantize_multiplier((double)a->scale * (double)b->scale / (double)out->scale, &d->mult, &d->shift))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
+    if (n->options.pos != 0 && n->options_type != TFL_OPT_MUL)
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    if (tfl_activation_range_int8(tfl_opt_i32(ip, n, 0, 1, 0), out->scale, out->zero_point, &d->act_min,
+                                  &d->act_max))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    n->data = d;
+    return TFL_OK;
+}
+
+static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *a = tfl_node_input(ip, n, 0), *b = tfl_node_input(ip, n, 1);
+    const tfl_tensor_t *out = tfl_node_output(ip, n, 0);
+    const mul_data_t *d = (const mul_data_t *)n->data;
+    const int8_t *x1 = (const int8_t *)a->data, *x2 = (const int8_t *)b->data;
+    int8_t *y = (int8_t *)out->data;
+    int32_t idx[TFL_MAX_DIMS] = {0};
+    uint32_t i, total = tfl_num_elements(out);
+    int32_t k;
+
+    for (i = 0; i < total; i++) {
+        int32_t o1 = 0, o2 = 0, r;
+        for (k = 0; k < TFL_MAX_DIMS; k++) {
+            o1 += idx[k] * d->bc.stride1[k];
+            o2 += idx[k] * d->bc.stride2[k];
+        }
+        r = tfl_mbqm((x1[o1] + d->in1_off) * (x2[o2] + d->in2_off), d->mult, d->shift) + d->out_off;
+        y[i] = (int8_t)tfl_clamp(r, d->act_min, d->act_max);
+        for (k = TFL_MAX_DIMS - 1; k >= 0; k--) {
+            if (++idx[k] < d->bc.dims[k])
+                break;
+            idx[k] = 0;
+        }
+    }
+    (void)ip;
+    return TFL_OK;
+}
+
+const tfl_kernel_t tfl_ref_mul = {TFL_OP_MUL, prepare, eval};

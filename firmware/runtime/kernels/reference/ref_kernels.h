@@ -1,0 +1,29 @@
+/* Reference int8 kernels.  Register the ones a firmware needs in its tfl_resolver_t. */
+#ifndef TFL_REF_KERNELS_H
+#define TFL_REF_KERNELS_H
+
+#include "tfl/tfl.h"
+
+extern const tfl_kernel_t tfl_ref_conv_2d;
+extern const tfl_kernel_t tfl_ref_depthwise_conv_2d;
+extern const tfl_kernel_t tfl_ref_fully_connected;
+extern const tfl_kernel_t tfl_ref_average_pool_2d;
+extern const tfl_kernel_t tfl_ref_max_pool_2d;
+extern const tfl_kernel_t tfl_ref_add;
+extern const tfl_kernel_t tfl_ref_mul;
+extern const tfl_kernel_t tfl_ref_reshape;
+extern const tfl_kernel_t tfl_ref_softmax;
+extern const tfl_kernel_t tfl_ref_mean;
+extern const tfl_kernel_t tfl_ref_pad;
+extern const tfl_kernel_t tfl_ref_concatenation;
+extern const tfl_kernel_t tfl_ref_quantize;
+extern const tfl_kernel_t tfl_ref_dequantize;
+extern const tfl_kernel_t tfl_ref_logistic;
+extern const tfl_kernel_t tfl_ref_svdf;
+
+/* Shared by CONV_2D and DEPTHWISE_CONV_2D (conv.c): per-channel output multipliers. */
+tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,
+                                         const tfl_tensor_t *out, int32_t channels, int32_t *mult,
+                                         int8_t *shift);
+
+#endif

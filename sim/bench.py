@@ -1,0 +1,95 @@
+"""`tandem bench sim`: host speed of a whole board run against Unicorn with no hooks.
+
+Both runs execute the same ELF in the same process: first on a :class:`~sim.board.Board` (cycle
+model, peripherals, exceptions: what ``tandem run`` does), then on a bare Unicorn with the same
+memory map and no hooks but one that ends the run at the exit BKPT. The figures are host MIPS
+(instructions per second of wall time) and their ratio.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import unicorn
+from unicorn import arm_const as A
+
+from sim.board import Board
+from sim.config import TandemConfig
+from sim.cpu import CortexM
+from sim.elf import ElfImage
+from sim.fwbuild import FirmwareSpec, build_firmware
+from sim.platform import load_platform
+
+
+@dataclass(frozen=True)
+class SimBench:
+    board: str
+    instructions: int
+    cycles: int
+    board_seconds: float
+    bare_seconds: float
+    profiled_seconds: float | None = None  # the same run with run(profile=True)
+
+    @property
+    def board_mips(self) -> float:
+        return self.instructions / self.board_seconds / 1e6
+
+    @property
+    def bare_mips(self) -> float:
+        return self.instructions / self.bare_seconds / 1e6
+
+    @property
+    def profiled_mips(self) -> float | None:
+        if self.profiled_seconds is None:
+            return None
+        return self.instructions / self.profiled_seconds / 1e6
+
+
+def _bare_run(board: Board, image: ElfImage) -> float:
+    cpu = CortexM(board.platform.cpu.core)
+    for m in board.platform.memories:
+        cpu.map_memory((m.base, *m.aliases), m.size)
+    cpu.map_memory((0xE0000000,), 0x100000)  # system space as plain RAM: start-up code writes CPACR
+    for seg in image.segments:
+        cpu.write(seg.address, seg.data)
+    done = []
+
+    def on_intr(uc: unicorn.Uc, intno: int, _d: object) -> None:
+        pc = uc.reg_read(A.UC_ARM_REG_PC)
+        op = uc.reg_read(A.UC_ARM_REG_R0)
+        if op in (0x18, 0x20):
+            done.append(True)
+            uc.emu_stop()
+        uc.reg_write(A.UC_ARM_REG_PC, (pc + 2) | 1)  # other semihosting calls: ignored
+
+    cpu.uc.hook_add(unicorn.UC_HOOK_INTR, on_intr)
+    cpu.set_reg("sp", cpu.read_u32(0))
+    pc = cpu.read_u32(4)
+    t0 = time.perf_counter()
+    cpu.uc.emu_start(pc | 1, 0xFFFFFFFE)
+    elapsed = time.perf_counter() - t0
+    if not done:
+        raise RuntimeError("bare run did not reach the exit call")
+    return elapsed
+
+
+def bench_sim(board_name: str, cfg: TandemConfig, rounds: int = 4000,
+              profile: bool = False) -> SimBench:
+    platform = load_platform(board_name, cfg.platforms_dir)
+    spec = FirmwareSpec(("tests/cpubound.c",), name=f"cpubound{rounds}", port="semihost",
+                        extra_cflags=(f"-DROUNDS={rounds}",))
+    elf = build_firmware(platform, spec, cfg)
+    board = Board(platform, cfg)
+    image = board.load_elf(elf)
+    result = board.run()
+    bare = _bare_run(board, image)
+    profiled = None
+    if profile:
+        pboard = Board(platform, cfg)
+        pboard.load_elf(elf)
+        presult = pboard.run(profile=True)
+        if presult.cycles != result.cycles:
+            raise RuntimeError(f"profiling changed the cycle count: {presult.cycles} != {result.cycles}")
+        profiled = presult.wall_seconds
+    return SimBench(board_name, result.instructions, result.cycles, result.wall_seconds, bare,
+                    profiled)

@@ -1,0 +1,2 @@
+"""Model builders: single-op test models (:mod:`.ops`), architectures (:mod:`.zoo`)."""
+from __future__ import annotations

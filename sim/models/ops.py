@@ -1,0 +1,242 @@
+"""Single-op int8 models with chosen shapes and quantization parameters.
+
+Each function returns ``(model_bytes, input_arrays)``: a one-operator .tflite model and a
+random input for it, drawn deterministically from the given generator.  Used by the
+property tests that compare the C runtime with LiteRT's reference kernels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from sim.models.builder import ModelBuilder
+
+
+@dataclass(frozen=True)
+class Quant:
+    """Per-tensor affine quantization of an activation."""
+
+    scale: float
+    zero_point: int
+
+
+def _out_size(padding: str, size: int, k: int, stride: int, dilation: int = 1) -> int:
+    eff = (k - 1) * dilation + 1
+    if padding == "SAME":
+        return (size + stride - 1) // stride
+    return (size + stride - eff) // stride
+
+
+def _int8(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
+    return rng.integers(-128, 128, size=tuple(shape)).astype(np.int8)
+
+
+def _weights(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
+    return rng.integers(-127, 128, size=tuple(shape)).astype(np.int8)
+
+
+def conv2d(rng: np.random.Generator, *, h: int, w: int, cin: int, cout: int, kh: int, kw: int,
+           stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1), padding: str = "SAME",
+           activation: str = "NONE", per_channel: bool = True, inp: Quant = Quant(0.05, 0),
+           out: Quant = Quant(0.1, 0), batch: int = 1, bias: bool = True) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("conv2d")
+    wscale = list(rng.uniform(0.001, 0.05, cout)) if per_channel else [float(rng.uniform(0.001, 0.05))]
+    oh = _out_size(padding, h, kh, stride[0], dilation[0])
+    ow = _out_size(padding, w, kw, stride[1], dilation[1])
+    x = m.tensor("input", (batch, h, w, cin), scale=inp.scale, zero_point=inp.zero_point)
+    f = m.tensor("filter", (cout, kh, kw, cin), scale=wscale, zero_point=0,
+                 data=_weights(rng, (cout, kh, kw, cin)), quantized_dimension=0)
+    ins = [x, f]
+    if bias:
+        ins.append(m.tensor("bias", (cout,), "int32", scale=[inp.scale * s for s in wscale], zero_point=0,
+                            data=rng.integers(-5000, 5000, cout)))
+    y = m.tensor("output", (batch, oh, ow, cout), scale=out.scale, zero_point=out.zero_point)
+    m.op("CONV_2D", ins, [y], padding=padding, stride_h=stride[0], stride_w=stride[1],
+         dilation_h=dilation[0], dilation_w=dilation[1], activation=activation)
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, (batch, h, w, cin))]
+
+
+def depthwise_conv2d(rng: np.random.Generator, *, h: int, w: int, cin: int, depth_multiplier: int, kh: int,
+                     kw: int, stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1),
+                     padding: str = "SAME", activation: str = "NONE", per_channel: bool = True,
+                     inp: Quant = Quant(0.05, 0), out: Quant = Quant(0.1, 0)) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("depthwise_conv2d")
+    cout = cin * depth_multiplier
+    wscale = list(rng.uniform(0.001, 0.05, cout)) if per_channel else [float(rng.uniform(0.001, 0.05))]
+    oh = _out_size(padding, h, kh, stride[0], dilation[0])
+    ow = _out_size(padding, w, kw, stride[1], dilation[1])
+    x = m.tensor("input", (1, h, w, cin), scale=inp.scale, zero_point=inp.zero_point)
+    f = m.tensor("filter", (1, kh, kw, cout), scale=wscale, zero_point=0, data=_weights(rng, (1, kh, kw, cout)),
+                 quantized_dimension=3)
+    b = m.tensor("bias", (cout,), "int32", scale=[inp.scale * s for s in wscale], zero_point=0,
+                 data=rng.integers(-5000, 5000, cout))
+    y = m.tensor("output", (1, oh, ow, cout), scale=out.scale, zero_point=out.zero_point)
+    m.op("DEPTHWISE_CONV_2D", [x, f, b], [y], padding=padding, stride_h=stride[0], stride_w=stride[1],
+         dilation_h=dilation[0], dilation_w=dilation[1], depth_multiplier=depth_multiplier, activation=activation)
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, (1, h, w, cin))]
+
+
+def fully_connected(rng: np.random.Generator, *, batch: int, depth: int, units: int, activation: str = "NONE",
+                    inp: Quant = Quant(0.05, 0), out: Quant = Quant(0.1, 0), bias: bool = True,
+                    per_channel: bool = False) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("fully_connected")
+    ws = [float(s) for s in rng.uniform(0.001, 0.05, units if per_channel else 1)]
+    x = m.tensor("input", (batch, depth), scale=inp.scale, zero_point=inp.zero_point)
+    f = m.tensor("weights", (units, depth), scale=ws, zero_point=0, data=_weights(rng, (units, depth)))
+    ins = [x, f]
+    if bias:
+        bias_scale = [float(np.float32(inp.scale) * np.float32(s)) for s in ws]
+        ins.append(m.tensor("bias", (units,), "int32", scale=bias_scale, zero_point=0,
+                            data=rng.integers(-5000, 5000, units)))
+    y = m.tensor("output", (batch, units), scale=out.scale, zero_point=out.zero_point)
+    m.op("FULLY_CONNECTED", ins, [y], activation=activation)
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, (batch, depth))]
+
+
+def pool2d(rng: np.random.Generator, kind: str, *, h: int, w: int, c: int, fh: int, fw: int,
+           stride: tuple[int, int] = (1, 1), padding: str = "VALID", activation: str = "NONE",
+           q: Quant = Quant(0.05, 0)) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder(kind.lower())
+    oh = _out_size(padding, h, fh, stride[0])
+    ow = _out_size(padding, w, fw, stride[1])
+    x = m.tensor("input", (1, h, w, c), scale=q.scale, zero_point=q.zero_point)
+    y = m.tensor("output", (1, oh, ow, c), scale=q.scale, zero_point=q.zero_point)
+    m.op(kind, [x], [y], padding=padding, stride_h=stride[0], stride_w=stride[1], filter_h=fh, filter_w=fw,
+         activation=activation)
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, (1, h, w, c))]
+
+
+def binary(rng: np.random.Generator, kind: str, *, shape1: Sequence[int], shape2: Sequence[int],
+           out_shape: Sequence[int], q1: Quant, q2: Quant, qo: Quant,
+           activation: str = "NONE") -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder(kind.lower())
+    a = m.tensor("a", shape1, scale=q1.scale, zero_point=q1.zero_point)
+    b = m.tensor("b", shape2, scale=q2.scale, zero_point=q2.zero_point)
+    y = m.tensor("output", out_shape, scale=qo.scale, zero_point=qo.zero_point)
+    m.op(kind, [a, b], [y], activation=activation)
+    m.inputs, m.outputs = [a, b], [y]
+    return m.build(), [_int8(rng, shape1), _int8(rng, shape2)]
+
+
+def softmax(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, beta: float = 1.0
+            ) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("softmax")
+    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
+    y = m.tensor("output", shape, scale=1.0 / 256, zero_point=-128)
+    m.op("SOFTMAX", [x], [y], beta=beta)
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, shape)]
+
+
+def reshape(rng: np.random.Generator, *, shape: Sequence[int], new_shape: Sequence[int],
+            q: Quant = Quant(0.05, 3)) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("reshape")
+    x = m.tensor("input", shape, scale=q.scale, zero_point=q.zero_point)
+    s = m.tensor("shape", (len(new_shape),), "int32", data=np.array(new_shape))
+    y = m.tensor("output", new_shape, scale=q.scale, zero_point=q.zero_point)
+    m.op("RESHAPE", [x, s], [y], new_shape=list(new_shape))
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, shape)]
+
+
+def mean(rng: np.random.Generator, *, shape: Sequence[int], axes: Sequence[int], keep_dims: bool, inp: Quant,
+         out: Quant) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("mean")
+    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
+    ax = m.tensor("axis", (len(axes),), "int32", data=np.array(axes))
+    red = {a % len(shape) for a in axes}
+    oshape = [1 if i in red else d for i, d in enumerate(shape)] if keep_dims else \
+        [d for i, d in enumerate(shape) if i not in red]
+    y = m.tensor("output", oshape, scale=out.scale, zero_point=out.zero_point)
+    m.op("MEAN", [x, ax], [y], keep_dims=keep_dims)
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, shape)]
+
+
+def pad(rng: np.random.Generator, *, shape: Sequence[int], paddings: Sequence[tuple[int, int]],
+        q: Quant = Quant(0.05, 7)) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("pad")
+    x = m.tensor("input", shape, scale=q.scale, zero_point=q.zero_point)
+    p = m.tensor("paddings", (len(shape), 2), "int32", data=np.array(paddings, dtype=np.int32))
+    oshape = [d + a + b for d, (a, b) in zip(shape, paddings)]
+    y = m.tensor("output", oshape, scale=q.scale, zero_point=q.zero_point)
+    m.op("PAD", [x, p], [y])
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, shape)]
+
+
+def concatenation(rng: np.random.Generator, *, shapes: Sequence[Sequence[int]], axis: int,
+                  q: Quant = Quant(0.05, -2)) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("concatenation")
+    ins = [m.tensor(f"in{i}", s, scale=q.scale, zero_point=q.zero_point) for i, s in enumerate(shapes)]
+    ax = axis % len(shapes[0])
+    oshape = list(shapes[0])
+    oshape[ax] = sum(s[ax] for s in shapes)
+    y = m.tensor("output", oshape, scale=q.scale, zero_point=q.zero_point)
+    m.op("CONCATENATION", ins, [y], axis=axis)
+    m.inputs, m.outputs = ins, [y]
+    return m.build(), [_int8(rng, s) for s in shapes]
+
+
+def quantize(rng: np.random.Generator, *, shape: Sequence[int], out: Quant, inp: Quant | None = None,
+             float_range: float = 10.0) -> tuple[bytes, list[np.ndarray]]:
+    """float32 -> int8 when ``inp`` is None, else int8 -> int8 requantization."""
+    m = ModelBuilder("quantize")
+    if inp is None:
+        x = m.tensor("input", shape, "float32")
+        data = rng.uniform(-float_range, float_range, tuple(shape)).astype(np.float32)
+    else:
+        x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
+        data = _int8(rng, shape)
+    y = m.tensor("output", shape, scale=out.scale, zero_point=out.zero_point)
+    m.op("QUANTIZE", [x], [y])
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [data]
+
+
+def dequantize(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("dequantize")
+    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
+    y = m.tensor("output", shape, "float32")
+    m.op("DEQUANTIZE", [x], [y])
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, shape)]
+
+
+def logistic(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("logistic")
+    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
+    y = m.tensor("output", shape, scale=1.0 / 256, zero_point=-128)
+    m.op("LOGISTIC", [x], [y])
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, shape)]
+
+
+def svdf(rng: np.random.Generator, *, batch: int, input_size: int, units: int, rank: int, memory: int,
+         inp: Quant, out: Quant, state_scale: float, bias: bool = True) -> tuple[bytes, list[np.ndarray]]:
+    """Integer SVDF: int8 feature weights, int16 time weights and state (variable tensor)."""
+    m = ModelBuilder("svdf")
+    filters = units * rank
+    fs = float(rng.uniform(0.002, 0.02))
+    ts = float(rng.uniform(1e-5, 1e-3))
+    x = m.tensor("input", (batch, input_size), scale=inp.scale, zero_point=inp.zero_point)
+    wf = m.tensor("weights_feature", (filters, input_size), scale=fs, data=_weights(rng, (filters, input_size)))
+    wt = m.tensor("weights_time", (filters, memory), "int16", scale=ts,
+                  data=rng.integers(-32767, 32768, (filters, memory)))
+    ins = [x, wf, wt]
+    if bias:
+        ins.append(m.tensor("bias", (units,), "int32", scale=state_scale * ts, data=rng.integers(-20000, 20000, units)))
+    else:
+        ins.append(-1)
+    st_ = m.tensor("state", (batch, filters * memory), "int16", scale=state_scale, zero_point=0, is_variable=True)
+    ins.append(st_)
+    y = m.tensor("output", (batch, units), scale=out.scale, zero_point=out.zero_point)
+    m.op("SVDF", ins, [y], rank=rank, activation="RELU")
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, (batch, input_size))]

@@ -1,0 +1,135 @@
+"""Faults, lock-ups and runaway programs stop the run with a report, never a hang or traceback."""
+from __future__ import annotations
+
+import pytest
+
+from sim.board import Board
+from sim.errors import CycleLimitExceeded, FirmwareFault
+
+
+def _run(build, cfg, board, program, **kw):
+    b = Board.from_platform(board, cfg)
+    b.load_elf(build(board, program))
+    return b, b.run(**kw)
+
+
+@pytest.mark.parametrize("board", ["stm32f4_discovery", "mps2_an386"])
+def test_unmapped_read_report(build, cfg, board):
+    with pytest.raises(FirmwareFault) as err:
+        _run(build, cfg, board, "tests/fault.c")
+    f = err.value
+    assert f.summary.startswith("BusFault: read of 0x70000000 (4 bytes): no memory or peripheral mapped there at 0x")
+    assert "<read_nowhere+0x" in f.summary
+    assert "  LR   0x" in f.report and "<main+0x" in f.report.split("LR")[1].splitlines()[0]
+    assert "r3=0x70000000" in f.report  # the registers, including the faulting pointer
+    assert "last blocks (oldest first):" in f.report and "<read_nowhere>" in f.report
+
+
+def test_undefined_instruction_report(build, cfg):
+    with pytest.raises(FirmwareFault) as err:
+        _run(build, cfg, "nucleo_l4r5zi", "tests/undef.c")
+    assert err.value.summary.startswith("UsageFault: UNDEFINSTR: undefined instruction at 0x")
+    assert "<trap_here>" in err.value.summary
+
+
+def test_output_before_a_fault_is_kept(build, cfg):
+    b = Board.from_platform("bluepill", cfg)
+    b.load_elf(build("bluepill", "tests/fault.c"))
+    with pytest.raises(FirmwareFault):
+        b.run()
+    assert b.console.out.decode() == "about to fault\n"
+
+
+def test_runaway_program_hits_the_limit(build, cfg):
+    with pytest.raises(CycleLimitExceeded) as err:
+        _run(build, cfg, "stm32f4_discovery", "tests/runaway.c", max_cycles=3_000_000)
+    msg = str(err.value)
+    assert msg.startswith("cycle limit reached: 3,000,000 cycles without the firmware exiting (PC 0x")
+    assert "<main+0x" in msg and "--max-cycles" in msg
+
+
+def test_limit_is_exact_to_a_block(build, cfg):
+    b = Board.from_platform("stm32f4_discovery", cfg)
+    b.load_elf(build("stm32f4_discovery", "tests/runaway.c"))
+    with pytest.raises(CycleLimitExceeded):
+        b.run(max_cycles=1_000_000)
+    # the deadline stops before the first block that starts at or past the limit
+    assert 1_000_000 <= b.counter.cycles < 1_000_000 + 20
+
+
+def test_lockup_in_default_handler(build, cfg):
+    """SysTick fires with no handler installed: the default handler spins forever."""
+    with pytest.raises(FirmwareFault) as err:
+        _run(build, cfg, "stm32f4_discovery", "tests/lockup.c", max_cycles=50_000_000)
+    s = err.value.summary
+    assert s.startswith("Lockup: the CPU spins in a loop of one branch at 0x")
+    assert "<Default_Handler> inside the SysTick handler" in s
+    # found at the first deadline after the spin starts, long before the cycle limit
+    assert "cycles" in err.value.report
+
+
+def test_fault_in_a_peripheral_page_hole(build, cfg, tmp_path):
+    """usart2 narrowed to 0x100 bytes by an overlay: 0x40004600 is in its MMIO page but no window."""
+    overlay = tmp_path / "narrow.repl"
+    overlay.write_text("usart2: @ sysbus <0x40004400, +0x100>\n")
+    b = Board.from_platform("stm32f4_discovery", cfg, overlays=[overlay])
+    b.load_elf(build("stm32f4_discovery", "tests/mmio_hole.c"))
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    s = err.value.summary
+    assert s.startswith("BusFault: read of 0x40004600 (4 bytes): no peripheral or memory there at 0x")
+    assert "<main+0x" in s
+    # the reported PC is the load itself (found by effective address, not Unicorn's block PC)
+    pc = int(s.rsplit(" at 0x", 1)[1].split()[0], 16)
+    assert b.read_memory(pc, 2) != b"" and b.console.out == b"probing\n"
+    import capstone
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB)
+    insn = next(md.disasm(b.read_memory(pc, 4), pc))
+    assert insn.mnemonic.startswith("ldr")
+
+
+@pytest.mark.parametrize("board", ["stm32f4_discovery", "bluepill"])
+def test_vectored_fault_runs_the_firmware_handler(build, cfg, board):
+    b = Board.from_platform(board, cfg)
+    b.load_elf(build(board, "tests/fault_handler.c"))
+    result = b.run(vector_faults=True)
+    # CFSR: BFARVALID | PRECISERR; HFSR: FORCED (escalated, BusFault not enabled in SHCSR)
+    lines = result.output.splitlines()
+    assert lines[:2] == ["start", "cfsr 00008200 hfsr 40000000 bfar 70000000"]
+    stacked = int(lines[2].removeprefix("stacked pc "), 16)
+    # the stacked return address is the faulting load inside read_it
+    assert b.symbols.lookup(stacked)[0] == "read_it"
+    import capstone
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB)
+    assert next(md.disasm(b.read_memory(stacked, 4), stacked)).mnemonic.startswith("ldr")
+    assert result.exit_code == 7
+    assert any("taken by the firmware's HardFault handler" in n for n in result.notes)
+
+
+def test_fault_inside_hardfault_is_a_lockup(build, cfg):
+    """With the default handler (a spin loop) a vectored fault ends as a lock-up report."""
+    b = Board.from_platform("stm32f4_discovery", cfg)
+    b.load_elf(build("stm32f4_discovery", "tests/fault.c"))
+    with pytest.raises(FirmwareFault, match=r"Lockup: the CPU spins .*<Default_Handler> inside the HardFault handler"):
+        b.run(vector_faults=True, max_cycles=10_000_000)
+
+
+def test_fpu_code_on_a_core_without_fpu(build, cfg):
+    """An ELF built for the M4F (hard float) on a Cortex-M3 with the same memory map."""
+    b = Board.from_platform("generic_m3", cfg)
+    b.load_elf(build("generic_m4", "tests/float.c"))
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    assert err.value.summary.startswith("UsageFault: NOCP: floating-point instruction on a core without an FPU")
+    pc = int(err.value.summary.rsplit(" at 0x", 1)[1].split()[0], 16)
+    assert b.read_memory(pc, 4) and b.symbols.lookup(pc)[0] == "main"
+
+
+def test_fpu_used_while_cpacr_disables_it(build, cfg):
+    b = Board.from_platform("nucleo_l4r5zi", cfg)
+    b.load_elf(build("nucleo_l4r5zi", "tests/fpu_off.c"))
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    assert "NOCP: floating-point instruction while CPACR leaves the FPU disabled" in err.value.summary
+    assert "<square" in err.value.summary
+    assert b.console.out == b"fpu off\n"

@@ -1,0 +1,38 @@
+"""Differential tests: the same ELF on QEMU's mps2-an386 and on tandem's mps2_an386 board
+must print the same output and exit with the same code."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from sim.board import Board
+
+# semihost_hello.c is left out: QEMU sends SYS_WRITE on ":tt" to its own stdout but SYS_WRITE0
+# to the semihosting chardev, so the two streams cannot be compared in order.
+PROGRAMS = ["tests/hello.c", "tests/exit_code.c", "tests/float.c", "tests/primes.c", "tests/svc.c"]
+
+
+def run_qemu(elf, out) -> tuple[str, int]:
+    """Run on QEMU with the semihosting console sent to a file (QEMU's own messages stay apart)."""
+    qemu = shutil.which("qemu-system-arm")
+    assert qemu is not None, "qemu-system-arm is missing: the README's set-up installs it"
+    res = subprocess.run(
+        [qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
+         "-chardev", f"file,id=semi,path={out}", "-semihosting-config", "enable=on,target=native,chardev=semi",
+         "-kernel", str(elf)],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+    return out.read_text(), res.returncode
+
+
+@pytest.mark.parametrize("program", PROGRAMS)
+def test_same_output_as_qemu(build, cfg, tmp_path, program):
+    elf = build("mps2_an386", program)
+    q_out, q_code = run_qemu(elf, tmp_path / "qemu.out")
+    board = Board.from_platform("mps2_an386", cfg)
+    board.load_elf(elf)
+    result = board.run()
+    assert q_out, "QEMU printed nothing"
+    assert result.output == q_out
+    assert result.exit_code == q_code
