@@ -11,8 +11,9 @@
 //   skipping unmasked ones)
 //   and then CTRL.START;
 // * once irq rises it reads STATUS and the five cycle counters through the register interface
-//   into snap_*, writes words dump_lo..dump_hi of the memory to +TANDEM_MEM_OUT= when dump_en
-//   (the output region), and raises seq_done (cleared by the next seq_go).
+//   into `snap` (with the memory port's counters), writes words dump_lo..dump_hi of the memory
+//   to +TANDEM_MEM_OUT= when dump_en (the output region), and raises seq_done (cleared by the
+//   next seq_go).
 //
 // While the sequencer is idle the reg_* inputs drive the register interface (diagnostics).
 //
@@ -51,12 +52,7 @@ module tb_accel_bridge #(
     input  wire [31:0] dump_lo,
     input  wire [31:0] dump_hi,
     output reg         seq_done,
-    output reg  [31:0] snap_status,
-    output reg  [31:0] snap_cycles,
-    output reg  [31:0] snap_compute,
-    output reg  [31:0] snap_mac,
-    output reg  [31:0] snap_load,
-    output reg  [31:0] snap_store,
+    output wire [287:0] snap,   // {fault, writes, reads, STORE, LOAD, MAC, COMPUTE, CYCLES, STATUS}
     output reg  [31:0] mem_reads,
     output reg  [31:0] mem_writes,
     output reg         mem_fault,
@@ -68,6 +64,11 @@ module tb_accel_bridge #(
 );
     localparam integer MA = $clog2(MEM_WORDS);
 `include "tandem_accel_regs.vh"
+
+    // what a finished run reports, read by the bridge in one access
+    reg [31:0] snap_status, snap_cycles, snap_compute, snap_mac, snap_load, snap_store;
+    assign snap = {31'd0, mem_fault, mem_writes, mem_reads, snap_store, snap_load, snap_mac,
+                   snap_compute, snap_cycles, snap_status};
 
     wire        mem_req, mem_we;
     wire [31:0] mem_addr, mem_wdata;

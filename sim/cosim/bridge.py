@@ -280,11 +280,12 @@ class RtlBridge:
         except SimTimeoutError:
             raise AcceleratorError(await self._hang_report()) from None
         rtl_seconds = time.perf_counter() - t_rtl
-        status = int(d.snap_status.value)
-        counters = {"CYCLES": int(d.snap_cycles.value), "COMPUTE_CYCLES": int(d.snap_compute.value),
-                    "MAC_CYCLES": int(d.snap_mac.value), "LOAD_CYCLES": int(d.snap_load.value),
-                    "STORE_CYCLES": int(d.snap_store.value)}
-        reads, writes_n, fault = int(d.mem_reads.value), int(d.mem_writes.value), int(d.mem_fault.value)
+        snap = int(d.snap.value)
+        word = [(snap >> (32 * i)) & 0xFFFFFFFF for i in range(9)]
+        status = word[0]
+        counters = dict(zip(("CYCLES", "COMPUTE_CYCLES", "MAC_CYCLES", "LOAD_CYCLES", "STORE_CYCLES"),
+                            word[1:6]))
+        reads, writes_n, fault = word[6], word[7], word[8] & 1
         if fault:
             raise AcceleratorError(
                 f"{accel.name}: the engine accessed memory outside the job's regions (last "

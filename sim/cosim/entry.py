@@ -43,13 +43,12 @@ async def cosim_run(dut: Any) -> None:
                               f"Tandem.ConvAccelerator, found {len(accels)}")
         accel = accels[0]
         board.load_elf(request["elf"])
-        for addr, hexdata in request.get("memory_writes", []):
-            board.write_memory(int(addr), bytes.fromhex(hexdata))
         bridge = RtlBridge(dut, board, accel, out.parent)
         await bridge.start()
         data["setup_seconds"] = time.perf_counter() - t_start
         steps = board.run_iter(request["max_cycles"], bytes.fromhex(request.get("stdin", "")),
-                               sys.stdout.buffer if request.get("stream") else None)
+                               sys.stdout.buffer if request.get("stream") else None,
+                               vector_faults=bool(request.get("vector_faults")))
         try:
             periph = next(steps)
             while True:

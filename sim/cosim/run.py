@@ -135,14 +135,12 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
                    config: TandemConfig | None = None, simulator: str = "verilator",
                    max_cycles: int = DEFAULT_MAX_CYCLES, stdin: bytes = b"", stream: bool = False,
                    waves: str | Path | None = None, overlays: list[Path] | None = None,
-                   memory_writes: list[tuple[int, bytes]] | None = None,
-                   verbose: bool = False) -> CosimResult:
+                   vector_faults: bool = False, verbose: bool = False) -> CosimResult:
     """Run ``elf`` on ``board`` with the accelerator overlay ``accel`` co-simulated in RTL.
 
     ``overlays`` are further .repl files layered after the accelerator's (e.g. a test's bus
-    model); ``memory_writes`` are stored into the board's memory after the ELF is loaded;
-    ``stream`` lets the firmware's console output through live; ``waves`` dumps the RTL's
-    waveform there (.fst; .vcd with Verilator).
+    model); ``stream`` lets the firmware's console output through live; ``waves`` dumps the RTL's
+    waveform there (.fst; .vcd with Verilator); ``vector_faults`` is Board.run's.
     """
     t0 = time.perf_counter()
     config = config or TandemConfig.from_env()
@@ -164,13 +162,14 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
     request = {
         "board": str(Path(board).resolve()) if Path(board).suffix == ".repl" else board,
         "overlays": [str(p) for p in overlay_paths], "elf": str(elf_path),
-        "max_cycles": max_cycles, "stdin": stdin.hex(), "stream": stream,
+        "max_cycles": max_cycles, "stdin": stdin.hex(), "stream": stream, "vector_faults": vector_faults,
         "platforms_dir": str(config.platforms_dir), "cache_dir": str(config.cache_dir),
         "result_path": str(run_dir / "result.json"),
-        "memory_writes": [[a, d.hex()] for a, d in memory_writes or []],
     }
     (run_dir / "request.json").write_text(json.dumps(request))
-    env = {"TANDEM_COSIM_REQUEST": str(run_dir / "request.json")}
+    # cocotb sets up pytest's assertion rewriting in the simulator; keep pytest from importing
+    # plugins registered by whatever is installed in the environment (another tandem checkout's)
+    env = {"TANDEM_COSIM_REQUEST": str(run_dir / "request.json"), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
     if not verbose:
         env["COCOTB_LOG_LEVEL"] = "WARNING"
         env["GPI_LOG_LEVEL"] = "ERROR"
