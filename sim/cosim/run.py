@@ -13,6 +13,7 @@ coroutine, no sockets or threads), so this function:
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import shutil
@@ -98,8 +99,13 @@ def build_bridge(simulator: str, params: AccelParams, config: TandemConfig,
     stamp = root / "built.json"
     if stamp.is_file():
         return Path(json.loads(stamp.read_text())["build_dir"]), 0.0
-    built = build(simulator, design, build_root=root, waves=waves)
-    stamp.write_text(json.dumps({"build_dir": str(built.build_dir), "seconds": built.build_seconds}))
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building the same design
+        if stamp.is_file():
+            return Path(json.loads(stamp.read_text())["build_dir"]), 0.0
+        built = build(simulator, design, build_root=root, waves=waves)
+        stamp.write_text(json.dumps({"build_dir": str(built.build_dir), "seconds": built.build_seconds}))
     return built.build_dir, built.build_seconds
 
 
