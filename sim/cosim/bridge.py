@@ -76,6 +76,23 @@ class Span:
     tb: int  # testbench byte address of ``addr`` (same value modulo ALIGN)
 
 
+@dataclass(frozen=True)
+class JobPlan:
+    """Everything about a configuration that does not depend on the memory's contents."""
+
+    regions: list[Region]
+    left_out: list[str]
+    spans: list[Span]
+    macs: int
+    rtl_values: dict[str, int]  # register values for the RTL (addresses translated)
+    out_region: Region | None
+    out_span: Span | None
+    dump: tuple[int, int, int]  # dump_en, dump_lo, dump_hi
+
+    def describe(self) -> str:
+        return ", ".join(f"{r.reg} 0x{r.addr:08x}+{r.size}" for r in self.regions)
+
+
 def _fields(regs: dict[str, int], name: str) -> dict[str, int]:
     return {f.name: (regs.get(name, 0) & f.mask) >> f.lsb for f in REG_BY_NAME[name].fields}
 
@@ -174,8 +191,10 @@ class RtlBridge:
                             if m.name == board.platform.code_memory for b in (m.base, *m.aliases)]
         self.mem_ranges = [(b, b + m.size) for m in board.platform.memories for b in (m.base, *m.aliases)]
         self.go = 0
-        self.last_transaction = "none yet"
-        self._plans: dict[tuple[int, ...], tuple[list[Region], list[str], list[Span], int]] = {}
+        self._plans: dict[tuple[int, ...], JobPlan] = {}
+        self._dump = (-1, -1, -1)  # what dump_en/lo/hi hold
+        self._mask = -1  # what seq_mask holds
+        self._last: tuple[JobPlan, int] | None = None  # the last job handed over, registers written
 
     async def start(self) -> None:
         d = self.dut
@@ -196,20 +215,29 @@ class RtlBridge:
     def _mapped(self, lo: int, hi: int) -> bool:
         return any(b <= lo and hi <= e for b, e in self.mem_ranges)
 
-    def _plan(self, regs: dict[str, int]) -> tuple[list[Region], list[str], list[Span], int]:
-        """Regions, left-out notes, placement and the RTL's address values (cached per config)."""
+    def _plan(self, regs: dict[str, int]) -> JobPlan:
+        """The job's regions, placement and RTL register values (cached per configuration)."""
         key = tuple(regs.values())
         plan = self._plans.get(key)
-        if plan is None:
-            regions, left_out = plan_regions(regs, self.params)
-            bad = [r for r in regions if not self._mapped(r.addr, r.addr + r.size)]
-            regions = [r for r in regions if r not in bad]
-            left_out += [f"{r.reg} 0x{r.addr:08x}+{r.size} (not in the board's memory)" for r in bad]
-            spans = place(regions, self.capacity)
-            macs = useful_macs(regs)
-            plan = (regions, left_out, spans, macs)
-            if len(self._plans) < 256:
-                self._plans[key] = plan
+        if plan is not None:
+            return plan
+        regions, left_out = plan_regions(regs, self.params)
+        bad = [r for r in regions if not self._mapped(r.addr, r.addr + r.size)]
+        regions = [r for r in regions if r not in bad]
+        left_out += [f"{r.reg} 0x{r.addr:08x}+{r.size} (not in the board's memory)" for r in bad]
+        spans = place(regions, self.capacity)
+        rtl_values = dict(regs)
+        for reg in ADDRESS_REGS:
+            tb = translate(regs[reg], spans) if any(r.reg == reg for r in regions) else None
+            # outside the testbench memory, low bits kept: an access raises mem_fault
+            rtl_values[reg] = tb if tb is not None else 0x8000_0000 | (regs[reg] & (ALIGN - 1))
+        out_region = next((r for r in regions if r.output), None)
+        out_span = next((s for s in spans if out_region and s.addr <= out_region.addr < s.end), None)
+        dump = (0, 0, 0) if out_span is None else (
+            1, out_span.tb // 4, (out_span.tb + out_span.end - out_span.addr) // 4 - 1)
+        plan = JobPlan(regions, left_out, spans, useful_macs(regs), rtl_values, out_region, out_span, dump)
+        if len(self._plans) < 256:
+            self._plans[key] = plan
         return plan
 
     def _write_load_file(self, spans: list[Span]) -> int:
@@ -247,32 +275,26 @@ class RtlBridge:
         t0 = time.perf_counter()
         accel, d, board = self.accel, self.dut, self.board
         regs = accel.register_values()
-        regions, left_out, spans, macs = self._plan(regs)
-        bytes_in = self._write_load_file(spans)
-        rtl_values = dict(regs)
-        for reg in ADDRESS_REGS:
-            tb = translate(regs[reg], spans) if any(r.reg == reg for r in regions) else None
-            # outside the testbench memory, low bits kept: an access raises mem_fault
-            rtl_values[reg] = tb if tb is not None else 0x8000_0000 | (regs[reg] & (ALIGN - 1))
+        plan = self._plan(regs)
+        bytes_in = self._write_load_file(plan.spans)
         data, mask = 0, 0
-        for name, value in rtl_values.items():
-            if self.rtl_regs.get(name) != value:
-                index = REG_BY_NAME[name].index
-                data |= (value & 0xFFFFFFFF) << (32 * index)
-                mask |= 1 << index
-        out_region = next((r for r in regions if r.output), None)
-        out_span = next((s for s in spans if out_region and s.addr <= out_region.addr < s.end), None)
-        if out_span is not None:
-            d.dump_lo.value = out_span.tb // 4
-            d.dump_hi.value = (out_span.tb + out_span.end - out_span.addr) // 4 - 1
-        d.dump_en.value = int(out_span is not None)
-        d.seq_data.value = data
-        d.seq_mask.value = mask
+        if plan.rtl_values != self.rtl_regs:
+            for name, value in plan.rtl_values.items():
+                if self.rtl_regs.get(name) != value:
+                    index = REG_BY_NAME[name].index
+                    data |= (value & 0xFFFFFFFF) << (32 * index)
+                    mask |= 1 << index
+            d.seq_data.value = data
+            self.rtl_regs = dict(plan.rtl_values)
+        if mask != self._mask:
+            d.seq_mask.value = mask
+            self._mask = mask
+        if plan.dump != self._dump:
+            d.dump_en.value, d.dump_lo.value, d.dump_hi.value = plan.dump
+            self._dump = plan.dump
         self.go ^= 1
         d.seq_go.value = self.go
-        self.last_transaction = (f"START after {bin(mask).count('1')} register writes; regions "
-                                 + ", ".join(f"{r.reg} 0x{r.addr:08x}+{r.size}" for r in regions))
-        self.rtl_regs.update(rtl_values)
+        self._last = (plan, bin(mask).count("1"))
         t_rtl = time.perf_counter()
         try:
             # the sequencer's register writes and read-back take under 64 cycles
@@ -290,10 +312,11 @@ class RtlBridge:
             raise AcceleratorError(
                 f"{accel.name}: the engine accessed memory outside the job's regions (last "
                 f"{'write' if int(d.last_we.value) else 'read'} at testbench 0x{int(d.last_addr.value):08x}); "
-                f"left out: {', '.join(left_out) or 'none'}\n{accel.describe_registers()}")
+                f"left out: {', '.join(plan.left_out) or 'none'}\n{accel.describe_registers()}")
         if status & BUSY:
             raise AcceleratorError(f"{accel.name}: irq raised while STATUS 0x{status:08x} still BUSY")
         bytes_out = 0
+        out_region, out_span = plan.out_region, plan.out_span
         if out_region is not None and out_span is not None and status & DONE:
             lo = out_region.addr - out_span.addr
             chunk = self._read_dump()[lo:lo + out_region.size]
@@ -307,7 +330,7 @@ class RtlBridge:
         start_cycle = board.counter.cycles
         board.stall(stall)
         peak = self.params.rows * self.params.cols
-        macs = macs if status & DONE else 0
+        macs = plan.macs if status & DONE else 0
         wall = time.perf_counter() - t0
         stats = JobStats(
             index=len(accel.jobs), start_cycle=start_cycle, status=status,
@@ -322,6 +345,12 @@ class RtlBridge:
         accel.complete(stats)
         return stats
 
+    def _describe_last(self) -> str:
+        if self._last is None:
+            return "none"
+        plan, writes = self._last
+        return f"START after {writes} register writes; regions {plan.describe()}"
+
     async def _hang_report(self) -> str:
         d = self.dut
         got = await self._read_regs([r.name for r in REGISTERS])
@@ -331,7 +360,7 @@ class RtlBridge:
                    "waiting for the bus" if int(d.pend_req.value) else "none")
         return (f"{self.accel.name}: the accelerator did not finish within {self.params.timeout_cycles:,} "
                 f"of its cycles (timeoutCycles) after START at board cycle {self.board.counter.cycles:,}\n"
-                f"  last CPU transaction: {self.last_transaction}\n"
+                f"  last CPU transaction: {self._describe_last()}\n"
                 f"  memory port: {int(d.mem_reads.value)} reads, {int(d.mem_writes.value)} writes; last "
                 f"accepted {'write' if int(d.last_we.value) else 'read'} at testbench "
                 f"0x{int(d.last_addr.value):08x}; pending request: {pending}\n"
