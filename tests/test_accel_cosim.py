@@ -21,7 +21,7 @@ from accel_firmware import Case, make_cases, write_cases_c
 from sim.board import Board
 from sim.config import TandemConfig
 from sim.cosim import CosimResult, run_with_accel
-from sim.errors import AcceleratorError, PlatformError, SimulationError
+from sim.errors import AcceleratorError, PlatformError, SimulationError, TandemError
 from sim.fwbuild import FirmwareSpec, build_firmware
 from sim.peripherals.conv_accel import AccelParams
 from sim.platform import load_platform
@@ -222,3 +222,15 @@ def test_interrupt_driven_driver_wakes_from_wfi(cfg: TandemConfig, tmp_path: Pat
     # the span holds the stall plus the CPU's own work: ~20 register writes, exception entry,
     # handler and return
     assert job["stall_cycles"] + 12 + 10 < int(m[6]) < job["stall_cycles"] + 400
+
+
+def test_waves_dump_the_rtl(cfg: TandemConfig, tmp_path: Path) -> None:
+    """--waves: Icarus writes an FST of the bridge's signals; a bad name is refused up front."""
+    elf, _ = accel_elf(cfg, "nucleo_l4r5zi", "conv4x4")
+    out = tmp_path / "run.fst"
+    res = run_with_accel("nucleo_l4r5zi", elf, "conv4x4", cfg, simulator="icarus", waves=out)
+    assert res.waves == out and res.run.exit_code == 0
+    data = out.read_bytes()
+    assert len(data) > 10_000 and data[0] == 0  # FST files start with a header block (type 0)
+    with pytest.raises(TandemError, match="FST"):
+        run_with_accel("nucleo_l4r5zi", elf, "conv4x4", cfg, simulator="icarus", waves=tmp_path / "x.vcd")
