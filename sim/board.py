@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -176,6 +176,7 @@ class Board:
         self.console = BoardConsole()
         self.notes: list[str] = []
         self._events: dict[object, tuple[int, Callable[[int], None]]] = {}
+        self._service: list[Peripheral] = []  # peripherals waiting for an outside driver
         self._exit_code: int | None = None
         self._pending_fault: tuple[str, str] | None = None  # (kind, detail)
         self._fp_stack: list[tuple[list[int], int]] = []
@@ -249,6 +250,20 @@ class Board:
     def note(self, message: str) -> None:
         if message not in self.notes:
             self.notes.append(message)
+
+    def stall(self, cycles: int) -> None:
+        self.counter.add(cycles)
+
+    def request_service(self, periph: Peripheral) -> None:
+        """Stop at the next block boundary and hand ``periph`` to the driver of :meth:`run_iter`.
+
+        For models whose work happens outside the emulator (an RTL accelerator under cocotb):
+        the instructions left in the current block run, then the CPU waits while the driver
+        serves the peripheral (which charges the time it took with ``counter.add``).
+        """
+        if periph not in self._service:
+            self._service.append(periph)
+        self._kick()
 
     def request_exit(self, code: int) -> None:
         self._exit_code = code
@@ -458,6 +473,24 @@ class Board:
         With ``profile`` the native profiling hook attributes every cycle to a function and a
         call path (``result.profile``); without it the plain hook runs at full speed.
         """
+        steps = self.run_iter(max_cycles, stdin, stream, reset, profile, vector_faults)
+        try:
+            periph = next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        steps.close()
+        raise SimulationError(
+            f"{periph.name} ({periph.spec.type}) is co-simulated and needs a driver: run the board "
+            "with sim.cosim.run_with_accel (tandem run --accel)")
+
+    def run_iter(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
+                 stream: BinaryIO | None = None, reset: bool = True, profile: bool = False,
+                 vector_faults: bool = False) -> Generator[Peripheral, None, RunResult]:
+        """:meth:`run` as a generator: yields each peripheral that called :meth:`request_service`.
+
+        The caller serves it (e.g. runs the RTL under cocotb) and resumes the generator with
+        ``send(None)``; the generator's return value is the :class:`RunResult`.
+        """
         self.vector_faults = vector_faults
         if self.elf is None:
             raise SimulationError("no firmware loaded: call load_elf() first")
@@ -473,10 +506,11 @@ class Board:
             self.reset()
         limit = max_cycles if max_cycles is not None else DEFAULT_MAX_CYCLES
         self._exit_code = None
+        self._service.clear()
         start_cycles = self.counter.cycles
         start_insns = self.counter.instructions
         t0 = time.perf_counter()
-        reason = self._loop(start_cycles + limit)
+        reason = yield from self._loop(start_cycles + limit)
         wall = time.perf_counter() - t0
         return RunResult(
             exit_code=self._exit_code if self._exit_code is not None else 0,
@@ -532,7 +566,7 @@ class Board:
             deadline = min(deadline, cycle)
         return deadline
 
-    def _loop(self, limit: int) -> str:
+    def _loop(self, limit: int) -> Generator[Peripheral, None, str]:
         cpu = self.cpu
         while True:
             self.counter.clear_stop()
@@ -566,6 +600,10 @@ class Board:
                 self._raise_fault(*(self._pending_fault or ("BusFault", detail)))
             if self._exit_code is not None:
                 return "exit"
+            while self._service:
+                # the driver serves it (and charges its time); then events, limits and
+                # interrupts (e.g. the accelerator's) are handled as after any other stop
+                yield self._service.pop(0)
             now = self.counter.cycles
             self._fire_events(now)
             if now >= limit:

@@ -62,6 +62,10 @@ def _summary(result: "object") -> str:
 def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     from sim.board import Board
 
+    if args.accel:
+        return _run_accel(args, cfg)
+    if args.waves:
+        raise TandemError("--waves needs --accel (the waveform is the accelerator's RTL)")
     board = Board.from_platform(args.board, cfg)
     board.load_elf(args.firmware)
     stdin = sys.stdin.buffer.read() if args.stdin else b""
@@ -90,6 +94,37 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
         if result.profile is not None:
             data["profile"] = result.profile.to_json()
         _write_json(args.json, data)
+    return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+
+
+def _run_accel(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from sim.cosim import run_with_accel
+
+    if args.profile:
+        raise TandemError("--profile is not available with --accel yet")
+    stdin = sys.stdin.buffer.read() if args.stdin else b""
+    res = run_with_accel(args.board, args.firmware, args.accel, cfg, simulator=args.simulator,
+                         max_cycles=args.max_cycles, stdin=stdin, stream=not args.quiet,
+                         waves=args.waves, vector_faults=args.vector_faults)
+    result = res.run
+    sys.stdout.flush()
+    for note in result.notes:
+        print(f"[tandem] note: {note}", file=sys.stderr)
+    stall = sum(int(j["stall_cycles"]) for j in res.jobs)
+    print(_summary(result), file=sys.stderr)
+    print(f"[tandem] accelerator ({args.accel}, {res.simulator}): {len(res.jobs)} runs, {stall:,} stall "
+          f"cycles ({100 * stall / max(result.cycles, 1):.1f}% of the run); "
+          f"RTL build {'cached' if res.build_seconds == 0 else f'{res.build_seconds:.1f} s'}, "
+          f"{res.total_seconds:.2f} s wall in all", file=sys.stderr)
+    for j in res.jobs:
+        err = f" error {j['error_code']}" if j["error_code"] else ""
+        print(f"[tandem]   run {j['index']}: {j['accel_cycles']:,} accelerator cycles -> {j['stall_cycles']:,} "
+              f"CPU cycles{err}; {j['bytes_in']:,} B in, {j['bytes_out']:,} B out; MAC utilisation "
+              f"{j['mac_utilisation']:.3f}", file=sys.stderr)
+    if res.waves is not None:
+        print(f"[tandem] waveform: {res.waves}", file=sys.stderr)
+    if args.json:
+        _write_json(args.json, res.to_json())
     return result.exit_code & 0xFF if result.exit_code >= 0 else 1
 
 
@@ -234,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="profile cycles per function (speedscope JSON) and print the top functions")
     p.add_argument("--top", type=int, default=20, metavar="N",
                    help="functions in the --profile table (default 20; 0: all)")
+    p.add_argument("--accel", metavar="NAME",
+                   help="co-simulate the RTL convolution accelerator: an overlay under platforms/accel/ "
+                        "(conv4x4, conv8x8, conv16x16) or a .repl file")
+    p.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator",
+                   help="RTL simulator for --accel (default verilator)")
+    p.add_argument("--waves", metavar="OUT.fst", help="with --accel: dump the RTL's waveform (.fst; .vcd with Verilator)")
     p.add_argument("firmware")
     p.set_defaults(func=cmd_run)
 

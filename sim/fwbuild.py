@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.accel.regmap import render_c_header
 from sim.config import TandemConfig
 from sim.errors import ToolchainError
 from sim.platform.model import MemorySpec, Platform
@@ -93,6 +94,8 @@ def generate_board_files(platform: Platform, spec: FirmwareSpec, out: Path) -> N
         lines.append(f"#define {key} {value}")
     lines.append("#endif")
     _write_if_changed(out / "board.h", "\n".join(lines) + "\n")
+    # The accelerator's register map, generated from the one definition (sim/accel/regmap.py).
+    _write_if_changed(out / "tandem_accel_regs.h", render_c_header())
 
     regions = [f"  CODE (rx) : ORIGIN = 0x{code.base:08x}, LENGTH = 0x{code.size:x}",
                f"  DATA (rwx) : ORIGIN = 0x{data_base:08x}, LENGTH = 0x{data_size:x}"]
@@ -150,6 +153,7 @@ def build_firmware(platform: Platform, spec: FirmwareSpec, config: TandemConfig)
                    spec.extra_cflags, spec.stack_size, spec.heap_size, sorted(spec.defines.items()),
                    _platform_digest(platform))).encode())
     h.update(_compiler_version(config).encode())
+    h.update(render_c_header().encode())
     key = h.hexdigest()[:16]
     out_dir = config.cache_dir / "firmware" / f"{platform.name}-{spec.program}-{key}"
     elf = out_dir / f"{spec.program}.elf"

@@ -122,8 +122,12 @@ def accel_design(parameters: Mapping[str, int]) -> RtlDesign:
     )
 
 
-def build(simulator: str, design: RtlDesign, build_root: Path = DEFAULT_BUILD_ROOT) -> BuildResult:
-    """Build ``design`` for ``simulator`` into ``build_root/<sim>-<top>-<hash>``."""
+def build(simulator: str, design: RtlDesign, build_root: Path = DEFAULT_BUILD_ROOT,
+          waves: str | None = None) -> BuildResult:
+    """Build ``design`` for ``simulator`` into ``build_root/<sim>-<top>-<hash>``.
+
+    ``waves`` ("vcd" or "fst") builds with signal tracing; Icarus always dumps FST.
+    """
     for src in design.sources:
         if not src.is_file():
             raise ToolchainError(f"RTL source missing: {src}")
@@ -134,8 +138,11 @@ def build(simulator: str, design: RtlDesign, build_root: Path = DEFAULT_BUILD_RO
         # No delays in the design, so no --timing; keep the C++ build quiet and reasonably fast.
         build_args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast",
                       "-CFLAGS", "-O1"]
+        if waves == "fst":
+            build_args.append("--trace-fst")
     elif simulator == "icarus":
-        build_args = ["-g2005"]
+        # cocotb's FST dump module is SystemVerilog; otherwise hold the design to Verilog-2005
+        build_args = [] if waves else ["-g2005"]
     start = time.perf_counter()
     try:
         runner.build(
@@ -146,6 +153,7 @@ def build(simulator: str, design: RtlDesign, build_root: Path = DEFAULT_BUILD_RO
             build_dir=build_dir,
             build_args=build_args,
             timescale=("1ns", "1ps"),
+            waves=waves is not None,
             log_file=build_dir / "build.log" if simulator == "verilator" else None,
         )
     except (RuntimeError, SystemExit) as exc:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from sim.peripherals.base import BoardContext, Peripheral, Unimplemented
+from sim.peripherals.conv_accel import ConvAccelerator
 from sim.peripherals.dwt import Dwt
 from sim.peripherals.nvic import Nvic
 from sim.peripherals.trace import Trace
@@ -22,6 +23,7 @@ PERIPHERAL_TYPES: MappingProxyType[str, Factory] = MappingProxyType({
     "Miscellaneous.DWT": lambda spec, ctx, core: Dwt(spec, ctx, ctx.trace_enabled),  # type: ignore[attr-defined]
     "UART.STM32_UART": lambda spec, ctx, core: Stm32Uart(spec, ctx),
     "UART.STM32F7_USART": lambda spec, ctx, core: Stm32F7Usart(spec, ctx),
+    "Tandem.ConvAccelerator": lambda spec, ctx, core: ConvAccelerator(spec, ctx),
     "Tandem.Trace": lambda spec, ctx, core: Trace(spec, ctx),
 })
 

@@ -45,6 +45,14 @@ class BoardContext(Protocol):
         """A diagnostic shown once in the run summary."""
         ...
 
+    def stall(self, cycles: int) -> None:
+        """Charge ``cycles`` the CPU waits on this access (bus wait states)."""
+        ...
+
+    def request_service(self, periph: "Peripheral") -> None:
+        """Stop at the next block boundary and hand ``periph`` to the co-simulation driver."""
+        ...
+
     def request_exit(self, code: int) -> None: ...
 
 

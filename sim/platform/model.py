@@ -30,7 +30,8 @@ FIXED_SIZES = {
     "UART.STM32F7_USART": 0x400,
     "Tandem.Trace": 0x400,
 }
-MODELLED = {"Memory.MappedMemory", "CPU.CortexM", "UART.SemihostingUart", "Tandem.Board"} | set(
+MODELLED = {"Memory.MappedMemory", "CPU.CortexM", "UART.SemihostingUart", "Tandem.Board",
+            "Tandem.ConvAccelerator"} | set(
     FIXED_SIZES
 )
 
