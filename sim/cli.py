@@ -163,65 +163,105 @@ def _load_inputs(paths: list[str] | None) -> "list[object] | None":
 
 
 def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from sim.board import Board
-    from sim.infer import build_runtime, infer
-    from sim.report import check_lines, compare_outputs, op_table, totals
+    from sim.infer import check_inputs, random_inputs, read_model, run_model, run_model_accel
+    from sim.report import check_lines, compare_outputs, compare_table, op_table, totals
 
     try:
         model = Path(args.model).read_bytes()
     except OSError as exc:
         raise TandemError(f"{args.model}: cannot read model: {exc.strerror}") from None
+    info = read_model(model, args.model)
     inputs = _load_inputs(args.input)
-    board = Board.from_platform(args.board, cfg)
-    print(f"[tandem] building the runtime image for {args.board} (op set {args.op_set}) ...", file=sys.stderr, flush=True)
-    elf = build_runtime(board.platform, cfg, args.op_set)
-    image = board.load_elf(elf)
-    print(f"[tandem] simulating {args.invocations} inference(s) of {args.model} ...", file=sys.stderr, flush=True)
-    result = infer(board, image, model, inputs, args.invocations, args.model, args.max_cycles, args.seed,  # type: ignore[arg-type]
-                   profile=args.profile is not None)
-    print(f"{args.model} on {args.board} ({board.platform.describe()})")
-    print(op_table(result))
-    print(totals(result))
+    used = check_inputs(info, inputs) if inputs is not None else random_inputs(info, args.seed)  # type: ignore[arg-type]
+    if args.compare and not args.accel:
+        raise TandemError("--compare needs --accel (it compares CPU-only with accelerated)")
+    if args.profile and args.accel and not args.compare:
+        raise TandemError("--profile profiles the CPU-only run: use it with --compare, or without --accel")
+    runs = []
+    if not args.accel or args.compare:
+        print(f"[tandem] building the runtime image for {args.board} (op set {args.op_set}) and simulating "
+              f"{args.invocations} inference(s) on the CPU ...", file=sys.stderr, flush=True)
+        runs.append(run_model(args.board, args.model, cfg, used, args.invocations, args.op_set, args.max_cycles,
+                              args.seed, profile=args.profile is not None))
+    if args.accel:
+        print(f"[tandem] building the runtime (accelerated CONV_2D) and the {args.accel} RTL on {args.simulator}, "
+              f"then co-simulating ...", file=sys.stderr, flush=True)
+        runs.append(run_model_accel(args.board, args.model, cfg, args.accel, used, args.invocations,
+                                    args.max_cycles, args.seed, args.simulator, args.waves))
+    from sim.platform import load_platform
+
+    print(f"{args.model} on {args.board} ({load_platform(args.board, cfg.platforms_dir).describe()})")
+    for r in runs:
+        title = f"with the {r.extra['accel']} accelerator ({r.extra['simulator']})" if "accel" in r.extra else "CPU only"
+        print(f"\n-- {title}")
+        print(op_table(r))
+        print(totals(r))
+    result = runs[-1]
     data = result.to_json()
+    for o_json, o in zip(data["ops"], result.ops):  # type: ignore[union-attr]
+        o_json.update({"where": o.where, "accel_cycles": o.accel_cycles, "stall_cycles": o.stall_cycles,
+                       "bytes_moved": o.bytes_moved, "mac_utilisation": o.mac_utilisation})
+    if len(runs) == 2:
+        cpu, acc = runs
+        print("\n-- CPU only vs accelerated")
+        print(compare_table(cpu, acc))
+        data["cpu_only"] = cpu.to_json()
+        data["speedup"] = cpu.cycles / acc.cycles if acc.cycles else None
+        for o_json, c, a in zip(data["ops"], cpu.ops, acc.ops):  # type: ignore[union-attr]
+            o_json["cpu_only_cycles"] = c.cycles
+            o_json["speedup"] = c.cycles / a.cycles if a.cycles else None
     if result.run.stack_bytes is not None:
         data["stack_bytes"] = result.run.stack_bytes
     if result.run.profile is not None:
         print(result.run.profile.table(args.top))
         _write_json(args.profile, result.run.profile.to_speedscope())
         print(f"[tandem] profile written to {args.profile} (open it in https://www.speedscope.app)", file=sys.stderr)
+    if args.plot:
+        from sim.plots import plot_ops
+
+        plot_ops(runs, args.plot, f"{Path(args.model).name} on {args.board}")
+        print(f"[tandem] plot written to {args.plot}", file=sys.stderr)
+    if args.timeline:
+        from sim.plots import write_timeline
+
+        write_timeline(runs, args.timeline)
+        print(f"[tandem] timeline written to {args.timeline} (open it in https://ui.perfetto.dev)", file=sys.stderr)
+    exact = True
     if args.check:
-        from sim.infer import check_inputs, random_inputs
         from sim.litert_ref import run_reference
 
-        used = check_inputs(result.model, inputs) if inputs is not None else random_inputs(result.model, args.seed)
         expected = run_reference(model, used, args.invocations)
-        checks = compare_outputs(result.outputs, expected)
-        print(check_lines(checks))
-        data["outputs_match_reference"] = all(c.exact for c in checks)
-        data["outputs"] = [{"index": c.index, "values": c.values, "mismatches": c.mismatches} for c in checks]
+        print()
+        for r in runs:
+            checks = compare_outputs(r.outputs, expected)
+            label = "accelerated" if "accel" in r.extra else "CPU only"
+            print(f"[{label}] " + check_lines(checks).replace("\n", f"\n[{label}] "))
+            exact = exact and all(c.exact for c in checks)
+        data["outputs_match_reference"] = exact
     if args.json:
         _write_json(args.json, data)
-    if args.check and not data["outputs_match_reference"]:
-        return 1
-    return 0
+    return 0 if exact else 1
 
 
 def cmd_demo(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from sim.board import Board
-    from sim.fwbuild import FirmwareSpec, build_firmware
-    from sim.platform import list_boards, load_platform
-
-    print("tandem demo: one unmodified firmware source, built per board and run on each simulated board\n")
-    for name in list_boards(cfg.platforms_dir):
-        platform = load_platform(name, cfg.platforms_dir)
-        print(f"== {name}: {platform.describe()}", flush=True)
-        elf = build_firmware(platform, FirmwareSpec(("tests/cyccnt.c",)), cfg)
-        board = Board(platform, cfg)
-        board.load_elf(elf)
-        result = board.run(stream=sys.stdout.buffer)
-        sys.stdout.flush()
-        print(_summary(result), flush=True)
-    return 0
+    """Keyword spotting on the NUCLEO-L4R5ZI, CPU-only and with the RTL accelerator."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model = cfg.root / "examples" / "models" / "kws_ds_cnn.tflite"
+    print("tandem demo: a DS-CNN keyword-spotting model (int8, 49x10 MFCC input, 2.66 M MACs) on a simulated\n"
+          "NUCLEO-L4R5ZI (Cortex-M4F, 120 MHz, flash at 5 wait states behind the ART), run by tandem's micro\n"
+          "runtime: first on the CPU with the reference kernels, then with CONV_2D on the conv8x8 RTL\n"
+          "accelerator co-simulated under cocotb (Verilator). Outputs are checked against LiteRT.\n", flush=True)
+    demo_args = build_parser().parse_args([
+        "infer", "--board", "nucleo_l4r5zi", "--model", str(model), "--accel", "conv8x8", "--compare", "--check",
+        "--plot", str(out / "kws_ops.png"), "--timeline", str(out / "kws_timeline.json"),
+        "--profile", str(out / "kws_cpu_profile.json"), "--top", "8", "--json", str(out / "kws.json"),
+    ])
+    rc = cmd_infer(demo_args, cfg)
+    print(f"\nwritten to {out}/: kws_ops.png (cycles per op, CPU-only vs accelerated), kws_timeline.json\n"
+          f"(per-op timeline: open in https://ui.perfetto.dev), kws_cpu_profile.json (cycles per function of\n"
+          f"the CPU-only run: open in https://www.speedscope.app), kws.json (all figures)")
+    return rc
 
 
 def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
@@ -290,6 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES)
     p.add_argument("--profile", metavar="OUT.json", help="profile cycles per function (speedscope JSON)")
     p.add_argument("--top", type=int, default=15, metavar="N", help="functions in the --profile table")
+    p.add_argument("--accel", metavar="NAME", help="co-simulate the RTL accelerator overlay (e.g. conv8x8)")
+    p.add_argument("--compare", action="store_true", help="with --accel: also run CPU-only and print the speedup")
+    p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
+    p.add_argument("--waves", metavar="OUT.vcd", help="with --accel: dump the accelerator's waveform")
+    p.add_argument("--plot", metavar="OUT.png", help="bar chart of cycles per op (CPU-only vs accelerated)")
+    p.add_argument("--timeline", metavar="OUT.json", help="per-op timeline (Chrome/Perfetto trace)")
     p.set_defaults(func=cmd_infer)
 
     p = sub.add_parser("size", help="flash and RAM use of a firmware ELF on a board")
@@ -308,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--profile", action="store_true", help="also time runs with the function profiler")
     q.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("demo", help="build and run the demo firmware on every board")
+    p = sub.add_parser("demo", help="keyword spotting on the NUCLEO-L4R5ZI, CPU-only and with the RTL accelerator")
+    p.add_argument("--out", default="tandem-demo", help="directory for the plot, timeline and profile")
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -24,7 +24,7 @@ from sim.platform.model import Platform
 from sim.tflite_info import ModelInfo, read_model
 
 RUNTIME = "runtime"
-OP_SETS = ("reference", "dscnn")
+OP_SETS = ("reference", "dscnn", "accel")
 _STATUS = {1: "malformed model", 2: "unsupported model version or subgraphs", 3: "unsupported op",
            4: "unsupported tensor type or quantization", 5: "arena too small", 6: "input of the wrong shape",
            7: "inconsistent tensor shapes", 8: "invalid op parameters", 9: "misaligned model data",
@@ -35,6 +35,8 @@ def runtime_sources(cfg: TandemConfig, op_set: str) -> tuple[str, ...]:
     root = cfg.firmware_dir
     srcs = sorted((root / RUNTIME / "src").glob("*.c")) + sorted((root / RUNTIME / "kernels" / "reference").glob("*.c"))
     srcs += [root / RUNTIME / "app" / "main.c", root / RUNTIME / "app" / f"op_set_{op_set}.c"]
+    if op_set == "accel":
+        srcs += [root / RUNTIME / "kernels" / "accel" / "conv_accel_kernel.c", root / "drivers" / "conv_accel.c"]
     return tuple(str(p.relative_to(root)) for p in srcs)
 
 
@@ -45,9 +47,12 @@ def build_runtime(platform: Platform, cfg: TandemConfig, op_set: str = "referenc
         sources=runtime_sources(cfg, op_set),
         name=f"runtime-{op_set}",
         opt=opt,
-        extra_cflags=(f"-I{RUNTIME}/include", f"-I{RUNTIME}/kernels/reference", f"-I{RUNTIME}/app"),
+        extra_cflags=(f"-I{RUNTIME}/include", f"-I{RUNTIME}/kernels/reference", f"-I{RUNTIME}/app", "-Idrivers"),
         heap_size=0,
     )
+    if op_set == "accel" and not any(p.type == "Tandem.ConvAccelerator" for p in platform.peripherals):
+        raise ModelError(f"op set 'accel' needs a board with an accelerator (e.g. --accel conv8x8); "
+                         f"{platform.name} has none")
     return build_firmware(platform, spec, cfg)
 
 
@@ -58,6 +63,14 @@ class OpProfile:
     output_shape: tuple[int, ...]
     macs: int
     cycles: int
+    start: int = 0  # board cycle of the op's start marker (last inference)
+    end: int = 0
+    where: str = "cpu"  # "cpu" or "accel" (set from the accelerator's job log)
+    accel_cycles: int = 0  # accelerator clock cycles of its jobs in this op
+    stall_cycles: int = 0  # CPU cycles stalled waiting for them
+    bytes_moved: int = 0
+    mac_utilisation: float | None = None
+    accel_spans: list[tuple[int, int]] = field(default_factory=list)  # (board cycle, stall) per job
 
     @property
     def cycles_per_mac(self) -> float | None:
@@ -150,10 +163,9 @@ def check_inputs(info: ModelInfo, inputs: list[np.ndarray], where: str = "input"
     return fixed
 
 
-def infer(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] | None = None,
-          invocations: int = 1, model_path: str = "<model>", max_cycles: int = DEFAULT_MAX_CYCLES,
-          seed: int = 0, profile: bool = False) -> Inference:
-    """Run ``model`` on a board that has the runtime image loaded (fresh board per call)."""
+def prepare(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] | None = None,
+            invocations: int = 1, model_path: str = "<model>", seed: int = 0) -> "Prepared":
+    """Place the model, the inputs and the request in a board that has the runtime loaded."""
     info = read_model(model, model_path)
     inputs = check_inputs(info, inputs if inputs is not None else random_inputs(info, seed))
     syms = image.all_symbols
@@ -180,8 +192,33 @@ def infer(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] 
     board.write_memory(in_addr, in_blob)
     request = P.Request(flash0, len(model), in_addr, len(in_blob), out_addr, out_cap, invocations)
     board.write_memory(syms[P.SYM_MAILBOX], request.pack())
+    return Prepared(info, image, out_addr, model_path, invocations)
 
+
+@dataclass
+class Prepared:
+    """What :func:`prepare` placed in the board, for :func:`collect` after the run."""
+
+    info: ModelInfo
+    image: ElfImage
+    out_addr: int
+    model_path: str
+    invocations: int
+
+
+def infer(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] | None = None,
+          invocations: int = 1, model_path: str = "<model>", max_cycles: int = DEFAULT_MAX_CYCLES,
+          seed: int = 0, profile: bool = False) -> Inference:
+    """Run ``model`` on a board that has the runtime image loaded (fresh board per call)."""
+    prep = prepare(board, image, model, inputs, invocations, model_path, seed)
     run = board.run(max_cycles=max_cycles, profile=profile)
+    return collect(board, prep, run)
+
+
+def collect(board: Board, prep: Prepared, run: RunResult) -> Inference:
+    """Read the result block, outputs and per-op cycles after the run."""
+    info, image, out_addr, model_path = prep.info, prep.image, prep.out_addr, prep.model_path
+    syms = image.all_symbols
     result = P.Result.unpack(board.read_memory(syms[P.SYM_MAILBOX], P.MAILBOX_SIZE))
     if result.status != 0:
         raise _status_error(result, info, model_path, board.platform.name)
@@ -189,7 +226,7 @@ def infer(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] 
                                [(info.tensors[i].shape, _dtype(info.tensors[i].dtype)) for i in info.outputs])
     ops, cycles = _per_op(board, info)
     flash, ram = image_sizes(image)
-    return Inference(board.platform.name, info, outputs, ops, cycles, run.cycles, invocations,
+    return Inference(board.platform.name, info, outputs, ops, cycles, run.cycles, prep.invocations,
                      result.bytes_needed, result.arena_size, run, flash, ram)
 
 
@@ -225,18 +262,37 @@ def _per_op(board: Board, info: ModelInfo) -> tuple[list[OpProfile], int]:
         return [], 0
     first, last = starts[-1], ends[-1]
     cycles = events[last][0] - events[first][0]
-    per_op: dict[int, int] = {}
+    windows: dict[int, tuple[int, int]] = {}
     open_at: dict[int, int] = {}
     for cycle, e in events[first:last + 1]:
         if e.kind == P.TRACE_OP_START:
             open_at[e.index] = cycle
         elif e.kind == P.TRACE_OP_END and e.index in open_at:
-            per_op[e.index] = per_op.get(e.index, 0) + cycle - open_at.pop(e.index)
+            windows[e.index] = (open_at.pop(e.index), cycle)
     ops = []
     for o in info.ops:
         shape = info.tensors[o.outputs[0]].shape if o.outputs else ()
-        ops.append(OpProfile(o.index, o.name, shape, o.macs, per_op.get(o.index, 0)))
+        start, end = windows.get(o.index, (0, 0))
+        ops.append(OpProfile(o.index, o.name, shape, o.macs, end - start, start, end))
     return ops, cycles
+
+
+def attribute_jobs(ops: list[OpProfile], jobs: list[dict[str, object]]) -> None:
+    """Mark the ops during which the accelerator ran (jobs from the accelerator's log)."""
+    for op in ops:
+        mine = [j for j in jobs if op.start <= int(j["start_cycle"]) < op.end]  # type: ignore[arg-type]
+        done = [j for j in mine if int(j["error_code"]) == 0]  # type: ignore[arg-type]
+        if not done:
+            continue
+        op.where = "accel"
+        op.accel_spans = [(int(j["start_cycle"]), int(j["stall_cycles"])) for j in done]  # type: ignore[arg-type]
+        op.accel_cycles = sum(int(j["accel_cycles"]) for j in done)  # type: ignore[arg-type]
+        op.stall_cycles = sum(int(j["stall_cycles"]) for j in done)  # type: ignore[arg-type]
+        op.bytes_moved = sum(int(j["bytes_in"]) + int(j["bytes_out"]) for j in done)  # type: ignore[arg-type]
+        macs = sum(int(j["useful_macs"]) for j in done)  # type: ignore[arg-type]
+        peak = sum(float(j["useful_macs"]) / float(j["mac_utilisation"]) for j in done  # type: ignore[arg-type]
+                   if float(j["mac_utilisation"]))  # type: ignore[arg-type]
+        op.mac_utilisation = macs / peak if peak else None
 
 
 def run_model(board_name: str, model_path: str | Path, cfg: TandemConfig, inputs: list[np.ndarray] | None = None,
@@ -251,3 +307,42 @@ def run_model(board_name: str, model_path: str | Path, cfg: TandemConfig, inputs
     board = Board.from_platform(board_name, cfg, overlays=overlays)
     image = board.load_elf(build_runtime(board.platform, cfg, op_set))
     return infer(board, image, model, inputs, invocations, str(path), max_cycles, seed, profile)
+
+
+def run_model_accel(board_name: str, model_path: str | Path, cfg: TandemConfig, accel: str = "conv8x8",
+                    inputs: list[np.ndarray] | None = None, invocations: int = 1,
+                    max_cycles: int = DEFAULT_MAX_CYCLES, seed: int = 0, simulator: str = "verilator",
+                    waves: str | Path | None = None) -> Inference:
+    """The same as :func:`run_model` with the RTL accelerator ``accel`` co-simulated under cocotb.
+
+    The runtime is built with the "accel" op set for the board plus the accelerator overlay;
+    the board runs inside the RTL simulator's process (sim/cosim), and the ops are marked with
+    where they ran and what the accelerator did.
+    """
+    import tempfile
+
+    from sim.cosim.run import resolve_accel, run_with_accel
+    from sim.platform.model import load_platform
+
+    path = Path(model_path)
+    if not path.is_file():
+        raise ModelError(f"{path}: cannot read model: no such file")
+    info = read_model(path.read_bytes(), str(path))
+    if inputs is not None:
+        inputs = check_inputs(info, inputs)
+    overlay = resolve_accel(accel, cfg)
+    platform = load_platform(board_name, cfg.platforms_dir, [overlay])
+    elf = build_runtime(platform, cfg, "accel")
+    with tempfile.TemporaryDirectory(prefix="tandem-infer-") as tmp:
+        files = []
+        for k, x in enumerate(inputs or []):
+            files.append(str(Path(tmp) / f"input{k}.npy"))
+            np.save(files[-1], x)
+        job = {"model": str(path.resolve()), "model_path": str(path), "inputs": files,
+               "invocations": invocations, "seed": seed}
+        res = run_with_accel(board_name, elf, accel, cfg, simulator=simulator, max_cycles=max_cycles,
+                             waves=waves, inference=job)
+    inference: Inference = res.inference
+    inference.extra.update({"accel": accel, "simulator": simulator, "accelerator_jobs": len(res.jobs),
+                            "cosim_seconds": res.total_seconds, "rtl_build_seconds": res.build_seconds})
+    return inference

@@ -37,11 +37,22 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 
 def op_table(r: Inference) -> str:
-    rows = [f"{'#':>3}  {'op':<18} {'output':<14} {'MACs':>11} {'cycles':>13} {'cyc/MAC':>8} {'share':>6}"]
+    accel = any(o.where == "accel" for o in r.ops) or "accel" in r.extra
+    head = f"{'#':>3}  {'op':<18} {'output':<14} {'MACs':>11} {'cycles':>13} {'cyc/MAC':>8} {'share':>6}"
+    if accel:
+        head += f"  {'where':<5} {'accel cyc':>10} {'stall':>10} {'bytes':>9} {'MAC util':>8}"
+    rows = [head]
     for o in r.ops:
         cpm = f"{o.cycles_per_mac:8.2f}" if o.cycles_per_mac is not None else f"{'':>8}"
         share = 100.0 * o.cycles / r.cycles if r.cycles else 0.0
-        rows.append(f"{o.index:>3}  {o.op:<18} {_shape(o.output_shape):<14} {o.macs:>11,} {o.cycles:>13,} {cpm} {share:5.1f}%")
+        row = f"{o.index:>3}  {o.op:<18} {_shape(o.output_shape):<14} {o.macs:>11,} {o.cycles:>13,} {cpm} {share:5.1f}%"
+        if accel:
+            if o.where == "accel":
+                util = f"{100 * o.mac_utilisation:7.1f}%" if o.mac_utilisation is not None else f"{'':>8}"
+                row += f"  {'accel':<5} {o.accel_cycles:>10,} {o.stall_cycles:>10,} {o.bytes_moved:>9,} {util}"
+            else:
+                row += f"  {'cpu':<5}"
+        rows.append(row)
     other = r.cycles - sum(o.cycles for o in r.ops)
     rows.append(f"{'':>3}  {'(runtime)':<18} {'':<14} {'':>11} {other:>13,} {'':>8} {100.0 * other / max(r.cycles, 1):5.1f}%")
     return "\n".join(rows)
@@ -69,3 +80,14 @@ def check_lines(checks: list[OutputCheck]) -> str:
             out.append(f"output {c.index}: MISMATCH in {c.mismatches:,} of {c.values:,} values "
                        f"(max |diff| {c.max_abs_diff:g})")
     return "\n".join(out)
+
+
+def compare_table(cpu: Inference, acc: Inference) -> str:
+    """CPU-only vs accelerated, op by op, with the speedup."""
+    rows = [f"{'#':>3}  {'op':<18} {'CPU-only cycles':>15} {'accelerated':>13} {'where':<5} {'speedup':>8}"]
+    for c, a in zip(cpu.ops, acc.ops, strict=True):
+        sp = f"{c.cycles / a.cycles:7.2f}x" if a.cycles else f"{'':>8}"
+        rows.append(f"{c.index:>3}  {c.op:<18} {c.cycles:>15,} {a.cycles:>13,} {a.where:<5} {sp}")
+    total = cpu.cycles / acc.cycles if acc.cycles else float("inf")
+    rows.append(f"{'':>3}  {'inference':<18} {cpu.cycles:>15,} {acc.cycles:>13,} {'':<5} {total:7.2f}x")
+    return "\n".join(rows)

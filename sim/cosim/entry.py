@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import cocotb
+import numpy as np
 
 from sim.board import Board
 from sim.config import TandemConfig
 from sim.cosim.bridge import RtlBridge
 from sim.errors import TandemError
+from sim.infer import Prepared, attribute_jobs, collect, prepare
 from sim.peripherals.conv_accel import ConvAccelerator
 
 
@@ -33,6 +36,7 @@ async def cosim_run(dut: Any) -> None:
     data: dict[str, Any] = {"result": None, "error": None, "jobs": []}
     board: Board | None = None
     accel: ConvAccelerator | None = None
+    prep: Prepared | None = None
     try:
         config = TandemConfig(platforms_dir=Path(request["platforms_dir"]),
                               cache_dir=Path(request["cache_dir"]))
@@ -42,7 +46,12 @@ async def cosim_run(dut: Any) -> None:
             raise TandemError(f"board {request['board']} with {request['overlays']}: expected one "
                               f"Tandem.ConvAccelerator, found {len(accels)}")
         accel = accels[0]
-        board.load_elf(request["elf"])
+        image = board.load_elf(request["elf"])
+        job = request.get("inference")
+        if job:  # a tandem infer run: the model, inputs and request go in before reset
+            inputs = [np.load(p, allow_pickle=False) for p in job["inputs"]] if job["inputs"] else None
+            prep = prepare(board, image, Path(job["model"]).read_bytes(), inputs, job["invocations"],
+                           job["model_path"], job["seed"])
         bridge = RtlBridge(dut, board, accel, out.parent)
         await bridge.start()
         data["setup_seconds"] = time.perf_counter() - t_start
@@ -57,6 +66,12 @@ async def cosim_run(dut: Any) -> None:
                 periph = steps.send(None)
         except StopIteration as done:
             data["result"] = done.value.to_json()
+            if prep is not None:
+                inference = collect(board, prep, done.value)
+                attribute_jobs(inference.ops, [j.to_json() for j in accel.jobs])
+                pickled = out.with_suffix(".inference.pkl")
+                pickled.write_bytes(pickle.dumps(inference))
+                data["inference_pickle"] = str(pickled)
     except TandemError as err:
         data["error"] = {"type": type(err).__name__, "message": str(err),
                          "summary": getattr(err, "summary", str(err)),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import pickle
 import shutil
 import sys
 import tempfile
@@ -49,6 +50,7 @@ class CosimResult:
     setup_seconds: float  # board and RTL set-up in the simulator process
     waves: Path | None = None
     notes: list[str] = field(default_factory=list)
+    inference: Any = None  # sim.infer.Inference for a `tandem infer --accel` run
 
     def to_json(self) -> dict[str, object]:
         return {"run": self.run.to_json(), "accelerator_jobs": self.jobs, "simulator": self.simulator,
@@ -141,7 +143,8 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
                    config: TandemConfig | None = None, simulator: str = "verilator",
                    max_cycles: int = DEFAULT_MAX_CYCLES, stdin: bytes = b"", stream: bool = False,
                    waves: str | Path | None = None, overlays: list[Path] | None = None,
-                   vector_faults: bool = False, verbose: bool = False) -> CosimResult:
+                   vector_faults: bool = False, verbose: bool = False,
+                   inference: dict[str, Any] | None = None) -> CosimResult:
     """Run ``elf`` on ``board`` with the accelerator overlay ``accel`` co-simulated in RTL.
 
     ``overlays`` are further .repl files layered after the accelerator's (e.g. a test's bus
@@ -171,6 +174,7 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
         "max_cycles": max_cycles, "stdin": stdin.hex(), "stream": stream, "vector_faults": vector_faults,
         "platforms_dir": str(config.platforms_dir), "cache_dir": str(config.cache_dir),
         "result_path": str(run_dir / "result.json"),
+        "inference": inference,
     }
     (run_dir / "request.json").write_text(json.dumps(request))
     # cocotb sets up pytest's assertion rewriting in the simulator; keep pytest from importing
@@ -213,6 +217,10 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
     res = data["result"]
     if res is None:
         raise AcceleratorError(f"the co-simulation failed inside tandem; see the log above and {run_dir}")
+    inferred = None
+    if data.get("inference_pickle"):
+        # written by this same tandem tree in the simulator process it just ran
+        inferred = pickle.loads(Path(data["inference_pickle"]).read_bytes())
     run = RunResult(exit_code=res["exit_code"], instructions=res["instructions"], cycles=res["cycles"],
                     cpu_hz=res["cpu_hz"], output=res["output"], stderr=res["stderr"],
                     wall_seconds=res["wall_seconds"], stop_reason=res["stop_reason"], board=res["board"],
@@ -220,4 +228,4 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
     shutil.rmtree(run_dir, ignore_errors=True)
     return CosimResult(run=run, jobs=data["jobs"], simulator=simulator, build_seconds=build_seconds,
                        total_seconds=time.perf_counter() - t0, child_seconds=data.get("child_seconds", 0.0),
-                       setup_seconds=data.get("setup_seconds", 0.0), waves=waves_path)
+                       setup_seconds=data.get("setup_seconds", 0.0), waves=waves_path, inference=inferred)

@@ -2,12 +2,7 @@
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
-typedef struct {
-    int32_t pad_h, pad_w, stride_h, stride_w, dil_h, dil_w;
-    int32_t act_min, act_max;
-    int32_t *mult;
-    int8_t *shift; /* exponents fit in int8 (range -31..30); saves 3 bytes per channel */
-} conv_data_t;
+typedef tfl_ref_conv_data_t conv_data_t;
 
 /* Per-channel output multipliers: in_scale * filter_scale[c] / out_scale, in double. */
 tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,

@@ -4,6 +4,15 @@
 
 #include "tfl/tfl.h"
 
+/* CONV_2D's prepared data (n->data after tfl_ref_conv_2d.prepare), shared with kernels that
+ * reuse the reference prepare, e.g. the accelerated CONV_2D. */
+typedef struct {
+    int32_t pad_h, pad_w, stride_h, stride_w, dil_h, dil_w;
+    int32_t act_min, act_max;
+    int32_t *mult;
+    int8_t *shift; /* exponents fit in int8 (range -31..30); saves 3 bytes per channel */
+} tfl_ref_conv_data_t;
+
 extern const tfl_kernel_t tfl_ref_conv_2d;
 extern const tfl_kernel_t tfl_ref_depthwise_conv_2d;
 extern const tfl_kernel_t tfl_ref_fully_connected;
