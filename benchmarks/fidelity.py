@@ -133,7 +133,7 @@ def run_dhrystone(src: Path, board_name: str, opt: str, flags: tuple[str, ...], 
         sources=tuple(str(src / n) for n in DHRYSTONE_SOURCES) + (str(PORT / "dhry_port.c"),),
         name="dhrystone", opt=opt,
         extra_cflags=(f"-I{src}", "-w", "-DTIMES", "-DHZ=100") + flags,
-        heap_size=0x2000)
+        stack_size=0x1000, heap_size=0x1000)  # fits the 20 KiB of a Blue Pill
     board.load_elf(build_firmware(board.platform, spec, cfg))
     # Two run counts with the same number of digits: the difference is exactly `runs` runs
     # of the benchmark loop (start-up, printing and the program's own timing cancel out).
