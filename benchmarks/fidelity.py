@@ -13,9 +13,11 @@ tandem does not ship CoreMark or Dhrystone: point this script at your own checko
   against the known performance-run values. Score: iterations * 1e6 / ticks (CoreMark/MHz).
 * ``--dhrystone DIR``: Dhrystone 2.1 (``dhry.h``, ``dhry_1.c``, ``dhry_2.c``), built with
   tandem's port (benchmarks/fidelity_port/dhry_port.c). The run count is fed to its
-  ``scanf`` on the console; the program runs with N and 2N runs (N = ``--runs``) and the
-  cycle difference divided by N is one run, so start-up, printing and the program's own
-  timing code cancel out. Score:
+  ``scanf`` on the console; the program runs twice, with 10^k and 9 * 10^k runs (same
+  number of digits; k from ``--runs``, default 100 and 900), and the cycle difference divided
+  by the difference of the counts is one run, so start-up and printing cancel out (the
+  port's clocks stand still, so the program's own timing takes the same path both times).
+  Score:
   1e6 / (cycles per run * 1757) (DMIPS/MHz, 1757 Dhrystones/s = 1 VAX MIPS).
 
 Each benchmark is built with several flag sets (``--coremark-flags`` / ``--dhrystone-flags``
@@ -135,20 +137,28 @@ def run_dhrystone(src: Path, board_name: str, opt: str, flags: tuple[str, ...], 
         extra_cflags=(f"-I{src}", "-w", "-DTIMES", "-DHZ=100") + flags,
         stack_size=0x1000, heap_size=0x1000)  # fits the 20 KiB of a Blue Pill
     board.load_elf(build_firmware(board.platform, spec, cfg))
-    # Two run counts with the same number of digits: the difference is exactly `runs` runs
-    # of the benchmark loop (start-up, printing and the program's own timing cancel out).
+    # Two run counts with the same number of digits (10^k and 9 * 10^k, k from `runs`): the
+    # difference is exactly 8 * 10^k runs of the benchmark loop; start-up and printing
+    # (which prints the run count) cancel out.
+    counts = run_counts(runs)
     totals = []
-    for n in (runs, 2 * runs):
+    for n in counts:
         result = board.run(max_cycles=2_000 * n + 50_000_000, stdin=f"{n}\n".encode())
         if f"{n}" not in result.output:
             raise FidelityError(f"Dhrystone on {board_name} did not echo the run count {n}: "
                                 "does main read it with scanf?\n" + result.output[-500:])
         totals.append(result.cycles)
-    per_run = (totals[1] - totals[0]) / runs
+    per_run = (totals[1] - totals[0]) / (counts[1] - counts[0])
     core = _family(board.platform.cpu.cpu_type)
     return Row("Dhrystone", board_name, core, board.cpu_hz / 1e6, " ".join((opt,) + flags),
                per_run, 1e6 / (per_run * DHRYSTONE_MIPS_DIVISOR),
                PUBLISHED[("dhrystone", core)])
+
+
+def run_counts(runs: int) -> tuple[int, int]:
+    """Dhrystone run counts with the digit count of ``runs``: 10^k and 9 * 10^k."""
+    k = max(1, len(str(max(1, runs))) - 1)
+    return 10 ** k, 9 * 10 ** k
 
 
 def _flag_sets(extra: list[str] | None,
@@ -177,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dhrystone", type=Path, help="directory with dhry.h, dhry_1.c, dhry_2.c")
     ap.add_argument("--boards", nargs="+", default=list(BOARDS))
     ap.add_argument("--iterations", type=int, default=10, help="CoreMark iterations")
-    ap.add_argument("--runs", type=int, default=500, help="Dhrystone runs")
+    ap.add_argument("--runs", type=int, default=500,
+                    help="Dhrystone run-count magnitude: runs 10^k and 9*10^k times (default 100, 900)")
     ap.add_argument("--coremark-flags", action="append",
                     help='another flag set, e.g. "-O2 -funroll-loops" (repeatable)')
     ap.add_argument("--dhrystone-flags", action="append", help="another flag set (repeatable)")
