@@ -19,14 +19,14 @@ def test_run_profile_writes_speedscope_and_prints_top_table(build, tmp_path):
     assert res.returncode == 0, res.stderr
     rows = [line.split() for line in res.stderr.splitlines()]
     header = rows.index(["function", "self", "cycles", "self", "%", "inclusive", "calls"])
-    assert rows[header + 1] == ["outer", "150", "37.8%", "230", "10"]
-    assert rows[header + 2] == ["inner", "80", "20.2%", "80", "20"]
-    assert rows[header + 3][:5] == ["main", "79", "19.9%", "309", "1"]
+    assert rows[header + 1] == ["outer", "130", "39.5%", "190", "10"]
+    assert rows[header + 2][:5] == ["main", "60", "18.2%", "250", "1"]
+    assert rows[header + 3] == ["inner", "60", "18.2%", "60", "20"]
     assert f"profile written to {prof}" in res.stderr
     doc = json.loads(prof.read_text())
     assert errors(doc, SCHEMA) == []
     data = json.loads(out.read_text())
-    assert sum(doc["profiles"][0]["weights"]) == data["cycles"] == 397
+    assert sum(doc["profiles"][0]["weights"]) == data["cycles"] == 329
     assert data["stack_bytes"] == 24 and data["heap_bytes"] is None
     assert {f["name"]: f["calls"] for f in data["profile"]["functions"]}["inner"] == 20
     assert "; stack 24 B" in res.stderr

@@ -27,9 +27,9 @@ def test_hand_derived_calls_and_cycles(calls_run):
     prof = result.profile
     assert prof is not None
     inner, outer, main = prof.function("inner"), prof.function("outer"), prof.function("main")
-    assert (inner.self_cycles, inner.inclusive_cycles, inner.calls) == (80, 80, 20)
-    assert (outer.self_cycles, outer.inclusive_cycles, outer.calls) == (150, 230, 10)
-    assert (main.self_cycles, main.inclusive_cycles, main.calls) == (79, 309, 1)
+    assert (inner.self_cycles, inner.inclusive_cycles, inner.calls) == (60, 60, 20)
+    assert (outer.self_cycles, outer.inclusive_cycles, outer.calls) == (130, 190, 10)
+    assert (main.self_cycles, main.inclusive_cycles, main.calls) == (60, 250, 1)
 
 
 def test_exclusive_cycles_sum_to_the_run_and_profiling_changes_nothing(calls_run, build, cfg):
@@ -68,8 +68,8 @@ def test_speedscope_file_validates_against_the_format_schema(calls_run):
     assert sum(profile["weights"]) == result.cycles == profile["endValue"]
     frames = [f["name"] for f in doc["shared"]["frames"]]
     stacks = {tuple(frames[i] for i in s): w for s, w in zip(profile["samples"], profile["weights"])}
-    assert stacks[("Reset_Handler", "main", "outer", "inner")] == 80
-    assert stacks[("Reset_Handler", "main", "outer")] == 150
+    assert stacks[("Reset_Handler", "main", "outer", "inner")] == 60
+    assert stacks[("Reset_Handler", "main", "outer")] == 130
 
 
 def test_schema_checker_rejects_malformed_files(calls_run):
@@ -89,7 +89,7 @@ def test_top_table(calls_run):
     table = calls_run[1].profile.table(top=3)
     lines = table.splitlines()
     assert lines[0].split()[:2] == ["function", "self"]
-    assert lines[1].split()[:2] == ["outer", "150"] and lines[2].split()[0] == "inner"
+    assert lines[1].split()[:2] == ["outer", "130"] and lines[3].split()[0] == "inner"
     assert lines[-2].startswith("(") and "more)" in lines[-2]
     assert lines[-1].split()[:2] == ["total", f"{calls_run[1].cycles:,}"]
 

@@ -46,18 +46,28 @@ CASES = [
     ("cortex-m4", "ldrd r0, r1, [r2]\nldr r3, [r2]\nstrd r0, r1, [r2]", (3, 2, 3), 0),
     ("cortex-m4", "push {r4, r5, r6, r7, lr}\nldm r0!, {r1, r2, r3}\nstmdb r0!, {r1, r2}",
      (6, 4, 3), 0),
-    # Writes to PC: branches 1 + P (P = 2), loads to PC + 3 refill, TBB 6.
+    # Writes to PC: branches whose target is fetched in decode (B, BL, BX LR, MOV PC, LR)
+    # 1 + P with P = 1; execute-time ones (BX Rm, CBZ) P = 2; loads to PC + 3 refill, TBB 6.
     ("cortex-m4", "pop {r4, pc}", (6,), 0),
     ("cortex-m4", "ldr pc, [sp], #4", (5,), 0),
-    ("cortex-m4", "bx lr", (3,), 0),
-    ("cortex-m4", "mov pc, lr", (3,), 0),
-    ("cortex-m4", "bl .", (3,), 0),
-    ("cortex-m4", "b .", (3,), 0),
+    ("cortex-m4", "bx lr", (2,), 0),
+    ("cortex-m3", "bx lr", (2,), 0),
+    ("cortex-m4", "mov pc, lr", (2,), 0),
+    ("cortex-m4", "bx r3", (3,), 0),
+    ("cortex-m4", "blx r3", (3,), 0),
+    # LR written by the instruction before the return: its target is issued in execute.
+    ("cortex-m4", "mov lr, r2\nbx lr", (1, 3), 0),
+    ("cortex-m4", "bl .", (2,), 0),
+    ("cortex-m4", "b .", (2,), 0),
     ("cortex-m4", "tbb [pc, r1]", (6,), 0),
     ("cortex-m4", "adds r1, #1\ntbh [pc, r1, lsl #1]", (1, 7), 0),
     # Conditional final branches are charged not taken; taken adds the rest.
-    ("cortex-m4", "cmp r0, #1\nbeq .", (1, 1), 2),
+    ("cortex-m4", "cmp r0, #1\nbeq .", (1, 1), 1),
     ("cortex-m4", "nop\ncbz r0, .+6", (1, 1), 2),
+    # A target that is a 32-bit instruction at an address = 2 mod 4 needs a second fetch.
+    ("cortex-m4", "nop\nb .+4\nend:\nnop\nadds.w r0, r0, #1", (1, 3), 0),
+    ("cortex-m4", "nop\nb .+4\nend:\nnop\nadds r0, #1", (1, 2), 0),
+    ("cortex-m4", "cmp r0, #1\nbeq .+4\nend:\nnop\nadds.w r0, r0, #1", (1, 1), 2),
     ("cortex-m4", "cmp r0, #0\nit ne\npopne {r4, pc}", (1, 0, 1), 5),
     # IT folds onto a preceding 16-bit instruction only.
     ("cortex-m4", "cmp r0, #1\nit eq\nmoveq r0, #2", (1, 0, 1), 0),
@@ -99,8 +109,8 @@ def test_literal_load_pays_flash_wait_states(tmp_path: Path) -> None:
     slow = _cost(src, tmp_path, memories=ws2)
     # +2 on the literal load; 4-byte fetch lines: line 2 (nop, bx) follows line 1 (ldr 2+2,
     # adds 1 = 5 cycles >= 3): no stall; the final bx refetches its target: +2.
-    assert zero.insn_costs == (2, 1, 1, 3)
-    assert slow.insn_costs == (4, 1, 1, 5)
+    assert zero.insn_costs == (2, 1, 1, 2)
+    assert slow.insn_costs == (4, 1, 1, 4)
 
 
 def test_art_block_has_line_events(tmp_path: Path) -> None:
@@ -115,8 +125,8 @@ def test_art_block_has_line_events(tmp_path: Path) -> None:
     # D-cache (index 1): the literal's line.
     lit_line = (FLASH + 2 + 24 + 2 + 3) & ~15  # ldr, 12 adds, bx, then aligned to 4
     assert kinds[(1, lit_line)] == 5
-    # ART's taken-branch refetch is a line event, not a static cost.
-    assert bc.insn_costs[-1] == 3
+    # ART's taken-branch refetch is a line event, not a static cost: bx lr is 1 + P = 2.
+    assert bc.insn_costs[-1] == 2
 
 
 def test_unknown_core_and_bad_memory() -> None:

@@ -1,11 +1,12 @@
 @ Calls and stack multiples (TRM: BL 1 + P, PUSH/POP/LDM/STM 1 + N, POP with PC
-@ 1 + N + P where a load to PC refills in 3 cycles, BX 1 + P, LDR PC 2 + 3).
+@ 1 + N + P where a load to PC refills in 3 cycles, BX 1 + P, LDR PC 2 + 3; BL and BX LR
+@ issue their target fetch in decode: P = 1).
 @   movs 1
-@   per iteration: bl f 3; f: push {r4-r6,lr} 5; ldm r7, {r4,r5} 3; adds 1;
-@   stm r7, {r4,r5} 3; pop {r4-r6,pc} 1 + 4 + 3 = 8; bl g 3; g: bx lr 3;
-@   bl h 3; h: push {lr} 2; ldr pc, [sp], #4 5; subs 1; bne 3 / 1
-@   -> (3+5+3+1+3+8) + (3+3) + (3+2+5) + 1 + 1 = 41, + 2 when bne is taken
-@   20 iterations after ldr r7 (2) and movs (1): 3 + 20 * 41 + 19 * 2 = 861 cycles.
+@   per iteration: bl f 2; f: push {r4-r6,lr} 5; ldm r7, {r4,r5} 3; adds 1;
+@   stm r7, {r4,r5} 3; pop {r4-r6,pc} 1 + 4 + 3 = 8; bl g 2; g: bx lr 2;
+@   bl h 2; h: push {lr} 2; ldr pc, [sp], #4 5; subs 1; bne 2 / 1
+@   -> (2+5+3+1+3+8) + (2+2) + (2+2+5) + 1 + 1 = 37, + 1 when bne is taken
+@   20 iterations after ldr r7 (2) and movs (1): 3 + 20 * 37 + 19 * 1 = 762 cycles.
   .syntax unified
   .thumb
   .text

@@ -1,7 +1,7 @@
 @ Hardware divide: SDIV/UDIV take 2..12 cycles in hardware (early termination on the
 @ operands); tandem charges the fixed midpoint 7 (docs/timing.md).
-@   movs 1, movs 1; per iteration: udiv 7, sdiv 7, subs 1, bne 3 / 1 -> 16 + 2
-@   25 iterations: 2 + 25 * 16 + 24 * 2 = 450 cycles.
+@   movs 1, movs 1; per iteration: udiv 7, sdiv 7, subs 1, bne 2 / 1 -> 16 + 1
+@   25 iterations: 2 + 25 * 16 + 24 * 1 = 426 cycles.
   .syntax unified
   .thumb
   .text

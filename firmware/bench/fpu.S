@@ -2,8 +2,8 @@
 @ VLDR/VSTR (single) 2, VMOV core<->single 2.
 @   ldr r7, ram_ptr 2, movs 1
 @   per iteration: vldr 2, vldr 2, vadd 1, vmul 1, vmla 3, vdiv 14, vsqrt 14, vstr 2,
-@   vmov s4, r0 2, subs 1, bne 3 / 1 -> 43 + 2
-@   10 iterations: 3 + 10 * 43 + 9 * 2 = 451 cycles (cortex-m4f).
+@   vmov s4, r0 2, subs 1, bne 2 / 1 -> 43 + 1
+@   10 iterations: 3 + 10 * 43 + 9 * 1 = 442 cycles (cortex-m4f).
   .syntax unified
   .thumb
   .fpu fpv4-sp-d16

@@ -2,8 +2,8 @@
 @ cycles; STR is 1; a load after a store is not pipelined).
 @   ldr r7, ram_ptr 2, movs 1
 @   per iteration: ldr 2, ldr 1, ldr 1 (pipelined), str 1, ldr 2 (after a store), adds 1,
-@   subs 1, bne 1 + 2 taken / 1 not taken  -> 10 + 2
-@   50 iterations: 3 + 50 * 10 + 49 * 2 = 601 cycles.
+@   subs 1, bne 1 + 1 taken / 1 not taken  -> 10 + 1
+@   50 iterations: 3 + 50 * 10 + 49 * 1 = 552 cycles.
   .syntax unified
   .thumb
   .text

@@ -1,12 +1,14 @@
 /* A call structure with hand-derivable cycles for the profiler's tests (zero-wait memory,
  * Cortex-M3/M4 timing of docs/timing.md): main calls outer 10 times, outer calls inner twice.
  *
- *   inner: adds 1 + bx lr 3                                     =  4 per call, 20 calls
- *   outer: push{r3,lr} 3 + bl 3 + bl 3 + pop{r3,pc} 6           = 15 per call, 10 calls
- *   main:  push 3 + movs 1 + 10 x (bl 3 + subs 1 + bne 1) + 9 taken x 2 + movs 1 + pop 6 = 79
+ * BL, BX LR and B<cond> issue their target fetch in decode: 1 + P with P = 1.
  *
- * so inner: self 80, inclusive 80; outer: self 150, inclusive 230; main: self 79,
- * inclusive 309, called once (by Reset_Handler). */
+ *   inner: adds 1 + bx lr 2                                     =  3 per call, 20 calls
+ *   outer: push{r3,lr} 3 + bl 2 + bl 2 + pop{r3,pc} 6           = 13 per call, 10 calls
+ *   main:  push 3 + movs 1 + 10 x (bl 2 + subs 1 + bne 1) + 9 taken x 1 + movs 1 + pop 6 = 60
+ *
+ * so inner: self 60, inclusive 60; outer: self 130, inclusive 190; main: self 60,
+ * inclusive 250, called once (by Reset_Handler). */
     .syntax unified
     .thumb
     .text

@@ -52,13 +52,22 @@ class FpuTable:
 class CoreTable:
     """One core's instruction timings at zero wait states.
 
-    ``branch_refill`` and ``load_pc_refill`` are the TRM's P (pipeline refill, 1..3) for
-    branches whose target comes from the instruction or a register, and for loads that write
-    PC; the TRM's load/store notes give the latter as three cycles.
+    The TRM's P (pipeline refill) "ranges from 1 to 3 depending on the alignment and width
+    of the target instruction, and whether the processor manages to speculate the address
+    early". The Cortex-M3 TRM (r2p0, ETM interface, table "Branches and stages evaluated by
+    the processor") lists which branches issue their target fetch in decode (B, B<cond>, BL,
+    BX LR, BLX LR, MOV PC,LR when LR is not written by the instruction in execute) and which
+    only in execute (CBZ/CBNZ, BX/BLX Rm, MOV PC,Rm, ADD PC, loads to PC, TBB/TBH).
+    ``decode_branch_refill`` is P for the former, ``branch_refill`` for the latter, and a
+    target that is a 32-bit instruction at a halfword (not word) address needs a second
+    fetch: ``unaligned_target`` more. ``load_pc_refill`` is the reload after a load to PC,
+    three cycles by the TRM's load/store notes.
     """
 
     name: str
-    branch_refill: int = 2
+    branch_refill: int = 2  # execute-time branches
+    decode_branch_refill: int = 1  # decode-time (speculated) branches
+    unaligned_target: int = 1  # target is a 32-bit instruction at an address = 2 mod 4
     load_pc_refill: int = 3
     table_branch: int = 6  # TBB/TBH: 2 load + 1 add + 3 refill
     load: int = 2  # LDR/LDRB/LDRH/LDRSB/LDRSH/LDREX/STREX
@@ -151,6 +160,7 @@ _FP_MULTIPLES = {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VSTMIA, A.ARM_INS
 
 _REG_PC = A.ARM_REG_PC
 _REG_SP = A.ARM_REG_SP
+_REG_LR = A.ARM_REG_LR
 
 
 def _is_conditional(insn: capstone.CsInsn) -> bool:
@@ -166,6 +176,31 @@ def _writes_pc(insn: capstone.CsInsn) -> bool:
         return True
     _, written = insn.regs_access()
     return _REG_PC in written
+
+
+def _decode_time_branch(insn: capstone.CsInsn) -> bool:
+    """Branches whose target fetch the core issues in decode (Cortex-M3 TRM, ETM chapter).
+
+    B/B<cond>/BL with an immediate target, and BX LR / BLX LR / MOV PC, LR (16-bit). The
+    TRM adds "if LR is not being written during decode": :meth:`CoreTiming._costs` moves
+    a return right after an instruction that writes LR to execute time.
+    """
+    if insn.id in (A.ARM_INS_B, A.ARM_INS_BL):
+        return True
+    if insn.id in (A.ARM_INS_BX, A.ARM_INS_BLX) or (insn.id == A.ARM_INS_MOV and insn.size == 2):
+        regs = [op.reg for op in insn.operands if op.type == A.ARM_OP_REG]
+        return bool(regs) and regs[-1] == A.ARM_REG_LR
+    return False
+
+
+def _direct_target(insn: capstone.CsInsn) -> int | None:
+    """The target address of B/B<cond>/BL/CBZ/CBNZ (an immediate), else None."""
+    if insn.id not in (A.ARM_INS_B, A.ARM_INS_BL, A.ARM_INS_CBZ, A.ARM_INS_CBNZ):
+        return None
+    for op in insn.operands:
+        if op.type == A.ARM_OP_IMM:
+            return op.imm & 0xFFFFFFFF
+    return None
 
 
 def _mem_operand(insn: capstone.CsInsn):  # -> capstone ArmOpMem | None
@@ -230,6 +265,7 @@ class _Insn:
     is_mem: bool = False
     sp_change: int | None = 0  # bytes SP moves (negative: down); None: set at run time
     call: bool = False
+    lr_branch: bool = False  # a decode-time return through LR (BX LR, BLX LR, MOV PC, LR)
 
 
 class CoreTiming:
@@ -288,6 +324,8 @@ class CoreTiming:
         if i in _TABLE_BRANCHES:
             return t.table_branch, "table"
         if i in _BRANCHES:
+            if _decode_time_branch(insn):
+                return 1 + t.decode_branch_refill, "other"
             return 1 + t.branch_refill, "other"
         if i == A.ARM_INS_IT:
             return 1, "it"
@@ -330,6 +368,8 @@ class CoreTiming:
         if i in _FP_ALU:
             return fpu.alu, ("alu" if i == A.ARM_INS_VMRS else "other")
         if _writes_pc(insn):  # MOV pc / ADD pc
+            if _decode_time_branch(insn):
+                return 1 + t.decode_branch_refill, "other"
             return 1 + t.branch_refill, "other"
         return 1, "alu"
 
@@ -344,11 +384,19 @@ class CoreTiming:
             return fpu.mov_half
         return fpu.mov_core
 
-    def _decode(self, code: bytes, addr: int) -> list[_Insn]:
+    def _decode(self, code: bytes, addr: int, src: Reader | None = None) -> list[_Insn]:
         out: list[_Insn] = []
         end = addr
         for insn in self._cs.disasm(code, addr):
             cost, kind = self._base_cost(insn)
+            target = _direct_target(insn)
+            if target is not None and target & 2 and src is not None:
+                try:
+                    hw = int.from_bytes(_read(src, target, 2), "little")
+                except Exception:  # unmapped target: it faults, no refill to time
+                    hw = 0
+                if (hw >> 11) in (0b11101, 0b11110, 0b11111):  # a 32-bit encoding
+                    cost += self.table.unaligned_target
             _, written = insn.regs_access()
             data_writes = set(written)
             mem = _mem_operand(insn)
@@ -374,6 +422,8 @@ class CoreTiming:
                 is_mem=is_mem,
                 sp_change=sp_change(insn, written),
                 call=is_call(insn),
+                lr_branch=insn.id != A.ARM_INS_B and insn.id != A.ARM_INS_BL
+                and _decode_time_branch(insn),
             ))
             end = insn.address + insn.size
         # Bytes capstone cannot decode still execute (or fault) in Unicorn: one per halfword.
@@ -386,7 +436,7 @@ class CoreTiming:
 
     def block_cost(self, uc_or_reader: Reader, addr: int, size: int) -> BlockCost:
         """Decode the ``size`` bytes at ``addr`` and cost them on this core and memory map."""
-        insns = self._decode(_read(uc_or_reader, addr, size), addr)
+        insns = self._decode(_read(uc_or_reader, addr, size), addr, uc_or_reader)
         costs = self._costs(insns)
         taken_extra = 0
         events: list[LineEvent] = []
@@ -461,6 +511,9 @@ class CoreTiming:
                     c += t.agu_stall
                 if ins.kind == "it" and t.it_folding and prev.size == 2:
                     c = 0
+                if ins.lr_branch and _REG_LR in prev.writes:
+                    # LR written while the return is in decode: target issued in execute.
+                    c += t.branch_refill - t.decode_branch_refill
             costs.append(c)
             prev = ins
         return costs

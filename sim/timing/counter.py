@@ -421,6 +421,34 @@ def _release(
     del miss  # the C state that pointed at it is gone
 
 
+class _LruCache:
+    """A fully associative cache of ``slots`` lines with LRU replacement (as the C hook's)."""
+
+    def __init__(self, slots: int) -> None:
+        self.slots = slots
+        self.clear()
+
+    def clear(self) -> None:
+        self.tags = [0] * self.slots
+        self.stamps = [0] * self.slots
+        self.clock = 0
+
+    def access(self, line: int) -> bool:
+        """Look ``line`` up; on a miss replace the least recently used slot. True: a miss."""
+        tag = line | 1
+        self.clock += 1
+        victim, oldest = 0, None
+        for k in range(self.slots):
+            if self.tags[k] == tag:
+                self.stamps[k] = self.clock
+                return False
+            if oldest is None or self.stamps[k] < oldest:
+                oldest, victim = self.stamps[k], k
+        self.tags[victim] = tag
+        self.stamps[victim] = self.clock
+        return True
+
+
 class PyCycleCounter:
     """The same accounting as :class:`CycleCounter` with a Python block hook (for tests)."""
 
@@ -438,8 +466,12 @@ class PyCycleCounter:
         self._pending: tuple[int, int] | None = None
         self._cur = (0, 0)
         self._ring: list[int] = []
-        self._caches = [[0] * slots for slots, _ in timing.caches]
+        self._caches = [_LruCache(slots) for slots, _ in timing.caches]
         self._cache_shift = [line.bit_length() - 1 for _, line in timing.caches]
+        # The native hook re-checks a block's lines only on its first entry after a miss
+        # anywhere (a new generation); recency follows those checks, so mirror them exactly.
+        self._gen = 1
+        self._block_gen: dict[tuple[int, int], int] = {}
         self.line_misses = 0
         self._hooks = [uc.hook_add(UC_HOOK_BLOCK, self._on_block)]
         for region, cache in timing.data_regions():
@@ -453,14 +485,11 @@ class PyCycleCounter:
         if cache < 0:
             self._cycles += ws
             return
-        tags = self._caches[cache]
         shift = self._cache_shift[cache]
-        line = (addr >> shift) << shift
-        slot = (line >> shift) & (len(tags) - 1)
-        if tags[slot] != line | 1:
-            tags[slot] = line | 1
+        if self._caches[cache].access((addr >> shift) << shift):
             self._cycles += ws
             self.line_misses += 1
+            self._gen += 1
 
     def _on_block(self, uc: Any, addr: int, size: int, _user: Any) -> None:
         if self._pending is not None:
@@ -475,13 +504,20 @@ class PyCycleCounter:
         bc = self._blocks.by_key.get((addr, size))
         if bc is None:
             bc = self._blocks.decode(addr, size)
-        for ev in bc.line_events:
-            tags = self._caches[ev.cache]
-            slot = (ev.line >> self._cache_shift[ev.cache]) & (len(tags) - 1)
-            if tags[slot] != ev.line | 1:
-                tags[slot] = ev.line | 1
-                self._cycles += ev.miss_cost
-                self.line_misses += 1
+        key = (addr, size)
+        if self._block_gen.get(key, 0) != self._gen:
+            for ev in bc.line_events:
+                if self._caches[ev.cache].access(ev.line):
+                    self._cycles += ev.miss_cost
+                    self.line_misses += 1
+                    self._gen += 1
+            per_cache: dict[int, int] = {}
+            for ev in bc.line_events:
+                per_cache[ev.cache] = per_cache.get(ev.cache, 0) + 1
+            self_conflict = any(n > self._caches[c].slots for c, n in per_cache.items())
+            # As in the C hook: blocks that move SP take its slow path on every entry.
+            always = self_conflict or bool(bc.sp_descent) or bc.sp_dynamic
+            self._block_gen[key] = 0 if always else self._gen
         self._cycles += bc.cost
         self._instructions += len(bc.insn_addrs)
         self._pending = (bc.fallthrough & 0xFFFFFFFF, bc.taken_extra)
@@ -529,14 +565,16 @@ class PyCycleCounter:
 
     def invalidate(self) -> None:
         self._blocks.clear()
+        self._block_gen.clear()
 
     @property
     def decode_errors(self) -> list[str]:
         return list(self._blocks.errors)
 
     def flush_caches(self) -> None:
-        for tags in self._caches:
-            tags[:] = [0] * len(tags)
+        for cache in self._caches:
+            cache.clear()
+        self._gen += 1
 
     def close(self) -> None:
         for hook in self._hooks:

@@ -1,0 +1,29 @@
+/* tandem's Dhrystone port (tandem's own file; Dhrystone itself is not shipped with tandem).
+ *
+ * Dhrystone 2.1 times itself with times() or time(). benchmarks/fidelity.py measures the
+ * cycles of two runs with different run counts instead, so these clocks stand still: the
+ * program then takes its "measured time too small" path for every run count, and the
+ * work after the timed loop does not depend on the run count. */
+#include <sys/time.h>
+#include <sys/times.h>
+
+clock_t _times(struct tms *buf)
+{
+    if (buf != 0) {
+        buf->tms_utime = 0;
+        buf->tms_stime = 0;
+        buf->tms_cutime = 0;
+        buf->tms_cstime = 0;
+    }
+    return 0;
+}
+
+int _gettimeofday(struct timeval *tv, void *tz)
+{
+    (void)tz;
+    if (tv != 0) {
+        tv->tv_sec = 0;
+        tv->tv_usec = 0;
+    }
+    return 0;
+}
