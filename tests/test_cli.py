@@ -127,3 +127,35 @@ def test_infer_wrong_input_shape_and_arena(tmp_path):
     assert res.returncode == 2 and "shape (2, 11) does not match the model's (2, 12)" in res.stderr
     res = tandem("infer", "--board", "bluepill", "--model", "tests/models/ds_cnn.tflite", "--op-set", "dscnn")
     assert res.returncode == 2 and "arena too small on bluepill: the model needs" in res.stderr
+
+
+def test_infer_with_the_rtl_accelerator_compare_plot_timeline(tmp_path):
+    """A small conv model with the 4x4 engine on Icarus: bit-exact, faster, plot and timeline."""
+    out, png, trace = tmp_path / "r.json", tmp_path / "ops.png", tmp_path / "t.json"
+    res = tandem("infer", "--board", "nucleo_l4r5zi", "--model", "tests/models/op_conv2d.tflite", "--accel", "conv4x4",
+                 "--simulator", "icarus", "--compare", "--check", "--json", str(out), "--plot", str(png),
+                 "--timeline", str(trace))
+    assert res.returncode == 0, res.stderr
+    assert "-- with the conv4x4 accelerator (icarus)" in res.stdout and "-- CPU only vs accelerated" in res.stdout
+    assert "[accelerated] output 0: bit-exact with the TFLite reference kernels" in res.stdout
+    assert "[CPU only] output 0: bit-exact" in res.stdout
+    data = json.loads(out.read_text())
+    (op,) = data["ops"]
+    assert op["where"] == "accel" and op["accel_cycles"] > 0 and op["stall_cycles"] >= op["accel_cycles"]
+    assert op["bytes_moved"] > 0 and 0 < op["mac_utilisation"] <= 1
+    assert op["cpu_only_cycles"] > op["cycles"] and data["speedup"] > 1
+    assert data["outputs_match_reference"] is True
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    events = json.loads(trace.read_text())["traceEvents"]
+    rtl = [e for e in events if e.get("cat") == "accel" and e["ph"] == "X" and e["tid"] == 2]
+    cpu_op = [e for e in events if e["ph"] == "X" and e["tid"] == 1 and e["pid"] == 2]
+    assert len(rtl) == 1 and len(cpu_op) == 1
+    # the accelerator's job lies inside its op on the timeline
+    assert cpu_op[0]["ts"] <= rtl[0]["ts"] and rtl[0]["ts"] + rtl[0]["dur"] <= cpu_op[0]["ts"] + cpu_op[0]["dur"]
+
+
+def test_infer_accel_errors():
+    res = tandem("infer", "--board", "nucleo_l4r5zi", "--model", "tests/models/op_conv2d.tflite", "--compare")
+    assert res.returncode == 2 and "--compare needs --accel" in res.stderr
+    res = tandem("infer", "--board", "nucleo_l4r5zi", "--model", "tests/models/op_conv2d.tflite", "--op-set", "accel")
+    assert res.returncode == 2 and "op set 'accel' needs a board with an accelerator" in res.stderr
