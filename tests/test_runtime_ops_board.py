@@ -13,17 +13,11 @@ from sim.board import Board
 from sim.infer import build_runtime, infer
 from sim.litert_ref import run_reference
 from sim.models import ops
-from sim.models.ops import Quant
+from test_runtime_ops import ACTIVATIONS, PADDING, _fits, quant  # the host tests' strategies
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-ACTIVATIONS = st.sampled_from(["NONE", "RELU", "RELU6", "RELU_N1_TO_1"])
-PADDING = st.sampled_from(["SAME", "VALID"])
 BOARD = "nucleo_l4r5zi"
-
-
-def quant(lo: float = 0.002, hi: float = 0.5) -> st.SearchStrategy[Quant]:
-    return st.builds(Quant, st.floats(lo, hi, allow_nan=False, allow_infinity=False), st.integers(-128, 127))
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +31,6 @@ def on_board(cfg):
             np.testing.assert_array_equal(g, e)
 
     return run
-
-
-def _fits(padding: str, size: int, k: int, dilation: int) -> bool:
-    return padding == "SAME" or size >= (k - 1) * dilation + 1
 
 
 @SETTINGS
