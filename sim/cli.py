@@ -212,9 +212,11 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
             o_json["speedup"] = c.cycles / a.cycles if a.cycles else None
     if result.run.stack_bytes is not None:
         data["stack_bytes"] = result.run.stack_bytes
-    if result.run.profile is not None:
-        print(result.run.profile.table(args.top))
-        _write_json(args.profile, result.run.profile.to_speedscope())
+    profiled = next((r for r in runs if r.run.profile is not None), None)
+    if profiled is not None and profiled.run.profile is not None:
+        print(f"\n-- cycles per function ({'CPU-only run' if len(runs) == 2 else 'whole run'}, top {args.top})")
+        print(profiled.run.profile.table(args.top))
+        _write_json(args.profile, profiled.run.profile.to_speedscope())
         print(f"[tandem] profile written to {args.profile} (open it in https://www.speedscope.app)", file=sys.stderr)
     if args.plot:
         from sim.plots import plot_ops
