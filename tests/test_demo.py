@@ -22,8 +22,8 @@ def test_demo(tmp_path):
     for name in ("kws_ops.png", "kws_timeline.json", "kws_cpu_profile.json", "kws.json"):
         assert (out / name).stat().st_size > 0, name
     data = json.loads((out / "kws.json").read_text())
-    assert data["outputs_match_reference"] is True and data["speedup"] == float(m.group(3)) or \
-        abs(data["speedup"] - float(m.group(3))) < 0.01
+    assert data["outputs_match_reference"] is True
+    assert abs(data["speedup"] - float(m.group(3))) < 0.01  # the printed speedup is rounded
     assert [o["where"] for o in data["ops"] if o["op"] == "CONV_2D"] == ["accel"] * 5
     # progress of the long steps goes to stderr
     assert "building the runtime image" in res.stderr and "co-simulating" in res.stderr
