@@ -168,7 +168,11 @@ class _Bus:
 class Board:
     """A board built from a platform description; see the module docstring."""
 
-    def __init__(self, platform: Platform, config: TandemConfig | None = None) -> None:
+    def __init__(self, platform: Platform, config: TandemConfig | None = None,
+                 exact_flash_data: bool = False) -> None:
+        """``exact_flash_data`` also charges wait states (or ART D-cache misses) for data loads
+        through registers from wait-stated memory, e.g. model weights in flash; it costs host
+        speed (a memory hook on every load), see docs/timing.md."""
         self.platform = platform
         self.config = config or TandemConfig.from_env()
         self.cpu_hz = platform.cpu.frequency_hz
@@ -190,7 +194,7 @@ class Board:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
-        self.fpu_guard = FpuGuard(core_timing(platform.cpu.cpu_type, timings), platform.cpu.fpu,
+        self.fpu_guard = FpuGuard(core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data), platform.cpu.fpu,
                                   self._fpu_enabled, self.cpu.stop)
         self.counter = CycleCounter(self.cpu.uc, self.fpu_guard, cache_dir=self.config.cache_dir / "native")
 
@@ -218,9 +222,9 @@ class Board:
 
     @classmethod
     def from_platform(cls, name: str, config: TandemConfig | None = None,
-                      overlays: list[Path] | None = None) -> "Board":
+                      overlays: list[Path] | None = None, exact_flash_data: bool = False) -> "Board":
         config = config or TandemConfig.from_env()
-        return cls(load_platform(name, config.platforms_dir, overlays), config)
+        return cls(load_platform(name, config.platforms_dir, overlays), config, exact_flash_data)
 
     # BoardContext --------------------------------------------------------------------------
     def now(self) -> int:

@@ -66,7 +66,7 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
         return _run_accel(args, cfg)
     if args.waves:
         raise TandemError("--waves needs --accel (the waveform is the accelerator's RTL)")
-    board = Board.from_platform(args.board, cfg)
+    board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
     board.load_elf(args.firmware)
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     stream = None if args.quiet else sys.stdout.buffer
@@ -182,7 +182,7 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
         print(f"[tandem] building the runtime image for {args.board} (op set {args.op_set}) and simulating "
               f"{args.invocations} inference(s) on the CPU ...", file=sys.stderr, flush=True)
         runs.append(run_model(args.board, args.model, cfg, used, args.invocations, args.op_set, args.max_cycles,
-                              args.seed, profile=args.profile is not None))
+                              args.seed, profile=args.profile is not None, exact_flash_data=args.exact_flash_data))
     if args.accel:
         print(f"[tandem] building the runtime (accelerated CONV_2D) and the {args.accel} RTL on {args.simulator}, "
               f"then co-simulating ...", file=sys.stderr, flush=True)
@@ -305,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write the result as JSON")
     p.add_argument("--stdin", action="store_true", help="feed this process's standard input to the console")
     p.add_argument("--quiet", action="store_true", help="do not stream the firmware's output")
+    p.add_argument("--exact-flash-data", action="store_true",
+                   help="also time data loads from wait-stated flash (exact, about 4x slower to simulate)")
     p.add_argument("--vector-faults", action="store_true",
                    help="take faults into the firmware's own handlers (default: stop with a report)")
     p.add_argument("--profile", metavar="OUT.json",
@@ -332,6 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES)
     p.add_argument("--profile", metavar="OUT.json", help="profile cycles per function (speedscope JSON)")
     p.add_argument("--top", type=int, default=15, metavar="N", help="functions in the --profile table")
+    p.add_argument("--exact-flash-data", action="store_true",
+                   help="also time data loads from wait-stated flash (exact, about 4x slower to simulate)")
     p.add_argument("--accel", metavar="NAME", help="co-simulate the RTL accelerator overlay (e.g. conv8x8)")
     p.add_argument("--compare", action="store_true", help="with --accel: also run CPU-only and print the speedup")
     p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))

@@ -297,14 +297,15 @@ def attribute_jobs(ops: list[OpProfile], jobs: list[dict[str, object]]) -> None:
 
 def run_model(board_name: str, model_path: str | Path, cfg: TandemConfig, inputs: list[np.ndarray] | None = None,
               invocations: int = 1, op_set: str = "reference", max_cycles: int = DEFAULT_MAX_CYCLES,
-              seed: int = 0, overlays: list[Path] | None = None, profile: bool = False) -> Inference:
+              seed: int = 0, overlays: list[Path] | None = None, profile: bool = False,
+              exact_flash_data: bool = False) -> Inference:
     """Build/reuse the runtime for ``board_name`` and run the model file once per call."""
     path = Path(model_path)
     try:
         model = path.read_bytes()
     except OSError as exc:
         raise ModelError(f"{path}: cannot read model: {exc.strerror}") from None
-    board = Board.from_platform(board_name, cfg, overlays=overlays)
+    board = Board.from_platform(board_name, cfg, overlays=overlays, exact_flash_data=exact_flash_data)
     image = board.load_elf(build_runtime(board.platform, cfg, op_set))
     return infer(board, image, model, inputs, invocations, str(path), max_cycles, seed, profile)
 
