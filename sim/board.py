@@ -42,7 +42,10 @@ from sim.profile import FunctionTable, Profile
 from sim.semihosting import Semihosting
 from sim.timing import CycleCounter, MemoryTiming, core_timing
 
-CHUNK_CYCLES = 1 << 20  # the run loop looks for spinning and limits at least this often
+# The run loop stops at least every chunk to look for spinning code; the chunk doubles while
+# nothing else happens (each stop costs a little host time) and shrinks back after any event.
+CHUNK_MIN = 1 << 20
+CHUNK_MAX = 1 << 27
 EXCEPTION_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault",
                    11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
 _B_SELF = 0xE7FE  # "b ." in Thumb
@@ -185,6 +188,7 @@ class Board:
         self._pending_fault: tuple[str, str] | None = None  # (kind, detail)
         self._fp_stack: list[tuple[list[int], int]] = []
         self.vector_faults = False
+        self._chunk = CHUNK_MIN
         self.elf: ElfImage | None = None
         self.symbols = Symbolizer([])
         self._functions: FunctionTable | None = None  # while profiling
@@ -565,16 +569,21 @@ class Board:
                                  board=self.platform.name, program=program)
 
     def _deadline(self, limit: int) -> int:
-        deadline = min(limit, self.counter.cycles + CHUNK_CYCLES)
+        deadline = min(limit, self.counter.cycles + self._chunk)
         for cycle, _cb in self._events.values():
             deadline = min(deadline, cycle)
         return deadline
 
     def _loop(self, limit: int) -> Generator[Peripheral, None, str]:
         cpu = self.cpu
+        self._chunk = CHUNK_MIN
+        stuck = 0  # stops in a row that ran nothing (a guard: the loop must never spin)
         while True:
             self.counter.clear_stop()
-            self.counter.set_deadline(self._deadline(limit))
+            start_cycles = self.counter.cycles
+            deadline = self._deadline(limit)
+            chunk_only = deadline == start_cycles + self._chunk
+            self.counter.set_deadline(deadline)
             pc = cpu.reg("pc")
             try:
                 cpu.start(pc)
@@ -620,6 +629,12 @@ class Board:
             elif self._spinning():
                 self._fast_forward_or_lockup(limit, "spins in a loop of one branch")
             self._deliver()
+            quiet = chunk_only and self.counter.deadline_hit and not self._events
+            self._chunk = min(self._chunk * 2, CHUNK_MAX) if quiet else CHUNK_MIN
+            stuck = stuck + 1 if self.counter.cycles == start_cycles and cpu.reg("pc") == pc else 0
+            if stuck > 1000:
+                raise SimulationError(f"emulation makes no progress at {self.symbols.describe(pc)} "
+                                      "(the emulator returns without running an instruction)")
 
     def _fire_events(self, now: int) -> None:
         for owner, (cycle, callback) in sorted(self._events.items(), key=lambda kv: kv[1][0]):
