@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi iverilog qemu-system-arm make gcc libc6-dev
+APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi iverilog qemu-system-arm make gcc g++ libc6-dev perl
               python3 python3-venv python3-dev)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
