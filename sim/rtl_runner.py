@@ -7,11 +7,10 @@ directory keyed by simulator, top level and parameters, and runs cocotb test mod
 """
 from __future__ import annotations
 
-import sys
-
 import hashlib
 import json
 import shutil
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
