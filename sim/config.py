@@ -6,8 +6,6 @@ This is the one place that reads environment variables. Everything else receives
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,10 +21,8 @@ class TandemConfig:
     root: Path = _PROJECT_ROOT
     platforms_dir: Path = _PROJECT_ROOT / "platforms"
     firmware_dir: Path = _PROJECT_ROOT / "firmware"
-    rtl_dir: Path = _PROJECT_ROOT / "rtl"
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "tandem")
     arm_gcc: str = "arm-none-eabi-gcc"
-    verbose: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "TandemConfig":
@@ -39,14 +35,3 @@ class TandemConfig:
         if env.get("TANDEM_ARM_GCC"):
             cfg = replace(cfg, arm_gcc=env["TANDEM_ARM_GCC"])
         return cfg
-
-    @property
-    def venv_bin(self) -> Path:
-        return Path(sys.executable).parent
-
-    def which(self, tool: str) -> str | None:
-        """Find a tool on PATH or next to the running Python (the project venv)."""
-        local = self.venv_bin / tool
-        if local.is_file() and os.access(local, os.X_OK):
-            return str(local)
-        return shutil.which(tool)

@@ -66,12 +66,6 @@ class Symbolizer:
         name, off = found
         return f"0x{addr:08x} <{name}+0x{off:x}>" if off else f"0x{addr:08x} <{name}>"
 
-    def address_of(self, name: str) -> int | None:
-        for start, _size, sym in self.symbols:
-            if sym == name:
-                return start
-        return None
-
 
 @dataclass(frozen=True)
 class ElfImage:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.errors import PlatformError, UnknownBoardError
-from sim.platform.repl import EntrySpec, IrqConnection, Range, Reference, Value, load_entries
+from sim.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries
 
 PAGE = 0x400  # Unicorn's ARM page size: every mapping starts and ends on it
 
@@ -263,6 +263,3 @@ def load_platform(name_or_path: str, platforms_dir: Path, overlays: list[Path] |
     name = path.stem
     return build_platform(entries, name, path)
 
-
-def as_range(value: Value) -> Range | None:
-    return value if isinstance(value, Range) else None
