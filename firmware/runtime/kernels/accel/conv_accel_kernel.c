@@ -32,7 +32,7 @@ static void plan_tiles(accel_conv_t *a, const conv_accel_caps_t *caps, int32_t i
 {
     const tfl_ref_conv_data_t *d = a->ref;
     const int32_t po = caps->rows, pi = caps->cols, icg = ceil_div(ic, pi);
-    const int32_t ekh = (kh - 1) * d->dil_h + 1;
+    const int32_t ekh = (kh - 1) * d->win.dil_h + 1;
     int32_t n = oc < caps->max_oc ? oc : caps->max_oc, m;
     a->tile_oc = 0;
     if (po <= 0 || pi <= 0)
@@ -42,7 +42,7 @@ static void plan_tiles(accel_conv_t *a, const conv_accel_caps_t *caps, int32_t i
     if (n <= 0)
         return;
     for (m = oh; m > 0; m--) {
-        int32_t rows = (m - 1) * d->stride_h + ekh;
+        int32_t rows = (m - 1) * d->win.stride_h + ekh;
         if (rows > ih)
             rows = ih;
         if ((int64_t)rows * iw * icg <= (int64_t)caps->ibuf_words &&
@@ -110,21 +110,21 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_tensor_t *out = tfl_node_output(ip, n, 0);
     const int32_t ih = in->dims[1], iw = in->dims[2], ic = in->dims[3];
     const int32_t kh = w->dims[1], kw = w->dims[2], oh = out->dims[1], ow = out->dims[2], oc = out->dims[3];
-    const int32_t ekh = (kh - 1) * d->dil_h + 1;
-    const int32_t pw = total_pad(iw, ow, kw, d->stride_w, d->dil_w);
+    const int32_t ekh = (kh - 1) * d->win.dil_h + 1;
+    const int32_t pw = total_pad(iw, ow, kw, d->win.stride_w, d->win.dil_w);
     const int8_t *x = (const int8_t *)in->data, *f = (const int8_t *)w->data;
     int8_t *y = (int8_t *)out->data;
 
     /* what the register interface can express: 16/8-bit fields; and a tile plan from prepare */
     if (a->tile_oc == 0 || iw > 0xFFFF || ic > 0xFFFF || oc > 0xFFFF || kh > 0xFF || kw > 0xFF ||
-        d->stride_h > 0xFF || d->stride_w > 0xFF || d->dil_h > 0xFF || d->dil_w > 0xFF || pw > 0xFF ||
-        d->pad_w > pw || d->pad_h > 0xFF)
+        d->win.stride_h > 0xFF || d->win.stride_w > 0xFF || d->win.dil_h > 0xFF || d->win.dil_w > 0xFF || pw > 0xFF ||
+        d->win.pad_w > pw || d->win.pad_h > 0xFF)
         return eval_cpu(ip, n, a);
 
     for (int32_t r0 = 0; r0 < oh; r0 += a->tile_rows) {
         const int32_t m = oh - r0 < a->tile_rows ? oh - r0 : a->tile_rows;
         /* input rows this tile reads, before clipping to the image: [y0, y1] */
-        const int32_t y0 = r0 * d->stride_h - d->pad_h, y1 = (r0 + m - 1) * d->stride_h - d->pad_h + ekh - 1;
+        const int32_t y0 = r0 * d->win.stride_h - d->win.pad_h, y1 = (r0 + m - 1) * d->win.stride_h - d->win.pad_h + ekh - 1;
         const int32_t c0 = y0 > 0 ? y0 : 0, c1 = y1 < ih - 1 ? y1 : ih - 1;
         if (c1 < c0 || c0 - y0 > 0xFF || y1 - c1 > 0xFF || c1 - c0 + 1 > 0xFFFF)
             return eval_cpu(ip, n, a);
@@ -134,12 +134,12 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                 .in_h = (uint16_t)(c1 - c0 + 1), .in_w = (uint16_t)iw, .in_c = (uint16_t)ic,
                 .out_h = (uint16_t)m, .out_w = (uint16_t)ow, .out_c = (uint16_t)nc,
                 .k_h = (uint8_t)kh, .k_w = (uint8_t)kw,
-                .stride_h = (uint8_t)d->stride_h, .stride_w = (uint8_t)d->stride_w,
-                .dil_h = (uint8_t)d->dil_h, .dil_w = (uint8_t)d->dil_w,
+                .stride_h = (uint8_t)d->win.stride_h, .stride_w = (uint8_t)d->win.stride_w,
+                .dil_h = (uint8_t)d->win.dil_h, .dil_w = (uint8_t)d->win.dil_w,
                 .pad_top = (uint8_t)(c0 - y0), .pad_bottom = (uint8_t)(y1 - c1),
-                .pad_left = (uint8_t)d->pad_w, .pad_right = (uint8_t)(pw - d->pad_w),
+                .pad_left = (uint8_t)d->win.pad_w, .pad_right = (uint8_t)(pw - d->win.pad_w),
                 .input_offset = -in->zero_point, .output_offset = out->zero_point,
-                .act_min = d->act_min, .act_max = d->act_max,
+                .act_min = d->win.act_min, .act_max = d->win.act_max,
                 .input = x + (int32_t)c0 * iw * ic,
                 .filter = f + (int32_t)k0 * kh * kw * ic,
                 .bias = a->bias + k0, .mult = d->mult + k0, .shift = a->shift + k0,

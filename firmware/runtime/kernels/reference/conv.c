@@ -23,51 +23,68 @@ tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *i
     return TFL_OK;
 }
 
-static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+tfl_status_t tfl_ref_check_conv_tensors(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *w,
+                                        const tfl_tensor_t *bias, const tfl_tensor_t *out, int32_t filter_cout_dim,
+                                        int32_t *cout)
 {
-    tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
-    tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
-    conv_data_t *d;
-    int32_t padding, act, cout, oh, ow;
     tfl_status_t s;
-
-    if ((s = tfl_require_options(ip, n, TFL_OPT_CONV2D)) != TFL_OK)
-        return s;
     if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
         (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
         return s;
     if ((s = tfl_check_ndim(ip, in, 4)) || (s = tfl_check_ndim(ip, w, 4)) || (s = tfl_check_ndim(ip, out, 4)))
         return s;
-    cout = w->dims[0];
+    *cout = w->dims[filter_cout_dim];
     if (bias && ((s = tfl_check_type(ip, bias, TFL_TYPE_INT32)) != TFL_OK))
         return s;
-    if (bias && tfl_num_elements(bias) != (uint32_t)cout)
+    if (bias && tfl_num_elements(bias) != (uint32_t)*cout)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
+    return TFL_OK;
+}
+
+tfl_status_t tfl_ref_window(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *w, const tfl_tensor_t *out,
+                            int32_t padding, int32_t activation, tfl_ref_window_t *g)
+{
+    int32_t oh, ow;
+    if (g->stride_w <= 0 || g->stride_h <= 0 || g->dil_w <= 0 || g->dil_h <= 0 || padding < 0 || padding > 1)
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    oh = tfl_out_size(padding, in->dims[1], w->dims[1], g->stride_h, g->dil_h);
+    ow = tfl_out_size(padding, in->dims[2], w->dims[2], g->stride_w, g->dil_w);
+    if (oh != out->dims[1] || ow != out->dims[2])
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
+    g->pad_h = tfl_padding(g->stride_h, g->dil_h, in->dims[1], w->dims[1], oh);
+    g->pad_w = tfl_padding(g->stride_w, g->dil_w, in->dims[2], w->dims[2], ow);
+    if (tfl_activation_range_int8(activation, out->scale, out->zero_point, &g->act_min, &g->act_max))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    return TFL_OK;
+}
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
+    tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
+    conv_data_t *d;
+    int32_t cout;
+    tfl_status_t s;
+
+    if ((s = tfl_require_options(ip, n, TFL_OPT_CONV2D)) != TFL_OK)
+        return s;
+    if ((s = tfl_ref_check_conv_tensors(ip, in, w, bias, out, 0, &cout)) != TFL_OK)
+        return s;
     if (in->dims[3] % w->dims[3] != 0 || out->dims[3] != cout || out->dims[0] != in->dims[0] ||
         cout % (in->dims[3] / w->dims[3]) != 0)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
 
-    padding = tfl_opt_i32(ip, n, 0, 1, 0);
-    act = tfl_opt_i32(ip, n, 3, 1, 0);
     d = (conv_data_t *)tfl_alloc_persistent(ip, sizeof(conv_data_t) + 5u * (uint32_t)cout);
     if (d == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
     d->mult = (int32_t *)(d + 1);
     d->shift = (int8_t *)(d->mult + cout);
-    d->stride_w = tfl_opt_i32(ip, n, 1, 4, 0);
-    d->stride_h = tfl_opt_i32(ip, n, 2, 4, 0);
-    d->dil_w = tfl_opt_i32(ip, n, 4, 4, 1);
-    d->dil_h = tfl_opt_i32(ip, n, 5, 4, 1);
-    if (d->stride_w <= 0 || d->stride_h <= 0 || d->dil_w <= 0 || d->dil_h <= 0 || padding < 0 || padding > 1)
-        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
-    oh = tfl_out_size(padding, in->dims[1], w->dims[1], d->stride_h, d->dil_h);
-    ow = tfl_out_size(padding, in->dims[2], w->dims[2], d->stride_w, d->dil_w);
-    if (oh != out->dims[1] || ow != out->dims[2])
-        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
-    d->pad_h = tfl_padding(d->stride_h, d->dil_h, in->dims[1], w->dims[1], oh);
-    d->pad_w = tfl_padding(d->stride_w, d->dil_w, in->dims[2], w->dims[2], ow);
-    if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
-        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    d->win.stride_w = tfl_opt_i32(ip, n, 1, 4, 0);
+    d->win.stride_h = tfl_opt_i32(ip, n, 2, 4, 0);
+    d->win.dil_w = tfl_opt_i32(ip, n, 4, 4, 1);
+    d->win.dil_h = tfl_opt_i32(ip, n, 5, 4, 1);
+    if ((s = tfl_ref_window(ip, in, w, out, tfl_opt_i32(ip, n, 0, 1, 0), tfl_opt_i32(ip, n, 3, 1, 0), &d->win)))
+        return s;
     if ((s = tfl_ref_channel_multipliers(ip, in, w, out, cout, d->mult, d->shift)) != TFL_OK)
         return s;
     n->data = d;
@@ -91,19 +108,19 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 
     for (bt = 0; bt < batches; bt++) {
         for (oy = 0; oy < oh; oy++) {
-            const int32_t y0 = oy * d->stride_h - d->pad_h;
+            const int32_t y0 = oy * d->win.stride_h - d->win.pad_h;
             for (ox = 0; ox < ow; ox++) {
-                const int32_t x0 = ox * d->stride_w - d->pad_w;
+                const int32_t x0 = ox * d->win.stride_w - d->win.pad_w;
                 for (c = 0; c < oc; c++) {
                     const int32_t g0 = (c / per_group) * fc;
                     uint32_t acc = 0; /* wraps like the int32 sums it stands for, without UB */
                     int32_t v;
                     for (ky = 0; ky < kh; ky++) {
-                        const int32_t yy = y0 + d->dil_h * ky;
+                        const int32_t yy = y0 + d->win.dil_h * ky;
                         if (yy < 0 || yy >= ih)
                             continue;
                         for (kx = 0; kx < kw; kx++) {
-                            const int32_t xx = x0 + d->dil_w * kx;
+                            const int32_t xx = x0 + d->win.dil_w * kx;
                             const int8_t *xp, *fp;
                             if (xx < 0 || xx >= iw)
                                 continue;
@@ -116,7 +133,7 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                     if (b)
                         acc += (uint32_t)b[c];
                     v = tfl_mbqm((int32_t)acc, d->mult[c], d->shift[c]) + out_off;
-                    y[((bt * oh + oy) * ow + ox) * oc + c] = (int8_t)tfl_clamp(v, d->act_min, d->act_max);
+                    y[((bt * oh + oy) * ow + ox) * oc + c] = (int8_t)tfl_clamp(v, d->win.act_min, d->win.act_max);
                 }
             }
         }

@@ -4,14 +4,31 @@
 
 #include "tfl/tfl.h"
 
-/* CONV_2D's prepared data (n->data after tfl_ref_conv_2d.prepare), shared with kernels that
- * reuse the reference prepare, e.g. the accelerated CONV_2D. */
+/* The sliding window of a convolution: strides and dilations (from the options), padding
+ * before the first row/column, and the fused activation's clamp range. */
 typedef struct {
     int32_t pad_h, pad_w, stride_h, stride_w, dil_h, dil_w;
     int32_t act_min, act_max;
+} tfl_ref_window_t;
+
+/* CONV_2D's prepared data (n->data after tfl_ref_conv_2d.prepare), shared with kernels that
+ * reuse the reference prepare, e.g. the accelerated CONV_2D. */
+typedef struct {
+    tfl_ref_window_t win;
     int32_t *mult;
     int8_t *shift; /* exponents fit in int8 (range -31..30); saves 3 bytes per channel */
 } tfl_ref_conv_data_t;
+
+/* CONV_2D and DEPTHWISE_CONV_2D tensors: int8 4-d input, filter and output; an optional int32
+ * bias with `cout` elements. */
+tfl_status_t tfl_ref_check_conv_tensors(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *w,
+                                        const tfl_tensor_t *bias, const tfl_tensor_t *out, int32_t filter_cout_dim,
+                                        int32_t *cout);
+
+/* Complete g (strides and dilations already set from the options): validate them and the
+ * padding mode, check the output's spatial size, compute the padding and the clamp range. */
+tfl_status_t tfl_ref_window(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *w, const tfl_tensor_t *out,
+                            int32_t padding, int32_t activation, tfl_ref_window_t *g);
 
 extern const tfl_kernel_t tfl_ref_conv_2d;
 extern const tfl_kernel_t tfl_ref_depthwise_conv_2d;
