@@ -52,14 +52,10 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     int8_t *y = (int8_t *)out->data;
     int32_t idx[TFL_MAX_DIMS] = {0};
     uint32_t i, total = tfl_num_elements(out);
-    int32_t k;
 
     for (i = 0; i < total; i++) {
-        int32_t o1 = 0, o2 = 0, v1, v2, sum, r;
-        for (k = 0; k < TFL_MAX_DIMS; k++) {
-            o1 += idx[k] * d->bc.stride1[k];
-            o2 += idx[k] * d->bc.stride2[k];
-        }
+        int32_t o1, o2, v1, v2, sum, r;
+        tfl_bcast_offsets(&d->bc, idx, &o1, &o2);
         v1 = (int32_t)((uint32_t)(x1[o1] + d->in1_off) << d->left_shift);
         v2 = (int32_t)((uint32_t)(x2[o2] + d->in2_off) << d->left_shift);
         v1 = tfl_mbqm(v1, d->m1, d->s1);
@@ -67,11 +63,7 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
         sum = (int32_t)((uint32_t)v1 + (uint32_t)v2);
         r = tfl_mbqm(sum, d->mo, d->so) + d->out_off;
         y[i] = (int8_t)tfl_clamp(r, d->act_min, d->act_max);
-        for (k = TFL_MAX_DIMS - 1; k >= 0; k--) {
-            if (++idx[k] < d->bc.dims[k])
-                break;
-            idx[k] = 0;
-        }
+        tfl_bcast_next(&d->bc, idx);
     }
     (void)ip;
     return TFL_OK;

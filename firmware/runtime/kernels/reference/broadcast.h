@@ -33,4 +33,27 @@ static inline int tfl_bcast_init(tfl_bcast_t *b, const tfl_tensor_t *a, const tf
     return 0;
 }
 
+/* Element offsets into the two inputs for the output index idx. */
+static inline void tfl_bcast_offsets(const tfl_bcast_t *b, const int32_t *idx, int32_t *o1, int32_t *o2)
+{
+    int32_t k, a = 0, c = 0;
+    for (k = 0; k < TFL_MAX_DIMS; k++) {
+        a += idx[k] * b->stride1[k];
+        c += idx[k] * b->stride2[k];
+    }
+    *o1 = a;
+    *o2 = c;
+}
+
+/* Advance idx to the next output element (row-major). */
+static inline void tfl_bcast_next(const tfl_bcast_t *b, int32_t *idx)
+{
+    int32_t k;
+    for (k = TFL_MAX_DIMS - 1; k >= 0; k--) {
+        if (++idx[k] < b->dims[k])
+            return;
+        idx[k] = 0;
+    }
+}
+
 #endif
