@@ -445,24 +445,33 @@ static inline void tm_sp_pending(void *uc, struct tm_state *s)
 
 /* Deadline reached, block not in its direct slot, or its cache lines need checking: kept
  * out of line so that the hot path needs no callee-saved registers. */
-static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t size,
-                                               struct tm_state *s)
+/* The deadline check and the table look-up (inserting a new block) shared by both hooks:
+ * NULL when emulation must stop (deadline reached, or the table could not grow). */
+static struct tm_entry *tm_enter_or_stop(void *uc, uint64_t addr, uint32_t size, struct tm_state *s)
 {
-    tm_sp_pending(uc, s);
     if (s->cycles >= s->deadline) {
         tm_park(s, 1);
         s->deadline_hit = 1;
         s->stop(uc);
-        return;
+        return NULL;
     }
     struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
     if (e->key == 0 && (e = tm_insert(s, addr, size)) == NULL) {
         tm_park(s, 1);
         s->error = 1;
         s->stop(uc);
-        return;
+        return NULL;
     }
-    tm_charge(uc, s, e, addr);
+    return e;
+}
+
+static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t size,
+                                               struct tm_state *s)
+{
+    tm_sp_pending(uc, s);
+    struct tm_entry *e = tm_enter_or_stop(uc, addr, size, s);
+    if (e != NULL)
+        tm_charge(uc, s, e, addr);
 }
 
 /* Cache-line aligned: its speed measurably depended on where the linker placed it
@@ -624,19 +633,9 @@ void tm_block_hook_prof(void *uc, uint64_t addr, uint32_t size, void *user)
         s->cycles += p->taken_extra;
     tm_sp_pending(uc, s);
     uint32_t pflags = p->flags, pfall = p->fallthrough; /* p may move when the table grows */
-    if (s->cycles >= s->deadline) {
-        tm_park(s, 1);
-        s->deadline_hit = 1;
-        s->stop(uc);
+    struct tm_entry *e = tm_enter_or_stop(uc, addr, size, s);
+    if (e == NULL)
         return;
-    }
-    struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
-    if (e->key == 0 && (e = tm_insert(s, addr, size)) == NULL) {
-        tm_park(s, 1);
-        s->error = 1;
-        s->stop(uc);
-        return;
-    }
     tm_prof_enter(s, (uint32_t)addr, pflags, pfall, e->func);
     tm_charge(uc, s, e, addr);
 }
