@@ -25,7 +25,7 @@ from elftools.elf.elffile import ELFFile  # noqa: E402
 import unicorn  # noqa: E402
 from unicorn import arm_const  # noqa: E402
 
-from sim.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing  # noqa: E402
+from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing  # noqa: E402
 
 BENCH = ROOT / "firmware" / "bench"
 

@@ -21,8 +21,8 @@ _FIELDS = {
     "OpProfile": ("op", "macs", "cycles", "accel_cycles", "stall_cycles", "bytes_moved"),
 }
 _CANDIDATES = {
-    "RunResult": ("tandem.machine.results", "tandem.board", "sim.board"),
-    "OpProfile": ("tandem.tinyml.results", "tandem.tinyml.infer", "tandem.infer", "sim.infer"),
+    "RunResult": ("tandem.machine.results", "tandem.board", "tandem.machine.board"),
+    "OpProfile": ("tandem.tinyml.results", "tandem.tinyml.infer", "tandem.infer", "tandem.tinyml.infer"),
 }
 
 

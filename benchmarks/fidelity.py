@@ -36,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.board import Board  # noqa: E402
-from sim.config import TandemConfig  # noqa: E402
-from sim.errors import TandemError, ToolchainError  # noqa: E402
-from sim.fwbuild import FirmwareSpec, build_firmware  # noqa: E402
+from tandem.machine.board import Board  # noqa: E402
+from tandem.config import TandemConfig  # noqa: E402
+from tandem.errors import TandemError, ToolchainError  # noqa: E402
+from tandem.firmware.build import FirmwareSpec, build_firmware  # noqa: E402
 
 PORT = Path(__file__).resolve().parent / "fidelity_port"
 BOARDS = ("generic_m4", "generic_m3", "stm32f4_discovery", "nucleo_l4r5zi", "bluepill")

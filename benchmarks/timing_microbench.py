@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_timing_bench import FLASH_CASES, TRM_CASES, _build, _run  # noqa: E402
 
-from sim.timing import CycleCounter  # noqa: E402
+from tandem.timing import CycleCounter  # noqa: E402
 
 
 def main() -> None:

@@ -11,7 +11,8 @@ import json
 import time
 from pathlib import Path
 
-from sim.rtl_runner import DEFAULT_BUILD_ROOT, accel_design, build, run_tests
+from tandem.config import TandemConfig
+from tandem.cosim.rtl import accel_design, build, run_tests
 
 SHAPES = [
     {"h": 16, "w": 16, "ic": 32, "oc": 32, "kh": 1, "kw": 1},
@@ -34,11 +35,11 @@ def main() -> int:
     parser.add_argument("--arrays", default="8x8,16x16")
     parser.add_argument("--wait", default="0,0", help="request wait states, extra read latency")
     args = parser.parse_args()
-    report = DEFAULT_BUILD_ROOT / "perf_report.json"
+    report = (TandemConfig.from_env().cache_dir / "rtl") / "perf_report.json"
     report.unlink(missing_ok=True)
     for array in args.arrays.split(","):
         params = params_for(array)
-        built = build("verilator", accel_design(params))
+        built = build("verilator", accel_design(params), TandemConfig.from_env().cache_dir / "rtl")
         env = {"TANDEM_BENCH_REPORT": str(report), "TANDEM_BENCH_SHAPES": json.dumps(SHAPES),
                "TANDEM_BENCH_WAIT": args.wait, "TANDEM_BENCH_PARAMS": json.dumps(params)}
         start = time.perf_counter()

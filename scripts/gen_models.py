@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.models.catalog import committed_models  # noqa: E402
+from tandem.tinyml.models.catalog import committed_models  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,17 +1,34 @@
 """tandem: simulated Cortex-M boards, cycle counts and RTL accelerators for tiny ML.
 
-The public Python API starts at :class:`sim.board.Board`.
+The public Python API starts at :class:`tandem.Board` (``tandem.machine.board``); the layout of
+the package is described in docs/architecture.md.
 """
 from __future__ import annotations
 
-from sim.errors import TandemError
+from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Board", "RunResult", "TandemError"]
+from tandem.errors import TandemError
+
+if TYPE_CHECKING:
+    from tandem.machine.board import Board
+    from tandem.machine.results import RunResult
+
+try:
+    __version__ = metadata.version("tandem")
+except metadata.PackageNotFoundError:  # imported from a source tree that is not installed
+    __version__ = "0+unknown"
+
+__all__ = ["Board", "RunResult", "TandemError", "__version__"]
 
 
-def __getattr__(name: str):  # lazy: importing sim must not load Unicorn
-    if name in ("Board", "RunResult"):
-        from sim import board
+def __getattr__(name: str) -> Any:  # lazy: importing tandem must not load Unicorn
+    if name == "Board":
+        from tandem.machine.board import Board
 
-        return getattr(board, name)
+        return Board
+    if name == "RunResult":
+        from tandem.machine.results import RunResult
+
+        return RunResult
     raise AttributeError(name)

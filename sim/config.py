@@ -1,31 +1,66 @@
-"""Explicit configuration for a tandem session: where platforms, firmware and caches live.
+"""Explicit configuration for a tandem session: where platforms, firmware, RTL and caches live.
 
 This is the one place that reads environment variables. Everything else receives a
 :class:`TandemConfig` (or values taken from one) as an argument.
+
+The data tandem ships (``platforms/``, ``firmware/``, ``rtl/``, the example models) is found
+through :mod:`importlib.resources`: an installed package carries it in ``tandem/_share/`` (put
+there by the build, see ``setup.py``); a source checkout (editable install, or ``sim/`` on
+``sys.path``) uses the folders beside ``sim/``.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 DEFAULT_MAX_CYCLES = 5_000_000_000
+SHARED_FOLDERS = ("platforms", "firmware", "rtl", "examples")
+
+
+def share_root() -> Path:
+    """The folder holding ``platforms/``, ``firmware/``, ``rtl/`` and ``examples/``."""
+    package = Path(str(resources.files("tandem")))
+    installed = package / "_share"
+    if installed.is_dir():
+        return installed
+    return package.parent
+
+
+def _default_cache() -> Path:
+    return Path.home() / ".cache" / "tandem"
 
 
 @dataclass(frozen=True)
 class TandemConfig:
-    """Paths and tool locations; build one with :meth:`from_env` or directly in tests."""
+    """Paths and tool locations; build one with :meth:`from_env` or directly in tests.
 
-    root: Path = _PROJECT_ROOT
-    platforms_dir: Path = _PROJECT_ROOT / "platforms"
-    firmware_dir: Path = _PROJECT_ROOT / "firmware"
-    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "tandem")
+    ``cache_dir`` is the one root for every build tandem makes (firmware, the native hook, RTL
+    models, host runtimes, co-simulation run folders).
+    """
+
+    root: Path = field(default_factory=share_root)
+    platforms_dir: Path = field(default_factory=lambda: share_root() / "platforms")
+    cache_dir: Path = field(default_factory=_default_cache)
     arm_gcc: str = "arm-none-eabi-gcc"
+    cc: str = "cc"
+
+    @property
+    def firmware_dir(self) -> Path:
+        return self.root / "firmware"
+
+    @property
+    def rtl_dir(self) -> Path:
+        return self.root / "rtl"
+
+    @property
+    def examples_dir(self) -> Path:
+        return self.root / "examples"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "TandemConfig":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TandemConfig:
         env = os.environ if environ is None else environ
         cfg = cls()
         if env.get("TANDEM_CACHE"):
@@ -34,4 +69,6 @@ class TandemConfig:
             cfg = replace(cfg, platforms_dir=Path(env["TANDEM_PLATFORMS"]))
         if env.get("TANDEM_ARM_GCC"):
             cfg = replace(cfg, arm_gcc=env["TANDEM_ARM_GCC"])
+        if env.get("CC"):
+            cfg = replace(cfg, cc=env["CC"])
         return cfg

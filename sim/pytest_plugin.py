@@ -24,16 +24,17 @@ from typing import Any
 
 import pytest
 
-from sim.board import Board, RunResult
-from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
-from sim.errors import ModelError
-from sim.fwbuild import FirmwareSpec, build_firmware
-from sim.infer import Inference, build_runtime, check_inputs, infer, random_inputs
-from sim.litert_ref import run_reference
-from sim.report import check_lines, compare_outputs, op_table
-from sim.memreport import MemoryReport, memory_report
-from sim.platform import load_platform
-from sim.profile import Profile
+from tandem.machine.board import Board
+from tandem.machine.results import RunResult
+from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
+from tandem.errors import ModelError
+from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.tinyml.infer import Inference, build_runtime, check_inputs, infer, random_inputs
+from tandem.tinyml.litert_ref import run_reference
+from tandem.tinyml.report import check_lines, compare_outputs, op_table
+from tandem.reports.memory import MemoryReport, memory_report
+from tandem.platform import load_platform
+from tandem.reports.profile import Profile
 
 DEFAULT_BOARD = "generic_m4"
 
@@ -161,7 +162,7 @@ class Tandem:
         return str(local.resolve()) if local.exists() else str(path)
 
     def new_board(self, board: str | None = None) -> Board:
-        """A fresh simulated board (for tests that drive :class:`~sim.board.Board` directly)."""
+        """A fresh simulated board (for tests that drive :class:`~tandem.machine.board.Board` directly)."""
         return Board.from_platform(board or self.board, self.config)
 
     def build(self, *sources: str | Path, board: str | None = None, **options: Any) -> Path:

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.accel.job import ConvJob
-from sim.peripherals.conv_accel import AccelParams
-from sim.reference.conv2d import ConvGeometry, ConvQuant, compute_padding
-from sim.reference.quant import quantize_multiplier
+from tandem.accel.job import ConvJob
+from tandem.peripherals.conv_accel import AccelParams
+from tandem.reference.conv2d import ConvGeometry, ConvQuant, compute_padding
+from tandem.reference.quant import quantize_multiplier
 
 FILL = 0x5A  # the firmware fills output buffers with this before each case
 ERR_BAD_PARAM = 2

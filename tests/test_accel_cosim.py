@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 
 from accel_firmware import Case, make_cases, write_cases_c
-from sim.board import Board
-from sim.config import TandemConfig
-from sim.cosim import CosimResult, run_with_accel
-from sim.errors import AcceleratorError, PlatformError, SimulationError, TandemError
-from sim.fwbuild import FirmwareSpec, build_firmware
-from sim.peripherals.conv_accel import AccelParams
-from sim.platform import load_platform
+from tandem.machine.board import Board
+from tandem.config import TandemConfig
+from tandem.cosim import CosimResult, run_with_accel
+from tandem.errors import AcceleratorError, PlatformError, SimulationError, TandemError
+from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.peripherals.conv_accel import AccelParams
+from tandem.platform import load_platform
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"case (\S+): rc=(-?\d+) \((\S+)\) path=(\S+) cycles=(\d+) accel_cycles=(\d+) "
@@ -169,7 +169,7 @@ def test_hung_rtl_stops_with_report(cfg: TandemConfig, tmp_path: Path) -> None:
 
 
 def test_cli_run_accel_json(cfg: TandemConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from sim.cli import main
+    from tandem.cli import main
 
     elf, cases = accel_elf(cfg, "nucleo_l4r5zi", "conv4x4")
     out = tmp_path / "run.json"

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.infer import random_inputs, run_model, run_model_accel
-from sim.litert_ref import run_reference
-from sim.tflite_info import read_model
+from tandem.tinyml.infer import random_inputs, run_model, run_model_accel
+from tandem.tinyml.litert_ref import run_reference
+from tandem.tinyml.model import read_model
 
 MODELS = Path(__file__).resolve().parent / "models"
 

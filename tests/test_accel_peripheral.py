@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.accel.job import ConvJob
-from sim.accel.regmap import ACCEL_ID, REG_BY_NAME
-from sim.config import TandemConfig
-from sim.cosim.bridge import ALIGN, Region, mem_words, place, plan_regions, translate, useful_macs
-from sim.errors import AcceleratorError
-from sim.peripherals.conv_accel import BUSY, DONE, AccelParams, ConvAccelerator, JobStats
-from sim.platform import load_platform
-from sim.reference.conv2d import ConvGeometry, ConvQuant, compute_padding
+from tandem.accel.job import ConvJob
+from tandem.accel.regmap import ACCEL_ID, REG_BY_NAME
+from tandem.config import TandemConfig
+from tandem.cosim.bridge import ALIGN, Region, mem_words, place, plan_regions, translate, useful_macs
+from tandem.errors import AcceleratorError
+from tandem.peripherals.conv_accel import BUSY, DONE, AccelParams, ConvAccelerator, JobStats
+from tandem.platform import load_platform
+from tandem.reference.conv2d import ConvGeometry, ConvQuant, compute_padding
 
 
 class FakeBoard:

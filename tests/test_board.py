@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from sim.board import Board
-from sim.errors import ElfError, FirmwareFault, SimulationError
+from tandem.machine.board import Board
+from tandem.errors import ElfError, FirmwareFault, SimulationError
 
 from conftest import BOARDS
 

@@ -9,7 +9,7 @@ import pytest
 
 
 def tandem(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], input=stdin.decode(),
+    return subprocess.run([sys.executable, "-m", "tandem.cli", *args], input=stdin.decode(),
                           capture_output=True, text=True, timeout=300)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.elf import ElfImage
+from tandem.firmware.elf import ElfImage
 from tests.schema_check import errors
 from tests.test_cli import tandem
 

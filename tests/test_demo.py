@@ -9,7 +9,7 @@ import sys
 
 def test_demo(tmp_path):
     out = tmp_path / "demo"
-    res = subprocess.run([sys.executable, "-m", "sim.cli", "demo", "--out", str(out)], capture_output=True,
+    res = subprocess.run([sys.executable, "-m", "tandem.cli", "demo", "--out", str(out)], capture_output=True,
                          text=True, timeout=900)
     assert res.returncode == 0, res.stderr
     text = res.stdout

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.host_runtime import HostRuntime
-from sim.litert_ref import run_reference
-from sim.models import zoo
-from sim.models.catalog import committed_models
-from sim.tflite_info import read_model
+from tandem.tinyml.host_runtime import HostRuntime
+from tandem.tinyml.litert_ref import run_reference
+from tandem.tinyml.models import zoo
+from tandem.tinyml.models.catalog import committed_models
+from tandem.tinyml.model import read_model
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.board import Board
-from sim.profile import Profile
+from tandem.machine.board import Board
+from tandem.reports.profile import Profile
 from tests.schema_check import errors
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "speedscope-file-format-schema.json").read_text())
@@ -95,8 +95,8 @@ def test_top_table(calls_run):
 
 
 def test_profile_from_tree_counts_recursion_once():
-    from sim.profile import FunctionTable
-    from sim.timing.counter import CallTree
+    from tandem.reports.profile import FunctionTable
+    from tandem.timing.counter import CallTree
 
     table = FunctionTable(None)
     table.names += ["main", "rec"]

@@ -20,15 +20,15 @@ def _pytest(target: Path, *args: str) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(target), *args]
     if "tandem" not in {ep.name for ep in metadata.entry_points(group="pytest11")}:
         # not installed from this tree's pyproject yet: load the plugin by module name
-        cmd[3:3] = ["-p", "sim.pytest_plugin"]
+        cmd[3:3] = ["-p", "tandem.pytest_plugin"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     return subprocess.run(cmd, capture_output=True, text=True, cwd=target.parent, env=env, timeout=300)
 
 
 def test_entry_point_declared():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["entry-points"]["pytest11"] == {"tandem": "sim.pytest_plugin"}
-    import sim.pytest_plugin as plugin
+    assert project["entry-points"]["pytest11"] == {"tandem": "tandem.pytest_plugin"}
+    import tandem.pytest_plugin as plugin
 
     for hook in ("pytest_addoption", "pytest_generate_tests", "pytest_assertrepr_compare"):
         assert callable(getattr(plugin, hook))
@@ -78,7 +78,7 @@ def test_too_tight_budget_fails_with_the_breakdown(tmp_path):
 
 
 def test_tandem_runs_sources_or_an_elf(cfg):
-    from sim.pytest_plugin import CycleBudgetExceeded, Tandem, assert_cycles
+    from tandem.pytest_plugin import CycleBudgetExceeded, Tandem, assert_cycles
 
     t = Tandem("bluepill", cfg, EXAMPLE.parent)
     assert t.new_board().platform.name == "bluepill"

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from sim.board import Board
+from tandem.machine.board import Board
 
 # semihost_hello.c is left out: QEMU sends SYS_WRITE on ":tt" to its own stdout but SYS_WRITE0
 # to the semihosting chardev, so the two streams cannot be compared in order.

@@ -2,7 +2,7 @@
 
 Each example builds a single-op int8 per-channel CONV_2D .tflite with a tiny flatbuffer builder
 local to this test (the general model builder lives elsewhere and will replace it), runs it with
-the BUILTIN_REF op resolver and compares every output byte with sim.reference.conv2d.
+the BUILTIN_REF op resolver and compares every output byte with tandem.reference.conv2d.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.reference.conv2d import ConvGeometry, ConvQuant, compute_padding, conv2d_int8
-from sim.reference.quant import activation_range, per_channel_multipliers
+from tandem.reference.conv2d import ConvGeometry, ConvQuant, compute_padding, conv2d_int8
+from tandem.reference.quant import activation_range, per_channel_multipliers
 
 ACTIVATIONS = {
     "NONE": tflite.ActivationFunctionType.NONE,

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.reference.quant import (
+from tandem.reference.quant import (
     INT32_MAX,
     INT32_MIN,
     activation_range,

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import PlatformError, UnknownBoardError
-from sim.platform import list_boards, load_platform
-from sim.platform.repl import Range, Reference, parse_text
+from tandem.errors import PlatformError, UnknownBoardError
+from tandem.platform import list_boards, load_platform
+from tandem.platform.repl import Range, Reference, parse_text
 
 from conftest import BOARDS
 

@@ -1,6 +1,6 @@
 """cocotb runs of the convolution accelerator against the golden model (Icarus and Verilator).
 
-Each test builds tb_conv_accel with sim.rtl_runner into build/rtl/ and runs the coroutines in
+Each test builds tb_conv_accel with tandem.cosim.rtl into build/rtl/ and runs the coroutines in
 rtl/tests/accel_bench.py.  Icarus covers a small 4x4 array; Verilator the full-size arrays.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.rtl_runner import (
-    DEFAULT_BUILD_ROOT,
+from tandem.config import TandemConfig
+from tandem.cosim.rtl import (
     RTL_DIR,
     RTL_INCLUDE_DIR,
     accel_design,
@@ -34,7 +34,7 @@ LARGE = {"PO": 16, "PI": 16, "IBUF_WORDS": 1024, "WBUF_WORDS": 256, "OBUF_WORDS"
 
 def _run(simulator: str, params: dict[str, int], tests: list[str], cases: int, max_hw: int,
          seed: int, report: Path | None = None) -> None:
-    built = build(simulator, accel_design(params))
+    built = build(simulator, accel_design(params), TandemConfig.from_env().cache_dir / "rtl")
     env = {"TANDEM_BENCH_SEED": str(seed), "TANDEM_BENCH_CASES": str(cases),
            "TANDEM_BENCH_MAX_HW": str(max_hw), "TANDEM_BENCH_PARAMS": json.dumps(params)}
     if report is not None:
@@ -54,12 +54,12 @@ def test_accel_verilator_8x8() -> None:
     _run("verilator", MEDIUM, ["registers", "random_convolutions", "misconfigurations",
                                "busy_ignores_writes",
                                "utilisation_1x1"], cases=25, max_hw=10, seed=23,
-         report=DEFAULT_BUILD_ROOT / "accel_report.json")
+         report=(TandemConfig.from_env().cache_dir / "rtl") / "accel_report.json")
 
 
 def test_accel_verilator_16x16() -> None:
     _run("verilator", LARGE, ["random_convolutions", "utilisation_1x1"], cases=8, max_hw=8,
-         seed=37, report=DEFAULT_BUILD_ROOT / "accel_report.json")
+         seed=37, report=(TandemConfig.from_env().cache_dir / "rtl") / "accel_report.json")
 
 
 @pytest.mark.parametrize("params", [SMALL, MEDIUM, LARGE], ids=["4x4", "8x8", "16x16"])

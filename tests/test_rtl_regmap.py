@@ -6,14 +6,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from sim.accel.regmap import (
+from tandem.accel.regmap import (
     ERROR_CODES,
     REGISTERS,
     render_c_header,
     render_markdown,
     render_verilog_include,
 )
-from sim.rtl_runner import RTL_DIR, RTL_INCLUDE_DIR
+from tandem.cosim.rtl import RTL_DIR, RTL_INCLUDE_DIR
 
 
 def test_generated_files_are_current() -> None:
@@ -22,7 +22,7 @@ def test_generated_files_are_current() -> None:
                          ("regmap.md", render_markdown)):
         path = RTL_INCLUDE_DIR / name
         assert path.read_text() == render(), (
-            f"{path} is stale: python -m sim.accel.regmap --c-header {RTL_INCLUDE_DIR}/"
+            f"{path} is stale: python -m tandem.accel.regmap --c-header {RTL_INCLUDE_DIR}/"
             f"tandem_accel_regs.h --verilog {RTL_INCLUDE_DIR}/tandem_accel_regs.vh "
             f"--markdown {RTL_INCLUDE_DIR}/regmap.md")
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.host_runtime import RUNTIME_DIR, HostRuntime
-from sim.models import ops, zoo
-from sim.models.builder import ModelBuilder
+from tandem.tinyml.host_runtime import RUNTIME_DIR, HostRuntime
+from tandem.tinyml.models import ops, zoo
+from tandem.tinyml.models.builder import ModelBuilder
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 OP_TANH = 28

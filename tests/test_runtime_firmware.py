@@ -1,4 +1,4 @@
-"""The runtime image on the simulated boards (sim.infer): bit-exact with LiteRT's reference
+"""The runtime image on the simulated boards (tandem.tinyml.infer): bit-exact with LiteRT's reference
 kernels on every committed single-op model and on the four architectures, per-op markers in
 order, and the errors users meet (malformed model, wrong input, unsupported op, arena and
 flash too small) as typed messages."""
@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.board import Board
-from sim.errors import ModelError
-from sim.infer import build_runtime, image_sizes, infer, random_inputs
-from sim.litert_ref import run_reference
-from sim.models.catalog import committed_models
-from sim.tflite_info import read_model
+from tandem.machine.board import Board
+from tandem.errors import ModelError
+from tandem.tinyml.infer import build_runtime, image_sizes, infer, random_inputs
+from tandem.tinyml.litert_ref import run_reference
+from tandem.tinyml.models.catalog import committed_models
+from tandem.tinyml.model import read_model
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 BIT_EXACT_BOARDS = ["nucleo_l4r5zi", "stm32f4_discovery"]
@@ -40,7 +40,7 @@ def run(cfg, images, board: str, model: bytes, inputs=None, invocations: int = 1
 
 
 def test_images_build_for_m4_and_m3_and_op_set_sets_flash(cfg, images):
-    from sim.elf import ElfImage
+    from tandem.firmware.elf import ElfImage
 
     flash = {(b, s): image_sizes(ElfImage.load(images(b, s)))[0]
              for b in ("nucleo_l4r5zi", "bluepill") for s in ("reference", "dscnn")}
@@ -112,7 +112,7 @@ def test_bluepill_flash_and_arena_limits(cfg, images):
 def test_exact_flash_data_timing_charges_weight_loads(cfg):
     """Weights stream from flash: on the Blue Pill (2 wait states, no data cache) timing those
     loads adds cycles and changes nothing else."""
-    from sim.infer import run_model
+    from tandem.tinyml.infer import run_model
 
     path = MODELS_DIR / "op_conv2d.tflite"
     inputs = random_inputs(read_model(path.read_bytes()), seed=1)

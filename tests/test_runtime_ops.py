@@ -1,7 +1,7 @@
 """Property tests: each int8 kernel of the C runtime (host build) == LiteRT BUILTIN_REF, bit for bit.
 
 Hypothesis draws shapes, strides, padding, dilation, activations and quantization
-parameters; the model is built with sim.models.ops and run through both implementations.
+parameters; the model is built with tandem.tinyml.models.ops and run through both implementations.
 """
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.host_runtime import HostRuntime
-from sim.litert_ref import run_reference
-from sim.models import ops
-from sim.models.ops import Quant
+from tandem.tinyml.host_runtime import HostRuntime
+from tandem.tinyml.litert_ref import run_reference
+from tandem.tinyml.models import ops
+from tandem.tinyml.models.ops import Quant
 
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

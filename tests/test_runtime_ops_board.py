@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.board import Board
-from sim.infer import build_runtime, infer
-from sim.litert_ref import run_reference
-from sim.models import ops
+from tandem.machine.board import Board
+from tandem.tinyml.infer import build_runtime, infer
+from tandem.tinyml.litert_ref import run_reference
+from tandem.tinyml.models import ops
 from test_runtime_ops import ACTIVATIONS, PADDING, _fits, quant  # the host tests' strategies
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 import capstone
 import pytest
 
-from sim.timing.stack import block_shape, is_call, sp_change
+from tandem.timing.stack import block_shape, is_call, sp_change
 
 CASES = [
     ("push {r4-r7, lr}", -20), ("push.w {r4-r11, lr}", -36), ("pop {r4, pc}", 8),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from timing_asm import FLASH, RAM, Program, assemble, make_uc
-from sim.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing
+from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing
 
 BENCH = Path(__file__).resolve().parent.parent / "firmware" / "bench"
 

@@ -8,9 +8,9 @@ import pytest
 from unicorn import arm_const
 
 from timing_asm import FLASH, MMIO, RAM, Program, assemble, make_uc
-from sim.errors import ToolchainError
-from sim.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing
-from sim.timing import native
+from tandem.errors import ToolchainError
+from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing
+from tandem.timing import native
 
 # A program with loops, calls, loads/stores, a table branch, an IT block and a divide.
 MIXED = """
@@ -255,7 +255,7 @@ def test_rewind_after_mmio_stop_matches_uninterrupted(
 
 
 def test_rewind_outside_current_block_is_an_error(tmp_path: Path, timing, cache_dir: Path) -> None:
-    from sim.errors import SimulationError
+    from tandem.errors import SimulationError
 
     prog = _prog(tmp_path, MIXED)
     _, c = _run(CycleCounter, prog, timing, cache_dir)
@@ -310,10 +310,9 @@ def test_build_is_cached_by_source_hash(tmp_path: Path) -> None:
     assert hasattr(lib, "tm_block_hook")
 
 
-def test_missing_compiler_is_a_toolchain_error(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("CC", "tandem-no-such-cc")
+def test_missing_compiler_is_a_toolchain_error(tmp_path: Path) -> None:
     with pytest.raises(ToolchainError, match="tandem-no-such-cc"):
-        native.build(tmp_path / "fresh")
+        native.build(tmp_path / "fresh", cc="tandem-no-such-cc")
 
 
 def test_unwritable_cache_is_a_toolchain_error(tmp_path: Path) -> None:

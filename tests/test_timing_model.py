@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from timing_asm import FLASH, RAM, assemble
-from sim.errors import PlatformError
-from sim.timing import MemoryTiming, core_timing
+from tandem.errors import PlatformError
+from tandem.timing import MemoryTiming, core_timing
 
 ZERO = [MemoryTiming("flash", FLASH, 0x10000)]
 

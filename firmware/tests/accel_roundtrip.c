@@ -1,7 +1,7 @@
 /* Co-simulation benchmark: ACCEL_ROUNDTRIPS accelerator runs of one layer, a KxK SAME
  * convolution of an HxWxIC input to OC channels (default: one pixel, COLS input channels to
  * ROWS output channels, so that the host time per run is almost all bridge overhead).
- * Prints the DWT cycles per run. Used by `python -m sim.cosim.bench`. */
+ * Prints the DWT cycles per run. Used by `python -m tandem.cosim.bench`. */
 #include <stdint.h>
 #include <stdio.h>
 

@@ -1,6 +1,6 @@
 """cocotb benches for tandem_conv_accel inside tb_conv_accel (behavioural memory with wait states).
 
-Coroutines only; tests/test_rtl_accel.py builds the design with sim.rtl_runner and runs them.
+Coroutines only; tests/test_rtl_accel.py builds the design with tandem.cosim.rtl and runs them.
 Python drives the clock from the simulator (cocotb's GPI clock), writes the memory image and the
 registers, writes START and sleeps until ``irq``; no per-cycle work happens in Python.
 
@@ -25,10 +25,10 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 
-from sim.accel.job import ConvJob, MemoryLayout
-from sim.accel.regmap import ACCEL_ID, ACCEL_VERSION, ERR_BY_NAME, REG_BY_NAME, REGISTERS
-from sim.reference.conv2d import ConvGeometry, ConvQuant, compute_padding
-from sim.reference.quant import SHIFT_MAX, SHIFT_MIN, quantize_multiplier
+from tandem.accel.job import ConvJob, MemoryLayout
+from tandem.accel.regmap import ACCEL_ID, ACCEL_VERSION, ERR_BY_NAME, REG_BY_NAME, REGISTERS
+from tandem.reference.conv2d import ConvGeometry, ConvQuant, compute_padding
+from tandem.reference.quant import SHIFT_MAX, SHIFT_MIN, quantize_multiplier
 
 CLOCK_NS = 10
 

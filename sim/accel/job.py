@@ -1,7 +1,7 @@
 """One convolution for the accelerator: tensors, parameters, memory layout and register values.
 
 A :class:`ConvJob` is what a driver (cocotb bench, firmware model, co-simulation bridge) hands
-the engine: it packs the configuration into register values from :mod:`sim.accel.regmap`, lays
+the engine: it packs the configuration into register values from :mod:`tandem.accel.regmap`, lays
 the tensors out in a memory image, and gives the expected output from the golden model.
 """
 from __future__ import annotations
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sim.accel.regmap import REG_BY_NAME, Register
-from sim.reference.conv2d import ConvGeometry, ConvQuant, conv2d_int8
+from tandem.accel.regmap import REG_BY_NAME, Register
+from tandem.reference.conv2d import ConvGeometry, ConvQuant, conv2d_int8
 
 
 @dataclass(frozen=True)

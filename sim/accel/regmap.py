@@ -6,7 +6,7 @@ this module renders the firmware C header (``tandem_accel_regs.h``) and the Veri
 Registers are 32 bits wide and word-addressed: register ``index`` sits at byte offset
 ``4 * index`` from the accelerator's base address.
 
-Run ``python -m sim.accel.regmap --c-header F --verilog F`` to regenerate the files.
+Run ``python -m tandem.accel.regmap --c-header F --verilog F`` to regenerate the files.
 """
 from __future__ import annotations
 

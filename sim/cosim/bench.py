@@ -1,6 +1,6 @@
 """Co-simulation speed figures: bridge overhead per accelerator run and RTL cycles per second.
 
-``python -m sim.cosim.bench [--simulator verilator|icarus] [--accel conv8x8] [--runs N]`` builds
+``python -m tandem.cosim.bench [--simulator verilator|icarus] [--accel conv8x8] [--runs N]`` builds
 firmware/tests/accel_roundtrip.c twice and runs it with :func:`run_with_accel`:
 
 * tiny jobs (one pixel): the host time per START..done round trip minus the time the simulator
@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import statistics
 
-from sim.config import TandemConfig
-from sim.cosim.run import CosimResult, resolve_accel, run_with_accel
-from sim.fwbuild import FirmwareSpec, build_firmware
-from sim.platform.model import load_platform
+from tandem.config import TandemConfig
+from tandem.cosim.run import CosimResult, resolve_accel, run_with_accel
+from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.platform.model import load_platform
 
 
 def _run(board: str, accel: str, simulator: str, defines: dict[str, str], cfg: TandemConfig) -> CosimResult:

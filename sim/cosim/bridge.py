@@ -28,9 +28,9 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge, RisingEdge, SimTimeoutError, with_timeout
 
-from sim.accel.regmap import REG_BY_NAME, REGISTERS
-from sim.errors import AcceleratorError
-from sim.peripherals.conv_accel import (
+from tandem.accel.regmap import REG_BY_NAME, REGISTERS
+from tandem.errors import AcceleratorError
+from tandem.peripherals.conv_accel import (
     BUSY,
     DONE,
     ERROR,

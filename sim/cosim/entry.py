@@ -1,9 +1,9 @@
 """The cocotb test module that runs a board inside the RTL simulator's process.
 
-Launched by :func:`sim.cosim.run.run_with_accel` through cocotb's runner; reads the request
+Launched by :func:`tandem.cosim.run.run_with_accel` through cocotb's runner; reads the request
 (JSON, path in ``TANDEM_COSIM_REQUEST``), builds the Board, loads the firmware and steps the
 board's run generator from this coroutine. Each time the firmware starts the accelerator the
-generator yields, the :class:`~sim.cosim.bridge.RtlBridge` serves the run with the RTL, and the
+generator yields, the :class:`~tandem.cosim.bridge.RtlBridge` serves the run with the RTL, and the
 board resumes. The RunResult, the per-job accelerator figures and any TandemError go to the
 result JSON the parent reads back; the cocotb test itself passes unless tandem has a bug.
 """
@@ -20,12 +20,12 @@ from typing import Any
 import cocotb
 import numpy as np
 
-from sim.board import Board
-from sim.config import TandemConfig
-from sim.cosim.bridge import RtlBridge
-from sim.errors import TandemError
-from sim.infer import Prepared, attribute_jobs, collect, prepare
-from sim.peripherals.conv_accel import ConvAccelerator
+from tandem.machine.board import Board
+from tandem.config import TandemConfig
+from tandem.cosim.bridge import RtlBridge
+from tandem.errors import TandemError
+from tandem.tinyml.infer import Prepared, attribute_jobs, collect, prepare
+from tandem.peripherals.conv_accel import ConvAccelerator
 
 
 @cocotb.test()

@@ -6,9 +6,9 @@ coroutine, no sockets or threads), so this function:
 
 1. builds ``tb_accel_bridge`` for the accelerator's parameters with cocotb's runner, cached under
    ``<cache>/rtl/`` by a hash of the Verilog sources' contents, the parameters and the simulator;
-2. writes a request JSON and runs the cocotb test module :mod:`sim.cosim.entry` in a fresh
+2. writes a request JSON and runs the cocotb test module :mod:`tandem.cosim.entry` in a fresh
    directory; the child builds the Board, runs the firmware and writes a result JSON;
-3. turns the result back into a :class:`~sim.board.RunResult` plus per-job accelerator figures,
+3. turns the result back into a :class:`~tandem.machine.board.RunResult` plus per-job accelerator figures,
    or re-raises the child's error as the same TandemError type.
 """
 from __future__ import annotations
@@ -18,20 +18,19 @@ import hashlib
 import json
 import pickle
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim import errors
-from sim.board import RunResult
-from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
-from sim.errors import AcceleratorError, TandemError, UnknownBoardError
-from sim.peripherals.conv_accel import TYPE_NAME, AccelParams
-from sim.platform.model import load_platform
-from sim.rtl_runner import RTL_DIR, RTL_INCLUDE_DIR, SIMULATORS, RtlDesign, build, find_verilator, make_runner
+from tandem import errors
+from tandem.machine.results import RunResult
+from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
+from tandem.errors import AcceleratorError, TandemError, UnknownBoardError
+from tandem.peripherals.conv_accel import TYPE_NAME, AccelParams
+from tandem.platform.model import load_platform
+from tandem.cosim.rtl import RTL_DIR, RTL_INCLUDE_DIR, SIMULATORS, RtlDesign, build, find_verilator, make_runner
 
 BRIDGE_TOP = "tb_accel_bridge"
 BRIDGE_SOURCES = (RTL_DIR / "tandem_conv_accel.v", RTL_DIR / "bridge" / "tb_accel_bridge.v")
@@ -50,7 +49,7 @@ class CosimResult:
     setup_seconds: float  # board and RTL set-up in the simulator process
     waves: Path | None = None
     notes: list[str] = field(default_factory=list)
-    inference: Any = None  # sim.infer.Inference for a `tandem infer --accel` run
+    inference: Any = None  # tandem.tinyml.infer.Inference for a `tandem infer --accel` run
 
     def to_json(self) -> dict[str, object]:
         return {"run": self.run.to_json(), "accelerator_jobs": self.jobs, "simulator": self.simulator,
@@ -74,7 +73,7 @@ def resolve_accel(name_or_path: str, config: TandemConfig) -> Path:
 
 
 def bridge_design(params: AccelParams) -> RtlDesign:
-    from sim.cosim.bridge import mem_words  # numpy only; no cocotb import needed here
+    from tandem.cosim.bridge import mem_words  # numpy only; no cocotb import needed here
 
     return RtlDesign(toplevel=BRIDGE_TOP, sources=BRIDGE_SOURCES,
                      parameters={**params.rtl_parameters(), "MEM_WORDS": mem_words(params)})
@@ -165,9 +164,9 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
     waves_path = Path(waves).resolve() if waves is not None else None
     build_dir, build_seconds = build_bridge(simulator, params, config, _waves_format(waves_path, simulator))
 
-    # the per-run memory files go to RAM when there is a tmpfs: they are rewritten every run
-    shm = Path("/dev/shm")
-    run_dir = Path(tempfile.mkdtemp(prefix="tandem-cosim-", dir=shm if shm.is_dir() else None))
+    runs = config.cache_dir / "cosim-runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=runs))
     request = {
         "board": str(Path(board).resolve()) if Path(board).suffix == ".repl" else board,
         "overlays": [str(p) for p in overlay_paths], "elf": str(elf_path),
@@ -193,19 +192,15 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
     elif simulator == "verilator":
         plusargs.append("+verilator+quiet")
     runner = make_runner(simulator)
-    # cocotb's runner hands the child this process's sys.path as PYTHONPATH; put this tandem's
-    # tree first so the simulator imports the same `sim` package (not another checkout's).
-    saved_path = list(sys.path)
-    sys.path[:] = [str(config.root), *[p for p in saved_path if p not in ("", str(config.root))]]
+    # cocotb's runner hands the child this process's sys.path as PYTHONPATH, so the simulator
+    # imports this same tandem package.
     try:
-        runner.test(test_module="sim.cosim.entry", hdl_toplevel=BRIDGE_TOP, hdl_toplevel_lang="verilog",
+        runner.test(test_module="tandem.cosim.entry", hdl_toplevel=BRIDGE_TOP, hdl_toplevel_lang="verilog",
                     build_dir=build_dir, test_dir=run_dir, results_xml=str(run_dir / "results.xml"),
                     extra_env=env, plusargs=plusargs, test_args=test_args,
                     waves=waves_path is not None, timescale=("1ns", "1ps"))
     except (SystemExit, RuntimeError):
         pass  # the result file (or its absence) says what happened
-    finally:
-        sys.path[:] = saved_path
     result_file = run_dir / "result.json"
     if not result_file.is_file():
         raise AcceleratorError(f"the {simulator} co-simulation ended without a result; see the log above "

@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import MappingProxyType
 
-from sim.peripherals.base import BoardContext, Peripheral, Unimplemented
-from sim.peripherals.conv_accel import ConvAccelerator
-from sim.peripherals.dwt import Dwt
-from sim.peripherals.nvic import Nvic
-from sim.peripherals.trace import Trace
-from sim.peripherals.uart import Stm32F7Usart, Stm32Uart
-from sim.platform.model import PeripheralSpec
+from tandem.peripherals.base import BoardContext, Peripheral, Unimplemented
+from tandem.peripherals.conv_accel import ConvAccelerator
+from tandem.peripherals.dwt import Dwt
+from tandem.peripherals.nvic import Nvic
+from tandem.peripherals.trace import Trace
+from tandem.peripherals.uart import Stm32F7Usart, Stm32Uart
+from tandem.platform.model import PeripheralSpec
 
 Factory = Callable[[PeripheralSpec, BoardContext, str], Peripheral]
 

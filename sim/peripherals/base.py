@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from sim.platform.model import PeripheralSpec
+from tandem.platform.model import PeripheralSpec
 
 
 class Console(Protocol):

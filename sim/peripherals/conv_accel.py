@@ -1,11 +1,11 @@
 """The RTL convolution accelerator as a board peripheral (``Tandem.ConvAccelerator``).
 
 The model keeps the CPU-visible side of ``rtl/tandem_conv_accel.v``: the register file of
-:mod:`sim.accel.regmap` (configuration registers read back masked to their fields, as the RTL
+:mod:`tandem.accel.regmap` (configuration registers read back masked to their fields, as the RTL
 does; ID/VERSION/CAPS* from the platform's parameters), STATUS and the cycle counters of the last
 run. The run itself is not modelled here: writing START (when idle) makes the register snapshot
 a pending job and asks the board for service (:meth:`Board.request_service`); a co-simulation
-driver (:mod:`sim.cosim`) runs the RTL under cocotb, charges the stall to the board's clock and
+driver (:mod:`tandem.cosim`) runs the RTL under cocotb, charges the stall to the board's clock and
 calls :meth:`ConvAccelerator.complete`. Between START and that moment (the rest of the CPU's
 current basic block) STATUS reads BUSY, as on the hardware.
 """
@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from sim.accel.regmap import ACCEL_ID, ACCEL_VERSION, REGISTERS
-from sim.errors import PlatformError
-from sim.peripherals.base import BoardContext, Peripheral
-from sim.platform.model import PeripheralSpec
+from tandem.accel.regmap import ACCEL_ID, ACCEL_VERSION, REGISTERS
+from tandem.errors import PlatformError
+from tandem.peripherals.base import BoardContext, Peripheral
+from tandem.platform.model import PeripheralSpec
 
 TYPE_NAME = "Tandem.ConvAccelerator"
 BUSY, DONE, ERROR = 1, 2, 4

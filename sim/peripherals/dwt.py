@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.peripherals.base import BoardContext, Peripheral
-from sim.platform.model import PeripheralSpec
+from tandem.peripherals.base import BoardContext, Peripheral
+from tandem.platform.model import PeripheralSpec
 
 CTRL, CYCCNT, CPICNT, EXCCNT, SLEEPCNT, LSUCNT, FOLDCNT, PCSR = 0x0, 0x4, 0x8, 0xC, 0x10, 0x14, 0x18, 0x1C
 CYCCNTENA = 1

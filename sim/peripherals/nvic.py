@@ -7,9 +7,9 @@ exception is due, the board does the stacking.
 """
 from __future__ import annotations
 
-from sim.peripherals.base import BoardContext, Peripheral
-from sim.peripherals.systick import SYSTICK_EXCEPTION, SysTick
-from sim.platform.model import PeripheralSpec
+from tandem.peripherals.base import BoardContext, Peripheral
+from tandem.peripherals.systick import SYSTICK_EXCEPTION, SysTick
+from tandem.platform.model import PeripheralSpec
 
 ICTR = 0x004
 ISER, ICER, ISPR, ICPR, IABR, IPR = 0x100, 0x180, 0x200, 0x280, 0x300, 0x400

@@ -8,8 +8,8 @@ where no Cortex-M part has hardware.
 """
 from __future__ import annotations
 
-from sim.peripherals.base import BoardContext, Peripheral
-from sim.platform.model import PeripheralSpec
+from tandem.peripherals.base import BoardContext, Peripheral
+from tandem.platform.model import PeripheralSpec
 
 
 class Trace(Peripheral):

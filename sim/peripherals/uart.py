@@ -7,8 +7,8 @@ is dropped, as on the part, and reported once.
 """
 from __future__ import annotations
 
-from sim.peripherals.base import BoardContext, Peripheral
-from sim.platform.model import PeripheralSpec
+from tandem.peripherals.base import BoardContext, Peripheral
+from tandem.platform.model import PeripheralSpec
 
 TXE = 1 << 7
 TC = 1 << 6

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.errors import PlatformError, UnknownBoardError
-from sim.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries
+from tandem.errors import PlatformError, UnknownBoardError
+from tandem.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries
 
 PAGE = 0x400  # Unicorn's ARM page size: every mapping starts and ends on it
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
-from sim.errors import PlatformError
+from tandem.errors import PlatformError
 
 Value = Union[int, str, bool, "Reference", "Range", list]
 

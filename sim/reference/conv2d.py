@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from sim.reference.quant import multiply_by_quantized_multiplier_array
+from tandem.reference.quant import multiply_by_quantized_multiplier_array
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ a native block hook that charges every executed block its cost.
 """
 from __future__ import annotations
 
-from sim.timing.cortex_m import CoreTiming, core_timing
-from sim.timing.counter import BlockCost, CycleCounter, LineEvent, PyCycleCounter
-from sim.timing.memory import MemoryTiming
+from tandem.timing.cortex_m import CoreTiming, core_timing
+from tandem.timing.counter import BlockCost, CycleCounter, LineEvent, PyCycleCounter
+from tandem.timing.memory import MemoryTiming
 
 __all__ = [
     "BlockCost",

@@ -11,7 +11,7 @@ Cortex-M4 Technical Reference Manuals (zero-wait-state figures). Where the TRM g
 Adding a core with the same 3-stage in-order pipeline (M0+, M33) means adding a table;
 a dual-issue core (M7, M55) would also need its own pairing rule in :meth:`CoreTiming._costs`.
 
-Memory timing (wait states, flash accelerators) comes from :mod:`sim.timing.memory`:
+Memory timing (wait states, flash accelerators) comes from :mod:`tandem.timing.memory`:
 fixed fetch stalls are folded into the block's static cost; the STM32 ART caches are modelled
 as *line events* whose cost depends on cache state and is charged by the counter at run time.
 """
@@ -23,10 +23,10 @@ from typing import Callable, Protocol, Sequence, Union
 import capstone
 from capstone import arm_const as A
 
-from sim.errors import PlatformError
-from sim.timing.counter import BlockCost, LineEvent
-from sim.timing.memory import MemoryMap, MemoryTiming
-from sim.timing.stack import block_shape, is_call, sp_change
+from tandem.errors import PlatformError
+from tandem.timing.counter import BlockCost, LineEvent
+from tandem.timing.memory import MemoryMap, MemoryTiming
+from tandem.timing.stack import block_shape, is_call, sp_change
 
 CORES = ("cortex-m3", "cortex-m4", "cortex-m4f")
 

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from sim.errors import SimulationError
+from tandem.errors import SimulationError
 
 if TYPE_CHECKING:
     import unicorn
 
-    from sim.timing.cortex_m import CoreTiming
+    from tandem.timing.cortex_m import CoreTiming
 
 RING = 16
 _NO_DEADLINE = (1 << 64) - 1
@@ -138,11 +138,11 @@ class CycleCounter:
     """Counts cycles with a native block hook installed on ``uc``."""
 
     def __init__(
-        self, uc: "unicorn.Uc", timing: "CoreTiming", cache_dir: Path | None = None
+        self, uc: "unicorn.Uc", timing: "CoreTiming", cache_dir: Path, cc: str = "cc"
     ) -> None:
-        from sim.timing import native
+        from tandem.timing import native
 
-        self._native = native.load(cache_dir)
+        self._native = native.load(cache_dir, cc)
         lib = self._native.lib
         self._lib = lib
         self._uc = uc

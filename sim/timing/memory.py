@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from sim.errors import PlatformError
+from tandem.errors import PlatformError
 
 ACCELERATORS = ("stm32-art", "stm32f1-prefetch")
 

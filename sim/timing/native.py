@@ -17,10 +17,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.errors import ToolchainError
+from tandem.errors import ToolchainError
 
-SOURCE = Path(__file__).resolve().parent.parent / "native" / "blockhook.c"
-DEFAULT_CACHE_DIR = Path("~/.cache/tandem/native")
+SOURCE = Path(__file__).resolve().parent / "blockhook.c"
 CFLAGS = ("-O2", "-shared", "-fPIC", "-std=c99")
 
 
@@ -69,8 +68,7 @@ class NativeLib:
     path: Path
 
 
-def _compiler() -> str:
-    cc = os.environ.get("CC", "cc")
+def _compiler(cc: str) -> str:
     found = shutil.which(cc)
     if found is None:
         raise ToolchainError(
@@ -80,7 +78,7 @@ def _compiler() -> str:
     return found
 
 
-def build(cache_dir: Path | None = None) -> Path:
+def build(cache_dir: Path, cc: str = "cc") -> Path:
     """Return the path of the compiled hook library, compiling it if the cache lacks it."""
     try:
         source = SOURCE.read_bytes()
@@ -88,11 +86,11 @@ def build(cache_dir: Path | None = None) -> Path:
         raise ToolchainError(f"{SOURCE}: cannot read the native hook source: {exc}") from exc
     # The flags are part of the key so that changing them cannot reuse a stale build.
     digest = hashlib.sha256(source + " ".join(CFLAGS).encode()).hexdigest()[:16]
-    cache = (cache_dir if cache_dir is not None else DEFAULT_CACHE_DIR).expanduser()
+    cache = cache_dir.expanduser()
     target = cache / f"blockhook-{digest}.so"
     if target.exists():
         return target
-    cc = _compiler()
+    cc = _compiler(cc)
     try:
         cache.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=".blockhook-", suffix=".so", dir=cache)
@@ -114,9 +112,9 @@ def build(cache_dir: Path | None = None) -> Path:
     return target
 
 
-def load(cache_dir: Path | None = None) -> NativeLib:
+def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
     """Build (if needed) and load the hook library with its C prototypes declared."""
-    path = build(cache_dir)
+    path = build(cache_dir, cc)
     try:
         lib = ctypes.CDLL(str(path))
     except OSError as exc:
@@ -179,5 +177,5 @@ def unicorn_lib() -> ctypes.CDLL:
     return ucmod.uclib
 
 
-__all__ = ["BlockInfo", "Event", "DEFAULT_CACHE_DIR", "FLAG_CALL", "FLAG_SP_DYNAMIC", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
+__all__ = ["BlockInfo", "Event", "FLAG_CALL", "FLAG_SP_DYNAMIC", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
            "unicorn_lib"]

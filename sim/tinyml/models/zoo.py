@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from sim.models.builder import ModelBuilder
+from tandem.tinyml.models.builder import ModelBuilder
 
 # RMS of the int8 weight values drawn uniformly from [-127, 127].
 _W_RMS_Q = 127 / math.sqrt(3)

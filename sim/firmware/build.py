@@ -15,10 +15,10 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.accel.regmap import render_c_header
-from sim.config import TandemConfig
-from sim.errors import ToolchainError
-from sim.platform.model import MemorySpec, Platform
+from tandem.accel.regmap import render_c_header
+from tandem.config import TandemConfig
+from tandem.errors import ToolchainError
+from tandem.platform.model import MemorySpec, Platform
 
 CPU_FLAGS = {
     "cortex-m3": "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft",

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import capstone
 from capstone import arm_const as CA
 
-from sim.cpu import CortexM
-from sim.timing import BlockCost, CycleCounter
+from tandem.core.cpu import CortexM
+from tandem.timing import BlockCost, CycleCounter
 
 _REG_NAMES = {getattr(CA, f"ARM_REG_R{i}"): f"r{i}" for i in range(13)}
 _REG_NAMES.update({CA.ARM_REG_SP: "sp", CA.ARM_REG_LR: "lr", CA.ARM_REG_PC: "pc"})

@@ -17,10 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.errors import ModelError, ToolchainError
+from tandem.config import TandemConfig, share_root
+from tandem.errors import ModelError, ToolchainError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RUNTIME_DIR = REPO_ROOT / "firmware" / "runtime"
+RUNTIME_DIR = share_root() / "firmware" / "runtime"
 
 MAX_IO = 8
 MAX_DIMS = 6
@@ -55,7 +55,7 @@ class HostBuildConfig:
     cc: str = "gcc"
     cflags: tuple[str, ...] = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-fPIC")
     defines: tuple[str, ...] = ()
-    build_root: Path = field(default_factory=lambda: REPO_ROOT / "build" / "host")
+    build_root: Path = field(default_factory=lambda: TandemConfig.from_env().cache_dir / "host")
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pathlib import Path
 from elftools.common.exceptions import ELFError as _PyElfError
 from elftools.elf.elffile import ELFFile
 
-from sim.errors import ElfError
+from tandem.errors import ElfError
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from sim import runtime_protocol as P
-from sim.board import Board, RunResult
-from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
-from sim.elf import ElfImage
-from sim.errors import ModelError, SimulationError
-from sim.fwbuild import FirmwareSpec, build_firmware
-from sim.platform.model import Platform
-from sim.tflite_info import ModelInfo, read_model
+from tandem.tinyml import protocol as P
+from tandem.machine.board import Board
+from tandem.machine.results import RunResult
+from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
+from tandem.firmware.elf import ElfImage
+from tandem.errors import ModelError, SimulationError
+from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.platform.model import Platform
+from tandem.tinyml.model import ModelInfo, read_model
 
 RUNTIME = "runtime"
 OP_SETS = ("reference", "dscnn", "accel")
@@ -322,8 +323,8 @@ def run_model_accel(board_name: str, model_path: str | Path, cfg: TandemConfig, 
     """
     import tempfile
 
-    from sim.cosim.run import resolve_accel, run_with_accel
-    from sim.platform.model import load_platform
+    from tandem.cosim.run import resolve_accel, run_with_accel
+    from tandem.platform.model import load_platform
 
     path = Path(model_path)
     if not path.is_file():

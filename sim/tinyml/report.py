@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.infer import Inference
+from tandem.tinyml.infer import Inference
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Write int8 .tflite flatbuffers directly, without TensorFlow.
 
 Used to make single-op test models with chosen shapes and quantization parameters and the
-realistic architectures in :mod:`sim.models.zoo`.  Serialisation uses the ``flatbuffers``
+realistic architectures in :mod:`tandem.tinyml.models.zoo`.  Serialisation uses the ``flatbuffers``
 package with the table builders generated into the ``tflite`` package (schema v3).
 """
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tflite.BuiltinOptions import BuiltinOptions
 from tflite.Padding import Padding
 from tflite.TensorType import TensorType
 
-from sim.errors import ModelError
+from tandem.errors import ModelError
 
 _DTYPES: dict[str, tuple[int, Any]] = {
     "int8": (TensorType.INT8, np.int8),

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.elf import ElfImage
-from sim.platform.model import MemorySpec, Platform
+from tandem.firmware.elf import ElfImage
+from tandem.platform.model import MemorySpec, Platform
 
 
 @dataclass(frozen=True)

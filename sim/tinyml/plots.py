@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.errors import TandemError
-from sim.infer import Inference
+from tandem.errors import TandemError
+from tandem.tinyml.infer import Inference
 
 
 def _label(r: Inference) -> str:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.elf import ElfImage
-from sim.timing.counter import CallTree
+from tandem.firmware.elf import ElfImage
+from tandem.timing.counter import CallTree
 
 UNKNOWN = "(no symbol)"
 SPEEDSCOPE_SCHEMA = "https://www.speedscope.app/file-format-schema.json"

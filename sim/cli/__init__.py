@@ -1,17 +1,19 @@
 """The ``tandem`` command line: boards, build, run, demo.
 
-Every user error is a :class:`~sim.errors.TandemError`; ``main`` prints its message (never a
+Every user error is a :class:`~tandem.errors.TandemError`; ``main`` prints its message (never a
 traceback) and exits with its code. ``tandem run`` exits with the firmware's own exit code.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
-from sim.errors import FirmwareFault, TandemError
+from tandem import __version__
+from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
+from tandem.errors import FirmwareFault, TandemError
 
 
 def _cycles(text: str) -> int:
@@ -25,7 +27,7 @@ def _cycles(text: str) -> int:
 
 
 def cmd_boards(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from sim.platform import list_boards, load_platform
+    from tandem.platform import list_boards, load_platform
 
     for name in list_boards(cfg.platforms_dir):
         p = load_platform(name, cfg.platforms_dir)
@@ -34,8 +36,8 @@ def cmd_boards(args: argparse.Namespace, cfg: TandemConfig) -> int:
 
 
 def cmd_build(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from sim.fwbuild import FirmwareSpec, build_firmware
-    from sim.platform import load_platform
+    from tandem.firmware.build import FirmwareSpec, build_firmware
+    from tandem.platform import load_platform
 
     platform = load_platform(args.board, cfg.platforms_dir)
     sources = tuple(str(Path(s).resolve()) for s in args.sources)
@@ -45,7 +47,7 @@ def cmd_build(args: argparse.Namespace, cfg: TandemConfig) -> int:
 
 
 def _summary(result: "object") -> str:
-    from sim.board import RunResult
+    from tandem.machine.results import RunResult
 
     assert isinstance(result, RunResult)
     memory = ""
@@ -60,7 +62,7 @@ def _summary(result: "object") -> str:
 
 
 def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from sim.board import Board
+    from tandem.machine.board import Board
 
     if args.accel:
         return _run_accel(args, cfg)
@@ -98,7 +100,7 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
 
 
 def _run_accel(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from sim.cosim import run_with_accel
+    from tandem.cosim import run_with_accel
 
     if args.profile:
         raise TandemError("--profile is not available with --accel yet")
@@ -136,9 +138,9 @@ def _write_json(path: str, data: dict[str, object]) -> None:
 
 
 def cmd_size(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from sim.elf import ElfImage
-    from sim.memreport import memory_report
-    from sim.platform import load_platform
+    from tandem.firmware.elf import ElfImage
+    from tandem.reports.memory import memory_report
+    from tandem.platform import load_platform
 
     platform = load_platform(args.board, cfg.platforms_dir)
     report = memory_report(ElfImage.load(args.firmware), platform)
@@ -163,8 +165,8 @@ def _load_inputs(paths: list[str] | None) -> "list[object] | None":
 
 
 def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from sim.infer import check_inputs, random_inputs, read_model, run_model, run_model_accel
-    from sim.report import check_lines, compare_outputs, compare_table, op_table, totals
+    from tandem.tinyml.infer import check_inputs, random_inputs, read_model, run_model, run_model_accel
+    from tandem.tinyml.report import check_lines, compare_outputs, compare_table, op_table, totals
 
     try:
         model = Path(args.model).read_bytes()
@@ -188,7 +190,7 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
               f"then co-simulating ...", file=sys.stderr, flush=True)
         runs.append(run_model_accel(args.board, args.model, cfg, args.accel, used, args.invocations,
                                     args.max_cycles, args.seed, args.simulator, args.waves))
-    from sim.platform import load_platform
+    from tandem.platform import load_platform
 
     print(f"{args.model} on {args.board} ({load_platform(args.board, cfg.platforms_dir).describe()})")
     for r in runs:
@@ -219,18 +221,18 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
         _write_json(args.profile, profiled.run.profile.to_speedscope())
         print(f"[tandem] profile written to {args.profile} (open it in https://www.speedscope.app)", file=sys.stderr)
     if args.plot:
-        from sim.plots import plot_ops
+        from tandem.tinyml.plots import plot_ops
 
         plot_ops(runs, args.plot, f"{Path(args.model).name} on {args.board}")
         print(f"[tandem] plot written to {args.plot}", file=sys.stderr)
     if args.timeline:
-        from sim.plots import write_timeline
+        from tandem.tinyml.plots import write_timeline
 
         write_timeline(runs, args.timeline)
         print(f"[tandem] timeline written to {args.timeline} (open it in https://ui.perfetto.dev)", file=sys.stderr)
     exact = True
     if args.check:
-        from sim.litert_ref import run_reference
+        from tandem.tinyml.litert_ref import run_reference
 
         expected = run_reference(model, used, args.invocations)
         print()
@@ -267,7 +269,7 @@ def cmd_demo(args: argparse.Namespace, cfg: TandemConfig) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from sim.bench import bench_sim
+    from tandem.machine.bench import bench_sim
 
     print(f"tandem bench sim: firmware/tests/cpubound.c ({args.rounds} rounds), best of {args.runs} runs")
     for board in args.board:
@@ -287,6 +289,7 @@ def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description="Simulated Cortex-M boards for tiny ML")
+    parser.add_argument("--version", action="version", version=f"tandem {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("boards", help="list the boards (core, clock, memories)")
@@ -381,6 +384,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tandem: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `tandem boards | head`: the reader went away, nothing is wrong
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -19,12 +19,11 @@ from pathlib import Path
 from cocotb_tools.check_results import get_results
 from cocotb_tools.runner import Runner, Verilator, get_runner
 
-from sim.errors import AcceleratorError, ToolchainError
+from tandem.config import share_root
+from tandem.errors import AcceleratorError, ToolchainError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RTL_DIR = REPO_ROOT / "rtl"
+RTL_DIR = share_root() / "rtl"
 RTL_INCLUDE_DIR = RTL_DIR / "generated"
-DEFAULT_BUILD_ROOT = REPO_ROOT / "build" / "rtl"
 SIMULATORS = ("verilator", "icarus")
 
 
@@ -126,7 +125,7 @@ def accel_design(parameters: Mapping[str, int]) -> RtlDesign:
     )
 
 
-def build(simulator: str, design: RtlDesign, build_root: Path = DEFAULT_BUILD_ROOT,
+def build(simulator: str, design: RtlDesign, build_root: Path,
           waves: str | None = None) -> BuildResult:
     """Build ``design`` for ``simulator`` into ``build_root/<sim>-<top>-<hash>``.
 

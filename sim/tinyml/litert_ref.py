@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.errors import ModelError, ToolchainError
+from tandem.errors import ModelError, ToolchainError
 
 
 def run_reference(model: bytes, inputs: Sequence[np.ndarray], invocations: int = 1) -> list[np.ndarray]:

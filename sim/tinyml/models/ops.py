@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sim.models.builder import ModelBuilder
+from tandem.tinyml.models.builder import ModelBuilder
 
 
 @dataclass(frozen=True)

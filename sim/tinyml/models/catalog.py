@@ -9,8 +9,8 @@ from typing import Callable
 
 import numpy as np
 
-from sim.models import ops, zoo
-from sim.models.ops import Quant
+from tandem.tinyml.models import ops, zoo
+from tandem.tinyml.models.ops import Quant
 
 
 def _single_op_models() -> dict[str, Callable[[], bytes]]:

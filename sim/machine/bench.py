@@ -1,6 +1,6 @@
 """`tandem bench sim`: host speed of a whole board run against Unicorn with no hooks.
 
-Both runs execute the same ELF in the same process: first on a :class:`~sim.board.Board` (cycle
+Both runs execute the same ELF in the same process: first on a :class:`~tandem.machine.board.Board` (cycle
 model, peripherals, exceptions: what ``tandem run`` does), then on a bare Unicorn with the same
 memory map and no hooks but one that ends the run at the exit BKPT. The figures are host MIPS
 (instructions per second of wall time) and their ratio.
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import unicorn
 from unicorn import arm_const as A
 
-from sim.board import Board
-from sim.config import TandemConfig
-from sim.cpu import CortexM
-from sim.elf import ElfImage
-from sim.fwbuild import FirmwareSpec, build_firmware
-from sim.platform import load_platform
+from tandem.machine.board import Board
+from tandem.config import TandemConfig
+from tandem.core.cpu import CortexM
+from tandem.firmware.elf import ElfImage
+from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.platform import load_platform
 
 
 @dataclass(frozen=True)

@@ -18,29 +18,30 @@ import bisect
 import struct
 import time
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+
 from pathlib import Path
 from typing import BinaryIO
 
 import unicorn
 
-from sim import cpu as C
-from sim.access import AccessLocator
-from sim.config import DEFAULT_MAX_CYCLES, TandemConfig
-from sim.console import BoardConsole
-from sim.cpu import CortexM
-from sim.elf import ElfImage, Symbolizer
-from sim.fpu_guard import FpuGuard
-from sim.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError
-from sim.peripherals import create_peripheral
-from sim.peripherals.base import Peripheral
-from sim.peripherals.dwt import Dwt
-from sim.peripherals.nvic import BFAR, CFSR, CPACR, DEMCR, HFSR, SHCSR, Nvic
-from sim.peripherals.systick import SYSTICK_EXCEPTION
-from sim.platform.model import PAGE, Platform, load_platform
-from sim.profile import FunctionTable, Profile
-from sim.semihosting import Semihosting
-from sim.timing import CycleCounter, MemoryTiming, core_timing
+from tandem.core import cpu as C
+from tandem.core.access import AccessLocator
+from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
+from tandem.machine.console import BoardConsole
+from tandem.core.cpu import CortexM
+from tandem.firmware.elf import ElfImage, Symbolizer
+from tandem.core.fpu_guard import FpuGuard
+from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError
+from tandem.peripherals import create_peripheral
+from tandem.peripherals.base import Peripheral
+from tandem.peripherals.dwt import Dwt
+from tandem.peripherals.nvic import BFAR, CFSR, CPACR, DEMCR, HFSR, SHCSR, Nvic
+from tandem.peripherals.systick import SYSTICK_EXCEPTION
+from tandem.platform.model import PAGE, Platform, load_platform
+from tandem.machine.results import RunResult
+from tandem.reports.profile import FunctionTable, Profile
+from tandem.core.semihosting import Semihosting
+from tandem.timing import CycleCounter, MemoryTiming, core_timing
 
 # The run loop stops at least every chunk to look for spinning code; the chunk doubles while
 # nothing else happens (each stop costs a little host time) and shrinks back after any event.
@@ -57,51 +58,6 @@ HEAP_POINTERS = ("heap_top", "heap_end", "__brkval")
 
 def exception_name(number: int) -> str:
     return EXCEPTION_NAMES.get(number, f"IRQ{number - 16}" if number >= 16 else f"exception {number}")
-
-
-@dataclass
-class RunResult:
-    """What one run produced. ``output`` is the console text (UART and semihosting)."""
-
-    exit_code: int
-    instructions: int
-    cycles: int
-    cpu_hz: int
-    output: str
-    stderr: str
-    wall_seconds: float
-    stop_reason: str
-    board: str
-    notes: list[str] = field(default_factory=list)
-    stack_bytes: int | None = None  # main stack high-water mark (bytes below the reset SP)
-    heap_bytes: int | None = None  # _sbrk break minus _end; None: no known heap pointer
-    profile: Profile | None = None  # with run(profile=True)
-
-    @property
-    def sim_seconds(self) -> float:
-        return self.cycles / self.cpu_hz
-
-    @property
-    def mips(self) -> float:
-        return self.instructions / self.wall_seconds / 1e6 if self.wall_seconds > 0 else 0.0
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "board": self.board,
-            "exit_code": self.exit_code,
-            "instructions": self.instructions,
-            "cycles": self.cycles,
-            "cpu_hz": self.cpu_hz,
-            "sim_seconds": self.sim_seconds,
-            "output": self.output,
-            "stderr": self.stderr,
-            "wall_seconds": self.wall_seconds,
-            "host_mips": self.mips,
-            "stop_reason": self.stop_reason,
-            "notes": self.notes,
-            "stack_bytes": self.stack_bytes,
-            "heap_bytes": self.heap_bytes,
-        }
 
 
 class _Bus:
@@ -200,7 +156,8 @@ class Board:
                    for m in platform.memories for b in (m.base, *m.aliases)]
         self.fpu_guard = FpuGuard(core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data), platform.cpu.fpu,
                                   self._fpu_enabled, self.cpu.stop)
-        self.counter = CycleCounter(self.cpu.uc, self.fpu_guard, cache_dir=self.config.cache_dir / "native")
+        self.counter = CycleCounter(self.cpu.uc, self.fpu_guard, cache_dir=self.config.cache_dir / "native",
+                                   cc=self.config.cc)
 
         self.locator = AccessLocator(self.cpu, self.counter)
         self.mmio_addr: int | None = None
@@ -489,7 +446,7 @@ class Board:
         steps.close()
         raise SimulationError(
             f"{periph.name} ({periph.spec.type}) is co-simulated and needs a driver: run the board "
-            "with sim.cosim.run_with_accel (tandem run --accel)")
+            "with tandem.cosim.run_with_accel (tandem run --accel)")
 
     def run_iter(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
                  stream: BinaryIO | None = None, reset: bool = True, profile: bool = False,

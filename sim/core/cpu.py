@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import unicorn
 from unicorn import arm_const as A
 
-from sim.errors import TandemError
+from tandem.errors import TandemError
 
 # QEMU's exception numbers as Unicorn reports them to UC_HOOK_INTR.
 EXCP_UDEF = 1
