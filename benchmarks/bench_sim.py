@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from elftools.elf.elffile import ELFFile  # noqa: E402
 import unicorn  # noqa: E402
+from elftools.elf.elffile import ELFFile  # noqa: E402
 from unicorn import arm_const  # noqa: E402
 
 from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing  # noqa: E402

@@ -36,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tandem.machine.board import Board  # noqa: E402
 from tandem.config import TandemConfig  # noqa: E402
 from tandem.errors import TandemError, ToolchainError  # noqa: E402
 from tandem.firmware.build import FirmwareSpec, build_firmware  # noqa: E402
+from tandem.machine.board import Board  # noqa: E402
 
 PORT = Path(__file__).resolve().parent / "fidelity_port"
 BOARDS = ("generic_m4", "generic_m3", "stm32f4_discovery", "nucleo_l4r5zi", "bluepill")
@@ -173,8 +173,8 @@ def _flag_sets(extra: list[str] | None,
 
 
 def print_table(rows: list[Row]) -> None:
-    print(f"| benchmark | board | core | MHz | flags | cycles/iter | score/MHz | published "
-          f"| error |")
+    print("| benchmark | board | core | MHz | flags | cycles/iter | score/MHz | published "
+          "| error |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r.bench} | {r.board} | {r.core} | {r.mhz:g} | {r.flags} | {r.cycles:,.0f} "

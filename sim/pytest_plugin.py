@@ -24,17 +24,17 @@ from typing import Any
 
 import pytest
 
-from tandem.machine.board import Board
-from tandem.machine.results import RunResult
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import ModelError
 from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.machine.board import Board
+from tandem.machine.results import RunResult
+from tandem.platform import load_platform
+from tandem.reports.memory import MemoryReport, memory_report
+from tandem.reports.profile import Profile
 from tandem.tinyml.infer import Inference, build_runtime, check_inputs, infer, random_inputs
 from tandem.tinyml.litert_ref import run_reference
 from tandem.tinyml.report import check_lines, compare_outputs, op_table
-from tandem.reports.memory import MemoryReport, memory_report
-from tandem.platform import load_platform
-from tandem.reports.profile import Profile
 
 DEFAULT_BOARD = "generic_m4"
 
@@ -46,9 +46,9 @@ class CycleBudgetExceeded(AssertionError):
 class Cycles(int):
     """A cycle count that remembers its run, so a failing ``assert`` can show the breakdown."""
 
-    run: "FirmwareRun"
+    run: FirmwareRun
 
-    def __new__(cls, value: int, run: "FirmwareRun") -> "Cycles":
+    def __new__(cls, value: int, run: FirmwareRun) -> Cycles:
         obj = super().__new__(cls, value)
         obj.run = run
         return obj

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tandem.machine.board import Board
-from tandem.machine.results import RunResult
 from tandem.config import TandemConfig
 from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.machine.board import Board
+from tandem.machine.results import RunResult
 from tandem.platform import load_platform
 
 BOARDS = ["stm32f4_discovery", "nucleo_l4r5zi", "bluepill", "mps2_an386", "generic_m3", "generic_m4"]

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from accel_firmware import Case, make_cases, write_cases_c
-from tandem.machine.board import Board
+
 from tandem.config import TandemConfig
 from tandem.cosim import CosimResult, run_with_accel
 from tandem.errors import AcceleratorError, PlatformError, SimulationError, TandemError
 from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.machine.board import Board
 from tandem.peripherals.conv_accel import AccelParams
 from tandem.platform import load_platform
 

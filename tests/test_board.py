@@ -4,11 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from tandem.machine.board import Board
-from tandem.errors import ElfError, FirmwareFault, SimulationError
-
 from conftest import BOARDS
+
+from tandem.errors import ElfError, FirmwareFault, SimulationError
+from tandem.machine.board import Board
 
 HELLO = "Hello from tandem!\nline 0\nline 1\nline 2\n"
 

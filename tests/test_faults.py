@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tandem.machine.board import Board
 from tandem.errors import CycleLimitExceeded, FirmwareFault
+from tandem.machine.board import Board
 
 
 def _run(build, cfg, board, program, **kw):

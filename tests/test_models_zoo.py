@@ -8,9 +8,9 @@ import pytest
 
 from tandem.tinyml.host_runtime import HostRuntime
 from tandem.tinyml.litert_ref import run_reference
+from tandem.tinyml.model import read_model
 from tandem.tinyml.models import zoo
 from tandem.tinyml.models.catalog import committed_models
-from tandem.tinyml.model import read_model
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 

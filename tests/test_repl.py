@@ -4,12 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import BOARDS
 
 from tandem.errors import PlatformError, UnknownBoardError
 from tandem.platform import list_boards, load_platform
 from tandem.platform.repl import Range, Reference, parse_text
-
-from conftest import BOARDS
 
 
 def test_all_boards_listed(cfg):

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tandem.machine.board import Board
 from tandem.errors import ModelError
+from tandem.machine.board import Board
 from tandem.tinyml.infer import build_runtime, image_sizes, infer, random_inputs
 from tandem.tinyml.litert_ref import run_reference
-from tandem.tinyml.models.catalog import committed_models
 from tandem.tinyml.model import read_model
+from tandem.tinyml.models.catalog import committed_models
 
 MODELS_DIR = Path(__file__).resolve().parent / "models"
 BIT_EXACT_BOARDS = ["nucleo_l4r5zi", "stm32f4_discovery"]

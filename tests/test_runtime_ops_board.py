@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_runtime_ops import ACTIVATIONS, PADDING, _fits, quant  # the host tests' strategies
 
 from tandem.machine.board import Board
 from tandem.tinyml.infer import build_runtime, infer
 from tandem.tinyml.litert_ref import run_reference
 from tandem.tinyml.models import ops
-from test_runtime_ops import ACTIVATIONS, PADDING, _fits, quant  # the host tests' strategies
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from timing_asm import FLASH, RAM, Program, assemble, make_uc
+
 from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing
 
 BENCH = Path(__file__).resolve().parent.parent / "firmware" / "bench"

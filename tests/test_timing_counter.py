@@ -5,12 +5,11 @@ import ctypes
 from pathlib import Path
 
 import pytest
+from timing_asm import FLASH, MMIO, Program, assemble, make_uc
 from unicorn import arm_const
 
-from timing_asm import FLASH, MMIO, RAM, Program, assemble, make_uc
 from tandem.errors import ToolchainError
-from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing
-from tandem.timing import native
+from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing, native
 
 # A program with loops, calls, loads/stores, a table branch, an IT block and a divide.
 MIXED = """

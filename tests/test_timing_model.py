@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from timing_asm import FLASH, assemble
 
-from timing_asm import FLASH, RAM, assemble
 from tandem.errors import PlatformError
 from tandem.timing import MemoryTiming, core_timing
 

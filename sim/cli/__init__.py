@@ -46,7 +46,7 @@ def cmd_build(args: argparse.Namespace, cfg: TandemConfig) -> int:
     return 0
 
 
-def _summary(result: "object") -> str:
+def _summary(result: object) -> str:
     from tandem.machine.results import RunResult
 
     assert isinstance(result, RunResult)
@@ -139,8 +139,8 @@ def _write_json(path: str, data: dict[str, object]) -> None:
 
 def cmd_size(args: argparse.Namespace, cfg: TandemConfig) -> int:
     from tandem.firmware.elf import ElfImage
-    from tandem.reports.memory import memory_report
     from tandem.platform import load_platform
+    from tandem.reports.memory import memory_report
 
     platform = load_platform(args.board, cfg.platforms_dir)
     report = memory_report(ElfImage.load(args.firmware), platform)
@@ -150,7 +150,7 @@ def cmd_size(args: argparse.Namespace, cfg: TandemConfig) -> int:
     return 0
 
 
-def _load_inputs(paths: list[str] | None) -> "list[object] | None":
+def _load_inputs(paths: list[str] | None) -> list[object] | None:
     if not paths:
         return None
     import numpy as np

@@ -20,12 +20,12 @@ from typing import Any
 import cocotb
 import numpy as np
 
-from tandem.machine.board import Board
 from tandem.config import TandemConfig
 from tandem.cosim.bridge import RtlBridge
 from tandem.errors import TandemError
-from tandem.tinyml.infer import Prepared, attribute_jobs, collect, prepare
+from tandem.machine.board import Board
 from tandem.peripherals.conv_accel import ConvAccelerator
+from tandem.tinyml.infer import Prepared, attribute_jobs, collect, prepare
 
 
 @cocotb.test()

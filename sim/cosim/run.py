@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from tandem import errors
-from tandem.machine.results import RunResult
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
+from tandem.cosim.rtl import RTL_DIR, RTL_INCLUDE_DIR, SIMULATORS, RtlDesign, build, find_verilator, make_runner
 from tandem.errors import AcceleratorError, TandemError, UnknownBoardError
+from tandem.machine.results import RunResult
 from tandem.peripherals.conv_accel import TYPE_NAME, AccelParams
 from tandem.platform.model import load_platform
-from tandem.cosim.rtl import RTL_DIR, RTL_INCLUDE_DIR, SIMULATORS, RtlDesign, build, find_verilator, make_runner
 
 BRIDGE_TOP = "tb_accel_bridge"
 BRIDGE_SOURCES = (RTL_DIR / "tandem_conv_accel.v", RTL_DIR / "bridge" / "tb_accel_bridge.v")

@@ -116,7 +116,7 @@ def _write_if_changed(path: Path, text: str) -> None:
         path.write_text(text)
 
 
-def _tree_digest(root: Path, h: "hashlib._Hash") -> None:
+def _tree_digest(root: Path, h: hashlib._Hash) -> None:
     for path in sorted(root.rglob("*")):
         if path.is_file() and (path.suffix in _SOURCE_SUFFIXES or path.name == "Makefile"):
             h.update(str(path.relative_to(root)).encode())

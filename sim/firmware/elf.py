@@ -77,7 +77,7 @@ class ElfImage:
     all_symbols: dict[str, int]
 
     @classmethod
-    def load(cls, path: str | Path) -> "ElfImage":
+    def load(cls, path: str | Path) -> ElfImage:
         path = Path(path)
         try:
             with open(path, "rb") as fh:

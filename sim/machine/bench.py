@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import unicorn
 from unicorn import arm_const as A
 
-from tandem.machine.board import Board
 from tandem.config import TandemConfig
 from tandem.core.cpu import CortexM
-from tandem.firmware.elf import ElfImage
 from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.firmware.elf import ElfImage
+from tandem.machine.board import Board
 from tandem.platform import load_platform
 
 

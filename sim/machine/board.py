@@ -18,29 +18,28 @@ import bisect
 import struct
 import time
 from collections.abc import Callable, Generator
-
 from pathlib import Path
 from typing import BinaryIO
 
 import unicorn
 
+from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.core import cpu as C
 from tandem.core.access import AccessLocator
-from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
-from tandem.machine.console import BoardConsole
 from tandem.core.cpu import CortexM
-from tandem.firmware.elf import ElfImage, Symbolizer
 from tandem.core.fpu_guard import FpuGuard
+from tandem.core.semihosting import Semihosting
 from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError
+from tandem.firmware.elf import ElfImage, Symbolizer
+from tandem.machine.console import BoardConsole
+from tandem.machine.results import RunResult
 from tandem.peripherals import create_peripheral
 from tandem.peripherals.base import Peripheral
 from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nvic import BFAR, CFSR, CPACR, DEMCR, HFSR, SHCSR, Nvic
 from tandem.peripherals.systick import SYSTICK_EXCEPTION
 from tandem.platform.model import PAGE, Platform, load_platform
-from tandem.machine.results import RunResult
 from tandem.reports.profile import FunctionTable, Profile
-from tandem.core.semihosting import Semihosting
 from tandem.timing import CycleCounter, MemoryTiming, core_timing
 
 # The run loop stops at least every chunk to look for spinning code; the chunk doubles while
@@ -63,7 +62,7 @@ def exception_name(number: int) -> str:
 class _Bus:
     """Peripheral windows mapped as MMIO pages, dispatching each access by address."""
 
-    def __init__(self, board: "Board") -> None:
+    def __init__(self, board: Board) -> None:
         self.board = board
         self.starts: list[int] = []
         self.windows: list[tuple[int, int, Peripheral]] = []
@@ -183,7 +182,7 @@ class Board:
 
     @classmethod
     def from_platform(cls, name: str, config: TandemConfig | None = None,
-                      overlays: list[Path] | None = None, exact_flash_data: bool = False) -> "Board":
+                      overlays: list[Path] | None = None, exact_flash_data: bool = False) -> Board:
         config = config or TandemConfig.from_env()
         return cls(load_platform(name, config.platforms_dir, overlays), config, exact_flash_data)
 

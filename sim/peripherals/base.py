@@ -49,7 +49,7 @@ class BoardContext(Protocol):
         """Charge ``cycles`` the CPU waits on this access (bus wait states)."""
         ...
 
-    def request_service(self, periph: "Peripheral") -> None:
+    def request_service(self, periph: Peripheral) -> None:
         """Stop at the next block boundary and hand ``periph`` to the co-simulation driver."""
         ...
 

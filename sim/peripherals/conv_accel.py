@@ -63,7 +63,7 @@ class AccelParams:
     test_stall_after_reads: int  # fault injection for tests: memory stops answering (0 = off)
 
     @classmethod
-    def from_spec(cls, spec: PeripheralSpec) -> "AccelParams":
+    def from_spec(cls, spec: PeripheralSpec) -> AccelParams:
         def num(key: str, default: int | None = None, lo: int = 0, hi: int = 1 << 32) -> int:
             value = spec.properties.get(key, default)
             if value is None:

@@ -214,7 +214,7 @@ class _Parser:
                 if stripped.startswith("using "):
                     m = re.fullmatch(r'using\s+"([^"]+)"(?:\s+prefixed\s+"[^"]*")?\s*;?', stripped)
                     if not m:
-                        raise self.fail(f'malformed using (expected using "file.repl")', lineno)
+                        raise self.fail('malformed using (expected using "file.repl")', lineno)
                     if entries:
                         raise self.fail("using must come before the first entry", lineno)
                     usings.append((m.group(1), lineno))

@@ -72,7 +72,7 @@ class Profile:
 
     @classmethod
     def from_tree(cls, tree: CallTree, table: FunctionTable, board: str = "",
-                  program: str = "") -> "Profile":
+                  program: str = "") -> Profile:
         n = len(tree.parent)
         subtotal = list(tree.self_cycles)
         for i in range(n - 1, 0, -1):  # a child's index is always above its parent's

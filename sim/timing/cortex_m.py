@@ -17,8 +17,9 @@ as *line events* whose cost depends on cache state and is charged by the counter
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, Sequence, Union
+from typing import Protocol, Union
 
 import capstone
 from capstone import arm_const as A

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import ctypes
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from tandem.errors import SimulationError
 
@@ -87,7 +88,7 @@ class CallTree:
 class _BlockCache:
     """Python-side record of decoded blocks (for block(), rewind_to() and error reports)."""
 
-    def __init__(self, uc: Any, timing: "CoreTiming") -> None:
+    def __init__(self, uc: Any, timing: CoreTiming) -> None:
         self.uc = uc
         self.timing = timing
         self.by_key: dict[tuple[int, int], BlockCost] = {}
@@ -138,7 +139,7 @@ class CycleCounter:
     """Counts cycles with a native block hook installed on ``uc``."""
 
     def __init__(
-        self, uc: "unicorn.Uc", timing: "CoreTiming", cache_dir: Path, cc: str = "cc"
+        self, uc: unicorn.Uc, timing: CoreTiming, cache_dir: Path, cc: str = "cc"
     ) -> None:
         from tandem.timing import native
 
@@ -406,7 +407,7 @@ class CycleCounter:
 
 
 def _release(
-    uc_ref: "weakref.ref[Any]",
+    uc_ref: weakref.ref[Any],
     uclib: ctypes.CDLL,
     lib: ctypes.CDLL,
     hooks: list[int],
@@ -453,7 +454,7 @@ class PyCycleCounter:
     """The same accounting as :class:`CycleCounter` with a Python block hook (for tests)."""
 
     def __init__(
-        self, uc: "unicorn.Uc", timing: "CoreTiming", cache_dir: Path | None = None
+        self, uc: unicorn.Uc, timing: CoreTiming, cache_dir: Path | None = None
     ) -> None:
         from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ
 

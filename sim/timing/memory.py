@@ -6,8 +6,8 @@ PC-relative literal loads against it.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from tandem.errors import PlatformError
 
@@ -66,7 +66,7 @@ class MemoryMap:
     regions: tuple[MemoryTiming, ...]
 
     @classmethod
-    def of(cls, memories: Sequence[MemoryTiming]) -> "MemoryMap":
+    def of(cls, memories: Sequence[MemoryTiming]) -> MemoryMap:
         regions = tuple(sorted(memories, key=lambda m: m.base))
         for a, b in zip(regions, regions[1:]):
             if b.base < a.end:

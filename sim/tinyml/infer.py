@@ -14,14 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from tandem.tinyml import protocol as P
-from tandem.machine.board import Board
-from tandem.machine.results import RunResult
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
-from tandem.firmware.elf import ElfImage
 from tandem.errors import ModelError, SimulationError
 from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.firmware.elf import ElfImage
+from tandem.machine.board import Board
+from tandem.machine.results import RunResult
 from tandem.platform.model import Platform
+from tandem.tinyml import protocol as P
 from tandem.tinyml.model import ModelInfo, read_model
 
 RUNTIME = "runtime"
@@ -165,7 +165,7 @@ def check_inputs(info: ModelInfo, inputs: list[np.ndarray], where: str = "input"
 
 
 def prepare(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] | None = None,
-            invocations: int = 1, model_path: str = "<model>", seed: int = 0) -> "Prepared":
+            invocations: int = 1, model_path: str = "<model>", seed: int = 0) -> Prepared:
     """Place the model, the inputs and the request in a board that has the runtime loaded."""
     info = read_model(model, model_path)
     inputs = check_inputs(info, inputs if inputs is not None else random_inputs(info, seed))

@@ -5,7 +5,7 @@ reference implementation, the one tandem's C runtime must match bit for bit.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

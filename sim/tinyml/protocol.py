@@ -6,8 +6,8 @@ per-op trace words; the layout here and in the C header must stay in step (versi
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -6,8 +6,9 @@ package with the table builders generated into the ``tflite`` package (schema v3
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import flatbuffers
 import numpy as np

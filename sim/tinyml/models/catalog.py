@@ -5,7 +5,7 @@ every run (fixed seeds), which a test checks.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -6,8 +6,8 @@ property tests that compare the C runtime with LiteRT's reference kernels.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

@@ -7,8 +7,8 @@ the activation's RMS (weights are zero-mean, so RMS(out) ~ sqrt(K) * RMS(in) * R
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Static checks run by CI: ruff over the Python tree, mypy over the package under its import name.
+# mypy sees the source folder sim/ as the package `tandem` through a symlink in a scratch folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+"$PY" -m ruff check sim tests benchmarks rtl scripts examples setup.py
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+ln -s "$PWD/sim" "$scratch/tandem"
+MYPYPATH="$scratch" "$PY" -m mypy --config-file "$PWD/pyproject.toml" --cache-dir "$scratch/.mypy_cache" -p tandem
