@@ -20,12 +20,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the pure-Python oracle counter lives with the tests
 
 import unicorn  # noqa: E402
 from elftools.elf.elffile import ELFFile  # noqa: E402
+from timing_oracle import PyCycleCounter  # noqa: E402
 from unicorn import arm_const  # noqa: E402
 
-from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing  # noqa: E402
+from tandem.timing import CycleCounter, MemoryTiming, core_timing  # noqa: E402
 
 BENCH = ROOT / "firmware" / "bench"
 

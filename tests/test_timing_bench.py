@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 from timing_asm import FLASH, RAM, Program, assemble, make_uc
+from timing_oracle import PyCycleCounter
 
-from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing
+from tandem.timing import CycleCounter, MemoryTiming, core_timing
 
 BENCH = Path(__file__).resolve().parent.parent / "firmware" / "bench"
 

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 from timing_asm import FLASH, MMIO, Program, assemble, make_uc
+from timing_oracle import PyCycleCounter
 from unicorn import arm_const
 
 from tandem.errors import ToolchainError
-from tandem.timing import CycleCounter, MemoryTiming, PyCycleCounter, core_timing, native
+from tandem.timing import CycleCounter, MemoryTiming, core_timing, native
 
 # A program with loops, calls, loads/stores, a table branch, an IT block and a divide.
 MIXED = """

@@ -68,7 +68,7 @@ class MemoryMap:
     @classmethod
     def of(cls, memories: Sequence[MemoryTiming]) -> MemoryMap:
         regions = tuple(sorted(memories, key=lambda m: m.base))
-        for a, b in zip(regions, regions[1:]):
+        for a, b in zip(regions, regions[1:], strict=False):
             if b.base < a.end:
                 raise PlatformError(
                     f"memories '{a.name}' [0x{a.base:08x}, 0x{a.end:08x}) and '{b.name}' "

@@ -1,4 +1,4 @@
-"""Builds and loads sim/native/blockhook.c, the C block hook behind :class:`CycleCounter`.
+"""Builds and loads sim/timing/blockhook.c, the C block hook behind :class:`CycleCounter`.
 
 The shared library is compiled with the system C compiler on first use into a cache directory
 keyed by the hash of the C source (and the compiler flags), so editing the source rebuilds it
