@@ -55,6 +55,10 @@ class BoardContext(Protocol):
 
     def request_exit(self, code: int) -> None: ...
 
+    def trace_enabled(self) -> bool:
+        """DEMCR.TRCENA: whether the debug trace blocks (DWT's cycle counter) are powered."""
+        ...
+
 
 class Peripheral:
     """Base class: a register window with a reset state."""
