@@ -23,7 +23,9 @@ class BoardContext(Protocol):
     """The services a peripheral may use. Implemented by the board."""
 
     cpu_hz: int
-    console: Console
+
+    @property
+    def console(self) -> Console: ...
 
     def now(self) -> int:
         """The modelled cycle count at this access."""

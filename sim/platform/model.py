@@ -167,8 +167,8 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
             continue
         if len(regs) > 1:
             raise PlatformError(f"{e.name!r}: only memories may be registered at several addresses", *e.where())
-        base, size = regs[0]
-        if size is None:
+        base, window = regs[0]
+        if window is None:
             declared: Value | None = e.properties.get("size")
             if declared is None:
                 declared = default_window(e.type or "")
@@ -177,8 +177,8 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
                     f"{e.name!r} ({e.type}) needs a size: write @ sysbus <0x{base:x}, +SIZE> or 'size:'",
                     *e.where(),
                 )
-            size = declared
-        peripherals.append(PeripheralSpec(e.name, e.type or "", base, size, dict(e.properties), tuple(e.irqs),
+            window = declared
+        peripherals.append(PeripheralSpec(e.name, e.type or "", base, window, dict(e.properties), tuple(e.irqs),
                                           e.path, e.line))
 
     _check_overlaps(memories, peripherals)
