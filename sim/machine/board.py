@@ -120,14 +120,6 @@ class Board:
         config = config or TandemConfig.from_env()
         return cls(load_platform(name, config.platforms_dir, overlays), config, exact_flash_data)
 
-    # BoardContext --------------------------------------------------------------------------
-    def now(self) -> int:
-        """The modelled cycle: during an MMIO access, that of the accessing instruction."""
-        addr = self.bus.mmio_addr
-        if addr is not None:
-            return self.locator.now(addr)
-        return self.counter.cycles
-
     @property
     def mmio_addr(self) -> int | None:
         """The address of the MMIO access in progress, if any."""
@@ -141,6 +133,14 @@ class Board:
     @vector_faults.setter
     def vector_faults(self, on: bool) -> None:
         self.exceptions.vector_faults = on
+
+    # BoardContext --------------------------------------------------------------------------
+    def now(self) -> int:
+        """The modelled cycle: during an MMIO access, that of the accessing instruction."""
+        addr = self.bus.mmio_addr
+        if addr is not None:
+            return self.locator.now(addr)
+        return self.counter.cycles
 
     def schedule(self, cycle: int, callback: Callable[[int], None], owner: object) -> None:
         self._events[owner] = (cycle, callback)
