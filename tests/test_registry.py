@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tandem.peripherals import PERIPHERAL_TYPES
 from tandem.peripherals.dwt import Dwt
+from tandem.platform.model import PeripheralSpec
 from tandem.platform.types import MODELLED, PERIPHERAL_MODELS, TYPES, default_window, is_modelled
 
 
@@ -38,6 +39,6 @@ class _Ctx:
 
 
 def test_dwt_factory_reads_trace_enable_from_the_context():
-    spec = type("Spec", (), {"name": "dwt", "type": "Miscellaneous.DWT"})()
+    spec = PeripheralSpec("dwt", "Miscellaneous.DWT", 0xE0001000, 0x1000, {}, (), "test.repl", 1)
     dwt = PERIPHERAL_TYPES["Miscellaneous.DWT"](spec, _Ctx(), "cortex-m4")
     assert isinstance(dwt, Dwt) and dwt.trace_enabled()
