@@ -21,14 +21,14 @@ def test_hello_on_every_board(run_program, board):
     assert 0 < result.instructions <= result.cycles
 
 
-def test_stm32_hello_goes_through_the_usart(build, cfg):
+def test_stm32_hello_goes_through_the_usart(build, cfg, monkeypatch):
     """On STM32 boards the port prints through the USART registers, not semihosting."""
     board = Board.from_platform("stm32f4_discovery", cfg)
     board.load_elf(build("stm32f4_discovery", "tests/hello.c"))
     usart = board.peripherals["usart2"]
     written = []
     original = usart.transmit
-    usart.transmit = lambda value: (written.append(value), original(value))  # type: ignore[method-assign]
+    monkeypatch.setattr(usart, "transmit", lambda value: (written.append(value), original(value)))
     result = board.run()
     assert bytes(written).decode() == HELLO == result.output
 
@@ -106,7 +106,8 @@ def test_unmodelled_peripheral_is_reported_once(run_program, board):
     _, result = run_program(board, "tests/unmodelled.c")
     assert result.output == "rcc 0\n"
     assert len(result.notes) == 1
-    assert re.match(r"rcc \(Miscellaneous\.STM32\w+_RCC\) is not modelled: first access was a write at 0x4002", result.notes[0])
+    assert re.match(r"rcc \(Miscellaneous\.STM32\w+_RCC\) is not modelled: first access was a write at 0x4002",
+                    result.notes[0])
 
 
 def test_deterministic_cycles(run_program):

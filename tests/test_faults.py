@@ -133,3 +133,39 @@ def test_fpu_used_while_cpacr_disables_it(build, cfg):
     assert "NOCP: floating-point instruction while CPACR leaves the FPU disabled" in err.value.summary
     assert "<square" in err.value.summary
     assert b.console.out == b"fpu off\n"
+
+
+def test_exception_model_uses_the_nvic_fault_register_offsets():
+    """core/exceptions.py sits below the peripherals and keeps its own copy of the SCB offsets."""
+    from tandem.core import exceptions
+    from tandem.peripherals import nvic
+    assert (exceptions.SHCSR, exceptions.CFSR, exceptions.HFSR, exceptions.BFAR) == (
+        nvic.SHCSR, nvic.CFSR, nvic.HFSR, nvic.BFAR)
+    assert exceptions.SVCALL == nvic.SVCALL
+
+
+def test_fault_classification():
+    import unicorn
+
+    from tandem.core import cpu as C
+    from tandem.core import faults
+    err = unicorn.UcError(unicorn.UC_ERR_READ_UNMAPPED)
+    read = faults.classify_uc_error(err, C.UnmappedAccess("read", 0x70000000, 4))
+    assert read == ("BusFault", "read of 0x70000000 (4 bytes): no memory or peripheral mapped there",
+                    0x8200, 0x70000000)
+    fetch = faults.classify_uc_error(err, C.UnmappedAccess("fetch", 0x70000000, 2))
+    assert fetch.cfsr == 1 << 8 and fetch.bfar is None  # IBUSERR, no BFAR
+    rom = faults.classify_uc_error(err, C.UnmappedAccess("write to read-only memory", 0x08000000, 4))
+    assert rom.detail == "write to read-only memory at 0x08000000 (4 bytes)" and rom.bfar == 0x08000000
+    undef = faults.classify_uc_error(unicorn.UcError(unicorn.UC_ERR_INSN_INVALID), None)
+    assert undef == ("UsageFault", "UNDEFINSTR: undefined instruction", 1 << 16, None)
+    assert faults.cpu_exception_fault(C.EXCP_DIVBYZERO) == ("UsageFault", "DIVBYZERO: division by zero", 1 << 25, None)
+    assert faults.cpu_exception_fault(99) == ("HardFault", "CPU exception 99", 0, None)
+    hole = faults.unmapped_mmio_fault(C.UnmappedAccess("write", 0x40004600, 2))
+    assert hole == ("BusFault", "write of 0x40004600 (2 bytes): no peripheral or memory there", 0x8200, 0x40004600)
+
+
+def test_exception_names():
+    from tandem.core.exceptions import exception_name
+    assert [exception_name(n) for n in (3, 11, 15, 16, 47, 7)] == [
+        "HardFault", "SVCall", "SysTick", "IRQ0", "IRQ31", "exception 7"]

@@ -9,17 +9,18 @@
 The run loop owns the one modelled clock (the cycle counter's): timed events (SysTick) and
 cycle limits stop emulation at a block boundary (a deadline), the board does what is due
 (exception entry, events), and emulation resumes. During an MMIO access the clock reads the
-cycle of the accessing instruction (sim/access.py). Exception entry and return are emulated
-here because Unicorn does not model them.
+cycle of the accessing instruction (core/access.py). Exception entry and return are emulated
+by the board's :class:`~tandem.core.exceptions.ExceptionModel` because Unicorn does not model
+them; the MMIO dispatch is :class:`~tandem.machine.bus.Bus`, fault classification and reports
+are in :mod:`tandem.core.faults`.
 """
 from __future__ import annotations
 
-import bisect
 import struct
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import unicorn
 
@@ -27,100 +28,33 @@ from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.core import cpu as C
 from tandem.core.access import AccessLocator
 from tandem.core.cpu import CortexM
+from tandem.core.exceptions import ExceptionModel, exception_name
+from tandem.core.faults import NOCP, classify_uc_error, cpu_exception_fault, fault_report, unmapped_mmio_fault
 from tandem.core.fpu_guard import FpuGuard
 from tandem.core.semihosting import Semihosting
 from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError
 from tandem.firmware.elf import ElfImage, Symbolizer
+from tandem.machine.bus import Bus
 from tandem.machine.console import BoardConsole
 from tandem.machine.results import RunResult
 from tandem.peripherals import create_peripheral
 from tandem.peripherals.base import Peripheral
 from tandem.peripherals.dwt import Dwt
-from tandem.peripherals.nvic import BFAR, CFSR, CPACR, DEMCR, HFSR, SHCSR, Nvic
+from tandem.peripherals.nvic import CPACR, DEMCR, Nvic
 from tandem.peripherals.systick import SYSTICK_EXCEPTION
-from tandem.platform.model import PAGE, Platform, load_platform
+from tandem.platform.model import Platform, load_platform
 from tandem.reports.profile import FunctionTable, Profile
-from tandem.timing import CycleCounter, MemoryTiming, core_timing
+from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing
 
 # The run loop stops at least every chunk to look for spinning code; the chunk doubles while
 # nothing else happens (each stop costs a little host time) and shrinks back after any event.
 CHUNK_MIN = 1 << 20
 CHUNK_MAX = 1 << 27
-EXCEPTION_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault",
-                   11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}
 _B_SELF = 0xE7FE  # "b ." in Thumb
 _WFI, _WFE = 0xBF30, 0xBF20
 # The C library's heap break, per _sbrk implementation: tandem's firmware/core/syscalls.c,
 # newlib's libnosys, avr-libc style.
 HEAP_POINTERS = ("heap_top", "heap_end", "__brkval")
-
-
-def exception_name(number: int) -> str:
-    return EXCEPTION_NAMES.get(number, f"IRQ{number - 16}" if number >= 16 else f"exception {number}")
-
-
-class _Bus:
-    """Peripheral windows mapped as MMIO pages, dispatching each access by address."""
-
-    def __init__(self, board: Board) -> None:
-        self.board = board
-        self.starts: list[int] = []
-        self.windows: list[tuple[int, int, Peripheral]] = []
-        self.fault: C.UnmappedAccess | None = None
-        self.fault_pc: int | None = None
-
-    def add(self, base: int, size: int, periph: Peripheral) -> None:
-        i = bisect.bisect(self.starts, base)
-        self.starts.insert(i, base)
-        self.windows.insert(i, (base, size, periph))
-
-    def map_all(self, cpu: CortexM) -> None:
-        spans: list[list[int]] = []
-        for base, size, _ in self.windows:
-            lo, hi = base & ~(PAGE - 1), (base + size + PAGE - 1) & ~(PAGE - 1)
-            if spans and lo <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], hi)
-            else:
-                spans.append([lo, hi])
-        for lo, hi in spans:
-            cpu.map_mmio(lo, hi - lo, self.read, self.write)
-
-    def find(self, addr: int) -> tuple[Peripheral, int] | None:
-        i = bisect.bisect_right(self.starts, addr) - 1
-        if i >= 0:
-            base, size, periph = self.windows[i]
-            if addr < base + size:
-                return periph, addr - base
-        return None
-
-    def _miss(self, kind: str, addr: int, size: int) -> None:
-        self.fault = C.UnmappedAccess(kind, addr, size)
-        self.fault_pc = self.board.locator.instruction_at(addr)
-        self.board.cpu.stop()
-
-    def read(self, addr: int, size: int) -> int:
-        hit = self.find(addr)
-        if hit is None:
-            self._miss("read", addr, size)
-            return 0
-        periph, off = hit
-        self.board.mmio_addr = addr
-        try:
-            return periph.read(off, size)
-        finally:
-            self.board.mmio_addr = None
-
-    def write(self, addr: int, size: int, value: int) -> None:
-        hit = self.find(addr)
-        if hit is None:
-            self._miss("write", addr, size)
-            return
-        periph, off = hit
-        self.board.mmio_addr = addr
-        try:
-            periph.write(off, size, value)
-        finally:
-            self.board.mmio_addr = None
 
 
 class Board:
@@ -141,8 +75,6 @@ class Board:
         self._service: list[Peripheral] = []  # peripherals waiting for an outside driver
         self._exit_code: int | None = None
         self._pending_fault: tuple[str, str] | None = None  # (kind, detail)
-        self._fp_stack: list[tuple[list[int], int]] = []
-        self.vector_faults = False
         self._chunk = CHUNK_MIN
         self.elf: ElfImage | None = None
         self.symbols = Symbolizer([])
@@ -153,14 +85,14 @@ class Board:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
-        self.fpu_guard = FpuGuard(core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data), platform.cpu.fpu,
-                                  self._fpu_enabled, self.cpu.stop)
-        self.counter = CycleCounter(self.cpu.uc, self.fpu_guard, cache_dir=self.config.cache_dir / "native",
-                                   cc=self.config.cc)
+        timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data)
+        self.fpu_guard = FpuGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
+        # FpuGuard stands in for the CoreTiming it wraps (it forwards every other attribute)
+        self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, self.fpu_guard),
+                                    cache_dir=self.config.cache_dir / "native", cc=self.config.cc)
 
         self.locator = AccessLocator(self.cpu, self.counter)
-        self.mmio_addr: int | None = None
-        self.bus = _Bus(self)
+        self.bus = Bus(self.cpu, self.locator)
         self.nvic: Nvic | None = None
         self.dwt: Dwt | None = None
         self.peripherals: dict[str, Peripheral] = {}
@@ -175,7 +107,9 @@ class Board:
                 self.dwt = periph
             if spec.base is not None:
                 self.bus.add(spec.base, spec.size, periph)
-        self.bus.map_all(self.cpu)
+        self.bus.map_all()
+        self.exceptions = ExceptionModel(self.cpu, self.nvic, self.counter, timing.table, platform.cpu.fpu,
+                                         self._stop_fault, self.note, self._describe)
         self.semihosting = Semihosting(self.cpu, self.console, self.now, self.cpu_hz,
                                        self.request_exit, self.note)
         self.cpu.hook_interrupt(self._on_interrupt)
@@ -186,11 +120,26 @@ class Board:
         config = config or TandemConfig.from_env()
         return cls(load_platform(name, config.platforms_dir, overlays), config, exact_flash_data)
 
+    @property
+    def mmio_addr(self) -> int | None:
+        """The address of the MMIO access in progress, if any."""
+        return self.bus.mmio_addr
+
+    @property
+    def vector_faults(self) -> bool:
+        """Faults are taken by the firmware's handlers (run(vector_faults=True))."""
+        return self.exceptions.vector_faults
+
+    @vector_faults.setter
+    def vector_faults(self, on: bool) -> None:
+        self.exceptions.vector_faults = on
+
     # BoardContext --------------------------------------------------------------------------
     def now(self) -> int:
         """The modelled cycle: during an MMIO access, that of the accessing instruction."""
-        if self.mmio_addr is not None:
-            return self.locator.now(self.mmio_addr)
+        addr = self.bus.mmio_addr
+        if addr is not None:
+            return self.locator.now(addr)
         return self.counter.cycles
 
     def schedule(self, cycle: int, callback: Callable[[int], None], owner: object) -> None:
@@ -288,79 +237,6 @@ class Board:
         self._stack_top = sp
         self.counter.reset_stack(sp)
 
-    def _enter_exception(self, number: int, tail_chain: bool = False) -> None:
-        assert self.nvic is not None
-        cpu = self.cpu
-        ipsr = cpu.reg("xpsr") & 0x1FF
-        control = cpu.reg("control")
-        use_psp = ipsr == 0 and bool(control & 2)
-        if not tail_chain:
-            sp = cpu.reg("sp")
-            xpsr = cpu.reg("xpsr")
-            pad = sp & 4
-            sp = (sp - pad) - 32
-            if pad:
-                xpsr |= 1 << 9
-            ret = cpu.reg("pc")
-            frame = [cpu.reg(r) for r in ("r0", "r1", "r2", "r3", "r12", "lr")] + [ret & ~1, xpsr]
-            try:
-                cpu.write(sp, struct.pack("<8I", *frame))
-            except unicorn.UcError:
-                self._stop_fault("HardFault", f"stacking for {exception_name(number)} failed: SP 0x{sp:08x} is not in RAM")
-                return
-            if self.platform.cpu.fpu:
-                self._fp_stack.append(cpu.fp_state())
-            if use_psp:
-                cpu.set_reg("psp", sp)
-                cpu.set_reg("control", control & ~2)
-            else:
-                cpu.set_reg("sp", sp)
-                self.counter.note_sp(sp)
-            exc_return = 0xFFFFFFF1 if ipsr else (0xFFFFFFFD if use_psp else 0xFFFFFFF9)
-            cpu.set_reg("lr", exc_return)
-        handler = cpu.read_u32(self.nvic.vtor + 4 * number)
-        self.nvic.activate(number)
-        cpu.set_reg("xpsr", (cpu.reg("xpsr") & ~0x1FF) | number)
-        cpu.set_reg("pc", handler & ~1)
-        if self._functions is not None:
-            self.counter.note_exception_entry(self._functions.id_of(handler & ~1))
-        table = self.fpu_guard.table
-        self.counter.add(table.tail_chain if tail_chain else table.exception_entry)
-
-    def _exception_return(self, exc_return: int) -> None:
-        assert self.nvic is not None
-        cpu = self.cpu
-        returning = self.nvic.deactivate()
-        if returning is None:
-            self._stop_fault("UsageFault", f"exception return (EXC_RETURN 0x{exc_return:08x}) with no active exception")
-            return
-        due = self.nvic.next_due(bool(cpu.reg("primask")), cpu.reg("basepri"))
-        if due is not None:
-            # tail-chain: the stacked frame stays; the next handler returns through it
-            cpu.set_reg("lr", exc_return)
-            self.counter.note_exception_return()
-            self._enter_exception(due, tail_chain=True)
-            return
-        use_psp = bool(exc_return & 4)
-        sp = cpu.reg("psp") if use_psp else cpu.reg("msp")
-        r0, r1, r2, r3, r12, lr, pc, xpsr = struct.unpack("<8I", cpu.read(sp, 32))
-        sp += 32 + (4 if xpsr & (1 << 9) else 0)
-        for name, value in zip(("r0", "r1", "r2", "r3", "r12", "lr"), (r0, r1, r2, r3, r12, lr)):
-            cpu.set_reg(name, value)
-        if self._fp_stack:
-            cpu.set_fp_state(self._fp_stack.pop())
-        if use_psp:
-            cpu.set_reg("control", cpu.reg("control") | 2)
-            cpu.set_reg("psp", sp)
-            cpu.set_reg("sp", sp)
-        else:
-            cpu.set_reg("msp", sp)
-            cpu.set_reg("sp", sp)
-        cpu.set_reg("xpsr", xpsr & ~(1 << 9))
-        cpu.set_reg("pc", pc & ~1)
-        self.counter.add(self.fpu_guard.table.exception_return)
-        self.counter.note_exception_return()
-
     def _on_interrupt(self, intno: int) -> None:
         cpu = self.cpu
         pc = cpu.reg("pc")
@@ -373,57 +249,18 @@ class Board:
                 return
             self._stop_fault("DebugMonitor", f"BKPT 0x{cpu.read(pc, 1)[0]:02x} with no debugger attached")
         elif intno == C.EXCP_EXCEPTION_EXIT:
-            self._exception_return(pc | 1)
+            self.exceptions.exception_return(pc | 1)
         elif intno == C.EXCP_SWI:
-            if self.nvic is None:
-                self._stop_fault("UsageFault", "SVC with no NVIC on the board")
-            else:
-                self._enter_exception(11)
-        elif intno == C.EXCP_UDEF:
-            self._fault("UsageFault", "UNDEFINSTR: undefined instruction", 1 << 16)
-        elif intno == C.EXCP_NOCP:
-            self._fault("UsageFault", "NOCP: coprocessor (FPU) instruction with the coprocessor disabled or absent", 1 << 19)
-        elif intno == C.EXCP_INVSTATE:
-            self._fault("UsageFault", "INVSTATE: branch to an ARM-state address (bit 0 clear)", 1 << 17)
-        elif intno == C.EXCP_UNALIGNED:
-            self._fault("UsageFault", "UNALIGNED: unaligned access", 1 << 24)
-        elif intno == C.EXCP_DIVBYZERO:
-            self._fault("UsageFault", "DIVBYZERO: division by zero", 1 << 25)
-        elif intno in (C.EXCP_PREFETCH_ABORT, C.EXCP_DATA_ABORT):
-            self._fault("BusFault", "bus error", 1 << 10)
+            self.exceptions.supervisor_call()
         else:
-            self._fault("HardFault", f"CPU exception {intno}", 0)
+            self.exceptions.fault(*cpu_exception_fault(intno))
 
     def _stop_fault(self, kind: str, detail: str) -> None:
         self._pending_fault = (kind, detail)
         self.cpu.stop()
 
-    def _fault(self, kind: str, detail: str, cfsr: int, bfar: int | None = None) -> None:
-        """A fault at the current PC: stop with a report or, with vector_faults, take it."""
-        if not self._vectored(kind, detail, cfsr, bfar):
-            self._stop_fault(kind, detail)
-
-    def _vectored(self, kind: str, detail: str, cfsr: int, bfar: int | None) -> bool:
-        """Enter the firmware's fault handler as the core would (with vector_faults on)."""
-        nvic = self.nvic
-        if not self.vector_faults or nvic is None:
-            return False
-        if 3 in nvic.active or 2 in nvic.active:
-            self._stop_fault("Lockup", f"{kind} inside the {exception_name(nvic.active[-1])} handler: {detail}")
-            return True
-        nvic.regs[CFSR] = nvic.regs.get(CFSR, 0) | cfsr
-        if bfar is not None:
-            nvic.regs[BFAR] = bfar
-        number = {"MemManage": 4, "BusFault": 5, "UsageFault": 6}.get(kind, 3)
-        enabled = number != 3 and nvic.regs.get(SHCSR, 0) >> (12 + number) & 1
-        primask, basepri = bool(self.cpu.reg("primask")), self.cpu.reg("basepri")
-        if number != 3 and not (enabled and nvic.priority(number) < nvic.current_priority(primask, basepri)):
-            number = 3
-            nvic.regs[HFSR] = nvic.regs.get(HFSR, 0) | (1 << 30)  # FORCED: escalated
-        self.note(f"{kind} ({detail}) at {self.symbols.describe(self.cpu.reg('pc'))} taken by the "
-                  f"firmware's {exception_name(number)} handler")
-        self._enter_exception(number)
-        return True
+    def _describe(self, addr: int) -> str:
+        return self.symbols.describe(addr)
 
     # running -------------------------------------------------------------------------------
     def run(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
@@ -441,7 +278,8 @@ class Board:
         try:
             periph = next(steps)
         except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            result: RunResult = done.value
+            return result
         steps.close()
         raise SimulationError(
             f"{periph.name} ({periph.spec.type}) is co-simulated and needs a driver: run the board "
@@ -461,9 +299,11 @@ class Board:
         if profile:
             self._functions = FunctionTable(self.elf)
             self.counter.enable_profile(self._functions.id_of)
+            self.exceptions.function_id = self._functions.id_of
         elif self._functions is not None:
             self.counter.disable_profile()
             self._functions = None
+            self.exceptions.function_id = None
         self.console.stream = stream
         self.console.feed(stdin)
         if reset:
@@ -544,8 +384,8 @@ class Board:
             try:
                 cpu.start(pc)
             except unicorn.UcError as err:
-                kind, detail, cfsr, bfar = self._classify(err)
-                if self._vectored(kind, detail, cfsr, bfar) and self._pending_fault is None:
+                kind, detail, cfsr, bfar = classify_uc_error(err, cpu.last_unmapped)
+                if self.exceptions.vectored(kind, detail, cfsr, bfar) and self._pending_fault is None:
                     continue
                 self._raise_fault(*(self._pending_fault or (kind, detail)))
             if self._pending_fault is not None:
@@ -555,7 +395,7 @@ class Board:
                 self.fpu_guard.violation = None
                 self.counter.rewind_to(self.fpu_guard.block)  # charged, but it did not run
                 self.counter.invalidate()  # decode (and check) it again when it next runs
-                self._fault("UsageFault", self.fpu_guard.reason(), 1 << 19)
+                self.exceptions.fault("UsageFault", self.fpu_guard.reason(), NOCP)
                 if self._pending_fault is not None:
                     self._raise_fault(*self._pending_fault)
                 continue
@@ -563,10 +403,10 @@ class Board:
                 f, self.bus.fault = self.bus.fault, None
                 insn = self.bus.fault_pc if self.bus.fault_pc is not None else cpu.reg("pc")
                 cpu.set_reg("pc", insn)
-                detail = f"{f.kind} of 0x{f.address:08x} ({f.size} bytes): no peripheral or memory there"
-                if self._vectored("BusFault", detail, (1 << 9) | (1 << 15), f.address) and self._pending_fault is None:
+                kind, detail, cfsr, bfar = unmapped_mmio_fault(f)
+                if self.exceptions.vectored(kind, detail, cfsr, bfar) and self._pending_fault is None:
                     continue
-                self._raise_fault(*(self._pending_fault or ("BusFault", detail)))
+                self._raise_fault(*(self._pending_fault or (kind, detail)))
             if self._exit_code is not None:
                 return "exit"
             while self._service:
@@ -584,7 +424,7 @@ class Board:
                 self._after_unexplained_stop()
             elif self._spinning():
                 self._fast_forward_or_lockup(limit, "spins in a loop of one branch")
-            self._deliver()
+            self.exceptions.deliver()
             quiet = chunk_only and self.counter.deadline_hit and not self._events
             self._chunk = min(self._chunk * 2, CHUNK_MAX) if quiet else CHUNK_MIN
             stuck = stuck + 1 if self.counter.cycles == start_cycles and cpu.reg("pc") == pc else 0
@@ -597,13 +437,6 @@ class Board:
             if cycle <= now:
                 self._events.pop(owner, None)
                 callback(cycle)
-
-    def _deliver(self) -> None:
-        if self.nvic is None:
-            return
-        due = self.nvic.next_due(bool(self.cpu.reg("primask")), self.cpu.reg("basepri"))
-        if due is not None:
-            self._enter_exception(due)
 
     def _after_unexplained_stop(self) -> None:
         """Unicorn returned by itself: the core executed WFI/WFE and is asleep."""
@@ -618,9 +451,10 @@ class Board:
             return False
         addr = recent[-1]
         try:
-            return struct.unpack("<H", self.cpu.read(addr, 2))[0] == _B_SELF
+            insn: int = struct.unpack("<H", self.cpu.read(addr, 2))[0]
         except unicorn.UcError:
             return False
+        return insn == _B_SELF
 
     def _fast_forward_or_lockup(self, limit: int | None, what: str) -> None:
         """Skip to the next timed event if it can wake the core; if none can: lock-up."""
@@ -629,7 +463,8 @@ class Board:
         if self.nvic is not None and self.nvic.next_due(primask, basepri) is not None:
             return
         # The timed events raise SysTick; sleeping or spinning ends only if it can preempt.
-        wakeable = self.nvic is not None and self.nvic.priority(SYSTICK_EXCEPTION) < self.nvic.current_priority(primask, basepri)
+        wakeable = (self.nvic is not None
+                    and self.nvic.priority(SYSTICK_EXCEPTION) < self.nvic.current_priority(primask, basepri))
         if self._events and (wakeable or what.startswith("sleeps")):
             nxt = min(c for c, _ in self._events.values())
             if limit is not None:
@@ -647,39 +482,10 @@ class Board:
                                     "and no interrupt can end it")
 
     # fault reports --------------------------------------------------------------------------
-    def _classify(self, err: unicorn.UcError) -> tuple[str, str, int, int | None]:
-        """(kind, detail, CFSR bits, BFAR) for an error Unicorn raised."""
-        access = self.cpu.last_unmapped
-        if access is not None:
-            if "read-only" in access.kind:
-                return "BusFault", f"{access.kind} at 0x{access.address:08x} ({access.size} bytes)", (1 << 9) | (1 << 15), access.address
-            detail = f"{access.kind} of 0x{access.address:08x} ({access.size} bytes): no memory or peripheral mapped there"
-            if access.kind == "fetch":
-                return "BusFault", detail, 1 << 8, None  # IBUSERR
-            return "BusFault", detail, (1 << 9) | (1 << 15), access.address  # PRECISERR, BFARVALID
-        if err.errno == unicorn.UC_ERR_INSN_INVALID:
-            return "UsageFault", "UNDEFINSTR: undefined instruction", 1 << 16, None
-        return "HardFault", f"emulation stopped: {err}", 0, None
-
     def _raise_fault(self, kind: str, detail: str) -> None:
         raise self._make_fault(kind, detail)
 
     def _make_fault(self, kind: str, detail: str) -> FirmwareFault:
         self._pending_fault = None
-        regs = self.cpu.regs()
-        sym = self.symbols.describe
-        lines = [f"  PC   {sym(regs['pc'])}", f"  LR   {sym(regs['lr'])}"]
-        names = [n for n in C.GPRS if n not in ("pc", "lr")] + ["xpsr", "primask", "control"]
-        row = []
-        for i, n in enumerate(names):
-            row.append(f"{n:>7}=0x{regs[n]:08x}")
-            if len(row) == 4 or i == len(names) - 1:
-                lines.append(" ".join(row))
-                row = []
-        lines.append(f"  cycles {self.counter.cycles:,}  instructions {self.counter.instructions:,}")
-        recent = self.counter.recent_blocks()[-8:]
-        if recent:
-            lines.append("  last blocks (oldest first):")
-            lines.extend(f"    {sym(a)}" for a in recent)
-        summary = f"{kind}: {detail} at {sym(regs['pc'])}"
-        return FirmwareFault(summary, "\n".join(lines))
+        return fault_report(kind, detail, self.cpu.regs(), self.symbols.describe, self.counter.cycles,
+                            self.counter.instructions, self.counter.recent_blocks())

@@ -1,5 +1,7 @@
 """Peripheral models, registered by .repl type name.
 
+The type names (and their default windows) are listed once, in :mod:`tandem.platform.types`;
+this package registers a factory for each name in ``PERIPHERAL_MODELS`` there.
 ``create_peripheral`` builds the model for a platform entry: a modelled type gets its class,
 any other type with an address range becomes an :class:`Unimplemented` region.
 """
@@ -15,17 +17,23 @@ from tandem.peripherals.nvic import Nvic
 from tandem.peripherals.trace import Trace
 from tandem.peripherals.uart import Stm32F7Usart, Stm32Uart
 from tandem.platform.model import PeripheralSpec
+from tandem.platform.types import PERIPHERAL_MODELS
 
 Factory = Callable[[PeripheralSpec, BoardContext, str], Peripheral]
 
-PERIPHERAL_TYPES: MappingProxyType[str, Factory] = MappingProxyType({
+_FACTORIES: dict[str, Factory] = {
     "IRQControllers.NVIC": lambda spec, ctx, core: Nvic(spec, ctx, core),
-    "Miscellaneous.DWT": lambda spec, ctx, core: Dwt(spec, ctx, ctx.trace_enabled),  # type: ignore[attr-defined]
+    "Miscellaneous.DWT": lambda spec, ctx, core: Dwt(spec, ctx, ctx.trace_enabled),
     "UART.STM32_UART": lambda spec, ctx, core: Stm32Uart(spec, ctx),
     "UART.STM32F7_USART": lambda spec, ctx, core: Stm32F7Usart(spec, ctx),
     "Tandem.ConvAccelerator": lambda spec, ctx, core: ConvAccelerator(spec, ctx),
     "Tandem.Trace": lambda spec, ctx, core: Trace(spec, ctx),
-})
+}
+
+# Looked up by the registry's names: a registered type without a factory fails here, on import;
+# tests/test_registry.py also checks that no factory is left without a registered name.
+PERIPHERAL_TYPES: MappingProxyType[str, Factory] = MappingProxyType(
+    {name: _FACTORIES[name] for name in sorted(PERIPHERAL_MODELS)})
 
 
 def create_peripheral(spec: PeripheralSpec, ctx: BoardContext, core: str) -> Peripheral | None:

@@ -23,7 +23,9 @@ class BoardContext(Protocol):
     """The services a peripheral may use. Implemented by the board."""
 
     cpu_hz: int
-    console: Console
+
+    @property
+    def console(self) -> Console: ...
 
     def now(self) -> int:
         """The modelled cycle count at this access."""
@@ -54,6 +56,10 @@ class BoardContext(Protocol):
         ...
 
     def request_exit(self, code: int) -> None: ...
+
+    def trace_enabled(self) -> bool:
+        """DEMCR.TRCENA: whether the debug trace blocks (DWT's cycle counter) are powered."""
+        ...
 
 
 class Peripheral:

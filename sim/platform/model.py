@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tandem.errors import PlatformError, UnknownBoardError
 from tandem.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries
+from tandem.platform.types import default_window, is_modelled
 
 PAGE = 0x400  # Unicorn's ARM page size: every mapping starts and ends on it
 
@@ -21,19 +22,6 @@ CORES = {
     "cortex-m4": ("cortex-m4", False),
     "cortex-m4f": ("cortex-m4", True),
 }
-
-# Types with a fixed register window when the file gives only an address.
-FIXED_SIZES = {
-    "IRQControllers.NVIC": 0x1000,
-    "Miscellaneous.DWT": 0x1000,
-    "UART.STM32_UART": 0x400,
-    "UART.STM32F7_USART": 0x400,
-    "Tandem.Trace": 0x400,
-}
-MODELLED = {"Memory.MappedMemory", "CPU.CortexM", "UART.SemihostingUart", "Tandem.Board",
-            "Tandem.ConvAccelerator"} | set(
-    FIXED_SIZES
-)
 
 
 @dataclass(frozen=True)
@@ -74,7 +62,7 @@ class PeripheralSpec:
 
     @property
     def modelled(self) -> bool:
-        return self.type in MODELLED
+        return is_modelled(self.type)
 
 
 @dataclass(frozen=True)
@@ -174,21 +162,24 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
             memories.append(MemorySpec(e.name, bases[0], size, tuple(bases[1:]), ws, accel, e.path, e.line))
             continue
         if e.type == "UART.SemihostingUart" or not regs:
-            peripherals.append(PeripheralSpec(e.name, e.type or "", None, 0, dict(e.properties), tuple(e.irqs), e.path, e.line))
+            peripherals.append(PeripheralSpec(e.name, e.type or "", None, 0, dict(e.properties), tuple(e.irqs),
+                                              e.path, e.line))
             continue
         if len(regs) > 1:
             raise PlatformError(f"{e.name!r}: only memories may be registered at several addresses", *e.where())
-        base, size = regs[0]
-        if size is None:
-            size = e.properties.get("size")  # type: ignore[assignment]
-            if size is None:
-                size = FIXED_SIZES.get(e.type or "")
-            if not isinstance(size, int) or isinstance(size, bool):
+        base, window = regs[0]
+        if window is None:
+            declared: Value | None = e.properties.get("size")
+            if declared is None:
+                declared = default_window(e.type or "")
+            if not isinstance(declared, int) or isinstance(declared, bool):
                 raise PlatformError(
                     f"{e.name!r} ({e.type}) needs a size: write @ sysbus <0x{base:x}, +SIZE> or 'size:'",
                     *e.where(),
                 )
-        peripherals.append(PeripheralSpec(e.name, e.type or "", base, size, dict(e.properties), tuple(e.irqs), e.path, e.line))
+            window = declared
+        peripherals.append(PeripheralSpec(e.name, e.type or "", base, window, dict(e.properties), tuple(e.irqs),
+                                          e.path, e.line))
 
     _check_overlaps(memories, peripherals)
 
@@ -220,14 +211,14 @@ def _check_overlaps(memories: list[MemorySpec], peripherals: list[PeripheralSpec
         if p.base is not None:
             spans.append((p.base, p.base + p.size, p.name, p.path, p.line))
     spans.sort()
-    for (a0, a1, an, _, _), (b0, b1, bn, bpath, bline) in zip(spans, spans[1:]):
+    for (a0, a1, an, _, _), (b0, b1, bn, bpath, bline) in zip(spans, spans[1:], strict=False):
         if b0 < a1:
             raise PlatformError(
                 f"{bn!r} at 0x{b0:08x}-0x{b1 - 1:08x} overlaps {an!r} at 0x{a0:08x}-0x{a1 - 1:08x}",
                 bpath,
                 bline,
             )
-    for b0, b1, name, path, line in spans:
+    for _b0, b1, name, path, line in spans:
         if b1 > 1 << 32:
             raise PlatformError(f"{name!r} extends past the 4 GiB address space", path, line)
 

@@ -1,0 +1,85 @@
+"""The MMIO bus: peripheral windows mapped as MMIO pages, each access dispatched by address.
+
+Windows need not fill their pages; an access to the rest of a page is a bus error, recorded in
+``fault`` (with the accessing instruction's address in ``fault_pc``) for the run loop to
+report or vector. While a peripheral handles an access, ``mmio_addr`` is the accessed address,
+so that the board's clock can read the cycle of the accessing instruction.
+"""
+from __future__ import annotations
+
+import bisect
+
+from tandem.core import cpu as C
+from tandem.core.access import AccessLocator
+from tandem.core.cpu import CortexM
+from tandem.peripherals.base import Peripheral
+from tandem.platform.model import PAGE
+
+
+class Bus:
+    """Peripheral windows mapped as MMIO pages, dispatching each access by address."""
+
+    def __init__(self, cpu: CortexM, locator: AccessLocator) -> None:
+        self.cpu = cpu
+        self.locator = locator
+        self.starts: list[int] = []
+        self.windows: list[tuple[int, int, Peripheral]] = []
+        self.fault: C.UnmappedAccess | None = None
+        self.fault_pc: int | None = None
+        self.mmio_addr: int | None = None  # the address of the access in progress
+
+    def add(self, base: int, size: int, periph: Peripheral) -> None:
+        i = bisect.bisect(self.starts, base)
+        self.starts.insert(i, base)
+        self.windows.insert(i, (base, size, periph))
+
+    def map_all(self) -> None:
+        spans: list[list[int]] = []
+        for base, size, _ in self.windows:
+            lo, hi = base & ~(PAGE - 1), (base + size + PAGE - 1) & ~(PAGE - 1)
+            if spans and lo <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], hi)
+            else:
+                spans.append([lo, hi])
+        for lo, hi in spans:
+            self.cpu.map_mmio(lo, hi - lo, self.read, self.write)
+
+    def find(self, addr: int) -> tuple[Peripheral, int] | None:
+        i = bisect.bisect_right(self.starts, addr) - 1
+        if i >= 0:
+            base, size, periph = self.windows[i]
+            if addr < base + size:
+                return periph, addr - base
+        return None
+
+    def _miss(self, kind: str, addr: int, size: int) -> None:
+        self.fault = C.UnmappedAccess(kind, addr, size)
+        self.fault_pc = self.locator.instruction_at(addr)
+        self.cpu.stop()
+
+    def read(self, addr: int, size: int) -> int:
+        hit = self.find(addr)
+        if hit is None:
+            self._miss("read", addr, size)
+            return 0
+        periph, off = hit
+        self.mmio_addr = addr
+        try:
+            return periph.read(off, size)
+        finally:
+            self.mmio_addr = None
+
+    def write(self, addr: int, size: int, value: int) -> None:
+        hit = self.find(addr)
+        if hit is None:
+            self._miss("write", addr, size)
+            return
+        periph, off = hit
+        self.mmio_addr = addr
+        try:
+            periph.write(off, size, value)
+        finally:
+            self.mmio_addr = None
+
+
+__all__ = ["Bus"]

@@ -1,0 +1,57 @@
+"""The one registry of .repl type names tandem knows: per name, its default register window and
+whether a peripheral model implements it.
+
+The platform layer validates boards with it (:func:`default_window` for an entry registered
+with an address only, :func:`is_modelled` for the "not modelled" notes), and
+``tandem.peripherals`` registers one factory per name in :data:`PERIPHERAL_MODELS`
+(tests/test_registry.py asserts the two agree). Any other type with an address range becomes
+an unimplemented region.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """One .repl type: ``window`` is its register window size when the file gives only an
+    address (None: the entry must give a size); ``peripheral`` says a peripheral model builds
+    it (False: the platform or board handles the entry itself: memories, the CPU, ...)."""
+
+    name: str
+    window: int | None = None
+    peripheral: bool = True
+
+
+_TYPES = (
+    TypeInfo("Memory.MappedMemory", peripheral=False),
+    TypeInfo("CPU.CortexM", peripheral=False),
+    TypeInfo("UART.SemihostingUart", peripheral=False),  # no window: the semihosting console
+    TypeInfo("Tandem.Board", peripheral=False),  # the board's own properties
+    TypeInfo("IRQControllers.NVIC", 0x1000),
+    TypeInfo("Miscellaneous.DWT", 0x1000),
+    TypeInfo("UART.STM32_UART", 0x400),
+    TypeInfo("UART.STM32F7_USART", 0x400),
+    TypeInfo("Tandem.Trace", 0x400),
+    TypeInfo("Tandem.ConvAccelerator"),
+)
+
+TYPES: MappingProxyType[str, TypeInfo] = MappingProxyType({t.name: t for t in _TYPES})
+# Every type tandem models (the others with an address range are unimplemented regions).
+MODELLED: frozenset[str] = frozenset(TYPES)
+# The types a peripheral model implements: tandem.peripherals has a factory for each.
+PERIPHERAL_MODELS: frozenset[str] = frozenset(t.name for t in _TYPES if t.peripheral)
+
+
+def default_window(type_name: str) -> int | None:
+    """The register window of ``type_name`` when the file gives only an address, if it has one."""
+    info = TYPES.get(type_name)
+    return info.window if info is not None else None
+
+
+def is_modelled(type_name: str) -> bool:
+    return type_name in MODELLED
+
+
+__all__ = ["MODELLED", "PERIPHERAL_MODELS", "TYPES", "TypeInfo", "default_window", "is_modelled"]
