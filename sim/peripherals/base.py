@@ -10,13 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from tandem.core.console import Console
 from tandem.platform.model import PeripheralSpec
 
-
-class Console(Protocol):
-    def write(self, data: bytes, stream: str = "stdout") -> None: ...
-
-    def read_byte(self) -> int | None: ...
+__all__ = ["BoardContext", "Console", "Peripheral", "Unimplemented"]
 
 
 class BoardContext(Protocol):
