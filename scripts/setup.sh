@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything tandem needs on Debian 12 (as root): the Arm GCC toolchain with newlib,
 # Icarus Verilog, QEMU (for differential tests), a C compiler for the native cycle hook, and a
-# project virtual environment (.venv) with tandem and its test extras. Safe to run again.
+# project virtual environment (.venv) with tandem, its test extras and the linters scripts/lint.sh
+# runs. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,7 +24,7 @@ if [ ! -x .venv/bin/python ]; then
     echo "[setup] creating .venv"
     "$PY" -m venv .venv
 fi
-echo "[setup] pip install -e .[test]"
+echo "[setup] pip install -e .[test,lint]"
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test]'
+.venv/bin/python -m pip install -q -e '.[test,lint]'
 echo "[setup] done"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,9 +25,9 @@ def cfg() -> TandemConfig:
 def build(cfg: TandemConfig) -> Callable[..., Path]:
     """build(board, "tests/hello.c", ...) -> ELF path (cached by content across runs)."""
 
-    def _build(board: str, *sources: str, **options: object) -> Path:
+    def _build(board: str, *sources: str, **options: Any) -> Path:
         platform = load_platform(board, cfg.platforms_dir)
-        return build_firmware(platform, FirmwareSpec(tuple(sources), **options), cfg)  # type: ignore[arg-type]
+        return build_firmware(platform, FirmwareSpec(tuple(sources), **options), cfg)
 
     return _build
 
@@ -35,10 +36,10 @@ def build(cfg: TandemConfig) -> Callable[..., Path]:
 def run_program(cfg: TandemConfig, build: Callable[..., Path]) -> Callable[..., tuple[Board, RunResult]]:
     """run_program(board, "tests/x.c", max_cycles=..., stdin=...) -> (board, result)."""
 
-    def _run(board: str, source: str, **run_options: object) -> tuple[Board, RunResult]:
+    def _run(board: str, source: str, **run_options: Any) -> tuple[Board, RunResult]:
         elf = build(board, source)
         b = Board.from_platform(board, cfg)
         b.load_elf(elf)
-        return b, b.run(**run_options)  # type: ignore[arg-type]
+        return b, b.run(**run_options)
 
     return _run

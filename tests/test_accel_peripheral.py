@@ -12,17 +12,20 @@ from tandem.accel.regmap import ACCEL_ID, REG_BY_NAME
 from tandem.config import TandemConfig
 from tandem.cosim.bridge import ALIGN, Region, mem_words, place, plan_regions, translate, useful_macs
 from tandem.errors import AcceleratorError
+from tandem.machine.console import BoardConsole
+from tandem.peripherals.base import Console
 from tandem.peripherals.conv_accel import BUSY, DONE, AccelParams, ConvAccelerator, JobStats
 from tandem.platform import load_platform
 from tandem.reference.conv2d import ConvGeometry, ConvQuant, compute_padding
 
 
 class FakeBoard:
-    """The BoardContext services the accelerator uses, recorded."""
+    """The BoardContext services the accelerator uses, recorded; the others fail if called."""
 
     cpu_hz = 100_000_000
 
     def __init__(self) -> None:
+        self.console: Console = BoardConsole()
         self.stalled = 0
         self.service: list[object] = []
         self.irqs: list[tuple[int, bool]] = []
@@ -40,6 +43,21 @@ class FakeBoard:
     def note(self, message: str) -> None:
         self.notes.append(message)
 
+    def now(self) -> int:
+        raise AssertionError("the accelerator does not read the clock")
+
+    def schedule(self, cycle: int, callback: Callable[[int], None], owner: object) -> None:
+        raise AssertionError("the accelerator schedules no events")
+
+    def cancel(self, owner: object) -> None:
+        raise AssertionError("the accelerator schedules no events")
+
+    def pend_exception(self, number: int) -> None:
+        raise AssertionError("the accelerator raises interrupts through set_irq")
+
+    def request_exit(self, code: int) -> None:
+        raise AssertionError("the accelerator does not end the run")
+
 
 @pytest.fixture()
 def accel() -> tuple[ConvAccelerator, FakeBoard]:
@@ -47,7 +65,7 @@ def accel() -> tuple[ConvAccelerator, FakeBoard]:
     platform = load_platform("stm32f4_discovery", cfg.platforms_dir,
                              [cfg.platforms_dir / "accel" / "conv8x8.repl"])
     board = FakeBoard()
-    return ConvAccelerator(platform.peripheral("accel"), board), board  # type: ignore[arg-type]
+    return ConvAccelerator(platform.peripheral("accel"), board), board
 
 
 def reg(name: str) -> int:

@@ -41,7 +41,7 @@ def test_architecture_bit_exact(runtime: HostRuntime, name: str) -> None:
         expected = run_reference(model, inputs)
         got = runtime.run(model, inputs)
         assert got.status.ok, got.status
-        for e, g in zip(expected, got.outputs):
+        for e, g in zip(expected, got.outputs, strict=True):
             np.testing.assert_array_equal(g, e)
         # the outputs carry information: not one saturated constant
         assert len(np.unique(got.outputs[0])) > 1
@@ -61,7 +61,7 @@ def test_committed_model_is_current_and_runs(runtime: HostRuntime, name: str) ->
     expected = run_reference(data, inputs, invocations=2)  # SVDF keeps state between invocations
     got = runtime.run(data, inputs, invocations=2)
     assert got.status.ok, got.status
-    for e, g in zip(expected, got.outputs):
+    for e, g in zip(expected, got.outputs, strict=True):
         np.testing.assert_array_equal(g, e)
 
 
@@ -86,7 +86,7 @@ def test_arena_needed_is_exact(runtime: HostRuntime) -> None:
         need = ok.arena_used
         exact = runtime.run(model, inputs, arena_size=need)
         assert exact.status.ok, (name, exact.status)
-        for e, g in zip(ok.outputs, exact.outputs):
+        for e, g in zip(ok.outputs, exact.outputs, strict=True):
             np.testing.assert_array_equal(g, e)
         short = runtime.run(model, inputs, arena_size=need - 16)
         assert short.status.name == "arena too small", (name, short.status)

@@ -67,7 +67,7 @@ def test_speedscope_file_validates_against_the_format_schema(calls_run):
     (profile,) = doc["profiles"]
     assert sum(profile["weights"]) == result.cycles == profile["endValue"]
     frames = [f["name"] for f in doc["shared"]["frames"]]
-    stacks = {tuple(frames[i] for i in s): w for s, w in zip(profile["samples"], profile["weights"])}
+    stacks = {tuple(frames[i] for i in s): w for s, w in zip(profile["samples"], profile["weights"], strict=True)}
     assert stacks[("Reset_Handler", "main", "outer", "inner")] == 60
     assert stacks[("Reset_Handler", "main", "outer")] == 130
 

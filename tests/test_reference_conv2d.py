@@ -6,6 +6,7 @@ the BUILTIN_REF op resolver and compares every output byte with tandem.reference
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import flatbuffers
@@ -50,7 +51,8 @@ class ConvSpec:
         return n, oh, ow, oc
 
 
-def _vec(b: flatbuffers.Builder, start, values, kind: str) -> int:  # type: ignore[no-untyped-def]
+def _vec(b: flatbuffers.Builder, start: Callable[[flatbuffers.Builder, int], object], values: Sequence[float],
+         kind: str) -> int:
     start(b, len(values))
     prepend = {"i32": b.PrependInt32, "i64": b.PrependInt64, "f32": b.PrependFloat32,
                "u8": b.PrependUint8, "off": b.PrependUOffsetTRelative}[kind]

@@ -19,7 +19,8 @@ def test_all_boards_listed(cfg):
     "board,core,fpu,hz,mem",
     [
         ("stm32f4_discovery", "cortex-m4", True, 168_000_000, {"flash": 1 << 20, "sram": 128 << 10, "ccm": 64 << 10}),
-        ("nucleo_l4r5zi", "cortex-m4", True, 120_000_000, {"flash": 2 << 20, "sram": 192 << 10, "sram2": 64 << 10, "sram3": 384 << 10}),
+        ("nucleo_l4r5zi", "cortex-m4", True, 120_000_000,
+         {"flash": 2 << 20, "sram": 192 << 10, "sram2": 64 << 10, "sram3": 384 << 10}),
         ("bluepill", "cortex-m3", False, 72_000_000, {"flash": 64 << 10, "sram": 20 << 10}),
         ("mps2_an386", "cortex-m4", True, 25_000_000, {"ssram1": 4 << 20, "ssram23": 4 << 20, "psram": 16 << 20}),
     ],
@@ -91,7 +92,8 @@ def _board(tmp_path: Path, text: str) -> Path:
 
 
 CPU = 'cpu: CPU.CortexM @ sysbus\n    cpuType: "cortex-m4"\n    frequency: 1000000\n'
-MEMS = "flash: Memory.MappedMemory @ sysbus 0x0\n    size: 0x1000\nsram: Memory.MappedMemory @ sysbus 0x20000000\n    size: 0x1000\n"
+MEMS = ("flash: Memory.MappedMemory @ sysbus 0x0\n    size: 0x1000\n"
+        "sram: Memory.MappedMemory @ sysbus 0x20000000\n    size: 0x1000\n")
 
 SEMANTIC = [
     (CPU + MEMS + "u: UART.STM32_UART @ sysbus <0x800, +0x400>\n", 8, "overlaps 'flash'"),
@@ -99,7 +101,8 @@ SEMANTIC = [
     (CPU.replace("cortex-m4", "cortex-m99") + MEMS, 2, "unsupported cpuType"),
     (CPU + MEMS + "gpio: GPIOPort.Foo @ sysbus 0x40000000\n", 8, "needs a size"),
     (CPU + MEMS + "ghost:\n    size: 4\n", 8, "amends nothing"),
-    (CPU + MEMS + "flash: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\nflash: UART.STM32_UART @ sysbus 0x40000000\n", 10, "already defined"),
+    (CPU + MEMS + "flash: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\n"
+     "flash: UART.STM32_UART @ sysbus 0x40000000\n", 10, "already defined"),
     (CPU + MEMS + 'using "nope.repl"\n', 8, "before the first entry"),
     ('using "missing.repl"\n' + CPU + MEMS, 1, "cannot find"),
     (CPU + "ram: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\n", None, "no memory named 'flash'"),

@@ -36,7 +36,7 @@ def assert_same(runtime: HostRuntime, model: bytes, inputs: list[np.ndarray]) ->
     got = runtime.run(model, inputs)
     assert got.status.ok, got.status
     assert len(got.outputs) == len(expected)
-    for e, g in zip(expected, got.outputs):
+    for e, g in zip(expected, got.outputs, strict=True):
         assert e.dtype == g.dtype and e.shape == g.shape
         if not np.array_equal(e, g):
             diff = np.argwhere(e != g)
@@ -118,7 +118,7 @@ def broadcast_shapes(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...],
 
     a, b = operand(), operand()
     rank = max(len(a), len(b))
-    full = tuple(max(x, y) for x, y in zip((1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b))
+    full = tuple(max(x, y) for x, y in zip((1,) * (rank - len(a)) + a, (1,) * (rank - len(b)) + b, strict=True))
     return a, b, full
 
 

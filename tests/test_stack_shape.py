@@ -41,7 +41,8 @@ def decoded(tmp_path_factory) -> list[capstone.CsInsn]:
 
 
 def test_sp_change_per_instruction(decoded):
-    got = [(text, sp_change(insn)) for (text, _), insn in zip(CASES, decoded)]
+    # decoded ends with two more instructions than CASES (a call each way)
+    got = [(text, sp_change(insn)) for (text, _), insn in zip(CASES, decoded, strict=False)]
     assert got == [(text, want) for text, want in CASES]
 
 

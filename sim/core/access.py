@@ -106,7 +106,8 @@ class AccessLocator:
         if m.base == "pc":
             base = (m.address + 4) & ~3
         if m.multi:
-            lo = base - m.width if m.mnemonic in ("push", "stmdb", "stmfd", "ldmdb", "vpush", "vstmdb", "vldmdb") else base
+            descending = m.mnemonic in ("push", "stmdb", "stmfd", "ldmdb", "vpush", "vstmdb", "vldmdb")
+            lo = base - m.width if descending else base
             return lo, lo + m.width
         ea = base
         if not m.post_index:

@@ -96,7 +96,7 @@ class CortexM:
         self.uc.mem_write(addr, bytes(data))
 
     def read_u32(self, addr: int) -> int:
-        return struct.unpack("<I", self.uc.mem_read(addr, 4))[0]
+        return int.from_bytes(self.uc.mem_read(addr, 4), "little")
 
     def write_u32(self, addr: int, value: int) -> None:
         self.uc.mem_write(addr, struct.pack("<I", value & 0xFFFFFFFF))
@@ -106,8 +106,7 @@ class CortexM:
 
     # registers ----------------------------------------------------------------------------
     def reg(self, name: str) -> int:
-        value = self.uc.reg_read(_REGS[name])
-        return int(value) & 0xFFFFFFFF  # type: ignore[arg-type]
+        return int(self.uc.reg_read(_REGS[name])) & 0xFFFFFFFF
 
     def set_reg(self, name: str, value: int) -> None:
         if name == "pc":
@@ -118,11 +117,11 @@ class CortexM:
         return {n: self.reg(n) for n in (*GPRS, "xpsr", "primask", "control", "msp", "psp")}
 
     def fp_state(self) -> tuple[list[int], int]:
-        return [int(self.uc.reg_read(r)) for r in _SREGS], self.reg("fpscr")  # type: ignore[arg-type]
+        return [int(self.uc.reg_read(r)) for r in _SREGS], self.reg("fpscr")
 
     def set_fp_state(self, state: tuple[list[int], int]) -> None:
         regs, fpscr = state
-        for r, v in zip(_SREGS, regs):
+        for r, v in zip(_SREGS, regs, strict=True):
             self.uc.reg_write(r, v)
         self.set_reg("fpscr", fpscr)
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from elftools.common.exceptions import ELFError as _PyElfError
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import Section as _PyElfSection
+from elftools.elf.sections import SymbolTableSection
 
 from tandem.errors import ElfError
 
@@ -121,7 +123,7 @@ class ElfImage:
                 symtab = elf.get_section_by_name(".symtab")
                 locals_by_name: dict[str, int] = {}
                 entries: list[tuple[int, int, bool, str, bool, str]] = []  # + (local, source file)
-                if symtab is not None:
+                if isinstance(symtab, SymbolTableSection):
                     source = ""
                     for sym in symtab.iter_symbols():
                         typ = sym["st_info"]["type"]
@@ -150,8 +152,8 @@ class ElfImage:
             raise ElfError(f"{path}: malformed ELF: {exc}") from None
 
 
-def _lma(elf: ELFFile, sec) -> int:  # type: ignore[no-untyped-def]
+def _lma(elf: ELFFile, sec: _PyElfSection) -> int:
     for seg in elf.iter_segments():
         if seg["p_type"] == "PT_LOAD" and seg.section_in_segment(sec):
-            return seg["p_paddr"] + sec["sh_addr"] - seg["p_vaddr"]
-    return sec["sh_addr"]
+            return int(seg["p_paddr"] + sec["sh_addr"] - seg["p_vaddr"])
+    return int(sec["sh_addr"])

@@ -7,6 +7,8 @@ exception is due, the board does the stacking.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tandem.peripherals.base import BoardContext, Peripheral
 from tandem.peripherals.systick import SYSTICK_EXCEPTION, SysTick
 from tandem.platform.model import PeripheralSpec
@@ -97,7 +99,7 @@ class Nvic(Peripheral):
         return number
 
     # register window ----------------------------------------------------------------------
-    def _bits(self, offset: int, base: int, pred) -> int:  # type: ignore[no-untyped-def]
+    def _bits(self, offset: int, base: int, pred: Callable[[int], bool]) -> int:
         first = (offset - base) * 8
         return sum(1 << i for i in range(32) if first + i < NUM_IRQS and pred(first + i))
 

@@ -130,8 +130,9 @@ def memory_report(image: ElfImage, platform: Platform) -> MemoryReport:
             load = lm.name if lm is not None else None
         rm = _memory_at(platform, sec.address)
         run = rm.name if rm is not None else None
-        for name in {load, run} - {None}:
-            used[name] += sec.size  # type: ignore[index]
+        for name in {load, run}:
+            if name is not None:
+                used[name] += sec.size
         sections.append(SectionUse(sec.name, sec.kind, sec.size, sec.address, sec.load_address,
                                    load, run if run != load else None))
     syms = sorted(((addr, size, name) for addr, size, name in image.symbols.symbols if size > 0),

@@ -138,7 +138,7 @@ class ModelBuilder:
                 tflite.BufferAddData(b, data_off)
             buffer_offsets.append(tflite.BufferEnd(b))
 
-        tensor_offsets = [self._tensor(b, t, buf) for t, buf in zip(self.tensors, tensor_buffer)]
+        tensor_offsets = [self._tensor(b, t, buf) for t, buf in zip(self.tensors, tensor_buffer, strict=True)]
 
         opcode_list: list[str] = []
         for o in self.ops:

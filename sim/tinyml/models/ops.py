@@ -164,7 +164,7 @@ def pad(rng: np.random.Generator, *, shape: Sequence[int], paddings: Sequence[tu
     m = ModelBuilder("pad")
     x = m.tensor("input", shape, scale=q.scale, zero_point=q.zero_point)
     p = m.tensor("paddings", (len(shape), 2), "int32", data=np.array(paddings, dtype=np.int32))
-    oshape = [d + a + b for d, (a, b) in zip(shape, paddings)]
+    oshape = [d + a + b for d, (a, b) in zip(shape, paddings, strict=True)]
     y = m.tensor("output", oshape, scale=q.scale, zero_point=q.zero_point)
     m.op("PAD", [x, p], [y])
     m.inputs, m.outputs = [x], [y]
