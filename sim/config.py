@@ -37,8 +37,9 @@ def _default_cache() -> Path:
 class TandemConfig:
     """Paths and tool locations; build one with :meth:`from_env` or directly in tests.
 
-    ``cache_dir`` is the one root for every build tandem makes (firmware, the native hook, RTL
-    models, host runtimes, co-simulation run folders).
+    ``cache_dir`` is the one root for every build tandem makes, so nothing is written beside the
+    sources: ``firmware/`` (ELFs), ``native/`` (the block hook), ``rtl/`` (simulator models),
+    ``host/`` (host runtimes), ``cosim-runs/`` (co-simulation run folders).
     """
 
     root: Path = field(default_factory=share_root)

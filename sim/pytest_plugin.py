@@ -20,21 +20,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, SupportsIndex, SupportsInt
 
 import pytest
 
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import ModelError
-from tandem.firmware.build import FirmwareSpec, build_firmware
-from tandem.machine.board import Board
-from tandem.machine.results import RunResult
-from tandem.platform import load_platform
-from tandem.reports.memory import MemoryReport, memory_report
-from tandem.reports.profile import Profile
-from tandem.tinyml.infer import Inference, build_runtime, check_inputs, infer, random_inputs
-from tandem.tinyml.litert_ref import run_reference
-from tandem.tinyml.report import check_lines, compare_outputs, op_table
+
+# Loading the plugin must stay cheap: pytest loads it in every session on a machine with tandem
+# installed. Unicorn, numpy, tflite and the simulator are imported by the functions that use them.
+if TYPE_CHECKING:
+    from tandem.machine.board import Board
+    from tandem.machine.results import RunResult
+    from tandem.reports.memory import MemoryReport
+    from tandem.reports.profile import Profile
+    from tandem.tinyml.infer import Inference
 
 DEFAULT_BOARD = "generic_m4"
 
@@ -163,10 +163,15 @@ class Tandem:
 
     def new_board(self, board: str | None = None) -> Board:
         """A fresh simulated board (for tests that drive :class:`~tandem.machine.board.Board` directly)."""
+        from tandem.machine.board import Board
+
         return Board.from_platform(board or self.board, self.config)
 
     def build(self, *sources: str | Path, board: str | None = None, **options: Any) -> Path:
         """Build sources (relative to the test file or to firmware/) into an ELF for the board."""
+        from tandem.firmware.build import FirmwareSpec, build_firmware
+        from tandem.platform import load_platform
+
         platform = load_platform(board or self.board, self.config.platforms_dir)
         spec = FirmwareSpec(tuple(self._source(s) for s in sources), **options)
         return build_firmware(platform, spec, self.config)
@@ -175,6 +180,8 @@ class Tandem:
             profile: bool = True, max_cycles: int = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
             **build_options: Any) -> FirmwareRun:
         """Build (unless given an .elf) and run firmware; returns what the test asserts on."""
+        from tandem.reports.memory import memory_report
+
         name = board or self.board
         items = [firmware] if isinstance(firmware, (str, Path)) else list(firmware)
         if len(items) == 1 and str(items[0]).endswith(".elf"):
@@ -190,6 +197,11 @@ class Tandem:
               invocations: int = 1, op_set: str = "reference", profile: bool = True,
               max_cycles: int = DEFAULT_MAX_CYCLES, seed: int = 0) -> ModelRun:
         """Run a .tflite model (path relative to the test file) with tandem's micro runtime."""
+        from tandem.reports.memory import memory_report
+        from tandem.tinyml.infer import build_runtime
+        from tandem.tinyml.infer import infer as run_inference
+        from tandem.tinyml.report import op_table
+
         name = board or self.board
         path = Path(self._source(model))
         try:
@@ -199,7 +211,7 @@ class Tandem:
         b = self.new_board(name)
         elf = build_runtime(b.platform, self.config, op_set)
         image = b.load_elf(elf)
-        result = infer(b, image, data, list(inputs) if inputs is not None else None, invocations, str(path),
+        result = run_inference(b, image, data, list(inputs) if inputs is not None else None, invocations, str(path),
                        max_cycles, seed, profile)
         run = ModelRun(name, elf, result.run, memory_report(image, b.platform), inference=result)
         run.add_breakdown(f"per op ({path.name}, one inference):", op_table(result))
@@ -208,6 +220,10 @@ class Tandem:
     def assert_bit_exact(self, run: ModelRun, inputs: Sequence[Any] | None = None) -> None:
         """Fail unless the run's outputs equal LiteRT's reference kernels' on the same inputs."""
         __tracebackhide__ = True
+        from tandem.tinyml.infer import check_inputs, random_inputs
+        from tandem.tinyml.litert_ref import run_reference
+        from tandem.tinyml.report import check_lines, compare_outputs
+
         assert run.inference is not None
         info = run.inference.model
         used = check_inputs(info, list(inputs)) if inputs is not None else random_inputs(info, 0)
@@ -240,7 +256,8 @@ def assert_cycles(run: FirmwareRun, budget: int | Mapping[str, int], *,
     if op is not None:
         if not isinstance(run, ModelRun):
             raise TypeError("op= needs a model run (tandem.infer)")
-        what, used = f"op {op} of {run.inference.model.path} on {run.board}", run.op_cycles(op)  # type: ignore[union-attr]
+        assert run.inference is not None
+        what, used = f"op {op} of {run.inference.model.path} on {run.board}", run.op_cycles(op)
     elif function is None and isinstance(run, ModelRun) and run.inference is not None:
         what, used = f"one inference of {Path(run.inference.model.path).name} on {run.board}", int(run.cycles)
     elif function is None:
@@ -300,7 +317,9 @@ def pytest_assertrepr_compare(op: str, left: object, right: object) -> list[str]
     cycles = left if isinstance(left, Cycles) else right if isinstance(right, Cycles) else None
     if cycles is None or op not in ("<", "<=", ">", ">=", "=="):
         return None
-    return [f"{int(left)!r} {op} {int(right)!r}  (cycles)", *cycles.run.explain().splitlines()]  # type: ignore[call-overload]
+    if not isinstance(left, SupportsInt | SupportsIndex) or not isinstance(right, SupportsInt | SupportsIndex):
+        return None
+    return [f"{int(left)!r} {op} {int(right)!r}  (cycles)", *cycles.run.explain().splitlines()]
 
 
 __all__ = ["CycleBudgetExceeded", "Cycles", "FirmwareRun", "Tandem", "assert_cycles"]

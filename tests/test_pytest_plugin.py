@@ -34,6 +34,19 @@ def test_entry_point_declared():
         assert callable(getattr(plugin, hook))
 
 
+HEAVY = ("unicorn", "numpy", "capstone", "tflite")
+
+
+def test_loading_the_plugin_imports_nothing_heavy():
+    # pytest loads the plugin in every session on a machine with tandem installed
+    code = ("import sys, tandem.pytest_plugin as p; "
+            "from tandem.pytest_plugin import CycleBudgetExceeded, Cycles, FirmwareRun, Tandem, assert_cycles; "
+            f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules) or 'none')")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["none"], f"loaded at plugin import: {res.stdout}"
+
+
 def test_example_passes_on_both_boards():
     res = _pytest(EXAMPLE, "-v")
     assert res.returncode == 0, res.stdout + res.stderr
