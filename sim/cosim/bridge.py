@@ -306,7 +306,7 @@ class RtlBridge:
         word = [(snap >> (32 * i)) & 0xFFFFFFFF for i in range(9)]
         status = word[0]
         counters = dict(zip(("CYCLES", "COMPUTE_CYCLES", "MAC_CYCLES", "LOAD_CYCLES", "STORE_CYCLES"),
-                            word[1:6]))
+                            word[1:6], strict=True))
         reads, writes_n, fault = word[6], word[7], word[8] & 1
         if fault:
             raise AcceleratorError(

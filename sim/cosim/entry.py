@@ -6,26 +6,28 @@ board's run generator from this coroutine. Each time the firmware starts the acc
 generator yields, the :class:`~tandem.cosim.bridge.RtlBridge` serves the run with the RTL, and the
 board resumes. The RunResult, the per-job accelerator figures and any TandemError go to the
 result JSON the parent reads back; the cocotb test itself passes unless tandem has a bug.
+
+A ``tandem infer --accel`` run needs nothing more here: the parent sends the memory writes that
+place the model, inputs and request, and the regions (and trace register events) to read back
+afterwards; all of it is JSON.
 """
 from __future__ import annotations
 
 import json
 import os
-import pickle
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import cocotb
-import numpy as np
 
 from tandem.config import TandemConfig
 from tandem.cosim.bridge import RtlBridge
 from tandem.errors import TandemError
 from tandem.machine.board import Board
 from tandem.peripherals.conv_accel import ConvAccelerator
-from tandem.tinyml.infer import Prepared, attribute_jobs, collect, prepare
+from tandem.peripherals.trace import Trace
 
 
 @cocotb.test()
@@ -36,7 +38,6 @@ async def cosim_run(dut: Any) -> None:
     data: dict[str, Any] = {"result": None, "error": None, "jobs": []}
     board: Board | None = None
     accel: ConvAccelerator | None = None
-    prep: Prepared | None = None
     try:
         config = TandemConfig(platforms_dir=Path(request["platforms_dir"]),
                               cache_dir=Path(request["cache_dir"]))
@@ -46,12 +47,9 @@ async def cosim_run(dut: Any) -> None:
             raise TandemError(f"board {request['board']} with {request['overlays']}: expected one "
                               f"Tandem.ConvAccelerator, found {len(accels)}")
         accel = accels[0]
-        image = board.load_elf(request["elf"])
-        job = request.get("inference")
-        if job:  # a tandem infer run: the model, inputs and request go in before reset
-            inputs = [np.load(p, allow_pickle=False) for p in job["inputs"]] if job["inputs"] else None
-            prep = prepare(board, image, Path(job["model"]).read_bytes(), inputs, job["invocations"],
-                           job["model_path"], job["seed"])
+        board.load_elf(request["elf"])
+        for addr, data_hex in request.get("writes", []):  # e.g. a model, its inputs and request
+            board.write_memory(int(addr), bytes.fromhex(data_hex))
         bridge = RtlBridge(dut, board, accel, out.parent)
         await bridge.start()
         data["setup_seconds"] = time.perf_counter() - t_start
@@ -66,12 +64,11 @@ async def cosim_run(dut: Any) -> None:
                 periph = steps.send(None)
         except StopIteration as done:
             data["result"] = done.value.to_json()
-            if prep is not None:
-                inference = collect(board, prep, done.value)
-                attribute_jobs(inference.ops, [j.to_json() for j in accel.jobs])
-                pickled = out.with_suffix(".inference.pkl")
-                pickled.write_bytes(pickle.dumps(inference))
-                data["inference_pickle"] = str(pickled)
+            data["memory"] = [board.read_memory(int(addr), int(size)).hex() for addr, size in request.get("reads", [])]
+            if request.get("trace"):
+                trace = board.peripherals["trace"]
+                assert isinstance(trace, Trace), trace
+                data["trace_events"] = [list(e) for e in trace.events]
     except TandemError as err:
         data["error"] = {"type": type(err).__name__, "message": str(err),
                          "summary": getattr(err, "summary", str(err)),

@@ -16,10 +16,10 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import pickle
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from tandem.cosim.rtl import RTL_DIR, RTL_INCLUDE_DIR, SIMULATORS, RtlDesign, bu
 from tandem.errors import AcceleratorError, TandemError, UnknownBoardError
 from tandem.machine.results import RunResult
 from tandem.peripherals.conv_accel import TYPE_NAME, AccelParams
-from tandem.platform.model import load_platform
+from tandem.platform.model import Platform, load_platform
 
 BRIDGE_TOP = "tb_accel_bridge"
 BRIDGE_SOURCES = (RTL_DIR / "tandem_conv_accel.v", RTL_DIR / "bridge" / "tb_accel_bridge.v")
@@ -49,7 +49,9 @@ class CosimResult:
     setup_seconds: float  # board and RTL set-up in the simulator process
     waves: Path | None = None
     notes: list[str] = field(default_factory=list)
-    inference: Any = None  # tandem.tinyml.infer.Inference for a `tandem infer --accel` run
+    memory: list[bytes] = field(default_factory=list)  # what ``reads`` asked for, read after the run
+    # (cycle, register offset, value) of the Tandem.Trace register, with ``trace``
+    trace_events: list[tuple[int, int, int]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         return {"run": self.run.to_json(), "accelerator_jobs": self.jobs, "simulator": self.simulator,
@@ -142,18 +144,23 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
                    config: TandemConfig | None = None, simulator: str = "verilator",
                    max_cycles: int = DEFAULT_MAX_CYCLES, stdin: bytes = b"", stream: bool = False,
                    waves: str | Path | None = None, overlays: list[Path] | None = None,
-                   vector_faults: bool = False, verbose: bool = False,
-                   inference: dict[str, Any] | None = None) -> CosimResult:
+                   vector_faults: bool = False, verbose: bool = False, platform: Platform | None = None,
+                   writes: Sequence[tuple[int, bytes]] = (), reads: Sequence[tuple[int, int]] = (),
+                   trace: bool = False) -> CosimResult:
     """Run ``elf`` on ``board`` with the accelerator overlay ``accel`` co-simulated in RTL.
 
     ``overlays`` are further .repl files layered after the accelerator's (e.g. a test's bus
     model); ``stream`` lets the firmware's console output through live; ``waves`` dumps the RTL's
-    waveform there (.fst; .vcd with Verilator); ``vector_faults`` is Board.run's.
+    waveform there (.fst; .vcd with Verilator); ``vector_faults`` is Board.run's. ``platform`` is
+    the board with those overlays when the caller has parsed it already. ``writes`` (address,
+    bytes) go into the board after the ELF is loaded; ``reads`` (address, size) come back in
+    :attr:`CosimResult.memory` after the run, and with ``trace`` the trace register's events.
     """
     t0 = time.perf_counter()
     config = config or TandemConfig.from_env()
     overlay_paths = [resolve_accel(str(accel), config), *[Path(p).resolve() for p in overlays or []]]
-    platform = load_platform(board, config.platforms_dir, overlay_paths)
+    if platform is None:
+        platform = load_platform(board, config.platforms_dir, overlay_paths)
     specs = [p for p in platform.peripherals if p.type == TYPE_NAME]
     if len(specs) != 1:
         raise TandemError(f"{accel}: expected one {TYPE_NAME} entry on board {board}, found {len(specs)}")
@@ -173,7 +180,8 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
         "max_cycles": max_cycles, "stdin": stdin.hex(), "stream": stream, "vector_faults": vector_faults,
         "platforms_dir": str(config.platforms_dir), "cache_dir": str(config.cache_dir),
         "result_path": str(run_dir / "result.json"),
-        "inference": inference,
+        "writes": [[addr, data.hex()] for addr, data in writes],
+        "reads": [[addr, size] for addr, size in reads], "trace": trace,
     }
     (run_dir / "request.json").write_text(json.dumps(request))
     # cocotb sets up pytest's assertion rewriting in the simulator; keep pytest from importing
@@ -212,15 +220,18 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
     res = data["result"]
     if res is None:
         raise AcceleratorError(f"the co-simulation failed inside tandem; see the log above and {run_dir}")
-    inferred = None
-    if data.get("inference_pickle"):
-        # written by this same tandem tree in the simulator process it just ran
-        inferred = pickle.loads(Path(data["inference_pickle"]).read_bytes())
-    run = RunResult(exit_code=res["exit_code"], instructions=res["instructions"], cycles=res["cycles"],
-                    cpu_hz=res["cpu_hz"], output=res["output"], stderr=res["stderr"],
-                    wall_seconds=res["wall_seconds"], stop_reason=res["stop_reason"], board=res["board"],
-                    notes=res["notes"])
+    run = run_result(res)
     shutil.rmtree(run_dir, ignore_errors=True)
     return CosimResult(run=run, jobs=data["jobs"], simulator=simulator, build_seconds=build_seconds,
                        total_seconds=time.perf_counter() - t0, child_seconds=data.get("child_seconds", 0.0),
-                       setup_seconds=data.get("setup_seconds", 0.0), waves=waves_path, inference=inferred)
+                       setup_seconds=data.get("setup_seconds", 0.0), waves=waves_path,
+                       memory=[bytes.fromhex(h) for h in data.get("memory", [])],
+                       trace_events=[(int(c), int(o), int(v)) for c, o, v in data.get("trace_events", [])])
+
+
+def run_result(res: dict[str, Any]) -> RunResult:
+    """The RunResult back from its JSON form (:meth:`RunResult.to_json`), every field."""
+    return RunResult(exit_code=res["exit_code"], instructions=res["instructions"], cycles=res["cycles"],
+                     cpu_hz=res["cpu_hz"], output=res["output"], stderr=res["stderr"],
+                     wall_seconds=res["wall_seconds"], stop_reason=res["stop_reason"], board=res["board"],
+                     notes=res["notes"], stack_bytes=res["stack_bytes"], heap_bytes=res["heap_bytes"])

@@ -26,6 +26,8 @@ CPU_FLAGS = {
     "cortex-m4f": "-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard",
 }
 PORTS = {"UART.STM32_UART": "stm32_usart", "UART.STM32F7_USART": "stm32_usart_v2"}
+ACCEL_TYPE = "Tandem.ConvAccelerator"
+ACCEL_DRIVER = "drivers/conv_accel.c"
 _SOURCE_SUFFIXES = {".c", ".h", ".S", ".s", ".ld", ".inc"}
 
 
@@ -71,6 +73,13 @@ def data_span(platform: Platform) -> tuple[int, int]:
     return start, end - start
 
 
+def needs_accel_regs(platform: Platform, spec: FirmwareSpec) -> bool:
+    """Whether the build gets ``tandem_accel_regs.h``: a board with the accelerator, or a build of
+    its driver (firmware/drivers/conv_accel.h includes the header)."""
+    return (any(p.type == ACCEL_TYPE for p in platform.peripherals)
+            or any(Path(s).as_posix().endswith(ACCEL_DRIVER) for s in spec.sources))
+
+
 def generate_board_files(platform: Platform, spec: FirmwareSpec, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     code = platform.memory(platform.code_memory)
@@ -94,8 +103,9 @@ def generate_board_files(platform: Platform, spec: FirmwareSpec, out: Path) -> N
         lines.append(f"#define {key} {value}")
     lines.append("#endif")
     _write_if_changed(out / "board.h", "\n".join(lines) + "\n")
-    # The accelerator's register map, generated from the one definition (sim/accel/regmap.py).
-    _write_if_changed(out / "tandem_accel_regs.h", render_c_header())
+    if needs_accel_regs(platform, spec):
+        # The accelerator's register map, generated from the one definition (sim/accel/regmap.py).
+        _write_if_changed(out / "tandem_accel_regs.h", render_c_header())
 
     regions = [f"  CODE (rx) : ORIGIN = 0x{code.base:08x}, LENGTH = 0x{code.size:x}",
                f"  DATA (rwx) : ORIGIN = 0x{data_base:08x}, LENGTH = 0x{data_size:x}"]
@@ -153,7 +163,8 @@ def build_firmware(platform: Platform, spec: FirmwareSpec, config: TandemConfig)
                    spec.extra_cflags, spec.stack_size, spec.heap_size, sorted(spec.defines.items()),
                    _platform_digest(platform))).encode())
     h.update(_compiler_version(config).encode())
-    h.update(render_c_header().encode())
+    if needs_accel_regs(platform, spec):
+        h.update(render_c_header().encode())
     key = h.hexdigest()[:16]
     out_dir = config.cache_dir / "firmware" / f"{platform.name}-{spec.program}-{key}"
     elf = out_dir / f"{spec.program}.elf"

@@ -30,7 +30,7 @@ def run_reference(model: bytes, inputs: Sequence[np.ndarray], invocations: int =
     details = interp.get_input_details()
     if len(details) != len(inputs):
         raise ModelError(f"model has {len(details)} inputs, {len(inputs)} given")
-    for d, x in zip(details, inputs):
+    for d, x in zip(details, inputs, strict=False):
         x = np.asarray(x, dtype=d["dtype"])
         if tuple(x.shape) != tuple(d["shape"]):
             raise ModelError(f"input {d['name']!r}: shape {x.shape} != {tuple(d['shape'])}")

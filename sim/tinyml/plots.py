@@ -64,7 +64,7 @@ def timeline_events(runs: list[Inference]) -> list[dict[str, object]]:
         hz = r.run.cpu_hz
         t0 = min((o.start for o in r.ops if o.end), default=0)
 
-        def us(cycle: int) -> float:
+        def us(cycle: int, t0: int = t0, hz: int = hz) -> float:
             return (cycle - t0) * 1e6 / hz
 
         events.append({"ph": "M", "name": "process_name", "pid": pid, "args": {"name": f"{r.board}: {_label(r)}"}})

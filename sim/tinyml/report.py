@@ -54,7 +54,8 @@ def op_table(r: Inference) -> str:
                 row += f"  {'cpu':<5}"
         rows.append(row)
     other = r.cycles - sum(o.cycles for o in r.ops)
-    rows.append(f"{'':>3}  {'(runtime)':<18} {'':<14} {'':>11} {other:>13,} {'':>8} {100.0 * other / max(r.cycles, 1):5.1f}%")
+    share = 100.0 * other / max(r.cycles, 1)
+    rows.append(f"{'':>3}  {'(runtime)':<18} {'':<14} {'':>11} {other:>13,} {'':>8} {share:5.1f}%")
     return "\n".join(rows)
 
 

@@ -1,0 +1,24 @@
+"""``tandem bench sim``: host MIPS of a CPU-bound firmware on the boards vs bare Unicorn."""
+from __future__ import annotations
+
+import argparse
+
+from tandem.config import TandemConfig
+from tandem.machine.bench import bench_sim
+
+
+def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    print(f"tandem bench sim: firmware/tests/cpubound.c ({args.rounds} rounds), best of {args.runs} runs")
+    for board in args.board:
+        runs = [bench_sim(board, cfg, args.rounds, profile=args.profile) for _ in range(args.runs)]
+        best_board = min(runs, key=lambda r: r.board_seconds)
+        best_bare = min(runs, key=lambda r: r.bare_seconds)
+        r = runs[0]
+        line = (f"{board:<18} {r.instructions / 1e6:7.1f} M instructions {r.cycles / 1e6:7.1f} M cycles  "
+                f"board {best_board.board_mips:6.1f} MIPS  bare Unicorn {best_bare.bare_mips:6.1f} MIPS  "
+                f"ratio {best_board.board_mips / best_bare.bare_mips:.2f}")
+        if args.profile:
+            best_prof = max(x.profiled_mips or 0.0 for x in runs)
+            line += f"  --profile {best_prof:6.1f} MIPS"
+        print(line)
+    return 0

@@ -1,0 +1,118 @@
+"""``tandem infer``: a .tflite model on a board with tandem's micro runtime, on the CPU and/or with
+the RTL accelerator; per-op tables, the comparison, plots, the profile and the JSON result."""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from tandem.cli.common import write_json
+from tandem.config import TandemConfig
+from tandem.errors import TandemError
+from tandem.tinyml.infer import run_job, run_job_accel
+from tandem.tinyml.job import InferenceJob, check_inputs, random_inputs
+from tandem.tinyml.model import read_model
+from tandem.tinyml.report import check_lines, compare_outputs, compare_table, op_table, totals
+from tandem.tinyml.results import Inference
+
+
+def _load_inputs(paths: list[str] | None) -> list[np.ndarray] | None:
+    if not paths:
+        return None
+    arrays = []
+    for path in paths:
+        try:
+            arrays.append(np.load(path, allow_pickle=False))
+        except (OSError, ValueError) as exc:
+            raise TandemError(f"{path}: cannot read input array: {exc}") from None
+    return arrays
+
+
+def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    try:
+        model = Path(args.model).read_bytes()
+    except OSError as exc:
+        raise TandemError(f"{args.model}: cannot read model: {exc.strerror}") from None
+    info = read_model(model, args.model)
+    inputs = _load_inputs(args.input)
+    used = check_inputs(info, inputs) if inputs is not None else random_inputs(info, args.seed)
+    # the runs name the model as run_model always has (the path, normalised)
+    model_path = str(Path(args.model))
+    info = replace(info, path=model_path)
+    if args.compare and not args.accel:
+        raise TandemError("--compare needs --accel (it compares CPU-only with accelerated)")
+    if args.profile and args.accel and not args.compare:
+        raise TandemError("--profile profiles the CPU-only run: use it with --compare, or without --accel")
+    runs: list[Inference] = []
+    jobs: list[InferenceJob] = []
+    if not args.accel or args.compare:
+        print(f"[tandem] building the runtime image for {args.board} (op set {args.op_set}) and simulating "
+              f"{args.invocations} inference(s) on the CPU ...", file=sys.stderr, flush=True)
+        jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, args.op_set, args.seed,
+                                        model=model, info=info))
+        runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None,
+                            exact_flash_data=args.exact_flash_data))
+    if args.accel:
+        print(f"[tandem] building the runtime (accelerated CONV_2D) and the {args.accel} RTL on {args.simulator}, "
+              f"then co-simulating ...", file=sys.stderr, flush=True)
+        jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, seed=args.seed,
+                                        accel=args.accel, model=model, info=info))
+        runs.append(run_job_accel(jobs[-1], cfg, args.max_cycles, args.simulator, args.waves))
+
+    # an accelerator overlay adds a peripheral only: the description is the plain board's
+    print(f"{args.model} on {args.board} ({jobs[0].platform.describe()})")
+    for r in runs:
+        title = (f"with the {r.extra['accel']} accelerator ({r.extra['simulator']})" if "accel" in r.extra
+                 else "CPU only")
+        print(f"\n-- {title}")
+        print(op_table(r))
+        print(totals(r))
+    result = runs[-1]
+    data = result.to_json()
+    ops_json = [{**o.to_json(), **o.placement_json()} for o in result.ops]
+    data["ops"] = ops_json
+    if len(runs) == 2:
+        cpu, acc = runs
+        print("\n-- CPU only vs accelerated")
+        print(compare_table(cpu, acc))
+        data["cpu_only"] = cpu.to_json()
+        data["speedup"] = cpu.cycles / acc.cycles if acc.cycles else None
+        for o_json, c, a in zip(ops_json, cpu.ops, acc.ops, strict=False):
+            o_json["cpu_only_cycles"] = c.cycles
+            o_json["speedup"] = c.cycles / a.cycles if a.cycles else None
+    if result.run.stack_bytes is not None:
+        data["stack_bytes"] = result.run.stack_bytes
+    profiled = next((r for r in runs if r.run.profile is not None), None)
+    if profiled is not None and profiled.run.profile is not None:
+        print(f"\n-- cycles per function ({'CPU-only run' if len(runs) == 2 else 'whole run'}, top {args.top})")
+        print(profiled.run.profile.table(args.top))
+        write_json(args.profile, profiled.run.profile.to_speedscope())
+        print(f"[tandem] profile written to {args.profile} (open it in https://www.speedscope.app)", file=sys.stderr)
+    if args.plot:
+        from tandem.tinyml.plots import plot_ops
+
+        plot_ops(runs, args.plot, f"{Path(args.model).name} on {args.board}")
+        print(f"[tandem] plot written to {args.plot}", file=sys.stderr)
+    if args.timeline:
+        from tandem.tinyml.plots import write_timeline
+
+        write_timeline(runs, args.timeline)
+        print(f"[tandem] timeline written to {args.timeline} (open it in https://ui.perfetto.dev)", file=sys.stderr)
+    exact = True
+    if args.check:
+        from tandem.tinyml.litert_ref import run_reference
+
+        expected = run_reference(model, used, args.invocations)
+        print()
+        for r in runs:
+            checks = compare_outputs(r.outputs, expected)
+            label = "accelerated" if "accel" in r.extra else "CPU only"
+            print(f"[{label}] " + check_lines(checks).replace("\n", f"\n[{label}] "))
+            exact = exact and all(c.exact for c in checks)
+        data["outputs_match_reference"] = exact
+    if args.json:
+        write_json(args.json, data)
+    return 0 if exact else 1

@@ -1,0 +1,78 @@
+"""``tandem run``: a firmware ELF on a simulated board, with the RTL accelerator (``--accel``) or
+without; the summary, the profile and the JSON result."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tandem.cli.common import summary, write_json
+from tandem.config import TandemConfig
+from tandem.cosim import run_with_accel
+from tandem.errors import FirmwareFault, TandemError
+from tandem.machine.board import Board
+
+
+def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    if args.accel:
+        return _run_accel(args, cfg)
+    if args.waves:
+        raise TandemError("--waves needs --accel (the waveform is the accelerator's RTL)")
+    board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
+    board.load_elf(args.firmware)
+    stdin = sys.stdin.buffer.read() if args.stdin else b""
+    stream = None if args.quiet else sys.stdout.buffer
+    profile = args.profile is not None
+    try:
+        result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream, profile=profile,
+                           vector_faults=args.vector_faults)
+    except FirmwareFault as fault:
+        if args.json:
+            write_json(args.json, {"error": fault.summary, "report": fault.report,
+                                   "cycles": board.counter.cycles,
+                                   "output": board.console.out.decode("utf-8", "replace")})
+        if profile:  # where the cycles went up to the fault
+            write_json(args.profile, board.profile().to_speedscope())
+        raise
+    for note in result.notes:
+        print(f"[tandem] note: {note}", file=sys.stderr)
+    print(summary(result), file=sys.stderr)
+    if result.profile is not None:
+        print(result.profile.table(args.top), file=sys.stderr)
+        write_json(args.profile, result.profile.to_speedscope())
+        print(f"[tandem] profile written to {args.profile} (open it in https://www.speedscope.app)",
+              file=sys.stderr)
+    if args.json:
+        data = result.to_json()
+        if result.profile is not None:
+            data["profile"] = result.profile.to_json()
+        write_json(args.json, data)
+    return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+
+
+def _run_accel(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    if args.profile:
+        raise TandemError("--profile is not available with --accel yet")
+    stdin = sys.stdin.buffer.read() if args.stdin else b""
+    res = run_with_accel(args.board, args.firmware, args.accel, cfg, simulator=args.simulator,
+                         max_cycles=args.max_cycles, stdin=stdin, stream=not args.quiet,
+                         waves=args.waves, vector_faults=args.vector_faults)
+    result = res.run
+    sys.stdout.flush()
+    for note in result.notes:
+        print(f"[tandem] note: {note}", file=sys.stderr)
+    stall = sum(int(j["stall_cycles"]) for j in res.jobs)
+    print(summary(result), file=sys.stderr)
+    print(f"[tandem] accelerator ({args.accel}, {res.simulator}): {len(res.jobs)} runs, {stall:,} stall "
+          f"cycles ({100 * stall / max(result.cycles, 1):.1f}% of the run); "
+          f"RTL build {'cached' if res.build_seconds == 0 else f'{res.build_seconds:.1f} s'}, "
+          f"{res.total_seconds:.2f} s wall in all", file=sys.stderr)
+    for j in res.jobs:
+        err = f" error {j['error_code']}" if j["error_code"] else ""
+        print(f"[tandem]   run {j['index']}: {j['accel_cycles']:,} accelerator cycles -> {j['stall_cycles']:,} "
+              f"CPU cycles{err}; {j['bytes_in']:,} B in, {j['bytes_out']:,} B out; MAC utilisation "
+              f"{j['mac_utilisation']:.3f}", file=sys.stderr)
+    if res.waves is not None:
+        print(f"[tandem] waveform: {res.waves}", file=sys.stderr)
+    if args.json:
+        write_json(args.json, res.to_json())
+    return result.exit_code & 0xFF if result.exit_code >= 0 else 1
