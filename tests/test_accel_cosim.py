@@ -72,7 +72,7 @@ def check_run(res: CosimResult, cases: list[Case]) -> dict[str, Outcome]:
     # every case starts the engine once (the refused ones too); jobs are in program order
     assert len(res.jobs) == len(cases)
     overheads = set()
-    for c, job in zip(cases, res.jobs):
+    for c, job in zip(cases, res.jobs, strict=True):
         o = got[c.name]
         assert job["accel_cycles"] == o.accel_cycles == job["counters"]["CYCLES"]
         if o.path == "accel":
@@ -138,12 +138,13 @@ def test_clock_ratio_and_bus_wait_states_reach_the_cpu_clock(
     base, cases = icarus_4x4
     slow = tmp_path / "slow.repl"
     hz = load_platform("nucleo_l4r5zi", cfg.platforms_dir).cpu.frequency_hz
-    slow.write_text(f"accel: Tandem.ConvAccelerator\n    frequency: {hz // 2}\n    busWaitStates: 2\n    busReadLatency: 3\n")
+    slow.write_text(f"accel: Tandem.ConvAccelerator\n    frequency: {hz // 2}\n"
+                    "    busWaitStates: 2\n    busReadLatency: 3\n")
     elf, _ = accel_elf(cfg, "nucleo_l4r5zi", "conv4x4")
     res = run_with_accel("nucleo_l4r5zi", elf, "conv4x4", cfg, simulator="icarus", overlays=[slow])
     got = check_run(res, cases)
     before = outcomes(base.run.output)
-    for c, job, job0 in zip(cases, res.jobs, base.jobs):
+    for c, job, job0 in zip(cases, res.jobs, base.jobs, strict=True):
         assert job["stall_cycles"] == 2 * job["accel_cycles"]
         if got[c.name].path == "accel":
             assert job["counters"]["LOAD_CYCLES"] > job0["counters"]["LOAD_CYCLES"]

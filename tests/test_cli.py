@@ -18,7 +18,8 @@ def test_boards_lists_core_clock_memories():
     assert res.returncode == 0
     lines = {line.split()[0]: line for line in res.stdout.splitlines()}
     assert set(lines) >= {"stm32f4_discovery", "nucleo_l4r5zi", "bluepill", "mps2_an386"}
-    assert "cortex-m4f @ 168 MHz" in lines["stm32f4_discovery"] and "flash 1024 KiB @0x08000000" in lines["stm32f4_discovery"]
+    f4 = lines["stm32f4_discovery"]
+    assert "cortex-m4f @ 168 MHz" in f4 and "flash 1024 KiB @0x08000000" in f4
     assert "cortex-m3 @ 72 MHz" in lines["bluepill"]
 
 
@@ -106,7 +107,8 @@ def test_infer_with_input_file(tmp_path):
 @pytest.mark.parametrize(
     "args,message",
     [
-        (["--model", "tests/models/op_svdf.tflite", "--op-set", "dscnn"], "unsupported op SVDF (op 0, builtin code 27)"),
+        (["--model", "tests/models/op_svdf.tflite", "--op-set", "dscnn"],
+         "unsupported op SVDF (op 0, builtin code 27)"),
         (["--model", "/nonexistent.tflite"], "cannot read model"),
         (["--model", "README.md"], "not a readable .tflite model"),
         (["--model", "tests/models/op_softmax.tflite", "--input", "WRONG"], "cannot read input array"),

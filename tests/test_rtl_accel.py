@@ -1,7 +1,7 @@
 """cocotb runs of the convolution accelerator against the golden model (Icarus and Verilator).
 
-Each test builds tb_conv_accel with tandem.cosim.rtl into the cache (TandemConfig.cache_dir / "rtl") and runs the coroutines in
-rtl/tests/accel_bench.py.  Icarus covers a small 4x4 array; Verilator the full-size arrays.
+Each test builds tb_conv_accel with tandem.cosim.rtl into the cache (TandemConfig.cache_dir / "rtl")
+and runs the coroutines in rtl/tests/accel_bench.py.  Icarus covers a small 4x4 array; Verilator the full-size arrays.
 """
 from __future__ import annotations
 

@@ -105,7 +105,8 @@ def test_bluepill_flash_and_arena_limits(cfg, images):
     """64 KiB flash / 20 KiB RAM: MobileNet does not fit the free flash; DS-CNN's arena does not fit."""
     with pytest.raises(ModelError, match=r"does not fit in the free flash of bluepill"):
         run(cfg, images, "bluepill", (MODELS_DIR / "mobilenet_v1_025.tflite").read_bytes(), op_set="dscnn")
-    with pytest.raises(ModelError, match=r"arena too small on bluepill: the model needs [\d,]+ bytes, the image has [\d,]+"):
+    with pytest.raises(ModelError,
+                       match=r"arena too small on bluepill: the model needs [\d,]+ bytes, the image has [\d,]+"):
         run(cfg, images, "bluepill", (MODELS_DIR / "ds_cnn.tflite").read_bytes(), op_set="dscnn")
 
 

@@ -2,7 +2,7 @@
 
 Used to test the runtime's kernels against LiteRT before (and besides) running them on a
 simulated board.  The shared library is rebuilt when any runtime source changes; builds are
-cached under ``build/host/<hash>/``.
+cached under ``the cache (TandemConfig.cache_dir / "host")<hash>/``.
 """
 from __future__ import annotations
 
