@@ -1,0 +1,231 @@
+"""The lexical layer of the .repl parser: comments, logical lines and a small text scanner.
+
+Renode's format is indentation-structured, but anything inside brackets (``{ }``, ``[ ]``,
+``( )``) or a ``'''`` string may span several physical lines. :func:`logical_lines` strips
+comments (keeping line numbers) and joins such spans into one logical line that remembers
+the line it started on and its indentation. :class:`Scanner` reads values and registrations
+out of one logical line; :func:`split_top` splits text on a separator outside brackets and
+strings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tandem.errors import PlatformError
+
+_OPEN = {"{": "}", "[": "]", "(": ")"}
+_CLOSE = {v: k for k, v in _OPEN.items()}
+
+
+@dataclass(frozen=True)
+class LogicalLine:
+    line: int  # 1-based number of the physical line it starts on
+    indent: int  # leading spaces of that line
+    text: str  # stripped; the physical lines of a span are joined with "\n"
+
+
+def _strip_comments(text: str, path: str) -> list[str]:
+    """Remove ``//`` and ``/* */`` comments outside strings, one output line per input line.
+
+    A ``//`` right after ``:`` is part of a URL (``ApplySVD @https://...``), not a comment.
+    """
+    out: list[str] = []
+    in_block = False
+    in_triple = False
+    block_start = triple_start = 0
+    for lineno, raw in enumerate(text.splitlines(), start=1):
+        line: list[str] = []
+        i = 0
+        in_str = False
+        while i < len(raw):
+            if in_block:
+                end = raw.find("*/", i)
+                if end < 0:
+                    break
+                in_block = False
+                i = end + 2
+                continue
+            if in_triple:
+                end = raw.find("'''", i)
+                while end > 0 and raw[end - 1] == "\\":
+                    end = raw.find("'''", end + 3)
+                if end < 0:
+                    line.append(raw[i:])
+                    break
+                line.append(raw[i:end + 3])
+                in_triple = False
+                i = end + 3
+                continue
+            ch = raw[i]
+            if in_str:
+                if ch == "\\" and i + 1 < len(raw):
+                    line.append(raw[i:i + 2])
+                    i += 2
+                    continue
+                if ch == '"':
+                    in_str = False
+            elif ch == '"':
+                in_str = True
+            elif raw.startswith("'''", i):
+                in_triple = True
+                triple_start = lineno
+                line.append("'''")
+                i += 3
+                continue
+            elif raw.startswith("//", i) and not (i > 0 and raw[i - 1] == ":"):
+                break
+            elif raw.startswith("/*", i):
+                in_block = True
+                block_start = lineno
+                i += 2
+                continue
+            line.append(ch)
+            i += 1
+        out.append("".join(line).rstrip() if not in_triple else "".join(line))
+    if in_block:
+        raise PlatformError("unterminated /* comment", path, block_start)
+    if in_triple:
+        raise PlatformError("unterminated ''' string", path, triple_start)
+    return out
+
+
+def _depth_change(text: str, depth: int, in_triple: bool) -> tuple[int, bool]:
+    """Bracket depth and ``'''`` state after ``text`` (strings skipped)."""
+    i = 0
+    in_str = False
+    while i < len(text):
+        if in_triple:
+            end = text.find("'''", i)
+            while end > 0 and text[end - 1] == "\\":
+                end = text.find("'''", end + 3)
+            if end < 0:
+                return depth, True
+            in_triple = False
+            i = end + 3
+            continue
+        ch = text[i]
+        if in_str:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif text.startswith("'''", i):
+            in_triple = True
+            i += 3
+            continue
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        i += 1
+    return depth, in_triple
+
+
+def logical_lines(text: str, path: str) -> list[LogicalLine]:
+    """Comment-free logical lines; a bracket or ``'''`` span continues onto the next lines."""
+    out: list[LogicalLine] = []
+    lines = _strip_comments(text, path)
+    i = 0
+    while i < len(lines):
+        raw = lines[i]
+        if not raw.strip():
+            i += 1
+            continue
+        if "\t" in raw[: len(raw) - len(raw.lstrip())]:
+            raise PlatformError("tabs are not allowed in indentation", path, i + 1)
+        start = i
+        depth, triple = _depth_change(raw, 0, False)
+        parts = [raw.strip()]
+        while (depth > 0 or triple) and i + 1 < len(lines):
+            i += 1
+            nxt = lines[i]
+            parts.append(nxt if triple else nxt.strip())
+            depth, triple = _depth_change(nxt, depth, triple)
+        if depth > 0:
+            raise PlatformError("unclosed bracket", path, start + 1)
+        out.append(LogicalLine(start + 1, len(raw) - len(raw.lstrip()), "\n".join(p for p in parts if p or triple)))
+        i += 1
+    return out
+
+
+def split_top(text: str, sep: str) -> list[str]:
+    """Split on ``sep`` outside brackets and strings (parts are stripped, empty ones dropped)."""
+    parts: list[str] = []
+    depth = 0
+    start = i = 0
+    in_str = in_triple = False
+    while i < len(text):
+        if in_triple:
+            if text.startswith("'''", i) and text[i - 1] != "\\":
+                in_triple = False
+                i += 3
+                continue
+            i += 1
+            continue
+        ch = text[i]
+        if in_str:
+            if ch == "\\":
+                i += 1
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif text.startswith("'''", i):
+            in_triple = True
+            i += 3
+            continue
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            parts.append(text[start:i].strip())
+            i += len(sep)
+            start = i
+            continue
+        i += 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def find_top(text: str, sep: str) -> int:
+    """Index of the first ``sep`` outside brackets and strings, or -1."""
+    depth = 0
+    in_str = False
+    for i, ch in enumerate(text):
+        if in_str:
+            in_str = ch != '"'
+        elif ch == '"':
+            in_str = True
+        elif ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth -= 1
+        elif depth == 0 and text.startswith(sep, i):
+            return i
+    return -1
+
+
+def balanced(text: str, start: int) -> int:
+    """Index just past the bracket group opening at ``text[start]``; -1 if it never closes."""
+    close = _OPEN[text[start]]
+    depth = 0
+    in_str = False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_str:
+            in_str = ch != '"'
+        elif ch == '"':
+            in_str = True
+        elif ch == text[start]:
+            depth += 1
+        elif ch == close:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
+
+
+__all__ = ["LogicalLine", "balanced", "find_top", "logical_lines", "split_top"]
