@@ -226,3 +226,28 @@ def test_model_checks_still_apply_to_renode_style_files(tmp_path):
     (tmp_path / "d.repl").write_text(chip + "\nsram2: Memory.MappedMemory @ sysbus 0x30000000\n")
     with pytest.raises(PlatformError, match="property 'size' is required"):
         load_platform(str(tmp_path / "d.repl"), tmp_path)
+
+
+def test_tag_forms():
+    from tandem.platform.model import parse_tag
+
+    assert parse_tag('Tag <0x100000a0, 0x100000a3> "ADDRTYPE" 0x1 # random', "t", 1) == \
+        parse_tag('Tag <0x100000a0 4> "ADDRTYPE" 0x1', "t", 1)
+    tag = parse_tag('Tag <0x402BC000, +0x18> "CMU_0"', "t", 3)
+    assert tag is not None
+    assert (tag.name, tag.base, tag.size, tag.value, tag.line) == ("CMU_0", 0x402BC000, 0x18, None, 3)
+    assert parse_tag("ApplySVD @https://example.invalid/a.svd", "t", 1) is None
+    with pytest.raises(PlatformError, match="empty range"):
+        parse_tag('Tag <0x10, 0x0> "X"', "t", 2)
+
+
+def test_init_block_in_braces():
+    e = one("cpu: CPU.CortexM @ sysbus\n    init: { IsHalted true; PerformanceInMips 100 }\n")
+    assert [c.text for c in e.commands["init"]] == ["IsHalted true", "PerformanceInMips 100"]
+
+
+def test_realistic_board_builds_a_machine():
+    from tandem.machine.board import Board
+
+    board = Board(load_platform(str(DATA / "demo_board.repl"), DATA))
+    assert board.platform.peripheral("rcc").base == 0x40023800

@@ -9,6 +9,7 @@ strings.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from tandem.errors import PlatformError
@@ -150,81 +151,56 @@ def logical_lines(text: str, path: str) -> list[LogicalLine]:
     return out
 
 
+def _code(text: str) -> Iterator[tuple[int, int]]:
+    """(index, bracket depth before it) of each character outside strings, in order."""
+    depth = 0
+    i = 0
+    while i < len(text):
+        if text.startswith("'''", i):
+            end = text.find("'''", i + 3)
+            while end > 0 and text[end - 1] == "\\":
+                end = text.find("'''", end + 3)
+            i = len(text) if end < 0 else end + 3
+            continue
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < len(text) and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch in _CLOSE:
+            depth -= 1
+        yield i, depth
+        if ch in _OPEN:
+            depth += 1
+        i += 1
+
+
 def split_top(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside brackets and strings (parts are stripped, empty ones dropped)."""
     parts: list[str] = []
-    depth = 0
-    start = i = 0
-    in_str = in_triple = False
-    while i < len(text):
-        if in_triple:
-            if text.startswith("'''", i) and text[i - 1] != "\\":
-                in_triple = False
-                i += 3
-                continue
-            i += 1
+    start = skip = 0
+    for i, depth in _code(text):
+        if i < skip:
             continue
-        ch = text[i]
-        if in_str:
-            if ch == "\\":
-                i += 1
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif text.startswith("'''", i):
-            in_triple = True
-            i += 3
-            continue
-        elif ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-        elif depth == 0 and text.startswith(sep, i):
+        if depth == 0 and text.startswith(sep, i):
             parts.append(text[start:i].strip())
-            i += len(sep)
-            start = i
-            continue
-        i += 1
+            start = skip = i + len(sep)
     parts.append(text[start:].strip())
     return [p for p in parts if p]
 
 
 def find_top(text: str, sep: str) -> int:
     """Index of the first ``sep`` outside brackets and strings, or -1."""
-    depth = 0
-    in_str = False
-    for i, ch in enumerate(text):
-        if in_str:
-            in_str = ch != '"'
-        elif ch == '"':
-            in_str = True
-        elif ch in _OPEN:
-            depth += 1
-        elif ch in _CLOSE:
-            depth -= 1
-        elif depth == 0 and text.startswith(sep, i):
-            return i
-    return -1
+    return next((i for i, depth in _code(text) if depth == 0 and text.startswith(sep, i)), -1)
 
 
 def balanced(text: str, start: int) -> int:
     """Index just past the bracket group opening at ``text[start]``; -1 if it never closes."""
-    close = _OPEN[text[start]]
-    depth = 0
-    in_str = False
-    for i in range(start, len(text)):
-        ch = text[i]
-        if in_str:
-            in_str = ch != '"'
-        elif ch == '"':
-            in_str = True
-        elif ch == text[start]:
-            depth += 1
-        elif ch == close:
-            depth -= 1
-            if depth == 0:
-                return i + 1
+    for i, depth in _code(text[start:]):
+        if i > 0 and depth == 0:
+            return start + i + 1
     return -1
 
 

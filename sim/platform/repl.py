@@ -123,7 +123,10 @@ def parse_int(token: str) -> int:
     token = token.strip()
     if not _INT.match(token):
         raise ValueError(token)
-    return int(token.replace("_", ""), 0)
+    digits = token.replace("_", "")
+    if re.fullmatch(r"-?0[0-9]+", digits):
+        return int(digits, 10)  # Renode writes pin numbers as 08, 01: decimal, not octal
+    return int(digits, 0)
 
 
 class _Parser:
@@ -144,8 +147,7 @@ class _Parser:
                 raise self.fail("unterminated ''' string", line)
             return text[3:-3].replace("\\'''", "'''")
         if text.startswith('"'):
-            if len(text) < 2 or not text.endswith('"') or text.endswith('\\"') and len(text) > 2 \
-                    and not text.endswith('\\\\"'):
+            if len(text) < 2 or not text.endswith('"') or re.search(r'(?<!\\)(\\\\)*\\"$', text[1:]):
                 raise self.fail(f"unterminated string {text!r}", line)
             return text[1:-1].replace('\\"', '"')
         if text in ("true", "false"):
