@@ -251,3 +251,11 @@ def test_realistic_board_builds_a_machine():
 
     board = Board(load_platform(str(DATA / "demo_board.repl"), DATA))
     assert board.platform.peripheral("rcc").base == 0x40023800
+
+
+def test_using_from_the_platforms_root_parent(tmp_path):
+    (tmp_path / "platforms" / "cpus").mkdir(parents=True)
+    (tmp_path / "platforms" / "cpus" / "c.repl").write_text("u: UART.X @ sysbus 0x1000\n")
+    (tmp_path / "b.repl").write_text('using "platforms/cpus/c.repl"\nu:\n    baud: 1\n')
+    (u,) = load_entries(tmp_path / "b.repl", tmp_path / "platforms")
+    assert u.properties == {"baud": 1}

@@ -434,7 +434,8 @@ def load_entries(path: Path, root: Path, _stack: tuple[Path, ...] = (),
     usings, own = parse_text_full(text, str(path))
     merged: dict[str, EntrySpec] = {e.name: e for e in base or []}
     for target, line, prefix in usings:
-        candidates = [path.parent / target, root / target]
+        # Renode's files name includes from its own root: using "platforms/cpus/x.repl"
+        candidates = [path.parent / target, root / target, root.parent / target]
         found = next((c for c in candidates if c.is_file()), None)
         if found is None:
             raise PlatformError(f"using: cannot find {target!r}", str(path), line)
