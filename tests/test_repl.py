@@ -69,7 +69,7 @@ BAD = [
     ("mem: Memory.MappedMemory @ sysbus 0x0\n    size: \"oops\n", 2, "unterminated string"),
     ("mem: Memory.MappedMemory @ sysbus <0x0, +0>\n", 1, "empty"),
     ("\n\n    size: 4\n", 3, "outside an entry"),
-    ("x: Foo @ sysbus 0x0\n", 1, "malformed type"),
+    ("x: Foo-Bar @ sysbus 0x0\n", 1, "malformed type"),
     ("u: UART.STM32_UART @ sysbus 0x0\n    -> nvic@\n", 2, "IRQ"),
     ("/* never closed\n", 1, "unterminated /*"),
     ("mem: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\nusing \"a.repl\"\n", 3, "before the first entry"),

@@ -8,11 +8,12 @@ of the entry at fault.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tandem.errors import PlatformError, UnknownBoardError
-from tandem.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries
+from tandem.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries, parse_int
 from tandem.platform.types import default_window, is_modelled
 
 PAGE = 0x400  # Unicorn's ARM page size: every mapping starts and ends on it
@@ -59,10 +60,35 @@ class PeripheralSpec:
     irqs: tuple[IrqConnection, ...]
     path: str
     line: int
+    # further sysbus windows (base, size) of a peripheral registered at several addresses
+    extra_windows: tuple[tuple[int, int], ...] = ()
 
     @property
     def modelled(self) -> bool:
         return is_modelled(self.type)
+
+
+@dataclass(frozen=True)
+class TagSpec:
+    """A ``Tag <range> "name" [value]`` monitor command: a named region reading as ``value``."""
+
+    name: str
+    base: int
+    size: int
+    value: int | None
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A monitor command of an entry's init/reset/preinit block that tandem does not run."""
+
+    entry: str
+    kind: str  # init, reset, preinit
+    text: str
+    path: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -76,6 +102,8 @@ class Platform:
     data_memory: str
     console: str | None
     properties: dict[str, Value] = field(default_factory=dict)
+    tags: tuple[TagSpec, ...] = ()
+    commands: tuple[CommandSpec, ...] = ()  # recorded, not run (ApplySVD, IsHalted, ...)
 
     def memory(self, name: str) -> MemorySpec:
         for m in self.memories:
@@ -113,7 +141,42 @@ def _str_prop(entry: EntrySpec, key: str, default: str | None = None) -> str | N
 
 
 def _sysbus_regs(entry: EntrySpec) -> list[tuple[int, int | None]]:
-    return [(r.address, r.size) for r in entry.registrations if r.parent == "sysbus" and r.address is not None]
+    """The entry's global sysbus windows (a core-specific registration is not one of them yet)."""
+    return [(r.address, r.size) for r in entry.registrations
+            if r.parent == "sysbus" and r.address is not None and r.cpu is None]
+
+
+_TAG = re.compile(r'Tag\s*<\s*([^,>\s]+)\s*(,?)\s*(\+?)\s*([^>\s]+)\s*>\s*"((?:[^"\\]|\\.)*)"\s*(\S+)?.*', re.S)
+
+
+def parse_tag(text: str, path: str, line: int) -> TagSpec | None:
+    """``Tag <start, end> "name" value`` (also ``<start, +size>`` and ``<start size>``)."""
+    m = _TAG.fullmatch(text.strip())
+    if not m:
+        return None
+    try:
+        start, second = parse_int(m.group(1)), parse_int(m.group(4))
+        value = parse_int(m.group(6)) if m.group(6) and not m.group(6).startswith("#") else None
+    except ValueError:
+        raise PlatformError(f"malformed number in {text.strip()!r}", path, line) from None
+    size = second - start + 1 if m.group(2) and not m.group(3) else second
+    if size <= 0:
+        raise PlatformError(f"empty range in {text.strip()!r}", path, line)
+    return TagSpec(m.group(5), start, size, value, path, line)
+
+
+def _commands(entries: list[EntrySpec]) -> tuple[tuple[TagSpec, ...], tuple[CommandSpec, ...]]:
+    tags: list[TagSpec] = []
+    cmds: list[CommandSpec] = []
+    for e in entries:
+        for kind, lines in e.commands.items():
+            for c in lines:
+                tag = parse_tag(c.text, c.path, c.line) if e.name == "sysbus" and kind == "init" else None
+                if tag is not None:
+                    tags.append(tag)
+                else:
+                    cmds.append(CommandSpec(e.name, kind, c.text, c.path, c.line))
+    return tuple(tags), tuple(cmds)
 
 
 def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
@@ -140,7 +203,7 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
     board_props: dict[str, Value] = {}
     board_entry: EntrySpec | None = None
     for e in entries:
-        if e.type == "CPU.CortexM":
+        if e.type == "CPU.CortexM" or (e.name == "sysbus" and e.type is None):
             continue
         if e.type == "Tandem.Board":
             board_props = dict(e.properties)
@@ -165,21 +228,12 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
             peripherals.append(PeripheralSpec(e.name, e.type or "", None, 0, dict(e.properties), tuple(e.irqs),
                                               e.path, e.line))
             continue
-        if len(regs) > 1:
+        if len(regs) > 1 and is_modelled(e.type or ""):
             raise PlatformError(f"{e.name!r}: only memories may be registered at several addresses", *e.where())
-        base, window = regs[0]
-        if window is None:
-            declared: Value | None = e.properties.get("size")
-            if declared is None:
-                declared = default_window(e.type or "")
-            if not isinstance(declared, int) or isinstance(declared, bool):
-                raise PlatformError(
-                    f"{e.name!r} ({e.type}) needs a size: write @ sysbus <0x{base:x}, +SIZE> or 'size:'",
-                    *e.where(),
-                )
-            window = declared
+        windows = [(base, _window(e, base, size)) for base, size in regs]
+        (base, window), extra = windows[0], tuple(windows[1:])
         peripherals.append(PeripheralSpec(e.name, e.type or "", base, window, dict(e.properties), tuple(e.irqs),
-                                          e.path, e.line))
+                                          e.path, e.line, extra))
 
     _check_overlaps(memories, peripherals)
 
@@ -198,8 +252,23 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
     if console is not None and not any(p.name == console for p in peripherals):
         assert board_entry is not None
         raise PlatformError(f"console: no peripheral named {console!r}", *board_entry.where("console"))
+    tags, commands = _commands(entries)
     return Platform(name, path, cpu, tuple(memories), tuple(peripherals), code, data,
-                    str(console) if console is not None else None, board_props)
+                    str(console) if console is not None else None, board_props, tags, commands)
+
+
+def _window(e: EntrySpec, base: int, window: int | None) -> int:
+    if window is not None:
+        return window
+    declared: Value | None = e.properties.get("size")
+    if declared is None:
+        declared = default_window(e.type or "")
+    if not isinstance(declared, int) or isinstance(declared, bool):
+        raise PlatformError(
+            f"{e.name!r} ({e.type}) needs a size: write @ sysbus <0x{base:x}, +SIZE> or 'size:'",
+            *e.where(),
+        )
+    return declared
 
 
 def _check_overlaps(memories: list[MemorySpec], peripherals: list[PeripheralSpec]) -> None:
@@ -210,6 +279,8 @@ def _check_overlaps(memories: list[MemorySpec], peripherals: list[PeripheralSpec
     for p in peripherals:
         if p.base is not None:
             spans.append((p.base, p.base + p.size, p.name, p.path, p.line))
+        for b, size in p.extra_windows:
+            spans.append((b, b + size, p.name, p.path, p.line))
     spans.sort()
     for (a0, a1, an, _, _), (b0, b1, bn, bpath, bline) in zip(spans, spans[1:], strict=False):
         if b0 < a1:
