@@ -165,7 +165,9 @@ def test_hung_rtl_stops_with_report(cfg: TandemConfig, tmp_path: Path) -> None:
     assert "did not finish within 20,000" in text
     assert "last CPU transaction: START" in text and "IN_ADDR 0x" in text
     assert "5 reads" in text and "pending request: read" in text
-    status = int(re.search(r"STATUS = 0x([0-9a-f]{8})", text)[1], 16)  # type: ignore[index]
+    found = re.search(r"STATUS = 0x([0-9a-f]{8})", text)
+    assert found, "the report names the STATUS register"
+    status = int(found[1], 16)
     assert status & 1, "the report shows the engine still BUSY"
 
 
