@@ -99,7 +99,8 @@ SEMANTIC = [
     (CPU + MEMS + "u: UART.STM32_UART @ sysbus <0x800, +0x400>\n", 8, "overlaps 'flash'"),
     (CPU + MEMS + "odd: Memory.MappedMemory @ sysbus 0x30000100\n    size: 0x400\n", 8, "not aligned"),
     (CPU.replace("cortex-m4", "cortex-m99") + MEMS, 2, "unsupported cpuType"),
-    (CPU + MEMS + "gpio: GPIOPort.Foo @ sysbus 0x40000000\n", 8, "needs a size"),
+    # a modelled type with no default window (an unmodelled one gets Renode's size or a guess)
+    (CPU + MEMS + "acc: Tandem.ConvAccelerator @ sysbus 0x40000000\n", 8, "needs a size"),
     (CPU + MEMS + "ghost:\n    size: 4\n", 8, "amends nothing"),
     (CPU + MEMS + "flash: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\n"
      "flash: UART.STM32_UART @ sysbus 0x40000000\n", 10, "already defined"),

@@ -259,3 +259,88 @@ def test_using_from_the_platforms_root_parent(tmp_path):
     (tmp_path / "b.repl").write_text('using "platforms/cpus/c.repl"\nu:\n    baud: 1\n')
     (u,) = load_entries(tmp_path / "b.repl", tmp_path / "platforms")
     assert u.properties == {"baud": 1}
+
+
+# Renode's semantics: what Renode's chip files leave to the C# classes -------------------------
+
+def test_nrf_style_chip_loads_with_default_clock_and_renode_sizes():
+    p = load_platform(str(DATA / "demo_nrf.repl"), DATA)
+    assert [(m.name, m.base, m.size, m.aliases) for m in p.memories] == [
+        ("flash", 0x0, 0x80000, ()), ("ram", 0x800000, 0x20000, (0x20000000,))]
+    assert (p.code_memory, p.data_memory) == ("flash", "ram")  # Renode's name for the data memory
+    assert p.cpu.frequency_hz == 64_000_000
+    sizes = {q.name: (q.base, q.size) for q in p.peripherals}
+    # Renode's class sizes (types.RENODE_SIZES), a guess for the others, and the ports fitted
+    assert sizes == {"nvic": (0xE000E000, 0x1000), "clock": (0x40000000, 0x1000), "uart0": (0x40002000, 0x1000),
+                     "radio": (0x40001000, 0x400), "rtc1": (0x40011000, 0x1000), "egu3": (0x40017000, 0x1000),
+                     "port0": (0x50000500, 0x300), "port1": (0x50000800, 0x1000), "portEvents": (0x40006000, 0x400)}
+    path = str(DATA / "demo_nrf.repl")
+    assert p.notes == (
+        "cpu: no frequency in the platform; using 64000000 Hz, tandem's default for cortex-m4 "
+        "(set `frequency:` in the cpu entry to change it)",
+        f"radio (Wireless.DemoRadio) at 0x40001000 has no size; using a 0x400 window ({path}:24)",
+        f"portEvents (GPIOPort.NRF52840_GPIOTasksEvents) at 0x40006000 has no size; using a 0x400 window ({path}:38)",
+        f"port0 (GPIOPort.NRF52840_GPIO) at 0x50000500: a 0x1000 window would overlap 'port1'; using 0x300 ({path}:34)",
+    )
+    assert [(t.name, t.base, t.size, t.value) for t in p.tags] == [("INFO", 0x10000000, 0x1000, None),
+                                                                   ("PART", 0x10000100, 4, 0x1234)]
+    assert [c.text for c in p.commands] == ["ApplySVD @https://example.invalid/svd/demo_nrf.svd.gz"]
+
+
+def test_systick_frequency_gives_the_clock(tmp_path):
+    chip = (DATA / "demo_nrf.repl").read_text()
+    (tmp_path / "c.repl").write_text(chip + "\nnvic:\n    systickFrequency: 32000000\n")
+    p = load_platform(str(tmp_path / "c.repl"), tmp_path)
+    assert p.cpu.frequency_hz == 32_000_000
+    assert p.notes[0].startswith("cpu: no frequency in the platform; using 32000000 Hz, the systickFrequency of 'nvic'")
+    (tmp_path / "d.repl").write_text(chip + "\ncpu:\n    frequency: 16000000\n")
+    p = load_platform(str(tmp_path / "d.repl"), tmp_path)
+    assert p.cpu.frequency_hz == 16_000_000 and not any(n.startswith("cpu:") for n in p.notes)
+
+
+def test_tandem_boards_have_no_notes(cfg):
+    from tandem.platform.model import list_boards
+
+    for name in list_boards(cfg.platforms_dir):
+        assert load_platform(name, cfg.platforms_dir).notes == (), name
+
+
+def test_guessed_windows_give_way(tmp_path):
+    head = ('cpu: CPU.CortexM @ sysbus\n    cpuType: "cortex-m3"\n'
+            "flash: Memory.MappedMemory @ sysbus 0x0\n    size: 0x1000\n"
+            "sram: Memory.MappedMemory @ sysbus 0x20000000\n    size: 0x1000\n"
+            "uart: UART.STM32_UART @ sysbus <0x40000200, +0x100>\n")
+    (tmp_path / "b.repl").write_text(head +
+                                     "inMem: Misc.A @ sysbus 0x800\n"  # starts inside flash: dropped
+                                     "beforeUart: Misc.B @ sysbus 0x40000000\n"  # runs into uart: shrunk
+                                     "first: Misc.C @ sysbus 0x40001000\n"
+                                     "second: Misc.D @ sysbus 0x40001000\n"  # same base as a guess: dropped
+                                     "spi: SPI.STM32SPI @ sysbus 0x40002000\n")  # Renode's 0x400
+    p = load_platform(str(tmp_path / "b.repl"), tmp_path)
+    assert p.cpu.frequency_hz == 72_000_000
+    got = {q.name: (q.base, q.size) for q in p.peripherals}
+    assert got == {"uart": (0x40000200, 0x100), "inMem": (None, 0), "beforeUart": (0x40000000, 0x200),
+                   "first": (0x40001000, 0x400), "second": (None, 0), "spi": (0x40002000, 0x400)}
+    notes = "\n".join(p.notes)
+    assert "inMem (Misc.A) at 0x00000800 lies inside 'flash'; no window for it" in notes
+    assert "beforeUart (Misc.B) at 0x40000000: a 0x400 window would overlap 'uart'; using 0x200" in notes
+    assert "second (Misc.D) at 0x40001000 lies inside 'first'; no window for it" in notes
+    # a window the file wrote still may not overlap; a memory still needs a size
+    (tmp_path / "c.repl").write_text(head + "clash: Misc.X @ sysbus <0x40000280, +0x100>\n")
+    with pytest.raises(PlatformError, match="'clash' .* overlaps 'uart'"):
+        load_platform(str(tmp_path / "c.repl"), tmp_path)
+
+
+def test_semihosting_hello_runs_on_the_nrf_style_chip(cfg):
+    from tandem.firmware.build import FirmwareSpec, build_firmware
+    from tandem.machine.board import Board
+
+    platform = load_platform(str(DATA / "demo_nrf.repl"), DATA)
+    elf = build_firmware(platform, FirmwareSpec(("tests/hello.c",)), cfg)
+    board = Board(platform, cfg)
+    board.load_elf(elf)
+    result = board.run()
+    assert result.exit_code == 0, result
+    assert result.output.startswith("Hello from tandem!\nline 0\n")
+    assert result.cpu_hz == 64_000_000
+    assert result.notes[0].startswith("cpu: no frequency in the platform; using 64000000 Hz")

@@ -70,7 +70,7 @@ class Board:
         self.cpu_hz = platform.cpu.frequency_hz
         self.cpu = CortexM(platform.cpu.core)
         self.console = BoardConsole()
-        self.notes: list[str] = []
+        self.notes: list[str] = list(platform.notes)  # what loading the platform assumed
         self._events: dict[object, tuple[int, Callable[[int], None]]] = {}
         self._service: list[Peripheral] = []  # peripherals waiting for an outside driver
         self._exit_code: int | None = None

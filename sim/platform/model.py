@@ -9,12 +9,12 @@ of the entry at fault.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tandem.errors import PlatformError, UnknownBoardError
 from tandem.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries, parse_int
-from tandem.platform.types import default_window, is_modelled
+from tandem.platform.types import GUESSED_WINDOW, default_window, is_modelled, renode_window
 
 PAGE = 0x400  # Unicorn's ARM page size: every mapping starts and ends on it
 
@@ -22,6 +22,19 @@ CORES = {
     "cortex-m3": ("cortex-m3", False),
     "cortex-m4": ("cortex-m4", False),
     "cortex-m4f": ("cortex-m4", True),
+}
+
+# The CPU clock of a board whose file gives no ``frequency:`` (Renode's chip files never do:
+# Renode runs by instruction count). The part's real clock cannot be known from cpuType alone,
+# so the NVIC's ``systickFrequency`` is used when the file gives it (in Renode the SysTick runs
+# on the core clock), and otherwise a conservative clock per core type: a common top speed of
+# Cortex-M3 parts (STM32F1's 72 MHz), and for Cortex-M4 the 64 MHz of the nRF52 parts, well
+# below the 100-180 MHz of STM32F4-class ones, so reported times err on the slow side. Either
+# way the run reports a note; cycle counts do not depend on the clock.
+DEFAULT_CPU_HZ = {
+    "cortex-m3": 72_000_000,
+    "cortex-m4": 64_000_000,
+    "cortex-m4f": 64_000_000,
 }
 
 
@@ -104,6 +117,8 @@ class Platform:
     properties: dict[str, Value] = field(default_factory=dict)
     tags: tuple[TagSpec, ...] = ()
     commands: tuple[CommandSpec, ...] = ()  # recorded, not run (ApplySVD, IsHalted, ...)
+    # what loading assumed for the file (a default clock, guessed windows): a run reports them
+    notes: tuple[str, ...] = ()
 
     def memory(self, name: str) -> MemorySpec:
         for m in self.memories:
@@ -193,13 +208,18 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
             *cpu_entry.where("cpuType"),
         )
     core, fpu = CORES[cpu_type]
-    freq = _int_prop(cpu_entry, "frequency")
-    if freq <= 0:
-        raise PlatformError("cpu: frequency must be positive", *cpu_entry.where("frequency"))
+    notes: list[str] = []
+    if "frequency" in cpu_entry.properties:
+        freq = _int_prop(cpu_entry, "frequency")
+        if freq <= 0:
+            raise PlatformError("cpu: frequency must be positive", *cpu_entry.where("frequency"))
+    else:
+        freq = _default_frequency(entries, cpu_type, notes)
     cpu = CpuSpec(cpu_entry.name, cpu_type, core, fpu, freq)
 
     memories: list[MemorySpec] = []
     peripherals: list[PeripheralSpec] = []
+    guessed: set[tuple[str, int]] = set()  # (peripheral, window base) sized by a guess
     board_props: dict[str, Value] = {}
     board_entry: EntrySpec | None = None
     for e in entries:
@@ -230,15 +250,24 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
             continue
         if len(regs) > 1 and is_modelled(e.type or ""):
             raise PlatformError(f"{e.name!r}: only memories may be registered at several addresses", *e.where())
-        windows = [(base, _window(e, base, size)) for base, size in regs]
+        windows: list[tuple[int, int]] = []
+        for reg_base, reg_size in regs:
+            window, guess = _window(e, reg_base, reg_size, notes)
+            windows.append((reg_base, window))
+            if guess:
+                guessed.add((e.name, reg_base))
         (base, window), extra = windows[0], tuple(windows[1:])
         peripherals.append(PeripheralSpec(e.name, e.type or "", base, window, dict(e.properties), tuple(e.irqs),
                                           e.path, e.line, extra))
 
+    if guessed:
+        peripherals = _fit_guessed(memories, peripherals, guessed, notes)
     _check_overlaps(memories, peripherals)
 
-    def pick(key: str, default: str) -> str:
-        value = board_props.get(key, default)
+    def pick(key: str, default: str, *others: str) -> str:
+        # without the key, the first memory present of default and others (Renode's nRF52 files say "ram")
+        fallback = next((n for n in (default, *others) if any(m.name == n for m in memories)), default)
+        value = board_props.get(key, fallback)
         value = value.name if isinstance(value, Reference) else value
         if not any(m.name == value for m in memories):
             where = board_entry.where(key) if board_entry else (str(path), None)
@@ -246,7 +275,7 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
         return str(value)
 
     code = pick("codeMemory", "flash")
-    data = pick("dataMemory", "sram")
+    data = pick("dataMemory", "sram", "ram")
     console_val = board_props.get("console")
     console = console_val.name if isinstance(console_val, Reference) else console_val
     if console is not None and not any(p.name == console for p in peripherals):
@@ -254,21 +283,95 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
         raise PlatformError(f"console: no peripheral named {console!r}", *board_entry.where("console"))
     tags, commands = _commands(entries)
     return Platform(name, path, cpu, tuple(memories), tuple(peripherals), code, data,
-                    str(console) if console is not None else None, board_props, tags, commands)
+                    str(console) if console is not None else None, board_props, tags, commands, tuple(notes))
 
 
-def _window(e: EntrySpec, base: int, window: int | None) -> int:
+def _default_frequency(entries: list[EntrySpec], cpu_type: str, notes: list[str]) -> int:
+    """The clock of a CPU entry without ``frequency:`` (see DEFAULT_CPU_HZ for the rule)."""
+    for e in entries:
+        systick = e.properties.get("systickFrequency") if e.type == "IRQControllers.NVIC" else None
+        if isinstance(systick, int) and not isinstance(systick, bool) and systick > 0:
+            notes.append(f"cpu: no frequency in the platform; using {systick} Hz, the systickFrequency of "
+                         f"{e.name!r} (set `frequency:` in the cpu entry to change it)")
+            return systick
+    freq = DEFAULT_CPU_HZ[cpu_type]
+    notes.append(f"cpu: no frequency in the platform; using {freq} Hz, tandem's default for {cpu_type} "
+                 f"(set `frequency:` in the cpu entry to change it)")
+    return freq
+
+
+def _window(e: EntrySpec, base: int, window: int | None, notes: list[str]) -> tuple[int, bool]:
+    """The size of ``e``'s window at ``base``, and whether it is a guess (see _fit_guessed)."""
     if window is not None:
-        return window
+        return window, False
     declared: Value | None = e.properties.get("size")
     if declared is None:
         declared = default_window(e.type or "")
+    if declared is None and not is_modelled(e.type or ""):
+        # Renode takes the size from the C# class; tandem from its table of Renode's sizes, or a guess
+        known = renode_window(e.type or "")
+        if known is not None:
+            return known, True
+        notes.append(f"{e.name} ({e.type}) at 0x{base:08x} has no size; using a 0x{GUESSED_WINDOW:x} window "
+                     f"({e.path}:{e.line})")
+        return GUESSED_WINDOW, True
     if not isinstance(declared, int) or isinstance(declared, bool):
         raise PlatformError(
             f"{e.name!r} ({e.type}) needs a size: write @ sysbus <0x{base:x}, +SIZE> or 'size:'",
             *e.where(),
         )
-    return declared
+    return declared, False
+
+
+def _fit_guessed(memories: list[MemorySpec], peripherals: list[PeripheralSpec],
+                 guessed: set[tuple[str, int]], notes: list[str]) -> list[PeripheralSpec]:
+    """Make the guessed windows (from Renode's class sizes or the default) fit around the others.
+
+    A window the file wrote (memories, ``<base, +size>``, ``size:``, tandem's own windows) is
+    certain; a guessed one only says where a peripheral starts. So a guessed window that starts
+    inside a certain one is dropped, and one that runs into any other window (certain or
+    guessed) ends where that one starts: chips place register blocks back to back, as the
+    nRF52840's GPIO ports 0x300 apart with Renode's 0x1000 window. Of two guessed windows at the
+    same base the later entry is dropped. Each change is a note; none stops the load.
+    """
+    certain = [(b, b + m.size, m.name) for m in memories for b in (m.base, *m.aliases)]
+    every: list[tuple[int, int, str]] = list(certain)
+    for p in peripherals:
+        for b, size in _all_windows(p):
+            every.append((b, b + size, p.name))
+            if (p.name, b) not in guessed:
+                certain.append((b, b + size, p.name))
+    seen: set[int] = set()
+    fitted: list[PeripheralSpec] = []
+    for p in peripherals:
+        kept: list[tuple[int, int]] = []
+        for b, size in _all_windows(p):
+            if (p.name, b) not in guessed:
+                kept.append((b, size))
+                continue
+            where = f"{p.path}:{p.line}"
+            inside = next((n for s0, s1, n in certain if s0 <= b < s1), None)
+            if inside is None and b in seen:
+                inside = next(n for s0, _, n in every if s0 == b and n != p.name)
+            if inside is not None:
+                notes.append(f"{p.name} ({p.type}) at 0x{b:08x} lies inside {inside!r}; no window for it ({where})")
+                continue
+            seen.add(b)
+            end = min([s0 for s0, _, _ in every if b < s0 < b + size], default=b + size)
+            if end < b + size:
+                nxt = next(n for s0, _, n in every if s0 == end)
+                notes.append(f"{p.name} ({p.type}) at 0x{b:08x}: a 0x{size:x} window would overlap {nxt!r}; "
+                             f"using 0x{end - b:x} ({where})")
+            kept.append((b, end - b))
+        if not kept:
+            fitted.append(replace(p, base=None, size=0, extra_windows=()))
+        else:
+            fitted.append(replace(p, base=kept[0][0], size=kept[0][1], extra_windows=tuple(kept[1:])))
+    return fitted
+
+
+def _all_windows(p: PeripheralSpec) -> list[tuple[int, int]]:
+    return ([(p.base, p.size)] if p.base is not None else []) + list(p.extra_windows)
 
 
 def _check_overlaps(memories: list[MemorySpec], peripherals: list[PeripheralSpec]) -> None:

@@ -5,7 +5,8 @@ The platform layer validates boards with it (:func:`default_window` for an entry
 with an address only, :func:`is_modelled` for the "not modelled" notes), and
 ``tandem.peripherals`` registers one factory per name in :data:`PERIPHERAL_MODELS`
 (tests/test_registry.py asserts the two agree). Any other type with an address range becomes
-an unimplemented region.
+an unimplemented region; when the file gives it no size, :data:`RENODE_SIZES` (Renode's own
+class sizes) or :data:`GUESSED_WINDOW` gives its window.
 """
 from __future__ import annotations
 
@@ -44,6 +45,30 @@ MODELLED: frozenset[str] = frozenset(TYPES)
 PERIPHERAL_MODELS: frozenset[str] = frozenset(t.name for t in _TYPES if t.peripheral)
 
 
+# Renode's register window (the C# class's ``Size``) of common peripherals tandem does not model,
+# for chip files that register them with an address only. Each value is read from the class in
+# renode/renode-infrastructure, src/Emulator/Peripherals/Peripherals/<folder>/<class>.cs:
+RENODE_SIZES: MappingProxyType[str, int] = MappingProxyType({
+    "UART.NRF52840_UART": 0x1000,  # UART/NRF52840_UART.cs: Size => 0x1000
+    "Timers.NRF52840_RTC": 0x1000,  # Timers/NRF52840_RTC.cs
+    "Timers.NRF52840_Watchdog": 0x1000,  # Timers/NRF52840_Watchdog.cs
+    "Miscellaneous.NRF52840_PPI": 0x1000,  # Miscellaneous/NRF52840_PPI.cs
+    "Miscellaneous.NRF52840_CLOCK": 0x1000,  # Miscellaneous/NRF52840_CLOCK.cs
+    "Miscellaneous.NRF52840_EGU": 0x1000,  # Miscellaneous/NRF52840_EGU.cs
+    "GPIOPort.NRF52840_GPIO": 0x1000,  # GPIOPort/NRF52840_GPIO.cs (ports 0x300 apart: see the overlap rule)
+    "Miscellaneous.STM32F4_RCC": 0x400,  # Miscellaneous/STM32F4_RCC.cs
+    "CRC.STM32_CRC": 0x400,  # CRC/STM32_CRC.cs
+    "SPI.STM32SPI": 0x400,  # SPI/STM32SPI.cs: Size { get { return 0x400; } }
+})
+# The window of any other unmodelled type registered with an address only (a note says so).
+GUESSED_WINDOW = 0x400
+
+
+def renode_window(type_name: str) -> int | None:
+    """Renode's own register window of the unmodelled ``type_name``, if the table has it."""
+    return RENODE_SIZES.get(type_name)
+
+
 def default_window(type_name: str) -> int | None:
     """The register window of ``type_name`` when the file gives only an address, if it has one."""
     info = TYPES.get(type_name)
@@ -54,4 +79,5 @@ def is_modelled(type_name: str) -> bool:
     return type_name in MODELLED
 
 
-__all__ = ["MODELLED", "PERIPHERAL_MODELS", "TYPES", "TypeInfo", "default_window", "is_modelled"]
+__all__ = ["GUESSED_WINDOW", "MODELLED", "PERIPHERAL_MODELS", "RENODE_SIZES", "TYPES", "TypeInfo", "default_window",
+           "is_modelled", "renode_window"]
