@@ -58,9 +58,24 @@ class FirmwareFault(SimulationError):
         self.summary = message
         self.report = report
 
+    @property
+    def stop_reason(self) -> str:
+        """The run's ``stop_reason`` in JSON results: "lockup" or "fault"."""
+        return "lockup" if self.summary.startswith("Lockup:") else "fault"
+
+
+class UnmodelledWait(FirmwareFault):
+    """The firmware polls a register that cannot change (a part tandem does not model)."""
+
+    @property
+    def stop_reason(self) -> str:
+        return "unmodelled-wait"
+
 
 class CycleLimitExceeded(SimulationError):
     """The run hit --max-cycles before the firmware exited."""
+
+    stop_reason = "cycle-limit"
 
 
 class ModelError(TandemError):

@@ -47,6 +47,14 @@ class AccessLocator:
         self._cs.detail = True
         self._decoded: dict[tuple[int, int], list[_MemInsn]] = {}
         self._last: tuple[int, int, int] | None = None  # (block addr, instructions, matched index)
+        # one access may be located twice (the clock and the poll detection): the answer of
+        # the access in progress, (serial, address, index), so the second ask matches the first
+        self._serial = 0
+        self._memo: tuple[int, int, int | None] | None = None
+
+    def begin_access(self) -> None:
+        """A new MMIO access starts (called by the bus before its handler runs)."""
+        self._serial += 1
 
     def invalidate(self) -> None:
         self._decoded.clear()
@@ -69,6 +77,12 @@ class AccessLocator:
             return None
         index = self._locate(block, addr)
         return None if index is None else block.insn_addrs[index]
+
+    def volatile_loads(self, block: BlockCost) -> int:
+        """How many loads of the block read memory that another context may change: all but
+        those from the stack (SP) and literal pools (PC)."""
+        return sum(1 for m in self._insns(block) if m.mnemonic.startswith(("ld", "pop", "vld", "vpop"))
+                   and m.base not in ("sp", "pc"))
 
     def _insns(self, block: BlockCost) -> list[_MemInsn]:
         key = (block.addr, len(block.insn_addrs))
@@ -118,6 +132,14 @@ class AccessLocator:
         return ea, ea + m.width
 
     def _locate(self, block: BlockCost, addr: int) -> int | None:
+        memo = self._memo
+        if memo is not None and memo[0] == self._serial and memo[1] == addr:
+            return memo[2]
+        index = self._search(block, addr)
+        self._memo = (self._serial, addr, index)
+        return index
+
+    def _search(self, block: BlockCost, addr: int) -> int | None:
         execution = (block.addr, self.counter.instructions)
         after = -1
         if self._last is not None and self._last[:2] == execution:

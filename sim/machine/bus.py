@@ -12,6 +12,7 @@ import bisect
 from tandem.core import cpu as C
 from tandem.core.access import AccessLocator
 from tandem.core.cpu import CortexM
+from tandem.machine.polling import PollWatch
 from tandem.peripherals.base import Peripheral
 from tandem.platform.model import PAGE
 
@@ -27,6 +28,7 @@ class Bus:
         self.fault: C.UnmappedAccess | None = None
         self.fault_pc: int | None = None
         self.mmio_addr: int | None = None  # the address of the access in progress
+        self.polls: PollWatch | None = None  # sees every read's value (machine/polling.py)
 
     def add(self, base: int, size: int, periph: Peripheral) -> None:
         i = bisect.bisect(self.starts, base)
@@ -58,6 +60,7 @@ class Bus:
         self.cpu.stop()
 
     def read(self, addr: int, size: int) -> int:
+        self.locator.begin_access()
         hit = self.find(addr)
         if hit is None:
             self._miss("read", addr, size)
@@ -65,11 +68,15 @@ class Bus:
         periph, off = hit
         self.mmio_addr = addr
         try:
-            return periph.read(off, size)
+            value = periph.read(off, size)
         finally:
             self.mmio_addr = None
+        if self.polls is not None:
+            self.polls.observe(periph, off, addr, value)
+        return value
 
     def write(self, addr: int, size: int, value: int) -> None:
+        self.locator.begin_access()
         hit = self.find(addr)
         if hit is None:
             self._miss("write", addr, size)

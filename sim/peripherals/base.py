@@ -73,6 +73,12 @@ class Peripheral:
     def write(self, offset: int, size: int, value: int) -> None:
         raise NotImplementedError
 
+    def static_read(self, offset: int) -> bool:
+        """Whether the register at ``offset`` reads the same until the firmware writes this
+        peripheral: the model never changes it by itself (no clock, event or input does). The
+        board's poll detection counts repeated reads of such registers (machine/polling.py)."""
+        return False
+
 
 class Unimplemented(Peripheral):
     """A part tandem does not model: reads give ``readValue`` (default 0), writes are dropped.
@@ -102,3 +108,6 @@ class Unimplemented(Peripheral):
 
     def write(self, offset: int, size: int, value: int) -> None:
         self._report(offset, "write")
+
+    def static_read(self, offset: int) -> bool:
+        return True
