@@ -32,10 +32,12 @@ from tandem.core.exceptions import ExceptionModel, exception_name
 from tandem.core.faults import NOCP, classify_uc_error, cpu_exception_fault, fault_report, unmapped_mmio_fault
 from tandem.core.fpu_guard import FpuGuard
 from tandem.core.semihosting import Semihosting
-from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError
+from tandem.core.spin_guard import SpinGuard
+from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError, UnmodelledWait
 from tandem.firmware.elf import ElfImage, Symbolizer
 from tandem.machine.bus import Bus
 from tandem.machine.console import BoardConsole
+from tandem.machine.polling import PollWatch
 from tandem.machine.results import RunResult
 from tandem.peripherals import create_peripheral
 from tandem.peripherals.base import Peripheral
@@ -45,6 +47,7 @@ from tandem.peripherals.systick import SYSTICK_EXCEPTION
 from tandem.platform.model import Platform, load_platform
 from tandem.reports.profile import FunctionTable, Profile
 from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing
+from tandem.timing.counter import RING
 
 # The run loop stops at least every chunk to look for spinning code; the chunk doubles while
 # nothing else happens (each stop costs a little host time) and shrinks back after any event.
@@ -80,6 +83,7 @@ class Board:
         self.symbols = Symbolizer([])
         self._functions: FunctionTable | None = None  # while profiling
         self._stack_top: int | None = None
+        self._run_start = (0, 0, 0.0)  # cycles, instructions and host time at the run's start
 
         for mem in platform.memories:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
@@ -87,12 +91,14 @@ class Board:
                    for m in platform.memories for b in (m.base, *m.aliases)]
         timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data)
         self.fpu_guard = FpuGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
-        # FpuGuard stands in for the CoreTiming it wraps (it forwards every other attribute)
-        self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, self.fpu_guard),
+        self._deadline_set = 0  # the deadline the run loop set last
+        # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
+        self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, SpinGuard(self.fpu_guard, self._spin_soon)),
                                     cache_dir=self.config.cache_dir / "native", cc=self.config.cc)
 
         self.locator = AccessLocator(self.cpu, self.counter)
         self.bus = Bus(self.cpu, self.locator)
+        self.polls = self.bus.polls = PollWatch(self.locator, self.cpu.stop)
         self.nvic: Nvic | None = None
         self.dwt: Dwt | None = None
         self.peripherals: dict[str, Peripheral] = {}
@@ -185,6 +191,11 @@ class Board:
     def _kick(self) -> None:
         """Stop at the next block boundary so the run loop sees new events or exceptions."""
         self.counter.set_deadline(0)
+
+    def _spin_soon(self, addr: int, iteration: int) -> None:
+        """A new block is ``b .``: stop a few iterations in (the spin check wants the counter's
+        ring of recent blocks, 16, all this one)."""
+        self.counter.set_deadline(min(self._deadline_set, self.counter.cycles + (RING + 2) * max(iteration, 1)))
 
     def _fpu_enabled(self) -> bool:
         cpacr = self.nvic.regs.get(CPACR, 0) if self.nvic is not None else 0xF << 20
@@ -306,16 +317,23 @@ class Board:
             self.exceptions.function_id = None
         self.console.stream = stream
         self.console.feed(stdin)
+        self.polls.reset()  # console input
+        self.polls.stuck = None
         if reset:
             self.reset()
         limit = max_cycles if max_cycles is not None else DEFAULT_MAX_CYCLES
         self._exit_code = None
         self._service.clear()
-        start_cycles = self.counter.cycles
-        start_insns = self.counter.instructions
-        t0 = time.perf_counter()
-        reason = yield from self._loop(start_cycles + limit)
+        self._run_start = (self.counter.cycles, self.counter.instructions, time.perf_counter())
+        reason = yield from self._loop(self._run_start[0] + limit)
+        return self.result(reason)
+
+    def result(self, stop_reason: str) -> RunResult:
+        """The last run up to now; after :meth:`run` raised, what the run did until it stopped
+        (the CLI prints its notes and writes it as JSON), with ``stop_reason`` as given."""
+        start_cycles, start_insns, t0 = self._run_start
         wall = time.perf_counter() - t0
+        profile = self._functions is not None
         return RunResult(
             exit_code=self._exit_code if self._exit_code is not None else 0,
             instructions=self.counter.instructions - start_insns,
@@ -324,7 +342,7 @@ class Board:
             output=self.console.out.decode("utf-8", "replace"),
             stderr=self.console.err.decode("utf-8", "replace"),
             wall_seconds=wall,
-            stop_reason=reason,
+            stop_reason=stop_reason,
             board=self.platform.name,
             notes=list(self.notes),
             stack_bytes=self.stack_bytes(),
@@ -380,6 +398,7 @@ class Board:
             deadline = self._deadline(limit)
             chunk_only = deadline == start_cycles + self._chunk
             self.counter.set_deadline(deadline)
+            self._deadline_set = deadline
             pc = cpu.reg("pc")
             try:
                 cpu.start(pc)
@@ -390,6 +409,10 @@ class Board:
                 self._raise_fault(*(self._pending_fault or (kind, detail)))
             if self._pending_fault is not None:
                 self._raise_fault(*self._pending_fault)
+            if self.polls.stuck is not None:
+                cpu.set_reg("pc", self.polls.stuck.pc)
+                fault = self._make_fault("Unmodelled wait", self.polls.detail(cpu.read))
+                raise UnmodelledWait(fault.summary, fault.report)
             if self.fpu_guard.violation is not None:
                 cpu.set_reg("pc", self.fpu_guard.violation)
                 self.fpu_guard.violation = None
@@ -436,6 +459,7 @@ class Board:
         for owner, (cycle, callback) in sorted(self._events.items(), key=lambda kv: kv[1][0]):
             if cycle <= now:
                 self._events.pop(owner, None)
+                self.polls.event()
                 callback(cycle)
 
     def _after_unexplained_stop(self) -> None:
