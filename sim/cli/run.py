@@ -8,7 +8,7 @@ import sys
 from tandem.cli.common import summary, write_json
 from tandem.config import TandemConfig
 from tandem.cosim import run_with_accel
-from tandem.errors import FirmwareFault, TandemError
+from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
 from tandem.machine.board import Board
 
 
@@ -25,12 +25,19 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     try:
         result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream, profile=profile,
                            vector_faults=args.vector_faults)
-    except FirmwareFault as fault:
+    except (FirmwareFault, CycleLimitExceeded) as err:
+        # the run so far, as for a run that exits: its notes, and the JSON with the error
+        stopped = board.result(err.stop_reason)
+        sys.stdout.flush()
+        for note in stopped.notes:
+            print(f"[tandem] note: {note}", file=sys.stderr)
         if args.json:
-            write_json(args.json, {"error": fault.summary, "report": fault.report,
-                                   "cycles": board.counter.cycles,
-                                   "output": board.console.out.decode("utf-8", "replace")})
-        if profile:  # where the cycles went up to the fault
+            data = stopped.to_json()
+            data["exit_code"] = None  # the firmware did not exit
+            data["error"] = err.summary if isinstance(err, FirmwareFault) else err.message
+            data["report"] = err.report if isinstance(err, FirmwareFault) else ""
+            write_json(args.json, data)
+        if profile:  # where the cycles went up to the stop
             write_json(args.profile, board.profile().to_speedscope())
         raise
     for note in result.notes:
