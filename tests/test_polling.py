@@ -149,3 +149,111 @@ def test_cli_unmodelled_wait_prints_notes_and_writes_json(build, tmp_path):
     assert data["error"].startswith("Unmodelled wait: ") and "<osc_config+0x" in data["error"]
     assert "  PC   0x" in data["report"]
     assert any("clkctl" in n for n in data["notes"])
+
+
+@pytest.mark.parametrize("body,expected", [
+    ("lsls r3, r3, #14\n bpl poll", 1 << 17),  # GCC's single-bit test: bit 31-14 into N
+    ("tst.w r3, #0x20000\n beq poll", 1 << 17),
+    ("ands r3, r3, #3\n cmp r3, #1\n bne poll", 0x3),
+    ("ubfx r3, r3, #2, #2\n cmp r3, #2\n bne poll", 0xC),
+    ("lsls r3, r3, #20\n lsrs r3, r3, #28\n cmp r3, #5\n bne poll", 0xF00),  # a field: bits 8-11
+    ("lsrs r3, r3, #1\n bcc poll", 1 << 0),  # bit 0 into the carry
+    ("mov r0, r3\n tst r0, #0x80\n beq poll", 0x80),
+    ("cmp r3, #5\n bne poll", "value == 0x5"),
+    ("cbnz r3, done\n b poll\ndone:", "value != 0"),  # CBZ/CBNZ branch forward only
+    ("adds r3, r3, #1\n bne poll", None),  # the value is changed before any test we understand
+    ("b poll", None),
+])
+def test_tested_bits_from_the_loop_code(tmp_path, body, expected):
+    from timing_asm import assemble
+
+    from tandem.core.waits import tested_mask
+
+    prog = assemble(f"_start:\npoll:\n ldr r3, [r2, #0]\n {body}\n nop\n nop\n", tmp_path)
+    assert tested_mask(prog.code, prog.base) == expected
+
+
+@pytest.mark.parametrize("mask,text", [(1 << 17, "bit 17"), (0xF00, "bits 8-11"), (0x22, "bits 1, 5")])
+def test_bits_text(mask, text):
+    from tandem.core.waits import bits_text
+
+    assert bits_text(mask) == text
+
+
+class _FakeCounter:
+    def __init__(self) -> None:
+        from tandem.timing.costs import BlockCost
+
+        self.block_at = {a: BlockCost(a, a + 6, 3, 1, (a, a + 2, a + 4), (1, 1, 1)) for a in (0x100, 0x200)}
+        self.current_block = self.block_at[0x100]
+
+    def recent_blocks(self) -> list[int]:
+        return [self.current_block.addr] * 3
+
+    def block(self, addr: int):
+        return self.block_at.get(addr)
+
+
+class _FakeLocator:
+    def __init__(self, loads: int) -> None:
+        self.counter = _FakeCounter()
+        self.loads = loads
+
+    def instruction_at(self, addr: int) -> int:
+        return self.counter.current_block.addr + 2
+
+    def volatile_loads(self, block) -> int:
+        return self.loads
+
+
+class _Static:
+    """A modelled register block that declares offset 0 static (as STM32 models will)."""
+
+    def __init__(self) -> None:
+        from tandem.platform.model import PeripheralSpec
+
+        self.spec = PeripheralSpec(name="rcc", type="Miscellaneous.STM32F4_RCC", base=0x40023800, size=0x400,
+                                   properties={}, irqs=(), path="test.repl", line=1)
+        self.name = "rcc"
+
+    def static_read(self, offset: int) -> bool:
+        return offset == 0
+
+
+def _watch(loads: int = 1, bound: int = 100):
+    from tandem.machine.polling import PollWatch
+
+    stops: list[int] = []
+    watch = PollWatch(_FakeLocator(loads), lambda: stops.append(1), bound=bound)  # type: ignore[arg-type]
+    return watch, stops
+
+
+def test_poll_count_starts_again_on_a_change():
+    watch, stops = _watch()
+    periph = _Static()
+    for i in range(250):
+        # another value every 99 reads, a read of a non-static register by the same load
+        # (offset 4) every 60: neither reaches 100 reads in a row
+        if i % 60 == 59:
+            watch.observe(periph, 4, 0x40023804, 0)  # type: ignore[arg-type]
+        watch.observe(periph, 0, 0x40023800, i // 99)  # type: ignore[arg-type]
+    assert not stops and watch.stuck is None
+    for _ in range(100):
+        watch.observe(periph, 0, 0x40023800, 7)  # type: ignore[arg-type]
+    assert stops == [1] and watch.stuck is not None and watch.stuck.reads == 100
+    assert watch.stuck.pc == 0x102  # the load, as the locator finds it
+    detail = watch.detail(lambda addr, size: b"\x1b\x68" + b"\x00\xbf" * 19)  # ldr r3, [r3]; nops
+    assert detail.startswith("the firmware waits for the value to change at offset 0x0 of rcc "
+                             "(Miscellaneous.STM32F4_RCC), address 0x40023800, which read 0x00000007 100 times")
+    assert detail.endswith("tandem's rcc model does not change this register by itself; polled")
+
+
+@pytest.mark.parametrize("loads,stopped", [(1, True), (2, False)])
+def test_timed_events_reset_only_loops_that_load_something_else(loads, stopped):
+    watch, stops = _watch(loads)
+    periph = _Static()
+    for i in range(300):
+        if i % 50 == 49:
+            watch.event()  # e.g. SysTick every 50 reads
+        watch.observe(periph, 0, 0x40023800, 0)  # type: ignore[arg-type]
+    assert bool(stops) is stopped
