@@ -90,6 +90,14 @@ def test_bounded_timeout_loop_runs_to_its_end(build, cfg):
     assert any(n.startswith("clkctl (Miscellaneous.TestClockControl) is not modelled") for n in result.notes)
 
 
+def test_counted_startup_wait_runs_to_its_end(build, cfg):
+    """SetSysClock()'s do { } while (!ready && ++counter != 0x5000): 20,480 polls, under the bound,
+    although the loop loads nothing but the register and its stack counter."""
+    result = _board(build, cfg, 5).run()
+    assert result.exit_code == 0 and result.output == f"hse startup counter {0x5000}\n"
+    assert 0x5000 < POLL_BOUND
+
+
 def test_error_handler_spin_with_interrupts_masked_is_a_lockup_at_once(build, cfg):
     """Error_Handler(): cpsid i; b . while SysTick interrupts are enabled: PRIMASK masks them."""
     b = _board(build, cfg, 2)

@@ -7,7 +7,9 @@
  *   2  the time-out leads to Error_Handler(): __disable_irq(); while (1) {} (a lock-up), with
  *      SysTick interrupts enabled (PRIMASK masks them);
  *   3  main ends in while (1) {} and the SysTick handler exits the program at the third tick;
- *   4  register-level code without a time-out: while (!(CLK_CR & CLK_HSERDY)) {}. */
+ *   4  register-level code without a time-out: while (!(CLK_CR & CLK_HSERDY)) {};
+ *   5  the Standard Peripheral Library's SetSysClock() style: a counted wait of 0x5000 polls
+ *      (its HSE_STARTUP_TIMEOUT on the F4) with the counter in a volatile local, then exit 0. */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -84,6 +86,15 @@ int main(void)
     while (!(CLK_CR & CLK_HSERDY)) {
     }
     return 1;
+#elif POLL_VARIANT == 5
+    volatile uint32_t startup = 0, status = 0;
+    CLK_CR |= CLK_HSEON;
+    do {
+        status = CLK_CR & CLK_HSERDY;
+        startup++;
+    } while (status == 0u && startup != 0x5000u);
+    printf("hse startup counter %lu\n", (unsigned long)startup);
+    return 0;
 #else
     if (osc_config() != HAL_OK) {
 #if POLL_VARIANT == 2

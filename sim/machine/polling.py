@@ -25,9 +25,11 @@ from tandem.peripherals.base import Peripheral, Unimplemented
 
 # Reads in a row before the run stops. A bounded HAL time-out loop runs a few thousand times
 # (HAL's 2 ms PLL time-out at 16 MHz: 32,000 cycles of ~20-cycle iterations, ~1,600 reads; a
-# 1 ms wait at 100 MHz in tests/test_polling.py: ~8,700), ten times fewer. Each read is a Python
-# callback: 30,000 of them take ~0.1 s of host time in a tight loop, ~0.6-0.9 s in a HAL-style
-# loop whose tick reads DWT CYCCNT (a second MMIO read per iteration).
+# 1 ms wait at 100 MHz in tests/test_polling.py: ~8,700); the Standard Peripheral Library's
+# counted HSE wait in SetSysClock() polls up to HSE_STARTUP_TIMEOUT, 0x5000 = 20,480 times on
+# the F4, and must end by itself too. Each read is a Python callback: 30,000 of them take
+# ~0.1 s of host time in a tight loop, ~0.6-0.9 s in a HAL-style loop whose tick reads DWT
+# CYCCNT (a second MMIO read per iteration).
 POLL_BOUND = 30_000
 _MAX_TRACKED = 256  # load instructions tracked at once (a bound on memory; then start over)
 _CLOSED_CHECKS = (8, 64, 512)  # reads at which the loop's blocks are looked at (an interrupt
