@@ -191,6 +191,7 @@ class Board:
     def _kick(self) -> None:
         """Stop at the next block boundary so the run loop sees new events or exceptions."""
         self.counter.set_deadline(0)
+        self._deadline_set = 0
 
     def _spin_soon(self, addr: int, iteration: int) -> None:
         """A new block is ``b .``: stop a few iterations in (the spin check wants the counter's
