@@ -119,6 +119,14 @@ class CortexM:
     def fp_state(self) -> tuple[list[int], int]:
         return [int(self.uc.reg_read(r)) for r in _SREGS], self.reg("fpscr")
 
+    def sregs(self, count: int) -> list[int]:
+        """S0..S(count-1) as raw 32-bit values."""
+        return [int(self.uc.reg_read(r)) & 0xFFFFFFFF for r in _SREGS[:count]]
+
+    def set_sregs(self, values: list[int]) -> None:
+        for r, v in zip(_SREGS, values, strict=False):
+            self.uc.reg_write(r, v & 0xFFFFFFFF)
+
     def set_fp_state(self, state: tuple[list[int], int]) -> None:
         regs, fpscr = state
         for r, v in zip(_SREGS, regs, strict=True):

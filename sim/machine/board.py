@@ -160,6 +160,10 @@ class Board:
             if level:
                 self._kick()
 
+    def reevaluate_exceptions(self) -> None:
+        """An NVIC/SCB store may have made an exception due: take it at the next block boundary."""
+        self._kick()
+
     def note(self, message: str) -> None:
         if message not in self.notes:
             self.notes.append(message)
@@ -459,12 +463,12 @@ class Board:
     def _fast_forward_or_lockup(self, limit: int | None, what: str) -> None:
         """Skip to the next timed event if it can wake the core; if none can: lock-up."""
         assert self.nvic is not None or not self._events
-        primask, basepri = bool(self.cpu.reg("primask")), self.cpu.reg("basepri")
-        if self.nvic is not None and self.nvic.next_due(primask, basepri) is not None:
+        masks = self.exceptions.masks()
+        if self.nvic is not None and self.nvic.next_due(*masks) is not None:
             return
         # The timed events raise SysTick; sleeping or spinning ends only if it can preempt.
-        wakeable = (self.nvic is not None
-                    and self.nvic.priority(SYSTICK_EXCEPTION) < self.nvic.current_priority(primask, basepri))
+        wakeable = (self.nvic is not None and self.nvic.group(self.nvic.priority(SYSTICK_EXCEPTION))
+                    < self.nvic.current_priority(*masks))
         if self._events and (wakeable or what.startswith("sleeps")):
             nxt = min(c for c, _ in self._events.values())
             if limit is not None:
