@@ -44,6 +44,7 @@ _REGS.update(
     fpscr=A.UC_ARM_REG_FPSCR,
 )
 _SREGS = [getattr(A, f"UC_ARM_REG_S{i}") for i in range(32)]
+_PRIVILEGED = frozenset({"msp", "psp", "primask", "basepri", "faultmask", "control"})
 
 _MODELS = {"cortex-m3": A.UC_CPU_ARM_CORTEX_M3, "cortex-m4": A.UC_CPU_ARM_CORTEX_M4}
 
@@ -106,12 +107,48 @@ class CortexM:
 
     # registers ----------------------------------------------------------------------------
     def reg(self, name: str) -> int:
+        if name in _PRIVILEGED and self._unprivileged():
+            return self._as_privileged(lambda: self.raw_reg(name))
+        return self.raw_reg(name)
+
+    def raw_reg(self, name: str) -> int:
+        """A register as Unicorn reads it (MSP, PSP and the masks read 0 when unprivileged)."""
         return int(self.uc.reg_read(_REGS[name])) & 0xFFFFFFFF
 
     def set_reg(self, name: str, value: int) -> None:
         if name == "pc":
             value |= 1  # M-profile runs Thumb only; Unicorn leaves Thumb state on an even PC
+        if name in _PRIVILEGED and self._unprivileged():
+            self._as_privileged(lambda: self.uc.reg_write(_REGS[name], value & 0xFFFFFFFF))
+            return
         self.uc.reg_write(_REGS[name], value & 0xFFFFFFFF)
+
+    def _unprivileged(self) -> bool:
+        return bool(self.raw_reg("control") & 1) and self.raw_reg("ipsr") == 0
+
+    def _as_privileged(self, access: Callable[[], int | None]) -> int:
+        """Unicorn treats the model's own accesses as MRS/MSR: in unprivileged Thread mode MSP,
+        PSP, PRIMASK, BASEPRI, FAULTMASK read as 0 and writes (and CONTROL's) are ignored
+        (measured). The access runs with IPSR briefly non-zero (Handler mode, privileged);
+        Unicorn switches the SP bank there and back, so nothing else changes."""
+        xpsr = self.raw_reg("xpsr")
+        self.uc.reg_write(_REGS["xpsr"], xpsr | 1)
+        try:
+            return int(access() or 0)
+        finally:
+            self.uc.reg_write(_REGS["xpsr"], xpsr)
+
+    def rebuild_flags(self) -> None:
+        """Make Unicorn recompute its cached CPU state flags (QEMU's hflags: Handler mode,
+        CONTROL.FPCA with FPCCR.ASPEN, ...) after CONTROL or xPSR were written from outside.
+
+        Unicorn's CONTROL, xPSR and IPSR writes do not rebuild them (its APSR_NZCV write does),
+        so code translated afterwards could still see the old mode; measured: an FP
+        instruction after an exception return that set CONTROL.FPCA reset FPSCR to FPDSCR, as
+        for a new FP context. Writing NZCV back unchanged rebuilds them.
+        """
+        nzcv = self.uc.reg_read(A.UC_ARM_REG_APSR)
+        self.uc.reg_write(A.UC_ARM_REG_APSR_NZCV, int(nzcv) & 0xF0000000)
 
     def regs(self) -> dict[str, int]:
         return {n: self.reg(n) for n in (*GPRS, "xpsr", "primask", "control", "msp", "psp")}

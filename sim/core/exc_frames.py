@@ -11,7 +11,9 @@ with Unicorn 2.1: writing ``msp`` or ``psp`` writes SP when that stack is the cu
 writing CONTROL.SPSEL or IPSR switches SP to the other bank; an FP instruction sets
 CONTROL.FPCA, in Thread and Handler mode, and QEMU's CONTROL also shows the v8-M SFPA bit 3,
 masked off here). The frames therefore only ever write ``msp``/``psp`` by name, never ``sp``,
-and the caller switches mode (IPSR) and CONTROL before it writes the stack pointer.
+and a return writes CONTROL and the stack pointer while still in Handler mode, then the mode:
+in unprivileged Thread mode Unicorn reads MSP, PSP and the mask registers as 0 and ignores
+writes to them and to CONTROL (as MRS/MSR would; CortexM works around it for the model).
 """
 from __future__ import annotations
 
@@ -23,6 +25,10 @@ from tandem.core.cpu import CortexM
 BASIC_FRAME, EXTENDED_FRAME = 0x20, 0x68
 CONTROL_NPRIV, CONTROL_SPSEL, CONTROL_FPCA = 1, 2, 4
 CONTROL_MASK = 7  # the ARMv7-M bits (QEMU also reports v8-M's SFPA in bit 3)
+# Unicorn's core behaves as a v8-M Secure state for FP context purposes: an FP instruction with
+# CONTROL.SFPA clear is a new FP context (FPSCR reset to FPDSCR) even with FPCA set (measured),
+# so SFPA is written along with FPCA and carries no ARMv7-M meaning.
+_QEMU_SFPA = 1 << 3
 CCR_NONBASETHRDENA, CCR_STKALIGN = 1, 1 << 9
 FPCCR_ASPEN, FPCCR_LSPEN, FPCCR_THREAD, FPCCR_USER, FPCCR_LSPACT = 1 << 31, 1 << 30, 1 << 3, 1 << 1, 1
 XPSR_ALIGN = 1 << 9
@@ -102,15 +108,17 @@ def commit_frame(cpu: CortexM, frame: Popped, exc_return: int, has_fp: bool) -> 
     if frame.fp:
         cpu.set_sregs(list(frame.fp[:16]))
         cpu.set_reg("fpscr", frame.fp[16])
-    # APSR, IPSR and EPSR from the frame (B1.5.8); the alignment bit is not a PSR bit
-    cpu.set_reg("xpsr", frame.psr & ~XPSR_ALIGN)
+    # APSR, IPSR and EPSR from the frame (B1.5.8, the alignment bit is not a PSR bit) last
     ctrl = control(cpu) & ~(CONTROL_SPSEL | CONTROL_FPCA)
     if exc_return & 0xF == 0xD:
         ctrl |= CONTROL_SPSEL
     if has_fp and not exc_return & 0x10:
         ctrl |= CONTROL_FPCA
-    cpu.set_reg("control", ctrl)
+    # still in Handler mode (privileged): CONTROL and the stack pointer first, then the mode
+    cpu.set_reg("control", ctrl | (_QEMU_SFPA if ctrl & CONTROL_FPCA else 0))
     cpu.set_reg("psp" if exc_return & 0xF == 0xD else "msp", frame.sp)
+    cpu.set_reg("xpsr", frame.psr & ~XPSR_ALIGN)
+    cpu.rebuild_flags()
     cpu.set_reg("pc", frame.pc & ~1)
 
 
@@ -120,6 +128,7 @@ def enter_handler(cpu: CortexM, number: int, handler: int) -> None:
     xpsr = cpu.reg("xpsr") & ~(_IT_BITS | 0x1FF | (1 << 24))
     cpu.set_reg("xpsr", xpsr | number | ((handler & 1) << 24))
     cpu.set_reg("control", control(cpu) & CONTROL_NPRIV)
+    cpu.rebuild_flags()
     cpu.set_reg("pc", handler & ~1)
 
 

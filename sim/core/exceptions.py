@@ -123,6 +123,11 @@ class ExceptionModel:
         assert self.nvic is not None
         cpu = self.cpu
         cost = self.table.tail_chain if tail_chain else self.table.exception_entry
+        if self._lazy and F.control(cpu) & F.CONTROL_FPCA:
+            # the handler used the FPU since the lazy frame was stacked: the deferred save
+            # happened at that instruction (charged now)
+            self.counter.add(self.table.fp_context)
+            self._lazy = False
         if not tail_chain:
             try:
                 frame = F.push_stack(cpu, cpu.reg("pc"), self._reg(CCR), self.fpu)
@@ -261,7 +266,10 @@ class ExceptionModel:
             return
         masks = self.masks()
         if self.nvic.next_due(*masks) is None and self.nvic.next_due(False, 0, False) is not None:
-            self.counter.watch_masks((int(masks[0]), masks[1], int(masks[2])))
+            # the snapshot as the C hook reads them (0 in unprivileged Thread mode, where MSR
+            # and CPS cannot change them anyway)
+            cpu = self.cpu
+            self.counter.watch_masks((cpu.raw_reg("primask"), cpu.raw_reg("basepri"), cpu.raw_reg("faultmask")))
         else:
             self.counter.watch_off()
 
