@@ -11,7 +11,8 @@
     .global results
 results:            /* 0 msp_at_task 1 psp_at_task 2 irq_lr 3 irq_msp 4 irq_psp 5 nest_lr
                        6 nest_msp 7 msp_after 8 psp_after 9 svc_lr 10 r4_after 11 control_task
-                       12 stacked_pc 13 control_after */
+                       12 stacked_pc 13 control_after
+                       14 first_svc_lr */
     .space 64
 task_stack:
     .space 512
@@ -75,6 +76,8 @@ SVC_Handler:
     cbnz r0, later_svc
     movs r0, #1
     str r0, [r1]
+    ldr r1, =results
+    str lr, [r1, #56]           /* 14: the first SVC's EXC_RETURN (Thread, MSP) */
     ldr r3, =current_tcb        /* pxCurrentTCB -> TCB, whose first word is the stack top */
     ldr r1, [r3]
     ldr r0, [r1]
