@@ -2,28 +2,14 @@
 must print the same output and exit with the same code."""
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
+from qemu_oracle import run_qemu
 
 from tandem.machine.board import Board
 
 # semihost_hello.c is left out: QEMU sends SYS_WRITE on ":tt" to its own stdout but SYS_WRITE0
 # to the semihosting chardev, so the two streams cannot be compared in order.
 PROGRAMS = ["tests/hello.c", "tests/exit_code.c", "tests/float.c", "tests/primes.c", "tests/svc.c"]
-
-
-def run_qemu(elf, out) -> tuple[str, int]:
-    """Run on QEMU with the semihosting console sent to a file (QEMU's own messages stay apart)."""
-    qemu = shutil.which("qemu-system-arm")
-    assert qemu is not None, "qemu-system-arm is missing: the README's set-up installs it"
-    res = subprocess.run(
-        [qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
-         "-chardev", f"file,id=semi,path={out}", "-semihosting-config", "enable=on,target=native,chardev=semi",
-         "-kernel", str(elf)],
-        stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
-    return out.read_text(), res.returncode
 
 
 @pytest.mark.parametrize("program", PROGRAMS)
