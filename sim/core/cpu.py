@@ -70,6 +70,8 @@ class CortexM:
         self.uc.ctl_set_cpu_model(_MODELS[core])
         self._buffers: list[ctypes.Array[ctypes.c_char]] = []
         self.last_unmapped: UnmappedAccess | None = None
+        self._mrs_control: dict[int, int] = {}  # address of an MRS Rd, CONTROL -> d
+        self._mrs_pending: int | None = None
         self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid)
 
     # memory -------------------------------------------------------------------------------
@@ -169,6 +171,40 @@ class CortexM:
         for r, v in zip(_SREGS, regs, strict=True):
             self.uc.reg_write(r, v)
         self.set_reg("fpscr", fpscr)
+
+    # QEMU's v8-M SFPA --------------------------------------------------------------------
+    def hide_sfpa(self, base: int, code: bytes) -> int:
+        """Make ``MRS Rd, CONTROL`` in ``code`` (loaded at ``base``) read CONTROL bit 3 as 0.
+
+        Unicorn's core runs its FP context logic as v8-M Secure state: an FP instruction sets
+        CONTROL.SFPA (bit 3) next to FPCA and MRS shows it, where an ARMv7-M part reads bit 3 as
+        0 (measured; the exception model must also keep SFPA set, see exc_frames). Each MRS of
+        CONTROL found (T1 encoding 0xF3EF 0x8d14) gets a hook on itself and on the next
+        instruction that clears bit 3 of Rd right after it ran; nothing else is instrumented.
+        Returns how many were found.
+        """
+        found = 0
+        for off in range(0, len(code) - 3, 2):
+            hw1, hw2 = struct.unpack_from("<HH", code, off)
+            if hw1 != 0xF3EF or hw2 & 0xF0FF != 0x8014:
+                continue
+            addr, rd = base + off, (hw2 >> 8) & 0xF
+            if rd > 12:
+                continue
+            found += 1
+            self._mrs_control[addr] = rd
+            self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mrs_control, begin=addr, end=addr)
+            self.uc.hook_add(unicorn.UC_HOOK_CODE, self._after_mrs_control, begin=addr + 4, end=addr + 4)
+        return found
+
+    def _on_mrs_control(self, uc: unicorn.Uc, addr: int, size: int, _d: object) -> None:
+        self._mrs_pending = addr
+
+    def _after_mrs_control(self, uc: unicorn.Uc, addr: int, size: int, _d: object) -> None:
+        prev, self._mrs_pending = self._mrs_pending, None
+        if prev == addr - 4:
+            reg = _REGS[GPRS[self._mrs_control[prev]]]
+            uc.reg_write(reg, int(uc.reg_read(reg)) & ~8)
 
     # execution ----------------------------------------------------------------------------
     def hook_interrupt(self, handler: Callable[[int], None]) -> None:

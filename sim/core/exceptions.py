@@ -18,10 +18,12 @@ preservation, the reset state) the hardware reserves the FP space, records it in
 LSPACT, and stores S0-S15/FPSCR there only when the handler first executes an FP instruction.
 This model writes those registers into the reserved space at entry instead: no FP instruction
 runs between entry and the point where the lazy save would happen, so the memory contents are
-the same ones (B1.5.7; ARMv7-M FP extension, lazy context save), and because the save has
-already happened LSPACT is left clear, so the return always restores S0-S15/FPSCR from the frame
-(an RTOS that switches PSP to another task's frame gets that task's registers). FPCCR.ASPEN clear
-is not modelled: Unicorn sets FPCA regardless.
+the same ones (B1.5.7; ARMv7-M FP extension, lazy context save). FPCCR.LSPACT reads 1 as on
+the part until the handler has used the FPU (FPCCR reads ask :meth:`ExceptionModel.fpccr_read`,
+which sees CONTROL.FPCA set by Unicorn), but the return always restores S0-S15/FPSCR from the
+frame whatever LSPACT says: where the part skips the restore the registers hold the same values,
+and an RTOS that switched PSP to another task's frame gets that task's registers. FPCCR.ASPEN
+clear is not modelled: Unicorn sets FPCA regardless.
 
 Cycles: entry ``exception_entry``, return ``exception_return``, tail-chain ``tail_chain`` from the
 core table. An extended frame adds ``fp_context`` (AN298) at entry when LSPEN is clear; with
@@ -123,11 +125,7 @@ class ExceptionModel:
         assert self.nvic is not None
         cpu = self.cpu
         cost = self.table.tail_chain if tail_chain else self.table.exception_entry
-        if self._lazy and F.control(cpu) & F.CONTROL_FPCA:
-            # the handler used the FPU since the lazy frame was stacked: the deferred save
-            # happened at that instruction (charged now)
-            self.counter.add(self.table.fp_context)
-            self._lazy = False
+        self._settle_lazy()
         if not tail_chain:
             try:
                 frame = F.push_stack(cpu, cpu.reg("pc"), self._reg(CCR), self.fpu)
@@ -150,15 +148,34 @@ class ExceptionModel:
         fpccr = self._reg(FPCCR)
         if not fpccr & F.FPCCR_LSPEN:
             return self.table.fp_context
-        # UpdateFPCCR (B1.5.6): FPCAR at the FP space; the values are already there, so LSPACT
-        # stays clear (see the module docstring) and our own flag remembers the deferred cost.
+        # UpdateFPCCR (B1.5.6): FPCAR at the FP space, LSPACT; the values are already there
+        # (see the module docstring)
         thread = frame.exc_return & 8
         user = thread and self.cpu.reg("control") & F.CONTROL_NPRIV
-        fpccr &= ~(F.FPCCR_LSPACT | F.FPCCR_THREAD | F.FPCCR_USER)
-        self.nvic.regs[FPCCR] = fpccr | (F.FPCCR_THREAD if thread else 0) | (F.FPCCR_USER if user else 0)
+        fpccr &= ~(F.FPCCR_THREAD | F.FPCCR_USER)
+        fpccr |= F.FPCCR_LSPACT | (F.FPCCR_THREAD if thread else 0) | (F.FPCCR_USER if user else 0)
+        self.nvic.regs[FPCCR] = fpccr
         self.nvic.regs[FPCAR] = frame.ptr + 0x20
         self._lazy = True
         return 0
+
+    def _set_lazy(self, on: bool) -> None:
+        assert self.nvic is not None
+        self._lazy = on
+        fpccr = self._reg(FPCCR)
+        self.nvic.regs[FPCCR] = fpccr | F.FPCCR_LSPACT if on else fpccr & ~F.FPCCR_LSPACT
+
+    def _settle_lazy(self) -> None:
+        """If the current context used the FPU (Unicorn set CONTROL.FPCA) while a lazy save was
+        pending, the save happened at that instruction: charge it, clear LSPACT."""
+        if self._lazy and F.control(self.cpu) & F.CONTROL_FPCA:
+            self.counter.add(self.table.fp_context)
+            self._set_lazy(False)
+
+    def fpccr_read(self) -> int:
+        """FPCCR as the firmware reads it now (LSPACT clears once the handler used the FPU)."""
+        self._settle_lazy()
+        return self._reg(FPCCR)
 
     def _taken(self, number: int) -> None:
         """ExceptionTaken(number): vector, mode, CONTROL, active state."""
@@ -202,25 +219,21 @@ class ExceptionModel:
                                             f"a return to {'Handler' if to_handler else 'Thread'} mode")
             return
         self._deactivate(number)
-        fp_used = bool(cpu.reg("control") & F.CONTROL_FPCA)
-        lazy_save = self.table.fp_context if self._lazy and fp_used else 0
-        if lazy_save:
-            self._lazy = False  # the hardware saved at the handler's first FP instruction
+        self._settle_lazy()
         due = nvic.next_due(*self.masks())
         if due is not None:
             # tail-chain: the frame stays stacked; the next handler returns through it
             cpu.set_reg("lr", exc_return)
             self.counter.note_exception_return()
-            self.counter.add(lazy_save)
             self.enter(due, tail_chain=True)
             return
-        cost = self.table.exception_return + lazy_save
+        cost = self.table.exception_return
         if frame.fp:
-            # unstacked unless the lazy save never happened (LSPACT still set on the part: it
-            # skips the FP words, and the registers hold the same values)
+            # unstacked unless the lazy save never happened (LSPACT still set: the part skips
+            # the FP words and clears it; the registers hold the same values)
             if not self._lazy:
                 cost += self.table.fp_context
-            self._lazy = False
+            self._set_lazy(False)
         F.commit_frame(cpu, frame, exc_return, self.fpu)
         self.counter.add(cost)
         self.counter.note_exception_return()

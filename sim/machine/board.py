@@ -110,6 +110,8 @@ class Board:
         self.bus.map_all()
         self.exceptions = ExceptionModel(self.cpu, self.nvic, self.counter, timing.table, platform.cpu.fpu,
                                          self._stop_fault, self.note, self._describe)
+        if self.nvic is not None:
+            self.nvic.fpccr_view = self.exceptions.fpccr_read
         self.semihosting = Semihosting(self.cpu, self.console, self.now, self.cpu_hz,
                                        self.request_exit, self.note)
         self.cpu.hook_interrupt(self._on_interrupt)
@@ -218,6 +220,8 @@ class Board:
                     f"memory of board {self.platform.name} ({mems})"
                 )
             self.cpu.write(seg.address, seg.data)
+            if seg.flags & 1 and self.platform.cpu.fpu:  # PF_X
+                self.cpu.hide_sfpa(seg.address, seg.data)
         self.elf = image
         self.symbols = image.symbols
         self.counter.invalidate()

@@ -45,6 +45,8 @@ class Nvic(Peripheral):
         self.regs: dict[int, int] = {CCR: CCR_RESET, VTOR: 0}
         if core != "cortex-m3":
             self.regs[FPCCR] = FPCCR_RESET
+        # FPCCR reads (LSPACT depends on the core's state): set by the board to its exception model
+        self.fpccr_view: Callable[[], int] | None = None
         mask = spec.properties.get("priorityMask", 0xFF)
         self.priority_mask = mask & 0xFF if isinstance(mask, int) else 0xFF
         self.sysreset_requested = False
@@ -163,15 +165,26 @@ class Nvic(Peripheral):
         if off == CPUID:
             return CPUIDS.get(self.core, CPUIDS["cortex-m4"])
         if off == ICSR:
+            # B3.2.4: VECTACTIVE, RETTOBASE (no other active exception), VECTPENDING (the
+            # highest priority pending enabled exception, masks not applied), ISRPENDING
+            # (an external interrupt is pending), and the set bits
             value = self.active[-1] if self.active else 0
+            if len(self.active) <= 1:
+                value |= 1 << 11
+            waiting = [n for n in self.pending if n < 16 or self.enabled[n - 16]]
+            if waiting:
+                value |= (min(waiting, key=lambda n: (self.priority(n), n)) & 0x1FF) << 12
+            if any(n >= 16 for n in self.pending):
+                value |= 1 << 22
             if SYSTICK_EXCEPTION in self.pending:
                 value |= 1 << 26
             if PENDSV in self.pending:
                 value |= 1 << 28
-            due = [n for n in self.pending]
-            if due:
-                value |= (min(due) & 0x1FF) << 12 | (1 << 22)
+            if 2 in self.pending:
+                value |= 1 << 31
             return value
+        if off == FPCCR and self.fpccr_view is not None:
+            return self.fpccr_view()
         if off == AIRCR:
             return 0xFA050000 | (self.regs.get(AIRCR, 0) & 0x700)
         return self.regs.get(off, 0)
