@@ -187,3 +187,13 @@ def test_execution_priority_follows_b154(cfg: TandemConfig) -> None:
     nvic.active.clear()
     assert nvic.next_due(False, 0) == 16
     assert nvic.next_due(False, 0, faultmask=True) is None
+
+
+def test_unprivileged_task_stacks_on_its_psp(run: Runner) -> None:
+    b, _ = run("tests/excm_unpriv.S")
+    r = words(b, "results", 7)
+    top = symbol(b, "task_top")
+    assert (r[0], r[1]) == (0xFFFFFFFD, top - 0x20)  # Thread/PSP; the frame on the task's stack
+    assert (r[2], r[3]) == (3, top)  # back unprivileged on PSP, frame unstacked
+    assert (r[4], r[5]) == (2, top)  # the handler cleared nPRIV: privileged on return
+    assert r[6] == 0x77
