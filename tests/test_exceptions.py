@@ -197,3 +197,32 @@ def test_unprivileged_task_stacks_on_its_psp(run: Runner) -> None:
     assert (r[2], r[3]) == (3, top)  # back unprivileged on PSP, frame unstacked
     assert (r[4], r[5]) == (2, top)  # the handler cleared nPRIV: privileged on return
     assert r[6] == 0x77
+
+
+@pytest.mark.parametrize("delay, late", [(5, True), (15, False)])
+def test_late_arrival_takes_the_higher_priority_exception_on_the_same_frame(
+        cfg: TandemConfig, build: Callable[..., Path], delay: int, late: bool) -> None:
+    b = Board.from_platform("generic_m4", cfg)
+    b.load_elf(build("generic_m4", "tests/excm_late.S"))
+    nvic = b.nvic
+    assert nvic is not None
+    activate = nvic.activate
+    raised: list[int] = []
+
+    def activate_and_raise(number: int) -> None:
+        # IRQ1's line rises `delay` cycles after IRQ0's (first) entry starts (entry takes 12)
+        if number == 16 and not raised:
+            raised.append(b.counter.cycles)
+            b.schedule(b.counter.cycles + delay, lambda _c: b.set_irq(1, True) or b.set_irq(1, False), "irq1")
+        activate(number)
+
+    nvic.activate = activate_and_raise  # type: ignore[method-assign]
+    b.run(max_cycles=100_000)
+    log = words(b, "log", 6)
+    assert log[4:] == [0, 0]  # two handler entries, no more
+    if late:
+        # inside the window: IRQ1 is taken on the frame stacked from Thread mode, IRQ0 tail-chains
+        assert log[:4] == [17, 0xFFFFFFF9, 16, 0xFFFFFFF9]
+    else:
+        # after IRQ0's entry: IRQ1 preempts IRQ0's handler (a second frame, Handler-mode return)
+        assert log[:4] == [16, 0xFFFFFFF9, 17, 0xFFFFFFF1]

@@ -27,13 +27,15 @@ clear is not modelled: Unicorn sets FPCA regardless.
 
 Cycles: entry ``exception_entry``, return ``exception_return``, tail-chain ``tail_chain`` from the
 core table. An extended frame adds ``fp_context`` (AN298) at entry when LSPEN is clear; with
-lazy preservation the save is charged at the return if the handler used the FPU (the hardware
-pays it at the handler's first FP instruction), and the FP unstacking at the return whenever
-the save happened. Late arrival (a higher-priority exception taking over a stacking in progress)
-is not modelled: exceptions are taken at block boundaries, one at a time.
+lazy preservation the save is charged when the model sees that the handler used the FPU (at its
+next exception entry or return, or an FPCCR read; the hardware pays it at the handler's first
+FP instruction), and the FP unstacking at the return whenever the save happened. Exceptions are
+taken at block boundaries (a store that pends one lets the rest of its block run). Late arrival
+is modelled for the board's timed events (and so the interrupt lines they raise) that fall in
+an entry's stacking cycles: a higher group priority exception takes over the frame.
 
 The board owns one model and calls it from its interrupt hook and run loop; the model sees the
-NVIC through :class:`ExceptionController` and the board through three callbacks.
+NVIC through :class:`ExceptionController` and the board through four callbacks.
 """
 from __future__ import annotations
 
@@ -68,6 +70,7 @@ class ExceptionController(Protocol):
     and the SCB registers (``regs``, by offset)."""
 
     active: list[int]  # active exception numbers, in activation order
+    pending: set[int]
     regs: dict[int, int]
 
     @property
@@ -107,6 +110,9 @@ class ExceptionModel:
         self.describe = describe
         self.vector_faults = False
         self.function_id: Callable[[int], int] | None = None
+        # fire_events(cycle): the board's timed events due by then (late arrival looks inside
+        # an entry's stacking window)
+        self.fire_events: Callable[[int], None] | None = None
         self._lazy = False  # an extended frame's FP save is still deferred (the hardware's LSPACT)
 
     # state ---------------------------------------------------------------------------------
@@ -270,8 +276,31 @@ class ExceptionModel:
             return
         due = self.nvic.next_due(*self.masks())
         if due is not None:
+            started = self.counter.cycles
             self.enter(due)
+            if self.fire_events is not None and self.nvic.active[-1:] == [due]:
+                self._late_arrival(due, started)
         self.watch()
+
+    def _late_arrival(self, first: int, started: int) -> None:
+        """Late arrival (Cortex-M3/M4 TRM, exception model): an exception that becomes pending
+        while ``first``'s frame is being stacked and has a higher group priority is taken
+        instead, on the same frame and within the same entry latency; ``first`` stays pending
+        (and tail-chains later). The board's timed events inside the entry window fire here."""
+        nvic = self.nvic
+        assert nvic is not None and self.fire_events is not None
+        if self.counter.cycles <= started:
+            return
+        self.fire_events(self.counter.cycles)
+        nvic.active.remove(first)
+        late = nvic.next_due(*self.masks())
+        if late is None or nvic.group(nvic.priority(late)) >= nvic.group(nvic.priority(first)):
+            nvic.active.append(first)
+            return
+        nvic.pending.add(first)
+        if self.function_id is not None:
+            self.counter.note_exception_return()  # the profile's frame for first's entry
+        self._taken(late)
 
     def watch(self) -> None:
         """Ask the block hook to stop when a mask changes while an exception waits on it."""

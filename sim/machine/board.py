@@ -110,6 +110,7 @@ class Board:
         self.bus.map_all()
         self.exceptions = ExceptionModel(self.cpu, self.nvic, self.counter, timing.table, platform.cpu.fpu,
                                          self._stop_fault, self.note, self._describe)
+        self.exceptions.fire_events = self._fire_events
         if self.nvic is not None:
             self.nvic.fpccr_view = self.exceptions.fpccr_read
         self.semihosting = Semihosting(self.cpu, self.console, self.now, self.cpu_hz,
