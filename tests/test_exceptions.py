@@ -226,3 +226,18 @@ def test_late_arrival_takes_the_higher_priority_exception_on_the_same_frame(
     else:
         # after IRQ0's entry: IRQ1 preempts IRQ0's handler (a second frame, Handler-mode return)
         assert log[:4] == [16, 0xFFFFFFF9, 17, 0xFFFFFFF1]
+
+
+def test_stkalign_realigns_the_frame_and_nmi_keeps_faultmask(run: Runner) -> None:
+    b, _ = run("tests/excm_align.S")
+    r = words(b, "results", 9)
+    sp = r[0]
+    assert sp % 8 == 4
+    # STKALIGN 1: 0x20 below SP, rounded down to 8; the stacked xPSR's bit 9 records the pad
+    assert r[1] == (sp - 0x20) & ~7 and r[2] & (1 << 9)
+    # STKALIGN 0: right below SP, no pad recorded
+    assert r[4] == sp - 0x20 and not r[5] & (1 << 9)
+    assert r[3] == sp and r[6] == sp  # both returns restore SP exactly
+    # NMI (priority -2) preempts a handler running with FAULTMASK (-1); its return leaves
+    # FAULTMASK set (DeActivate clears it for every exception but NMI)
+    assert r[7] == 1 and r[8] == 1

@@ -230,6 +230,8 @@ class Nvic(Peripheral):
             for i in range(4):
                 self._set_shpr(4 + off - SHPR1 + i, (value >> (8 * i)) & mask)
         elif off == ICSR:
+            if value & (1 << 31):
+                self.pend(2)  # NMIPENDSET
             if value & (1 << 26):
                 self.pend(SYSTICK_EXCEPTION)
             if value & (1 << 25):
