@@ -241,3 +241,32 @@ def test_stkalign_realigns_the_frame_and_nmi_keeps_faultmask(run: Runner) -> Non
     # NMI (priority -2) preempts a handler running with FAULTMASK (-1); its return leaves
     # FAULTMASK set (DeActivate clears it for every exception but NMI)
     assert r[7] == 1 and r[8] == 1
+
+
+def test_unicorn_facts_the_model_relies_on() -> None:
+    """What exc_frames and CortexM assume of Unicorn's SP banking, privilege and FP state (a
+    Unicorn upgrade that changes one should fail here, not deep inside a firmware run)."""
+    from tandem.core.cpu import CortexM
+
+    cpu = CortexM("cortex-m4")
+    cpu.map_memory((0,), 0x1000)
+    raw = cpu.raw_reg
+    cpu.set_reg("xpsr", 0x0100000B)  # Handler mode (SVCall)
+    cpu.set_reg("msp", 0x20001000)
+    cpu.set_reg("psp", 0x20002000)
+    assert raw("sp") == 0x20001000  # Handler mode runs on MSP
+    cpu.set_reg("control", 3)  # SPSEL + nPRIV, written while privileged
+    assert raw("sp") == 0x20001000  # ... has no effect on SP in Handler mode
+    cpu.set_reg("xpsr", 0x01000000)  # to Thread mode: Unicorn switches SP to PSP itself
+    assert raw("sp") == 0x20002000
+    # unprivileged Thread mode: Unicorn reads MSP/PSP/masks as 0 (as MRS would) ...
+    assert raw("msp") == 0 and raw("psp") == 0
+    # ... and CortexM's accessors see through it without changing anything
+    assert cpu.reg("msp") == 0x20001000 and cpu.reg("psp") == 0x20002000
+    cpu.set_reg("psp", 0x20003000)
+    assert raw("sp") == 0x20003000 and cpu.reg("control") & 7 == 3 and raw("ipsr") == 0
+    # an FP instruction sets CONTROL.FPCA and QEMU's v8-M SFPA (bit 3)
+    cpu.set_reg("control", 0)
+    cpu.write(0x100, bytes.fromhex("30ee000a00bf"))  # vadd.f32 s0, s0, s0; nop
+    cpu.uc.emu_start(0x101, 0x104)
+    assert raw("control") == 0xC
