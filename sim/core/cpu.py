@@ -44,6 +44,7 @@ _REGS.update(
     fpscr=A.UC_ARM_REG_FPSCR,
 )
 _SREGS = [getattr(A, f"UC_ARM_REG_S{i}") for i in range(32)]
+_PRIVILEGED = frozenset({"msp", "psp", "primask", "basepri", "faultmask", "control"})
 
 _MODELS = {"cortex-m3": A.UC_CPU_ARM_CORTEX_M3, "cortex-m4": A.UC_CPU_ARM_CORTEX_M4}
 
@@ -69,6 +70,8 @@ class CortexM:
         self.uc.ctl_set_cpu_model(_MODELS[core])
         self._buffers: list[ctypes.Array[ctypes.c_char]] = []
         self.last_unmapped: UnmappedAccess | None = None
+        self._mrs_control: dict[int, int] = {}  # address of an MRS Rd, CONTROL -> d
+        self._mrs_pending: int | None = None
         self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid)
 
     # memory -------------------------------------------------------------------------------
@@ -106,12 +109,48 @@ class CortexM:
 
     # registers ----------------------------------------------------------------------------
     def reg(self, name: str) -> int:
+        if name in _PRIVILEGED and self._unprivileged():
+            return self._as_privileged(lambda: self.raw_reg(name))
+        return self.raw_reg(name)
+
+    def raw_reg(self, name: str) -> int:
+        """A register as Unicorn reads it (MSP, PSP and the masks read 0 when unprivileged)."""
         return int(self.uc.reg_read(_REGS[name])) & 0xFFFFFFFF
 
     def set_reg(self, name: str, value: int) -> None:
         if name == "pc":
             value |= 1  # M-profile runs Thumb only; Unicorn leaves Thumb state on an even PC
+        if name in _PRIVILEGED and self._unprivileged():
+            self._as_privileged(lambda: self.uc.reg_write(_REGS[name], value & 0xFFFFFFFF))
+            return
         self.uc.reg_write(_REGS[name], value & 0xFFFFFFFF)
+
+    def _unprivileged(self) -> bool:
+        return bool(self.raw_reg("control") & 1) and self.raw_reg("ipsr") == 0
+
+    def _as_privileged(self, access: Callable[[], int | None]) -> int:
+        """Unicorn treats the model's own accesses as MRS/MSR: in unprivileged Thread mode MSP,
+        PSP, PRIMASK, BASEPRI, FAULTMASK read as 0 and writes (and CONTROL's) are ignored
+        (measured). The access runs with IPSR briefly non-zero (Handler mode, privileged);
+        Unicorn switches the SP bank there and back, so nothing else changes."""
+        xpsr = self.raw_reg("xpsr")
+        self.uc.reg_write(_REGS["xpsr"], xpsr | 1)
+        try:
+            return int(access() or 0)
+        finally:
+            self.uc.reg_write(_REGS["xpsr"], xpsr)
+
+    def rebuild_flags(self) -> None:
+        """Make Unicorn recompute its cached CPU state flags (QEMU's hflags: Handler mode,
+        CONTROL.FPCA with FPCCR.ASPEN, ...) after CONTROL or xPSR were written from outside.
+
+        Unicorn's CONTROL, xPSR and IPSR writes do not rebuild them (its APSR_NZCV write does),
+        so code translated afterwards could still see the old mode; measured: an FP
+        instruction after an exception return that set CONTROL.FPCA reset FPSCR to FPDSCR, as
+        for a new FP context. Writing NZCV back unchanged rebuilds them.
+        """
+        nzcv = self.uc.reg_read(A.UC_ARM_REG_APSR)
+        self.uc.reg_write(A.UC_ARM_REG_APSR_NZCV, int(nzcv) & 0xF0000000)
 
     def regs(self) -> dict[str, int]:
         return {n: self.reg(n) for n in (*GPRS, "xpsr", "primask", "control", "msp", "psp")}
@@ -119,11 +158,53 @@ class CortexM:
     def fp_state(self) -> tuple[list[int], int]:
         return [int(self.uc.reg_read(r)) for r in _SREGS], self.reg("fpscr")
 
+    def sregs(self, count: int) -> list[int]:
+        """S0..S(count-1) as raw 32-bit values."""
+        return [int(self.uc.reg_read(r)) & 0xFFFFFFFF for r in _SREGS[:count]]
+
+    def set_sregs(self, values: list[int]) -> None:
+        for r, v in zip(_SREGS, values, strict=False):
+            self.uc.reg_write(r, v & 0xFFFFFFFF)
+
     def set_fp_state(self, state: tuple[list[int], int]) -> None:
         regs, fpscr = state
         for r, v in zip(_SREGS, regs, strict=True):
             self.uc.reg_write(r, v)
         self.set_reg("fpscr", fpscr)
+
+    # QEMU's v8-M SFPA --------------------------------------------------------------------
+    def hide_sfpa(self, base: int, code: bytes) -> int:
+        """Make ``MRS Rd, CONTROL`` in ``code`` (loaded at ``base``) read CONTROL bit 3 as 0.
+
+        Unicorn's core runs its FP context logic as v8-M Secure state: an FP instruction sets
+        CONTROL.SFPA (bit 3) next to FPCA and MRS shows it, where an ARMv7-M part reads bit 3 as
+        0 (measured; the exception model must also keep SFPA set, see exc_frames). Each MRS of
+        CONTROL found (T1 encoding 0xF3EF 0x8d14) gets a hook on itself and on the next
+        instruction that clears bit 3 of Rd right after it ran; nothing else is instrumented.
+        Returns how many were found.
+        """
+        found = 0
+        for off in range(0, len(code) - 3, 2):
+            hw1, hw2 = struct.unpack_from("<HH", code, off)
+            if hw1 != 0xF3EF or hw2 & 0xF0FF != 0x8014:
+                continue
+            addr, rd = base + off, (hw2 >> 8) & 0xF
+            if rd > 12:
+                continue
+            found += 1
+            self._mrs_control[addr] = rd
+            self.uc.hook_add(unicorn.UC_HOOK_CODE, self._on_mrs_control, begin=addr, end=addr)
+            self.uc.hook_add(unicorn.UC_HOOK_CODE, self._after_mrs_control, begin=addr + 4, end=addr + 4)
+        return found
+
+    def _on_mrs_control(self, uc: unicorn.Uc, addr: int, size: int, _d: object) -> None:
+        self._mrs_pending = addr
+
+    def _after_mrs_control(self, uc: unicorn.Uc, addr: int, size: int, _d: object) -> None:
+        prev, self._mrs_pending = self._mrs_pending, None
+        if prev == addr - 4:
+            reg = _REGS[GPRS[self._mrs_control[prev]]]
+            uc.reg_write(reg, int(uc.reg_read(reg)) & ~8)
 
     # execution ----------------------------------------------------------------------------
     def hook_interrupt(self, handler: Callable[[int], None]) -> None:

@@ -116,6 +116,9 @@ class Board:
         self.bus.map_all()
         self.exceptions = ExceptionModel(self.cpu, self.nvic, self.counter, timing.table, platform.cpu.fpu,
                                          self._stop_fault, self.note, self._describe)
+        self.exceptions.fire_events = self._fire_events
+        if self.nvic is not None:
+            self.nvic.fpccr_view = self.exceptions.fpccr_read
         self.semihosting = Semihosting(self.cpu, self.console, self.now, self.cpu_hz,
                                        self.request_exit, self.note)
         self.cpu.hook_interrupt(self._on_interrupt)
@@ -165,6 +168,10 @@ class Board:
             self.nvic.set_irq(line, level)
             if level:
                 self._kick()
+
+    def reevaluate_exceptions(self) -> None:
+        """An NVIC/SCB store may have made an exception due: take it at the next block boundary."""
+        self._kick()
 
     def note(self, message: str) -> None:
         if message not in self.notes:
@@ -226,6 +233,8 @@ class Board:
                     f"memory of board {self.platform.name} ({mems})"
                 )
             self.cpu.write(seg.address, seg.data)
+            if seg.flags & 1 and self.platform.cpu.fpu:  # PF_X
+                self.cpu.hide_sfpa(seg.address, seg.data)
         self.elf = image
         self.symbols = image.symbols
         self.counter.invalidate()
@@ -484,12 +493,12 @@ class Board:
     def _fast_forward_or_lockup(self, limit: int | None, what: str) -> None:
         """Skip to the next timed event if it can wake the core; if none can: lock-up."""
         assert self.nvic is not None or not self._events
-        primask, basepri = bool(self.cpu.reg("primask")), self.cpu.reg("basepri")
-        if self.nvic is not None and self.nvic.next_due(primask, basepri) is not None:
+        masks = self.exceptions.masks()
+        if self.nvic is not None and self.nvic.next_due(*masks) is not None:
             return
         # The timed events raise SysTick; sleeping or spinning ends only if it can preempt.
-        wakeable = (self.nvic is not None
-                    and self.nvic.priority(SYSTICK_EXCEPTION) < self.nvic.current_priority(primask, basepri))
+        wakeable = (self.nvic is not None and self.nvic.group(self.nvic.priority(SYSTICK_EXCEPTION))
+                    < self.nvic.current_priority(*masks))
         if self._events and (wakeable or what.startswith("sleeps")):
             nxt = min(c for c, _ in self._events.values())
             if limit is not None:

@@ -40,6 +40,11 @@ class BoardContext(Protocol):
 
     def set_irq(self, line: int, level: bool) -> None: ...
 
+    def reevaluate_exceptions(self) -> None:
+        """Stop at the next block boundary and take whatever exception is now due (a store to
+        the NVIC/SCB changed pending, enable, priority or grouping state)."""
+        ...
+
     def note(self, message: str) -> None:
         """A diagnostic shown once in the run summary."""
         ...

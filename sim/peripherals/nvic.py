@@ -3,7 +3,11 @@ SysTick and the debug registers start-up code touches (DEMCR), plus the exceptio
 (pending, active, priorities) that the board consults to deliver exceptions.
 
 Unicorn does not model exceptions, so delivery is the board's job; this module decides *which*
-exception is due, the board does the stacking.
+exception is due (the ARMv7-M ARM's B1.5.4 execution priority with AIRCR.PRIGROUP grouping), the
+exception model (tandem.core.exceptions) does the stacking. Priorities keep only the bits the
+part implements: the ``priorityMask`` property, as Renode's NVIC (default 0xFF; STM32 parts
+implement four bits, 0xF0). A store that can change which exception is due (ICSR, ISER, ISPR,
+IPR, SHPR, STIR, AIRCR) asks the board to re-evaluate at the next block boundary.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ PENDSV, SVCALL = 14, 11
 CPUIDS = {"cortex-m3": 0x412FC231, "cortex-m4": 0x410FC241}
 NUM_IRQS = 240
 CCR_RESET = 0x200  # STKALIGN set, as on Cortex-M3 r2p0+ and Cortex-M4
+FPCCR_RESET = 0xC0000000  # ASPEN and LSPEN set (ARMv7-M ARM B3.2.24, FP extension)
 
 
 class Nvic(Peripheral):
@@ -38,6 +43,12 @@ class Nvic(Peripheral):
         self.active: list[int] = []  # stack of active exception numbers
         self.prio = [0] * (16 + NUM_IRQS)
         self.regs: dict[int, int] = {CCR: CCR_RESET, VTOR: 0}
+        if core != "cortex-m3":
+            self.regs[FPCCR] = FPCCR_RESET
+        # FPCCR reads (LSPACT depends on the core's state): set by the board to its exception model
+        self.fpccr_view: Callable[[], int] | None = None
+        mask = spec.properties.get("priorityMask", 0xFF)
+        self.priority_mask = mask & 0xFF if isinstance(mask, int) else 0xFF
         self.sysreset_requested = False
         div = spec.properties.get("referenceDivider", 8)
         self.systick = SysTick(
@@ -66,25 +77,43 @@ class Nvic(Peripheral):
     def priority(self, number: int) -> int:
         return self.prio[number] if number >= 4 else number - 4  # Reset -3, NMI -2, HardFault -1
 
-    def current_priority(self, primask: bool, basepri: int) -> int:
+    @property
+    def prigroup(self) -> int:
+        return (self.regs.get(AIRCR, 0) >> 8) & 7
+
+    def group(self, priority: int) -> int:
+        """The group priority of ``priority``: only it decides preemption (B1.5.4)."""
+        if priority < 0:
+            return priority
+        size = 2 << self.prigroup
+        return priority - priority % size
+
+    def current_priority(self, primask: bool, basepri: int, faultmask: bool = False) -> int:
+        """ExecutionPriority() of B1.5.4: the active exceptions' highest group priority, boosted
+        by BASEPRI (its implemented bits), PRIMASK (0) and FAULTMASK (-1)."""
         level = 256
         if self.active:
-            level = min(self.priority(n) for n in self.active)
+            level = min(self.group(self.priority(n)) for n in self.active)
+        boost = 256
+        basepri &= self.priority_mask
         if basepri:
-            level = min(level, basepri)
+            boost = self.group(basepri)
         if primask:
-            level = min(level, 0)
-        return level
+            boost = 0
+        if faultmask:
+            boost = -1
+        return min(level, boost)
 
-    def next_due(self, primask: bool, basepri: int) -> int | None:
-        """The pending exception that should be taken now, if any."""
-        threshold = self.current_priority(primask, basepri)
+    def next_due(self, primask: bool, basepri: int, faultmask: bool = False) -> int | None:
+        """The pending exception that should be taken now, if any: the highest priority
+        (group, then subpriority, then lowest number) whose group priority preempts."""
+        threshold = self.current_priority(primask, basepri, faultmask)
         best: int | None = None
         for number in self.pending:
             if number >= 16 and not self.enabled[number - 16]:
                 continue
             p = self.priority(number)
-            if p < threshold and (best is None or (p, number) < (self.priority(best), best)):
+            if self.group(p) < threshold and (best is None or (p, number) < (self.priority(best), best)):
                 best = number
         return best
 
@@ -92,8 +121,13 @@ class Nvic(Peripheral):
         self.pending.discard(number)
         self.active.append(number)
 
-    def deactivate(self) -> int | None:
-        number = self.active.pop() if self.active else None
+    def deactivate(self, number: int | None = None) -> int | None:
+        """Clear ``number``'s active state (default: the most recently activated)."""
+        if number is None:
+            number = self.active[-1] if self.active else None
+        if number is None or number not in self.active:
+            return None
+        self.active.remove(number)
         if number is not None and number >= 16 and self.levels[number - 16]:
             self.pending.add(number)  # level-sensitive line still asserted
         return number
@@ -131,27 +165,46 @@ class Nvic(Peripheral):
         if off == CPUID:
             return CPUIDS.get(self.core, CPUIDS["cortex-m4"])
         if off == ICSR:
+            # B3.2.4: VECTACTIVE, RETTOBASE (no other active exception), VECTPENDING (the
+            # highest priority pending enabled exception, masks not applied), ISRPENDING
+            # (an external interrupt is pending), and the set bits
             value = self.active[-1] if self.active else 0
+            if len(self.active) <= 1:
+                value |= 1 << 11
+            waiting = [n for n in self.pending if n < 16 or self.enabled[n - 16]]
+            if waiting:
+                value |= (min(waiting, key=lambda n: (self.priority(n), n)) & 0x1FF) << 12
+            if any(n >= 16 for n in self.pending):
+                value |= 1 << 22
             if SYSTICK_EXCEPTION in self.pending:
                 value |= 1 << 26
             if PENDSV in self.pending:
                 value |= 1 << 28
-            due = [n for n in self.pending]
-            if due:
-                value |= (min(due) & 0x1FF) << 12 | (1 << 22)
+            if 2 in self.pending:
+                value |= 1 << 31
             return value
+        if off == FPCCR and self.fpccr_view is not None:
+            return self.fpccr_view()
         if off == AIRCR:
             return 0xFA050000 | (self.regs.get(AIRCR, 0) & 0x700)
         return self.regs.get(off, 0)
 
     def write(self, offset: int, size: int, value: int) -> None:
+        off = offset & ~3
+        if off in _REEVALUATE or ISER <= off < ISER + 0x40 or ISPR <= off < ISPR + 0x40 \
+                or IPR <= off < IPR + NUM_IRQS:
+            self.ctx.reevaluate_exceptions()
+        mask = self.priority_mask
         if size != 4 and IPR <= offset < IPR + NUM_IRQS:
-            self.prio[16 + offset - IPR] = value & 0xFF
+            for i in range(size):  # byte or halfword access to IPR (B3.4.9: byte accessible)
+                if offset + i < IPR + NUM_IRQS:
+                    self.prio[16 + offset - IPR + i] = (value >> (8 * i)) & mask
             return
         if size != 4 and SHPR1 <= offset < SHPR3 + 4:
-            self.prio[4 + offset - SHPR1] = value & 0xFF
+            for i in range(size):
+                if offset + i < SHPR3 + 4:
+                    self._set_shpr(4 + offset - SHPR1 + i, (value >> (8 * i)) & mask)
             return
-        off = offset & ~3
         if 0x010 <= off <= 0x01C:
             self.systick.write(off, value)
         elif ISER <= off < ISER + 0x40:
@@ -172,11 +225,13 @@ class Nvic(Peripheral):
                     self.pending.discard(16 + (off - ICPR) * 8 + i)
         elif IPR <= off < IPR + NUM_IRQS:
             for i in range(4):
-                self.prio[16 + off - IPR + i] = (value >> (8 * i)) & 0xFF
+                self.prio[16 + off - IPR + i] = (value >> (8 * i)) & mask
         elif SHPR1 <= off <= SHPR3:
             for i in range(4):
-                self.prio[4 + off - SHPR1 + i] = (value >> (8 * i)) & 0xFF
+                self._set_shpr(4 + off - SHPR1 + i, (value >> (8 * i)) & mask)
         elif off == ICSR:
+            if value & (1 << 31):
+                self.pend(2)  # NMIPENDSET
             if value & (1 << 26):
                 self.pend(SYSTICK_EXCEPTION)
             if value & (1 << 25):
@@ -199,5 +254,15 @@ class Nvic(Peripheral):
             self.regs[off] = self.regs.get(off, 0) & ~value  # write-one-to-clear
         elif off == CPUID:
             pass
+        elif off == FPCAR:
+            self.regs[off] = value & ~7
         else:
             self.regs[off] = value
+
+    def _set_shpr(self, number: int, value: int) -> None:
+        # the bytes of exceptions 7-10 and 13 are reserved: RAZ/WI (B3.2.10-B3.2.12)
+        if number not in (7, 8, 9, 10, 13):
+            self.prio[number] = value
+
+
+_REEVALUATE = frozenset({ICSR, AIRCR, STIR, SHPR1, SHPR2, SHPR3})

@@ -28,6 +28,10 @@
  * it fell through), pops on entering the pushed return address, and the board reports
  * exception entry and return (tm_prof_exc_enter/exc_return).
  *
+ * Mask watch (tm_watch_masks): while the board has an exception pending that PRIMASK, BASEPRI
+ * or FAULTMASK hold off, the deadline is forced to 0 so that every block entry reads the three
+ * registers and stops when one changed; without a watch the hot path is untouched.
+ *
  * Recency is updated when a block's lines are checked, which the hook does on the block's
  * first entry after any miss anywhere (line_gen): exact LRU while misses are frequent, and
  * no replacement happens while they are not.
@@ -188,6 +192,13 @@ struct tm_state {
     uint32_t sp_pending;            /* an SPDYN block ran: sample SP at the next entry */
     uint64_t real_deadline;         /* the deadline while sp_pending forces it to 0 */
     struct tm_prof *prof;
+    /* Mask watch: while an exception is pending but masked, every block entry takes the slow
+     * path (deadline forced to 0) and compares PRIMASK/BASEPRI/FAULTMASK with a snapshot;
+     * a change (MSR, CPS: Unicorn executes them itself) stops emulation at that block. */
+    int32_t watch;
+    int32_t watch_regid[3];
+    uint64_t watch_val[3];
+    uint64_t watch_deadline;        /* the deadline while the watch forces it to 0 */
 };
 
 static inline uint64_t tm_key(uint64_t addr, uint32_t size)
@@ -449,7 +460,7 @@ static inline void tm_sp_pending(void *uc, struct tm_state *s)
  * NULL when emulation must stop (deadline reached, or the table could not grow). */
 static struct tm_entry *tm_enter_or_stop(void *uc, uint64_t addr, uint32_t size, struct tm_state *s)
 {
-    if (s->cycles >= s->deadline) {
+    if (s->cycles >= (s->watch ? s->watch_deadline : s->deadline)) {
         tm_park(s, 1);
         s->deadline_hit = 1;
         s->stop(uc);
@@ -465,10 +476,29 @@ static struct tm_entry *tm_enter_or_stop(void *uc, uint64_t addr, uint32_t size,
     return e;
 }
 
+/* The watched mask registers changed since the snapshot: end the watch and stop here. */
+static int tm_watch_hit(void *uc, struct tm_state *s)
+{
+    for (int k = 0; k < 3; k++) {
+        uint64_t v = 0;
+        if (s->reg_read == NULL || s->reg_read(uc, s->watch_regid[k], &v) != 0 || v != s->watch_val[k]) {
+            s->watch = 0;
+            s->deadline = s->watch_deadline;
+            tm_park(s, 1);
+            s->deadline_hit = 1;
+            s->stop(uc);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static __attribute__((noinline)) void tm_slow(void *uc, uint64_t addr, uint32_t size,
                                                struct tm_state *s)
 {
     tm_sp_pending(uc, s);
+    if (s->watch && tm_watch_hit(uc, s))
+        return;
     struct tm_entry *e = tm_enter_or_stop(uc, addr, size, s);
     if (e != NULL)
         tm_charge(uc, s, e, addr);
@@ -632,6 +662,8 @@ void tm_block_hook_prof(void *uc, uint64_t addr, uint32_t size, void *user)
     if ((uint32_t)addr != p->fallthrough)
         s->cycles += p->taken_extra;
     tm_sp_pending(uc, s);
+    if (s->watch && tm_watch_hit(uc, s))
+        return;
     uint32_t pflags = p->flags, pfall = p->fallthrough; /* p may move when the table grows */
     struct tm_entry *e = tm_enter_or_stop(uc, addr, size, s);
     if (e == NULL)
@@ -747,6 +779,38 @@ void tm_set_sp_reader(struct tm_state *s, tm_reg_read_fn fn, int32_t regid)
     s->sp_regid = regid;
 }
 
+/* Start watching the three mask registers (ids regid[0..2]) for a change from val[0..2]. */
+void tm_watch_masks(struct tm_state *s, const int32_t *regid, const uint64_t *val)
+{
+    for (int k = 0; k < 3; k++) {
+        s->watch_regid[k] = regid[k];
+        s->watch_val[k] = val[k];
+    }
+    if (!s->watch) {
+        s->watch = 1;
+        if (s->sp_pending) {
+            s->watch_deadline = s->real_deadline;
+            s->real_deadline = 0;
+        } else {
+            s->watch_deadline = s->deadline;
+            s->deadline = 0;
+        }
+    }
+}
+
+void tm_watch_off(struct tm_state *s)
+{
+    if (s->watch) {
+        s->watch = 0;
+        if (s->sp_pending)
+            s->real_deadline = s->watch_deadline;
+        else
+            s->deadline = s->watch_deadline;
+    }
+}
+
+int tm_watching(const struct tm_state *s) { return s->watch; }
+
 /* SP was set from outside a block (reset, exception stacking). */
 void tm_sp_note(struct tm_state *s, uint32_t sp)
 {
@@ -768,7 +832,9 @@ void tm_sub(struct tm_state *s, uint64_t cycles, uint64_t insns)
 }
 void tm_set_deadline(struct tm_state *s, uint64_t deadline)
 {
-    if (s->sp_pending)
+    if (s->watch)
+        s->watch_deadline = deadline;
+    else if (s->sp_pending)
         s->real_deadline = deadline;
     else
         s->deadline = deadline;

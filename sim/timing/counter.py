@@ -280,6 +280,24 @@ class CycleCounter:
         """SP was lowered outside block execution (exception stacking)."""
         self._lib.tm_sp_note(self._state, sp & 0xFFFFFFFF)
 
+    # -- mask watch --------------------------------------------------------------------------
+
+    def watch_masks(self, values: tuple[int, int, int]) -> None:
+        """Stop at the first block entry where PRIMASK, BASEPRI or FAULTMASK differ from
+        ``values`` (an exception is pending but masked; Unicorn runs MSR/CPS itself)."""
+        from unicorn import arm_const as A
+
+        ids = (ctypes.c_int32 * 3)(A.UC_ARM_REG_PRIMASK, A.UC_ARM_REG_BASEPRI, A.UC_ARM_REG_FAULTMASK)
+        vals = (ctypes.c_uint64 * 3)(*values)
+        self._lib.tm_watch_masks(self._state, ids, vals)
+
+    def watch_off(self) -> None:
+        self._lib.tm_watch_off(self._state)
+
+    @property
+    def watching(self) -> bool:
+        return bool(self._lib.tm_watching(self._state))
+
     @property
     def sp_low(self) -> int | None:
         """The lowest SP the firmware reached (including what blocks pushed), or None."""

@@ -162,6 +162,9 @@ def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
         "tm_sp_note": (None, [vp, u32]),
         "tm_sp_reset": (None, [vp, u32]),
         "tm_sp_min": (u32, [vp]),
+        "tm_watch_masks": (None, [vp, ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(u64)]),
+        "tm_watch_off": (None, [vp]),
+        "tm_watching": (c_int, [vp]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)
