@@ -58,6 +58,20 @@ class BoardContext(Protocol):
         """DEMCR.TRCENA: whether the debug trace blocks (DWT's cycle counter) are powered."""
         ...
 
+    def set_cpu_hz(self, hz: int, reason: str) -> None:
+        """The firmware changed the core clock (an RCC): ``cpu_hz`` becomes ``hz``, with a note."""
+        ...
+
+    def set_flash_timing(self, memory: str, wait_states: int, accelerated: bool) -> None:
+        """The firmware set ``memory``'s latency (FLASH_ACR) and turned its accelerator on/off."""
+        ...
+
+    def bus_read(self, addr: int, size: int) -> int:
+        """Read the system bus at ``addr`` (a peripheral register or memory), e.g. for bit-band."""
+        ...
+
+    def bus_write(self, addr: int, size: int, value: int) -> None: ...
+
 
 class Peripheral:
     """Base class: a register window with a reset state."""
