@@ -11,9 +11,13 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from tandem.peripherals.base import BoardContext, Peripheral, Unimplemented
+from tandem.peripherals.bitband import BitBanding
 from tandem.peripherals.conv_accel import ConvAccelerator
 from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nvic import Nvic
+from tandem.peripherals.stm32_flash import Stm32F1Flash, Stm32F4Flash, Stm32L4Flash
+from tandem.peripherals.stm32_pwr import Stm32F4Pwr, Stm32L4Pwr
+from tandem.peripherals.stm32_rcc import Stm32F1Rcc, Stm32F4Rcc, Stm32L4Rcc
 from tandem.peripherals.trace import Trace
 from tandem.peripherals.uart import Stm32F7Usart, Stm32Uart
 from tandem.platform.model import PeripheralSpec
@@ -28,6 +32,15 @@ _FACTORIES: dict[str, Factory] = {
     "UART.STM32F7_USART": lambda spec, ctx, core: Stm32F7Usart(spec, ctx),
     "Tandem.ConvAccelerator": lambda spec, ctx, core: ConvAccelerator(spec, ctx),
     "Tandem.Trace": lambda spec, ctx, core: Trace(spec, ctx),
+    "Miscellaneous.STM32F4_RCC": lambda spec, ctx, core: Stm32F4Rcc(spec, ctx),
+    "Miscellaneous.STM32L4_RCC": lambda spec, ctx, core: Stm32L4Rcc(spec, ctx),
+    "Miscellaneous.STM32F1_RCC": lambda spec, ctx, core: Stm32F1Rcc(spec, ctx),
+    "Miscellaneous.STM32_PWR": lambda spec, ctx, core: Stm32F4Pwr(spec, ctx),
+    "Miscellaneous.STM32L4_PWR": lambda spec, ctx, core: Stm32L4Pwr(spec, ctx),
+    "MTD.STM32F4_FlashController": lambda spec, ctx, core: Stm32F4Flash(spec, ctx),
+    "MTD.STM32L4_FlashController": lambda spec, ctx, core: Stm32L4Flash(spec, ctx),
+    "MTD.STM32F1_FlashController": lambda spec, ctx, core: Stm32F1Flash(spec, ctx),
+    "Miscellaneous.BitBanding": lambda spec, ctx, core: BitBanding(spec, ctx),
 }
 
 # Looked up by the registry's names: a registered type without a factory fails here, on import;
