@@ -45,6 +45,12 @@ _TYPES = (
     TypeInfo("MTD.STM32L4_FlashController", 0x400),
     TypeInfo("MTD.STM32F1_FlashController", 0x400),
     TypeInfo("Miscellaneous.BitBanding"),  # the entry gives its alias window
+    TypeInfo("GPIOPort.STM32_GPIOPort", 0x400),
+    TypeInfo("GPIOPort.STM32F1GPIOPort", 0x400),
+    TypeInfo("IRQControllers.STM32F4_EXTI", 0x400),
+    TypeInfo("Miscellaneous.STM32_SYSCFG", 0x400),
+    TypeInfo("Miscellaneous.STM32L4_SYSCFG", 0x400),
+    TypeInfo("Miscellaneous.STM32F1_AFIO", 0x400),
     TypeInfo("Tandem.ConvAccelerator"),
 )
 
