@@ -169,3 +169,19 @@ def test_l4_msi_ranges_and_the_pll_without_input():
     assert rcc.read(0x00, 4) & 1 << 3
     ctx.advance(1_000_000)
     assert not rcc.read(0x00, 4) & 1 << 25  # PLLSRC = none: never locks
+
+
+def test_low_speed_oscillators_and_reset_flags():
+    ctx = _Ctx(16_000_000)
+    rcc = Stm32F4Rcc(_spec("rcc", "Miscellaneous.STM32F4_RCC"), ctx)  # type: ignore[arg-type]
+    assert rcc.read(0x74, 4) == 0x0E00_0000  # CSR: POR, PIN and BOR reset flags
+    rcc.write(0x74, 4, 1)  # LSION: ready after 40 us = 640 cycles at 16 MHz
+    ctx.advance(639)
+    assert rcc.read(0x74, 4) == 0x0E00_0001
+    ctx.advance(1)
+    assert rcc.read(0x74, 4) == 0x0E00_0003
+    rcc.write(0x74, 4, 1 | 1 << 24)  # RMVF clears the reset flags and reads 0
+    assert rcc.read(0x74, 4) == 0x3
+    rcc.write(0x70, 4, 1)  # BDCR LSEON: 2 ms modelled = 32000 cycles
+    ctx.advance(32_000)
+    assert rcc.read(0x70, 4) == 0x3

@@ -4,9 +4,11 @@ ch. 6) RCCs, enough for CubeMX-style SystemClock_Config() code.
 Every register reads back what was written (reset values from the manuals). In RCC_CR each
 oscillator's ready flag follows its enable bit after a start-up time (the datasheet figure,
 converted to cycles with the board's current CPU clock and scheduled as a board event); a PLL
-locks only while its input is ready. RCC_CFGR.SWS follows SW once the selected source is ready,
-and an oscillator that clocks SYSCLK (directly or through the PLL) cannot be switched off, as
-the manuals say of HSION/HSEON/PLLON.
+locks only while its input is ready; the low-speed LSI (RCC_CSR) and LSE (RCC_BDCR) work the
+same way, and RCC_CSR's RMVF clears the reset flags. RCC_CFGR.SWS follows SW once the selected
+source is ready, and an oscillator that clocks SYSCLK (directly or through the PLL) cannot be
+switched off, as the manuals say of HSION/HSEON/PLLON. Peripheral clock enables and resets
+(the *ENR/*RSTR registers) read back but gate nothing.
 
 The clock tree (:attr:`sysclk_hz`, :attr:`hclk_hz`, :attr:`pclk1_hz`, :attr:`pclk2_hz`) is
 computed from the registers the way HAL_RCC_GetSysClockFreq does. The board's CPU clock stays
@@ -32,12 +34,14 @@ _AHB_SHIFT = (1, 2, 3, 4, 6, 7, 8, 9)
 
 @dataclass(frozen=True)
 class Oscillator:
-    """One clock source in RCC_CR: enable bit, ready bit, start-up time in nanoseconds."""
+    """One clock source: enable bit, ready bit, start-up time in nanoseconds, and the register
+    holding them (RCC_CR; the low-speed LSI and LSE sit in RCC_CSR and RCC_BDCR)."""
 
     name: str
     on: int
     rdy: int
     startup_ns: int
+    reg: int = 0x00
 
 
 def ahb_divider(hpre: int) -> int:
@@ -59,6 +63,12 @@ class Stm32Rcc(Peripheral):
     OSCILLATORS: tuple[Oscillator, ...]
     SW_SOURCES: tuple[str, ...]  # SW/SWS value -> source name ("hsi", "hse", "pll", "msi")
     HSI_HZ: int
+    CSR: int
+    RMVF: int  # RCC_CSR: writing 1 clears the reset flags (RESET_FLAGS, read-only otherwise)
+    RESET_FLAGS: int
+    # The LSE crystal starts in about 2 s (the datasheets' typical tsu(LSE)): modelled as 2 ms,
+    # so that RTC set-up code does not poll for seconds of simulated time.
+    LSE_NS = 2_000_000
 
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         super().__init__(spec, ctx)
@@ -81,29 +91,39 @@ class Stm32Rcc(Peripheral):
             self.regs[self.CFGR] = (value & ~0xC & 0xFFFFFFFF) | sws
             self.configured = True
             self._switch()
+        elif offset == self.CSR:
+            flags = self.RESET_FLAGS
+            kept = 0 if value >> self.RMVF & 1 else self.regs[offset] & flags
+            self._write_osc_reg(offset, value & ~flags & ~(1 << self.RMVF) | kept)
+        elif any(o.reg == offset for o in self.OSCILLATORS):
+            self._write_osc_reg(offset, value)
         else:
-            self.write_other(offset, value)
+            self.regs[offset] = value & 0xFFFFFFFF
 
-    def write_other(self, offset: int, value: int) -> None:
-        self.regs[offset] = value & 0xFFFFFFFF
-
-    def _bit(self, n: int) -> bool:
-        return bool(self.regs[CR] >> n & 1)
+    def _on(self, osc: Oscillator, bit: int | None = None) -> bool:
+        return bool(self.regs.get(osc.reg, 0) >> (osc.on if bit is None else bit) & 1)
 
     def _write_cr(self, value: int) -> None:
         old = self.regs[CR]
-        rdy_mask = sum(1 << o.rdy for o in self.OSCILLATORS)
-        keep_on = sum(1 << o.on for o in self.OSCILLATORS if o.name in self.in_use())
-        self.regs[CR] = ((value | keep_on) & ~rdy_mask & 0xFFFFFFFF) | (old & rdy_mask)
-        for osc in self.OSCILLATORS:
-            was, now = bool(old >> osc.on & 1), self._bit(osc.on)
+        self._write_osc_reg(CR, value)
+        self.after_cr_write(old)
+        self._switch()
+
+    def _write_osc_reg(self, offset: int, value: int) -> None:
+        """A register with enable and ready bits: ready bits are read-only and follow the
+        enables; an oscillator clocking SYSCLK stays on (RM0090 7.3.1: HSION, HSEON, PLLON)."""
+        oscs = [o for o in self.OSCILLATORS if o.reg == offset]
+        old = self.regs.get(offset, 0)
+        rdy_mask = sum(1 << o.rdy for o in oscs)
+        keep_on = sum(1 << o.on for o in oscs if o.name in self.in_use())
+        self.regs[offset] = ((value | keep_on) & ~rdy_mask & 0xFFFFFFFF) | (old & rdy_mask)
+        for osc in oscs:
+            was, now = bool(old >> osc.on & 1), self._on(osc)
             if now and not was:
                 self._start(osc)
             elif was and not now:
                 self.ctx.cancel(self._owners[osc.name])
-                self.regs[CR] &= ~(1 << osc.rdy)
-        self.after_cr_write(old)
-        self._switch()
+                self.regs[offset] &= ~(1 << osc.rdy)
 
     def after_cr_write(self, old: int) -> None:
         """Family-specific CR side effects (the L4's MSI range)."""
@@ -120,16 +140,16 @@ class Stm32Rcc(Peripheral):
         self.ctx.schedule(self.ctx.now() + cycles, ready, self._owners[osc.name])
 
     def _ready(self, osc: Oscillator) -> None:
-        if not self._bit(osc.on):
+        if not self._on(osc):
             return
-        self.regs[CR] |= 1 << osc.rdy
+        self.regs[osc.reg] |= 1 << osc.rdy
         pll = self._osc("pll")
-        if osc.name != "pll" and self._bit(pll.on) and not self._bit(pll.rdy) and self.pll_input_ready():
+        if osc.name != "pll" and self._on(pll) and not self._on(pll, pll.rdy) and self.pll_input_ready():
             self._start(pll)
         self._switch()
 
     def source_ready(self, name: str) -> bool:
-        return any(o.name == name and self._bit(o.rdy) for o in self.OSCILLATORS)
+        return any(o.name == name and self._on(o, o.rdy) for o in self.OSCILLATORS)
 
     def in_use(self) -> set[str]:
         """The oscillators SYSCLK runs from now (directly, or as the PLL's input)."""
@@ -137,6 +157,7 @@ class Stm32Rcc(Peripheral):
         return {src, self.pll_source()} if src == "pll" else {src}
 
     def _switch(self) -> None:
+        # RM0090 7.2.6: a switch to a source that is not ready yet happens once it is ready
         sw = self.regs[self.CFGR] & 3
         if self.source_ready(self.SW_SOURCES[sw]):
             self.regs[self.CFGR] = (self.regs[self.CFGR] & ~0xC) | (sw << 2)
@@ -200,15 +221,17 @@ class Stm32Rcc(Peripheral):
 class Stm32F4Rcc(Stm32Rcc):
     """STM32F405/407 RCC (RM0090 7.3). Start-up times from the STM32F407 datasheet (DS8626):
     HSI 4 us (tsu(HSI) max), HSE 2 ms (tsu(HSE) typical, 8 MHz crystal), main PLL 100 us (tLOCK
-    typical)."""
+    typical), LSI 40 us (tsu(LSI) max)."""
 
     CFGR = 0x08
     PLLCFGR = 0x04
     PPRE1_SHIFT, PPRE2_SHIFT = 10, 13
     HSI_HZ = 16_000_000
     SW_SOURCES = ("hsi", "hse", "pll", "none")
+    CSR, RMVF, RESET_FLAGS = 0x74, 24, 0xFE00_0000
     OSCILLATORS = (Oscillator("hsi", 0, 1, 4_000), Oscillator("hse", HSE_ON, HSE_RDY, 2_000_000),
-                   Oscillator("pll", PLL_ON, PLL_RDY, 100_000))
+                   Oscillator("pll", PLL_ON, PLL_RDY, 100_000), Oscillator("lsi", 0, 1, 40_000, CSR),
+                   Oscillator("lse", 0, 1, Stm32Rcc.LSE_NS, 0x70))
     # RM0090 7.3.1-7.3.24: CR (HSION, HSIRDY, HSITRIM = 16), PLLCFGR, AHB1ENR (CCMDATARAMEN),
     # the low-power enables, CSR (PORRSTF, PINRSTF, BORRSTF), PLLI2SCFGR.
     RESETS = {0x00: 0x0000_0083, 0x04: 0x2400_3010, 0x08: 0, 0x30: 0x0010_0000, 0x50: 0x7E67_91FF,
@@ -228,16 +251,17 @@ class Stm32F4Rcc(Stm32Rcc):
 class Stm32L4Rcc(Stm32Rcc):
     """STM32L4/L4+ RCC (RM0432 6.4). Start-up times from the STM32L4R5 datasheet (DS12023):
     MSI 4 MHz 6 us (tSU(MSI)), HSI16 1.2 us (tsu(HSI16) max), HSE 2 ms (typical), PLL lock
-    40 us (tLOCK max)."""
+    40 us (tLOCK max), LSI 80 us (tSU(LSI) max)."""
 
     CFGR = 0x08
     PLLCFGR = 0x0C
-    CSR = 0x94
+    CSR, RMVF, RESET_FLAGS = 0x94, 23, 0xFF00_0000
     PPRE1_SHIFT, PPRE2_SHIFT = 8, 11
     HSI_HZ = 16_000_000
     SW_SOURCES = ("msi", "hsi", "hse", "pll")
     OSCILLATORS = (Oscillator("msi", 0, 1, 6_000), Oscillator("hsi", 8, 10, 1_200),
-                   Oscillator("hse", HSE_ON, HSE_RDY, 2_000_000), Oscillator("pll", PLL_ON, PLL_RDY, 40_000))
+                   Oscillator("hse", HSE_ON, HSE_RDY, 2_000_000), Oscillator("pll", PLL_ON, PLL_RDY, 40_000),
+                   Oscillator("lsi", 0, 1, 80_000, CSR), Oscillator("lse", 0, 1, Stm32Rcc.LSE_NS, 0x90))
     # RM0432 6.4.2: MSI ranges 0-11 (MSIRANGE in CR when MSIRGSEL is set, else MSISRANGE in CSR).
     MSI_RANGES = (100_000, 200_000, 400_000, 800_000, 1_000_000, 2_000_000, 4_000_000, 8_000_000,
                   16_000_000, 24_000_000, 32_000_000, 48_000_000)
@@ -268,14 +292,17 @@ class Stm32L4Rcc(Stm32Rcc):
 
 class Stm32F1Rcc(Stm32Rcc):
     """STM32F10x RCC (RM0008 7.3). Start-up times from the STM32F103x8 datasheet (DS5319):
-    HSI 2 us (tsu(HSI) max), HSE 2 ms (typical), PLL lock 200 us (tLOCK max)."""
+    HSI 2 us (tsu(HSI) max), HSE 2 ms (typical), PLL lock 200 us (tLOCK max), LSI 85 us
+    (tsu(LSI) max)."""
 
     CFGR = 0x04
     PPRE1_SHIFT, PPRE2_SHIFT = 8, 11
     HSI_HZ = 8_000_000
     SW_SOURCES = ("hsi", "hse", "pll", "none")
+    CSR, RMVF, RESET_FLAGS = 0x24, 24, 0xFC00_0000
     OSCILLATORS = (Oscillator("hsi", 0, 1, 2_000), Oscillator("hse", HSE_ON, HSE_RDY, 2_000_000),
-                   Oscillator("pll", PLL_ON, PLL_RDY, 200_000))
+                   Oscillator("pll", PLL_ON, PLL_RDY, 200_000), Oscillator("lsi", 0, 1, 85_000, CSR),
+                   Oscillator("lse", 0, 1, Stm32Rcc.LSE_NS, 0x20))
     # RM0008 7.3.1-7.3.10: CR (HSION, HSIRDY, HSITRIM = 16), AHBENR (SRAMEN, FLITFEN), CSR.
     RESETS = {0x00: 0x0000_0083, 0x04: 0, 0x08: 0, 0x14: 0x0000_0014, 0x24: 0x0C00_0000}
 
