@@ -185,3 +185,10 @@ def test_low_speed_oscillators_and_reset_flags():
     rcc.write(0x70, 4, 1)  # BDCR LSEON: 2 ms modelled = 32000 cycles
     ctx.advance(32_000)
     assert rcc.read(0x70, 4) == 0x3
+
+
+def test_bit_band_alias_of_missing_sram_is_a_bus_error(cfg):
+    b = Board.from_platform("bluepill", cfg)  # 20 KiB of SRAM: 0x20005000 is not there
+    alias = b.peripherals["bitbandSram"]
+    assert alias.read(0x5000 * 32 + 3 * 4, 4) == 0
+    assert b.bus.fault is not None and (b.bus.fault.kind, b.bus.fault.address) == ("read", 0x20005000)

@@ -144,8 +144,8 @@ class Stm32Rcc(Peripheral):
             return
         self.regs[osc.reg] |= 1 << osc.rdy
         pll = self._osc("pll")
-        if osc.name != "pll" and self._on(pll) and not self._on(pll, pll.rdy) and self.pll_input_ready():
-            self._start(pll)
+        if osc.name == self.pll_source() and self._on(pll) and not self._on(pll, pll.rdy):
+            self._start(pll)  # the PLL was waiting for its input
         self._switch()
 
     def source_ready(self, name: str) -> bool:
@@ -221,7 +221,7 @@ class Stm32Rcc(Peripheral):
 class Stm32F4Rcc(Stm32Rcc):
     """STM32F405/407 RCC (RM0090 7.3). Start-up times from the STM32F407 datasheet (DS8626):
     HSI 4 us (tsu(HSI) max), HSE 2 ms (tsu(HSE) typical, 8 MHz crystal), main PLL 100 us (tLOCK
-    typical), LSI 40 us (tsu(LSI) max)."""
+    typical; PLLI2S the same), LSI 40 us (tsu(LSI) max)."""
 
     CFGR = 0x08
     PLLCFGR = 0x04
@@ -230,8 +230,8 @@ class Stm32F4Rcc(Stm32Rcc):
     SW_SOURCES = ("hsi", "hse", "pll", "none")
     CSR, RMVF, RESET_FLAGS = 0x74, 24, 0xFE00_0000
     OSCILLATORS = (Oscillator("hsi", 0, 1, 4_000), Oscillator("hse", HSE_ON, HSE_RDY, 2_000_000),
-                   Oscillator("pll", PLL_ON, PLL_RDY, 100_000), Oscillator("lsi", 0, 1, 40_000, CSR),
-                   Oscillator("lse", 0, 1, Stm32Rcc.LSE_NS, 0x70))
+                   Oscillator("pll", PLL_ON, PLL_RDY, 100_000), Oscillator("plli2s", 26, 27, 100_000),
+                   Oscillator("lsi", 0, 1, 40_000, CSR), Oscillator("lse", 0, 1, Stm32Rcc.LSE_NS, 0x70))
     # RM0090 7.3.1-7.3.24: CR (HSION, HSIRDY, HSITRIM = 16), PLLCFGR, AHB1ENR (CCMDATARAMEN),
     # the low-power enables, CSR (PORRSTF, PINRSTF, BORRSTF), PLLI2SCFGR.
     RESETS = {0x00: 0x0000_0083, 0x04: 0x2400_3010, 0x08: 0, 0x30: 0x0010_0000, 0x50: 0x7E67_91FF,
@@ -251,7 +251,8 @@ class Stm32F4Rcc(Stm32Rcc):
 class Stm32L4Rcc(Stm32Rcc):
     """STM32L4/L4+ RCC (RM0432 6.4). Start-up times from the STM32L4R5 datasheet (DS12023):
     MSI 4 MHz 6 us (tSU(MSI)), HSI16 1.2 us (tsu(HSI16) max), HSE 2 ms (typical), PLL lock
-    40 us (tLOCK max), LSI 80 us (tSU(LSI) max)."""
+    40 us (tLOCK max; PLLSAI1/2 the same), LSI 80 us (tSU(LSI) max), HSI48 (RCC_CRRCR) 6 us
+    (tsu(HSI48) max)."""
 
     CFGR = 0x08
     PLLCFGR = 0x0C
@@ -261,14 +262,16 @@ class Stm32L4Rcc(Stm32Rcc):
     SW_SOURCES = ("msi", "hsi", "hse", "pll")
     OSCILLATORS = (Oscillator("msi", 0, 1, 6_000), Oscillator("hsi", 8, 10, 1_200),
                    Oscillator("hse", HSE_ON, HSE_RDY, 2_000_000), Oscillator("pll", PLL_ON, PLL_RDY, 40_000),
-                   Oscillator("lsi", 0, 1, 80_000, CSR), Oscillator("lse", 0, 1, Stm32Rcc.LSE_NS, 0x90))
+                   Oscillator("pllsai1", 26, 27, 40_000), Oscillator("pllsai2", 28, 29, 40_000),
+                   Oscillator("lsi", 0, 1, 80_000, CSR), Oscillator("lse", 0, 1, Stm32Rcc.LSE_NS, 0x90),
+                   Oscillator("hsi48", 0, 1, 6_000, 0x98))
     # RM0432 6.4.2: MSI ranges 0-11 (MSIRANGE in CR when MSIRGSEL is set, else MSISRANGE in CSR).
     MSI_RANGES = (100_000, 200_000, 400_000, 800_000, 1_000_000, 2_000_000, 4_000_000, 8_000_000,
                   16_000_000, 24_000_000, 32_000_000, 48_000_000)
     # RM0432 6.4.1-6.4.33: CR (MSION, MSIRDY, MSIRANGE = 4 MHz), ICSCR (HSITRIM = 0x40),
     # PLLCFGR and the two SAI PLLs (PLLN = 16), AHB1ENR (FLASHEN), CSR (MSISRANGE = 4 MHz, reset flags).
     RESETS = {0x00: 0x0000_0063, 0x04: 0x4000_0000, 0x08: 0, 0x0C: 0x0000_1000, 0x10: 0x0000_1000,
-              0x14: 0x0000_1000, 0x48: 0x0000_0100, 0x94: 0x0C00_0600}
+              0x14: 0x0000_1000, 0x48: 0x0000_0100, 0x94: 0x0C00_0600, 0x98: 0}
 
     def msi_hz(self) -> int:
         cr = self.regs[CR]
