@@ -109,3 +109,27 @@ def test_afio_exticr_routes_lines_and_swj_cfg_is_write_only():
     assert afio.exti_port(5) == 2 and afio.exti_port(4) == 0
     afio.write(0x04, 4, 2 << 24 | 1 << 2)  # MAPR: SWJ_CFG = 010 (JTAG off), USART1 remap
     assert afio.read(0x04, 4) == 1 << 2
+
+
+@pytest.mark.parametrize("board,selector,exticr4", [
+    ("stm32f4_discovery", "syscfg", 0x14), ("nucleo_l4r5zi", "syscfg", 0x14), ("bluepill", "afio", 0x14)])
+def test_pin_edge_reaches_exti_through_the_exticr_selection(cfg, board, selector, exticr4):
+    b = Board.from_platform(board, cfg)
+    port_c, port_b = b.peripherals["gpioPortC"], b.peripherals["gpioPortB"]
+    exti, sel = b.peripherals["exti"], b.peripherals[selector]
+    assert isinstance(exti, Stm32Exti) and b.nvic is not None
+    if board != "bluepill":
+        port_c.write(0x00, 4, 0)  # inputs (the L4's pins reset to analog)
+        port_b.write(0x00, 4, 0)
+    sel.write(exticr4, 4, 0x2 << 4)  # EXTICR4: line 13 from port C
+    exti.write(0x08, 4, 1 << 13)  # RTSR: rising edge
+    exti.write(0x00, 4, 1 << 13)  # IMR
+    port_b.set_input(13, True)  # port B is not selected: nothing
+    assert not exti.pending(13)
+    port_c.set_input(13, False)
+    assert not exti.pending(13)  # no edge (0 -> 0)
+    port_c.set_input(13, True)  # rising edge on PC13 -> EXTI15_10 (IRQ 40)
+    assert exti.pending(13) and 16 + 40 in b.nvic.pending
+    exti.write(0x14, 4, 1 << 13)  # clear PR; a falling edge is not selected
+    port_c.set_input(13, False)
+    assert not exti.pending(13)

@@ -212,6 +212,9 @@ class Board:
     def bus_write(self, addr: int, size: int, value: int) -> None:
         self.bus.system_write(addr, size, value)
 
+    def peripheral(self, name: str) -> Peripheral | None:
+        return self.peripherals.get(name)
+
     # memory --------------------------------------------------------------------------------
     def read_memory(self, addr: int, size: int) -> bytes:
         return self.cpu.read(addr, size)

@@ -72,9 +72,14 @@ class BoardContext(Protocol):
 
     def bus_write(self, addr: int, size: int, value: int) -> None: ...
 
+    def peripheral(self, name: str) -> Peripheral | None:
+        """Another part of the board by entry name, for signal connections (GPIO -> EXTI)."""
+        ...
+
 
 class Peripheral:
-    """Base class: a register window with a reset state."""
+    """Base class: a register window with a reset state. A part that takes signals from others
+    (a ``source -> target#index@line`` connection in the .repl) overrides :meth:`signal`."""
 
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         self.spec = spec
@@ -86,6 +91,17 @@ class Peripheral:
 
     def write(self, offset: int, size: int, value: int) -> None:
         raise NotImplementedError
+
+    def signal(self, line: int, level: bool, index: int | None) -> None:
+        """Input ``line`` (from the sender's ``#index``, if it gives one) changed to ``level``."""
+
+    def send(self, source: int, level: bool) -> None:
+        """Drive this part's output ``source`` onto every part its connections name."""
+        for c in self.spec.irqs:
+            if c.source == str(source):
+                target = self.ctx.peripheral(c.target)
+                if target is not None:
+                    target.signal(c.number, level, c.local_index)
 
 
 class Unimplemented(Peripheral):

@@ -7,6 +7,8 @@ A write to FLASH_ACR sets the timing the cycle model charges for fetches from th
 LATENCY wait states, and the board file's accelerator on or off (F4/L4: the ART instruction
 cache, ICEN; F1: the prefetch buffer, PRFTBE). Until the firmware first writes ACR the board
 file's ``waitStates`` stay, so firmware that never touches the flash interface keeps its timing.
+Each new setting is a run note. The exact data-load hook (``--exact-flash-data``) keeps the board
+file's wait states; DCEN and PRFTEN (F4/L4) read back without changing the model.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class Stm32Flash(Peripheral):
     RESETS: dict[int, int]
     LATENCY_MASK: int
     ACCEL_BIT: int  # the enable of the fetch accelerator the board file declares
+    ACCEL_NAME = "ART instruction cache (ICEN)"
     READ_ONLY: dict[int, int] = {}  # offset -> bits the firmware cannot write
     WRITE_ONLY: frozenset[int] = frozenset()  # key registers: read as zero
 
@@ -54,6 +57,8 @@ class Stm32Flash(Peripheral):
             if timing != self.applied:
                 self.applied = timing
                 self.ctx.set_flash_timing(self.memory, *timing)
+                self.ctx.note(f"{self.name}: FLASH_ACR sets {self.memory} to {timing[0]} wait states, "
+                              f"{self.ACCEL_NAME} {'on' if timing[1] else 'off'}")
 
     def after_acr_write(self) -> None:
         """Family-specific status bits of ACR."""
@@ -88,6 +93,7 @@ class Stm32F1Flash(Stm32Flash):
     RESETS = {0x00: 0x30, 0x0C: 0, 0x10: 0x80, 0x14: 0, 0x1C: 0x03FF_FFFC, 0x20: 0xFFFF_FFFF}
     LATENCY_MASK = 0x7
     ACCEL_BIT = 4
+    ACCEL_NAME = "prefetch buffer (PRFTBE)"
     READ_ONLY = {0x00: 1 << 5, 0x1C: 0xFFFF_FFFF, 0x20: 0xFFFF_FFFF}
     WRITE_ONLY = frozenset({0x04, 0x08})
 

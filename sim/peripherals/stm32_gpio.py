@@ -10,8 +10,9 @@ read) freezes the configuration of the masked pins until reset.
 
 Each pin has a level, visible from Python (:meth:`pin`): an output drives ODR (an open-drain
 output only drives low), any other pin takes the level set with :meth:`set_input`, or its pull
-resistor's level while nothing drives it. IDR reads those levels (0 for analog pins). Pins do
-not reach EXTI: the EXTI lines are raised in software (SWIER) only.
+resistor's level while nothing drives it. IDR reads those levels (0 for analog pins). A pin
+whose level changes is sent along the entry's connections (``[0-15] -> syscfg#2@[0-15]``: port
+C's pins to SYSCFG, or AFIO on F1, which passes the ports EXTICR selects on to EXTI).
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class _Port(Peripheral):
         self._lock_step = 0
         self._lock_mask = 0
         self.locked = 0  # pins whose configuration is frozen
+        self._levels = self.levels()  # as last sent to the connected parts
 
     def resets(self, spec: PeripheralSpec) -> dict[int, int]:
         raise NotImplementedError
@@ -59,6 +61,18 @@ class _Port(Peripheral):
             self.inputs.pop(pin, None)
         else:
             self.inputs[pin] = level
+        self._propagate()
+
+    def levels(self) -> int:
+        return sum(1 << n for n in range(16) if self.pin(n))
+
+    def _propagate(self) -> None:
+        """Send the pins whose level changed to the connected parts (SYSCFG/AFIO, to EXTI)."""
+        now = self.levels()
+        changed, self._levels = now ^ self._levels, now
+        for n in range(16):
+            if changed >> n & 1:
+                self.send(n, bool(now >> n & 1))
 
     def pin(self, pin: int) -> bool:
         """The level on ``pin``."""
@@ -119,6 +133,7 @@ class _Port(Peripheral):
             self.regs[offset] = (value & ~keep | self.regs[offset] & keep) & 0xFFFFFFFF
         elif offset != self.IDR:
             self.regs[offset] = value & 0xFFFFFFFF
+        self._propagate()
 
     def _pin_field(self, offset: int, pin: int, bits: int) -> int:
         """The mask of ``pin``'s field in configuration register ``offset``."""

@@ -8,7 +8,9 @@ lines (bank 2 at 0x20 when the entry has more than 32 ``numberOfOutputLines``, a
 Writing a 1 to an SWIER bit that is 0 sets the line's PR bit when IMR enables the line; writing
 a 1 to PR clears it and the SWIER bit. A line's NVIC interrupt (the entry's ``[lines] ->
 nvic@[irqs]`` connections; lines sharing an IRQ, EXTI9_5 and EXTI15_10, are ORed) is raised
-while a PR bit of the line is set and IMR enables it. GPIO edges do not reach EXTI.
+while a PR bit of the line is set and IMR enables it. Lines 0-15 also take the port pins
+SYSCFG/AFIO route to them (EXTICR): an edge RTSR/FTSR selects sets PR while IMR enables the line
+(RM0090 12.2.3). Changing EXTICR sends nothing: the new port's level counts from its next change.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class Stm32Exti(Peripheral):
         if self.banks > 1:
             # RM0432 14.5.1 / 14.5.9: the L4's direct lines (not pending-latched) reset enabled
             self.regs[IMR], self.regs[BANK + IMR] = 0xFF82_0000, 0x0000_0187
+        self.levels: dict[int, bool] = {}  # line -> the level of the pin routed to it
         self.irq_of: dict[int, list[int]] = {}  # line -> NVIC IRQ numbers
         for c in spec.irqs:
             if c.target == "nvic" and c.source.isdigit():
@@ -58,6 +61,17 @@ class Stm32Exti(Peripheral):
         else:
             self.regs[offset] = value
         self.update_irqs()
+
+    def signal(self, line: int, level: bool, index: int | None) -> None:
+        bank, bit = divmod(line, 32)
+        if bank >= self.banks or line >= self.lines:
+            return
+        old, self.levels[line] = self.levels.get(line, False), level
+        base = bank * BANK
+        trigger = self.regs[base + (RTSR if level else FTSR)]
+        if level != old and trigger >> bit & 1 and self.regs[base + IMR] >> bit & 1:
+            self.regs[base + PR] |= 1 << bit
+            self.update_irqs()
 
     def pending(self, line: int) -> bool:
         bank, bit = divmod(line, 32)
@@ -100,6 +114,11 @@ class _RegisterFile(Peripheral):
 
     def after_write(self, offset: int) -> None:
         """Status bits that follow a write."""
+
+    def signal(self, line: int, level: bool, index: int | None) -> None:
+        """Pin ``line`` of port ``index`` (0 = A): passed on to EXTI when EXTICR selects it."""
+        if line < 16 and index == self.exti_port(line):
+            self.send(line, level)
 
     def exti_port(self, line: int) -> int:
         """The port (0 = A) EXTICR routes to EXTI line ``line`` (0-15)."""
