@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from tandem.machine.board import Board
-from tandem.peripherals.stm32_rcc import Stm32F4Rcc, Stm32L4Rcc
+from tandem.peripherals.stm32_rcc import Stm32F4Rcc, Stm32L4Rcc, Stm32Rcc
 from tandem.platform.model import PeripheralSpec
 
 # (board, program, -D flags, SYSCLK, HCLK, PCLK1, PCLK2, FLASH_ACR read back, a note)
@@ -39,10 +40,10 @@ SETUPS = [
 TICK_SLACK = 100
 
 
-def _run(build: Callable[..., object], cfg: object, board: str, program: str,
+def _run(build: Callable[..., Any], cfg: Any, board: str, program: str,
          flags: tuple[str, ...]) -> tuple[Board, str, list[str]]:
-    b = Board.from_platform(board, cfg)  # type: ignore[arg-type]
-    b.load_elf(build(board, program, extra_cflags=flags))  # type: ignore[arg-type]
+    b = Board.from_platform(board, cfg)
+    b.load_elf(build(board, program, extra_cflags=flags))
     result = b.run(max_cycles=100_000_000)
     assert result.exit_code == 0, result.output
     assert result.cpu_hz == b.cpu_hz
@@ -56,15 +57,19 @@ def test_clock_setup(build, cfg, setup):
     assert f"SYSCLK={sysclk} HCLK={hclk} PCLK1={pclk1} PCLK2={pclk2}\n" in out
     assert f"ACR 0x{acr:x}\n" in out
     rcc = b.peripherals["rcc"]
-    assert (rcc.sysclk_hz, rcc.hclk_hz, rcc.pclk1_hz, rcc.pclk2_hz) == (sysclk, hclk, pclk1, pclk2)  # type: ignore[attr-defined]
+    assert isinstance(rcc, Stm32Rcc)
+    assert (rcc.sysclk_hz, rcc.hclk_hz, rcc.pclk1_hz, rcc.pclk2_hz) == (sysclk, hclk, pclk1, pclk2)
     assert b.cpu_hz == hclk
     assert note in notes
     # The flash latency the firmware wrote is the one the timing model charges now.
-    assert b.timing.memory.find(0x0800_0000).wait_states == acr & 7  # type: ignore[union-attr]
+    flash = b.timing.memory.find(0x0800_0000)
+    assert flash is not None and flash.wait_states == acr & 7
     # HAL_Delay(10) waits for 11 SysTick increments of P = HCLK / 1000 cycles each. The first
     # comes 0 < t <= P after the start, so the 11th comes 10 P < t <= 11 P after it: the span
     # is 10 ms of HCLK, plus at most one tick period (plus the handler's few cycles).
-    span = int(re.search(r"delay10 (\d+)", out).group(1))  # type: ignore[union-attr]
+    m = re.search(r"delay10 (\d+)", out)
+    assert m is not None, out
+    span = int(m.group(1))
     period = hclk // 1000
     assert 10 * period < span <= 11 * period + TICK_SLACK
 
@@ -99,7 +104,8 @@ def test_firmware_that_never_touches_rcc_keeps_the_board_clock(run_program):
     b, result = run_program("stm32f4_discovery", "tests/hello.c")
     assert result.cpu_hz == b.platform.cpu.frequency_hz == 168_000_000
     assert not any(n.startswith("rcc:") for n in result.notes)
-    assert b.timing.memory.find(0x0800_0000).wait_states == 5  # the board file's
+    flash = b.timing.memory.find(0x0800_0000)
+    assert flash is not None and flash.wait_states == 5  # the board file's
 
 
 class _Ctx:
