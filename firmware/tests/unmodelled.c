@@ -1,4 +1,4 @@
-/* Touches a peripheral tandem does not model (the RCC): reads give 0, writes are ignored,
+/* Touches a peripheral tandem does not model (the CRC unit): reads give 0, writes are ignored,
  * and the run carries a note naming it. */
 #include <stdint.h>
 #include <stdio.h>
@@ -7,8 +7,8 @@
 
 int main(void)
 {
-    volatile uint32_t *rcc = (volatile uint32_t *)TANDEM_RCC_BASE;
-    rcc[0] = 0x1234u;
-    printf("rcc %lu\n", (unsigned long)rcc[0]);
+    volatile uint32_t *crc = (volatile uint32_t *)TANDEM_CRC_BASE;
+    crc[0] = 0x1234u;
+    printf("crc %lu\n", (unsigned long)crc[0]);
     return 0;
 }

@@ -90,6 +90,7 @@ class Board:
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
         timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data)
+        self.timing = timing
         self.fpu_guard = FpuGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
         self._deadline_set = 0  # the deadline the run loop set last
         # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
@@ -211,6 +212,27 @@ class Board:
 
     def trace_enabled(self) -> bool:
         return self.nvic is None or bool(self.nvic.regs.get(DEMCR, 0) & (1 << 24))
+
+    def set_cpu_hz(self, hz: int, reason: str) -> None:
+        if hz > 0 and hz != self.cpu_hz:
+            self.cpu_hz = self.semihosting.cpu_hz = hz
+            self.note(reason)
+
+    def set_flash_timing(self, memory: str, wait_states: int, accelerated: bool) -> None:
+        """Applied at the next block boundary (an event now), where cached block costs go."""
+        def apply(_cycle: int) -> None:
+            self.timing.set_flash_timing(memory, wait_states, accelerated)
+            self.counter.invalidate()
+        self.schedule(self.now(), apply, ("flash timing", memory))
+
+    def bus_read(self, addr: int, size: int) -> int:
+        return self.bus.system_read(addr, size)
+
+    def bus_write(self, addr: int, size: int, value: int) -> None:
+        self.bus.system_write(addr, size, value)
+
+    def peripheral(self, name: str) -> Peripheral | None:
+        return self.peripherals.get(name)
 
     # memory --------------------------------------------------------------------------------
     def read_memory(self, addr: int, size: int) -> bytes:

@@ -54,7 +54,7 @@ class Bus:
                 return periph, addr - base
         return None
 
-    def _miss(self, kind: str, addr: int, size: int) -> None:
+    def miss(self, kind: str, addr: int, size: int) -> None:
         self.fault = C.UnmappedAccess(kind, addr, size)
         self.fault_pc = self.locator.instruction_at(addr)
         self.cpu.stop()
@@ -63,7 +63,7 @@ class Bus:
         self.locator.begin_access()
         hit = self.find(addr)
         if hit is None:
-            self._miss("read", addr, size)
+            self.miss("read", addr, size)
             return 0
         periph, off = hit
         self.mmio_addr = addr
@@ -79,7 +79,7 @@ class Bus:
         self.locator.begin_access()
         hit = self.find(addr)
         if hit is None:
-            self._miss("write", addr, size)
+            self.miss("write", addr, size)
             return
         periph, off = hit
         self.mmio_addr = addr
@@ -87,6 +87,26 @@ class Bus:
             periph.write(off, size, value)
         finally:
             self.mmio_addr = None
+
+    def system_read(self, addr: int, size: int) -> int:
+        """A read by another bus master (the bit-band alias): a peripheral register or memory;
+        an unmapped address is a bus fault as for the CPU. ``mmio_addr`` stays the CPU's."""
+        hit = self.find(addr)
+        if hit is not None:
+            return hit[0].read(hit[1], size)
+        if not self.cpu.is_mapped(addr):
+            self.miss("read", addr, size)
+            return 0
+        return int.from_bytes(self.cpu.read(addr, size), "little")
+
+    def system_write(self, addr: int, size: int, value: int) -> None:
+        hit = self.find(addr)
+        if hit is not None:
+            hit[0].write(hit[1], size, value)
+        elif not self.cpu.is_mapped(addr):
+            self.miss("write", addr, size)
+        else:
+            self.cpu.write(addr, value.to_bytes(size, "little"))
 
 
 __all__ = ["Bus"]

@@ -11,9 +11,15 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from tandem.peripherals.base import BoardContext, Peripheral, Unimplemented
+from tandem.peripherals.bitband import BitBanding
 from tandem.peripherals.conv_accel import ConvAccelerator
 from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nvic import Nvic
+from tandem.peripherals.stm32_flash import Stm32F1Flash, Stm32F4Flash, Stm32L4Flash
+from tandem.peripherals.stm32_gpio import Stm32F1GpioPort, Stm32GpioPort
+from tandem.peripherals.stm32_misc import Stm32Exti, Stm32F1Afio, Stm32F4Syscfg, Stm32L4Syscfg
+from tandem.peripherals.stm32_pwr import Stm32F4Pwr, Stm32L4Pwr
+from tandem.peripherals.stm32_rcc import Stm32F1Rcc, Stm32F4Rcc, Stm32L4Rcc
 from tandem.peripherals.trace import Trace
 from tandem.peripherals.uart import Stm32F7Usart, Stm32Uart
 from tandem.platform.model import PeripheralSpec
@@ -28,6 +34,21 @@ _FACTORIES: dict[str, Factory] = {
     "UART.STM32F7_USART": lambda spec, ctx, core: Stm32F7Usart(spec, ctx),
     "Tandem.ConvAccelerator": lambda spec, ctx, core: ConvAccelerator(spec, ctx),
     "Tandem.Trace": lambda spec, ctx, core: Trace(spec, ctx),
+    "Miscellaneous.STM32F4_RCC": lambda spec, ctx, core: Stm32F4Rcc(spec, ctx),
+    "Miscellaneous.STM32L4_RCC": lambda spec, ctx, core: Stm32L4Rcc(spec, ctx),
+    "Miscellaneous.STM32F1_RCC": lambda spec, ctx, core: Stm32F1Rcc(spec, ctx),
+    "Miscellaneous.STM32_PWR": lambda spec, ctx, core: Stm32F4Pwr(spec, ctx),
+    "Miscellaneous.STM32L4_PWR": lambda spec, ctx, core: Stm32L4Pwr(spec, ctx),
+    "MTD.STM32F4_FlashController": lambda spec, ctx, core: Stm32F4Flash(spec, ctx),
+    "MTD.STM32L4_FlashController": lambda spec, ctx, core: Stm32L4Flash(spec, ctx),
+    "MTD.STM32F1_FlashController": lambda spec, ctx, core: Stm32F1Flash(spec, ctx),
+    "Miscellaneous.BitBanding": lambda spec, ctx, core: BitBanding(spec, ctx),
+    "GPIOPort.STM32_GPIOPort": lambda spec, ctx, core: Stm32GpioPort(spec, ctx),
+    "GPIOPort.STM32F1GPIOPort": lambda spec, ctx, core: Stm32F1GpioPort(spec, ctx),
+    "IRQControllers.STM32F4_EXTI": lambda spec, ctx, core: Stm32Exti(spec, ctx),
+    "Miscellaneous.STM32_SYSCFG": lambda spec, ctx, core: Stm32F4Syscfg(spec, ctx),
+    "Miscellaneous.STM32L4_SYSCFG": lambda spec, ctx, core: Stm32L4Syscfg(spec, ctx),
+    "Miscellaneous.STM32F1_AFIO": lambda spec, ctx, core: Stm32F1Afio(spec, ctx),
 }
 
 # Looked up by the registry's names: a registered type without a factory fails here, on import;

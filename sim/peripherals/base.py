@@ -63,9 +63,28 @@ class BoardContext(Protocol):
         """DEMCR.TRCENA: whether the debug trace blocks (DWT's cycle counter) are powered."""
         ...
 
+    def set_cpu_hz(self, hz: int, reason: str) -> None:
+        """The firmware changed the core clock (an RCC): ``cpu_hz`` becomes ``hz``, with a note."""
+        ...
+
+    def set_flash_timing(self, memory: str, wait_states: int, accelerated: bool) -> None:
+        """The firmware set ``memory``'s latency (FLASH_ACR) and turned its accelerator on/off."""
+        ...
+
+    def bus_read(self, addr: int, size: int) -> int:
+        """Read the system bus at ``addr`` (a peripheral register or memory), e.g. for bit-band."""
+        ...
+
+    def bus_write(self, addr: int, size: int, value: int) -> None: ...
+
+    def peripheral(self, name: str) -> Peripheral | None:
+        """Another part of the board by entry name, for signal connections (GPIO -> EXTI)."""
+        ...
+
 
 class Peripheral:
-    """Base class: a register window with a reset state."""
+    """Base class: a register window with a reset state. A part that takes signals from others
+    (a ``source -> target#index@line`` connection in the .repl) overrides :meth:`signal`."""
 
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         self.spec = spec
@@ -83,6 +102,17 @@ class Peripheral:
         peripheral: the model never changes it by itself (no clock, event or input does). The
         board's poll detection counts repeated reads of such registers (machine/polling.py)."""
         return False
+
+    def signal(self, line: int, level: bool, index: int | None) -> None:
+        """Input ``line`` (from the sender's ``#index``, if it gives one) changed to ``level``."""
+
+    def send(self, source: int, level: bool) -> None:
+        """Drive this part's output ``source`` onto every part its connections name."""
+        for c in self.spec.irqs:
+            if c.source == str(source):
+                target = self.ctx.peripheral(c.target)
+                if target is not None:
+                    target.signal(c.number, level, c.local_index)
 
 
 class Unimplemented(Peripheral):

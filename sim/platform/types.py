@@ -35,6 +35,22 @@ _TYPES = (
     TypeInfo("UART.STM32_UART", 0x400),
     TypeInfo("UART.STM32F7_USART", 0x400),
     TypeInfo("Tandem.Trace", 0x400),
+    # STM32 system peripherals (RM0008 / RM0090 / RM0432); Renode's names where Renode has one
+    TypeInfo("Miscellaneous.STM32F4_RCC", 0x400),
+    TypeInfo("Miscellaneous.STM32L4_RCC", 0x400),
+    TypeInfo("Miscellaneous.STM32F1_RCC", 0x400),
+    TypeInfo("Miscellaneous.STM32_PWR", 0x400),
+    TypeInfo("Miscellaneous.STM32L4_PWR", 0x400),
+    TypeInfo("MTD.STM32F4_FlashController", 0x400),
+    TypeInfo("MTD.STM32L4_FlashController", 0x400),
+    TypeInfo("MTD.STM32F1_FlashController", 0x400),
+    TypeInfo("Miscellaneous.BitBanding"),  # the entry gives its alias window
+    TypeInfo("GPIOPort.STM32_GPIOPort", 0x400),
+    TypeInfo("GPIOPort.STM32F1GPIOPort", 0x400),
+    TypeInfo("IRQControllers.STM32F4_EXTI", 0x400),
+    TypeInfo("Miscellaneous.STM32_SYSCFG", 0x400),
+    TypeInfo("Miscellaneous.STM32L4_SYSCFG", 0x400),
+    TypeInfo("Miscellaneous.STM32F1_AFIO", 0x400),
     TypeInfo("Tandem.ConvAccelerator"),
 )
 
@@ -56,7 +72,6 @@ RENODE_SIZES: MappingProxyType[str, int] = MappingProxyType({
     "Miscellaneous.NRF52840_CLOCK": 0x1000,  # Miscellaneous/NRF52840_CLOCK.cs
     "Miscellaneous.NRF52840_EGU": 0x1000,  # Miscellaneous/NRF52840_EGU.cs
     "GPIOPort.NRF52840_GPIO": 0x1000,  # GPIOPort/NRF52840_GPIO.cs (ports 0x300 apart: see the overlap rule)
-    "Miscellaneous.STM32F4_RCC": 0x400,  # Miscellaneous/STM32F4_RCC.cs
     "CRC.STM32_CRC": 0x400,  # CRC/STM32_CRC.cs
     "SPI.STM32SPI": 0x400,  # SPI/STM32SPI.cs: Size { get { return 0x400; } }
 })

@@ -214,12 +214,19 @@ class CoreTiming:
         # aliases of a memory (same name, other base, e.g. flash at 0) share its caches.
         self.caches: list[tuple[int, int]] = []  # (slots, line bytes) per cache index
         self._cache_index: dict[tuple[str, str], int] = {}
+        # (Every ART memory gets them, so that FLASH_ACR may raise its wait states at run time.)
+        self.declared = {m.name: m.accelerator for m in memory.regions}
         for m in memory.regions:
-            if (m.accelerator == "stm32-art" and m.wait_states > 0
-                    and (m.name, "i") not in self._cache_index):
+            if m.accelerator == "stm32-art" and (m.name, "i") not in self._cache_index:
                 for side, slots in (("i", 64), ("d", 8)):
                     self._cache_index[(m.name, side)] = len(self.caches)
                     self.caches.append((slots, 16))
+
+    def set_flash_timing(self, name: str, wait_states: int, accelerated: bool) -> None:
+        """Run-time flash timing (FLASH_ACR): ``wait_states`` and the declared accelerator on or
+        off. Cached block costs must be dropped after it (CycleCounter.invalidate)."""
+        accel = self.declared.get(name) if accelerated else None
+        self.memory = self.memory.retimed(name, wait_states, accel)
 
     def data_regions(self) -> list[tuple[MemoryTiming, int]]:
         """Regions a data-load hook must watch, with their D-cache index (-1: none)."""

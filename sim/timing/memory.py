@@ -7,7 +7,7 @@ PC-relative literal loads against it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tandem.errors import PlatformError
 
@@ -81,3 +81,11 @@ class MemoryMap:
             if m.contains(addr):
                 return m
         return None
+
+    def retimed(self, name: str, wait_states: int, accelerator: str | None) -> MemoryMap:
+        """This map with memory ``name`` (every alias of it) at new timing: the firmware set the
+        flash latency at run time (FLASH_ACR)."""
+        if not any(m.name == name for m in self.regions):
+            raise PlatformError(f"flash timing names memory '{name}', which the board does not have")
+        return MemoryMap(tuple(replace(m, wait_states=wait_states, accelerator=accelerator)
+                               if m.name == name else m for m in self.regions))
