@@ -16,7 +16,6 @@ are in :mod:`tandem.core.faults`.
 """
 from __future__ import annotations
 
-import struct
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -28,7 +27,7 @@ from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.core import cpu as C
 from tandem.core.access import AccessLocator
 from tandem.core.cpu import CortexM
-from tandem.core.exceptions import ExceptionModel, exception_name
+from tandem.core.exceptions import ExceptionModel
 from tandem.core.faults import NOCP, classify_uc_error, cpu_exception_fault, fault_report, unmapped_mmio_fault
 from tandem.core.fpu_guard import FpuGuard
 from tandem.core.semihosting import Semihosting
@@ -37,13 +36,15 @@ from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, Simulatio
 from tandem.firmware.elf import ElfImage, Symbolizer
 from tandem.machine.bus import Bus
 from tandem.machine.console import BoardConsole
+from tandem.machine.events import Timeline
+from tandem.machine.idle import asleep, spinning, wake_or_lockup
 from tandem.machine.polling import PollWatch
 from tandem.machine.results import RunResult
+from tandem.machine.usage import heap_bytes
 from tandem.peripherals import create_peripheral
 from tandem.peripherals.base import Peripheral
 from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nvic import CPACR, DEMCR, Nvic
-from tandem.peripherals.systick import SYSTICK_EXCEPTION
 from tandem.platform.model import Platform, load_platform
 from tandem.reports.profile import FunctionTable, Profile
 from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing
@@ -53,11 +54,6 @@ from tandem.timing.counter import RING
 # nothing else happens (each stop costs a little host time) and shrinks back after any event.
 CHUNK_MIN = 1 << 20
 CHUNK_MAX = 1 << 27
-_B_SELF = 0xE7FE  # "b ." in Thumb
-_WFI, _WFE = 0xBF30, 0xBF20
-# The C library's heap break, per _sbrk implementation: tandem's firmware/core/syscalls.c,
-# newlib's libnosys, avr-libc style.
-HEAP_POINTERS = ("heap_top", "heap_end", "__brkval")
 
 
 class Board:
@@ -74,7 +70,6 @@ class Board:
         self.cpu = CortexM(platform.cpu.core)
         self.console = BoardConsole()
         self.notes: list[str] = list(platform.notes)  # what loading the platform assumed
-        self._events: dict[object, tuple[int, Callable[[int], None]]] = {}
         self._service: list[Peripheral] = []  # peripherals waiting for an outside driver
         self._exit_code: int | None = None
         self._pending_fault: tuple[str, str] | None = None  # (kind, detail)
@@ -100,6 +95,7 @@ class Board:
         self.locator = AccessLocator(self.cpu, self.counter)
         self.bus = Bus(self.cpu, self.locator)
         self.polls = self.bus.polls = PollWatch(self.locator, self.cpu.stop)
+        self.events = Timeline(self.polls.event)
         self.nvic: Nvic | None = None
         self.dwt: Dwt | None = None
         self.peripherals: dict[str, Peripheral] = {}
@@ -117,7 +113,7 @@ class Board:
         self.bus.map_all()
         self.exceptions = ExceptionModel(self.cpu, self.nvic, self.counter, timing.table, platform.cpu.fpu,
                                          self._stop_fault, self.note, self._describe)
-        self.exceptions.fire_events = self._fire_events
+        self.exceptions.fire_events = self.events.fire
         if self.nvic is not None:
             self.nvic.fpccr_view = self.exceptions.fpccr_read
         self.semihosting = Semihosting(self.cpu, self.console, self.now, self.cpu_hz,
@@ -153,11 +149,11 @@ class Board:
         return self.counter.cycles
 
     def schedule(self, cycle: int, callback: Callable[[int], None], owner: object) -> None:
-        self._events[owner] = (cycle, callback)
+        self.events.schedule(cycle, callback, owner)
         self._kick()
 
     def cancel(self, owner: object) -> None:
-        self._events.pop(owner, None)
+        self.events.cancel(owner)
 
     def pend_exception(self, number: int) -> None:
         if self.nvic is not None:
@@ -392,19 +388,7 @@ class Board:
 
     def heap_bytes(self) -> int | None:
         """Bytes the C library's _sbrk handed out (its break minus ``_end``), if it has one."""
-        if self.elf is None or "_end" not in self.elf.all_symbols:
-            return None
-        end = self.elf.all_symbols["_end"]
-        for name in HEAP_POINTERS:
-            addr = self.elf.all_symbols.get(name)
-            if addr is None:
-                continue
-            try:
-                brk = self.cpu.read_u32(addr)
-            except unicorn.UcError:
-                return None
-            return max(0, brk - end) if brk else 0  # 0: newlib's lazily set break, never moved
-        return None
+        return heap_bytes(self.elf, self.cpu) if self.elf is not None else None
 
     def profile(self) -> Profile:
         """The profile since profiling was enabled (run(profile=True))."""
@@ -416,9 +400,8 @@ class Board:
 
     def _deadline(self, limit: int) -> int:
         deadline = min(limit, self.counter.cycles + self._chunk)
-        for cycle, _cb in self._events.values():
-            deadline = min(deadline, cycle)
-        return deadline
+        nxt = self.events.next_cycle()
+        return deadline if nxt is None else min(deadline, nxt)
 
     def _loop(self, limit: int) -> Generator[Peripheral, None, str]:
         cpu = self.cpu
@@ -469,73 +452,28 @@ class Board:
                 # interrupts (e.g. the accelerator's) are handled as after any other stop
                 yield self._service.pop(0)
             now = self.counter.cycles
-            self._fire_events(now)
+            self.events.fire(now)
             if now >= limit:
                 raise CycleLimitExceeded(
                     f"cycle limit reached: {limit:,} cycles without the firmware exiting "
                     f"(PC {self.symbols.describe(cpu.reg('pc'))}); raise --max-cycles if this is expected"
                 )
-            if not self.counter.deadline_hit:
-                self._after_unexplained_stop()
-            elif self._spinning():
-                self._fast_forward_or_lockup(limit, "spins in a loop of one branch")
+            if not self.counter.deadline_hit and asleep(cpu):
+                self._wake_or_lockup(None, "sleeps (WFI)")
+            elif self.counter.deadline_hit and spinning(cpu, self.counter):
+                self._wake_or_lockup(limit, "spins in a loop of one branch")
             self.exceptions.deliver()
-            quiet = chunk_only and self.counter.deadline_hit and not self._events
+            quiet = chunk_only and self.counter.deadline_hit and not self.events
             self._chunk = min(self._chunk * 2, CHUNK_MAX) if quiet else CHUNK_MIN
             stuck = stuck + 1 if self.counter.cycles == start_cycles and cpu.reg("pc") == pc else 0
             if stuck > 1000:
                 raise SimulationError(f"emulation makes no progress at {self.symbols.describe(pc)} "
                                       "(the emulator returns without running an instruction)")
 
-    def _fire_events(self, now: int) -> None:
-        for owner, (cycle, callback) in sorted(self._events.items(), key=lambda kv: kv[1][0]):
-            if cycle <= now:
-                self._events.pop(owner, None)
-                self.polls.event()
-                callback(cycle)
-
-    def _after_unexplained_stop(self) -> None:
-        """Unicorn returned by itself: the core executed WFI/WFE and is asleep."""
-        pc = self.cpu.reg("pc")
-        before = struct.unpack("<H", self.cpu.read(pc - 2, 2))[0] if pc >= 2 else 0
-        if before in (_WFI, _WFE):
-            self._fast_forward_or_lockup(None, "sleeps (WFI)")
-
-    def _spinning(self) -> bool:
-        recent = self.counter.recent_blocks()
-        if len(recent) < 4 or len(set(recent)) != 1:
-            return False
-        addr = recent[-1]
-        try:
-            insn: int = struct.unpack("<H", self.cpu.read(addr, 2))[0]
-        except unicorn.UcError:
-            return False
-        return insn == _B_SELF
-
-    def _fast_forward_or_lockup(self, limit: int | None, what: str) -> None:
-        """Skip to the next timed event if it can wake the core; if none can: lock-up."""
-        assert self.nvic is not None or not self._events
-        masks = self.exceptions.masks()
-        if self.nvic is not None and self.nvic.next_due(*masks) is not None:
-            return
-        # The timed events raise SysTick; sleeping or spinning ends only if it can preempt.
-        wakeable = (self.nvic is not None and self.nvic.group(self.nvic.priority(SYSTICK_EXCEPTION))
-                    < self.nvic.current_priority(*masks))
-        if self._events and (wakeable or what.startswith("sleeps")):
-            nxt = min(c for c, _ in self._events.values())
-            if limit is not None:
-                nxt = min(nxt, limit)
-            if nxt > self.counter.cycles:
-                self.counter.add(nxt - self.counter.cycles)
-            self._fire_events(self.counter.cycles)
-            if wakeable:
-                return
-        pc = self.cpu.reg("pc")
-        context = ""
-        if self.nvic is not None and self.nvic.active:
-            context = f" inside the {exception_name(self.nvic.active[-1])} handler"
-        self._raise_fault("Lockup", f"the CPU {what} at {self.symbols.describe(pc)}{context} "
-                                    "and no interrupt can end it")
+    def _wake_or_lockup(self, limit: int | None, what: str) -> None:
+        detail = wake_or_lockup(self.cpu, self.counter, self.nvic, self.exceptions, self.events, limit, what)
+        if detail is not None:
+            self._raise_fault("Lockup", detail.format(pc=self.symbols.describe(self.cpu.reg("pc"))))
 
     # fault reports --------------------------------------------------------------------------
     def _raise_fault(self, kind: str, detail: str) -> None:
