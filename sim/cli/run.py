@@ -7,7 +7,6 @@ import sys
 
 from tandem.cli.common import summary, write_json
 from tandem.config import TandemConfig
-from tandem.cosim import run_with_accel
 from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
 from tandem.machine.board import Board
 
@@ -59,6 +58,8 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
 def _run_accel(args: argparse.Namespace, cfg: TandemConfig) -> int:
     if args.profile:
         raise TandemError("--profile is not available with --accel yet")
+    from tandem.cosim import run_with_accel  # the RTL tool-chain's imports only when co-simulating
+
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     res = run_with_accel(args.board, args.firmware, args.accel, cfg, simulator=args.simulator,
                          max_cycles=args.max_cycles, stdin=stdin, stream=not args.quiet,
