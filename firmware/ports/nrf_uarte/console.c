@@ -26,9 +26,18 @@
 static volatile uint8_t tx_buf[1];
 static volatile uint8_t rx_buf[1];
 
+/* EasyDMA takes Data RAM addresses (0x20000000...). A board that links data into the Code RAM
+ * view of the same RAM (0x00800000..., as Renode's nrf52840.repl lists it first) gets the
+ * buffer's Data RAM address: the two views map to the same RAM (nRF52840 PS, "Memory"). */
+static uint32_t dma_address(volatile uint8_t *buf)
+{
+    uint32_t a = (uint32_t)(uintptr_t)buf;
+    return (a >= 0x00800000u && a < 0x20000000u) ? a - 0x00800000u + 0x20000000u : a;
+}
+
 static void start_rx(void)
 {
-    RXD_PTR = (uint32_t)(uintptr_t)rx_buf;
+    RXD_PTR = dma_address(rx_buf);
     RXD_MAXCNT = 1u;
     TASKS_STARTRX = 1u;
 }
@@ -46,7 +55,7 @@ void hal_console_init(void)
 void hal_console_putc(char c)
 {
     tx_buf[0] = (uint8_t)c;
-    TXD_PTR = (uint32_t)(uintptr_t)tx_buf;
+    TXD_PTR = dma_address(tx_buf);
     TXD_MAXCNT = 1u;
     EVENTS_ENDTX = 0u;
     TASKS_STARTTX = 1u;
