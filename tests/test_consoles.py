@@ -154,7 +154,7 @@ def test_sercom_usart_flags_and_interrupt_lines(cfg):
 UART0 = 0x40004000
 
 
-def test_cmsdk_tx_buffer_overrun_and_ids(cfg):
+def test_cmsdk_buffers_overrun_interrupts_and_ids(cfg):
     b = _board(cfg, "mps2_an386_uart")
     b.bus_write(UART0 + 0x00, 4, ord("1"))  # TXEN clear: held in the TX buffer
     assert b.bus_read(UART0 + 0x04, 4) == 1  # STATE.TXFULL
@@ -166,6 +166,13 @@ def test_cmsdk_tx_buffer_overrun_and_ids(cfg):
     assert b.bus_read(UART0 + 0x0C, 4) == 1 and b.nvic.levels[1] and not b.nvic.levels[0]
     b.bus_write(UART0 + 0x0C, 4, 1)  # INTCLEAR
     assert b.bus_read(UART0 + 0x0C, 4) == 0 and not b.nvic.levels[1]
+    # receive: RXEN | RXINTEN, a byte from the console fills RXFULL and raises RxInterrupt (nvic@0)
+    b.bus_write(UART0 + 0x08, 4, 1 | 2 | 8)
+    b.console.feed(b"k")
+    assert b.bus_read(UART0 + 0x04, 4) == 2 and b.nvic.levels[0]
+    assert b.bus_read(UART0 + 0x00, 4) == ord("k") and b.bus_read(UART0 + 0x04, 4) == 0
+    b.bus_write(UART0 + 0x0C, 4, 2)
+    assert not b.nvic.levels[0]
     ids = [b.bus_read(UART0 + off, 4) for off in (0xFD0, 0xFE0, 0xFE4, 0xFE8, 0xFEC, 0xFF0, 0xFF4, 0xFF8, 0xFFC)]
     assert ids == [0x04, 0x21, 0xB8, 0x1B, 0x00, 0x0D, 0xF0, 0x05, 0xB1]
 

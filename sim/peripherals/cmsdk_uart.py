@@ -60,6 +60,7 @@ class CmsdkApbUart(Peripheral):
     def read(self, offset: int, size: int) -> int:
         if offset in (DATA, STATE, INTSTATUS):
             self._fill_rx()
+            self._update()
         if offset == DATA:
             if not self.state & RXFULL:
                 return 0
@@ -73,7 +74,6 @@ class CmsdkApbUart(Peripheral):
         if offset == CTRL:
             return self.ctrl
         if offset == INTSTATUS:
-            self._update()
             return self.intstatus
         if offset == BAUDDIV:
             return self.bauddiv
