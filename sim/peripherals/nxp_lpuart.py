@@ -26,7 +26,9 @@ OR, RDRF, TC, TDRE = 1 << 19, 1 << 21, 1 << 22, 1 << 23
 RE, TE, RIE, TCIE, TIE = 1 << 18, 1 << 19, 1 << 21, 1 << 22, 1 << 23
 DATA_RXEMPT = 1 << 12
 FIFO_RXEMPT, FIFO_TXEMPT = 1 << 22, 1 << 23
-# Reset values: a 4-word FIFO each way (S32K1xx: PARAM 0x0202, FIFO sizes 001 = 4 words)
+# Reset values: a 4-word FIFO each way (PARAM's TXFIFO bits 7:0 and RXFIFO bits 15:8 hold log2 of
+# the depth: 0x0202; FIFO's TXFIFOSIZE/RXFIFOSIZE 001 = 4 words). VERID: a version-4.1 value with
+# the modem/IrDA feature set; drivers do not branch on it.
 RESET = {VERID: 0x04010003, PARAM: 0x00000202, BAUD: 0x0F000004, FIFO: 0x00000011}
 
 
