@@ -242,3 +242,24 @@ def test_uart_hello_on_the_renode_style_nrf_chip(cfg, build: Callable[..., Path]
     b.load_elf(elf)
     result = b.run(stdin=b"nrf\n")
     assert result.output == "NRF\n3\n" and result.exit_code == 0
+
+
+# The chips' memory maps (nRF52840 PS 4.2, DS60001507 9.2, S32K1xx RM memory map) ------------------
+
+@pytest.mark.parametrize("board,hz,memories,data", [
+    ("nrf52840dk", 64_000_000, {"flash": (0x0, 1 << 20, ()), "ram": (0x20000000, 256 << 10, (0x00800000,))},
+     (0x20000000, 256 << 10)),
+    ("metro_m4", 48_000_000, {"flash": (0x0, 512 << 10, ()), "sram": (0x20000000, 192 << 10, ())},
+     (0x20000000, 192 << 10)),
+    # SRAM_L ends where SRAM_U starts: the linker's DATA region spans both (32 + 28 KiB)
+    ("s32k144evb", 48_000_000, {"flash": (0x0, 512 << 10, ()), "flexnvm": (0x10000000, 64 << 10, ()),
+                                "flexram": (0x14000000, 4 << 10, ()), "sram_l": (0x1FFF8000, 32 << 10, ()),
+                                "sram_u": (0x20000000, 28 << 10, ())}, (0x1FFF8000, 60 << 10)),
+])
+def test_chip_memory_maps(cfg, board, hz, memories, data):
+    from tandem.firmware.build import data_span
+
+    p = load_platform(board, cfg.platforms_dir)
+    assert p.cpu.frequency_hz == hz and p.cpu.fpu
+    assert {m.name: (m.base, m.size, m.aliases) for m in p.memories} == memories
+    assert data_span(p) == data and p.notes == ()
