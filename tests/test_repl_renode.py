@@ -281,6 +281,9 @@ def test_nrf_style_chip_loads_with_default_clock_and_renode_sizes():
         f"radio (Wireless.DemoRadio) at 0x40001000 has no size; using a 0x400 window ({path}:24)",
         f"portEvents (GPIOPort.NRF52840_GPIOTasksEvents) at 0x40006000 has no size; using a 0x400 window ({path}:38)",
         f"port0 (GPIOPort.NRF52840_GPIO) at 0x50000500: a 0x1000 window would overlap 'port1'; using 0x300 ({path}:34)",
+        # no Tandem.Board entry: the first UART tandem models is the console (test_consoles.py)
+        "console: uart0 (UART.NRF52840_UART), the file's first UART tandem models (name another with a "
+        "Tandem.Board entry's `console:`)",
     )
     assert [(t.name, t.base, t.size, t.value) for t in p.tags] == [("INFO", 0x10000000, 0x1000, None),
                                                                    ("PART", 0x10000100, 4, 0x1234)]
@@ -336,7 +339,8 @@ def test_semihosting_hello_runs_on_the_nrf_style_chip(cfg):
     from tandem.machine.board import Board
 
     platform = load_platform(str(DATA / "demo_nrf.repl"), DATA)
-    elf = build_firmware(platform, FirmwareSpec(("tests/hello.c",)), cfg)
+    # the file's console is its UARTE (test_consoles.py); this build prints through semihosting
+    elf = build_firmware(platform, FirmwareSpec(("tests/hello.c",), port="semihost"), cfg)
     board = Board(platform, cfg)
     board.load_elf(elf)
     result = board.run()

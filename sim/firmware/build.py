@@ -25,7 +25,10 @@ CPU_FLAGS = {
     "cortex-m4": "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft",
     "cortex-m4f": "-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard",
 }
-PORTS = {"UART.STM32_UART": "stm32_usart", "UART.STM32F7_USART": "stm32_usart_v2"}
+# firmware/ports/<port>/console.c per console UART type (types.CONSOLE_TYPES); else semihosting
+PORTS = {"UART.STM32_UART": "stm32_usart", "UART.STM32F7_USART": "stm32_usart_v2",
+         "UART.NRF52840_UART": "nrf_uarte", "UART.SAMD5_UART": "sam_sercom",
+         "UART.LowPower_UART": "nxp_lpuart", "UART.CMSDK_APB_UART": "cmsdk_uart"}
 ACCEL_TYPE = "Tandem.ConvAccelerator"
 ACCEL_DRIVER = "drivers/conv_accel.c"
 _SOURCE_SUFFIXES = {".c", ".h", ".S", ".s", ".ld", ".inc"}

@@ -12,9 +12,13 @@ from types import MappingProxyType
 
 from tandem.peripherals.base import BoardContext, Peripheral, Unimplemented
 from tandem.peripherals.bitband import BitBanding
+from tandem.peripherals.cmsdk_uart import CmsdkApbUart
 from tandem.peripherals.conv_accel import ConvAccelerator
 from tandem.peripherals.dwt import Dwt
+from tandem.peripherals.nrf_uart import Nrf52840Uart
 from tandem.peripherals.nvic import Nvic
+from tandem.peripherals.nxp_lpuart import NxpLpuart
+from tandem.peripherals.sam_sercom import SamSercomUsart
 from tandem.peripherals.stm32_flash import Stm32F1Flash, Stm32F4Flash, Stm32L4Flash
 from tandem.peripherals.stm32_gpio import Stm32F1GpioPort, Stm32GpioPort
 from tandem.peripherals.stm32_misc import Stm32Exti, Stm32F1Afio, Stm32F4Syscfg, Stm32L4Syscfg
@@ -32,6 +36,10 @@ _FACTORIES: dict[str, Factory] = {
     "Miscellaneous.DWT": lambda spec, ctx, core: Dwt(spec, ctx, ctx.trace_enabled),
     "UART.STM32_UART": lambda spec, ctx, core: Stm32Uart(spec, ctx),
     "UART.STM32F7_USART": lambda spec, ctx, core: Stm32F7Usart(spec, ctx),
+    "UART.NRF52840_UART": lambda spec, ctx, core: Nrf52840Uart(spec, ctx),
+    "UART.SAMD5_UART": lambda spec, ctx, core: SamSercomUsart(spec, ctx),
+    "UART.LowPower_UART": lambda spec, ctx, core: NxpLpuart(spec, ctx),
+    "UART.CMSDK_APB_UART": lambda spec, ctx, core: CmsdkApbUart(spec, ctx),
     "Tandem.ConvAccelerator": lambda spec, ctx, core: ConvAccelerator(spec, ctx),
     "Tandem.Trace": lambda spec, ctx, core: Trace(spec, ctx),
     "Miscellaneous.STM32F4_RCC": lambda spec, ctx, core: Stm32F4Rcc(spec, ctx),

@@ -3,11 +3,13 @@
 
 Transmission is instantaneous: TXE and TC stay set, so polling code (HAL_UART_Transmit and
 hand-written loops) never waits. A byte written while the USART is disabled (UE or TE clear)
-is dropped, as on the part, and reported once.
+is dropped, as on the part, and reported once. The console end is :class:`serial.ConsoleLine`,
+shared with the other families' UARTs.
 """
 from __future__ import annotations
 
 from tandem.peripherals.base import BoardContext, Peripheral
+from tandem.peripherals.serial import ConsoleLine
 from tandem.platform.model import PeripheralSpec
 
 TXE = 1 << 7
@@ -31,7 +33,7 @@ class _Usart(Peripheral):
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         super().__init__(spec, ctx)
         self.regs: dict[int, int] = {}
-        self.pending_rx: int | None = None
+        self.line = ConsoleLine(ctx)
         self.dropped_reported = False
         self.irq = spec.irqs[0].number if spec.irqs else None
 
@@ -40,24 +42,22 @@ class _Usart(Peripheral):
         return bool(cr1 & self.UE) and bool(cr1 & bit)
 
     def status(self) -> int:
-        if self.pending_rx is None and self.enabled(self.RE):
-            self.pending_rx = self.ctx.console.read_byte()
-        return TXE | TC | (RXNE if self.pending_rx is not None else 0)
+        received = self.line.peek() if self.enabled(self.RE) else self.line.pending
+        return TXE | TC | (RXNE if received is not None else 0)
 
     def transmit(self, value: int) -> None:
         if self.enabled(self.TE):
-            self.ctx.console.write(bytes([value & 0xFF]))
+            self.line.send(bytes([value & 0xFF]))
         elif not self.dropped_reported:
             self.dropped_reported = True
             self.ctx.note(f"{self.name}: byte written to the data register while UE/TE are clear was dropped")
         self.update_irq()
 
     def receive(self) -> int:
-        self.status()
-        value = self.pending_rx if self.pending_rx is not None else 0
-        self.pending_rx = None
+        value = self.line.take() if self.enabled(self.RE) else self.line.pending
+        self.line.pending = None
         self.update_irq()
-        return value
+        return value if value is not None else 0
 
     def update_irq(self) -> None:
         if self.irq is None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tandem.errors import PlatformError, UnknownBoardError
 from tandem.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries, parse_int
-from tandem.platform.types import GUESSED_WINDOW, default_window, is_modelled, renode_window
+from tandem.platform.types import CONSOLE_TYPES, GUESSED_WINDOW, default_window, is_modelled, renode_window
 
 PAGE = 0x400  # Unicorn's ARM page size: every mapping starts and ends on it
 
@@ -281,9 +281,23 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
     if console is not None and not any(p.name == console for p in peripherals):
         assert board_entry is not None
         raise PlatformError(f"console: no peripheral named {console!r}", *board_entry.where("console"))
+    if board_entry is None:
+        console = _default_console(peripherals, notes)
     tags, commands = _commands(entries)
     return Platform(name, path, cpu, tuple(memories), tuple(peripherals), code, data,
                     str(console) if console is not None else None, board_props, tags, commands, tuple(notes))
+
+
+def _default_console(peripherals: list[PeripheralSpec], notes: list[str]) -> str | None:
+    """The console of a file without a Tandem.Board entry (a Renode platform file, where a
+    script's ``showAnalyzer sysbus.uart0`` would choose): its first UART of a type tandem models.
+    A Tandem.Board entry without ``console:`` keeps semihosting (tandem's own boards say so)."""
+    for p in peripherals:
+        if p.type in CONSOLE_TYPES and p.base is not None:
+            notes.append(f"console: {p.name} ({p.type}), the file's first UART tandem models (name another "
+                         f"with a Tandem.Board entry's `console:`)")
+            return p.name
+    return None
 
 
 def _default_frequency(entries: list[EntrySpec], cpu_type: str, notes: list[str]) -> int:

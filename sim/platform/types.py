@@ -23,6 +23,7 @@ class TypeInfo:
     name: str
     window: int | None = None
     peripheral: bool = True
+    console: bool = False  # a UART that can be the board console (see CONSOLE_TYPES)
 
 
 _TYPES = (
@@ -32,8 +33,14 @@ _TYPES = (
     TypeInfo("Tandem.Board", peripheral=False),  # the board's own properties
     TypeInfo("IRQControllers.NVIC", 0x1000),
     TypeInfo("Miscellaneous.DWT", 0x1000),
-    TypeInfo("UART.STM32_UART", 0x400),
-    TypeInfo("UART.STM32F7_USART", 0x400),
+    TypeInfo("UART.STM32_UART", 0x400, console=True),
+    TypeInfo("UART.STM32F7_USART", 0x400, console=True),
+    # the other families' consoles; windows are Renode's class sizes (renode-infrastructure,
+    # Peripherals/UART/<class>.cs: Size)
+    TypeInfo("UART.NRF52840_UART", 0x1000, console=True),  # nRF52840 UART/UARTE
+    TypeInfo("UART.SAMD5_UART", 0x100, console=True),  # SAM D5x/E5x SERCOM USART
+    TypeInfo("UART.LowPower_UART", 0x30, console=True),  # NXP LPUART (VERID..WATER)
+    TypeInfo("UART.CMSDK_APB_UART", 0x1000, console=True),  # Arm CMSDK APB UART
     TypeInfo("Tandem.Trace", 0x400),
     # STM32 system peripherals (RM0008 / RM0090 / RM0432); Renode's names where Renode has one
     TypeInfo("Miscellaneous.STM32F4_RCC", 0x400),
@@ -59,13 +66,15 @@ TYPES: MappingProxyType[str, TypeInfo] = MappingProxyType({t.name: t for t in _T
 MODELLED: frozenset[str] = frozenset(TYPES)
 # The types a peripheral model implements: tandem.peripherals has a factory for each.
 PERIPHERAL_MODELS: frozenset[str] = frozenset(t.name for t in _TYPES if t.peripheral)
+# The UART models a board console can be: a platform file with no Tandem.Board entry (a Renode
+# file) takes the first peripheral of these types in file order (tandem.platform.model).
+CONSOLE_TYPES: frozenset[str] = frozenset(t.name for t in _TYPES if t.console)
 
 
 # Renode's register window (the C# class's ``Size``) of common peripherals tandem does not model,
 # for chip files that register them with an address only. Each value is read from the class in
 # renode/renode-infrastructure, src/Emulator/Peripherals/Peripherals/<folder>/<class>.cs:
 RENODE_SIZES: MappingProxyType[str, int] = MappingProxyType({
-    "UART.NRF52840_UART": 0x1000,  # UART/NRF52840_UART.cs: Size => 0x1000
     "Timers.NRF52840_RTC": 0x1000,  # Timers/NRF52840_RTC.cs
     "Timers.NRF52840_Watchdog": 0x1000,  # Timers/NRF52840_Watchdog.cs
     "Miscellaneous.NRF52840_PPI": 0x1000,  # Miscellaneous/NRF52840_PPI.cs
@@ -94,5 +103,5 @@ def is_modelled(type_name: str) -> bool:
     return type_name in MODELLED
 
 
-__all__ = ["GUESSED_WINDOW", "MODELLED", "PERIPHERAL_MODELS", "RENODE_SIZES", "TYPES", "TypeInfo", "default_window",
-           "is_modelled", "renode_window"]
+__all__ = ["CONSOLE_TYPES", "GUESSED_WINDOW", "MODELLED", "PERIPHERAL_MODELS", "RENODE_SIZES", "TYPES", "TypeInfo",
+           "default_window", "is_modelled", "renode_window"]

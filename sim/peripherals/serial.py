@@ -1,0 +1,55 @@
+"""What every console UART model shares: the board console behind a one-byte receive buffer,
+and the interrupt lines a ``.repl`` entry connects by source name.
+
+Transmission is instantaneous in every model (the byte reaches the console on the write that
+sends it), so status flags saying "transmitter ready" never make polling code wait. Received
+bytes are taken from the console (``--stdin``, ``BoardConsole.feed``) one at a time, when the
+firmware looks at the receiver's status or data.
+"""
+from __future__ import annotations
+
+from tandem.peripherals.base import BoardContext
+from tandem.platform.model import PeripheralSpec
+
+
+class ConsoleLine:
+    """The console end of one UART: ``send`` bytes out, ``peek``/``take`` one received byte."""
+
+    def __init__(self, ctx: BoardContext) -> None:
+        self.ctx = ctx
+        self.pending: int | None = None
+
+    def send(self, data: bytes) -> None:
+        self.ctx.console.write(data)
+
+    def peek(self) -> int | None:
+        """The received byte waiting in the receive buffer, fetching one from the console."""
+        if self.pending is None:
+            self.pending = self.ctx.console.read_byte()
+        return self.pending
+
+    def take(self) -> int | None:
+        value = self.peek()
+        self.pending = None
+        return value
+
+
+def irq_lines(spec: PeripheralSpec, *sources: str) -> tuple[int, ...]:
+    """The NVIC lines of ``spec``'s connections whose source is one of ``sources`` ("" is the
+    unnamed default output, as in ``-> nvic@2``)."""
+    return tuple(c.number for c in spec.irqs if c.source in sources)
+
+
+class IrqOutputs:
+    """Named interrupt outputs of one peripheral, each driven to the level the model computes."""
+
+    def __init__(self, spec: PeripheralSpec, ctx: BoardContext, outputs: dict[str, tuple[str, ...]]) -> None:
+        self.ctx = ctx
+        self.lines = {name: irq_lines(spec, *aliases) for name, aliases in outputs.items()}
+
+    def drive(self, name: str, level: bool) -> None:
+        for line in self.lines.get(name, ()):
+            self.ctx.set_irq(line, level)
+
+
+__all__ = ["ConsoleLine", "IrqOutputs", "irq_lines"]
