@@ -106,7 +106,9 @@ SEMANTIC = [
      "flash: UART.STM32_UART @ sysbus 0x40000000\n", 10, "already defined"),
     (CPU + MEMS + 'using "nope.repl"\n', 8, "before the first entry"),
     ('using "missing.repl"\n' + CPU + MEMS, 1, "cannot find"),
-    (CPU + "ram: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\n", None, "no memory named 'flash'"),
+    # the code memory named explicitly must exist (without Tandem.Board it is found by its use)
+    (CPU + "ram: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\n"
+     "board: Tandem.Board\n    codeMemory: flash\n", 7, "no memory named 'flash'"),
 ]
 
 

@@ -8,7 +8,7 @@ from tandem.platform import list_boards, load_platform
 
 
 def cmd_boards(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    for name in list_boards(cfg.platforms_dir):
-        p = load_platform(name, cfg.platforms_dir)
+    for name in list_boards(cfg.platforms_search):
+        p = load_platform(name, cfg.platforms_search)
         print(f"{name:<20} {p.describe()}")
     return 0
