@@ -14,8 +14,9 @@ in order:
 3. VTOR's reset value, 0x00000000 on Cortex-M3/M4 (B3.2.5), when memory is there.
 
 When the ELF's table is in a memory that is also mapped at 0 (STM32 flash aliased at boot),
-VTOR stays 0 as on the part (RM0090 2.4 "Boot configuration") and the run reports nothing;
-any other table not at 0 is reported in a note. A table found from the ELF (2) or at 0 (3)
+VTOR stays 0 as on the part (RM0090 2.4 "Boot configuration"). A run reports in a note a
+VectorTableOffset, and a table from the ELF that is neither at 0 nor at the start of the code
+memory (where tandem's linker script puts it). A table found from the ELF (2) or at 0 (3)
 is used only if it looks like one: 128-byte aligned (VTOR.TBLOFF is bits [31:7], B3.2.5), and
 a reset vector with bit 0 set (Thumb) pointing into a memory. The initial SP is not checked:
 the part loads any value, and a bad one faults at the first push. So a board whose flash is
@@ -94,6 +95,7 @@ def find_vector_table(platform: Platform, elf: ElfImage | None, read_u32: Callab
             return None
         return read_u32(addr), read_u32(addr + 4)
 
+    code_base = platform.memory(platform.code_memory).base
     explicit = platform.cpu.vector_table
     if explicit is not None:
         got = words(explicit)
@@ -122,7 +124,8 @@ def find_vector_table(platform: Platform, elf: ElfImage | None, read_u32: Callab
             return BootVector(0, *got, "")
         if why is None:
             source = f"the ELF's {how}" if how != "VTOR's reset value" else how
-            return BootVector(addr, *got, f"boot: vector table at 0x{addr:08x}, {source}" if addr else "")
+            usual = addr in (0, code_base)  # the boot address, or where tandem's builds put it
+            return BootVector(addr, *got, "" if usual else f"boot: vector table at 0x{addr:08x}, {source}")
         tried.append(f"0x{addr:08x} ({how}): {why}")
     raise SimulationError(f"{where}: no valid vector table ({'; '.join(tried)}); "
                           "set VectorTableOffset on the cpu")
