@@ -72,12 +72,21 @@ def test_usart_hello_boots_from_the_vector_table_offset(cfg):
     assert "boot: vector table at 0x08000000, the VectorTableOffset of cpu" in result.notes
 
 
-def test_a_flash_alias_at_0_keeps_vtor_0_and_says_nothing(run_program):
-    """On the STM32F4DISCOVERY flash is also mapped at 0 (booting from flash, RM0090 2.4): VTOR
+def test_a_flash_alias_at_0_keeps_vtor_0_and_says_nothing(cfg, tmp_path):
+    """With the part's boot alias put back (flash also at 0, booting from flash, RM0090 2.4), VTOR
     keeps its reset value 0 as on the part, and the run reports nothing about the boot."""
-    board, result = run_program("stm32f4_discovery", "tests/semihost_hello.c")
+    (tmp_path / "boards").mkdir()
+    (tmp_path / "boards" / "f4_alias.repl").write_text(
+        'using "cpus/stm32f407.repl"\n\nflash: @ { sysbus 0x08000000; sysbus 0x00000000 }\n')
+    platform = load_platform("f4_alias", (tmp_path, *cfg.platforms_search))
+    assert platform.memory("flash").aliases == (0,)
+    elf = build_firmware(platform, FirmwareSpec(("tests/semihost_hello.c",)), cfg)
+    board = Board(platform, cfg)
+    board.load_elf(elf)
+    result = board.run()
     assert result.exit_code == 0 and result.output == SEMIHOST_HELLO
     assert board.nvic is not None and board.nvic.regs[VTOR] == 0
+    assert board.read_memory(0, 64) == board.read_memory(0x08000000, 64)
     assert not any(n.startswith("boot:") for n in result.notes)
 
 
@@ -167,3 +176,13 @@ def test_cli_run_with_platforms(cfg, capsys, tmp_path):
     out = capsys.readouterr()
     assert code == 0, out
     assert "[tandem] dual_board: exit 0" in out.out + out.err
+
+
+def test_cli_boards_lists_a_board_that_does_not_load_with_its_reason(capsys, tmp_path):
+    (tmp_path / "boards").mkdir()
+    (tmp_path / "boards" / "m0_board.repl").write_text('cpu: CPU.CortexM @ sysbus\n    cpuType: "cortex-m0"\n')
+    assert main(["boards", "--platforms", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    bad = [line for line in lines if line.startswith("m0_board")]
+    assert len(bad) == 1 and "(does not load: " in bad[0] and "unsupported cpuType 'cortex-m0'" in bad[0]
+    assert any(line.startswith("stm32f4_discovery ") and "cortex-m4f" in line for line in lines)
