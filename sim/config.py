@@ -11,7 +11,7 @@ there by the build, see ``setup.py``); a source checkout (editable install, or `
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -43,10 +43,22 @@ class TandemConfig:
     """
 
     root: Path = field(default_factory=share_root)
-    platforms_dir: Path = field(default_factory=lambda: share_root() / "platforms")
+    platforms_dir: Path = field(default_factory=lambda: share_root() / "platforms")  # tandem's own
+    # folders searched before platforms_dir for boards and `using` files, in order:
+    # --platforms DIR (repeatable), then TANDEM_PLATFORMS (colon-separated)
+    platform_path: tuple[Path, ...] = ()
     cache_dir: Path = field(default_factory=_default_cache)
     arm_gcc: str = "arm-none-eabi-gcc"
     cc: str = "cc"
+
+    @property
+    def platforms_search(self) -> tuple[Path, ...]:
+        """The platform search path: :attr:`platform_path`, then tandem's own platforms."""
+        return (*self.platform_path, self.platforms_dir)
+
+    def with_platforms(self, dirs: Sequence[str | Path]) -> TandemConfig:
+        """This configuration with ``dirs`` (``--platforms``) searched first."""
+        return replace(self, platform_path=(*(Path(d) for d in dirs), *self.platform_path))
 
     @property
     def firmware_dir(self) -> Path:
@@ -67,7 +79,8 @@ class TandemConfig:
         if env.get("TANDEM_CACHE"):
             cfg = replace(cfg, cache_dir=Path(env["TANDEM_CACHE"]))
         if env.get("TANDEM_PLATFORMS"):
-            cfg = replace(cfg, platforms_dir=Path(env["TANDEM_PLATFORMS"]))
+            dirs = tuple(Path(d) for d in env["TANDEM_PLATFORMS"].split(":") if d)
+            cfg = replace(cfg, platform_path=dirs)
         if env.get("TANDEM_ARM_GCC"):
             cfg = replace(cfg, arm_gcc=env["TANDEM_ARM_GCC"])
         if env.get("CC"):

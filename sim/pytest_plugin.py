@@ -172,7 +172,7 @@ class Tandem:
         from tandem.firmware.build import FirmwareSpec, build_firmware
         from tandem.platform import load_platform
 
-        platform = load_platform(board or self.board, self.config.platforms_dir)
+        platform = load_platform(board or self.board, self.config.platforms_search)
         spec = FirmwareSpec(tuple(self._source(s) for s in sources), **options)
         return build_firmware(platform, spec, self.config)
 

@@ -122,7 +122,7 @@ def test_memory_api(build, cfg):
     board.write_memory(0x20000100, b"tandem")
     assert board.read_memory(0x20000100, 6) == b"tandem"
     assert board.read_memory(0x10000000, 4) == b"\0\0\0\0"  # CCM
-    # the flash alias at 0 shows the same bytes as 0x08000000
+    # the flash alias at 0 (booting from flash, RM0090 2.4) shows the same bytes as 0x08000000
     assert board.read_memory(0, 64) == board.read_memory(0x08000000, 64)
 
 

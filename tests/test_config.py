@@ -30,10 +30,13 @@ def test_defaults_in_a_source_checkout():
 
 
 def test_from_env_reads_only_its_variables(tmp_path: Path):
-    env = {"TANDEM_CACHE": str(tmp_path / "c"), "TANDEM_PLATFORMS": str(tmp_path / "p"),
+    env = {"TANDEM_CACHE": str(tmp_path / "c"), "TANDEM_PLATFORMS": f"{tmp_path / 'p'}:{tmp_path / 'q'}",
            "TANDEM_ARM_GCC": "/opt/arm/bin/arm-none-eabi-gcc", "CC": "clang"}
     cfg = TandemConfig.from_env(env)
-    assert cfg.cache_dir == tmp_path / "c" and cfg.platforms_dir == tmp_path / "p"
+    # TANDEM_PLATFORMS is a search path in front of tandem's own platforms, which stay last
+    assert cfg.cache_dir == tmp_path / "c" and cfg.platform_path == (tmp_path / "p", tmp_path / "q")
+    assert cfg.platforms_search == (tmp_path / "p", tmp_path / "q", ROOT / "platforms")
+    assert cfg.with_platforms(["x"]).platforms_search[:2] == (Path("x"), tmp_path / "p")
     assert (cfg.arm_gcc, cfg.cc) == ("/opt/arm/bin/arm-none-eabi-gcc", "clang")
     assert cfg.root == ROOT  # data other than the boards still comes with tandem
     assert TandemConfig.from_env({"TANDEM_CACHE": "", "CC": ""}) == TandemConfig()

@@ -34,12 +34,16 @@ def test_board_descriptions(cfg, board, core, fpu, hz, mem):
 def test_chip_layering_and_aliases(cfg):
     p = load_platform("stm32f4_discovery", cfg.platforms_dir)
     flash = p.memory("flash")
+    # flash at 0x08000000 and, as on the part booting from flash (RM0090 2.4), aliased at 0
     assert flash.base == 0x08000000 and flash.aliases == (0,)
     assert flash.wait_states == 5 and flash.accelerator == "stm32-art"
     uart = p.peripheral("usart2")
     assert (uart.type, uart.base, uart.size) == ("UART.STM32_UART", 0x40004400, 0x400)
     assert uart.irqs[0].target == "nvic" and uart.irqs[0].number == 38
     assert p.console == "usart2"
+    # UART4/UART5 as Renode names them, at their RM0090 addresses and vectors 52/53
+    assert [(q.base, q.irqs[0].number) for q in (p.peripheral("uart4"), p.peripheral("uart5"))] == \
+        [(0x40004C00, 52), (0x40005000, 53)]
     # the core parts come from cpus/armv7m.repl through cpus/stm32f407.repl
     assert p.peripheral("nvic").path.endswith("armv7m.repl")
 
@@ -106,7 +110,9 @@ SEMANTIC = [
      "flash: UART.STM32_UART @ sysbus 0x40000000\n", 10, "already defined"),
     (CPU + MEMS + 'using "nope.repl"\n', 8, "before the first entry"),
     ('using "missing.repl"\n' + CPU + MEMS, 1, "cannot find"),
-    (CPU + "ram: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\n", None, "no memory named 'flash'"),
+    # the code memory named explicitly must exist (without Tandem.Board it is found by its use)
+    (CPU + "ram: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\n"
+     "board: Tandem.Board\n    codeMemory: flash\n", 7, "no memory named 'flash'"),
 ]
 
 

@@ -348,3 +348,60 @@ def test_semihosting_hello_runs_on_the_nrf_style_chip(cfg):
     assert result.output.startswith("Hello from tandem!\nline 0\n")
     assert result.cpu_hz == 64_000_000
     assert result.notes[0].startswith("cpu: no frequency in the platform; using 64000000 Hz")
+
+
+ROOT = DATA / "renode_root"
+
+
+def test_several_cpus_the_first_cortex_m_runs_the_others_are_reported():
+    """Renode's dual-core style: a second Cortex-M with an NVIC registered for it alone
+    (`new Bus.BusPointRegistration { ...; cpu: cpu1 }`) and a RISC-V core; neither is an error."""
+    p = load_platform("dual_board", ROOT)
+    assert p.cpu.name == "cpu" and p.cpu.cpu_type == "cortex-m4f" and p.cpu.vector_table is None
+    assert [n for n in p.notes if "is not simulated" in n] == [
+        f"cpu: cpu1 (CPU.CortexM) is not simulated; tandem runs the first Cortex-M, cpu "
+        f"({ROOT / 'platforms/cpus/dualchip.repl'}:13)",
+        f"cpu: housekeeper (CPU.RiscV32) is not simulated; tandem runs the first Cortex-M, cpu "
+        f"({ROOT / 'platforms/cpus/dualchip.repl'}:22)"]
+    assert any(n.startswith("nvic1 (IRQControllers.NVIC) is registered only for cpu1") for n in p.notes)
+    names = {q.name for q in p.peripherals}
+    assert "nvic" in names and not names & {"nvic1", "cpu1", "housekeeper"}
+    assert p.peripheral("nvic").base == 0xE000E000
+    # flash only where Renode's STM32 files put it; code and data memories found by name
+    assert [(m.name, m.base, m.aliases) for m in p.memories] == [("flash", 0x08000000, ()), ("sram", 0x20000000, ())]
+    assert (p.code_memory, p.data_memory) == ("flash", "sram")
+
+
+def test_a_file_with_no_cortex_m_is_an_error(tmp_path):
+    (tmp_path / "r.repl").write_text('cpu: CPU.RiscV32 @ sysbus\n    cpuType: "rv32imac"\n'
+                                     "ram: Memory.MappedMemory @ sysbus 0x80000000\n    size: 0x1000\n")
+    with pytest.raises(PlatformError, match=r"needs a CPU.CortexM entry \(CPU entries found: cpu \(CPU.RiscV32\)\)"):
+        load_platform(str(tmp_path / "r.repl"), tmp_path)
+
+
+@pytest.mark.parametrize("cpu_part,other", [
+    ("    VectorTableOffset: 0x08000000\n", ""),
+    ("    init:\n        VectorTableOffset 0x08000000\n", ""),
+    ("", "sysbus:\n    init:\n        cpu VectorTableOffset 0x08000000\n"),
+    ("", "sysbus:\n    init add:\n        sysbus.cpu VectorTableOffset 0x08000000\n"),
+    # an init command runs after the entries are created: it wins over the property
+    ("    VectorTableOffset: 0x0\n    init:\n        VectorTableOffset 0x08000000\n", ""),
+])
+def test_vector_table_offset_as_property_or_monitor_command(tmp_path, cpu_part, other):
+    (tmp_path / "v.repl").write_text(
+        'cpu: CPU.CortexM @ sysbus\n    cpuType: "cortex-m3"\n' + cpu_part +
+        "rom: Memory.MappedMemory @ sysbus 0x08000000\n    size: 0x1000\n"
+        "ram: Memory.MappedMemory @ sysbus 0x20000000\n    size: 0x1000\n" + other)
+    p = load_platform(str(tmp_path / "v.repl"), tmp_path)
+    assert p.cpu.vector_table == 0x08000000
+    assert (p.code_memory, p.data_memory) == ("rom", "ram")
+
+
+def test_memories_found_by_their_use_not_their_names():
+    """vtorchip names its memories code0 and ram0: the code memory is the one holding the
+    VectorTableOffset, the data memory the largest in the SRAM region; each choice is a note."""
+    p = load_platform("vtor_board", ROOT)
+    assert p.cpu.vector_table == 0x08000000
+    assert (p.code_memory, p.data_memory) == ("code0", "ram0")
+    assert "code memory: 'code0', which holds the VectorTableOffset 0x08000000" in p.notes
+    assert "data memory: 'ram0', the largest memory of the SRAM region" in p.notes

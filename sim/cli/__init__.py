@@ -40,21 +40,31 @@ def _command(module: str, name: str) -> Callable[[argparse.Namespace, TandemConf
     return run
 
 
+def _platforms(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--platforms", action="append", default=[], metavar="DIR",
+                   help="a folder of platform files (boards/, cpus/; or a Renode root with platforms/) searched "
+                        "before tandem's own for board names and `using` files; repeatable, first wins "
+                        "(also TANDEM_PLATFORMS, colon-separated)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tandem", description="Simulated Cortex-M boards for tiny ML")
     parser.add_argument("--version", action="version", version=f"tandem {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("boards", help="list the boards (core, clock, memories)")
+    _platforms(p)
     p.set_defaults(func=_command("boards", "cmd_boards"))
 
     p = sub.add_parser("build", help="build C sources into firmware for a board")
+    _platforms(p)
     p.add_argument("--board", required=True)
     p.add_argument("--opt", default="-O2", help="optimisation flag (default -O2)")
     p.add_argument("sources", nargs="+")
     p.set_defaults(func=_command("build", "cmd_build"))
 
     p = sub.add_parser("run", help="run a firmware ELF on a simulated board")
+    _platforms(p)
     p.add_argument("--board", required=True, help="board name (see `tandem boards`) or a .repl file")
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES,
                    help=f"stop a runaway program after this many cycles (default {DEFAULT_MAX_CYCLES:,})")
@@ -80,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_command("run", "cmd_run"))
 
     p = sub.add_parser("infer", help="run a .tflite model on a board with tandem's micro runtime")
+    _platforms(p)
     p.add_argument("--board", required=True)
     p.add_argument("--model", required=True, metavar="M.tflite")
     p.add_argument("--input", action="append", metavar="X.npy", help="input array (one per model input)")
@@ -102,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_command("infer", "cmd_infer"))
 
     p = sub.add_parser("size", help="flash and RAM use of a firmware ELF on a board")
+    _platforms(p)
     p.add_argument("--board", required=True, help="board name (see `tandem boards`) or a .repl file")
     p.add_argument("--top", type=int, default=15, metavar="N", help="largest symbols to list (default 15)")
     p.add_argument("--json", metavar="OUT", help="write the report as JSON")
@@ -111,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="speed benchmarks (host MIPS)")
     bench = p.add_subparsers(dest="what", required=True)
     q = bench.add_parser("sim", help="a CPU-bound firmware on the board vs Unicorn with no hooks")
+    _platforms(q)
     q.add_argument("--board", action="append", default=None, help="board(s); default stm32f4_discovery and bluepill")
     q.add_argument("--rounds", type=int, default=4000, help="work size (default 4000: about 30 M instructions)")
     q.add_argument("--runs", type=int, default=3)
@@ -127,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     cfg = TandemConfig.from_env()
+    if getattr(args, "platforms", None):
+        cfg = cfg.with_platforms(args.platforms)
     if getattr(args, "what", None) == "sim" and not args.board:
         args.board = ["stm32f4_discovery", "bluepill"]
     try:

@@ -10,7 +10,7 @@ from tandem.platform import load_platform
 
 
 def cmd_build(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    platform = load_platform(args.board, cfg.platforms_dir)
+    platform = load_platform(args.board, cfg.platforms_search)
     sources = tuple(str(Path(s).resolve()) for s in args.sources)
     elf = build_firmware(platform, FirmwareSpec(sources, opt=args.opt), cfg)
     print(elf)

@@ -11,7 +11,7 @@ from tandem.reports.memory import memory_report
 
 
 def cmd_size(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    platform = load_platform(args.board, cfg.platforms_dir)
+    platform = load_platform(args.board, cfg.platforms_search)
     report = memory_report(ElfImage.load(args.firmware), platform)
     print(report.text(top=args.top))
     if args.json:

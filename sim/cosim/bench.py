@@ -21,7 +21,7 @@ from tandem.platform.model import load_platform
 
 
 def _run(board: str, accel: str, simulator: str, defines: dict[str, str], cfg: TandemConfig) -> CosimResult:
-    platform = load_platform(board, cfg.platforms_dir, [resolve_accel(accel, cfg)])
+    platform = load_platform(board, cfg.platforms_search, [resolve_accel(accel, cfg)])
     name = "accel_roundtrip_" + "_".join(f"{k[6:].lower()}{v}" for k, v in sorted(defines.items()))
     elf = build_firmware(platform, FirmwareSpec(("tests/accel_roundtrip.c", "drivers/conv_accel.c"),
                                                 name=name, defines=defines), cfg)

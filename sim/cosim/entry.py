@@ -40,6 +40,7 @@ async def cosim_run(dut: Any) -> None:
     accel: ConvAccelerator | None = None
     try:
         config = TandemConfig(platforms_dir=Path(request["platforms_dir"]),
+                              platform_path=tuple(Path(d) for d in request.get("platform_path", [])),
                               cache_dir=Path(request["cache_dir"]))
         board = Board.from_platform(request["board"], config, [Path(p) for p in request["overlays"]])
         accels = [p for p in board.peripherals.values() if isinstance(p, ConvAccelerator)]

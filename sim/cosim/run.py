@@ -160,7 +160,7 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
     config = config or TandemConfig.from_env()
     overlay_paths = [resolve_accel(str(accel), config), *[Path(p).resolve() for p in overlays or []]]
     if platform is None:
-        platform = load_platform(board, config.platforms_dir, overlay_paths)
+        platform = load_platform(board, config.platforms_search, overlay_paths)
     specs = [p for p in platform.peripherals if p.type == TYPE_NAME]
     if len(specs) != 1:
         raise TandemError(f"{accel}: expected one {TYPE_NAME} entry on board {board}, found {len(specs)}")
@@ -179,6 +179,7 @@ def run_with_accel(board: str, elf: str | Path, accel: str | Path = "conv8x8",
         "overlays": [str(p) for p in overlay_paths], "elf": str(elf_path),
         "max_cycles": max_cycles, "stdin": stdin.hex(), "stream": stream, "vector_faults": vector_faults,
         "platforms_dir": str(config.platforms_dir), "cache_dir": str(config.cache_dir),
+        "platform_path": [str(d) for d in config.platform_path],
         "result_path": str(run_dir / "result.json"),
         "writes": [[addr, data.hex()] for addr, data in writes],
         "reads": [[addr, size] for addr, size in reads], "trace": trace,

@@ -75,7 +75,7 @@ def _bare_run(board: Board, image: ElfImage) -> float:
 
 def bench_sim(board_name: str, cfg: TandemConfig, rounds: int = 4000,
               profile: bool = False) -> SimBench:
-    platform = load_platform(board_name, cfg.platforms_dir)
+    platform = load_platform(board_name, cfg.platforms_search)
     spec = FirmwareSpec(("tests/cpubound.c",), name=f"cpubound{rounds}", port="semihost",
                         extra_cflags=(f"-DROUNDS={rounds}",))
     elf = build_firmware(platform, spec, cfg)

@@ -34,6 +34,7 @@ from tandem.core.semihosting import Semihosting
 from tandem.core.spin_guard import SpinGuard
 from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError, UnmodelledWait
 from tandem.firmware.elf import ElfImage, Symbolizer
+from tandem.machine.boot import find_vector_table
 from tandem.machine.bus import Bus
 from tandem.machine.console import BoardConsole
 from tandem.machine.events import Timeline
@@ -44,7 +45,7 @@ from tandem.machine.usage import heap_bytes
 from tandem.peripherals import create_peripheral
 from tandem.peripherals.base import Peripheral
 from tandem.peripherals.dwt import Dwt
-from tandem.peripherals.nvic import CPACR, DEMCR, Nvic
+from tandem.peripherals.nvic import CPACR, DEMCR, VTOR, Nvic
 from tandem.platform.model import Platform, load_platform
 from tandem.reports.profile import FunctionTable, Profile
 from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing
@@ -124,7 +125,7 @@ class Board:
     def from_platform(cls, name: str, config: TandemConfig | None = None,
                       overlays: list[Path] | None = None, exact_flash_data: bool = False) -> Board:
         config = config or TandemConfig.from_env()
-        return cls(load_platform(name, config.platforms_dir, overlays), config, exact_flash_data)
+        return cls(load_platform(name, config.platforms_search, overlays), config, exact_flash_data)
 
     @property
     def mmio_addr(self) -> int | None:
@@ -261,14 +262,14 @@ class Board:
 
     # exceptions ----------------------------------------------------------------------------
     def reset(self) -> None:
-        """Take the reset exception: SP and PC from the vector table at address 0 (VTOR=0)."""
-        if not self.cpu.is_mapped(0):
-            raise SimulationError(f"board {self.platform.name} has no memory at 0x00000000 for the vector table")
-        sp, pc = self.cpu.read_u32(0), self.cpu.read_u32(4)
-        if not pc & 1:
-            raise FirmwareFault(
-                f"reset vector 0x{pc:08x} has bit 0 clear (not a Thumb address): is a vector table at the "
-                f"boot address of {self.platform.name}?")
+        """Take the reset exception: SP and PC from the vector table, which is found as Renode
+        finds it (tandem.machine.boot: VectorTableOffset, the ELF's table, address 0); VTOR reads it."""
+        boot = find_vector_table(self.platform, self.elf, self.cpu.read_u32)
+        if boot.note:
+            self.note(boot.note)
+        if self.nvic is not None:
+            self.nvic.regs[VTOR] = boot.vtor & 0xFFFFFF80
+        sp, pc = boot.sp, boot.pc
         self.cpu.set_reg("msp", sp)
         self.cpu.set_reg("sp", sp)
         self.cpu.set_reg("pc", pc & ~1)

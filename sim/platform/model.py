@@ -9,11 +9,15 @@ of the entry at fault.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tandem.errors import PlatformError, UnknownBoardError
+from tandem.platform.cpus import choose_cpu, is_cpu
 from tandem.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries, parse_int
+from tandem.platform.roles import code_memory, data_memory
+from tandem.platform.search import search_dirs
 from tandem.platform.types import CONSOLE_TYPES, GUESSED_WINDOW, default_window, is_modelled, renode_window
 
 PAGE = 0x400  # Unicorn's ARM page size: every mapping starts and ends on it
@@ -45,6 +49,8 @@ class CpuSpec:
     core: str  # cortex-m3 / cortex-m4
     fpu: bool
     frequency_hz: int
+    # Renode's VectorTableOffset (the CPU's property or an init command); None: found at boot
+    vector_table: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,10 +161,10 @@ def _str_prop(entry: EntrySpec, key: str, default: str | None = None) -> str | N
     return value
 
 
-def _sysbus_regs(entry: EntrySpec) -> list[tuple[int, int | None]]:
-    """The entry's global sysbus windows (a core-specific registration is not one of them yet)."""
+def _sysbus_regs(entry: EntrySpec, cpu: str) -> list[tuple[int, int | None]]:
+    """The entry's sysbus windows seen by ``cpu``: global ones and those registered for it."""
     return [(r.address, r.size) for r in entry.registrations
-            if r.parent == "sysbus" and r.address is not None and r.cpu is None]
+            if r.parent == "sysbus" and r.address is not None and r.cpu in (None, cpu)]
 
 
 _TAG = re.compile(r'Tag\s*<\s*([^,>\s]+)\s*(,?)\s*(\+?)\s*([^>\s]+)\s*>\s*"((?:[^"\\]|\\.)*)"\s*(\S+)?.*', re.S)
@@ -195,10 +201,9 @@ def _commands(entries: list[EntrySpec]) -> tuple[tuple[TagSpec, ...], tuple[Comm
 
 
 def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
-    cpus = [e for e in entries if e.type == "CPU.CortexM"]
-    if len(cpus) != 1:
-        raise PlatformError(f"a board needs exactly one CPU.CortexM entry, found {len(cpus)}", str(path))
-    cpu_entry = cpus[0]
+    notes: list[str] = []
+    choice = choose_cpu(entries, str(path), notes)
+    cpu_entry = choice.entry
     cpu_type = _str_prop(cpu_entry, "cpuType")
     if cpu_type is None:
         raise PlatformError("cpu: property 'cpuType' is required", *cpu_entry.where())
@@ -208,14 +213,13 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
             *cpu_entry.where("cpuType"),
         )
     core, fpu = CORES[cpu_type]
-    notes: list[str] = []
     if "frequency" in cpu_entry.properties:
         freq = _int_prop(cpu_entry, "frequency")
         if freq <= 0:
             raise PlatformError("cpu: frequency must be positive", *cpu_entry.where("frequency"))
     else:
         freq = _default_frequency(entries, cpu_type, notes)
-    cpu = CpuSpec(cpu_entry.name, cpu_type, core, fpu, freq)
+    cpu = CpuSpec(cpu_entry.name, cpu_type, core, fpu, freq, choice.vector_table)
 
     memories: list[MemorySpec] = []
     peripherals: list[PeripheralSpec] = []
@@ -223,13 +227,13 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
     board_props: dict[str, Value] = {}
     board_entry: EntrySpec | None = None
     for e in entries:
-        if e.type == "CPU.CortexM" or (e.name == "sysbus" and e.type is None):
+        if is_cpu(e) or e.name in choice.skipped or (e.name == "sysbus" and e.type is None):
             continue
         if e.type == "Tandem.Board":
             board_props = dict(e.properties)
             board_entry = e
             continue
-        regs = _sysbus_regs(e)
+        regs = _sysbus_regs(e, cpu_entry.name)
         if e.type == "Memory.MappedMemory":
             if not regs:
                 raise PlatformError(f"memory {e.name!r} is not registered on sysbus", *e.where())
@@ -264,18 +268,20 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
         peripherals = _fit_guessed(memories, peripherals, guessed, notes)
     _check_overlaps(memories, peripherals)
 
-    def pick(key: str, default: str, *others: str) -> str:
-        # without the key, the first memory present of default and others (Renode's nRF52 files say "ram")
-        fallback = next((n for n in (default, *others) if any(m.name == n for m in memories)), default)
-        value = board_props.get(key, fallback)
+    def pick(key: str, guess: str | None) -> str:
+        # without the key, the memory found by its use (tandem.platform.roles)
+        value = board_props.get(key, guess if guess is not None else "flash")
         value = value.name if isinstance(value, Reference) else value
         if not any(m.name == value for m in memories):
             where = board_entry.where(key) if board_entry else (str(path), None)
             raise PlatformError(f"{key}: no memory named {value!r}", *where)
         return str(value)
 
-    code = pick("codeMemory", "flash")
-    data = pick("dataMemory", "sram", "ram")
+    role_notes: list[str] = []
+    code = pick("codeMemory", code_memory(memories, cpu.vector_table, role_notes))
+    data = pick("dataMemory", data_memory(memories, code, role_notes))
+    notes += [n for n in role_notes if not (n.startswith("code") and "codeMemory" in board_props)
+              and not (n.startswith("data") and "dataMemory" in board_props)]
     console_val = board_props.get("console")
     console = console_val.name if isinstance(console_val, Reference) else console_val
     if console is not None and not any(p.name == console for p in peripherals):
@@ -412,33 +418,45 @@ def _check_overlaps(memories: list[MemorySpec], peripherals: list[PeripheralSpec
 
 
 def boards_dir(platforms_dir: Path) -> Path:
-    return platforms_dir / "boards"
+    """The boards of a search folder: ``boards/``, or ``platforms/boards/`` of a Renode root."""
+    renode = platforms_dir / "platforms" / "boards"
+    return renode if not (platforms_dir / "boards").is_dir() and renode.is_dir() else platforms_dir / "boards"
 
 
-def list_boards(platforms_dir: Path) -> list[str]:
-    return sorted(p.stem for p in boards_dir(platforms_dir).glob("*.repl"))
+def board_files(platforms: Path | Sequence[Path]) -> dict[str, Path]:
+    """Board name -> file over the search path; of two boards with one name the first folder's."""
+    found: dict[str, Path] = {}
+    for d in search_dirs(platforms):
+        for p in sorted(boards_dir(d).glob("*.repl")):
+            found.setdefault(p.stem, p)
+    return found
 
 
-def resolve_board(name_or_path: str, platforms_dir: Path) -> Path:
-    """A board name (file under platforms/boards/) or a path to a .repl file."""
+def list_boards(platforms: Path | Sequence[Path]) -> list[str]:
+    return sorted(board_files(platforms))
+
+
+def resolve_board(name_or_path: str, platforms: Path | Sequence[Path]) -> Path:
+    """A board name (a file under boards/ of a search folder) or a path to a .repl file."""
     candidate = Path(name_or_path)
     if candidate.suffix == ".repl" or "/" in name_or_path:
         if not candidate.is_file():
             raise UnknownBoardError(f"{name_or_path}: no such platform file")
         return candidate
-    path = boards_dir(platforms_dir) / f"{name_or_path}.repl"
-    if not path.is_file():
-        known = ", ".join(list_boards(platforms_dir)) or "none"
+    path = board_files(platforms).get(name_or_path)
+    if path is None:
+        known = ", ".join(list_boards(platforms)) or "none"
         raise UnknownBoardError(f"unknown board {name_or_path!r} (known boards: {known})")
     return path
 
 
-def load_platform(name_or_path: str, platforms_dir: Path, overlays: list[Path] | None = None) -> Platform:
-    """Load and validate a board; ``overlays`` are extra .repl files layered on top."""
-    path = resolve_board(name_or_path, platforms_dir)
-    entries = load_entries(path, platforms_dir)
+def load_platform(name_or_path: str, platforms: Path | Sequence[Path],
+                  overlays: list[Path] | None = None) -> Platform:
+    """Load and validate a board; ``platforms`` is the search path (one folder or several, in
+    order) for board names and ``using``; ``overlays`` are extra .repl files layered on top."""
+    path = resolve_board(name_or_path, platforms)
+    entries = load_entries(path, platforms)
     for overlay in overlays or []:
-        entries = load_entries(Path(overlay), platforms_dir, base=entries)
+        entries = load_entries(Path(overlay), platforms, base=entries)
     name = path.stem
     return build_platform(entries, name, path)
-

@@ -14,12 +14,14 @@ line it came from so that later validation can point at it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
 from tandem.errors import PlatformError
 from tandem.platform.lexer import LogicalLine, balanced, find_top, logical_lines, split_top
+from tandem.platform.search import resolve_using, search_dirs
 
 Value = Union[int, float, str, bool, "Reference", "Range", "EnumValue", "InlineObject", list]
 
@@ -414,7 +416,7 @@ def parse_text_full(text: str, path: str) -> tuple[list[tuple[str, int, str]], l
     return _Parser(path, logical_lines(text, path)).parse()
 
 
-def load_entries(path: Path, root: Path, _stack: tuple[Path, ...] = (),
+def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ...] = (),
                  base: list[EntrySpec] | None = None) -> list[EntrySpec]:
     """Load a .repl file with its ``using`` includes resolved, and merge amendments.
 
@@ -434,11 +436,10 @@ def load_entries(path: Path, root: Path, _stack: tuple[Path, ...] = (),
     usings, own = parse_text_full(text, str(path))
     merged: dict[str, EntrySpec] = {e.name: e for e in base or []}
     for target, line, prefix in usings:
-        # Renode's files name includes from its own root: using "platforms/cpus/x.repl"
-        candidates = [path.parent / target, root / target, root.parent / target]
-        found = next((c for c in candidates if c.is_file()), None)
+        found = resolve_using(target, path, root)
         if found is None:
-            raise PlatformError(f"using: cannot find {target!r}", str(path), line)
+            dirs = ", ".join(str(d) for d in search_dirs(root))
+            raise PlatformError(f"using: cannot find {target!r} (platform search path: {dirs})", str(path), line)
         included = load_entries(found, root, (*_stack, path))
         if prefix:
             _prefix(included, prefix)

@@ -129,10 +129,10 @@ class InferenceJob:
             used = check_inputs(info, inputs) if inputs is not None else None
             extra = [resolve_accel(accel, cfg), *[p.resolve() for p in extra]]
             op_set = "accel"
-            platform = load_platform(board, cfg.platforms_dir, extra)
+            platform = load_platform(board, cfg.platforms_search, extra)
             elf = build_runtime(platform, cfg, op_set)
         else:
-            platform = load_platform(board, cfg.platforms_dir, extra or None)
+            platform = load_platform(board, cfg.platforms_search, extra or None)
             elf = build_runtime(platform, cfg, op_set)
             info = info or read_model(data, str(path))
             used = check_inputs(info, inputs) if inputs is not None else None
