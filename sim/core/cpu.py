@@ -46,7 +46,10 @@ _REGS.update(
 _SREGS = [getattr(A, f"UC_ARM_REG_S{i}") for i in range(32)]
 _PRIVILEGED = frozenset({"msp", "psp", "primask", "basepri", "faultmask", "control"})
 
-_MODELS = {"cortex-m3": A.UC_CPU_ARM_CORTEX_M3, "cortex-m4": A.UC_CPU_ARM_CORTEX_M4}
+# The M0+ runs on Unicorn's M0 model (the same ARMv6-M instruction set; timing differs).
+_MODELS = {"cortex-m0": A.UC_CPU_ARM_CORTEX_M0, "cortex-m0+": A.UC_CPU_ARM_CORTEX_M0,
+           "cortex-m3": A.UC_CPU_ARM_CORTEX_M3, "cortex-m4": A.UC_CPU_ARM_CORTEX_M4,
+           "cortex-m7": A.UC_CPU_ARM_CORTEX_M7, "cortex-m33": A.UC_CPU_ARM_CORTEX_M33}
 
 MmioRead = Callable[[int, int], int]
 MmioWrite = Callable[[int, int, int], None]
