@@ -144,7 +144,9 @@ class ExceptionModel:
         """An ARMv8-M EXC_RETURN in the ARMv7-M form (illegal values stay illegal: 0)."""
         if self.arch != "v8m":
             return exc_return
-        if exc_return & 0xFFFFFFE3 != V8M_EXC_RETURN:  # S, ES set or DCRS clear: no such state here
+        # S set or DCRS clear: no such state without the Security Extension. Bit 0 (ES) cannot be
+        # seen: the board passes the branch target with the Thumb bit set, as ARMv7-M wants it.
+        if exc_return & 0xFFFFFFE2 != V8M_EXC_RETURN:
             return 0
         return 0xFFFFFFE1 | (exc_return & 0x1C)
 

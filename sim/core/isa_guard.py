@@ -7,7 +7,8 @@ and while CPACR leaves CP10/CP11 disabled. The guard wraps the timing model: whe
 translated block holds an instruction the core may not run, it records the instruction and
 stops emulation before the block executes; the board reports the fault (or takes it). Blocks
 are checked only when first translated (the plain path's speed is kept), so a handler that
-enables the FPU and returns lets the same code run.
+enables the FPU and returns lets the same code run. The instructions before the offending one
+in its block do run first (the board restarts the block and stops before the instruction).
 
 What the part raises (ARMv7-M ARM DDI0403E; ARMv6-M ARM DDI0419):
 - ARMv6-M (M0, M0+): the only 32-bit instructions are BL, DMB, DSB, ISB, MRS and MSR, and

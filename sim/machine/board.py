@@ -430,10 +430,14 @@ class Board:
                 fault = self._make_fault("Unmodelled wait", self.polls.detail(cpu.read))
                 raise UnmodelledWait(fault.summary, fault.report)
             if self.isa_guard.violation is not None:
-                cpu.set_reg("pc", self.isa_guard.violation)
-                self.isa_guard.violation = None
+                bad, self.isa_guard.violation = self.isa_guard.violation, None
                 self.counter.rewind_to(self.isa_guard.block)  # charged, but it did not run
                 self.counter.invalidate()  # decode (and check) it again when it next runs
+                if bad != self.isa_guard.block:  # the instructions before it in its block run first
+                    cpu.set_reg("pc", self.isa_guard.block)
+                    cpu.stop_before(bad, self.isa_guard.block)
+                    continue
+                cpu.set_reg("pc", bad)
                 self.exceptions.fault(*self.isa_guard.fault())
                 if self._pending_fault is not None:
                     self._raise_fault(*self._pending_fault)
