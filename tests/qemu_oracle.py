@@ -1,5 +1,5 @@
-"""QEMU as the oracle of differential tests: run an ELF on ``qemu-system-arm -M mps2-an386``
-with the semihosting console sent to a file (QEMU's own messages stay apart)."""
+"""QEMU as the oracle of differential tests: run an ELF on ``qemu-system-arm -M mps2-an386`` (or
+another machine) with the semihosting console sent to a file (QEMU's own messages stay apart)."""
 from __future__ import annotations
 
 import shutil
@@ -7,12 +7,12 @@ import subprocess
 from pathlib import Path
 
 
-def run_qemu(elf: Path, out: Path, timeout: float = 60) -> tuple[str, int]:
+def run_qemu(elf: Path, out: Path, timeout: float = 60, machine: str = "mps2-an386") -> tuple[str, int]:
     """The program's semihosting output and QEMU's exit code (the program's, via SYS_EXIT)."""
     qemu = shutil.which("qemu-system-arm")
     assert qemu is not None, "qemu-system-arm is missing: the README's set-up installs it"
     res = subprocess.run(
-        [qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
+        [qemu, "-M", machine, "-nographic", "-monitor", "none", "-serial", "none",
          "-chardev", f"file,id=semi,path={out}", "-semihosting-config", "enable=on,target=native,chardev=semi",
          "-kernel", str(elf)],
         stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
