@@ -199,3 +199,29 @@ def test_m33_exception_return_uses_the_v8m_layout(run_program):
     entry put in LR; a v7-M value (0xFFFFFFF9) would be an illegal return on the part."""
     b, result = run_program("generic_m33", "tests/svc.c")
     assert result.exit_code == 0 and "svc 3 pendsv 30 r4 cafe" in b.console.out.decode()
+
+
+def _svc_cycles(build, cfg, board: str, loops: int) -> int:
+    b = Board.from_platform(board, cfg)
+    b.load_elf(build(board, "tests/cores_svc.S", extra_cflags=(f"-DLOOPS={loops}",)))
+    result = b.run()
+    assert result.exit_code == 0
+    return result.cycles
+
+
+# One iteration of cores_svc.S: SVC 1 + entry + BX LR + return + SUBS 1 + taken BNE
+#   M0  1 + 16 + 3 + 16 + 1 + 3 = 40 (latency 16, DDI0432C; return taken as 16)
+#   M0+ 1 + 15 + 2 + 15 + 1 + 2 = 36 (latency 15, DDI0484C; return taken as 15)
+#   M33 1 + 12 + 2 + 10 + 1 + 2 = 28 (latency 12, TRM 100230; return 10 as on the M4)
+@pytest.mark.parametrize(("board", "per_call"), [("generic_m0", 40), ("generic_m0plus", 36), ("generic_m33", 28)])
+def test_exception_entry_and_return_per_core(build, cfg, board, per_call):
+    assert _svc_cycles(build, cfg, board, 200) - _svc_cycles(build, cfg, board, 100) == 100 * per_call
+
+
+def test_m33_stack_limit_is_stkof(build, cfg):
+    b = Board.from_platform("generic_m33", cfg)
+    b.load_elf(build("generic_m33", "tests/cores_stkof.S"))
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    assert err.value.summary.startswith("UsageFault: STKOF: stack pointer below its limit (MSPLIM/PSPLIM) at 0x")
+    assert "<main+0xa>" in err.value.summary  # the second PUSH (MOV, SUBS 2 bytes, MSR 4, PUSH 2)
