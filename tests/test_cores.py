@@ -225,3 +225,35 @@ def test_m33_stack_limit_is_stkof(build, cfg):
         b.run()
     assert err.value.summary.startswith("UsageFault: STKOF: stack pointer below its limit (MSPLIM/PSPLIM) at 0x")
     assert "<main+0xa>" in err.value.summary  # the second PUSH (MOV, SUBS 2 bytes, MSR 4, PUSH 2)
+
+
+class _Timing:
+    def __init__(self, arch: str) -> None:
+        from tandem.timing.tables import CoreTable
+        self.table = CoreTable(name="test", arch=arch)
+
+    def block_cost(self, uc: object, addr: int, size: int) -> int:
+        return size
+
+
+@pytest.mark.parametrize(("arch", "src", "bad"), [
+    ("v7m", "it eq\nsmladeq r0, r1, r2, r3\nnop", 2),  # a DSP instruction inside an IT block
+    ("v7m", "qadd8 r0, r1, r2", 0),
+    ("v7em", "qadd8 r0, r1, r2", None),
+    ("v6m", "movs r0, #1\ncbz r0, 1f\nnop\nnop\n1:\nnop", 2),  # CBZ is not ARMv6-M
+    ("v6m", "movs r0, #1\nbl 1f\n1:\ndsb\nmrs r0, primask", None),
+    ("v8m", "vadd.f32 s0, s1, s2", 0),  # no FPU
+])
+def test_isa_guard_rules(tmp_path, arch, src, bad):
+    from tandem.core.isa_guard import IsaGuard
+    prog = assemble("_start:\n" + src + "\n", tmp_path, cpu="cortex-m4", fpu=True)
+    stops: list[int] = []
+
+    class _Uc:
+        def mem_read(self, addr: int, n: int) -> bytes:
+            return prog.code[addr - FLASH: addr - FLASH + n]
+
+    guard = IsaGuard(_Timing(arch), False, lambda: False, lambda: stops.append(1))
+    guard.block_cost(_Uc(), FLASH, len(prog.code))
+    assert guard.violation == (None if bad is None else FLASH + bad)
+    assert len(stops) == (0 if bad is None else 1)

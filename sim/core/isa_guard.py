@@ -29,6 +29,7 @@ from tandem.core.faults import NOCP, UNDEFINSTR
 from tandem.timing.insn_classes import _DSP
 
 _FP_PREFIXES = ("v",)  # VFP/FPv4 mnemonics all start with "v" in Thumb-2 (vadd, vldr, vmov, ...)
+_CONDS = frozenset("eq ne hs lo cs cc mi pl vs vc hi ls ge lt gt le".split())  # inside an IT block
 _V6M_WIDE = frozenset({"bl", "dmb", "dsb", "isb", "mrs", "msr"})  # DDI0419 A5.3
 _V6M_ABSENT = frozenset({"cbz", "cbnz", "it", "ite", "itt", "itee", "itet", "itte", "ittt", "iteee", "iteet",
                          "itete", "itett", "ittee", "ittet", "ittte", "itttt"})
@@ -45,8 +46,8 @@ class IsaGuard:
         self.block = 0  # start of the block holding it
         self._why = ""
         self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-        self._cs_ids = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
-        self._cs_ids.detail = True  # instruction ids (the DSP check on ARMv7-M)
+        # the DSP check by mnemonic: decoding without details is the cheaper one
+        self._dsp = frozenset(self._cs.insn_name(i) for i in _DSP)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._timing, name)
@@ -57,7 +58,7 @@ class IsaGuard:
         if self.arch in ("v7em", "v8m") and fp_ok:
             return cost  # everything capstone decodes runs on these cores
         code = bytes(uc.mem_read(addr, size))
-        why = self._check_v7m(code, addr, fp_ok) if self.arch == "v7m" else self._check(code, addr, fp_ok)
+        why = self._check(code, addr, fp_ok)
         if why is not None:
             self.block = addr
             self._why = why
@@ -71,18 +72,11 @@ class IsaGuard:
                 self.violation = insn.address
                 return (f"UNDEFINSTR: '{insn.mnemonic} {insn.op_str}' is not an ARMv6-M instruction "
                         "(firmware built for another core?)")
-            if m.startswith(_FP_PREFIXES) and not fp_ok:
-                self.violation = insn.address
-                return self._nocp()
-        return None
-
-    def _check_v7m(self, code: bytes, addr: int, fp_ok: bool) -> str | None:
-        for insn in self._cs_ids.disasm(code, addr):
-            if insn.id in _DSP:
+            if self.arch == "v7m" and (m in self._dsp or (m[-2:] in _CONDS and m[:-2] in self._dsp)):
                 self.violation = insn.address
                 return (f"UNDEFINSTR: '{insn.mnemonic} {insn.op_str}' is an ARMv7E-M DSP instruction, "
                         "which the Cortex-M3 does not have (firmware built for another core?)")
-            if insn.mnemonic.startswith(_FP_PREFIXES) and not fp_ok:
+            if m.startswith(_FP_PREFIXES) and not fp_ok:
                 self.violation = insn.address
                 return self._nocp()
         return None
