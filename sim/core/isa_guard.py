@@ -66,18 +66,18 @@ class IsaGuard:
         return cost
 
     def _check(self, code: bytes, addr: int, fp_ok: bool) -> str | None:
-        for insn in self._cs.disasm(code, addr):
-            m = insn.mnemonic.split(".")[0]
-            if self.arch == "v6m" and ((insn.size == 4 and m not in _V6M_WIDE) or m in _V6M_ABSENT):
-                self.violation = insn.address
-                return (f"UNDEFINSTR: '{insn.mnemonic} {insn.op_str}' is not an ARMv6-M instruction "
+        for address, size, mnemonic, op_str in self._cs.disasm_lite(code, addr):
+            m = mnemonic.split(".")[0]
+            if self.arch == "v6m" and ((size == 4 and m not in _V6M_WIDE) or m in _V6M_ABSENT):
+                self.violation = address
+                return (f"UNDEFINSTR: '{mnemonic} {op_str}' is not an ARMv6-M instruction "
                         "(firmware built for another core?)")
             if self.arch == "v7m" and (m in self._dsp or (m[-2:] in _CONDS and m[:-2] in self._dsp)):
-                self.violation = insn.address
-                return (f"UNDEFINSTR: '{insn.mnemonic} {insn.op_str}' is an ARMv7E-M DSP instruction, "
+                self.violation = address
+                return (f"UNDEFINSTR: '{mnemonic} {op_str}' is an ARMv7E-M DSP instruction, "
                         "which the Cortex-M3 does not have (firmware built for another core?)")
             if m.startswith(_FP_PREFIXES) and not fp_ok:
-                self.violation = insn.address
+                self.violation = address
                 return self._nocp()
         return None
 
