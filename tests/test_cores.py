@@ -257,3 +257,19 @@ def test_isa_guard_rules(tmp_path, arch, src, bad):
     guard.block_cost(_Uc(), FLASH, len(prog.code))
     assert guard.violation == (None if bad is None else FLASH + bad)
     assert len(stops) == (0 if bad is None else 1)
+
+
+def test_every_cpu_type_has_a_model_a_table_flags_and_a_cpuid():
+    from tandem.core.cpu import CortexM
+    from tandem.firmware.build import CPU_FLAGS
+    from tandem.peripherals.nvic import CPUIDS
+    from tandem.platform.model import CORES, DEFAULT_CPU_HZ
+    from tandem.timing.tables import TABLES
+
+    for cpu_type, (core, fpu) in CORES.items():
+        assert CortexM(core).core == core
+        table = core_timing(cpu_type, ZERO).table
+        assert (table.fpu is not None) == fpu, cpu_type
+        assert ("-mfloat-abi=hard" in CPU_FLAGS[cpu_type]) == fpu, cpu_type
+        assert core in CPUIDS and cpu_type in DEFAULT_CPU_HZ and cpu_type in TABLES
+        assert (table.arch == "v6m") == (core in ("cortex-m0", "cortex-m0+")), cpu_type

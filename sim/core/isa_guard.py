@@ -17,6 +17,11 @@ What the part raises (ARMv7-M ARM DDI0403E; ARMv6-M ARM DDI0419):
 - ARMv7-M without the DSP extension (M3): the DSP/SIMD instructions are UNDEFINED, a
   UsageFault with UFSR.UNDEFINSTR (A5.3, "ARMv7E-M" rows).
 - An FP instruction without an FPU, or with CP10/CP11 disabled: UsageFault with UFSR.NOCP.
+
+Not checked: ARMv6-M faults every unaligned word or halfword access (DDI0419 A3.2), but that
+depends on the address, not the instruction; Unicorn's M0 model performs such accesses
+(measured) and tandem does too. Instructions newer than the core (ARMv8-M's LDA/STL/TT on an
+ARMv7-M core) are left to Unicorn's models.
 """
 from __future__ import annotations
 
