@@ -243,7 +243,7 @@ class CoreTiming:
                 return 1 + t.decode_branch_refill + (t.call_extra if i == A.ARM_INS_BL else 0), "other"
             return 1 + t.branch_refill, "other"
         if i == A.ARM_INS_MRS or i == A.ARM_INS_MSR:
-            return t.sysreg, "other"
+            return t.sysreg, "alu"  # its result reaches an address computation late, as an ALU one
         if i == A.ARM_INS_IT:
             return 1, "it"
         if i in _MUL:
