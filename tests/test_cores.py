@@ -273,3 +273,16 @@ def test_every_cpu_type_has_a_model_a_table_flags_and_a_cpuid():
         assert ("-mfloat-abi=hard" in CPU_FLAGS[cpu_type]) == fpu, cpu_type
         assert core in CPUIDS and cpu_type in DEFAULT_CPU_HZ and cpu_type in TABLES
         assert (table.arch == "v6m") == (core in ("cortex-m0", "cortex-m0+")), cpu_type
+
+
+def test_armv6m_has_no_basepri_or_faultmask(cfg):
+    """ARMv6-M's execution priority sees PRIMASK only (DDI0419 B1.4.3): whatever the emulator's
+    BASEPRI/FAULTMASK hold, the exception model reads them as clear."""
+    b = Board.from_platform("generic_m0", cfg)
+    b.cpu.set_reg("primask", 1)
+    b.cpu.set_reg("basepri", 0x80)
+    b.cpu.set_reg("faultmask", 1)
+    assert b.exceptions.masks() == (True, 0, False)
+    m3 = Board.from_platform("generic_m3", cfg)
+    m3.cpu.set_reg("basepri", 0x80)
+    assert m3.exceptions.masks() == (False, 0x80, False)
