@@ -1,4 +1,5 @@
-/* Reset handler and vector table for ARMv7-M (Cortex-M3/M4): copies .data, zeroes .bss,
+/* Reset handler and vector table for ARMv6-M, ARMv7-M and ARMv8-M (Cortex-M0 to M33; on ARMv6-M
+ * the MemManage, BusFault, UsageFault and DebugMon slots are reserved): copies .data, zeroes .bss,
  * enables the FPU when the code was built for one, runs main() and exits with its result. */
 #include <stdint.h>
 

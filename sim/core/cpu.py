@@ -46,7 +46,10 @@ _REGS.update(
 _SREGS = [getattr(A, f"UC_ARM_REG_S{i}") for i in range(32)]
 _PRIVILEGED = frozenset({"msp", "psp", "primask", "basepri", "faultmask", "control"})
 
-_MODELS = {"cortex-m3": A.UC_CPU_ARM_CORTEX_M3, "cortex-m4": A.UC_CPU_ARM_CORTEX_M4}
+# The M0+ runs on Unicorn's M0 model (the same ARMv6-M instruction set; timing differs).
+_MODELS = {"cortex-m0": A.UC_CPU_ARM_CORTEX_M0, "cortex-m0+": A.UC_CPU_ARM_CORTEX_M0,
+           "cortex-m3": A.UC_CPU_ARM_CORTEX_M3, "cortex-m4": A.UC_CPU_ARM_CORTEX_M4,
+           "cortex-m7": A.UC_CPU_ARM_CORTEX_M7, "cortex-m33": A.UC_CPU_ARM_CORTEX_M33}
 
 MmioRead = Callable[[int, int], int]
 MmioWrite = Callable[[int, int, int], None]
@@ -72,6 +75,7 @@ class CortexM:
         self.last_unmapped: UnmappedAccess | None = None
         self._mrs_control: dict[int, int] = {}  # address of an MRS Rd, CONTROL -> d
         self._mrs_pending: int | None = None
+        self._until = 0xFFFFFFFE  # where the next start() stops (see stop_before)
         self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid)
 
     # memory -------------------------------------------------------------------------------
@@ -211,9 +215,18 @@ class CortexM:
         self.uc.hook_add(unicorn.UC_HOOK_INTR, lambda uc, intno, _d: handler(intno))
 
     def start(self, pc: int) -> None:
-        """Run from ``pc`` until something calls :meth:`stop` (or Unicorn raises)."""
+        """Run from ``pc`` until something calls :meth:`stop` (or Unicorn raises), or until the
+        address :meth:`stop_before` set."""
         self.last_unmapped = None
-        self.uc.emu_start(pc | 1, 0xFFFFFFFE)
+        until, self._until = self._until, 0xFFFFFFFE
+        self.uc.emu_start(pc | 1, until)
+
+    def stop_before(self, addr: int, block: int) -> None:
+        """Make the next :meth:`start` stop before executing ``addr``, inside the block that
+        starts at ``block``: that block's translation is dropped, so it is translated again up
+        to ``addr`` (measured: a cached block would run past it)."""
+        self.uc.ctl_remove_cache(block, addr + 4)
+        self._until = addr
 
     def stop(self) -> None:
         self.uc.emu_stop()

@@ -1,4 +1,6 @@
-"""The exception model: ARMv7-M exception entry and return (Unicorn does not model them).
+"""The exception model: ARMv7-M (and ARMv6-M, ARMv8-M) exception entry and return.
+
+Unicorn does not model them.
 
 :class:`ExceptionModel` follows the pseudocode of the ARMv7-M ARM (DDI0403E): PushStack (B1.5.6,
 frames in :mod:`tandem.core.exc_frames`), ExceptionTaken (B1.5.7) and ExceptionReturn with
@@ -34,6 +36,15 @@ taken at block boundaries (a store that pends one lets the rest of its block run
 is modelled for the board's timed events (and so the interrupt lines they raise) that fall in
 an entry's stacking cycles: a higher group priority exception takes over the frame.
 
+Architecture profiles (the core table's ``arch``). ARMv6-M (Cortex-M0/M0+, DDI0419): no BASEPRI
+or FAULTMASK (the masks read as clear), no configurable fault handlers and no UsageFault,
+BusFault or MemManage: every fault is a HardFault (B1.5.5), with no CFSR/HFSR to record it.
+ARMv8-M Mainline without the Security Extension (Cortex-M33, DDI0553): as ARMv7-M, but
+EXC_RETURN has the v8-M layout (bits 6 S = 0, 5 DCRS = 1, 4 FType, 3 Mode, 2 SPSEL, 0 ES = 0,
+e.g. 0xFFFFFFBC for Thread mode on PSP with a basic frame), which entry writes to LR and return
+checks; MSPLIM/PSPLIM violations by instructions are raised by Unicorn itself (STKOF), the
+stacking at entry is not checked against them.
+
 The board owns one model and calls it from its interrupt hook and run loop; the model sees the
 NVIC through :class:`ExceptionController` and the board through four callbacks.
 """
@@ -58,6 +69,7 @@ CCR, SHCSR, CFSR, HFSR, BFAR = 0xD14, 0xD24, 0xD28, 0xD2C, 0xD38
 FPCCR, FPCAR = 0xF34, 0xF38
 INVPC = 1 << 18  # UFSR.INVPC in CFSR
 HFSR_FORCED = 1 << 30
+V8M_EXC_RETURN = 0xFFFFFFA0  # prefix, S = 0, DCRS = 1, ES = 0 (ARMv8-M ARM, EXC_RETURN)
 _FAULT_NUMBERS = {"MemManage": 4, "BusFault": 5, "UsageFault": 6}  # anything else: HardFault
 
 
@@ -105,6 +117,7 @@ class ExceptionModel:
         self.counter = counter
         self.table = table
         self.fpu = fpu
+        self.arch = table.arch  # "v6m", "v7m", "v7em" or "v8m"
         self.stop_fault = stop_fault
         self.note = note
         self.describe = describe
@@ -119,7 +132,29 @@ class ExceptionModel:
     def masks(self) -> tuple[bool, int, bool]:
         """PRIMASK, BASEPRI and FAULTMASK as the core has them now."""
         cpu = self.cpu
+        if self.arch == "v6m":  # PRIMASK only (DDI0419 B1.4.3)
+            return bool(cpu.reg("primask") & 1), 0, False
         return bool(cpu.reg("primask") & 1), cpu.reg("basepri") & 0xFF, bool(cpu.reg("faultmask") & 1)
+
+    def _lr_value(self, exc_return: int) -> int:
+        """The EXC_RETURN the core writes to LR, from the ARMv7-M form tandem works with."""
+        return V8M_EXC_RETURN | (exc_return & 0x1C) if self.arch == "v8m" else exc_return
+
+    def _v7m_form(self, exc_return: int) -> int:
+        """An ARMv8-M EXC_RETURN in the ARMv7-M form (illegal values stay illegal: 0)."""
+        if self.arch != "v8m":
+            return exc_return
+        # S set or DCRS clear: no such state without the Security Extension. Bit 0 (ES) cannot be
+        # seen: the board passes the branch target with the Thumb bit set, as ARMv7-M wants it.
+        if exc_return & 0xFFFFFFE2 != V8M_EXC_RETURN:
+            return 0
+        return 0xFFFFFFE1 | (exc_return & 0x1C)
+
+    def as_raised(self, kind: str, detail: str) -> tuple[str, str]:
+        """A fault as the part reports it: on ARMv6-M every fault is a HardFault."""
+        if self.arch == "v6m" and kind in _FAULT_NUMBERS:
+            return "HardFault", f"{detail} ({kind} on ARMv7-M; ARMv6-M escalates every fault to HardFault)"
+        return kind, detail
 
     def _reg(self, offset: int) -> int:
         assert self.nvic is not None
@@ -144,7 +179,7 @@ class ExceptionModel:
                 self.counter.note_sp(frame.ptr)
             if frame.extended:
                 cost += self._fp_entry(frame)
-            cpu.set_reg("lr", frame.exc_return)
+            cpu.set_reg("lr", self._lr_value(frame.exc_return))
         self._taken(number)
         self.counter.add(cost)
 
@@ -198,30 +233,31 @@ class ExceptionModel:
         due exception, or pop the frame and resume; an illegal return is a UsageFault (INVPC)."""
         assert self.nvic is not None
         nvic, cpu = self.nvic, self.cpu
+        written, exc_return = exc_return, self._v7m_form(exc_return)
         number = cpu.reg("ipsr") & 0x1FF
         nested = len(nvic.active)
         form = exc_return & 0xF
         if number not in nvic.active:
-            self._invpc(exc_return, number, f"return from {exception_name(number)}, which is not active")
+            self._invpc(written, number, f"return from {exception_name(number)}, which is not active")
             return
         shape = 0x0FFFFFE0 if self.fpu else 0x0FFFFFF0
         if exc_return & shape != shape or form not in (1, 9, 0xD):
-            self._invpc(exc_return, number, "illegal EXC_RETURN value")
+            self._invpc(written, number, "illegal EXC_RETURN value")
             return
         if form != 1 and nested != 1 and not self._reg(CCR) & F.CCR_NONBASETHRDENA:
-            self._invpc(exc_return, number, f"return to Thread mode with {nested} exceptions active "
+            self._invpc(written, number, f"return to Thread mode with {nested} exceptions active "
                                             "(CCR.NONBASETHRDENA is 0)")
             return
         ptr = cpu.reg("psp" if form == 0xD else "msp")
         try:
             frame = F.read_frame(cpu, ptr, exc_return, self._reg(CCR), self.fpu)
         except unicorn.UcError:
-            self.stop_fault("HardFault", f"unstacking for EXC_RETURN 0x{exc_return:08x} failed: "
+            self.stop_fault("HardFault", f"unstacking for EXC_RETURN 0x{written:08x} failed: "
                                          f"frame at 0x{ptr:08x} is not in memory")
             return
         to_handler = form == 1
         if to_handler == (frame.psr & 0x1FF == 0):
-            self._invpc(exc_return, number, f"the stacked IPSR {frame.psr & 0x1FF} does not match "
+            self._invpc(written, number, f"the stacked IPSR {frame.psr & 0x1FF} does not match "
                                             f"a return to {'Handler' if to_handler else 'Thread'} mode")
             return
         self._deactivate(number)
@@ -229,7 +265,7 @@ class ExceptionModel:
         due = nvic.next_due(*self.masks())
         if due is not None:
             # tail-chain: the frame stays stacked; the next handler returns through it
-            cpu.set_reg("lr", exc_return)
+            cpu.set_reg("lr", written)
             self.counter.note_exception_return()
             self.enter(due, tail_chain=True)
             return
@@ -339,7 +375,7 @@ class ExceptionModel:
     def fault(self, kind: str, detail: str, cfsr: int, bfar: int | None = None) -> None:
         """A fault at the current PC: stop with a report or, with vector_faults, take it."""
         if not self.vectored(kind, detail, cfsr, bfar):
-            self.stop_fault(kind, detail)
+            self.stop_fault(*self.as_raised(kind, detail))
 
     def vectored(self, kind: str, detail: str, cfsr: int, bfar: int | None) -> bool:
         """Enter the firmware's fault handler as the core would (with vector_faults on)."""
@@ -360,6 +396,10 @@ class ExceptionModel:
             where = exception_name(nvic.active[-1]) if nvic.active else "FAULTMASK-boosted"
             self.stop_fault("Lockup", f"{kind} inside the {where} handler: {detail}")
             return None
+        if self.arch == "v6m":  # no CFSR, BFAR or HFSR; every fault is a HardFault (B1.5.5)
+            self.note(f"{kind} ({detail}) at {self.describe(self.cpu.reg('pc'))} taken by the "
+                      "firmware's HardFault handler (ARMv6-M)")
+            return HARDFAULT
         nvic.regs[CFSR] = nvic.regs.get(CFSR, 0) | cfsr
         if bfar is not None:
             nvic.regs[BFAR] = bfar

@@ -25,6 +25,7 @@ BFARVALID = 1 << 15
 UNDEFINSTR = 1 << 16
 INVSTATE = 1 << 17
 NOCP = 1 << 19
+STKOF = 1 << 20  # ARMv8-M: a stack pointer went below MSPLIM/PSPLIM
 UNALIGNED = 1 << 24
 DIVBYZERO = 1 << 25
 
@@ -59,6 +60,7 @@ _CPU_EXCEPTION_FAULTS = {
     C.EXCP_NOCP: Fault("UsageFault", "NOCP: coprocessor (FPU) instruction with the coprocessor disabled or absent",
                        NOCP),
     C.EXCP_INVSTATE: Fault("UsageFault", "INVSTATE: branch to an ARM-state address (bit 0 clear)", INVSTATE),
+    C.EXCP_STKOF: Fault("UsageFault", "STKOF: stack pointer below its limit (MSPLIM/PSPLIM)", STKOF),
     C.EXCP_UNALIGNED: Fault("UsageFault", "UNALIGNED: unaligned access", UNALIGNED),
     C.EXCP_DIVBYZERO: Fault("UsageFault", "DIVBYZERO: division by zero", DIVBYZERO),
     C.EXCP_PREFETCH_ABORT: Fault("BusFault", "bus error", IMPRECISERR),

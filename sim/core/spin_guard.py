@@ -3,7 +3,7 @@
 The board looks for a core spinning in a one-branch loop only when emulation stops (a chunk of
 up to 2^27 cycles while nothing else happens), so ``cpsid i; b .`` at the end of a program (the
 CubeMX ``Error_Handler``) used to run for a chunk before the lock-up report. This guard wraps
-the timing model like :class:`~tandem.core.fpu_guard.FpuGuard`: when a newly translated block is
+the timing model like :class:`~tandem.core.isa_guard.IsaGuard`: when a newly translated block is
 a single branch to itself it tells the board, with the cycles one iteration costs, so that the
 board sets its deadline a few iterations ahead and decides at once whether an interrupt can end
 the loop (then it keeps running) or not (a lock-up).

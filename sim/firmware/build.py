@@ -20,10 +20,17 @@ from tandem.config import TandemConfig
 from tandem.errors import ToolchainError
 from tandem.platform.model import MemorySpec, Platform
 
+# The M7 gets the single-precision FPv5 ABI, which runs on both the SP and DP variants.
 CPU_FLAGS = {
+    "cortex-m0": "-mcpu=cortex-m0 -mthumb -mfloat-abi=soft",
+    "cortex-m0+": "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft",
     "cortex-m3": "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft",
     "cortex-m4": "-mcpu=cortex-m4 -mthumb -mfloat-abi=soft",
     "cortex-m4f": "-mcpu=cortex-m4 -mthumb -mfpu=fpv4-sp-d16 -mfloat-abi=hard",
+    "cortex-m7": "-mcpu=cortex-m7 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard",
+    "cortex-m7f": "-mcpu=cortex-m7 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard",
+    "cortex-m33": "-mcpu=cortex-m33 -mthumb -mfloat-abi=soft",
+    "cortex-m33f": "-mcpu=cortex-m33 -mthumb -mfpu=fpv5-sp-d16 -mfloat-abi=hard",
 }
 # firmware/ports/<port>/console.c per console UART type (types.CONSOLE_TYPES); else semihosting
 PORTS = {"UART.STM32_UART": "stm32_usart", "UART.STM32F7_USART": "stm32_usart_v2",

@@ -28,8 +28,8 @@ from tandem.core import cpu as C
 from tandem.core.access import AccessLocator
 from tandem.core.cpu import CortexM
 from tandem.core.exceptions import ExceptionModel
-from tandem.core.faults import NOCP, classify_uc_error, cpu_exception_fault, fault_report, unmapped_mmio_fault
-from tandem.core.fpu_guard import FpuGuard
+from tandem.core.faults import classify_uc_error, cpu_exception_fault, fault_report, unmapped_mmio_fault
+from tandem.core.isa_guard import IsaGuard
 from tandem.core.semihosting import Semihosting
 from tandem.core.spin_guard import SpinGuard
 from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError, UnmodelledWait
@@ -85,12 +85,13 @@ class Board:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
-        timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data)
+        timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data,
+                             multiplier=platform.cpu.multiplier)
         self.timing = timing
-        self.fpu_guard = FpuGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
+        self.isa_guard = IsaGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
         self._deadline_set = 0  # the deadline the run loop set last
         # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
-        self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, SpinGuard(self.fpu_guard, self._spin_soon)),
+        self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, SpinGuard(self.isa_guard, self._spin_soon)),
                                     cache_dir=self.config.cache_dir / "native", cc=self.config.cc)
 
         self.locator = AccessLocator(self.cpu, self.counter)
@@ -429,12 +430,16 @@ class Board:
                 cpu.set_reg("pc", self.polls.stuck.pc)
                 fault = self._make_fault("Unmodelled wait", self.polls.detail(cpu.read))
                 raise UnmodelledWait(fault.summary, fault.report)
-            if self.fpu_guard.violation is not None:
-                cpu.set_reg("pc", self.fpu_guard.violation)
-                self.fpu_guard.violation = None
-                self.counter.rewind_to(self.fpu_guard.block)  # charged, but it did not run
+            if self.isa_guard.violation is not None:
+                bad, self.isa_guard.violation = self.isa_guard.violation, None
+                self.counter.rewind_to(self.isa_guard.block)  # charged, but it did not run
                 self.counter.invalidate()  # decode (and check) it again when it next runs
-                self.exceptions.fault("UsageFault", self.fpu_guard.reason(), NOCP)
+                if bad != self.isa_guard.block:  # the instructions before it in its block run first
+                    cpu.set_reg("pc", self.isa_guard.block)
+                    cpu.stop_before(bad, self.isa_guard.block)
+                    continue
+                cpu.set_reg("pc", bad)
+                self.exceptions.fault(*self.isa_guard.fault())
                 if self._pending_fault is not None:
                     self._raise_fault(*self._pending_fault)
                 continue
@@ -478,7 +483,7 @@ class Board:
 
     # fault reports --------------------------------------------------------------------------
     def _raise_fault(self, kind: str, detail: str) -> None:
-        raise self._make_fault(kind, detail)
+        raise self._make_fault(*self.exceptions.as_raised(kind, detail))
 
     def _make_fault(self, kind: str, detail: str) -> FirmwareFault:
         self._pending_fault = None

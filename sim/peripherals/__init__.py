@@ -33,7 +33,8 @@ Factory = Callable[[PeripheralSpec, BoardContext, str], Peripheral]
 
 _FACTORIES: dict[str, Factory] = {
     "IRQControllers.NVIC": lambda spec, ctx, core: Nvic(spec, ctx, core),
-    "Miscellaneous.DWT": lambda spec, ctx, core: Dwt(spec, ctx, ctx.trace_enabled),
+    "Miscellaneous.DWT": lambda spec, ctx, core: Dwt(spec, ctx, ctx.trace_enabled,
+                                                     core not in ("cortex-m0", "cortex-m0+")),
     "UART.STM32_UART": lambda spec, ctx, core: Stm32Uart(spec, ctx),
     "UART.STM32F7_USART": lambda spec, ctx, core: Stm32F7Usart(spec, ctx),
     "UART.NRF52840_UART": lambda spec, ctx, core: Nrf52840Uart(spec, ctx),

@@ -8,6 +8,11 @@ exception model (tandem.core.exceptions) does the stacking. Priorities keep only
 part implements: the ``priorityMask`` property, as Renode's NVIC (default 0xFF; STM32 parts
 implement four bits, 0xF0). A store that can change which exception is due (ICSR, ISER, ISPR,
 IPR, SHPR, STIR, AIRCR) asks the board to re-evaluate at the next block boundary.
+
+ARMv6-M cores (Cortex-M0/M0+, DDI0419 B3.4): two priority bits (priorityMask 0xC0 unless the
+file sets it), no ICTR (RAZ), no STIR, no FP registers; the Cortex-M0 has no VTOR (RAZ/WI, the
+vector table stays at 0), the M0+ has one. CPUID per core from the TRMs (revisions: M0 r0p0,
+M0+ r0p1, M3 r2p1, M4 r0p1, M7 r1p2, M33 r0p3).
 """
 from __future__ import annotations
 
@@ -26,7 +31,9 @@ CPACR, DEMCR, STIR = 0xD88, 0xDFC, 0xF00
 FPCCR, FPCAR, FPDSCR = 0xF34, 0xF38, 0xF3C
 
 PENDSV, SVCALL = 14, 11
-CPUIDS = {"cortex-m3": 0x412FC231, "cortex-m4": 0x410FC241}
+CPUIDS = {"cortex-m0": 0x410CC200, "cortex-m0+": 0x410CC601, "cortex-m3": 0x412FC231,
+          "cortex-m4": 0x410FC241, "cortex-m7": 0x411FC272, "cortex-m33": 0x410FD213}
+V6M = ("cortex-m0", "cortex-m0+")
 NUM_IRQS = 240
 CCR_RESET = 0x200  # STKALIGN set, as on Cortex-M3 r2p0+ and Cortex-M4
 FPCCR_RESET = 0xC0000000  # ASPEN and LSPEN set (ARMv7-M ARM B3.2.24, FP extension)
@@ -43,12 +50,14 @@ class Nvic(Peripheral):
         self.active: list[int] = []  # stack of active exception numbers
         self.prio = [0] * (16 + NUM_IRQS)
         self.regs: dict[int, int] = {CCR: CCR_RESET, VTOR: 0}
-        if core != "cortex-m3":
+        self.v6m = core in V6M
+        if core != "cortex-m3" and not self.v6m:
             self.regs[FPCCR] = FPCCR_RESET
         # FPCCR reads (LSPACT depends on the core's state): set by the board to its exception model
         self.fpccr_view: Callable[[], int] | None = None
-        mask = spec.properties.get("priorityMask", 0xFF)
-        self.priority_mask = mask & 0xFF if isinstance(mask, int) else 0xFF
+        default_mask = 0xC0 if self.v6m else 0xFF
+        mask = spec.properties.get("priorityMask", default_mask)
+        self.priority_mask = mask & 0xFF if isinstance(mask, int) else default_mask
         self.sysreset_requested = False
         div = spec.properties.get("referenceDivider", 8)
         self.systick = SysTick(
@@ -147,7 +156,7 @@ class Nvic(Peripheral):
         if 0x010 <= off <= 0x01C:
             return self.systick.read(off)
         if off == ICTR:
-            return NUM_IRQS // 32 - 1
+            return 0 if self.v6m else NUM_IRQS // 32 - 1
         if ISER <= off < ISER + 0x40 or ICER <= off < ICER + 0x40:
             base = ISER if off < ICER else ICER
             return self._bits(off, base, lambda n: self.enabled[n])
@@ -247,9 +256,11 @@ class Nvic(Peripheral):
                     self.sysreset_requested = True
                     self.ctx.request_exit(0x5E5E7)
         elif off == STIR:
-            self.pending.add(16 + (value & 0x1FF))
+            if not self.v6m:
+                self.pending.add(16 + (value & 0x1FF))
         elif off == VTOR:
-            self.regs[VTOR] = value & 0xFFFFFF80
+            if self.core != "cortex-m0":
+                self.regs[VTOR] = value & 0xFFFFFF80
         elif off in (CFSR, HFSR):
             self.regs[off] = self.regs.get(off, 0) & ~value  # write-one-to-clear
         elif off == CPUID:

@@ -22,10 +22,19 @@ from tandem.platform.types import CONSOLE_TYPES, GUESSED_WINDOW, default_window,
 
 PAGE = 0x400  # Unicorn's ARM page size: every mapping starts and ends on it
 
+# cpuType (Renode's names) -> (core, FPU present). Renode writes "cortex-m0+", "cortex-m7" and
+# "cortex-m33"; every Cortex-M7 part has an FPU, so both M7 spellings have one, while
+# "cortex-m33" is taken without one (the FPU is optional on the M33) and "cortex-m33f" with.
 CORES = {
+    "cortex-m0": ("cortex-m0", False),
+    "cortex-m0+": ("cortex-m0+", False),
     "cortex-m3": ("cortex-m3", False),
     "cortex-m4": ("cortex-m4", False),
     "cortex-m4f": ("cortex-m4", True),
+    "cortex-m7": ("cortex-m7", True),
+    "cortex-m7f": ("cortex-m7", True),
+    "cortex-m33": ("cortex-m33", False),
+    "cortex-m33f": ("cortex-m33", True),
 }
 
 # The CPU clock of a board whose file gives no ``frequency:`` (Renode's chip files never do:
@@ -33,24 +42,32 @@ CORES = {
 # so the NVIC's ``systickFrequency`` is used when the file gives it (in Renode the SysTick runs
 # on the core clock), and otherwise a conservative clock per core type: a common top speed of
 # Cortex-M3 parts (STM32F1's 72 MHz), and for Cortex-M4 the 64 MHz of the nRF52 parts, well
-# below the 100-180 MHz of STM32F4-class ones, so reported times err on the slow side. Either
-# way the run reports a note; cycle counts do not depend on the clock.
+# below the 100-180 MHz of STM32F4-class ones, so reported times err on the slow side; likewise
+# 48 MHz for M0/M0+ (STM32F0/G0, SAMD21), 216 MHz for M7 (STM32F7), 64 MHz for M33 (nRF5340 runs
+# 64 or 128, STM32L5 110). Either way the run reports a note; cycle counts do not depend on it.
 DEFAULT_CPU_HZ = {
+    "cortex-m0": 48_000_000,
+    "cortex-m0+": 48_000_000,
     "cortex-m3": 72_000_000,
     "cortex-m4": 64_000_000,
     "cortex-m4f": 64_000_000,
+    "cortex-m7": 216_000_000,
+    "cortex-m7f": 216_000_000,
+    "cortex-m33": 64_000_000,
+    "cortex-m33f": 64_000_000,
 }
 
 
 @dataclass(frozen=True)
 class CpuSpec:
     name: str
-    cpu_type: str  # as written: cortex-m3, cortex-m4, cortex-m4f
-    core: str  # cortex-m3 / cortex-m4
+    cpu_type: str  # as written: a key of CORES
+    core: str  # cortex-m0, cortex-m0+, cortex-m3, cortex-m4, cortex-m7, cortex-m33
     fpu: bool
     frequency_hz: int
     # Renode's VectorTableOffset (the CPU's property or an init command); None: found at boot
     vector_table: int | None = None
+    multiplier: int | None = None  # ARMv6-M MULS cycles (1 fast, 32 small): the `multiplier` property
 
 
 @dataclass(frozen=True)
@@ -219,7 +236,13 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
             raise PlatformError("cpu: frequency must be positive", *cpu_entry.where("frequency"))
     else:
         freq = _default_frequency(entries, cpu_type, notes)
-    cpu = CpuSpec(cpu_entry.name, cpu_type, core, fpu, freq, choice.vector_table)
+    multiplier = None
+    if "multiplier" in cpu_entry.properties:
+        multiplier = _int_prop(cpu_entry, "multiplier")
+        if core not in ("cortex-m0", "cortex-m0+") or multiplier not in (1, 32):
+            raise PlatformError("cpu: multiplier is 1 or 32 (MULS cycles), on cortex-m0/cortex-m0+ only",
+                                *cpu_entry.where("multiplier"))
+    cpu = CpuSpec(cpu_entry.name, cpu_type, core, fpu, freq, choice.vector_table, multiplier)
 
     memories: list[MemorySpec] = []
     peripherals: list[PeripheralSpec] = []

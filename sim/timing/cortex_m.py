@@ -16,7 +16,7 @@ as *line events* whose cost depends on cache state and is charged by the counter
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeAlias, runtime_checkable
 
 import capstone
@@ -25,6 +25,24 @@ from capstone.arm import ArmOpMem
 
 from tandem.errors import PlatformError
 from tandem.timing.costs import BlockCost, LineEvent
+from tandem.timing.insn_classes import (
+    _BARRIERS,
+    _BRANCHES,
+    _DIV,
+    _DSP,
+    _DUALS,
+    _FP_ALU,
+    _FP_MAC,
+    _FP_MULTIPLES,
+    _LOADS,
+    _MLA,
+    _MLAL,
+    _MUL,
+    _MULL,
+    _MULTIPLES,
+    _STORES,
+    _TABLE_BRANCHES,
+)
 from tandem.timing.memory import MemoryMap, MemoryTiming
 from tandem.timing.stack import block_shape, is_call, sp_change
 from tandem.timing.tables import CORES, TABLES, CoreTable, FpuTable
@@ -46,45 +64,6 @@ def _read(src: Reader, addr: int, size: int) -> bytes:
         return bytes(src.mem_read(addr, size))
     return bytes(src(addr, size))
 
-
-# --- instruction classes -------------------------------------------------------------------
-
-_LOADS = {A.ARM_INS_LDR, A.ARM_INS_LDRB, A.ARM_INS_LDRH, A.ARM_INS_LDRSB, A.ARM_INS_LDRSH,
-          A.ARM_INS_LDRT, A.ARM_INS_LDRBT, A.ARM_INS_LDRHT, A.ARM_INS_LDRSBT, A.ARM_INS_LDRSHT,
-          A.ARM_INS_LDREX, A.ARM_INS_LDREXB, A.ARM_INS_LDREXH,
-          # STREX is "treated more like an LDR" by the TRM and pipelines like one.
-          A.ARM_INS_STREX, A.ARM_INS_STREXB, A.ARM_INS_STREXH}
-_STORES = {A.ARM_INS_STR, A.ARM_INS_STRB, A.ARM_INS_STRH, A.ARM_INS_STRT, A.ARM_INS_STRBT,
-           A.ARM_INS_STRHT}
-_DUALS = {A.ARM_INS_LDRD, A.ARM_INS_STRD}
-_MULTIPLES = {A.ARM_INS_LDM, A.ARM_INS_LDMDB, A.ARM_INS_STM, A.ARM_INS_STMDB,
-              A.ARM_INS_PUSH, A.ARM_INS_POP}
-_MUL = {A.ARM_INS_MUL}
-_MLA = {A.ARM_INS_MLA, A.ARM_INS_MLS}
-_MULL = {A.ARM_INS_UMULL, A.ARM_INS_SMULL}
-_MLAL = {A.ARM_INS_UMLAL, A.ARM_INS_SMLAL, A.ARM_INS_UMAAL}
-_DIV = {A.ARM_INS_SDIV, A.ARM_INS_UDIV}
-_DSP = {getattr(A, "ARM_INS_" + n) for n in (
-    "SMLABB SMLABT SMLATB SMLATT SMLAWB SMLAWT SMULBB SMULBT SMULTB SMULTT SMULWB SMULWT "
-    "SMLAD SMLADX SMLSD SMLSDX SMUAD SMUADX SMUSD SMUSDX SMLALD SMLALDX SMLSLD SMLSLDX "
-    "SMLALBB SMLALBT SMLALTB SMLALTT SMMUL SMMULR SMMLA SMMLAR SMMLS SMMLSR USAD8 USADA8 "
-    "QADD QSUB QDADD QDSUB QADD8 QADD16 QSUB8 QSUB16 QASX QSAX SADD8 SADD16 SSUB8 SSUB16 "
-    "SASX SSAX SHADD8 SHADD16 SHSUB8 SHSUB16 SHASX SHSAX UADD8 UADD16 USUB8 USUB16 UASX "
-    "USAX UHADD8 UHADD16 UHSUB8 UHSUB16 UHASX UHSAX UQADD8 UQADD16 UQSUB8 UQSUB16 UQASX "
-    "UQSAX SEL PKHBT PKHTB SSAT16 USAT16 SXTB16 UXTB16 SXTAB16 UXTAB16").split()}
-_BRANCHES = {A.ARM_INS_B, A.ARM_INS_BL, A.ARM_INS_BX, A.ARM_INS_BLX, A.ARM_INS_CBZ,
-             A.ARM_INS_CBNZ}
-_TABLE_BRANCHES = {A.ARM_INS_TBB, A.ARM_INS_TBH}
-_BARRIERS = {A.ARM_INS_DMB, A.ARM_INS_DSB}
-
-_FP_ALU = {getattr(A, "ARM_INS_" + n) for n in (
-    "VADD VSUB VMUL VNMUL VABS VNEG VCMP VCMPE VCVT VCVTA VCVTB VCVTM VCVTN VCVTP VCVTR "
-    "VCVTT VMRS VMSR VSELEQ VSELGE VSELGT VSELVS VMAXNM VMINNM VRINTA VRINTM VRINTN VRINTP "
-    "VRINTR VRINTX VRINTZ").split()}
-_FP_MAC = {A.ARM_INS_VMLA, A.ARM_INS_VMLS, A.ARM_INS_VNMLA, A.ARM_INS_VNMLS, A.ARM_INS_VFMA,
-           A.ARM_INS_VFMS, A.ARM_INS_VFNMA, A.ARM_INS_VFNMS}
-_FP_MULTIPLES = {A.ARM_INS_VLDMIA, A.ARM_INS_VLDMDB, A.ARM_INS_VSTMIA, A.ARM_INS_VSTMDB,
-                 A.ARM_INS_VPUSH, A.ARM_INS_VPOP}
 
 _REG_PC = A.ARM_REG_PC
 _REG_SP = A.ARM_REG_SP
@@ -194,6 +173,7 @@ class _Insn:
     sp_change: int | None = 0  # bytes SP moves (negative: down); None: set at run time
     call: bool = False
     lr_branch: bool = False  # a decode-time return through LR (BX LR, BLX LR, MOV PC, LR)
+    reads: frozenset[int] = field(default_factory=frozenset)
 
 
 class CoreTiming:
@@ -260,8 +240,10 @@ class CoreTiming:
             return t.table_branch, "table"
         if i in _BRANCHES:
             if _decode_time_branch(insn):
-                return 1 + t.decode_branch_refill, "other"
+                return 1 + t.decode_branch_refill + (t.call_extra if i == A.ARM_INS_BL else 0), "other"
             return 1 + t.branch_refill, "other"
+        if i == A.ARM_INS_MRS or i == A.ARM_INS_MSR:
+            return t.sysreg, "alu"  # its result reaches an address computation late, as an ALU one
         if i == A.ARM_INS_IT:
             return 1, "it"
         if i in _MUL:
@@ -332,7 +314,7 @@ class CoreTiming:
                     hw = 0
                 if (hw >> 11) in (0b11101, 0b11110, 0b11111):  # a 32-bit encoding
                     cost += self.table.unaligned_target
-            _, written = insn.regs_access()
+            read, written = insn.regs_access()
             data_writes = set(written)
             mem = _mem_operand(insn)
             if insn.writeback and mem is not None:
@@ -349,6 +331,7 @@ class CoreTiming:
                 cost=cost,
                 kind=kind,
                 writes=frozenset(written),
+                reads=frozenset(read),
                 data_writes=frozenset(data_writes),
                 addr_regs=frozenset(_address_regs(insn)) if is_mem else frozenset(),
                 literal=_literal_address(insn),
@@ -436,8 +419,15 @@ class CoreTiming:
         t = self.table
         costs: list[int] = []
         prev: _Insn | None = None
+        paired = False  # prev issued as the second of a pair (dual-issue cores)
         for ins in insns:
             c = ins.cost
+            if t.dual_issue and prev is not None:
+                # Cortex-M7 (approximation, tables.py): two adjacent single-cycle ALU
+                # instructions, the second not reading what the first writes, issue together.
+                pair = (not paired and ins.kind == prev.kind == "alu" and ins.cost == prev.cost == 1
+                        and not (prev.writes & ins.reads) and not ins.writes_pc)
+                paired, c = (True, 0) if pair else (False, c)
             if prev is not None:
                 if (ins.kind in ("load", "store_reg") and prev.kind == "load"
                         and not (prev.data_writes & ins.addr_regs)):
@@ -500,8 +490,8 @@ class CoreTiming:
 
 
 def core_timing(core: str, memories: Sequence[MemoryTiming], *,
-                data_loads: bool = False) -> CoreTiming:
-    """The timing model of ``core`` ("cortex-m3", "cortex-m4", "cortex-m4f").
+                data_loads: bool = False, multiplier: int | None = None) -> CoreTiming:
+    """The timing model of ``core`` (a name in :data:`CORES`); ``multiplier`` overrides MULS.
 
     ``data_loads=True`` also charges wait states (or ART D-cache misses) for loads through
     registers from wait-stated memory, at the price of a memory hook that makes Unicorn
@@ -510,4 +500,6 @@ def core_timing(core: str, memories: Sequence[MemoryTiming], *,
     table = TABLES.get(core)
     if table is None:
         raise PlatformError(f"no timing model for core '{core}' (known: {', '.join(CORES)})")
+    if multiplier is not None:  # ARMv6-M cores: MULS takes 1 (fast) or 32 (small multiplier)
+        table = replace(table, mul=multiplier)
     return CoreTiming(table, MemoryMap.of(memories), data_loads=data_loads)

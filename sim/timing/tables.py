@@ -1,7 +1,10 @@
 """Per-core instruction timing tables (data only) for the Cortex-M cost model.
 
 The numbers are taken from the instruction timing tables and the "load/store timings" notes
-of the Arm Cortex-M3 and Cortex-M4 Technical Reference Manuals (zero-wait-state figures).
+of the Arm Technical Reference Manuals (zero-wait-state figures): Cortex-M0 (DDI0432C, table
+3-1), Cortex-M0+ (DDI0484C, table 3-1), Cortex-M3 and Cortex-M4. The Cortex-M33 TRM (100230)
+and the Cortex-M7 TRM (DDI0489) publish no per-instruction cycle table: their tables here are
+approximations, documented as such below and in docs/timing.md.
 Where the TRM gives a range (P = 1..3, SDIV 2..12) tandem picks one documented value;
 docs/timing.md lists each choice. :mod:`tandem.timing.cortex_m` prices instructions with them.
 """
@@ -9,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-CORES = ("cortex-m3", "cortex-m4", "cortex-m4f")
+CORES = ("cortex-m0", "cortex-m0+", "cortex-m3", "cortex-m4", "cortex-m4f", "cortex-m7", "cortex-m7f",
+         "cortex-m33", "cortex-m33f")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,10 @@ class CoreTable:
     """
 
     name: str
+    # The architecture profile (decides the instruction set the ISA guard allows and the
+    # exception model's rules): "v6m" (ARMv6-M), "v7m", "v7em" (with the DSP extension),
+    # "v8m" (ARMv8-M Mainline with the DSP extension, no Security Extension).
+    arch: str = "v7em"
     branch_refill: int = 2  # execute-time branches
     decode_branch_refill: int = 1  # decode-time (speculated) branches
     unaligned_target: int = 1  # target is a 32-bit instruction at an address = 2 mod 4
@@ -66,6 +74,10 @@ class CoreTable:
     agu_stall: int = 1  # load/store address register written by the previous ALU instruction
     it_folding: bool = True  # IT after a 16-bit instruction costs 0 cycles
     barrier: int = 1  # DMB/DSB (1 + B, B >= 0)
+    isb_cost: int | None = None  # ISB when the TRM gives it (else 1 + branch_refill)
+    call_extra: int = 0  # BL beyond a decode-time branch (ARMv6-M cores: BL 4 vs B 3)
+    sysreg: int = 1  # MRS/MSR
+    dual_issue: bool = False  # Cortex-M7: two adjacent independent ALU instructions pair
     fpu: FpuTable | None = None
     # Exception timing for the board to charge with CycleCounter.add() (zero wait states):
     exception_entry: int = 12  # interrupt/exception latency to the handler's first instruction
@@ -78,14 +90,51 @@ class CoreTable:
 
     @property
     def isb(self) -> int:
+        if self.isb_cost is not None:
+            return self.isb_cost
         return 1 + self.branch_refill  # ISB's B is at least one pipeline refill
 
 
+# Cortex-M0 TRM (DDI0432C) table 3-1, 3-stage pipeline, no prediction: every taken branch 3
+# (B, B<cond> taken, BX, BLX, MOV/ADD PC), BL 4, LDR/STR 2 (stores too; loads never pipeline),
+# LDM/STM/PUSH/POP 1 + N, POP {..., PC} 4 + N (N the other registers: 1 + (N + 1) + 2),
+# MRS/MSR 4, DMB/DSB/ISB 4, MULS 1 with the fast multiplier or 32 with the small one (the
+# ``multiplier`` CPU property). Interrupt latency 16 cycles (TRM, interrupt latency, zero wait
+# states). The TRMs give no return figure: the return pops the same 8-word frame as the entry
+# stacks, so 16 too (an approximation); tail-chain kept at 6.
+CORTEX_M0 = CoreTable(name="cortex-m0", arch="v6m", branch_refill=2, decode_branch_refill=2,
+                      unaligned_target=0, load_pc_refill=2, load_pipelined=2, store=2, store_reg_offset=2,
+                      agu_stall=0, barrier=4, isb_cost=4, call_extra=1, sysreg=4,
+                      exception_entry=16, exception_return=16)
+# Cortex-M0+ TRM (DDI0484C) table 3-1, 2-stage pipeline: taken branches 2, BL 3, POP {.., PC}
+# 3 + N (1 + (N + 1) + 1), MRS/MSR 3, barriers 3, LDR/STR 2 (1 through the single-cycle I/O
+# port, which tandem's boards do not map), MULS 1 or 32. Interrupt latency 15 cycles (TRM, zero
+# wait states); the return is taken equal to the entry, as for the M0 (an approximation).
+CORTEX_M0P = CoreTable(name="cortex-m0+", arch="v6m", branch_refill=1, decode_branch_refill=1,
+                       unaligned_target=0, load_pc_refill=1, load_pipelined=2, store=2,
+                       store_reg_offset=2, agu_stall=0, barrier=3, isb_cost=3, call_extra=1,
+                       sysreg=3, exception_entry=15, exception_return=15)
 # Cortex-M3 TRM: MLA/MLS 2, UMULL/SMULL 3..5, UMLAL/SMLAL 4..7 (early termination): the
 # rounded-up midpoints. No DSP extension (those encodings are charged dsp=1 if seen).
-CORTEX_M3 = CoreTable(name="cortex-m3", mla=2, mull=4, mlal=6)
+CORTEX_M3 = CoreTable(name="cortex-m3", arch="v7m", mla=2, mull=4, mlal=6)
 # Cortex-M4 TRM: single-cycle multiplies incl. long and DSP.
 CORTEX_M4 = CoreTable(name="cortex-m4")
 CORTEX_M4F = CoreTable(name="cortex-m4f", fpu=FpuTable())
+# Cortex-M33 (TRM 100230): a 3-stage pipeline like the M4's with single-cycle 32x32 multiplies
+# and the DSP extension; the TRM gives interrupt latency 12 cycles without the Security
+# Extension but no instruction table, so the M4's figures are used (approximation). SDIV/UDIV
+# take 2..11 cycles: midpoint 7 as on the M4.
+CORTEX_M33 = CoreTable(name="cortex-m33", arch="v8m")
+CORTEX_M33F = CoreTable(name="cortex-m33f", arch="v8m", fpu=FpuTable())
+# Cortex-M7 (TRM DDI0489): 6-stage dual-issue superscalar pipeline with a branch predictor
+# (BTAC). Arm publishes no cycle table: an approximation. Two adjacent independent single-cycle
+# ALU instructions issue together (the second costs 0), predicted branches are charged as
+# decode-time ones with one refill cycle, loads 2 (1 when pipelined), interrupt latency 12 cycles
+# (the TRM's figure with zero-wait-state TCM), caches and TCM not modelled (zero wait states).
+# Every Cortex-M7 part ships with its FPv5 unit ("cortex-m7" and "cortex-m7f" are the same
+# core); its FP figures are taken from the FPv4 table (approximation).
+CORTEX_M7 = CoreTable(name="cortex-m7", arch="v7em", dual_issue=True, fpu=FpuTable())
 
-TABLES: dict[str, CoreTable] = {t.name: t for t in (CORTEX_M3, CORTEX_M4, CORTEX_M4F)}
+TABLES: dict[str, CoreTable] = {t.name: t for t in (CORTEX_M0, CORTEX_M0P, CORTEX_M3, CORTEX_M4, CORTEX_M4F,
+                                                     CORTEX_M7, CORTEX_M33, CORTEX_M33F)}
+TABLES["cortex-m7f"] = CORTEX_M7
