@@ -180,9 +180,9 @@ def test_cli_run_with_platforms(cfg, capsys, tmp_path):
 
 def test_cli_boards_lists_a_board_that_does_not_load_with_its_reason(capsys, tmp_path):
     (tmp_path / "boards").mkdir()
-    (tmp_path / "boards" / "m0_board.repl").write_text('cpu: CPU.CortexM @ sysbus\n    cpuType: "cortex-m0"\n')
+    (tmp_path / "boards" / "m85_board.repl").write_text('cpu: CPU.CortexM @ sysbus\n    cpuType: "cortex-m85"\n')
     assert main(["boards", "--platforms", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    bad = [line for line in lines if line.startswith("m0_board")]
-    assert len(bad) == 1 and "(does not load: " in bad[0] and "unsupported cpuType 'cortex-m0'" in bad[0]
+    bad = [line for line in lines if line.startswith("m85_board")]
+    assert len(bad) == 1 and "(does not load: " in bad[0] and "unsupported cpuType 'cortex-m85'" in bad[0]
     assert any(line.startswith("stm32f4_discovery ") and "cortex-m4f" in line for line in lines)
