@@ -70,6 +70,12 @@ class _Recorder:
 def pytest_configure(config: pytest.Config) -> None:
     out = config.getoption("--cycle-record")
     if out:
+        # The same inputs every time: without this, Hypothesis replays examples from its database
+        # (.hypothesis/), so two recordings of the same tree could differ in property tests.
+        from hypothesis import settings
+
+        settings.register_profile("cycle-record", database=None, derandomize=True)
+        settings.load_profile("cycle-record")
         rec = _Recorder(Path(out))
         rec.patch()
         config.pluginmanager.register(rec, "cycle-record")
