@@ -198,3 +198,24 @@ def test_bit_band_alias_of_missing_sram_is_a_bus_error(cfg):
     alias = b.peripherals["bitbandSram"]
     assert alias.read(0x5000 * 32 + 3 * 4, 4) == 0
     assert b.bus.fault is not None and (b.bus.fault.kind, b.bus.fault.address) == ("read", 0x20005000)
+
+
+def test_modelled_time_follows_the_clock_changes(build, cfg):
+    """The F4 set-up runs its start at the board's 168 MHz, switches to HSI (16 MHz) while it sets
+    up the PLL, then runs at 168 MHz: the run lasts longer than its cycles at 168 MHz, and less
+    than at 16 MHz (core/clock.py: seconds accumulate per clock segment)."""
+    b = Board.from_platform("stm32f4_discovery", cfg)
+    b.load_elf(build("stm32f4_discovery", "tests/stm32f4_clocks.c"))
+    result = b.run(max_cycles=100_000_000)
+    assert result.exit_code == 0
+    assert result.cycles / 168e6 < result.sim_seconds < result.cycles / 16e6
+    assert result.to_json()["sim_seconds"] == result.sim_seconds
+
+
+def test_core_clock_segments():
+    from tandem.core.clock import CoreClock
+
+    clock = CoreClock(16_000_000)
+    assert clock.seconds(16_000) == 1e-3
+    clock.set_hz(168_000_000, 16_000)  # 1 ms at 16 MHz, then 168 MHz
+    assert clock.seconds(16_000 + 168_000) == 2e-3

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tandem.core.clock import CoreClock
 from tandem.core.console import Console
 from tandem.core.cpu import CortexM
 
@@ -31,12 +32,12 @@ class SemihostingState:
 
 
 class Semihosting:
-    def __init__(self, cpu: CortexM, console: Console, now: Callable[[], int], cpu_hz: int,
+    def __init__(self, cpu: CortexM, console: Console, now: Callable[[], int], clock: CoreClock,
                  exit: Callable[[int], None], note: Callable[[str], None], cmdline: str = "") -> None:
         self.cpu = cpu
         self.console = console
         self.now = now
-        self.cpu_hz = cpu_hz
+        self.clock = clock
         self.exit = exit
         self.note = note
         self.state = SemihostingState(cmdline.encode())
@@ -116,9 +117,9 @@ class Semihosting:
             self.state.errno = EBADF
             return MINUS_ONE
         if op == SYS_CLOCK:
-            return (self.now() * 100 // self.cpu_hz) & 0xFFFFFFFF
+            return int(self.clock.seconds(self.now()) * 100) & 0xFFFFFFFF
         if op == SYS_TIME:
-            return (self.now() // self.cpu_hz) & 0xFFFFFFFF
+            return int(self.clock.seconds(self.now())) & 0xFFFFFFFF
         if op == SYS_ERRNO:
             return self.state.errno
         if op == SYS_GET_CMDLINE:
@@ -146,7 +147,7 @@ class Semihosting:
             self.cpu.write_u32(arg + 4, ticks >> 32)
             return 0
         if op == SYS_TICKFREQ:
-            return self.cpu_hz
+            return self.clock.hz  # SYS_ELAPSED counts cycles: ticks at the current clock
         if op not in self.unknown_reported:
             self.unknown_reported.add(op)
             self.note(f"semihosting operation 0x{op:x} is not supported; it returned -1")

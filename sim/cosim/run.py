@@ -235,4 +235,5 @@ def run_result(res: dict[str, Any]) -> RunResult:
     return RunResult(exit_code=res["exit_code"], instructions=res["instructions"], cycles=res["cycles"],
                      cpu_hz=res["cpu_hz"], output=res["output"], stderr=res["stderr"],
                      wall_seconds=res["wall_seconds"], stop_reason=res["stop_reason"], board=res["board"],
-                     notes=res["notes"], stack_bytes=res["stack_bytes"], heap_bytes=res["heap_bytes"])
+                     notes=res["notes"], stack_bytes=res["stack_bytes"], heap_bytes=res["heap_bytes"],
+                     seconds=res.get("sim_seconds"))

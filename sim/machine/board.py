@@ -26,6 +26,7 @@ import unicorn
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.core import cpu as C
 from tandem.core.access import AccessLocator
+from tandem.core.clock import CoreClock
 from tandem.core.cpu import CortexM
 from tandem.core.exceptions import ExceptionModel
 from tandem.core.faults import classify_uc_error, cpu_exception_fault, fault_report, unmapped_mmio_fault
@@ -80,6 +81,7 @@ class Board:
         self._functions: FunctionTable | None = None  # while profiling
         self._stack_top: int | None = None
         self._run_start = (0, 0, 0.0)  # cycles, instructions and host time at the run's start
+        self._start_seconds = 0.0  # modelled time at the run's start
 
         for mem in platform.memories:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
@@ -118,7 +120,8 @@ class Board:
         self.exceptions.fire_events = self.events.fire
         if self.nvic is not None:
             self.nvic.fpccr_view = self.exceptions.fpccr_read
-        self.semihosting = Semihosting(self.cpu, self.console, self.now, self.cpu_hz,
+        self.clock = CoreClock(self.cpu_hz)
+        self.semihosting = Semihosting(self.cpu, self.console, self.now, self.clock,
                                        self.request_exit, self.note)
         self.cpu.hook_interrupt(self._on_interrupt)
 
@@ -213,7 +216,8 @@ class Board:
 
     def set_cpu_hz(self, hz: int, reason: str) -> None:
         if hz > 0 and hz != self.cpu_hz:
-            self.cpu_hz = self.semihosting.cpu_hz = hz
+            self.clock.set_hz(hz, self.now())
+            self.cpu_hz = hz
             self.note(reason)
 
     def set_flash_timing(self, memory: str, wait_states: int, accelerated: bool) -> None:
@@ -355,6 +359,7 @@ class Board:
         self._exit_code = None
         self._service.clear()
         self._run_start = (self.counter.cycles, self.counter.instructions, time.perf_counter())
+        self._start_seconds = self.clock.seconds(self.counter.cycles)
         reason = yield from self._loop(self._run_start[0] + limit)
         return self.result(reason)
 
@@ -369,6 +374,7 @@ class Board:
             instructions=self.counter.instructions - start_insns,
             cycles=self.counter.cycles - start_cycles,
             cpu_hz=self.cpu_hz,
+            seconds=self.clock.seconds(self.counter.cycles) - self._start_seconds,
             output=self.console.out.decode("utf-8", "replace"),
             stderr=self.console.err.decode("utf-8", "replace"),
             wall_seconds=wall,

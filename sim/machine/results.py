@@ -23,10 +23,12 @@ class RunResult:
     stack_bytes: int | None = None  # main stack high-water mark (bytes below the reset SP)
     heap_bytes: int | None = None  # _sbrk break minus _end; None: no known heap pointer
     profile: Profile | None = None  # with run(profile=True)
+    # modelled seconds, across the clock changes the firmware made (None: cycles / cpu_hz)
+    seconds: float | None = None
 
     @property
     def sim_seconds(self) -> float:
-        return self.cycles / self.cpu_hz
+        return self.seconds if self.seconds is not None else self.cycles / self.cpu_hz
 
     @property
     def mips(self) -> float:
