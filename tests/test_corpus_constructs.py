@@ -1,0 +1,46 @@
+"""Constructs met when loading Renode's own Cortex-M platform files (tandem issue 10).
+
+The files here are this project's own, written in Renode's style (tests/data/repl/).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tandem.errors import PlatformError
+from tandem.machine.board import Board
+from tandem.platform import load_platform
+
+DATA = Path(__file__).parent / "data" / "repl"
+
+
+def test_a_modelled_peripheral_keeps_its_registers_and_leaves_a_named_region_unmodelled():
+    """The flash interface's registers (RM0090 3.9, 0x40023C00) are modelled; the option bytes
+    (RM0090 3.6, 0x1FFFC000) registered as a named region of the same entry are not."""
+    p = load_platform(str(DATA / "flash_regions.repl"), DATA)
+    fi = p.peripheral("flashIf")
+    assert (fi.base, fi.size, fi.extra_windows) == (0x40023C00, 0x400, ())
+    assert fi.modelled
+    ob = p.peripheral("flashIf.optionBytes")
+    assert (ob.base, ob.size) == (0x1FFFC000, 0x10)
+    assert not ob.modelled
+    assert any(n.startswith("flashIf (MTD.STM32F4_FlashController): region 'optionBytes' at 0x1fffc000 "
+                            "is not modelled") for n in p.notes)
+    # on the bus: the registers go to the model, the option bytes to an unimplemented window
+    board = Board(p)
+    regs, opt = board.bus.find(0x40023C00), board.bus.find(0x1FFFC004)
+    assert regs is not None and regs[0] is board.peripherals["flashIf"]
+    assert opt is not None and opt[0] is board.peripherals["flashIf.optionBytes"]
+    assert board.bus.find(0x1FFFC010) is None
+
+
+def test_a_modelled_peripheral_with_two_unnamed_registrations_is_still_refused(tmp_path):
+    text = (DATA / "flash_regions.repl").read_text().replace(
+        'sysbus new Bus.BusMultiRegistration { address: 0x1FFFC000; size: 0x10; region: "optionBytes" }',
+        "sysbus <0x1FFFC000, +0x10>")
+    (tmp_path / "c.repl").write_text(text)
+    with pytest.raises(PlatformError, match=r"'flashIf': a modelled peripheral needs exactly one registration "
+                                            r"without 'region:' \(found 2\)") as err:
+        load_platform(str(tmp_path / "c.repl"), tmp_path)
+    assert err.value.line == 16
