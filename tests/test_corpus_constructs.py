@@ -44,3 +44,40 @@ def test_a_modelled_peripheral_with_two_unnamed_registrations_is_still_refused(t
                                             r"without 'region:' \(found 2\)") as err:
         load_platform(str(tmp_path / "c.repl"), tmp_path)
     assert err.value.line == 16
+
+
+def _chip_text() -> str:
+    return (DATA / "flash_regions.repl").read_text()
+
+
+def test_a_using_sees_what_the_usings_before_it_defined(tmp_path):
+    """A board made of fragments, as Renode's discovery kits are: the second included file
+    amends an entry the first one brought in (and is not a board on its own)."""
+    (tmp_path / "chip.repl").write_text(_chip_text())
+    (tmp_path / "leds.repl").write_text("cpu:\n    frequency: 48000000\n\nflashIf:\n    latency: 2\n")
+    (tmp_path / "kit.repl").write_text('using "chip.repl"\nusing "leds.repl"\n')
+    p = load_platform(str(tmp_path / "kit.repl"), tmp_path)
+    assert p.cpu.frequency_hz == 48_000_000
+    assert p.peripheral("flashIf").properties["latency"] == 2
+    with pytest.raises(PlatformError, match="entry 'cpu' has no type and amends nothing defined before it"):
+        load_platform(str(tmp_path / "leds.repl"), tmp_path)
+
+
+def test_a_prefixed_using_still_stands_alone(tmp_path):
+    (tmp_path / "chip.repl").write_text(_chip_text())
+    (tmp_path / "frag.repl").write_text("flashIf:\n    latency: 2\n")
+    (tmp_path / "b.repl").write_text('using "chip.repl"\nusing "frag.repl" prefixed "x_"\n')
+    with pytest.raises(PlatformError, match="frag.repl:1: entry 'flashIf' has no type and amends nothing"):
+        load_platform(str(tmp_path / "b.repl"), tmp_path)
+
+
+def test_the_machine_exists_without_being_defined(tmp_path):
+    """``machine:`` holds monitor commands for the machine (Renode defines it, like sysbus);
+    tandem keeps them as commands and makes no peripheral of it."""
+    (tmp_path / "chip.repl").write_text(_chip_text())
+    (tmp_path / "b.repl").write_text('using "chip.repl"\n\nmachine:\n    init:\n'
+                                     '        PyDevFromFile @scripts/x.py 0x40023800 0x4 True\n')
+    p = load_platform(str(tmp_path / "b.repl"), tmp_path)
+    assert [(c.entry, c.text) for c in p.commands if c.entry == "machine"] == [
+        ("machine", "PyDevFromFile @scripts/x.py 0x40023800 0x4 True")]
+    assert all(s.name != "machine" for s in p.peripherals)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tandem.errors import PlatformError, UnknownBoardError
 from tandem.platform.cpus import choose_cpu, is_cpu
-from tandem.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries, parse_int
+from tandem.platform.repl import BUILTINS, EntrySpec, IrqConnection, Reference, Value, load_entries, parse_int
 from tandem.platform.roles import code_memory, data_memory
 from tandem.platform.search import search_dirs
 from tandem.platform.types import CONSOLE_TYPES, GUESSED_WINDOW, default_window, is_modelled, renode_window
@@ -250,7 +250,7 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
     board_props: dict[str, Value] = {}
     board_entry: EntrySpec | None = None
     for e in entries:
-        if is_cpu(e) or e.name in choice.skipped or (e.name == "sysbus" and e.type is None):
+        if is_cpu(e) or e.name in choice.skipped or (e.name in BUILTINS and e.type is None):
             continue
         if e.type == "Tandem.Board":
             board_props = dict(e.properties)
