@@ -81,3 +81,17 @@ def test_the_machine_exists_without_being_defined(tmp_path):
     assert [(c.entry, c.text) for c in p.commands if c.entry == "machine"] == [
         ("machine", "PyDevFromFile @scripts/x.py 0x40023800 0x4 True")]
     assert all(s.name != "machine" for s in p.peripherals)
+
+
+def test_a_flash_of_the_code_region_is_the_code_memory_before_a_lower_rom(tmp_path):
+    """No memory is named flash or rom and none is at 0: the flash of the Code region holds the
+    code, not a small boot ROM below it (as Renode's FocalTech FT9001 file lays them out)."""
+    (tmp_path / "c.repl").write_text(
+        "bootRom: Memory.MappedMemory @ sysbus 0x40000\n    size: 0x1000\n\n"
+        "flash1: Memory.MappedMemory @ sysbus 0x10000000\n    size: 0x80000\n\n"
+        "sram1: Memory.MappedMemory @ sysbus 0x20000000\n    size: 0x10000\n\n"
+        "nvic: IRQControllers.NVIC @ sysbus 0xE000E000\n    -> cpu@0\n\n"
+        'cpu: CPU.CortexM @ sysbus\n    cpuType: "cortex-m4"\n    nvic: nvic\n')
+    p = load_platform(str(tmp_path / "c.repl"), tmp_path)
+    assert (p.code_memory, p.data_memory) == ("flash1", "sram1")
+    assert "code memory: 'flash1', a flash memory of the Code region" in p.notes
