@@ -95,3 +95,12 @@ def test_a_flash_of_the_code_region_is_the_code_memory_before_a_lower_rom(tmp_pa
     p = load_platform(str(tmp_path / "c.repl"), tmp_path)
     assert (p.code_memory, p.data_memory) == ("flash1", "sram1")
     assert "code memory: 'flash1', a flash memory of the Code region" in p.notes
+
+
+def test_a_chip_without_memories_says_so(tmp_path):
+    """Renode's STM32F0 chip file has no memory (its boards add flash and SRAM): loaded alone
+    the error names the missing memory, not a default name."""
+    (tmp_path / "c.repl").write_text("nvic: IRQControllers.NVIC @ sysbus 0xE000E000\n    -> cpu@0\n\n"
+                                     'cpu: CPU.CortexM @ sysbus\n    cpuType: "cortex-m0"\n    nvic: nvic\n')
+    with pytest.raises(PlatformError, match=r"c\.repl: the platform has no Memory\.MappedMemory on sysbus"):
+        load_platform(str(tmp_path / "c.repl"), tmp_path)

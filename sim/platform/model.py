@@ -291,6 +291,9 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
         peripherals = _fit_guessed(memories, peripherals, guessed, notes)
     _check_overlaps(memories, peripherals)
 
+    if not memories:  # Renode's chip files without memories (STM32F0) leave them to the board files
+        raise PlatformError("the platform has no Memory.MappedMemory on sysbus to hold the program", str(path))
+
     def pick(key: str, guess: str | None) -> str:
         # without the key, the memory found by its use (tandem.platform.roles)
         value = board_props.get(key, guess if guess is not None else "flash")
