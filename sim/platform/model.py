@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tandem.errors import PlatformError, UnknownBoardError
 from tandem.platform.cpus import choose_cpu, is_cpu
-from tandem.platform.repl import EntrySpec, IrqConnection, Reference, Value, load_entries, parse_int
+from tandem.platform.repl import BUILTINS, EntrySpec, IrqConnection, Reference, Value, load_entries, parse_int
 from tandem.platform.roles import code_memory, data_memory
 from tandem.platform.search import search_dirs
 from tandem.platform.types import CONSOLE_TYPES, GUESSED_WINDOW, default_window, is_modelled, renode_window
@@ -250,7 +250,7 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
     board_props: dict[str, Value] = {}
     board_entry: EntrySpec | None = None
     for e in entries:
-        if is_cpu(e) or e.name in choice.skipped or (e.name == "sysbus" and e.type is None):
+        if is_cpu(e) or e.name in choice.skipped or (e.name in BUILTINS and e.type is None):
             continue
         if e.type == "Tandem.Board":
             board_props = dict(e.properties)
@@ -276,7 +276,7 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
                                               e.path, e.line))
             continue
         if len(regs) > 1 and is_modelled(e.type or ""):
-            raise PlatformError(f"{e.name!r}: only memories may be registered at several addresses", *e.where())
+            regs = _model_window(e, cpu_entry.name, peripherals, notes)
         windows: list[tuple[int, int]] = []
         for reg_base, reg_size in regs:
             window, guess = _window(e, reg_base, reg_size, notes)
@@ -290,6 +290,9 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
     if guessed:
         peripherals = _fit_guessed(memories, peripherals, guessed, notes)
     _check_overlaps(memories, peripherals)
+
+    if not memories:  # Renode's chip files without memories (STM32F0) leave them to the board files
+        raise PlatformError("the platform has no Memory.MappedMemory on sysbus to hold the program", str(path))
 
     def pick(key: str, guess: str | None) -> str:
         # without the key, the memory found by its use (tandem.platform.roles)
@@ -341,6 +344,29 @@ def _default_frequency(entries: list[EntrySpec], cpu_type: str, notes: list[str]
     notes.append(f"cpu: no frequency in the platform; using {freq} Hz, tandem's default for {cpu_type} "
                  f"(set `frequency:` in the cpu entry to change it)")
     return freq
+
+
+def _model_window(e: EntrySpec, cpu: str, peripherals: list[PeripheralSpec],
+                  notes: list[str]) -> list[tuple[int, int | None]]:
+    """A modelled entry registered at several addresses: its model serves the one registration
+    without a ``region:`` name (its registers); each named region (Renode's BusMultiRegistration,
+    e.g. the STM32F4 flash interface's option bytes, RM0090 3.6) is left unmodelled, as a window
+    of its own that a note names."""
+    plain = [(r.address, r.size) for r in e.registrations
+             if r.parent == "sysbus" and r.address is not None and r.cpu in (None, cpu) and r.region is None]
+    if len(plain) != 1:
+        raise PlatformError(f"{e.name!r}: a modelled peripheral needs exactly one registration without "
+                            f"'region:' (found {len(plain)})", *e.where())
+    for r in e.registrations:
+        if r.parent != "sysbus" or r.address is None or r.cpu not in (None, cpu) or r.region is None:
+            continue
+        if r.size is None:
+            raise PlatformError(f"{e.name!r}: region {r.region!r} needs a size", *e.where())
+        peripherals.append(PeripheralSpec(f"{e.name}.{r.region}", f"{e.type}.{r.region}", r.address, r.size,
+                                          {}, (), e.path, e.line))
+        notes.append(f"{e.name} ({e.type}): region {r.region!r} at 0x{r.address:08x} is not modelled "
+                     f"({e.path}:{e.line})")
+    return [(a, size) for a, size in plain if a is not None]
 
 
 def _window(e: EntrySpec, base: int, window: int | None, notes: list[str]) -> tuple[int, bool]:

@@ -416,13 +416,19 @@ def parse_text_full(text: str, path: str) -> tuple[list[tuple[str, int, str]], l
     return _Parser(path, logical_lines(text, path)).parse()
 
 
+# Names Renode defines before any file is read: the system bus and the machine (whose ``init:``
+# block holds monitor commands run on the machine)
+BUILTINS = frozenset({"sysbus", "machine"})
+
+
 def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ...] = (),
                  base: list[EntrySpec] | None = None) -> list[EntrySpec]:
     """Load a .repl file with its ``using`` includes resolved, and merge amendments.
 
     An entry without a type amends the entry of that name defined earlier (properties override,
     registrations replace, IRQs add, ``init:`` replaces and ``init add:`` extends commands); a
-    typed entry with an existing name is an error. ``sysbus`` exists without being defined.
+    typed entry with an existing name is an error. ``sysbus`` and ``machine`` (BUILTINS) exist
+    without being defined; a ``using`` without a prefix sees the entries loaded before it.
     ``base`` holds entries loaded before this file (an overlay amends the board under it).
     """
     path = path.resolve()
@@ -440,9 +446,11 @@ def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ..
         if found is None:
             dirs = ", ".join(str(d) for d in search_dirs(root))
             raise PlatformError(f"using: cannot find {target!r} (platform search path: {dirs})", str(path), line)
+        if not prefix:  # an included file may amend what the files included before it define
+            merged = {e.name: e for e in load_entries(found, root, (*_stack, path), list(merged.values()))}
+            continue
         included = load_entries(found, root, (*_stack, path))
-        if prefix:
-            _prefix(included, prefix)
+        _prefix(included, prefix)
         for entry in included:
             merge_entry(merged, entry)
     for entry in own:
@@ -452,7 +460,7 @@ def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ..
 
 def _prefix(entries: list[EntrySpec], prefix: str) -> None:
     """``using "f" prefixed "p"``: the file's names, and its references to them, get the prefix."""
-    names = {e.name for e in entries} - {"sysbus"}
+    names = {e.name for e in entries} - BUILTINS
 
     def ren(value: Value) -> Value:
         if isinstance(value, Reference) and value.name in names:
@@ -474,7 +482,7 @@ def _prefix(entries: list[EntrySpec], prefix: str) -> None:
 def merge_entry(merged: dict[str, EntrySpec], entry: EntrySpec) -> None:
     old = merged.get(entry.name)
     if old is None:
-        if entry.type is None and entry.name != "sysbus":
+        if entry.type is None and entry.name not in BUILTINS:
             raise PlatformError(
                 f"entry {entry.name!r} has no type and amends nothing defined before it",
                 entry.path,

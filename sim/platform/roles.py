@@ -6,8 +6,9 @@ name them freely (``flash``, ``rom``, ``ram``, ``sram0``, ``dtcm``...):
 
 - code: the memory holding the CPU's ``VectorTableOffset`` when the file gives one (the reset
   vector and the program live there); else one named ``flash`` or ``rom``; else the memory
-  the core boots from at address 0 (VTOR's reset value, ARMv7-M ARM B3.2.5); else the lowest
-  memory in the Code region 0x00000000-0x1FFFFFFF (ARMv7-M ARM B3.1, table B3-1).
+  the core boots from at address 0 (VTOR's reset value, ARMv7-M ARM B3.2.5); else a memory
+  whose name has ``flash`` in the Code region 0x00000000-0x1FFFFFFF (ARMv7-M ARM B3.1, table
+  B3-1); else the lowest memory there.
 - data: a memory named ``sram`` or ``ram``; else the largest memory in the SRAM region
   0x20000000-0x3FFFFFFF; else the largest memory that is not the code memory.
 
@@ -56,10 +57,13 @@ def code_memory(memories: Sequence[_Memory], vector_table: int | None, notes: li
         if _holds(m, 0):
             notes.append(f"code memory: {m.name!r}, the memory at address 0 where the core boots")
             return m.name
-    low = sorted((m.base, m.name) for m in memories if m.base < CODE_REGION_END)
+    # a flash of the Code region before any other memory there (FocalTech FT9001: a 4 KiB secure ROM
+    # at 0x80000 below the 2 MiB flash0 at 0x10000000)
+    low = sorted(("flash" not in m.name.lower(), m.base, m.name) for m in memories if m.base < CODE_REGION_END)
     if low:
-        notes.append(f"code memory: {low[0][1]!r}, the lowest memory of the Code region")
-        return low[0][1]
+        what = "the lowest memory of the Code region" if low[0][0] else "a flash memory of the Code region"
+        notes.append(f"code memory: {low[0][2]!r}, {what}")
+        return low[0][2]
     return memories[0].name if memories else None
 
 
