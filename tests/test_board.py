@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from conftest import BOARDS
 
 from tandem.errors import ElfError, FirmwareFault, SimulationError
 from tandem.machine.board import Board
+from tandem.platform import load_platform
 
 HELLO = "Hello from tandem!\nline 0\nline 1\nline 2\n"
 
@@ -189,3 +191,19 @@ def test_same_elf_on_boards_whose_memory_map_allows(build, cfg):
     b.load_elf(elf)  # code and data fit; the initial SP (0x20020000) does not
     with pytest.raises(FirmwareFault, match=r"BusFault: write of 0x2001ff.. \(4 bytes\): no memory or peripheral"):
         b.run()
+
+
+def test_one_memory_for_code_and_data(cfg, build, tmp_path):
+    """The build splits a memory that is both the code and the data memory: code in the lower
+    half, data (stack, heap) in the upper half, so .data never lands on .text."""
+    from tandem.firmware.build import data_span
+
+    board_file = str(Path(__file__).parent / "data" / "repl" / "one_memory.repl")
+    platform = load_platform(board_file, cfg.platforms_dir)
+    assert data_span(platform) == (0x40000, 0x40000)
+    b = Board(platform, cfg)
+    b.load_elf(build(board_file, "tests/hello.c"))
+    result = b.run(max_cycles=10_000_000)
+    assert result.exit_code == 0 and result.output.startswith("Hello from tandem!\n")
+    ld = (b.elf.path.parent / "board_memory.ld").read_text() if b.elf is not None else ""
+    assert "CODE (rx) : ORIGIN = 0x00000000, LENGTH = 0x40000" in ld

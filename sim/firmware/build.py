@@ -73,7 +73,14 @@ def data_span(platform: Platform) -> tuple[int, int]:
     """The DATA region: the data memory plus the memories directly after it (one span)."""
     mem = platform.memory(platform.data_memory)
     start, end = mem.base, mem.end
-    placed = sorted([(b, b + m.size) for m in platform.memories for b in (m.base, *m.aliases)])
+    if platform.data_memory == platform.code_memory:
+        # One memory holds both (e.g. a chip with a single SRAM, as Renode's EOS S3): code takes
+        # its lower half, data the upper half, so the two never overlap.
+        half = (mem.size // 2) & ~0x3FF
+        return start + half, mem.size - half
+    code = platform.memory(platform.code_memory)
+    placed = sorted([(b, b + m.size) for m in platform.memories for b in (m.base, *m.aliases)
+                     if m.name != code.name])  # the span never grows over the code memory
     grown = True
     while grown:
         grown = False
@@ -117,7 +124,8 @@ def generate_board_files(platform: Platform, spec: FirmwareSpec, out: Path) -> N
         # The accelerator's register map, generated from the one definition (sim/accel/regmap.py).
         _write_if_changed(out / "tandem_accel_regs.h", render_c_header())
 
-    regions = [f"  CODE (rx) : ORIGIN = 0x{code.base:08x}, LENGTH = 0x{code.size:x}",
+    code_size = data_base - code.base if platform.code_memory == platform.data_memory else code.size
+    regions = [f"  CODE (rx) : ORIGIN = 0x{code.base:08x}, LENGTH = 0x{code_size:x}",
                f"  DATA (rwx) : ORIGIN = 0x{data_base:08x}, LENGTH = 0x{data_size:x}"]
     for m in platform.memories:
         if m.name not in (platform.code_memory,) and not (data_base <= m.base < data_base + data_size):
