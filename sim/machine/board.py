@@ -68,7 +68,7 @@ class Board:
         speed (a memory hook on every load), see docs/timing.md."""
         self.platform = platform
         self.config = config or TandemConfig.from_env()
-        self.cpu_hz = platform.cpu.frequency_hz
+        self.clock = CoreClock(platform.cpu.frequency_hz)  # what the firmware configured, over time
         self.cpu = CortexM(platform.cpu.core)
         self.console = BoardConsole()
         self.notes: list[str] = list(platform.notes)  # what loading the platform assumed
@@ -120,7 +120,6 @@ class Board:
         self.exceptions.fire_events = self.events.fire
         if self.nvic is not None:
             self.nvic.fpccr_view = self.exceptions.fpccr_read
-        self.clock = CoreClock(self.cpu_hz)
         self.semihosting = Semihosting(self.cpu, self.console, self.now, self.clock,
                                        self.request_exit, self.note)
         self.cpu.hook_interrupt(self._on_interrupt)
@@ -146,6 +145,11 @@ class Board:
         self.exceptions.vector_faults = on
 
     # BoardContext --------------------------------------------------------------------------
+    @property
+    def cpu_hz(self) -> int:
+        """The core clock now: the board file's until the firmware configures another."""
+        return self.clock.hz
+
     def now(self) -> int:
         """The modelled cycle: during an MMIO access, that of the accessing instruction."""
         addr = self.bus.mmio_addr
@@ -217,7 +221,6 @@ class Board:
     def set_cpu_hz(self, hz: int, reason: str) -> None:
         if hz > 0 and hz != self.cpu_hz:
             self.clock.set_hz(hz, self.now())
-            self.cpu_hz = hz
             self.note(reason)
 
     def set_flash_timing(self, memory: str, wait_states: int, accelerated: bool) -> None:
@@ -483,9 +486,10 @@ class Board:
                                       "(the emulator returns without running an instruction)")
 
     def _wake_or_lockup(self, limit: int | None, what: str) -> None:
-        detail = wake_or_lockup(self.cpu, self.counter, self.nvic, self.exceptions, self.events, limit, what)
+        detail = wake_or_lockup(self.cpu, self.counter, self.nvic, self.exceptions, self.events, limit, what,
+                                self.symbols.describe)
         if detail is not None:
-            self._raise_fault("Lockup", detail.format(pc=self.symbols.describe(self.cpu.reg("pc"))))
+            self._raise_fault("Lockup", detail)
 
     # fault reports --------------------------------------------------------------------------
     def _raise_fault(self, kind: str, detail: str) -> None:

@@ -7,6 +7,7 @@ next timed event if it can end the wait, or says why nothing can (a lock-up).
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 import unicorn
 
@@ -41,8 +42,10 @@ def spinning(cpu: CortexM, counter: CycleCounter) -> bool:
 
 
 def wake_or_lockup(cpu: CortexM, counter: CycleCounter, nvic: Nvic | None, exceptions: ExceptionModel,
-                   events: Timeline, limit: int | None, what: str) -> str | None:
-    """Skip to the next timed event if it can wake the core (None); else the lock-up's detail."""
+                   events: Timeline, limit: int | None, what: str,
+                   describe: Callable[[int], str]) -> str | None:
+    """Skip to the next timed event if it can wake the core (None); else the lock-up's detail
+    (``describe`` names the PC: symbol and offset)."""
     assert nvic is not None or not events
     masks = exceptions.masks()
     if nvic is not None and nvic.next_due(*masks) is not None:
@@ -62,7 +65,7 @@ def wake_or_lockup(cpu: CortexM, counter: CycleCounter, nvic: Nvic | None, excep
     context = ""
     if nvic is not None and nvic.active:
         context = f" inside the {exception_name(nvic.active[-1])} handler"
-    return f"the CPU {what} at {{pc}}{context} and no interrupt can end it"
+    return f"the CPU {what} at {describe(cpu.reg('pc'))}{context} and no interrupt can end it"
 
 
 __all__ = ["asleep", "spinning", "wake_or_lockup"]

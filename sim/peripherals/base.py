@@ -19,7 +19,10 @@ __all__ = ["BoardContext", "Console", "Peripheral", "Unimplemented"]
 class BoardContext(Protocol):
     """The services a peripheral may use. Implemented by the board."""
 
-    cpu_hz: int
+    @property
+    def cpu_hz(self) -> int:
+        """The core clock now (the one the firmware configured, once it has)."""
+        ...
 
     @property
     def console(self) -> Console: ...
