@@ -194,7 +194,7 @@ class Tandem:
         return FirmwareRun(name, elf, result, memory_report(image, b.platform))
 
     def infer(self, model: str | Path, inputs: Sequence[Any] | None = None, *, board: str | None = None,
-              invocations: int = 1, op_set: str = "reference", profile: bool = True,
+              invocations: int = 1, op_set: str = "model", profile: bool = True,
               max_cycles: int = DEFAULT_MAX_CYCLES, seed: int = 0) -> ModelRun:
         """Run a .tflite model (path relative to the test file) with tandem's micro runtime."""
         from tandem.reports.memory import memory_report
@@ -208,8 +208,10 @@ class Tandem:
             data = path.read_bytes()
         except OSError as exc:
             raise ModelError(f"{path}: cannot read model: {exc.strerror}") from None
+        from tandem.tinyml.model import read_model
+
         b = self.new_board(name)
-        elf = build_runtime(b.platform, self.config, op_set)
+        elf = build_runtime(b.platform, self.config, op_set, ops=read_model(data, str(path)).op_names())
         image = b.load_elf(elf)
         result = run_inference(b, image, data, list(inputs) if inputs is not None else None, invocations, str(path),
                        max_cycles, seed, profile)

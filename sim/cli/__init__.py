@@ -97,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="compare outputs with LiteRT's reference kernels")
     p.add_argument("--json", metavar="OUT")
     p.add_argument("--invocations", type=int, default=1, help="inferences to run (default 1)")
-    p.add_argument("--op-set", default="reference", help="kernel/op set of the runtime image (reference, dscnn)")
+    p.add_argument("--op-set", default="model",
+                   help="kernels linked into the runtime image: model (the ops the model uses, as a TFLM "
+                        "application registers them; default), reference (every kernel), dscnn")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input when no --input is given")
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES)
     p.add_argument("--profile", metavar="OUT.json", help="profile cycles per function (speedscope JSON)")

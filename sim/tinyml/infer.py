@@ -1,6 +1,7 @@
 """Running a .tflite model on a simulated board with tandem's micro runtime (``tandem infer``).
 
-One runtime image per board and op set serves every model. The host side here places the model
+One runtime image per board and op set serves every model with those ops (by default the op set
+is the model's own ops, as a TFLM application registers them). The host side here places the model
 in the board's free flash and the inputs at the top of its free RAM, fills the mailbox
 (sim/tinyml/protocol.py) — as a list of memory writes, so a board in another process (the
 co-simulation's) can apply them — runs the board, and turns the result block and the trace
@@ -243,7 +244,7 @@ def run_job_accel(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAUL
 
 
 def run_model(board_name: str, model_path: str | Path, cfg: TandemConfig, inputs: list[np.ndarray] | None = None,
-              invocations: int = 1, op_set: str = "reference", max_cycles: int = DEFAULT_MAX_CYCLES,
+              invocations: int = 1, op_set: str = "model", max_cycles: int = DEFAULT_MAX_CYCLES,
               seed: int = 0, overlays: list[Path] | None = None, profile: bool = False,
               exact_flash_data: bool = False) -> Inference:
     """Build/reuse the runtime for ``board_name`` and run the model file once per call."""
