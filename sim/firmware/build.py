@@ -1,17 +1,23 @@
-"""Building firmware for a board: generated board files plus one make call, cached by content.
+"""Building firmware for a board: generated board files plus one compiler call, cached by content.
 
 The platform is the one source of truth: :func:`generate_board_files` writes ``board.h``
 (clock, console and peripheral base addresses, memory map) and ``board_memory.ld`` (the
-linker's CODE and DATA regions) into the build directory, and ``firmware/Makefile`` compiles
-with them. A build is cached under the cache directory by a hash of the firmware sources, the
-generated files, the flags and the compiler's version, so tests build each program once.
+linker's CODE and DATA regions) into the build directory, and :func:`compile_command` is the one
+definition of how firmware is compiled and linked with them. The compiler is run with an argument
+list, never through a shell, so no option can run a command. A build is cached under the cache
+directory by a hash of the firmware sources, the generated files, the flags and the compiler's
+version; it is made in a directory of its own and renamed into place, so concurrent runs share
+the cache safely. A failed build is one line naming its first error and the full log's path.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shlex
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +45,13 @@ PORTS = {"UART.STM32_UART": "stm32_usart", "UART.STM32F7_USART": "stm32_usart_v2
 ACCEL_TYPE = "Tandem.ConvAccelerator"
 ACCEL_DRIVER = "drivers/conv_accel.c"
 _SOURCE_SUFFIXES = {".c", ".h", ".S", ".s", ".ld", ".inc"}
+CORE_SOURCES = ("core/startup.c", "core/syscalls.c")
+CFLAGS = ("-g", "-std=gnu11", "-Wall", "-Wextra", "-Werror", "-ffunction-sections", "-fdata-sections")
+# What --opt may hold: optimisation, code-generation, debug, warning and macro options. Options
+# that name files gcc reads or writes (outputs, plug-ins, dumps, linker scripts) are refused.
+_OPT_FAMILIES = ("-O", "-f", "-m", "-g", "-W", "-D", "-U", "-std=")
+_OPT_REFUSED = ("-fplugin", "-fdump", "-fprofile", "-fstack-usage", "-fcallgraph-info", "-fauto-profile",
+                "-Wl,", "-Wa,", "-Wp,")
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,19 @@ class FirmwareSpec:
     @property
     def program(self) -> str:
         return self.name or Path(self.sources[0]).stem
+
+
+def parse_opt(opt: str) -> tuple[str, ...]:
+    """The ``--opt`` string as compiler options, each checked against the families above."""
+    try:
+        tokens = shlex.split(opt)
+    except ValueError as exc:
+        raise ToolchainError(f"--opt {opt!r}: {exc}") from None
+    for tok in tokens:
+        if not tok.startswith(_OPT_FAMILIES) or tok.startswith(_OPT_REFUSED):
+            raise ToolchainError(f"--opt {opt!r}: {tok!r} is not an optimisation, code-generation, debug, "
+                                 "warning or macro option")
+    return tuple(tokens)
 
 
 def port_for(platform: Platform) -> str:
@@ -146,7 +172,7 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 def _tree_digest(root: Path, h: hashlib._Hash) -> None:
     for path in sorted(root.rglob("*")):
-        if path.is_file() and (path.suffix in _SOURCE_SUFFIXES or path.name == "Makefile"):
+        if path.is_file() and path.suffix in _SOURCE_SUFFIXES:
             h.update(str(path.relative_to(root)).encode())
             h.update(path.read_bytes())
 
@@ -168,6 +194,7 @@ def build_firmware(platform: Platform, spec: FirmwareSpec, config: TandemConfig)
     for s in sources:
         if not (fw / s).is_file():
             raise ToolchainError(f"firmware source not found: {fw / s}")
+    parse_opt(spec.opt)  # refused before anything is hashed or built
     port = spec.port or port_for(platform)
     cpuflags = CPU_FLAGS[platform.cpu.cpu_type]
 
@@ -188,21 +215,45 @@ def build_firmware(platform: Platform, spec: FirmwareSpec, config: TandemConfig)
     elf = out_dir / f"{spec.program}.elf"
     if elf.is_file():
         return elf
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    generate_board_files(platform, spec, tmp)
-    make = shutil.which("make")
-    if make is None:
-        raise ToolchainError("make not found: install it (Debian package make)")
-    cmd = [make, "-s", "-C", str(fw), f"GEN={tmp}", f"OUT={tmp / elf.name}", f"PORT={port}",
-           f"CPUFLAGS={cpuflags}", f"OPT={spec.opt}", f"SRCS={' '.join(sources)}",
-           f"EXTRA_CFLAGS={' '.join(spec.extra_cflags)}", f"ARMCC={config.arm_gcc}"]
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    if res.returncode != 0:
-        raise ToolchainError(f"building {spec.program} for {platform.name} failed:\n{res.stderr or res.stdout}")
-    shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.rename(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    try:
+        generate_board_files(platform, spec, tmp)
+        cmd = compile_command(config, fw, tmp, tmp / elf.name, port, cpuflags, spec, sources)
+        res = subprocess.run(cmd, cwd=fw, capture_output=True, text=True)
+        if res.returncode != 0:
+            log = out_dir.with_name(out_dir.name + ".log")
+            log.write_text(shlex.join(cmd) + "\n\n" + res.stdout + res.stderr)
+            raise ToolchainError(f"building {spec.program} for {platform.name} failed: "
+                                 f"{_first_error(res.stderr or res.stdout)} (full log: {log})")
+        if out_dir.exists() and not elf.is_file():
+            shutil.rmtree(out_dir, ignore_errors=True)  # left half-made by a run that was killed
+        try:
+            tmp.rename(out_dir)
+        except OSError:  # another run finished the same build first: use its result
+            if not elf.is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return elf
+
+
+def compile_command(config: TandemConfig, fw: Path, gen: Path, out: Path, port: str, cpuflags: str,
+                    spec: FirmwareSpec, sources: list[str]) -> list[str]:
+    """The compile-and-link command (run in ``firmware/``): the one definition of the flags."""
+    core = [*CORE_SOURCES, f"ports/{port}/console.c"]
+    return [config.arm_gcc, *cpuflags.split(), *parse_opt(spec.opt), *CFLAGS, "-I.", f"-I{gen}",
+            *spec.extra_cflags, *core, *sources,
+            *cpuflags.split(), "-specs=nano.specs", "-nostartfiles", "-Wl,--gc-sections", f"-L{gen}",
+            "-Tlink/cortex-m.ld", f"-Wl,-Map={out.with_suffix('.map')}", "-lm", "-o", str(out)]
+
+
+def _first_error(output: str) -> str:
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    for ln in lines:
+        if "error" in ln.lower():
+            return ln
+    return lines[0] if lines else "no output"
 
 
 def _platform_digest(platform: Platform) -> str:
