@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
+from tandem.errors import TandemError
+
 DEFAULT_MAX_CYCLES = 5_000_000_000
 SHARED_FOLDERS = ("platforms", "firmware", "rtl", "examples")
 
@@ -50,6 +52,7 @@ class TandemConfig:
     cache_dir: Path = field(default_factory=_default_cache)
     arm_gcc: str = "arm-none-eabi-gcc"
     cc: str = "cc"
+    console_keep: int = 4 << 20  # console bytes kept per channel (all are streamed)
 
     @property
     def platforms_search(self) -> tuple[Path, ...]:
@@ -85,4 +88,12 @@ class TandemConfig:
             cfg = replace(cfg, arm_gcc=env["TANDEM_ARM_GCC"])
         if env.get("CC"):
             cfg = replace(cfg, cc=env["CC"])
+        if env.get("TANDEM_CONSOLE_KEEP"):
+            try:
+                keep = int(env["TANDEM_CONSOLE_KEEP"], 0)
+            except ValueError:
+                keep = -1
+            if keep < 0:
+                raise TandemError(f"TANDEM_CONSOLE_KEEP={env['TANDEM_CONSOLE_KEEP']!r}: not a byte count")
+            cfg = replace(cfg, console_keep=keep)
         return cfg

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, SupportsInt
 import pytest
 
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
-from tandem.errors import ModelError
 
 # Loading the plugin must stay cheap: pytest loads it in every session on a machine with tandem
 # installed. Unicorn, numpy, tflite and the simulator are imported by the functions that use them.
@@ -204,10 +203,9 @@ class Tandem:
 
         name = board or self.board
         path = Path(self._source(model))
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ModelError(f"{path}: cannot read model: {exc.strerror}") from None
+        from tandem.tinyml.job import read_model_file
+
+        data = read_model_file(path)
         from tandem.tinyml.model import read_model
 
         b = self.new_board(name)

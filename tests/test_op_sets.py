@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tflm_models import tflm_model
+
 from tandem.firmware.elf import ElfImage
 from tandem.machine.board import Board
 from tandem.tinyml.infer import build_runtime, image_sizes
 from tandem.tinyml.job import model_op_set, reference_kernels
 from tandem.tinyml.model import read_model
-from tflm_models import tflm_model
 
 MICRO_SPEECH_OPS = {"RESHAPE", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX"}
 

@@ -4,7 +4,10 @@ This module assembles the parser and runs a subcommand; each subcommand's implem
 in its own module (``tandem.cli.run`` and so on), imported only when that subcommand runs.
 
 Every user error is a :class:`~tandem.errors.TandemError`; ``main`` prints its message (never a
-traceback) and exits with its code. ``tandem run`` exits with the firmware's own exit code.
+traceback) and exits with its code (2: input, 3: the simulated program). Any other exception is
+a bug in tandem: one line naming it, the traceback in a log file under the cache
+(``logs/crash-*.log``), exit 70. Option errors are one line too. ``tandem run`` exits with the
+firmware's own exit code.
 """
 from __future__ import annotations
 
@@ -13,20 +16,57 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 from tandem import __version__
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import TandemError
 
+MAX_CYCLE_LIMIT = 1 << 62  # the native counter's range with room to spare
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 
 def _cycles(text: str) -> int:
     try:
         value = int(float(text)) if "e" in text.lower() else int(text.replace("_", ""), 0)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise argparse.ArgumentTypeError(f"not a cycle count: {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("the cycle limit must be positive")
+    if value > MAX_CYCLE_LIMIT:
+        raise argparse.ArgumentTypeError(f"the cycle limit must be at most {MAX_CYCLE_LIMIT:,}")
     return value
+
+
+def _int_in(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse type: an integer in [lo, hi]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""), 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is outside {lo:,}..{hi:,}")
+        return value
+
+    return parse
+
+
+def _plot_file(text: str) -> str:
+    if not text.lower().endswith((".png", ".svg", ".pdf")):
+        raise argparse.ArgumentTypeError(f"{text!r}: the plot is written as .png, .svg or .pdf")
+    return text
+
+
+_TOP = _int_in(0, 1_000_000)
 
 
 def _command(module: str, name: str) -> Callable[[argparse.Namespace, TandemConfig], int]:
@@ -48,7 +88,7 @@ def _platforms(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tandem", description="Simulated Cortex-M boards for tiny ML")
+    parser = _Parser(prog="tandem", description="Simulated Cortex-M boards for tiny ML")
     parser.add_argument("--version", action="version", version=f"tandem {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -77,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="take faults into the firmware's own handlers (default: stop with a report)")
     p.add_argument("--profile", metavar="OUT.json",
                    help="profile cycles per function (speedscope JSON) and print the top functions")
-    p.add_argument("--top", type=int, default=20, metavar="N",
+    p.add_argument("--top", type=_TOP, default=20, metavar="N",
                    help="functions in the --profile table (default 20; 0: all)")
     p.add_argument("--accel", metavar="NAME",
                    help="co-simulate the RTL convolution accelerator: an overlay under platforms/accel/ "
@@ -96,28 +136,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input", action="append", metavar="X.npy", help="input array (one per model input)")
     p.add_argument("--check", action="store_true", help="compare outputs with LiteRT's reference kernels")
     p.add_argument("--json", metavar="OUT")
-    p.add_argument("--invocations", type=int, default=1, help="inferences to run (default 1)")
+    p.add_argument("--invocations", type=_int_in(1, 1_000_000), default=1, help="inferences to run (default 1)")
     p.add_argument("--op-set", default="model",
                    help="kernels linked into the runtime image: model (the ops the model uses, as a TFLM "
                         "application registers them; default), reference (every kernel), dscnn")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random input when no --input is given")
+    p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0,
+                   help="seed of the random input when no --input is given")
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES)
     p.add_argument("--profile", metavar="OUT.json", help="profile cycles per function (speedscope JSON)")
-    p.add_argument("--top", type=int, default=15, metavar="N", help="functions in the --profile table")
+    p.add_argument("--top", type=_TOP, default=15, metavar="N", help="functions in the --profile table")
     p.add_argument("--exact-flash-data", action="store_true",
                    help="also time data loads from wait-stated flash (exact, about 4x slower to simulate)")
     p.add_argument("--accel", metavar="NAME", help="co-simulate the RTL accelerator overlay (e.g. conv8x8)")
     p.add_argument("--compare", action="store_true", help="with --accel: also run CPU-only and print the speedup")
     p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
     p.add_argument("--waves", metavar="OUT.vcd", help="with --accel: dump the accelerator's waveform")
-    p.add_argument("--plot", metavar="OUT.png", help="bar chart of cycles per op (CPU-only vs accelerated)")
+    p.add_argument("--plot", metavar="OUT.png", type=_plot_file,
+                   help="bar chart of cycles per op (CPU-only vs accelerated)")
     p.add_argument("--timeline", metavar="OUT.json", help="per-op timeline (Chrome/Perfetto trace)")
     p.set_defaults(func=_command("infer", "cmd_infer"))
 
     p = sub.add_parser("size", help="flash and RAM use of a firmware ELF on a board")
     _platforms(p)
     p.add_argument("--board", required=True, help="board name (see `tandem boards`) or a .repl file")
-    p.add_argument("--top", type=int, default=15, metavar="N", help="largest symbols to list (default 15)")
+    p.add_argument("--top", type=_TOP, default=15, metavar="N", help="largest symbols to list (default 15)")
     p.add_argument("--json", metavar="OUT", help="write the report as JSON")
     p.add_argument("firmware")
     p.set_defaults(func=_command("size", "cmd_size"))
@@ -127,8 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     q = bench.add_parser("sim", help="a CPU-bound firmware on the board vs Unicorn with no hooks")
     _platforms(q)
     q.add_argument("--board", action="append", default=None, help="board(s); default stm32f4_discovery and bluepill")
-    q.add_argument("--rounds", type=int, default=4000, help="work size (default 4000: about 30 M instructions)")
-    q.add_argument("--runs", type=int, default=3)
+    q.add_argument("--rounds", type=_int_in(1, 10_000_000), default=4000,
+                   help="work size (default 4000: about 30 M instructions)")
+    q.add_argument("--runs", type=_int_in(1, 1000), default=3)
     q.add_argument("--profile", action="store_true", help="also time runs with the function profiler")
     q.set_defaults(func=_command("bench", "cmd_bench"))
 
@@ -141,12 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    cfg = TandemConfig.from_env()
-    if getattr(args, "platforms", None):
-        cfg = cfg.with_platforms(args.platforms)
-    if getattr(args, "what", None) == "sim" and not args.board:
-        args.board = ["stm32f4_discovery", "bluepill"]
+    cfg = TandemConfig()
     try:
+        cfg = TandemConfig.from_env()
+        if getattr(args, "platforms", None):
+            cfg = cfg.with_platforms(args.platforms)
+        if getattr(args, "what", None) == "sim" and not args.board:
+            args.board = ["stm32f4_discovery", "bluepill"]
+        _check_outputs(args)
         return int(args.func(args, cfg))
     except TandemError as err:
         sys.stdout.flush()
@@ -159,6 +204,59 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # a bug in tandem: one line, the traceback in a log
+        sys.stdout.flush()
+        log = _crash_log(cfg, argv)
+        print(f"tandem: internal error: {type(exc).__name__}: {str(exc)[:200] or 'no message'} "
+              f"(traceback in {log}; please report it with the command that caused it)", file=sys.stderr)
+        return INTERNAL_ERROR_EXIT
+
+
+_OUTPUT_OPTIONS = ("json", "profile", "plot", "timeline", "waves")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Output files are checked before a long run, not after it: their folder must exist and be
+    writable, and the path must not be a folder. ``demo --out`` is made (or refused) here too."""
+    for option in _OUTPUT_OPTIONS:
+        value = getattr(args, option, None)
+        if not isinstance(value, str):
+            continue
+        path = Path(value)
+        folder = path.parent if str(path.parent) else Path(".")
+        if path.is_dir():
+            raise TandemError(f"--{option} {value}: is a folder, not a file")
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise TandemError(f"--{option} {value}: cannot write into {folder} (missing or not writable)")
+    out = getattr(args, "out", None)
+    if args.command == "demo" and isinstance(out, str):
+        try:
+            Path(out).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TandemError(f"--out {out}: cannot make the folder: {exc.strerror}") from None
+        if not os.access(out, os.W_OK | os.X_OK):
+            raise TandemError(f"--out {out}: the folder is not writable")
+
+
+INTERNAL_ERROR_EXIT = 70  # sysexits.h EX_SOFTWARE: tandem itself failed, not the input
+
+
+def _crash_log(cfg: TandemConfig, argv: list[str] | None) -> str:
+    import tempfile
+    import time
+    import traceback
+
+    text = f"tandem {__version__}: {' '.join(sys.argv if argv is None else ['tandem', *argv])}\n\n"
+    text += traceback.format_exc()
+    for folder in (cfg.cache_dir / "logs", Path(tempfile.gettempdir())):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+            path.write_text(text)
+            return str(path)
+        except OSError:
+            continue
+    return "(no writable folder for the log)"
 
 
 if __name__ == "__main__":

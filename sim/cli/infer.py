@@ -13,7 +13,7 @@ from tandem.cli.common import write_json
 from tandem.config import TandemConfig
 from tandem.errors import TandemError
 from tandem.tinyml.infer import run_job, run_job_accel
-from tandem.tinyml.job import InferenceJob, check_inputs, random_inputs
+from tandem.tinyml.job import InferenceJob, check_inputs, random_inputs, read_model_file
 from tandem.tinyml.model import read_model
 from tandem.tinyml.report import check_lines, compare_outputs, compare_table, op_table, totals
 from tandem.tinyml.results import Inference
@@ -32,10 +32,7 @@ def _load_inputs(paths: list[str] | None) -> list[np.ndarray] | None:
 
 
 def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    try:
-        model = Path(args.model).read_bytes()
-    except OSError as exc:
-        raise TandemError(f"{args.model}: cannot read model: {exc.strerror}") from None
+    model = read_model_file(Path(args.model))
     info = read_model(model, args.model)
     inputs = _load_inputs(args.input)
     used = check_inputs(info, inputs) if inputs is not None else random_inputs(info, args.seed)

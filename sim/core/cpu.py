@@ -76,6 +76,7 @@ class CortexM:
         self._mrs_control: dict[int, int] = {}  # address of an MRS Rd, CONTROL -> d
         self._mrs_pending: int | None = None
         self._until = 0xFFFFFFFE  # where the next start() stops (see stop_before)
+        self._memory_spans: list[tuple[int, int]] = []  # RAM/ROM windows (not MMIO), sorted
         self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid)
 
     # memory -------------------------------------------------------------------------------
@@ -86,6 +87,8 @@ class CortexM:
         perms = unicorn.UC_PROT_READ | unicorn.UC_PROT_EXEC | (unicorn.UC_PROT_WRITE if writable else 0)
         for base in bases:
             self.uc.mem_map_ptr(base, size, perms, ctypes.addressof(buf))
+            self._memory_spans.append((base, base + size))
+        self._memory_spans.sort()
 
     def map_mmio(self, base: int, size: int, read: MmioRead, write: MmioWrite) -> None:
         def on_read(uc: unicorn.Uc, offset: int, sz: int, _data: object) -> int:
@@ -107,6 +110,16 @@ class CortexM:
 
     def write_u32(self, addr: int, value: int) -> None:
         self.uc.mem_write(addr, struct.pack("<I", value & 0xFFFFFFFF))
+
+    def in_memory(self, addr: int, size: int) -> bool:
+        """Whether ``[addr, addr + size)`` lies in RAM/ROM (adjacent windows join), not MMIO or a hole."""
+        end = addr + size
+        for b, e in self._memory_spans:
+            if b <= addr < e or (b == addr == end):
+                if end <= e:
+                    return True
+                addr = e  # continue into a window that starts where this one ends
+        return size == 0
 
     def is_mapped(self, addr: int) -> bool:
         return any(b <= addr <= e for b, e, _ in self.uc.mem_regions())

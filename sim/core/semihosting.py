@@ -23,6 +23,11 @@ ADP_STOPPED_APPLICATION_EXIT = 0x20026
 HANDLE_STDIN, HANDLE_STDOUT, HANDLE_STDERR = 1, 2, 3
 MINUS_ONE = 0xFFFFFFFF
 EBADF = 9
+EFAULT = 14
+
+
+class _BadPointer(Exception):
+    """A parameter block or buffer outside RAM/ROM: checked before anything is read or allocated."""
 
 
 @dataclass
@@ -43,13 +48,30 @@ class Semihosting:
         self.state = SemihostingState(cmdline.encode())
         self.unknown_reported: set[int] = set()
 
+    def _span(self, addr: int, length: int, what: str) -> None:
+        if not self.cpu.in_memory(addr, length):
+            raise _BadPointer(f"{what} 0x{addr:08x}+0x{length:x} is not in the board's memory")
+
     def _words(self, addr: int, n: int) -> list[int]:
+        self._span(addr, 4 * n, "parameter block")
         return [self.cpu.read_u32(addr + 4 * i) for i in range(n)]
+
+    def _read(self, addr: int, length: int, what: str) -> bytes:
+        self._span(addr, length, what)
+        return self.cpu.read(addr, length)
+
+    def _write(self, addr: int, data: bytes, what: str) -> None:
+        self._span(addr, len(data), what)
+        self.cpu.write(addr, data)
 
     def _cstring(self, addr: int, limit: int = 1 << 16) -> bytes:
         out = bytearray()
         while len(out) < limit:
-            chunk = self.cpu.read(addr + len(out), 64)
+            at = addr + len(out)
+            step = 64 if self.cpu.in_memory(at, 64) else 1  # byte by byte up to the memory's end
+            if not self.cpu.in_memory(at, step):
+                raise _BadPointer(f"string at 0x{addr:08x} is not in the board's memory up to its NUL")
+            chunk = self.cpu.read(at, step)
             nul = chunk.find(b"\0")
             if nul >= 0:
                 out += chunk[:nul]
@@ -61,13 +83,18 @@ class Semihosting:
         """Serve the call at the current BKPT; the board then resumes after it."""
         op = self.cpu.reg("r0")
         arg = self.cpu.reg("r1")
-        result = self._dispatch(op, arg)
+        try:
+            result = self._dispatch(op, arg)
+        except _BadPointer as bad:  # as a debugger answers a bad pointer: -1 and an error number
+            self.state.errno = EFAULT
+            self.note(f"semihosting operation 0x{op:x}: {bad}; it returned -1")
+            result = MINUS_ONE
         if result is not None:
             self.cpu.set_reg("r0", result)
 
     def _dispatch(self, op: int, arg: int) -> int | None:
         if op == SYS_WRITEC:
-            self.console.write(self.cpu.read(arg, 1))
+            self.console.write(self._read(arg, 1, "character"))
             return None
         if op == SYS_WRITE0:
             self.console.write(self._cstring(arg))
@@ -77,11 +104,11 @@ class Semihosting:
             if handle not in (HANDLE_STDOUT, HANDLE_STDERR):
                 self.state.errno = EBADF
                 return length
-            self.console.write(self.cpu.read(buf, length), "stderr" if handle == HANDLE_STDERR else "stdout")
+            self.console.write(self._read(buf, length, "buffer"), "stderr" if handle == HANDLE_STDERR else "stdout")
             return 0
         if op == SYS_OPEN:
             name_ptr, mode, length = self._words(arg, 3)
-            name = self.cpu.read(name_ptr, length)
+            name = self._read(name_ptr, length, "file name")
             if name != b":tt":
                 self.state.errno = 2  # ENOENT: host files are not exposed
                 return MINUS_ONE
@@ -95,6 +122,7 @@ class Semihosting:
             if handle != HANDLE_STDIN:
                 self.state.errno = EBADF
                 return MINUS_ONE
+            self._span(buf, length, "buffer")
             data = bytearray()
             while len(data) < length:
                 b = self.console.read_byte()
@@ -103,7 +131,7 @@ class Semihosting:
                 data.append(b)
                 if b == 0x0A:
                     break
-            self.cpu.write(buf, bytes(data))
+            self._write(buf, bytes(data), "buffer")
             return length - len(data)
         if op == SYS_READC:
             b = self.console.read_byte()
@@ -125,11 +153,12 @@ class Semihosting:
         if op == SYS_GET_CMDLINE:
             buf, length = self._words(arg, 2)
             text = self.state.cmdline[: max(0, length - 1)] + b"\0"
-            self.cpu.write(buf, text)
+            self._write(buf, text, "command-line buffer")
             self.cpu.write_u32(arg + 4, len(text) - 1)
             return 0
         if op == SYS_HEAPINFO:
             (block,) = self._words(arg, 1)
+            self._span(block, 16, "heap-info block")
             for i in range(4):
                 self.cpu.write_u32(block + 4 * i, 0)  # 0: let the C library use its linker symbols
             return 0
@@ -142,6 +171,7 @@ class Semihosting:
             self.exit(code - (1 << 32) if code & 0x80000000 else code)
             return None
         if op == SYS_ELAPSED:
+            self._span(arg, 8, "tick count block")
             ticks = self.now()
             self.cpu.write_u32(arg, ticks & 0xFFFFFFFF)
             self.cpu.write_u32(arg + 4, ticks >> 32)

@@ -12,7 +12,6 @@ the cache safely. A failed build is one line naming its first error and the full
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shlex
 import shutil

@@ -6,6 +6,8 @@ firmware's start-up code copies .data to RAM itself.
 from __future__ import annotations
 
 import bisect
+import io
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from elftools.elf.sections import Section as _PyElfSection
 from elftools.elf.sections import SymbolTableSection
 
 from tandem.errors import ElfError
+from tandem.files import MAX_ELF_BYTES, read_user_file
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,11 @@ class ElfImage:
     @classmethod
     def load(cls, path: str | Path) -> ElfImage:
         path = Path(path)
+        raw = read_user_file(path, "firmware", ElfError, MAX_ELF_BYTES)
+        if raw[:4] == b"\x7fELF" and len(raw) < 52:
+            raise ElfError(f"{path}: malformed ELF: {len(raw)} bytes, shorter than the 52-byte ELF32 header")
         try:
-            with open(path, "rb") as fh:
+            with io.BytesIO(raw) as fh:
                 head = fh.read(20)
                 if head[:4] != b"\x7fELF":
                     raise ElfError(f"{path}: not an ELF file (bad magic {head[:4]!r})")
@@ -148,7 +154,7 @@ class ElfImage:
                 return cls(path, elf["e_entry"], tuple(segments), tuple(sections), Symbolizer(syms), names)
         except OSError as exc:
             raise ElfError(f"{path}: cannot read: {exc.strerror}") from None
-        except (_PyElfError, ValueError, KeyError) as exc:
+        except (_PyElfError, ValueError, KeyError, IndexError, struct.error, AttributeError) as exc:
             raise ElfError(f"{path}: malformed ELF: {exc}") from None
 
 

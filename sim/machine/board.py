@@ -70,7 +70,7 @@ class Board:
         self.config = config or TandemConfig.from_env()
         self.clock = CoreClock(platform.cpu.frequency_hz)  # what the firmware configured, over time
         self.cpu = CortexM(platform.cpu.core)
-        self.console = BoardConsole()
+        self.console = BoardConsole(keep=self.config.console_keep)
         self.notes: list[str] = list(platform.notes)  # what loading the platform assumed
         self._service: list[Peripheral] = []  # peripherals waiting for an outside driver
         self._exit_code: int | None = None
@@ -372,6 +372,9 @@ class Board:
         start_cycles, start_insns, t0 = self._run_start
         wall = time.perf_counter() - t0
         profile = self._functions is not None
+        if self.console.dropped:
+            self.note(f"console: {self.console.dropped:,} bytes beyond the first {self.console.keep:,} per channel "
+                      "were streamed, not kept (TANDEM_CONSOLE_KEEP sets the limit)")
         return RunResult(
             exit_code=self._exit_code if self._exit_code is not None else 0,
             instructions=self.counter.instructions - start_insns,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tandem.errors import PlatformError, UnknownBoardError
+from tandem.platform.address_map import check_address_map
 from tandem.platform.cpus import choose_cpu, is_cpu
 from tandem.platform.repl import BUILTINS, EntrySpec, IrqConnection, Reference, Value, load_entries, parse_int
 from tandem.platform.roles import code_memory, data_memory
@@ -262,7 +263,12 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
                 raise PlatformError(f"memory {e.name!r} is not registered on sysbus", *e.where())
             size = _int_prop(e, "size", regs[0][1])
             bases = [a for a, _ in regs]
+            if size <= 0:
+                raise PlatformError(f"memory {e.name!r}: size {size:#x} must be positive", *e.where("size"))
             for b in bases:
+                if b < 0 or b + size > 1 << 32:
+                    raise PlatformError(f"memory {e.name!r} at {b:#x} size {size:#x} is outside the 32-bit "
+                                        "address space", *e.where())
                 if b % PAGE or size % PAGE:
                     raise PlatformError(
                         f"memory {e.name!r} at 0x{b:08x} size 0x{size:x} is not aligned to 1 KiB", *e.where()
@@ -289,7 +295,7 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
 
     if guessed:
         peripherals = _fit_guessed(memories, peripherals, guessed, notes)
-    _check_overlaps(memories, peripherals)
+    check_address_map(memories, peripherals, str(path))
 
     if not memories:  # Renode's chip files without memories (STM32F0) leave them to the board files
         raise PlatformError("the platform has no Memory.MappedMemory on sysbus to hold the program", str(path))
@@ -441,29 +447,6 @@ def _fit_guessed(memories: list[MemorySpec], peripherals: list[PeripheralSpec],
 
 def _all_windows(p: PeripheralSpec) -> list[tuple[int, int]]:
     return ([(p.base, p.size)] if p.base is not None else []) + list(p.extra_windows)
-
-
-def _check_overlaps(memories: list[MemorySpec], peripherals: list[PeripheralSpec]) -> None:
-    spans: list[tuple[int, int, str, str, int]] = []
-    for m in memories:
-        for b in (m.base, *m.aliases):
-            spans.append((b, b + m.size, m.name, m.path, m.line))
-    for p in peripherals:
-        if p.base is not None:
-            spans.append((p.base, p.base + p.size, p.name, p.path, p.line))
-        for b, size in p.extra_windows:
-            spans.append((b, b + size, p.name, p.path, p.line))
-    spans.sort()
-    for (a0, a1, an, _, _), (b0, b1, bn, bpath, bline) in zip(spans, spans[1:], strict=False):
-        if b0 < a1:
-            raise PlatformError(
-                f"{bn!r} at 0x{b0:08x}-0x{b1 - 1:08x} overlaps {an!r} at 0x{a0:08x}-0x{a1 - 1:08x}",
-                bpath,
-                bline,
-            )
-    for _b0, b1, name, path, line in spans:
-        if b1 > 1 << 32:
-            raise PlatformError(f"{name!r} extends past the 4 GiB address space", path, line)
 
 
 def boards_dir(platforms_dir: Path) -> Path:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Union
 
 from tandem.errors import PlatformError
+from tandem.files import read_user_text
 from tandem.platform.lexer import LogicalLine, balanced, find_top, logical_lines, split_top
 from tandem.platform.search import resolve_using, search_dirs
 
@@ -419,6 +420,7 @@ def parse_text_full(text: str, path: str) -> tuple[list[tuple[str, int, str]], l
 # Names Renode defines before any file is read: the system bus and the machine (whose ``init:``
 # block holds monitor commands run on the machine)
 BUILTINS = frozenset({"sysbus", "machine"})
+MAX_USING_DEPTH = 64  # Renode's own deepest chain is 3 files (board -> chip -> common parts)
 
 
 def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ...] = (),
@@ -435,10 +437,9 @@ def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ..
     if path in _stack:
         chain = " -> ".join(p.name for p in (*_stack, path))
         raise PlatformError(f"circular using: {chain}", str(path))
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise PlatformError(f"cannot read platform file: {exc.strerror}", str(path)) from None
+    if len(_stack) >= MAX_USING_DEPTH:
+        raise PlatformError(f"using: more than {MAX_USING_DEPTH} files deep (from {_stack[0].name})", str(path))
+    text = read_user_text(path, "platform file", PlatformError)
     usings, own = parse_text_full(text, str(path))
     merged: dict[str, EntrySpec] = {e.name: e for e in base or []}
     for target, line, prefix in usings:

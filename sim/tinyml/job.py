@@ -19,6 +19,7 @@ import numpy as np
 
 from tandem.config import TandemConfig
 from tandem.errors import ModelError
+from tandem.files import MAX_MODEL_BYTES, read_user_file
 from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.platform.model import Platform, load_platform
 from tandem.tinyml.model import ModelInfo, read_model
@@ -134,10 +135,7 @@ def check_inputs(info: ModelInfo, inputs: list[np.ndarray], where: str = "input"
 
 
 def read_model_file(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ModelError(f"{path}: cannot read model: {exc.strerror}") from None
+    return read_user_file(path, "model", ModelError, MAX_MODEL_BYTES)
 
 
 @dataclass(frozen=True)
