@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from tandem.machine.results import RunResult
     from tandem.reports.memory import MemoryReport
     from tandem.reports.profile import Profile
+    from tandem.tinyml.check import CheckResult
     from tandem.tinyml.infer import Inference
 
 DEFAULT_BOARD = "generic_m4"
@@ -217,20 +218,25 @@ class Tandem:
         run.add_breakdown(f"per op ({path.name}, one inference):", op_table(result))
         return run
 
-    def assert_bit_exact(self, run: ModelRun, inputs: Sequence[Any] | None = None) -> None:
-        """Fail unless the run's outputs equal LiteRT's reference kernels' on the same inputs."""
-        __tracebackhide__ = True
+    def check(self, run: ModelRun, inputs: Sequence[Any] | None = None) -> CheckResult:
+        """The run's outputs against LiteRT's reference kernels and TFLM's interpreter on the same
+        inputs (where one refuses the model, the other decides); see :mod:`tandem.tinyml.check`."""
+        from tandem.tinyml.check import check_model
         from tandem.tinyml.infer import check_inputs, random_inputs
-        from tandem.tinyml.litert_ref import run_reference
-        from tandem.tinyml.report import check_lines, compare_outputs
 
         assert run.inference is not None
         info = run.inference.model
         used = check_inputs(info, list(inputs)) if inputs is not None else random_inputs(info, 0)
-        expected = run_reference(Path(info.path).read_bytes(), used, run.inference.invocations)
-        bad = [c for c in compare_outputs(run.outputs, expected) if not c.exact]
-        if bad:
-            raise AssertionError("tandem: outputs differ from the TFLite reference kernels:\n" + check_lines(bad))
+        return check_model(Path(info.path).read_bytes(), used, run.outputs, run.inference.invocations)
+
+    def assert_bit_exact(self, run: ModelRun, inputs: Sequence[Any] | None = None) -> CheckResult:
+        """Fail unless every output equals LiteRT's or TFLM's (both, when they agree) on the same
+        inputs; returns the check (which references ran, where they disagree)."""
+        __tracebackhide__ = True
+        checked = self.check(run, inputs)
+        if not checked.exact:
+            raise AssertionError("tandem: outputs differ from the TFLite reference kernels:\n" + checked.failures())
+        return checked
 
     def assert_cycles(self, run: FirmwareRun, budget: int | Mapping[str, int], *,
                       function: str | None = None, op: int | str | None = None, inclusive: bool = True,

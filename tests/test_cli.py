@@ -85,7 +85,10 @@ def test_infer_prints_table_check_and_json(tmp_path):
                  "--check", "--json", str(out))
     assert res.returncode == 0, res.stderr
     assert "FULLY_CONNECTED" in res.stdout and "cyc/MAC" in res.stdout
-    assert "output 0: bit-exact with the TFLite reference kernels (640 values)" in res.stdout
+    # TFLM's interpreter differs from LiteRT by 1 LSB of the int8 value before the DEQUANTIZE
+    # (0.0480688 is its scale) in one element; tandem matches LiteRT
+    assert ("output 0: LiteRT and TFLM differ in 1 of 640 values by at most 0.0480688; tandem matches LiteRT"
+            in res.stdout)
     data = json.loads(out.read_text())
     assert data["outputs_match_reference"] is True
     assert 0 < sum(o["cycles"] for o in data["ops"]) < data["cycles"] < data["total_cycles"]

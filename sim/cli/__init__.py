@@ -134,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", required=True)
     p.add_argument("--model", required=True, metavar="M.tflite")
     p.add_argument("--input", action="append", metavar="X.npy", help="input array (one per model input)")
-    p.add_argument("--check", action="store_true", help="compare outputs with LiteRT's reference kernels")
+    p.add_argument("--check", action="store_true",
+                   help="compare outputs with LiteRT's reference kernels and TFLM's interpreter (where one "
+                        "refuses the model, the other decides); prints TFLM's arena beside tandem's")
     p.add_argument("--json", metavar="OUT")
     p.add_argument("--invocations", type=_int_in(1, 1_000_000), default=1, help="inferences to run (default 1)")
     p.add_argument("--op-set", default="model",

@@ -15,7 +15,7 @@ from tandem.errors import TandemError
 from tandem.tinyml.infer import run_job, run_job_accel
 from tandem.tinyml.job import InferenceJob, check_inputs, random_inputs, read_model_file
 from tandem.tinyml.model import read_model
-from tandem.tinyml.report import check_lines, compare_outputs, compare_table, op_table, totals
+from tandem.tinyml.report import compare_table, op_table, totals
 from tandem.tinyml.results import Inference
 
 
@@ -100,15 +100,22 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
         print(f"[tandem] timeline written to {args.timeline} (open it in https://ui.perfetto.dev)", file=sys.stderr)
     exact = True
     if args.check:
-        from tandem.tinyml.litert_ref import run_reference
+        from tandem.tinyml.check import arena_line, check_outputs, host_arena_bytes, run_references
 
-        expected = run_reference(model, used, args.invocations)
+        refs = run_references(model, used, args.invocations)
         print()
-        for r in runs:
-            checks = compare_outputs(r.outputs, expected)
+        for r, o_data in zip(runs, [data.get("cpu_only")] * (len(runs) - 1) + [data], strict=True):
+            checked = check_outputs(r.outputs, refs)
             label = "accelerated" if "accel" in r.extra else "CPU only"
-            print(f"[{label}] " + check_lines(checks).replace("\n", f"\n[{label}] "))
-            exact = exact and all(c.exact for c in checks)
+            print(f"[{label}] " + checked.lines().replace("\n", f"\n[{label}] "))
+            exact = exact and checked.exact
+            if isinstance(o_data, dict):
+                o_data["check"] = checked.to_json()
+        if checked.tflm_arena_bytes is not None:
+            host = host_arena_bytes(model, used)
+            print(arena_line(result.arena_bytes, args.board, checked, host))
+            data["arena_tflm_bytes"] = checked.tflm_arena_bytes
+            data["arena_host_bytes"] = host
         data["outputs_match_reference"] = exact
     if args.json:
         write_json(args.json, data)

@@ -1,5 +1,6 @@
 """``tandem run``: a firmware ELF on a simulated board, with the RTL accelerator (``--accel``) or
-without; the summary, the profile and the JSON result."""
+without; the summary, the profile (per function, and per op for firmware with TFLM-style kernel
+files) and the JSON result."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +10,7 @@ from tandem.cli.common import summary, write_json
 from tandem.config import TandemConfig
 from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
 from tandem.machine.board import Board
+from tandem.reports.ops import op_breakdown
 
 
 def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
@@ -17,7 +19,7 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     if args.waves:
         raise TandemError("--waves needs --accel (the waveform is the accelerator's RTL)")
     board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
-    board.load_elf(args.firmware)
+    image = board.load_elf(args.firmware)
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     stream = None if args.quiet else sys.stdout.buffer
     profile = args.profile is not None
@@ -42,8 +44,14 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     for note in result.notes:
         print(f"[tandem] note: {note}", file=sys.stderr)
     print(summary(result), file=sys.stderr)
+    ops = None
     if result.profile is not None:
         print(result.profile.table(args.top), file=sys.stderr)
+        ops = op_breakdown(result.profile, image)
+        if ops is not None:
+            print("\n-- cycles per op (functions grouped by their kernel's source file, from DWARF line information)",
+                  file=sys.stderr)
+            print(ops.table(), file=sys.stderr)
         write_json(args.profile, result.profile.to_speedscope())
         print(f"[tandem] profile written to {args.profile} (open it in https://www.speedscope.app)",
               file=sys.stderr)
@@ -51,6 +59,8 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
         data = result.to_json()
         if result.profile is not None:
             data["profile"] = result.profile.to_json()
+        if ops is not None:
+            data["ops"] = ops.to_json()
         write_json(args.json, data)
     return result.exit_code & 0xFF if result.exit_code >= 0 else 1
 

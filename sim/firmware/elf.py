@@ -1,4 +1,5 @@
-"""Reading firmware ELF files: loadable segments, entry point, symbols for reports.
+"""Reading firmware ELF files: loadable segments, entry point, symbols for reports, and the source
+file of code addresses from DWARF line information (:func:`source_files`).
 
 Segments are loaded at their physical (load) addresses, as a flash programmer would; the
 firmware's start-up code copies .data to RAM itself.
@@ -8,8 +9,10 @@ from __future__ import annotations
 import bisect
 import io
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from elftools.common.exceptions import ELFError as _PyElfError
 from elftools.elf.elffile import ELFFile
@@ -163,3 +166,86 @@ def _lma(elf: ELFFile, sec: _PyElfSection) -> int:
         if seg["p_type"] == "PT_LOAD" and seg.section_in_segment(sec):
             return int(seg["p_paddr"] + sec["sh_addr"] - seg["p_vaddr"])
     return int(sec["sh_addr"])
+
+
+def source_files(path: str | Path, addresses: Iterable[int]) -> dict[int, str]:
+    """The source file of the code at each address, from the ELF's DWARF line information: the
+    first line-table row at the address, or the last one before it in the same sequence (for a
+    function's first address, the file its body is written in, also for a template or inline
+    function a header defines). Addresses without line information are left out; an ELF without
+    DWARF gives an empty map. Only the compilation units that hold the addresses are read when
+    the ELF has ``.debug_aranges``."""
+    wanted = sorted({a & ~1 for a in addresses})
+    try:
+        with open(path, "rb") as fh:
+            elf = ELFFile(fh)
+            if not elf.has_dwarf_info():
+                return {}
+            dwarf = elf.get_dwarf_info()
+            sequences = _line_sequences(dwarf, wanted)
+    except OSError as exc:
+        raise ElfError(f"{path}: cannot read: {exc.strerror}") from None
+    except (_PyElfError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise ElfError(f"{path}: malformed DWARF line information: {exc}") from None
+    sequences.sort(key=lambda s: s[0])
+    starts = [s[0] for s in sequences]
+    found: dict[int, str] = {}
+    for addr in wanted:
+        i = bisect.bisect_right(starts, addr) - 1
+        if i >= 0 and addr >= sequences[i][1]:
+            # sequences of sections the linker dropped are left at address 0 and overlap code
+            # there: taken only where no other sequence holds the address
+            i = next((k for k, seq in enumerate(sequences) if seq[0] == 0 and addr < seq[1]), -1)
+        if i < 0:  # no line information for this address
+            continue
+        rows = sequences[i][2]
+        j = bisect.bisect_left(rows, (addr, -1))
+        if j == len(rows) or rows[j][0] != addr:
+            j -= 1
+        if j >= 0:
+            found[addr] = sequences[i][3][rows[j][1]]
+    return found
+
+
+def _line_sequences(dwarf: Any, wanted: list[int]) -> list[tuple[int, int, list[tuple[int, int]], list[str]]]:
+    """(start, end, [(address, file number)], file names) per line-table sequence of the CUs that
+    hold ``wanted`` (all CUs without .debug_aranges)."""
+    cus: list[Any] = []
+    aranges = dwarf.get_aranges()
+    if aranges is not None:
+        offsets = {aranges.cu_offset_at_addr(a) for a in wanted}
+        cus = [dwarf.get_CU_at(o) for o in sorted(o for o in offsets if o is not None)]
+    else:
+        cus = list(dwarf.iter_CUs())
+    out: list[tuple[int, int, list[tuple[int, int]], list[str]]] = []
+    for cu in cus:
+        prog = dwarf.line_program_for_CU(cu)
+        if prog is None:
+            continue
+        names = _file_names(prog)
+        rows: list[tuple[int, int]] = []
+        for entry in prog.get_entries():
+            state = entry.state
+            if state is None:
+                continue
+            if state.end_sequence:
+                if rows:
+                    out.append((rows[0][0], state.address, sorted(rows), names))
+                rows = []
+                continue
+            rows.append((state.address, state.file))
+    return out
+
+
+def _file_names(prog: Any) -> list[str]:
+    """File names by DWARF file number (DWARF 5 counts from 0, earlier versions from 1)."""
+    version = prog.header.version
+    dirs = [d.decode("utf-8", "replace") if isinstance(d, bytes) else str(d) for d in prog.header.include_directory]
+    names = [] if version >= 5 else ["?"]
+    for fe in prog.header.file_entry:
+        name = fe.name.decode("utf-8", "replace") if isinstance(fe.name, bytes) else str(fe.name)
+        d = fe.dir_index if version >= 5 else fe.dir_index - 1
+        if not name.startswith("/") and 0 <= d < len(dirs):
+            name = f"{dirs[d]}/{name}"
+        names.append(name)
+    return names

@@ -1,10 +1,12 @@
-"""Text reports for inferences: the per-op table, totals and the bit-exactness check."""
+"""Text reports for inferences: the per-op table, totals and a one-reference output comparison
+(``--check`` against both references is :mod:`tandem.tinyml.check`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from tandem.tinyml.check import diff_arrays
 from tandem.tinyml.infer import Inference
 
 
@@ -21,14 +23,11 @@ class OutputCheck:
 
 
 def compare_outputs(got: list[np.ndarray], expected: list[np.ndarray]) -> list[OutputCheck]:
+    """Outputs against one reference; ``--check`` uses :mod:`tandem.tinyml.check` (both references)."""
     checks = []
     for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-        if g.shape != e.shape:
-            checks.append(OutputCheck(i, e.size, e.size, float("inf")))
-            continue
-        diff = g.astype(np.float64) - e.astype(np.float64)
-        bad = int(np.count_nonzero(g != e))
-        checks.append(OutputCheck(i, int(e.size), bad, float(np.max(np.abs(diff))) if diff.size else 0.0))
+        d = diff_arrays(np.asarray(g), np.asarray(e))
+        checks.append(OutputCheck(i, d.values, d.differing, d.max_abs_diff))
     return checks
 
 
