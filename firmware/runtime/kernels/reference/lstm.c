@@ -262,8 +262,10 @@ static tfl_status_t check_weights(tfl_interp_t *ip, const tfl_tensor_t *w, int32
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
     tfl_tensor_t *in, *h, *c, *out;
-    /* TFLM's fixed gate scales: 2^-12 into the activations, 2^-15 out of them */
-    const float gate_in_scale = 0.00024414062f, gate_out_scale = 0.00003051757f;
+    /* TFLM's fixed gate scales: 2^-12 into the activations, 2^-15 out of them.  Exact powers
+       of two: with TFLM's older decimal constant 0.00003051757f (just below 2^-15) the forget
+       product of a clipped cell state rounds a tie the other way (measured against TFLM) */
+    const float gate_in_scale = 1.0f / 4096.0f, gate_out_scale = 1.0f / 32768.0f;
     lstm_data_t *d;
     tfl_status_t s;
     uint8_t act_type, bias_type;
@@ -341,8 +343,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
             return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, b));
         d->w_in_off[g] = -wi->zero_point;
         d->w_rec_off[g] = -wr->zero_point;
-        if (bad_scale(ip, (double)in->scale * (double)wi->scale / (double)gate_in_scale, &d->fc_in[g], d->wide) ||
-            bad_scale(ip, (double)h->scale * (double)wr->scale / (double)gate_in_scale, &d->fc_rec[g], d->wide))
+        /* TFLite's GetQuantizedConvolutionMultipler: the scale product in single precision */
+        if (bad_scale(ip, (double)(in->scale * wi->scale) / (double)gate_in_scale, &d->fc_in[g], d->wide) ||
+            bad_scale(ip, (double)(h->scale * wr->scale) / (double)gate_in_scale, &d->fc_rec[g], d->wide))
             return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, wi));
     }
     if (bad_scale(ip, (double)gate_out_scale * (double)c->scale / (double)c->scale, &d->mul_forget, 0) ||
