@@ -31,7 +31,7 @@ _NP = {"int8": np.int8, "int16": np.int16}
 def lstm(rng: np.random.Generator, *, batch: int, steps: int, n_input: int, n_state: int,
          inp: Quant, hidden: Quant, cell_scale: float, wide: bool = False, time_major: bool = False,
          cell_clip: float = 0.0, weight_zero_point: int = 0, intermediates: bool = True,
-         variant: str | None = None) -> tuple[bytes, list[np.ndarray]]:
+         variant: str | None = None, activation: str = "TANH") -> tuple[bytes, list[np.ndarray]]:
     """One LSTM op; ``wide`` selects 16x8 (int16 activations, int64 biases).  The input is
     ``[steps, batch, n_input]`` when ``time_major``, else ``[batch, steps, n_input]``."""
     act = "int16" if wide else "int8"
@@ -64,7 +64,7 @@ def lstm(rng: np.random.Generator, *, batch: int, steps: int, n_input: int, n_st
                                 zero_point=hidden.zero_point))
     out_shape = (shape[0], shape[1], n_state)
     y = m.tensor("output", out_shape, act, scale=hidden.scale, zero_point=hidden.zero_point)
-    m.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], intermediates=mids, activation="TANH",
+    m.op("UNIDIRECTIONAL_SEQUENCE_LSTM", ins, [y], intermediates=mids, activation=activation,
          cell_clip=cell_clip, time_major=time_major)
     m.inputs, m.outputs = [x], [y]
     lo, hi = (-32768, 32768) if wide else (-128, 128)
