@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tandem.config import TandemConfig
 from tandem.errors import ModelError
 from tandem.tinyml.host_runtime import HostRuntime
 from tandem.tinyml.litert_ref import run_reference
@@ -212,7 +213,7 @@ def test_svdf_mixed_state_and_time_types_refused(runtime: HostRuntime, time_dtyp
     assert (r.status.name, r.status.op_index, r.status.tensor_index) == ("unsupported tensor type", 0, s)
 
 
-def test_mnist_lstm_on_the_board(cfg, mnist: bytes) -> None:  # type: ignore[no-untyped-def]
+def test_mnist_lstm_on_the_board(cfg: TandemConfig, mnist: bytes) -> None:
     """The firmware image (reference op set) on nucleo_l4r5zi runs the MNIST LSTM bit-exact with TFLM."""
     from tandem.tinyml.infer import run_model
 

@@ -56,7 +56,7 @@ def lstm(rng: np.random.Generator, *, batch: int, steps: int, n_input: int, n_st
     c = m.tensor("cell_state", (batch, n_state), "int16", scale=cell_scale, zero_point=0, is_variable=True)
     ins += [h, c, -1, -1, -1, -1]  # no layer norm
     if variant is not None:
-        _add_variant(m, rng, ins, variant, n_state, n_input)
+        _add_variant(m, rng, ins, variant, n_state)
     mids: list[int] = []
     if intermediates:
         mids = [m.tensor(f"intermediate{k}", (0,), "float32") for k in range(4)]
@@ -71,21 +71,20 @@ def lstm(rng: np.random.Generator, *, batch: int, steps: int, n_input: int, n_st
     return m.build(), [rng.integers(lo, hi, shape).astype(_NP[act])]
 
 
-def _add_variant(m: ModelBuilder, rng: np.random.Generator, ins: list[int], variant: str,
-                 n_state: int, n_input: int) -> None:
+def _add_variant(m: ModelBuilder, rng: np.random.Generator, ins: list[int], variant: str, n_state: int) -> None:
     if variant not in VARIANTS:
         raise ModelError(f"unknown LSTM variant {variant!r}")
     for pos in VARIANTS[variant]:
         if variant == "cifg":
             ins[pos] = -1
         elif variant == "projection" and pos == 16:
-            ins[pos] = m.tensor("proj_w", (n_state, n_state), scale=0.01, data=rng.integers(-127, 128, (n_state, n_state)))
+            ins[pos] = m.tensor("proj_w", (n_state, n_state), scale=0.01,
+                                data=rng.integers(-127, 128, (n_state, n_state)))
         elif variant == "projection":
             ins[pos] = m.tensor("proj_b", (n_state,), "int32", scale=1e-4, data=np.zeros(n_state))
         else:
             ins[pos] = m.tensor(f"{variant}{pos}", (n_state,), "int16", scale=1e-3,
                                 data=rng.integers(-1000, 1000, n_state))
-    del n_input
 
 
 def lstm_layer(model: bytes, op_index: int = 0) -> bytes:

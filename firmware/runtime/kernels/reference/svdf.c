@@ -14,7 +14,7 @@
 typedef struct {
     int32_t m1, s1, m2, s2;
     int32_t batches, input_size, filters, memory, units, rank;
-    int32_t state_zp, state_lo, state_hi, wide; /* wide: int16 time weights and state */
+    int32_t state_zp, wide; /* wide: int16 time weights and state */
 } svdf_data_t;
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
@@ -52,8 +52,6 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
        to the int8 range only (measured), TFLM ignores the field */
     d->wide = wt->type == TFL_TYPE_INT16;
     d->state_zp = state->zero_point;
-    d->state_lo = d->wide ? -32768 : -128;
-    d->state_hi = d->wide ? 32767 : 127;
     d->rank = tfl_opt_i32(ip, n, 0, 4, 0);
     d->batches = in->dims[0];
     d->input_size = in->dims[1];
@@ -75,10 +73,41 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-/* state element i, either type */
-static int32_t state_at(const svdf_data_t *d, const void *st, uint32_t i)
+/* int8 time weights and state: the state's zero point is added to each new value (wrapping
+   like TFLM's int8 store) and subtracted in the time filter */
+static void eval_int8(const tfl_tensor_t *in, const tfl_tensor_t *wf, const tfl_tensor_t *wt,
+                      const int32_t *b, int8_t *state, int8_t *y, const svdf_data_t *d, int32_t out_zp)
 {
-    return d->wide ? (int32_t)((const int16_t *)st)[i] : (int32_t)((const int8_t *)st)[i];
+    const int8_t *x = (const int8_t *)in->data, *f = (const int8_t *)wf->data, *w = (const int8_t *)wt->data;
+    const uint32_t total = (uint32_t)(d->batches * d->filters * d->memory);
+    int32_t bt, r, c, u, k, m;
+
+    memmove(state, state + 1, total - 1);
+    for (bt = 0; bt < d->batches; bt++) {
+        const int8_t *xb = x + bt * d->input_size;
+        for (r = 0; r < d->filters; r++) {
+            uint32_t acc = 0;
+            int32_t v;
+            for (c = 0; c < d->input_size; c++)
+                acc += (uint32_t)((int32_t)f[r * d->input_size + c] * ((int32_t)xb[c] - in->zero_point));
+            v = d->state_zp + tfl_clamp(tfl_mbqm((int32_t)acc, d->m1, d->s1), -128, 127);
+            state[(bt * d->filters + r) * d->memory + d->memory - 1] = (int8_t)(uint8_t)(uint32_t)v;
+        }
+    }
+    for (bt = 0; bt < d->batches; bt++) {
+        for (u = 0; u < d->units; u++) {
+            uint32_t acc = b ? (uint32_t)b[u] : 0;
+            for (k = 0; k < d->rank; k++) {
+                const int32_t filt = u * d->rank + k;
+                const int8_t *srow = state + (bt * d->filters + filt) * d->memory;
+                uint32_t dot = 0;
+                for (m = 0; m < d->memory; m++)
+                    dot += (uint32_t)((int32_t)w[filt * d->memory + m] * ((int32_t)srow[m] - d->state_zp));
+                acc += dot;
+            }
+            y[bt * d->units + u] = (int8_t)tfl_clamp(tfl_mbqm((int32_t)acc, d->m2, d->s2) + out_zp, -128, 127);
+        }
+    }
 }
 
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
@@ -87,27 +116,30 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_tensor_t *bias = tfl_node_input(ip, n, 3), *st = tfl_node_input(ip, n, 4), *out = tfl_node_output(ip, n, 0);
     const svdf_data_t *d = (const svdf_data_t *)n->data;
     const int8_t *x = (const int8_t *)in->data, *f = (const int8_t *)wf->data;
+    const int16_t *w = (const int16_t *)wt->data;
     const int32_t *b = bias ? (const int32_t *)bias->data : 0;
-    uint8_t *state = (uint8_t *)st->data;
+    int16_t *state = (int16_t *)st->data;
     int8_t *y = (int8_t *)out->data;
-    const uint32_t total = (uint32_t)(d->batches * d->filters * d->memory), esize = d->wide ? 2u : 1u;
+    const uint32_t total = (uint32_t)(d->batches * d->filters * d->memory);
     int32_t bt, r, c, u, k, m;
 
+    (void)ip;
+    if (!d->wide) {
+        eval_int8(in, wf, wt, b, (int8_t *)st->data, y, d, out->zero_point);
+        return TFL_OK;
+    }
+    /* int16: symmetric state (the parser holds int16 zero points at 0) */
     /* shift every state row one slot to the left (oldest value drops out) */
-    memmove(state, state + esize, (total - 1) * esize);
+    memmove(state, state + 1, (total - 1) * sizeof(int16_t));
     for (bt = 0; bt < d->batches; bt++) {
         const int8_t *xb = x + bt * d->input_size;
         for (r = 0; r < d->filters; r++) {
-            const uint32_t slot = (uint32_t)((bt * d->filters + r) * d->memory + d->memory - 1);
             uint32_t acc = 0;
             int32_t v;
             for (c = 0; c < d->input_size; c++)
                 acc += (uint32_t)((int32_t)f[r * d->input_size + c] * ((int32_t)xb[c] - in->zero_point));
-            v = d->state_zp + tfl_clamp(tfl_mbqm((int32_t)acc, d->m1, d->s1), d->state_lo, d->state_hi);
-            if (d->wide)
-                ((int16_t *)state)[slot] = (int16_t)v;
-            else /* the zero point may wrap the value, as in TFLM */
-                ((int8_t *)state)[slot] = (int8_t)v;
+            v = tfl_mbqm((int32_t)acc, d->m1, d->s1);
+            state[(bt * d->filters + r) * d->memory + d->memory - 1] = (int16_t)tfl_clamp(v, -32768, 32767);
         }
     }
     for (bt = 0; bt < d->batches; bt++) {
@@ -116,20 +148,16 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
             int32_t v;
             for (k = 0; k < d->rank; k++) {
                 const int32_t filt = u * d->rank + k;
-                const uint32_t row = (uint32_t)((bt * d->filters + filt) * d->memory);
+                const int16_t *srow = state + (bt * d->filters + filt) * d->memory;
                 uint32_t dot = 0;
-                for (m = 0; m < d->memory; m++) {
-                    const int32_t w = d->wide ? (int32_t)((const int16_t *)wt->data)[filt * d->memory + m]
-                                              : (int32_t)((const int8_t *)wt->data)[filt * d->memory + m];
-                    dot += (uint32_t)(w * (state_at(d, state, row + (uint32_t)m) - d->state_zp));
-                }
+                for (m = 0; m < d->memory; m++)
+                    dot += (uint32_t)((int32_t)w[filt * d->memory + m] * (int32_t)srow[m]);
                 acc += dot;
             }
             v = tfl_mbqm((int32_t)acc, d->m2, d->s2) + out->zero_point;
             y[bt * d->units + u] = (int8_t)tfl_clamp(v, -128, 127);
         }
     }
-    (void)ip;
     return TFL_OK;
 }
 
