@@ -201,7 +201,8 @@ static void step(tfl_interp_t *ip, const tfl_node_t *n, const lstm_data_t *d, co
     gate(ip, n, d, G_OUTPUT, x, h, rows, input, tmp);
     tanh16(d->cell_power, cell, forget, count);
     for (i = 0; i < count; i++) {
-        const int32_t v = tfl_clamp(mul_q(forget[i], input[i], d->mul_hidden) + d->h_zp, d->h_lo, d->h_hi);
+        const int32_t p = (int32_t)((uint32_t)mul_q(forget[i], input[i], d->mul_hidden) + (uint32_t)d->h_zp);
+        const int32_t v = tfl_clamp(p, d->h_lo, d->h_hi);
         if (d->wide)
             ((int16_t *)h)[i] = (int16_t)v;
         else
