@@ -217,14 +217,23 @@ def test_svdf_mixed_state_and_time_types_refused(runtime: HostRuntime, time_dtyp
     assert (r.status.name, r.status.op_index, r.status.tensor_index) == ("unsupported tensor type", 0, s)
 
 
-def test_mnist_lstm_on_the_board(cfg: TandemConfig, mnist: bytes) -> None:
-    """The firmware image (reference op set) on nucleo_l4r5zi runs the MNIST LSTM bit-exact with TFLM."""
+def test_mnist_lstm_on_the_board(cfg: TandemConfig, mnist: bytes, tmp_path: Path) -> None:
+    """The firmware image (reference op set) on nucleo_l4r5zi runs the MNIST LSTM, and a 16x8
+    LSTM (64-bit accumulators on the M4), bit-exact with TFLM."""
     from tandem.tinyml.infer import run_model
 
     x = ops_recurrent.sequence_input(np.random.default_rng(5), (1, 28, 28))
     r = run_model("nucleo_l4r5zi", tflm_model(MNIST), cfg, inputs=[x], invocations=2)
     np.testing.assert_array_equal(r.outputs[0], run_tflm(mnist, [x], 2).outputs[0])
     assert [o.op for o in r.ops] == ["UNIDIRECTIONAL_SEQUENCE_LSTM", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX"]
+    assert r.ops[0].macs == 28 * 20 * 4 * (28 + 20)
+    model, inputs = ops_recurrent.lstm(np.random.default_rng(3), batch=2, steps=4, n_input=6, n_state=5,
+                                       inp=Quant(1e-4, 0), hidden=Quant(6e-5, 0), cell_scale=2**-11, wide=True,
+                                       cell_clip=2.0)
+    path = tmp_path / "lstm16x8.tflite"
+    path.write_bytes(model)
+    r = run_model("nucleo_l4r5zi", path, cfg, inputs=inputs, invocations=2)
+    np.testing.assert_array_equal(r.outputs[0], run_tflm(model, inputs, 2).outputs[0])
 
 
 def test_sanitizer_truncation_and_corruption_of_recurrent_models(tmp_path: Path) -> None:
