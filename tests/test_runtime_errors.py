@@ -179,7 +179,8 @@ def test_sanitizer_truncation_and_corruption(fuzz_binary: Path, name: str) -> No
 
 
 def test_constant_tensors_are_never_written(runtime: HostRuntime) -> None:
-    """An op output, a graph input or a variable tensor backed by model data is rejected."""
+    """An op output or a graph input backed by model data is rejected (a variable tensor's buffer
+    is ignored, as TFLM does: test_runtime_ops_seq.py)."""
     def model(const_output: bool, const_input: bool) -> bytes:
         m = ModelBuilder()
         x = m.tensor("x", (1, 8), scale=0.1, data=np.zeros((1, 8)) if const_input else None)

@@ -75,6 +75,8 @@ def _macs(name: str, ins: list[TensorInfo | None], outs: list[TensorInfo]) -> in
         return int(np.prod(out)) * w[1] * w[2]
     if name == "FULLY_CONNECTED" and len(w) == 2:
         return int(np.prod(out)) * w[1]
+    if name == "UNIDIRECTIONAL_SEQUENCE_LSTM" and len(out) == 3 and len(w) == 2:
+        return int(np.prod(out)) * 4 * (w[1] + out[2])  # four gates: input and recurrent FCs
     return 0
 
 

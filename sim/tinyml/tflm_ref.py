@@ -108,13 +108,18 @@ def run_tflm(model: bytes, inputs: Sequence[np.ndarray], invocations: int = 1,
     outputs: list[np.ndarray] = []
     with _captured_output() as out:
         try:
+            arrays = []
             for i, x in enumerate(inputs):
                 d = interp.get_input_details(i)
                 x = np.asarray(x, dtype=d["dtype"])
                 if tuple(x.shape) != tuple(int(v) for v in d["shape"]):
                     raise ModelError(f"input {i}: shape {x.shape} != {tuple(d['shape'])}")
-                interp.set_input(x, i)
+                arrays.append(x)
             for _ in range(invocations):
+                # TFLM's planner reuses an input's memory once its last reader ran: the inputs
+                # are set before every invocation (as tandem's firmware and LiteRT do)
+                for i, x in enumerate(arrays):
+                    interp.set_input(x, i)
                 interp.invoke()
             outputs = [np.array(interp.get_output(i), copy=True) for i in range(len(info.outputs))]
             interp.print_allocations()

@@ -96,7 +96,9 @@ static tfl_status_t parse_tensor(tfl_interp_t *ip, tfl_fb_t *fb, const tfl_fb_ve
     t->ndim = (uint8_t)shape.count;
     for (i = 0; i < shape.count; i++) {
         int32_t d = (int32_t)tfl_rd_u32(fb->buf + shape.pos + 4 * i);
-        if (d <= 0 || (uint32_t)d > 0x7fffffffu / esize / count)
+        /* a zero dimension (an empty tensor, e.g. an LSTM's unused intermediates) is
+           accepted here; ops refuse empty operands in parse_model */
+        if (d < 0 || (count != 0 && (uint32_t)d > 0x7fffffffu / esize / count))
             return tfl_fail(ip, TFL_ERR_BAD_SHAPE, (int32_t)index);
         t->dims[i] = d;
         count *= (uint32_t)d;
@@ -142,15 +144,15 @@ static tfl_status_t parse_tensor(tfl_interp_t *ip, tfl_fb_t *fb, const tfl_fb_ve
         fb->bad_pos = buf.pos;
         return model_error(ip, fb);
     }
-    if (data.count > 0) {
+    /* a variable tensor's buffer in the model is ignored: like TFLM, the runtime keeps the
+       state in the arena and starts it at the zero point */
+    if (data.count > 0 && !t->is_variable) {
         if (data.count != t->bytes)
             return tfl_fail(ip, TFL_ERR_BAD_SHAPE, (int32_t)index);
         t->data = (void *)(uintptr_t)(fb->buf + data.pos);
         if (((uintptr_t)t->data % esize) != 0)
             return tfl_fail(ip, TFL_ERR_ALIGNMENT, (int32_t)index);
         t->is_const = 1;
-        if (t->is_variable) /* the runtime writes variable tensors: they cannot live in the model */
-            return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, (int32_t)index);
     }
     return TFL_OK;
 }
@@ -206,8 +208,11 @@ static tfl_status_t parse_model(tfl_interp_t *ip, tfl_fb_t *fb)
     ip->ninputs = sg_in.count;
     ip->noutputs = sg_out.count;
     for (i = 0; i < ip->ninputs; i++) /* inputs are written by tfl_set_input */
-        if (ip->tensors[ip->inputs[i]].is_const)
+        if (ip->tensors[ip->inputs[i]].is_const || ip->tensors[ip->inputs[i]].bytes == 0)
             return tfl_fail(ip, TFL_ERR_BAD_SHAPE, ip->inputs[i]);
+    for (i = 0; i < ip->noutputs; i++)
+        if (ip->tensors[ip->outputs[i]].bytes == 0)
+            return tfl_fail(ip, TFL_ERR_BAD_SHAPE, ip->outputs[i]);
 
     for (i = 0; i < ops.count; i++) {
         tfl_node_t *n = &ip->nodes[i];
@@ -247,6 +252,11 @@ static tfl_status_t parse_model(tfl_interp_t *ip, tfl_fb_t *fb)
         if (n->kernel == 0) {
             ip->error.code = TFL_ERR_UNSUPPORTED_OP;
             return TFL_ERR_UNSUPPORTED_OP;
+        }
+        for (k = 0; k < ins.count + outs.count; k++) { /* no kernel takes empty operands */
+            int32_t ti = k < ins.count ? n->inputs[k] : n->outputs[k - ins.count];
+            if (ti >= 0 && ip->tensors[ti].bytes == 0)
+                return tfl_fail(ip, TFL_ERR_BAD_SHAPE, ti);
         }
     }
     ip->error.op_index = -1;
@@ -436,8 +446,10 @@ tfl_status_t tfl_init(tfl_interp_t *ip, const uint8_t *model, uint32_t model_len
         tfl_tensor_t *t = &ip->tensors[i];
         if (needs_plan(t))
             t->data = ip->arena + t->arena_offset;
+        /* state starts at real zero: the zero point for int8 (as TFLM and LiteRT reset
+           variable tensors), 0 for the other types */
         if (t->is_variable && t->data)
-            memset(t->data, 0, t->bytes); /* state starts at zero (symmetric quantization) */
+            memset(t->data, t->type == TFL_TYPE_INT8 ? (int)(uint8_t)t->zero_point : 0, t->bytes);
     }
     ip->error.code = TFL_OK;
     ip->ready = 1;

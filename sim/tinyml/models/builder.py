@@ -25,6 +25,7 @@ _DTYPES: dict[str, tuple[int, Any]] = {
     "int8": (TensorType.INT8, np.int8),
     "int16": (TensorType.INT16, np.int16),
     "int32": (TensorType.INT32, np.int32),
+    "int64": (TensorType.INT64, np.int64),
     "float32": (TensorType.FLOAT32, np.float32),
 }
 
@@ -34,6 +35,9 @@ ACTIVATIONS: dict[str, int] = {
     "RELU_N1_TO_1": ActivationFunctionType.RELU_N1_TO_1,
     "RELU6": ActivationFunctionType.RELU6,
 }
+
+# Fused activations plus TANH (an LSTM's cell-gate activation; its other gates are sigmoid).
+LSTM_ACTIVATIONS: dict[str, int] = {**ACTIVATIONS, "TANH": ActivationFunctionType.TANH}
 
 PADDINGS: dict[str, int] = {"SAME": Padding.SAME, "VALID": Padding.VALID}
 
@@ -63,6 +67,7 @@ class Op:
     inputs: list[int]
     outputs: list[int]
     options: dict[str, Any] = field(default_factory=dict)
+    intermediates: list[int] = field(default_factory=list)
 
 
 class ModelBuilder:
@@ -107,10 +112,11 @@ class ModelBuilder:
         )
         return len(self.tensors) - 1
 
-    def op(self, name: str, inputs: Sequence[int], outputs: Sequence[int], **options: Any) -> None:
+    def op(self, name: str, inputs: Sequence[int], outputs: Sequence[int], *,
+           intermediates: Sequence[int] = (), **options: Any) -> None:
         if not hasattr(BuiltinOperator, name):
             raise ModelError(f"unknown builtin operator {name!r}")
-        self.ops.append(Op(name, list(inputs), list(outputs), dict(options)))
+        self.ops.append(Op(name, list(inputs), list(outputs), dict(options), list(intermediates)))
 
     # -- serialisation -----------------------------------------------------------------------
     def build(self) -> bytes:
@@ -158,10 +164,13 @@ class ModelBuilder:
             opt_type, opt_off = self._options(b, o)
             ins = self._int_vector(b, o.inputs)
             outs = self._int_vector(b, o.outputs)
+            mids = self._int_vector(b, o.intermediates) if o.intermediates else None
             tflite.OperatorStart(b)
             tflite.OperatorAddOpcodeIndex(b, opcode_list.index(o.name))
             tflite.OperatorAddInputs(b, ins)
             tflite.OperatorAddOutputs(b, outs)
+            if mids is not None:
+                tflite.OperatorAddIntermediates(b, mids)
             if opt_off is not None:
                 tflite.OperatorAddBuiltinOptionsType(b, opt_type)
                 tflite.OperatorAddBuiltinOptions(b, opt_off)
@@ -230,7 +239,7 @@ class ModelBuilder:
 
     def _options(self, b: flatbuffers.Builder, o: Op) -> tuple[int, int | None]:
         opt = o.options
-        act = ACTIVATIONS[opt.get("activation", "NONE")]
+        act = LSTM_ACTIVATIONS[opt.get("activation", "TANH" if o.name == "UNIDIRECTIONAL_SEQUENCE_LSTM" else "NONE")]
         n = o.name
         if n == "CONV_2D":
             tflite.Conv2DOptionsStart(b)
@@ -301,4 +310,12 @@ class ModelBuilder:
             tflite.SVDFOptionsAddRank(b, opt["rank"])
             tflite.SVDFOptionsAddFusedActivationFunction(b, act)
             return BuiltinOptions.SVDFOptions, tflite.SVDFOptionsEnd(b)
+        if n == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+            tflite.UnidirectionalSequenceLSTMOptionsStart(b)
+            tflite.UnidirectionalSequenceLSTMOptionsAddFusedActivationFunction(b, act)
+            tflite.UnidirectionalSequenceLSTMOptionsAddCellClip(b, float(opt.get("cell_clip", 0.0)))
+            tflite.UnidirectionalSequenceLSTMOptionsAddProjClip(b, float(opt.get("proj_clip", 0.0)))
+            tflite.UnidirectionalSequenceLSTMOptionsAddTimeMajor(b, bool(opt.get("time_major", False)))
+            return (BuiltinOptions.UnidirectionalSequenceLSTMOptions,
+                    tflite.UnidirectionalSequenceLSTMOptionsEnd(b))
         return BuiltinOptions.NONE, None

@@ -219,24 +219,32 @@ def logistic(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant) -> t
 
 
 def svdf(rng: np.random.Generator, *, batch: int, input_size: int, units: int, rank: int, memory: int,
-         inp: Quant, out: Quant, state_scale: float, bias: bool = True) -> tuple[bytes, list[np.ndarray]]:
-    """Integer SVDF: int8 feature weights, int16 time weights and state (variable tensor)."""
+         inp: Quant, out: Quant, state_scale: float, bias: bool = True, time_dtype: str = "int16",
+         state_zero_point: int = 0, activation: str = "RELU", state_buffer: bool = False,
+         time_scale: float | None = None) -> tuple[bytes, list[np.ndarray]]:
+    """Integer SVDF: int8 feature weights; time weights and state (variable tensor) int16, or
+    int8 with a state zero point (``time_dtype="int8"``).  ``state_buffer`` gives the state a
+    zero-filled buffer in the model, as some converters write it; ``activation`` is the fused
+    activation written in the options (LiteRT requires RELU, TFLM ignores it)."""
     m = ModelBuilder("svdf")
     filters = units * rank
     fs = float(rng.uniform(0.002, 0.02))
-    ts = float(rng.uniform(1e-5, 1e-3))
+    ts = float(rng.uniform(1e-5, 1e-3)) if time_scale is None else time_scale
+    lim = 32767 if time_dtype == "int16" else 127
     x = m.tensor("input", (batch, input_size), scale=inp.scale, zero_point=inp.zero_point)
     wf = m.tensor("weights_feature", (filters, input_size), scale=fs, data=_weights(rng, (filters, input_size)))
-    wt = m.tensor("weights_time", (filters, memory), "int16", scale=ts,
-                  data=rng.integers(-32767, 32768, (filters, memory)))
+    wt = m.tensor("weights_time", (filters, memory), time_dtype, scale=ts,
+                  data=rng.integers(-lim, lim + 1, (filters, memory)))
     ins = [x, wf, wt]
     if bias:
         ins.append(m.tensor("bias", (units,), "int32", scale=state_scale * ts, data=rng.integers(-20000, 20000, units)))
     else:
         ins.append(-1)
-    st_ = m.tensor("state", (batch, filters * memory), "int16", scale=state_scale, zero_point=0, is_variable=True)
+    shape = (batch, filters * memory)
+    st_ = m.tensor("state", shape, time_dtype, scale=state_scale, zero_point=state_zero_point, is_variable=True,
+                   data=np.zeros(shape) if state_buffer else None)
     ins.append(st_)
     y = m.tensor("output", (batch, units), scale=out.scale, zero_point=out.zero_point)
-    m.op("SVDF", ins, [y], rank=rank, activation="RELU")
+    m.op("SVDF", ins, [y], rank=rank, activation=activation)
     m.inputs, m.outputs = [x], [y]
     return m.build(), [_int8(rng, (batch, input_size))]
