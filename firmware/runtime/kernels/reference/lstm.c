@@ -19,7 +19,7 @@
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
-enum { LSTM_OP = 44, LSTM_OPTIONS = 71, LSTM_ACT_TANH = 4 };
+enum { LSTM_OPTIONS = 71, LSTM_ACT_TANH = 4 };
 /* operand positions (TFLite's LSTM input order) */
 enum {
     IN_X = 0, IN_W_INPUT = 1, IN_W_REC = 5, IN_PEEPHOLE = 9, IN_BIAS = 12, IN_PROJ_W = 16,
@@ -372,4 +372,4 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_unidirectional_sequence_lstm = {LSTM_OP, prepare, eval};
+const tfl_kernel_t tfl_ref_unidirectional_sequence_lstm = {TFL_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, prepare, eval};
