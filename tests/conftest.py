@@ -43,3 +43,8 @@ def run_program(cfg: TandemConfig, build: Callable[..., Path]) -> Callable[..., 
         return b, b.run(**run_options)
 
     return _run
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fuzz-examples", type=int, default=150,
+                     help="cases per input kind in tests/test_fuzz.py (CI: 150; 10000 for a long run)")

@@ -166,3 +166,31 @@ def test_console_flood_is_streamed_but_not_kept(build):
     assert sent >= flood and stream.getvalue().endswith(b"survived\n")
     assert len(r.output) == 64 << 10
     assert any(f"console: {sent - (64 << 10):,} bytes beyond the first 65,536" in n for n in r.notes)
+
+
+def _model(tmp_path: Path, name: str, shape: tuple[int, ...] = (1, 4), out_index: int | None = None,
+           op_input: int | None = None) -> str:
+    from tandem.tinyml.models.builder import ModelBuilder
+
+    mb = ModelBuilder()
+    x = mb.tensor("x", shape, "int8", 0.1, 0)
+    y = mb.tensor("y", (1, 4), "int8", 0.1, 0)
+    mb.op("RELU", [x if op_input is None else op_input], [y])
+    mb.inputs, mb.outputs = [x], [y if out_index is None else out_index]
+    path = tmp_path / name
+    path.write_bytes(mb.build())
+    return str(path)
+
+
+@pytest.mark.parametrize("kind,expected", [
+    ("output past the tensors", "the subgraph's output tensor 7 is not one of the model's 2 tensors"),
+    ("op input past the tensors", "op RELU (index 0) input tensor 9 is not one of the model's 2 tensors"),
+    ("negative dimension", "tensor 0 has a negative dimension in shape [1, -4]"),
+    ("huge shape", "tensor 0 of shape [65536, 65536] has 4,294,967,296 elements"),
+])
+def test_crafted_model_structure(tmp_path, kind, expected):
+    path = {"output past the tensors": lambda: _model(tmp_path, "a.tflite", out_index=7),
+            "op input past the tensors": lambda: _model(tmp_path, "b.tflite", op_input=9),
+            "negative dimension": lambda: _model(tmp_path, "c.tflite", shape=(1, -4)),
+            "huge shape": lambda: _model(tmp_path, "d.tflite", shape=(65536, 65536))}[kind]()
+    assert expected in one_line(tandem("infer", "--board", "nucleo_l4r5zi", "--model", path))

@@ -80,6 +80,28 @@ def _macs(name: str, ins: list[TensorInfo | None], outs: list[TensorInfo]) -> in
     return 0
 
 
+MAX_TENSOR_ELEMENTS = 1 << 31  # what a 32-bit runtime can address at all
+
+
+def _check_shape(shape: tuple[int, ...], index: int, path: str) -> None:
+    count = 1
+    for d in shape:
+        if d < 0:
+            raise ModelError(f"{path}: tensor {index} has a negative dimension in shape {list(shape)}")
+        count *= d
+    if count >= MAX_TENSOR_ELEMENTS:
+        raise ModelError(f"{path}: tensor {index} of shape {list(shape)} has {count:,} elements, more than "
+                         "a 32-bit target can hold")
+
+
+def _check_indices(info: ModelInfo, path: str) -> None:
+    for role, indices in (("input", info.inputs), ("output", info.outputs)):
+        for k in indices:
+            if not 0 <= k < len(info.tensors):
+                raise ModelError(f"{path}: the subgraph's {role} tensor {k} is not one of the model's "
+                                 f"{len(info.tensors)} tensors")
+
+
 def read_model(data: bytes, path: str = "<bytes>") -> ModelInfo:
     """Parse a .tflite flatbuffer; raise ModelError naming ``path`` when it is not one."""
     try:
@@ -96,6 +118,7 @@ def read_model(data: bytes, path: str = "<bytes>") -> ModelInfo:
             buf = model.Buffers(t.Buffer())
             dtype = _TYPE_NAMES.get(t.Type(), f"type{t.Type()}")
             shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+            _check_shape(shape, i, path)
             info.tensors.append(TensorInfo(
                 i, t.Name().decode(errors="replace") if t.Name() else "", shape, dtype, scales, zps,
                 buf is not None and buf.DataLength() > 0,
@@ -107,11 +130,17 @@ def read_model(data: bytes, path: str = "<bytes>") -> ModelInfo:
             name = _OP_NAMES.get(code, f"BUILTIN_{code}")
             ins = tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else ()
             outs = tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else ()
+            for role, indices, optional in (("input", ins, True), ("output", outs, False)):
+                for k in indices:
+                    if not (-1 if optional else 0) <= k < len(info.tensors):
+                        raise ModelError(f"{path}: op {name} (index {i}) {role} tensor {k} is not one of the "
+                                         f"model's {len(info.tensors)} tensors")
             tin = [info.tensors[k] if k >= 0 else None for k in ins]
             tout = [info.tensors[k] for k in outs]
             info.ops.append(OpInfo(i, name, code, ins, outs, _macs(name, tin, tout)))
         info.inputs = [int(x) for x in sg.InputsAsNumpy()] if sg.InputsLength() else []
         info.outputs = [int(x) for x in sg.OutputsAsNumpy()] if sg.OutputsLength() else []
+        _check_indices(info, path)
         return info
     except ModelError:
         raise
