@@ -194,3 +194,26 @@ def test_crafted_model_structure(tmp_path, kind, expected):
             "negative dimension": lambda: _model(tmp_path, "c.tflite", shape=(1, -4)),
             "huge shape": lambda: _model(tmp_path, "d.tflite", shape=(65536, 65536))}[kind]()
     assert expected in one_line(tandem("infer", "--board", "nucleo_l4r5zi", "--model", path))
+
+
+def test_a_handler_that_never_returns_stops_at_the_handler_limit(cfg, build):
+    """49 ticks of 10,000 cycles return; the 50th never does. With a 3 M-cycle handler limit the
+    run stops about 50 * 10,000 + 3,000,000 cycles in (within one run-loop chunk), not at the
+    5,000,000,000-cycle default limit."""
+    from tandem.machine.limits import HandlerLimitExceeded, RunLimits
+
+    b = Board.from_platform("stm32f4_discovery", cfg)
+    b.load_elf(build("stm32f4_discovery", "tests/handler_stuck.c"))
+    with pytest.raises(HandlerLimitExceeded, match=r"in Handler mode for 3,0[0-9,]+ cycles .*SysTick_Handler"):
+        b.run(limits=RunLimits(0, handler_cycles=3_000_000))
+    assert 3_500_000 <= b.counter.cycles < 3_500_000 + 1_100_000
+    res = tandem("run", "--board", "stm32f4_discovery", "--max-handler-cycles", "3000000",
+                 str(build("stm32f4_discovery", "tests/handler_stuck.c")))
+    assert "raise --max-handler-cycles if this is expected" in one_line(res, code=3)
+
+
+def test_wall_clock_limit(build):
+    res = tandem("run", "--board", "stm32f4_discovery", "--max-seconds", "1.5",
+                 str(build("stm32f4_discovery", "tests/runaway.c")), timeout=60)
+    line = one_line(res, code=3)
+    assert "time limit reached: 1.5 s of host time" in line and "main" in line

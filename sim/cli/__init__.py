@@ -22,6 +22,7 @@ from typing import NoReturn
 from tandem import __version__
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import TandemError
+from tandem.machine.limits import DEFAULT_MAX_HANDLER_CYCLES
 
 MAX_CYCLE_LIMIT = 1 << 62  # the native counter's range with room to spare
 
@@ -43,6 +44,24 @@ def _cycles(text: str) -> int:
     if value > MAX_CYCLE_LIMIT:
         raise argparse.ArgumentTypeError(f"the cycle limit must be at most {MAX_CYCLE_LIMIT:,}")
     return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < 1e9:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
+def _limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-seconds", type=_seconds, metavar="S",
+                   help="stop the run after S seconds of host time (default: no limit)")
+    p.add_argument("--max-handler-cycles", type=_int_in(0, MAX_CYCLE_LIMIT), default=DEFAULT_MAX_HANDLER_CYCLES,
+                   metavar="N", help="stop when the core stays in exception handlers for N cycles without "
+                                     f"returning to Thread mode (default {DEFAULT_MAX_HANDLER_CYCLES:,}; 0: off)")
 
 
 def _int_in(lo: int, hi: int) -> Callable[[str], int]:
@@ -108,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--board", required=True, help="board name (see `tandem boards`) or a .repl file")
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES,
                    help=f"stop a runaway program after this many cycles (default {DEFAULT_MAX_CYCLES:,})")
+    _limits(p)
     p.add_argument("--json", metavar="OUT", help="write the result as JSON")
     p.add_argument("--stdin", action="store_true", help="feed this process's standard input to the console")
     p.add_argument("--quiet", action="store_true", help="do not stream the firmware's output")
@@ -145,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0,
                    help="seed of the random input when no --input is given")
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES)
+    _limits(p)
     p.add_argument("--profile", metavar="OUT.json", help="profile cycles per function (speedscope JSON)")
     p.add_argument("--top", type=_TOP, default=15, metavar="N", help="functions in the --profile table")
     p.add_argument("--exact-flash-data", action="store_true",

@@ -12,6 +12,7 @@ import numpy as np
 from tandem.cli.common import write_json
 from tandem.config import TandemConfig
 from tandem.errors import TandemError
+from tandem.machine.limits import RunLimits
 from tandem.tinyml.infer import run_job, run_job_accel
 from tandem.tinyml.job import InferenceJob, check_inputs, random_inputs, read_model_file
 from tandem.tinyml.model import read_model
@@ -51,7 +52,8 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
         jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, args.op_set, args.seed,
                                         model=model, info=info))
         runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None,
-                            exact_flash_data=args.exact_flash_data))
+                            exact_flash_data=args.exact_flash_data,
+                            limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None)))
     if args.accel:
         print(f"[tandem] building the runtime (accelerated CONV_2D) and the {args.accel} RTL on {args.simulator}, "
               f"then co-simulating ...", file=sys.stderr, flush=True)

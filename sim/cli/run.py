@@ -10,6 +10,7 @@ from tandem.cli.common import summary, write_json
 from tandem.config import TandemConfig
 from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
 from tandem.machine.board import Board
+from tandem.machine.limits import RunLimits
 from tandem.reports.ops import op_breakdown
 
 
@@ -25,7 +26,8 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     profile = args.profile is not None
     try:
         result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream, profile=profile,
-                           vector_faults=args.vector_faults)
+                           vector_faults=args.vector_faults,
+                           limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None))
     except (FirmwareFault, CycleLimitExceeded) as err:
         # the run so far, as for a run that exits: its notes, and the JSON with the error
         stopped = board.result(err.stop_reason)

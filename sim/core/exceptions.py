@@ -127,6 +127,7 @@ class ExceptionModel:
         # an entry's stacking window)
         self.fire_events: Callable[[int], None] | None = None
         self._lazy = False  # an extended frame's FP save is still deferred (the hardware's LSPACT)
+        self.handler_since: int | None = None  # cycle of the last entry from Thread mode, while in Handler
 
     # state ---------------------------------------------------------------------------------
     def masks(self) -> tuple[bool, int, bool]:
@@ -222,6 +223,8 @@ class ExceptionModel:
         """ExceptionTaken(number): vector, mode, CONTROL, active state."""
         assert self.nvic is not None
         handler = self.cpu.read_u32(self.nvic.vtor + 4 * number)
+        if not self.nvic.active:
+            self.handler_since = self.counter.cycles  # Thread -> Handler: the run's handler limit counts from here
         self.nvic.activate(number)
         F.enter_handler(self.cpu, number, handler | 1)
         if self.function_id is not None:
@@ -277,6 +280,8 @@ class ExceptionModel:
                 cost += self.table.fp_context
             self._set_lazy(False)
         F.commit_frame(cpu, frame, exc_return, self.fpu)
+        if not to_handler:
+            self.handler_since = None
         self.counter.add(cost)
         self.counter.note_exception_return()
         self.watch()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, cast
 
@@ -33,13 +34,14 @@ from tandem.core.faults import classify_uc_error, cpu_exception_fault, fault_rep
 from tandem.core.isa_guard import IsaGuard
 from tandem.core.semihosting import Semihosting
 from tandem.core.spin_guard import SpinGuard
-from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError, UnmodelledWait
+from tandem.errors import ElfError, FirmwareFault, SimulationError, UnmodelledWait
 from tandem.firmware.elf import ElfImage, Symbolizer
 from tandem.machine.boot import find_vector_table
 from tandem.machine.bus import Bus
 from tandem.machine.console import BoardConsole
 from tandem.machine.events import Timeline
 from tandem.machine.idle import asleep, spinning, wake_or_lockup
+from tandem.machine.limits import RunLimits
 from tandem.machine.polling import PollWatch
 from tandem.machine.results import RunResult
 from tandem.machine.usage import heap_bytes
@@ -277,6 +279,7 @@ class Board:
             self.note(boot.note)
         if self.nvic is not None:
             self.nvic.regs[VTOR] = boot.vtor & 0xFFFFFF80
+        self.exceptions.handler_since = None
         sp, pc = boot.sp, boot.pc
         self.cpu.set_reg("msp", sp)
         self.cpu.set_reg("sp", sp)
@@ -313,16 +316,17 @@ class Board:
     # running -------------------------------------------------------------------------------
     def run(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
             stream: BinaryIO | None = None, reset: bool = True, profile: bool = False,
-            vector_faults: bool = False) -> RunResult:
+            vector_faults: bool = False, limits: RunLimits | None = None) -> RunResult:
         """Run until the firmware exits; raises FirmwareFault or CycleLimitExceeded otherwise.
 
         Faults stop the run with a report. With ``vector_faults`` they are taken as on the part
         instead: CFSR/HFSR/BFAR are set and the firmware's handler runs (escalated to HardFault
         unless SHCSR enables the specific one); a fault inside HardFault is a lock-up.
         With ``profile`` the native profiling hook attributes every cycle to a function and a
-        call path (``result.profile``); without it the plain hook runs at full speed.
+        call path (``result.profile``); without it the plain hook runs at full speed. ``limits``
+        adds a wall-clock limit and sets the handler limit (machine/limits.py).
         """
-        steps = self.run_iter(max_cycles, stdin, stream, reset, profile, vector_faults)
+        steps = self.run_iter(max_cycles, stdin, stream, reset, profile, vector_faults, limits)
         try:
             periph = next(steps)
         except StopIteration as done:
@@ -335,7 +339,8 @@ class Board:
 
     def run_iter(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
                  stream: BinaryIO | None = None, reset: bool = True, profile: bool = False,
-                 vector_faults: bool = False) -> Generator[Peripheral, None, RunResult]:
+                 vector_faults: bool = False,
+                 limits: RunLimits | None = None) -> Generator[Peripheral, None, RunResult]:
         """:meth:`run` as a generator: yields each peripheral that called :meth:`request_service`.
 
         The caller serves it (e.g. runs the RTL under cocotb) and resumes the generator with
@@ -363,7 +368,9 @@ class Board:
         self._service.clear()
         self._run_start = (self.counter.cycles, self.counter.instructions, time.perf_counter())
         self._start_seconds = self.clock.seconds(self.counter.cycles)
-        reason = yield from self._loop(self._run_start[0] + limit)
+        run_limits = replace(limits or RunLimits(0), cycles=self._run_start[0] + limit)
+        run_limits.start()
+        reason = yield from self._loop(run_limits)
         return self.result(reason)
 
     def result(self, stop_reason: str) -> RunResult:
@@ -417,8 +424,8 @@ class Board:
         nxt = self.events.next_cycle()
         return deadline if nxt is None else min(deadline, nxt)
 
-    def _loop(self, limit: int) -> Generator[Peripheral, None, str]:
-        cpu = self.cpu
+    def _loop(self, limits: RunLimits) -> Generator[Peripheral, None, str]:
+        cpu, limit = self.cpu, limits.cycles
         self._chunk = CHUNK_MIN
         stuck = 0  # stops in a row that ran nothing (a guard: the loop must never spin)
         while True:
@@ -471,11 +478,7 @@ class Board:
                 yield self._service.pop(0)
             now = self.counter.cycles
             self.events.fire(now)
-            if now >= limit:
-                raise CycleLimitExceeded(
-                    f"cycle limit reached: {limit:,} cycles without the firmware exiting "
-                    f"(PC {self.symbols.describe(cpu.reg('pc'))}); raise --max-cycles if this is expected"
-                )
+            limits.check(now, self.exceptions.handler_since, lambda: self.symbols.describe(cpu.reg("pc")))
             if not self.counter.deadline_hit and asleep(cpu):
                 self._wake_or_lockup(None, "sleeps (WFI)")
             elif self.counter.deadline_hit and spinning(cpu, self.counter):

@@ -21,6 +21,7 @@ from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import ModelError, SimulationError
 from tandem.firmware.elf import ElfImage
 from tandem.machine.board import Board
+from tandem.machine.limits import RunLimits
 from tandem.machine.results import RunResult
 from tandem.peripherals.trace import Trace
 from tandem.tinyml import protocol as P
@@ -213,13 +214,13 @@ def attribute_jobs(ops: list[OpProfile], jobs: Sequence[Mapping[str, Any]]) -> N
 
 
 def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_CYCLES, profile: bool = False,
-            exact_flash_data: bool = False) -> Inference:
-    """Run the job on a fresh board with the CPU only."""
+            exact_flash_data: bool = False, limits: RunLimits | None = None) -> Inference:
+    """Run the job on a fresh board with the CPU only (``limits``: wall-clock and handler limits)."""
     board = Board(job.platform, cfg, exact_flash_data)
     image = board.load_elf(job.elf)
     prep = plan(image, job.platform.name, job.info, job.model, job.inputs, job.invocations, job.model_path)
     apply_writes(board, prep.writes)
-    run = board.run(max_cycles=max_cycles, profile=profile)
+    run = board.run(max_cycles=max_cycles, profile=profile, limits=limits)
     return collect(board, prep, run)
 
 
