@@ -25,6 +25,7 @@ _DTYPES: dict[str, tuple[int, Any]] = {
     "int8": (TensorType.INT8, np.int8),
     "int16": (TensorType.INT16, np.int16),
     "int32": (TensorType.INT32, np.int32),
+    "int64": (TensorType.INT64, np.int64),
     "float32": (TensorType.FLOAT32, np.float32),
 }
 
@@ -301,4 +302,17 @@ class ModelBuilder:
             tflite.SVDFOptionsAddRank(b, opt["rank"])
             tflite.SVDFOptionsAddFusedActivationFunction(b, act)
             return BuiltinOptions.SVDFOptions, tflite.SVDFOptionsEnd(b)
+        if n in ("SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"):
+            tflite.ReducerOptionsStart(b)
+            tflite.ReducerOptionsAddKeepDims(b, bool(opt.get("keep_dims", False)))
+            return BuiltinOptions.ReducerOptions, tflite.ReducerOptionsEnd(b)
+        if n in ("ARG_MAX", "ARG_MIN"):
+            out_type = _DTYPES[opt.get("output_type", "int32")][0]
+            if n == "ARG_MAX":
+                tflite.ArgMaxOptionsStart(b)
+                tflite.ArgMaxOptionsAddOutputType(b, out_type)
+                return BuiltinOptions.ArgMaxOptions, tflite.ArgMaxOptionsEnd(b)
+            tflite.ArgMinOptionsStart(b)
+            tflite.ArgMinOptionsAddOutputType(b, out_type)
+            return BuiltinOptions.ArgMinOptions, tflite.ArgMinOptionsEnd(b)
         return BuiltinOptions.NONE, None

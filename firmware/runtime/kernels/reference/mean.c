@@ -6,6 +6,8 @@
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
+tfl_status_t tfl_ref_reduce_prepare(tfl_interp_t *ip, tfl_node_t *n, int32_t kind);
+
 typedef struct {
     int32_t mult, shift, count;
     int32_t dims[TFL_MAX_DIMS];    /* input dims, left-padded with 1 */
@@ -33,6 +35,8 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     uint32_t i, kept = 1;
     int32_t lead, k, stride = 1, m, sh, pre;
 
+    if (in != 0 && in->type == TFL_TYPE_INT16)
+        return tfl_ref_reduce_prepare(ip, n, 3); /* reduce.c: MEAN's int16 path */
     if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_INT8)) ||
         (s = tfl_check_type(ip, axis, TFL_TYPE_INT32)))
         return s;
