@@ -3,9 +3,10 @@
  * axes, keep_dims either way.
  *
  * MAX / MIN: the extreme raw value (input and output must share scale and zero point, as TFLM
- * requires).  SUM and int16 MEAN follow TFLite's reference QuantizedMeanOrSum, which works in
- * float: with k = in_s / out_s (float), SUM = round(sum * k - zp_in * k * count) + zp_out and
- * MEAN = round((sum / count) * k - zp_in * k) + zp_out, saturated to the output type.
+ * requires).  SUM and int16 MEAN as TFLM (measured: its int16 results are those of the integer
+ * form, not of the float formula in older TFLite sources): the raw int32 sum minus
+ * zp_in * count, times QuantizeMultiplier(in_s / out_s) with double rounding (MEAN: with 1/count
+ * folded into the multiplier as in mean.c), plus zp_out, saturated to the output type.
  */
 #include <math.h>
 
@@ -15,8 +16,7 @@
 enum { RED_SUM, RED_MAX, RED_MIN, RED_MEAN };
 
 typedef struct {
-    int32_t kind, count, zp_in, zp_out;
-    float k;
+    int32_t kind, count, zp_in, zp_out, mult, shift;
     int32_t dims[TFL_MAX_DIMS];    /* input dims, left-padded with 1 */
     int32_t strides[TFL_MAX_DIMS]; /* input element strides */
     uint32_t reduced;              /* bit i: axis i (of the padded dims) is reduced */
@@ -78,19 +78,21 @@ tfl_status_t tfl_ref_reduce_prepare(tfl_interp_t *ip, tfl_node_t *n, int32_t kin
     d->is16 = in->type == TFL_TYPE_INT16;
     d->zp_in = in->zero_point;
     d->zp_out = out->zero_point;
-    d->k = in->scale / out->scale;
+    if (tfl_quantize_multiplier((double)in->scale / (double)out->scale, &d->mult, &d->shift))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
+    if (kind == RED_MEAN) { /* fold 1/count in, keeping the shift within MBQM's range (as mean.c) */
+        int32_t sh = 0;
+        while (sh < 32 && ((int64_t)1 << (sh + 1)) <= d->count)
+            sh++;
+        if (sh > 31 + d->shift)
+            sh = 31 + d->shift;
+        d->mult = (int32_t)(((int64_t)d->mult << sh) / d->count);
+        d->shift -= sh;
+    }
     n->data = d;
     if (kind == RED_MEAN)
         n->kernel = &mean16;
     return TFL_OK;
-}
-
-static int32_t round_sat(float v, int32_t lo, int32_t hi)
-{
-    const float r = roundf(v);
-    if (!(r > (float)lo))
-        return lo;
-    return r >= (float)hi ? hi : (int32_t)r;
 }
 
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
@@ -127,12 +129,10 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                 ridx[k] = 0;
             }
         }
-        if (d->kind == RED_SUM)
-            acc = round_sat((float)acc * d->k + -(float)d->zp_in * d->k * (float)d->count, lo - d->zp_out,
-                            hi - d->zp_out) + d->zp_out;
-        else if (d->kind == RED_MEAN)
-            acc = round_sat(((float)acc / (float)d->count) * d->k + -(float)d->zp_in * d->k, lo - d->zp_out,
-                            hi - d->zp_out) + d->zp_out;
+        if (d->kind == RED_SUM || d->kind == RED_MEAN) {
+            acc = (int32_t)((int64_t)acc - (int64_t)d->zp_in * d->count);
+            acc = tfl_clamp(tfl_mbqm(acc, d->mult, d->shift) + d->zp_out, lo, hi);
+        }
         if (d->is16)
             ((int16_t *)out->data)[o] = (int16_t)acc;
         else
