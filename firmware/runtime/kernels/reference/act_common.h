@@ -54,4 +54,9 @@ int32_t tfl_ref_input_radius(int32_t int_bits, int32_t left_shift);
 /* log2 of a scale when it is a power of two to within 1e-3 (as TFLite's CheckedLog2). */
 int tfl_ref_checked_log2(float scale, int32_t *log2_out);
 
+/* Shared entry points between the files of this family. */
+tfl_status_t tfl_ref_softmax16_prepare(tfl_interp_t *ip, tfl_node_t *n, float beta);
+tfl_status_t tfl_ref_reduce_prepare(tfl_interp_t *ip, tfl_node_t *n, int32_t kind);
+int32_t tfl_ref_lut_input_scaling(float scale, int32_t max_pot_shift, int32_t *mult, int32_t *shift);
+
 #endif

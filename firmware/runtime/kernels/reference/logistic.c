@@ -13,8 +13,6 @@
 #include "act_common.h"
 #include "ref_kernels.h"
 
-int32_t tfl_ref_lut_input_scaling(float scale, int32_t max_pot_shift, int32_t *mult, int32_t *shift);
-
 typedef struct {
     int32_t mult, shift;
 } logistic16_data_t;

@@ -4,9 +4,8 @@
  * in_scale / out_scale and 1 / count together (count divided into the Q31 significand).
  */
 #include "tfl/kernel.h"
+#include "act_common.h"
 #include "ref_kernels.h"
-
-tfl_status_t tfl_ref_reduce_prepare(tfl_interp_t *ip, tfl_node_t *n, int32_t kind);
 
 typedef struct {
     int32_t mult, shift, count;

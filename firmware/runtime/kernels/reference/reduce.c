@@ -26,8 +26,6 @@ typedef struct {
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n);
 static const tfl_kernel_t mean16 = {TFL_OP_MEAN, 0, eval};
 
-tfl_status_t tfl_ref_reduce_prepare(tfl_interp_t *ip, tfl_node_t *n, int32_t kind);
-
 tfl_status_t tfl_ref_reduce_prepare(tfl_interp_t *ip, tfl_node_t *n, int32_t kind)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *axis = tfl_node_input(ip, n, 1), *out = tfl_node_output(ip, n, 0);

@@ -21,8 +21,6 @@ typedef struct {
 
 /* int16 TANH/LOGISTIC input rescaling (shared with logistic.c through the same rule): TFLM
  * takes the power-of-two path when the shift it implies is in [0, max_pot_shift]. */
-int32_t tfl_ref_lut_input_scaling(float scale, int32_t max_pot_shift, int32_t *mult, int32_t *shift);
-
 int32_t tfl_ref_lut_input_scaling(float scale, int32_t max_pot_shift, int32_t *mult, int32_t *shift)
 {
     int32_t l2;
