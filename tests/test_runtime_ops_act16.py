@@ -184,6 +184,27 @@ def test_softmax_int16_refusals(runtime: HostRuntime) -> None:
     assert_refused(runtime, model, inputs, 1, (TFLM,))
 
 
+@SETTINGS
+@given(seed=SEED, shape=shapes(3, 40), kind=st.sampled_from(["LOG_SOFTMAX", "L2_NORMALIZATION"]),
+       qi=q8(0.003, 0.5))
+def test_log_softmax_l2norm_int8(runtime: HostRuntime, seed: int, shape: tuple[int, ...], kind: str,
+                                 qi: Quant) -> None:
+    build = oa.log_softmax if kind == "LOG_SOFTMAX" else oa.l2_normalization
+    model, inputs = build(rng(seed), shape=shape, inp=qi)
+    assert_same(runtime, model, inputs)
+
+
+def test_log_softmax_l2norm_output_quantization(runtime: HostRuntime) -> None:
+    model, inputs = oa.log_softmax(rng(0), shape=(2, 6), inp=Quant(0.05, 0), out=Quant(0.05, 0))
+    assert_refused(runtime, model, inputs, 1)  # 16/256, 127 required by both
+    # L2_NORMALIZATION: LiteRT requires the output 1/128, 0; TFLM does not check and writes the
+    # same values regardless; the runtime accepts as TFLM does.
+    model, inputs = oa.l2_normalization(rng(0), shape=(2, 6), inp=Quant(0.05, 3), out=Quant(0.05, 9))
+    with pytest.raises(ModelError):
+        run_reference(model, inputs)
+    assert_same(runtime, model, inputs, (TFLM,))
+
+
 # ---- pooling ------------------------------------------------------------------------------------
 
 @SETTINGS
@@ -280,6 +301,8 @@ def _board_models() -> list[tuple[str, bytes, list[np.ndarray]]]:
                                out=Quant(3e-3, 0), dtype="int16", kind="SUM")),
         ("relu int16", oa.unary(r, "RELU", shape=(5, 5), inp=Quant(5e-4, 0), out=Quant(3e-4, 0), dtype="int16")),
         ("arg max int8", oa.arg_reduce(r, "ARG_MAX", shape=(4, 6), axis=-1)),
+        ("log softmax int8", oa.log_softmax(r, shape=(2, 12), inp=Quant(0.08, -7))),
+        ("l2 norm int8", oa.l2_normalization(r, shape=(3, 10), inp=Quant(0.02, 4))),
     ]
     return [(name, m, x) for name, (m, x) in cases]
 

@@ -306,6 +306,13 @@ class ModelBuilder:
             tflite.ReducerOptionsStart(b)
             tflite.ReducerOptionsAddKeepDims(b, bool(opt.get("keep_dims", False)))
             return BuiltinOptions.ReducerOptions, tflite.ReducerOptionsEnd(b)
+        if n == "LOG_SOFTMAX":
+            tflite.LogSoftmaxOptionsStart(b)
+            return BuiltinOptions.LogSoftmaxOptions, tflite.LogSoftmaxOptionsEnd(b)
+        if n == "L2_NORMALIZATION":
+            tflite.L2NormOptionsStart(b)
+            tflite.L2NormOptionsAddFusedActivationFunction(b, act)
+            return BuiltinOptions.L2NormOptions, tflite.L2NormOptionsEnd(b)
         if n in ("ARG_MAX", "ARG_MIN"):
             out_type = _DTYPES[opt.get("output_type", "int32")][0]
             if n == "ARG_MAX":

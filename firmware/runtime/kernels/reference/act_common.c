@@ -95,6 +95,64 @@ int32_t tfl_fx_one_minus_x_over_one_plus_x(int32_t a)
     return tfl_fx_mul_pot(tfl_fx_sub(x, one_q2), 2);
 }
 
+int32_t tfl_fx_one_over_one_plus_x(int32_t a)
+{
+    const int32_t c48_17 = 1515870810, cm32_17 = -1010580540, one_q2 = 1 << 29;
+    const int64_t s = (int64_t)a + INT32_MAX;
+    const int32_t hd = (int32_t)((s + (s >= 0 ? 1 : -1)) / 2);
+    int32_t x = tfl_fx_add(c48_17, tfl_srdhm(hd, cm32_17)), i;
+    for (i = 0; i < 3; i++)
+        x = tfl_fx_add(x, tfl_fx_mul_pot(tfl_srdhm(x, tfl_fx_sub(one_q2, tfl_srdhm(hd, x))), 2));
+    return tfl_fx_mul_pot(x, 1); /* Q2.29 halved (Q1.30, same bits) rescaled to Q0.31 */
+}
+
+static int32_t clz32(uint32_t x)
+{
+    int32_t k = 0;
+    if (x == 0)
+        return 32;
+    while (!(x & 0x80000000u)) {
+        x <<= 1;
+        k++;
+    }
+    return k;
+}
+
+static int32_t sat_add32(int32_t a, int32_t b)
+{
+    const int64_t s = (int64_t)a + b;
+    return s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
+}
+
+int32_t tfl_fx_log_q12_to_q5(int32_t x)
+{
+    /* Range reduction to r in [sqrt(1/2), 1) times 2^k (of two candidate normalisations, the
+     * one with the smaller r), then a rational approximation of log(r) around 2^-1/4; the sum
+     * is accumulated with 6 integer bits and rescaled to 5. */
+    const int32_t in_bits = 12, acc_bits = 6;
+    const int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250;
+    const int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769, alpha_f = 638450708;
+    const int32_t quarter_acc = 1 << (31 - acc_bits - 2);
+    const int32_t ha = clz32((uint32_t)x);
+    const int32_t ra = tfl_fx_mul_pot(tfl_srdhm(tfl_fx_mul_pot(x, ha - 1), sqrt_half), 1);
+    const int32_t pa = sat_add32(tfl_fx_mul_pot(in_bits - ha, 31 - acc_bits), quarter_acc);
+    const int32_t zb = tfl_srdhm(x, sqrt_half);
+    const int32_t hb = clz32((uint32_t)zb) - 1;
+    const int32_t rb = tfl_fx_mul_pot(x, hb);
+    const int64_t pb64 = (int64_t)tfl_fx_mul_pot(in_bits - hb, 31 - acc_bits) - quarter_acc;
+    const int32_t pb = pb64 < INT32_MIN ? INT32_MIN : (int32_t)pb64;
+    const int32_t r = ra < rb ? ra : rb, pow2 = pa > pb ? pa : pb;
+    const int64_t hs = (int64_t)r + sqrt_sqrt_half;
+    const int32_t p = (int32_t)((hs + (hs >= 0 ? 1 : -1)) / 2);
+    int32_t q = tfl_fx_sub(r, sqrt_sqrt_half), sq, num, den, recip;
+    q = tfl_fx_add(q, q);
+    sq = tfl_srdhm(q, q);
+    num = tfl_fx_add(tfl_srdhm(q, r), tfl_srdhm(tfl_srdhm(q, sq), alpha_n));
+    den = tfl_fx_add(tfl_srdhm(p, tfl_fx_add(tfl_fx_add(alpha_i, q), tfl_srdhm(alpha_d, sq))), tfl_srdhm(alpha_f, q));
+    recip = tfl_fx_one_over_one_plus_x(den);
+    return tfl_fx_mul_pot(tfl_fx_add(tfl_srdhm(pow2, log_2), tfl_srdhm(tfl_rdbpot(num, acc_bits), recip)), 1);
+}
+
 int32_t tfl_fx_tanh(int32_t a, int32_t int_bits)
 {
     /* tanh|a| = (1 - e^(-2|a|)) / (1 + e^(-2|a|)); -|a| read with one more integer bit is -2|a| */

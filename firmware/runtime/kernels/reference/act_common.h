@@ -11,7 +11,8 @@
 /* Builtin codes of the ops in this family (BuiltinOperator). */
 enum {
     TFL_OP_RELU = 19, TFL_OP_RELU_N1_TO_1 = 20, TFL_OP_RELU6 = 21, TFL_OP_TANH = 28, TFL_OP_ARG_MAX = 56,
-    TFL_OP_SUM = 74, TFL_OP_ARG_MIN = 79, TFL_OP_REDUCE_MAX = 82, TFL_OP_REDUCE_MIN = 89
+    TFL_OP_SUM = 74, TFL_OP_ARG_MIN = 79, TFL_OP_REDUCE_MAX = 82, TFL_OP_REDUCE_MIN = 89,
+    TFL_OP_L2_NORMALIZATION = 11, TFL_OP_LOG_SOFTMAX = 50
 };
 /* ArgMaxOptions / ArgMinOptions union tags */
 enum { TFL_OPT_ARG_MAX = 40, TFL_OPT_ARG_MIN = 57 };
@@ -46,6 +47,10 @@ static inline int32_t tfl_fx_mul_pot(int32_t x, int32_t e)
 int32_t tfl_fx_exp_neg(int32_t a, int32_t int_bits);
 /* (1 - x) / (1 + x) for x in [0, 1], Q0.31 in and out. */
 int32_t tfl_fx_one_minus_x_over_one_plus_x(int32_t a);
+/* 1 / (1 + x) for x in [0, 1], Q0.31 in and out. */
+int32_t tfl_fx_one_over_one_plus_x(int32_t a);
+/* log(x) for x >= 1 given in Q12.19; result in Q5.26 (TFLite's log_x_for_x_greater_than_or_equal_to_1). */
+int32_t tfl_fx_log_q12_to_q5(int32_t x);
 /* gemmlowp's tanh: Q(int_bits) in, Q0.31 out. */
 int32_t tfl_fx_tanh(int32_t a, int32_t int_bits);
 
