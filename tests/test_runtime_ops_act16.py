@@ -25,7 +25,7 @@ from tandem.tinyml.models import ops_activation as oa
 from tandem.tinyml.models.ops import Quant
 from tandem.tinyml.tflm_ref import run_tflm_reference
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 Oracle = Callable[[bytes, Sequence[np.ndarray]], list[np.ndarray]]
 LITERT: Oracle = run_reference
