@@ -8,7 +8,10 @@ case says why.  One test runs the firmware build of these kernels on a simulated
 """
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +20,7 @@ from hypothesis import strategies as st
 
 from tandem.errors import ModelError
 from tandem.machine.board import Board
-from tandem.tinyml.host_runtime import HostRuntime
+from tandem.tinyml.host_runtime import RUNTIME_DIR, HostRuntime
 from tandem.tinyml.infer import build_runtime, infer
 from tandem.tinyml.litert_ref import run_reference
 from tandem.tinyml.models import ops
@@ -303,6 +306,43 @@ def _board_models() -> list[tuple[str, bytes, list[np.ndarray]]]:
         ("arg max int8", oa.arg_reduce(r, "ARG_MAX", shape=(4, 6), axis=-1)),
         ("log softmax int8", oa.log_softmax(r, shape=(2, 12), inp=Quant(0.08, -7))),
         ("l2 norm int8", oa.l2_normalization(r, shape=(3, 10), inp=Quant(0.02, 4))),
+    ]
+    return [(name, m, x) for name, (m, x) in cases]
+
+
+def test_sanitizer_truncation_and_corruption(tmp_path: Path) -> None:
+    """The new kernels under ASan + UBSan: every truncation and 300 seeded corruptions of one
+    model per kernel and type, through tfl_init and tfl_invoke (host/fuzz_main.c)."""
+    if shutil.which("gcc") is None:
+        pytest.fail("gcc is required for the sanitizer build")
+    exe = tmp_path / "tfl_fuzz"
+    srcs = sorted((RUNTIME_DIR / "src").glob("*.c")) + sorted((RUNTIME_DIR / "kernels" / "reference").glob("*.c"))
+    cmd = ["gcc", "-std=c99", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+           "-Wall", "-Wextra", "-Werror", f"-I{RUNTIME_DIR / 'include'}", f"-I{RUNTIME_DIR / 'kernels' / 'reference'}",
+           f"-I{RUNTIME_DIR / 'host'}", *map(str, srcs), str(RUNTIME_DIR / "host" / "host_api.c"),
+           str(RUNTIME_DIR / "host" / "fuzz_main.c"), "-lm", "-o", str(exe)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    for name, model, _ in _board_models() + _extra_fuzz_models():
+        path = tmp_path / "model.tflite"
+        path.write_bytes(model)
+        run = subprocess.run([str(exe), str(path), "300", "7"], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, (name, run.stderr[-3000:])
+        assert "runtime error" not in run.stderr and "AddressSanitizer" not in run.stderr, name
+        counts = dict(line.split(": ") for line in run.stdout.strip().splitlines())
+        assert int(counts.get("status 0", 0)) >= 1, name  # the unmodified model ran
+
+
+def _extra_fuzz_models() -> list[tuple[str, bytes, list[np.ndarray]]]:
+    r = rng(13)
+    cases = [
+        ("max pool int16", ops.pool2d(r, "MAX_POOL_2D", h=5, w=5, c=2, fh=2, fw=2, q=Quant(5e-4, 0), dtype="int16")),
+        ("reduce max int8", ops.mean(r, shape=(2, 5, 3), axes=[0, 2], keep_dims=False, inp=Quant(0.05, 3),
+                                     out=Quant(0.05, 3), kind="REDUCE_MAX")),
+        ("relu6 int8", oa.unary(r, "RELU6", shape=(5, 5), inp=Quant(0.05, 4), out=Quant(0.05, 4))),
+        ("relu_n1_to_1 int8", oa.unary(r, "RELU_N1_TO_1", shape=(5, 5), inp=Quant(0.05, 4), out=Quant(0.01, 4))),
+        ("arg min int32 -> int64", oa.arg_reduce(r, "ARG_MIN", shape=(4, 6), axis=0, dtype="int32",
+                                                 output_type="int64")),
     ]
     return [(name, m, x) for name, (m, x) in cases]
 

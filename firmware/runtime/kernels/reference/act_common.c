@@ -106,7 +106,7 @@ int32_t tfl_fx_one_over_one_plus_x(int32_t a)
     return tfl_fx_mul_pot(x, 1); /* Q2.29 halved (Q1.30, same bits) rescaled to Q0.31 */
 }
 
-static int32_t clz32(uint32_t x)
+int32_t tfl_ref_clz32(uint32_t x)
 {
     int32_t k = 0;
     if (x == 0)
@@ -133,11 +133,11 @@ int32_t tfl_fx_log_q12_to_q5(int32_t x)
     const int32_t log_2 = 1488522236, sqrt_sqrt_half = 1805811301, sqrt_half = 1518500250;
     const int32_t alpha_n = 117049297, alpha_d = 127690142, alpha_i = 1057819769, alpha_f = 638450708;
     const int32_t quarter_acc = 1 << (31 - acc_bits - 2);
-    const int32_t ha = clz32((uint32_t)x);
+    const int32_t ha = tfl_ref_clz32((uint32_t)x);
     const int32_t ra = tfl_fx_mul_pot(tfl_srdhm(tfl_fx_mul_pot(x, ha - 1), sqrt_half), 1);
     const int32_t pa = sat_add32(tfl_fx_mul_pot(in_bits - ha, 31 - acc_bits), quarter_acc);
     const int32_t zb = tfl_srdhm(x, sqrt_half);
-    const int32_t hb = clz32((uint32_t)zb) - 1;
+    const int32_t hb = tfl_ref_clz32((uint32_t)zb) - 1;
     const int32_t rb = tfl_fx_mul_pot(x, hb);
     const int64_t pb64 = (int64_t)tfl_fx_mul_pot(in_bits - hb, 31 - acc_bits) - quarter_acc;
     const int32_t pb = pb64 < INT32_MIN ? INT32_MIN : (int32_t)pb64;
@@ -166,7 +166,7 @@ int32_t tfl_fx_tanh(int32_t a, int32_t int_bits)
 int32_t tfl_ref_input_radius(int32_t int_bits, int32_t left_shift)
 {
     const double m = (double)((1 << int_bits) - 1) * (double)(1LL << (31 - int_bits)) / ldexp(1.0, left_shift);
-    return (int32_t)floor(m);
+    return m >= 2147483647.0 ? INT32_MAX : (int32_t)floor(m); /* tiny scales: nothing saturates */
 }
 
 int tfl_ref_checked_log2(float scale, int32_t *log2_out)

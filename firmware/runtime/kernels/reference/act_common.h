@@ -54,6 +54,8 @@ int32_t tfl_fx_log_q12_to_q5(int32_t x);
 /* gemmlowp's tanh: Q(int_bits) in, Q0.31 out. */
 int32_t tfl_fx_tanh(int32_t a, int32_t int_bits);
 
+/* Leading zero bits of x (32 for 0). */
+int32_t tfl_ref_clz32(uint32_t x);
 /* floor(((2^int_bits - 1) * 2^(31 - int_bits)) / 2^left_shift): inputs at or beyond it saturate. */
 int32_t tfl_ref_input_radius(int32_t int_bits, int32_t left_shift);
 /* log2 of a scale when it is a power of two to within 1e-3 (as TFLite's CheckedLog2). */

@@ -14,18 +14,6 @@ typedef struct {
     int32_t zp;
 } l2norm_data_t;
 
-static int32_t clz32(uint32_t x)
-{
-    int32_t k = 0;
-    if (x == 0)
-        return 32;
-    while (!(x & 0x80000000u)) {
-        x <<= 1;
-        k++;
-    }
-    return k;
-}
-
 /* 1/sqrt(v) as (multiplier, left shift) for tfl_mbqm. */
 static void inv_sqrt(int32_t v, int32_t *mult, int32_t *shift)
 {
@@ -40,7 +28,7 @@ static void inv_sqrt(int32_t v, int32_t *mult, int32_t *shift)
         v /= 4;
         right++;
     }
-    pairs = (clz32((uint32_t)v) - 1) / 2 - 1;
+    pairs = (tfl_ref_clz32((uint32_t)v) - 1) / 2 - 1;
     right -= pairs;
     v <<= 2 * pairs;
     half = tfl_rdbpot(v >> 1, 1); /* v/2 in Q3.28 */

@@ -51,18 +51,6 @@ tfl_status_t tfl_ref_softmax16_prepare(tfl_interp_t *ip, tfl_node_t *n, float be
     return TFL_OK;
 }
 
-static int32_t count_leading_zeros(uint32_t x)
-{
-    int32_t k = 0;
-    if (x == 0)
-        return 32;
-    while (!(x & 0x80000000u)) {
-        x <<= 1;
-        k++;
-    }
-    return k;
-}
-
 static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
@@ -85,7 +73,7 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
             y[c] = tfl_ref_lut16_lookup((int16_t)sym, d->exp_lut);
             sum = (int32_t)((uint32_t)sum + (uint32_t)(int32_t)y[c]);
         }
-        headroom = count_leading_zeros((uint32_t)sum);
+        headroom = tfl_ref_clz32((uint32_t)sum);
         shifted = (int32_t)((((int64_t)sum << (headroom - 1)) + (1 << 13)) >> 14);
         recip = tfl_ref_lut16_lookup((int16_t)tfl_clamp(shifted - (32768 + 65536), -32768, 32767), d->recip_lut);
         rshift = 31 - headroom;
