@@ -1,7 +1,8 @@
 """Single-op models of activations and arg reductions in int8 / int16 (issue 12).
 
-RELU, RELU6, RELU_N1_TO_1, TANH, LOG_SOFTMAX, L2_NORMALIZATION, ARG_MAX and ARG_MIN.  Like :mod:`tandem.tinyml.models.ops`,
-each function returns ``(model_bytes, input_arrays)`` with inputs drawn from ``rng``.
+RELU, RELU6, RELU_N1_TO_1, TANH, LOG_SOFTMAX, L2_NORMALIZATION, ARG_MAX and ARG_MIN.  Like
+:mod:`tandem.tinyml.models.ops`, each function returns ``(model_bytes, input_arrays)`` with inputs
+drawn from ``rng``.
 """
 from __future__ import annotations
 
