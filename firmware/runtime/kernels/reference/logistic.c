@@ -75,8 +75,6 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     tfl_status_t s;
     int32_t q;
 
-    if (in != 0 && in->type == TFL_TYPE_INT16)
-        return prepare16(ip, n, in, out);
     if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
         return s;
     if (!tfl_same_shape(in, out))
@@ -109,4 +107,14 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_logistic = {TFL_OP_LOGISTIC, prepare, eval};
+static tfl_status_t prepare_wide(tfl_interp_t *ip, tfl_node_t *n)
+{
+    tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
+    if (in != 0 && in->type == TFL_TYPE_INT16)
+        return prepare16(ip, n, in, out);
+    return prepare(ip, n);
+}
+
+const tfl_kernel_t tfl_ref_logistic = {TFL_OP_LOGISTIC, prepare_wide, eval};
+/* int8 only (links no int16 code) */
+const tfl_kernel_t tfl_ref_logistic_int8 = {TFL_OP_LOGISTIC, prepare, eval};

@@ -34,8 +34,6 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     uint32_t i, kept = 1;
     int32_t lead, k, stride = 1, m, sh, pre;
 
-    if (in != 0 && in->type == TFL_TYPE_INT16)
-        return tfl_ref_reduce_prepare(ip, n, 3); /* reduce.c: MEAN's int16 path */
     if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_INT8)) ||
         (s = tfl_check_type(ip, axis, TFL_TYPE_INT32)))
         return s;
@@ -123,4 +121,14 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_mean = {TFL_OP_MEAN, prepare, eval};
+static tfl_status_t prepare_wide(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0);
+    if (in != 0 && in->type == TFL_TYPE_INT16)
+        return tfl_ref_reduce_prepare(ip, n, 3); /* reduce.c: MEAN's int16 path */
+    return prepare(ip, n);
+}
+
+const tfl_kernel_t tfl_ref_mean = {TFL_OP_MEAN, prepare_wide, eval};
+/* int8 only (links no int16 code) */
+const tfl_kernel_t tfl_ref_mean_int8 = {TFL_OP_MEAN, prepare, eval};

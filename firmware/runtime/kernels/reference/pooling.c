@@ -46,13 +46,27 @@ static int activation_range_int16(int32_t act, float scale, int32_t zp, int32_t 
     }
 }
 
-static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+/* The int16 part of prepare: activation range and the int16 eval. */
+static tfl_status_t finish16(tfl_interp_t *ip, tfl_node_t *n, pool_data_t *d, int32_t act, const tfl_tensor_t *out)
+{
+    if (activation_range_int16(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    n->kernel = n->builtin_code == TFL_OP_MAX_POOL_2D ? &max16 : &avg16;
+    n->data = d;
+    return TFL_OK;
+}
+
+typedef tfl_status_t (*finish16_fn)(tfl_interp_t *ip, tfl_node_t *n, pool_data_t *d, int32_t act,
+                                    const tfl_tensor_t *out);
+
+/* int8, and int16 when `fin16` is given (so the int8-only kernels link no int16 code). */
+static tfl_status_t prepare_common(tfl_interp_t *ip, tfl_node_t *n, finish16_fn fin16)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
     pool_data_t *d;
     int32_t padding, act, oh, ow;
     tfl_status_t s;
-    const uint8_t type = in != 0 && in->type == TFL_TYPE_INT16 ? TFL_TYPE_INT16 : TFL_TYPE_INT8;
+    const uint8_t type = fin16 != 0 && in != 0 && in->type == TFL_TYPE_INT16 ? TFL_TYPE_INT16 : TFL_TYPE_INT8;
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_POOL2D)) != TFL_OK)
         return s;
@@ -78,13 +92,10 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
     d->pad_h = tfl_padding(d->stride_h, 1, in->dims[1], d->fh, oh);
     d->pad_w = tfl_padding(d->stride_w, 1, in->dims[2], d->fw, ow);
-    if (type == TFL_TYPE_INT16) {
-        if (activation_range_int16(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
-            return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
-        n->kernel = n->builtin_code == TFL_OP_MAX_POOL_2D ? &max16 : &avg16;
-    } else if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max)) {
+    if (type == TFL_TYPE_INT16)
+        return fin16(ip, n, d, act, out);
+    if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
-    }
     n->data = d;
     return TFL_OK;
 }
@@ -184,5 +195,11 @@ static tfl_status_t eval_max(tfl_interp_t *ip, tfl_node_t *n) { return pool(ip, 
 static tfl_status_t eval_avg16(tfl_interp_t *ip, tfl_node_t *n) { return pool16(ip, n, 0); }
 static tfl_status_t eval_max16(tfl_interp_t *ip, tfl_node_t *n) { return pool16(ip, n, 1); }
 
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n) { return prepare_common(ip, n, finish16); }
+static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n) { return prepare_common(ip, n, 0); }
+
 const tfl_kernel_t tfl_ref_average_pool_2d = {TFL_OP_AVERAGE_POOL_2D, prepare, eval_avg};
 const tfl_kernel_t tfl_ref_max_pool_2d = {TFL_OP_MAX_POOL_2D, prepare, eval_max};
+/* int8 only: link none of the int16 code */
+const tfl_kernel_t tfl_ref_average_pool_2d_int8 = {TFL_OP_AVERAGE_POOL_2D, prepare_int8, eval_avg};
+const tfl_kernel_t tfl_ref_max_pool_2d_int8 = {TFL_OP_MAX_POOL_2D, prepare_int8, eval_max};

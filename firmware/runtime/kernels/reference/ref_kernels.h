@@ -58,6 +58,13 @@ extern const tfl_kernel_t tfl_ref_reduce_min;
 extern const tfl_kernel_t tfl_ref_arg_max;
 extern const tfl_kernel_t tfl_ref_arg_min;
 extern const tfl_kernel_t tfl_ref_log_softmax;
+/* int8-only variants of kernels that also take int16 (link none of the int16 code; as TFLM's
+ * Register_X_INT8): for op sets that run int8 models only. */
+extern const tfl_kernel_t tfl_ref_softmax_int8;
+extern const tfl_kernel_t tfl_ref_logistic_int8;
+extern const tfl_kernel_t tfl_ref_mean_int8;
+extern const tfl_kernel_t tfl_ref_average_pool_2d_int8;
+extern const tfl_kernel_t tfl_ref_max_pool_2d_int8;
 extern const tfl_kernel_t tfl_ref_l2_normalization;
 
 /* Shared by CONV_2D and DEPTHWISE_CONV_2D (conv.c): per-channel output multipliers. */

@@ -104,7 +104,8 @@ static int32_t count_leading_zeros(uint32_t x)
     return n;
 }
 
-static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+/* int8 input; int8 output, or int16 output when `k16` (the eval for it) is given. */
+static tfl_status_t prepare_common(tfl_interp_t *ip, tfl_node_t *n, const tfl_kernel_t *k16)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
     softmax_data_t *d;
@@ -114,14 +115,12 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_SOFTMAX)) != TFL_OK)
         return s;
-    if (in != 0 && in->type == TFL_TYPE_INT16)
-        return tfl_ref_softmax16_prepare(ip, n, tfl_opt_f32(ip, n, 0, 0.0f));
-    if (out != 0 && in != 0 && in->type == TFL_TYPE_INT8 && out->type == TFL_TYPE_INT16) {
+    if (k16 != 0 && out != 0 && out->type == TFL_TYPE_INT16) {
         if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_INT16)))
             return s;
         if (out->zero_point != -32768 || fabsf(out->scale - 1.0f / 65536) > 0.001f / 65536)
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, out));
-        n->kernel = &softmax_i8_i16;
+        n->kernel = k16;
     } else {
         if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
             return s;
@@ -235,4 +234,20 @@ static tfl_status_t eval_i8_i16(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0);
+    tfl_status_t s;
+    if (in != 0 && in->type == TFL_TYPE_INT16) {
+        if ((s = tfl_require_options(ip, n, TFL_OPT_SOFTMAX)) != TFL_OK)
+            return s;
+        return tfl_ref_softmax16_prepare(ip, n, tfl_opt_f32(ip, n, 0, 0.0f));
+    }
+    return prepare_common(ip, n, &softmax_i8_i16);
+}
+static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n) { return prepare_common(ip, n, 0); }
+
 const tfl_kernel_t tfl_ref_softmax = {TFL_OP_SOFTMAX, prepare, eval};
+/* int8 only: an op set without int16 models links none of the int16 code (as TFLM's
+ * Register_SOFTMAX_INT8). */
+const tfl_kernel_t tfl_ref_softmax_int8 = {TFL_OP_SOFTMAX, prepare_int8, eval};
