@@ -105,8 +105,12 @@ def test_relu(runtime: HostRuntime, seed: int, shape: tuple[int, ...], kind: str
     model, inputs = oa.unary(rng(seed), kind, shape=shape, inp=qi, out=qo, dtype=dtype)
     # RELU6 with differing input/output quantization: TFLM's kernel clamps in the input's
     # quantization and ignores the output's, LiteRT requantizes; the runtime does what TFLM does.
-    oracles = BOTH if same or kind == "RELU" else (TFLM,)
-    assert_same(runtime, model, inputs, oracles)
+    # RELU requantizes in both, with in_s / out_s divided in double (TFLM) or float (LiteRT): they
+    # can differ by 1 LSB at a rounding tie, so TFLM decides and LiteRT is held to 1 LSB.
+    assert_same(runtime, model, inputs, BOTH if same else (TFLM,))
+    if not same and kind == "RELU":
+        got = runtime.run(model, inputs).outputs[0].astype(np.int32)
+        assert np.max(np.abs(run_reference(model, inputs)[0].astype(np.int32) - got)) <= 1
 
 
 @SETTINGS

@@ -7,8 +7,9 @@
  * range.  RELU6 follows TFLM's kernel: it clamps the raw input to [zp_in, q(6)] in the
  * input's quantization and ignores the output's (LiteRT requantizes instead: the two agree
  * when input and output share their quantization, the converter's case, and differ when not).
- * RELU_N1_TO_1 is LiteRT's (TFLM has no such kernel); LiteRT has no int16 version, so it is
- * int8 only here.
+ * RELU_N1_TO_1 is LiteRT's (TFLM has no such kernel), with LiteRT's multiplier in_s / out_s
+ * divided in float (TFLM's RELU divides in double: the two differ by 1 LSB where x * in_s / out_s
+ * falls within float error of a half); LiteRT has no int16 version, so it is int8 only here.
  */
 #include <math.h>
 
@@ -68,7 +69,9 @@ static tfl_status_t prepare_kind(tfl_interp_t *ip, tfl_node_t *n, int kind)
         d->hi = quantize_clamped(6.0f, in->scale, in->zero_point, qmin, qmax);
     } else {
         d->requant = 1;
-        if (tfl_quantize_multiplier((double)in->scale / (double)out->scale, &d->mult, &d->shift))
+        /* TFLM divides the scales in double; LiteRT (the reference for RELU_N1_TO_1) in float */
+        const double m = kind == 2 ? (double)(in->scale / out->scale) : (double)in->scale / (double)out->scale;
+        if (tfl_quantize_multiplier(m, &d->mult, &d->shift))
             return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
         d->lo = kind == 2 ? quantize_clamped(-1.0f, out->scale, out->zero_point, qmin, qmax)
                           : tfl_clamp(out->zero_point, qmin, qmax);
