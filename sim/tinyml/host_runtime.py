@@ -30,7 +30,7 @@ STATUS_NAMES = {
     4: "unsupported tensor type", 5: "arena too small", 6: "wrong input shape",
     7: "inconsistent shapes", 8: "invalid op parameters", 9: "misaligned data", 10: "bad state",
 }
-_NP_TYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 7: np.int16, 9: np.int8}
+_NP_TYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 7: np.int16, 9: np.int8}
 
 
 class _Error(ctypes.Structure):

@@ -37,7 +37,9 @@ def reference_kernels(cfg: TandemConfig) -> dict[str, str]:
     table: dict[str, str] = {}
     for src in sorted((cfg.firmware_dir / RUNTIME / "kernels" / "reference").glob("*.c")):
         for symbol, op in _KERNEL_DEF.findall(src.read_text()):
-            table.setdefault(op, symbol)
+            # an op with variants (e.g. tfl_ref_softmax_int8, int8 only) gets its full kernel
+            if op not in table or symbol == f"tfl_ref_{op.lower()}":
+                table[op] = symbol
     return table
 
 

@@ -13,6 +13,8 @@ static const tfl_kernel_t *const all_kernels[] = {
     &tfl_ref_mean, &tfl_ref_pad, &tfl_ref_concatenation, &tfl_ref_quantize, &tfl_ref_dequantize,
     &tfl_ref_logistic, &tfl_ref_svdf,
     &tfl_ref_unidirectional_sequence_lstm,
+    &tfl_ref_relu, &tfl_ref_relu6, &tfl_ref_relu_n1_to_1, &tfl_ref_tanh, &tfl_ref_sum, &tfl_ref_reduce_max,
+    &tfl_ref_reduce_min, &tfl_ref_arg_max, &tfl_ref_arg_min, &tfl_ref_log_softmax, &tfl_ref_l2_normalization,
 };
 
 static void describe(tfl_interp_t *ip, tfl_host_info_t *info)

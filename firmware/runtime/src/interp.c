@@ -124,8 +124,10 @@ static tfl_status_t parse_tensor(tfl_interp_t *ip, tfl_fb_t *fb, const tfl_fb_ve
             for (i = 0; i < scales.count; i++) {
                 float sc = tfl_scale_at(t, i);
                 int64_t zp = zps.count ? tfl_rd_i64(t->zero_points + 8 * i) : 0;
-                int64_t lo = t->type == TFL_TYPE_INT8 ? -128 : t->type == TFL_TYPE_UINT8 ? 0 : 0;
-                int64_t hi = t->type == TFL_TYPE_INT8 ? 127 : t->type == TFL_TYPE_UINT8 ? 255 : 0;
+                int64_t lo = t->type == TFL_TYPE_INT8 ? -128 : t->type == TFL_TYPE_UINT8 ? 0
+                             : t->type == TFL_TYPE_INT16 ? -32768 : 0;
+                int64_t hi = t->type == TFL_TYPE_INT8 ? 127 : t->type == TFL_TYPE_UINT8 ? 255
+                             : t->type == TFL_TYPE_INT16 ? 32767 : 0;
                 /* scales must be positive and finite; zero points must fit the type */
                 if (!(sc > 0.0f) || sc > 3.0e38f || zp < lo || zp > hi)
                     return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, (int32_t)index);

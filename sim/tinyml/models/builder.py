@@ -318,4 +318,24 @@ class ModelBuilder:
             tflite.UnidirectionalSequenceLSTMOptionsAddTimeMajor(b, bool(opt.get("time_major", False)))
             return (BuiltinOptions.UnidirectionalSequenceLSTMOptions,
                     tflite.UnidirectionalSequenceLSTMOptionsEnd(b))
+        if n in ("SUM", "REDUCE_MAX", "REDUCE_MIN", "REDUCE_PROD"):
+            tflite.ReducerOptionsStart(b)
+            tflite.ReducerOptionsAddKeepDims(b, bool(opt.get("keep_dims", False)))
+            return BuiltinOptions.ReducerOptions, tflite.ReducerOptionsEnd(b)
+        if n == "LOG_SOFTMAX":
+            tflite.LogSoftmaxOptionsStart(b)
+            return BuiltinOptions.LogSoftmaxOptions, tflite.LogSoftmaxOptionsEnd(b)
+        if n == "L2_NORMALIZATION":
+            tflite.L2NormOptionsStart(b)
+            tflite.L2NormOptionsAddFusedActivationFunction(b, act)
+            return BuiltinOptions.L2NormOptions, tflite.L2NormOptionsEnd(b)
+        if n in ("ARG_MAX", "ARG_MIN"):
+            out_type = _DTYPES[opt.get("output_type", "int32")][0]
+            if n == "ARG_MAX":
+                tflite.ArgMaxOptionsStart(b)
+                tflite.ArgMaxOptionsAddOutputType(b, out_type)
+                return BuiltinOptions.ArgMaxOptions, tflite.ArgMaxOptionsEnd(b)
+            tflite.ArgMinOptionsStart(b)
+            tflite.ArgMinOptionsAddOutputType(b, out_type)
+            return BuiltinOptions.ArgMinOptions, tflite.ArgMinOptionsEnd(b)
         return BuiltinOptions.NONE, None

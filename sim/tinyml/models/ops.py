@@ -33,6 +33,12 @@ def _int8(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
     return rng.integers(-128, 128, size=tuple(shape)).astype(np.int8)
 
 
+def random_ints(rng: np.random.Generator, shape: Sequence[int], dtype: str = "int8") -> np.ndarray:
+    """Uniform random activations over the whole range of ``dtype`` (int8 or int16)."""
+    info = np.iinfo(np.int16 if dtype == "int16" else np.int8)
+    return rng.integers(int(info.min), int(info.max) + 1, size=tuple(shape)).astype(info.dtype)
+
+
 def _weights(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
     return rng.integers(-127, 128, size=tuple(shape)).astype(np.int8)
 
@@ -100,16 +106,16 @@ def fully_connected(rng: np.random.Generator, *, batch: int, depth: int, units: 
 
 def pool2d(rng: np.random.Generator, kind: str, *, h: int, w: int, c: int, fh: int, fw: int,
            stride: tuple[int, int] = (1, 1), padding: str = "VALID", activation: str = "NONE",
-           q: Quant = Quant(0.05, 0)) -> tuple[bytes, list[np.ndarray]]:
+           q: Quant = Quant(0.05, 0), dtype: str = "int8", batch: int = 1) -> tuple[bytes, list[np.ndarray]]:
     m = ModelBuilder(kind.lower())
     oh = _out_size(padding, h, fh, stride[0])
     ow = _out_size(padding, w, fw, stride[1])
-    x = m.tensor("input", (1, h, w, c), scale=q.scale, zero_point=q.zero_point)
-    y = m.tensor("output", (1, oh, ow, c), scale=q.scale, zero_point=q.zero_point)
+    x = m.tensor("input", (batch, h, w, c), dtype, scale=q.scale, zero_point=q.zero_point)
+    y = m.tensor("output", (batch, oh, ow, c), dtype, scale=q.scale, zero_point=q.zero_point)
     m.op(kind, [x], [y], padding=padding, stride_h=stride[0], stride_w=stride[1], filter_h=fh, filter_w=fw,
          activation=activation)
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, (1, h, w, c))]
+    return m.build(), [random_ints(rng, (batch, h, w, c), dtype)]
 
 
 def binary(rng: np.random.Generator, kind: str, *, shape1: Sequence[int], shape2: Sequence[int],
@@ -124,14 +130,26 @@ def binary(rng: np.random.Generator, kind: str, *, shape1: Sequence[int], shape2
     return m.build(), [_int8(rng, shape1), _int8(rng, shape2)]
 
 
-def softmax(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, beta: float = 1.0
+# Output quantization TFLite requires of SOFTMAX per (input, output) type.
+SOFTMAX_OUT: dict[tuple[str, str], Quant] = {
+    ("int8", "int8"): Quant(1.0 / 256, -128),
+    ("int8", "int16"): Quant(1.0 / 65536, -32768),
+    ("int16", "int16"): Quant(1.0 / 32768, 0),
+}
+
+
+def softmax(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, beta: float = 1.0,
+            dtype: str = "int8", out_dtype: str | None = None, out: Quant | None = None
             ) -> tuple[bytes, list[np.ndarray]]:
+    """int8 -> int8 by default; ``dtype``/``out_dtype`` int8 -> int16 or int16 -> int16."""
     m = ModelBuilder("softmax")
-    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
-    y = m.tensor("output", shape, scale=1.0 / 256, zero_point=-128)
+    odt = out_dtype or dtype
+    oq = out or SOFTMAX_OUT[(dtype, odt)]
+    x = m.tensor("input", shape, dtype, scale=inp.scale, zero_point=inp.zero_point)
+    y = m.tensor("output", shape, odt, scale=oq.scale, zero_point=oq.zero_point)
     m.op("SOFTMAX", [x], [y], beta=beta)
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, shape)]
+    return m.build(), [random_ints(rng, shape, dtype)]
 
 
 def reshape(rng: np.random.Generator, *, shape: Sequence[int], new_shape: Sequence[int],
@@ -146,17 +164,18 @@ def reshape(rng: np.random.Generator, *, shape: Sequence[int], new_shape: Sequen
 
 
 def mean(rng: np.random.Generator, *, shape: Sequence[int], axes: Sequence[int], keep_dims: bool, inp: Quant,
-         out: Quant) -> tuple[bytes, list[np.ndarray]]:
-    m = ModelBuilder("mean")
-    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
+         out: Quant, dtype: str = "int8", kind: str = "MEAN") -> tuple[bytes, list[np.ndarray]]:
+    """MEAN (or another reducer named by ``kind``: SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD)."""
+    m = ModelBuilder(kind.lower())
+    x = m.tensor("input", shape, dtype, scale=inp.scale, zero_point=inp.zero_point)
     ax = m.tensor("axis", (len(axes),), "int32", data=np.array(axes))
     red = {a % len(shape) for a in axes}
     oshape = [1 if i in red else d for i, d in enumerate(shape)] if keep_dims else \
         [d for i, d in enumerate(shape) if i not in red]
-    y = m.tensor("output", oshape, scale=out.scale, zero_point=out.zero_point)
-    m.op("MEAN", [x, ax], [y], keep_dims=keep_dims)
+    y = m.tensor("output", oshape, dtype, scale=out.scale, zero_point=out.zero_point)
+    m.op(kind, [x, ax], [y], keep_dims=keep_dims)
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, shape)]
+    return m.build(), [random_ints(rng, shape, dtype)]
 
 
 def pad(rng: np.random.Generator, *, shape: Sequence[int], paddings: Sequence[tuple[int, int]],
@@ -209,13 +228,16 @@ def dequantize(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant) ->
     return m.build(), [_int8(rng, shape)]
 
 
-def logistic(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant) -> tuple[bytes, list[np.ndarray]]:
+def logistic(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, dtype: str = "int8",
+             out: Quant | None = None) -> tuple[bytes, list[np.ndarray]]:
+    """int8 (output 1/256, zero point -128) or int16 (output 1/32768, zero point 0)."""
     m = ModelBuilder("logistic")
-    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
-    y = m.tensor("output", shape, scale=1.0 / 256, zero_point=-128)
+    oq = out or (Quant(1.0 / 32768, 0) if dtype == "int16" else Quant(1.0 / 256, -128))
+    x = m.tensor("input", shape, dtype, scale=inp.scale, zero_point=inp.zero_point)
+    y = m.tensor("output", shape, dtype, scale=oq.scale, zero_point=oq.zero_point)
     m.op("LOGISTIC", [x], [y])
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, shape)]
+    return m.build(), [random_ints(rng, shape, dtype)]
 
 
 def svdf(rng: np.random.Generator, *, batch: int, input_size: int, units: int, rank: int, memory: int,

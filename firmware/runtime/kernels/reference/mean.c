@@ -4,6 +4,7 @@
  * in_scale / out_scale and 1 / count together (count divided into the Q31 significand).
  */
 #include "tfl/kernel.h"
+#include "act_common.h"
 #include "ref_kernels.h"
 
 typedef struct {
@@ -120,4 +121,14 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_mean = {TFL_OP_MEAN, prepare, eval};
+static tfl_status_t prepare_wide(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0);
+    if (in != 0 && in->type == TFL_TYPE_INT16)
+        return tfl_ref_reduce_prepare(ip, n, 3); /* reduce.c: MEAN's int16 path */
+    return prepare(ip, n);
+}
+
+const tfl_kernel_t tfl_ref_mean = {TFL_OP_MEAN, prepare_wide, eval};
+/* int8 only (links no int16 code) */
+const tfl_kernel_t tfl_ref_mean_int8 = {TFL_OP_MEAN, prepare, eval};

@@ -47,6 +47,26 @@ extern const tfl_kernel_t tfl_ref_dequantize;
 extern const tfl_kernel_t tfl_ref_logistic;
 extern const tfl_kernel_t tfl_ref_svdf;
 extern const tfl_kernel_t tfl_ref_unidirectional_sequence_lstm;
+/* int8/int16 activations, reducers and arg reductions (activation.c, tanh.c, reduce.c, arg_min_max.c,
+ * log_softmax.c, l2norm.c) */
+extern const tfl_kernel_t tfl_ref_relu;
+extern const tfl_kernel_t tfl_ref_relu6;
+extern const tfl_kernel_t tfl_ref_relu_n1_to_1;
+extern const tfl_kernel_t tfl_ref_tanh;
+extern const tfl_kernel_t tfl_ref_sum;
+extern const tfl_kernel_t tfl_ref_reduce_max;
+extern const tfl_kernel_t tfl_ref_reduce_min;
+extern const tfl_kernel_t tfl_ref_arg_max;
+extern const tfl_kernel_t tfl_ref_arg_min;
+extern const tfl_kernel_t tfl_ref_log_softmax;
+/* int8-only variants of kernels that also take int16 (link none of the int16 code; as TFLM's
+ * Register_X_INT8): for op sets that run int8 models only. */
+extern const tfl_kernel_t tfl_ref_softmax_int8;
+extern const tfl_kernel_t tfl_ref_logistic_int8;
+extern const tfl_kernel_t tfl_ref_mean_int8;
+extern const tfl_kernel_t tfl_ref_average_pool_2d_int8;
+extern const tfl_kernel_t tfl_ref_max_pool_2d_int8;
+extern const tfl_kernel_t tfl_ref_l2_normalization;
 
 /* Shared by CONV_2D and DEPTHWISE_CONV_2D (conv.c): per-channel output multipliers. */
 tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,

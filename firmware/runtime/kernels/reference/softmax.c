@@ -2,11 +2,17 @@
  * SOFTMAX, int8 in, int8 out (scale 1/256, zero point -128), in gemmlowp-style fixed point:
  * differences to the row maximum are scaled to Q5.26, exponentiated with a Taylor kernel
  * plus a barrel of exp(-2^k) multipliers, summed in Q12.19, and divided via Newton-Raphson.
+ * int8 in, int16 out (scale 1/65536, zero point -32768): the same, rounded to 16 bits (its own
+ * eval, swapped in by prepare).  int16 in and out: softmax16.c.
  */
 #include <math.h>
 
 #include "tfl/kernel.h"
+#include "act_common.h"
 #include "ref_kernels.h"
+
+static tfl_status_t eval_i8_i16(tfl_interp_t *ip, tfl_node_t *n);
+static const tfl_kernel_t softmax_i8_i16 = {TFL_OP_SOFTMAX, 0, eval_i8_i16};
 
 #define SCALED_DIFF_INT_BITS 5
 #define ACCUM_INT_BITS 12
@@ -98,7 +104,8 @@ static int32_t count_leading_zeros(uint32_t x)
     return n;
 }
 
-static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+/* int8 input; int8 output, or int16 output when `k16` (the eval for it) is given. */
+static tfl_status_t prepare_common(tfl_interp_t *ip, tfl_node_t *n, const tfl_kernel_t *k16)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
     softmax_data_t *d;
@@ -108,12 +115,20 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_SOFTMAX)) != TFL_OK)
         return s;
-    if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
-        return s;
+    if (k16 != 0 && out != 0 && out->type == TFL_TYPE_INT16) {
+        if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_INT16)))
+            return s;
+        if (out->zero_point != -32768 || fabsf(out->scale - 1.0f / 65536) > 0.001f / 65536)
+            return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, out));
+        n->kernel = k16;
+    } else {
+        if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
+            return s;
+        if (out->zero_point != -128 || fabsf(out->scale - 1.0f / 256) > 0.001f / 256)
+            return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, out));
+    }
     if (!tfl_same_shape(in, out) || in->ndim < 1)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
-    if (out->zero_point != -128 || fabsf(out->scale - 1.0f / 256) > 0.001f / 256)
-        return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, out));
     d = (softmax_data_t *)tfl_alloc_persistent(ip, sizeof(softmax_data_t));
     if (d == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
@@ -176,4 +191,63 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
+static tfl_status_t eval_i8_i16(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
+    const softmax_data_t *d = (const softmax_data_t *)n->data;
+    const int8_t *x = (const int8_t *)in->data;
+    int16_t *y = (int16_t *)out->data;
+    const int32_t depth = in->dims[in->ndim - 1];
+    const uint32_t rows = tfl_num_elements(in) / (uint32_t)depth;
+    uint32_t r;
+    int32_t c;
+
+    for (r = 0; r < rows; r++) {
+        const int8_t *xr = x + r * (uint32_t)depth;
+        int16_t *yr = y + r * (uint32_t)depth;
+        int32_t maxv = -128, sum = 0, headroom, bits_over_unit, scale;
+        for (c = 0; c < depth; c++)
+            maxv = xr[c] > maxv ? xr[c] : maxv;
+        for (c = 0; c < depth; c++) {
+            int32_t diff = xr[c] - maxv;
+            if (diff >= d->diff_min) {
+                int32_t scaled = tfl_srdhm((int32_t)((uint32_t)diff << d->left_shift), d->mult);
+                sum = fx_add(sum, fx_mul_pot(exp_negative(scaled), -ACCUM_INT_BITS));
+            }
+        }
+        headroom = count_leading_zeros((uint32_t)sum);
+        bits_over_unit = ACCUM_INT_BITS - headroom;
+        scale = one_over_one_plus_x((int32_t)(((uint32_t)sum << headroom) - (1u << 31)));
+        for (c = 0; c < depth; c++) {
+            int32_t diff = xr[c] - maxv;
+            if (diff >= d->diff_min) {
+                int32_t scaled = tfl_srdhm((int32_t)((uint32_t)diff << d->left_shift), d->mult);
+                int32_t e = exp_negative(scaled);
+                int32_t v = tfl_rdbpot(fx_mul(scale, e), bits_over_unit + 31 - 16) - 32768;
+                yr[c] = (int16_t)tfl_clamp(v, -32768, 32767);
+            } else {
+                yr[c] = -32768;
+            }
+        }
+    }
+    (void)ip;
+    return TFL_OK;
+}
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0);
+    tfl_status_t s;
+    if (in != 0 && in->type == TFL_TYPE_INT16) {
+        if ((s = tfl_require_options(ip, n, TFL_OPT_SOFTMAX)) != TFL_OK)
+            return s;
+        return tfl_ref_softmax16_prepare(ip, n, tfl_opt_f32(ip, n, 0, 0.0f));
+    }
+    return prepare_common(ip, n, &softmax_i8_i16);
+}
+static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n) { return prepare_common(ip, n, 0); }
+
 const tfl_kernel_t tfl_ref_softmax = {TFL_OP_SOFTMAX, prepare, eval};
+/* int8 only: an op set without int16 models links none of the int16 code (as TFLM's
+ * Register_SOFTMAX_INT8). */
+const tfl_kernel_t tfl_ref_softmax_int8 = {TFL_OP_SOFTMAX, prepare_int8, eval};
