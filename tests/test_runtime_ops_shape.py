@@ -19,7 +19,7 @@ from tandem.tinyml.models.builder import ModelBuilder
 from tandem.tinyml.models.ops import Quant
 from tandem.tinyml.tflm_ref import run_tflm_reference
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=80, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SEED = st.integers(0, 2**32 - 1)
 MOVE_TYPES = st.sampled_from(["int8", "int16", "float32"])  # TFLM's set for most data movement
@@ -350,3 +350,53 @@ def test_custom_op_named_by_custom_code(runtime: HostRuntime) -> None:
     model, inputs = S.custom(np.random.default_rng(0), name="TFLite_Detection_PostProcess")
     r = runtime.run(model, inputs)
     assert r.status.text == "unsupported op TFLite_Detection_PostProcess (index 0)"
+
+
+# -- on a simulated board: the firmware build of these kernels ---------------------------------------------
+
+def _chain_model() -> bytes:
+    """TRANSPOSE -> RESIZE_BILINEAR (half pixel) -> SPLIT -> GREATER, int8 with a bool output."""
+    m = ModelBuilder("shape_chain")
+    q = {"scale": 0.05, "zero_point": 3}
+    x = m.tensor("x", (1, 4, 6, 2), **q)
+    t = m.tensor("t", (1, 6, 4, 2), **q)
+    m.op("TRANSPOSE", [x, m.tensor("perm", (4,), "int32", data=np.array([0, 2, 1, 3]))], [t])
+    r = m.tensor("r", (1, 9, 7, 2), **q)
+    m.op("RESIZE_BILINEAR", [t, m.tensor("size", (2,), "int32", data=np.array([9, 7]))], [r],
+         half_pixel_centers=True)
+    a, b = m.tensor("a", (1, 9, 7, 1), **q), m.tensor("b", (1, 9, 7, 1), **q)
+    m.op("SPLIT", [m.tensor("axis", (), "int32", data=np.array(3)), r], [a, b], num_splits=2)
+    y = m.tensor("y", (1, 9, 7, 1), "bool")
+    m.op("GREATER", [a, b], [y])
+    m.inputs, m.outputs = [x], [y, r]
+    return m.build()
+
+
+def _board_run(cfg, model: bytes, inputs: list[np.ndarray]):  # type: ignore[no-untyped-def]
+    from tandem.machine.board import Board
+    from tandem.tinyml.infer import build_runtime, infer
+
+    board = Board.from_platform("nucleo_l4r5zi", cfg)
+    image = board.load_elf(build_runtime(board.platform, cfg))
+    return infer(board, image, model, inputs, model_path="<model>")
+
+
+def test_chain_on_board_bit_exact(cfg) -> None:  # type: ignore[no-untyped-def]
+    model = _chain_model()
+    x = [S.random_array(np.random.default_rng(1), (1, 4, 6, 2), "int8")]
+    r = _board_run(cfg, model, x)
+    expected = run_tflm_reference(model, x)
+    assert [o.dtype for o in r.outputs] == [np.bool_, np.int8]
+    for e, g, lite in zip(expected, r.outputs, run_reference(model, x), strict=True):
+        assert np.array_equal(e, g) and np.array_equal(lite, g)
+    assert [o.op for o in r.ops] == ["TRANSPOSE", "RESIZE_BILINEAR", "SPLIT", "GREATER"]
+    assert all(o.cycles > 0 for o in r.ops)
+
+
+def test_unsupported_op_on_board_named(cfg) -> None:  # type: ignore[no-untyped-def]
+    model, inputs = _cumsum_after_copy(bad_type=True)
+    with pytest.raises(ModelError, match=r"unsupported op CUMSUM \(index 3\)"):
+        _board_run(cfg, model, inputs)
+    model, inputs = S.custom(np.random.default_rng(0), name="MyOp")
+    with pytest.raises(ModelError, match=r"unsupported op MyOp \(index 0\)"):
+        _board_run(cfg, model, inputs)

@@ -19,7 +19,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_CONCAT)) != TFL_OK)
         return s;
-    if ((s = tfl_check_type(ip, out, out->type == TFL_TYPE_INT16 ? TFL_TYPE_INT16 : TFL_TYPE_INT8)) != TFL_OK)
+    if ((s = tfl_check_type(ip, out, out != 0 && out->type == TFL_TYPE_INT16 ? TFL_TYPE_INT16 : TFL_TYPE_INT8)) != TFL_OK)
         return s;
     if (tfl_opt_i32(ip, n, 1, 1, 0) != TFL_ACT_NONE)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
