@@ -4,7 +4,9 @@ types TFLM refuses are refused too; and the error contract for ops nobody implem
 """
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -402,3 +404,51 @@ def test_unsupported_op_on_board_named(cfg) -> None:  # type: ignore[no-untyped-
     model, inputs = S.custom(np.random.default_rng(0), name="MyOp")
     with pytest.raises(ModelError, match=r"unsupported op MyOp \(index 0\)"):
         _board_run(cfg, model, inputs)
+
+
+# -- hostile models: the new kernels under AddressSanitizer + UBSan --------------------------------------
+
+FUZZ_MODELS: list[tuple[str, Maker]] = [
+    ("squeeze", lambda r: S.squeeze(r, shape=(1, 3, 1, 2), dims=[0], dtype="int16")),
+    ("expand_dims", lambda r: S.expand_dims(r, shape=(3, 2), axis=-1)),
+    ("shape_fill", lambda r: S.fill(r, dims=(2, 3), dtype="int32", dims_dtype="int64")),
+    ("transpose", lambda r: S.transpose(r, shape=(2, 3, 4), perm=[2, 0, 1])),
+    ("depth_to_space", lambda r: S.space_depth(r, "DEPTH_TO_SPACE", shape=(1, 2, 2, 8), block=2)),
+    ("space_to_batch", lambda r: S.batch_space(r, "SPACE_TO_BATCH_ND", shape=(1, 3, 4, 2), block=[2, 2],
+                                               pads=[(1, 0), (0, 0)])),
+    ("batch_to_space", lambda r: S.batch_space(r, "BATCH_TO_SPACE_ND", shape=(4, 2, 2, 1), block=[2, 2],
+                                               pads=[(1, 0), (0, 1)])),
+    ("split_v", lambda r: S.split_v(r, shape=(2, 5), axis=1, sizes=[2, -1])),
+    ("pack", lambda r: S.pack(r, shape=(2, 3), count=2, axis=1, dtype="int32")),
+    ("unpack", lambda r: S.unpack(r, shape=(2, 3), axis=1)),
+    ("gather", lambda r: S.gather(r, shape=(4, 3), index_shape=(2,), axis=0)),
+    ("gather_nd", lambda r: S.gather_nd(r, shape=(4, 3), index_shape=(2, 2))),
+    ("resize_nearest", lambda r: S.resize(r, "RESIZE_NEAREST_NEIGHBOR", shape=(1, 2, 3, 2), size=(4, 5),
+                                          align_corners=True)),
+    ("resize_bilinear", lambda r: S.resize(r, "RESIZE_BILINEAR", shape=(1, 2, 3, 2), size=(4, 5),
+                                           half_pixel_centers=True)),
+    ("greater", lambda r: S.binary(r, "GREATER", shape1=(2, 3), shape2=(3,), dtype="int8", out_dtype="bool",
+                                   q1=Quant(0.05, 3), q2=Quant(0.02, -4))),
+    ("select_v2", lambda r: S.select_v2(r, cond=(2, 3), shape1=(2, 3), shape2=(3,))),
+    ("cast", lambda r: S.unary(r, "CAST", shape=(2, 3), dtype="float32", out_dtype="int8")),
+    ("abs", lambda r: S.unary(r, "ABS", shape=(2, 3), dtype="int8", qi=Quant(0.05, 3), qo=Quant(0.03, -2))),
+]
+
+
+@pytest.fixture(scope="module")
+def fuzz_binary() -> Path:
+    from tests.fuzz_build import fuzz_binary_path
+
+    return fuzz_binary_path()
+
+
+@pytest.mark.parametrize("name,make", FUZZ_MODELS, ids=[n for n, _ in FUZZ_MODELS])
+def test_sanitizer_truncation_and_corruption(fuzz_binary: Path, tmp_path: Path, name: str, make: Maker) -> None:
+    """Every truncation plus 400 seeded corruptions: no out-of-bounds access, no UB."""
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(make(np.random.default_rng(0))[0])
+    proc = subprocess.run([str(fuzz_binary), str(model), "400", "7"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "runtime error" not in proc.stderr and "AddressSanitizer" not in proc.stderr
+    counts = dict(line.split(": ") for line in proc.stdout.strip().splitlines())
+    assert int(counts.get("status 0", 0)) >= 1  # the unmodified model ran
