@@ -25,6 +25,8 @@ SETTINGS = settings(max_examples=80, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SEED = st.integers(0, 2**32 - 1)
 MOVE_TYPES = st.sampled_from(["int8", "int16", "float32"])  # TFLM's set for most data movement
+# every type: where TFLM refuses one, check() asserts the runtime refuses it too
+ALL_TYPES = st.sampled_from(["int8", "int16", "int32", "int64", "float32", "bool"])
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +86,7 @@ def test_squeeze_expand_shape(runtime: HostRuntime, data: st.DataObject, seed: i
 
 
 @SETTINGS
-@given(data=st.data(), seed=SEED, dtype=MOVE_TYPES)
+@given(data=st.data(), seed=SEED, dtype=ALL_TYPES)
 def test_transpose(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str) -> None:
     shape = data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=6))  # 6-d: TFLM refuses
     perm = data.draw(st.permutations(list(range(len(shape)))))
@@ -92,7 +94,7 @@ def test_transpose(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: 
 
 
 @SETTINGS
-@given(data=st.data(), seed=SEED, dtype=st.sampled_from(["int8", "int16", "int32", "float32"]))
+@given(data=st.data(), seed=SEED, dtype=ALL_TYPES)
 def test_split_pack_unpack(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str) -> None:
     rng = np.random.default_rng(seed)
     shape = data.draw(shapes)
@@ -114,7 +116,7 @@ def test_split_pack_unpack(runtime: HostRuntime, data: st.DataObject, seed: int,
 
 
 @SETTINGS
-@given(data=st.data(), seed=SEED, dtype=st.sampled_from(["int8", "float32"]))
+@given(data=st.data(), seed=SEED, dtype=ALL_TYPES)
 def test_gather(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str) -> None:
     rng = np.random.default_rng(seed)
     shape = data.draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
@@ -132,7 +134,7 @@ def test_gather(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str
 @given(seed=SEED, kind=st.sampled_from(["RESIZE_NEAREST_NEIGHBOR", "RESIZE_BILINEAR"]),
        b=st.integers(1, 2), h=st.integers(1, 6), w=st.integers(1, 6), c=st.integers(1, 3),
        oh=st.integers(1, 12), ow=st.integers(1, 12), mode=st.sampled_from(["none", "align", "half"]),
-       dtype=MOVE_TYPES)
+       dtype=ALL_TYPES)
 def test_resize(runtime: HostRuntime, seed: int, kind: str, b: int, h: int, w: int, c: int, oh: int, ow: int,
                 mode: str, dtype: str) -> None:
     if kind == "RESIZE_BILINEAR" and dtype == "float32":
@@ -174,7 +176,7 @@ def test_comparisons(runtime: HostRuntime, seed: int, kind: str, pair: tuple[lis
 
 @SETTINGS
 @given(seed=SEED, kind=st.sampled_from(["LOGICAL_AND", "LOGICAL_OR", "LOGICAL_NOT"]), pair=broadcast_pair(),
-       dtype=MOVE_TYPES)
+       dtype=ALL_TYPES)
 def test_logical_and_select(runtime: HostRuntime, seed: int, kind: str, pair: tuple[list[int], list[int]],
                             dtype: str) -> None:
     rng = np.random.default_rng(seed)
@@ -195,7 +197,7 @@ def test_cast(runtime: HostRuntime, seed: int, shape: list[int], src: str, dst: 
 
 
 @SETTINGS
-@given(seed=SEED, shape=shapes, kind=st.sampled_from(["ABS", "NEG"]), dtype=MOVE_TYPES,
+@given(seed=SEED, shape=shapes, kind=st.sampled_from(["ABS", "NEG"]), dtype=ALL_TYPES,
        qi=st.builds(Quant, st.floats(0.002, 0.5), st.integers(-128, 127)),
        qo=st.builds(Quant, st.floats(0.002, 0.5), st.integers(-128, 127)), same=st.booleans())
 def test_abs_neg(runtime: HostRuntime, seed: int, shape: list[int], kind: str, dtype: str, qi: Quant, qo: Quant,
@@ -204,13 +206,13 @@ def test_abs_neg(runtime: HostRuntime, seed: int, shape: list[int], kind: str, d
         qo = qi
     if dtype == "int16":
         qi, qo = Quant(qi.scale / 100, 0), Quant(qo.scale / 100, 0)
-    quantized = dtype != "float32"
+    quantized = dtype in ("int8", "int16")
     check(runtime, S.unary(np.random.default_rng(seed), kind, shape=shape, dtype=dtype,
                            qi=qi if quantized else None, qo=qo if quantized else None))
 
 
 @SETTINGS
-@given(data=st.data(), seed=SEED, dtype=st.sampled_from(["int8", "float32"]))
+@given(data=st.data(), seed=SEED, dtype=ALL_TYPES)
 def test_space_batch_depth(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str) -> None:
     rng = np.random.default_rng(seed)
     bs = data.draw(st.integers(1, 3))
@@ -237,8 +239,7 @@ def test_space_batch_depth(runtime: HostRuntime, data: st.DataObject, seed: int,
 
 
 @SETTINGS
-@given(seed=SEED, dims=st.lists(st.integers(1, 4), max_size=4), dtype=st.sampled_from(["int8", "int32", "float32"]),
-       dims64=st.booleans())
+@given(seed=SEED, dims=st.lists(st.integers(1, 4), max_size=4), dtype=ALL_TYPES, dims64=st.booleans())
 def test_fill_zeros_like(runtime: HostRuntime, seed: int, dims: list[int], dtype: str, dims64: bool) -> None:
     rng = np.random.default_rng(seed)
     q = S.default_quant(dtype)
