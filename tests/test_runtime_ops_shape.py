@@ -21,7 +21,7 @@ from tandem.tinyml.models.builder import ModelBuilder
 from tandem.tinyml.models.ops import Quant
 from tandem.tinyml.tflm_ref import run_tflm_reference
 
-SETTINGS = settings(max_examples=80, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 SEED = st.integers(0, 2**32 - 1)
 MOVE_TYPES = st.sampled_from(["int8", "int16", "float32"])  # TFLM's set for most data movement
@@ -137,8 +137,6 @@ def test_gather(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str
        dtype=ALL_TYPES)
 def test_resize(runtime: HostRuntime, seed: int, kind: str, b: int, h: int, w: int, c: int, oh: int, ow: int,
                 mode: str, dtype: str) -> None:
-    if kind == "RESIZE_BILINEAR" and dtype == "float32":
-        dtype = "int8"  # float bilinear (arithmetic, not data movement) is not implemented: see the README
     check(runtime, S.resize(np.random.default_rng(seed), kind, shape=(b, h, w, c), size=(oh, ow),
                             align_corners=mode == "align", half_pixel_centers=mode == "half", dtype=dtype))
 
@@ -396,6 +394,13 @@ def test_chain_on_board_bit_exact(cfg) -> None:  # type: ignore[no-untyped-def]
         assert np.array_equal(e, g) and np.array_equal(lite, g)
     assert [o.op for o in r.ops] == ["TRANSPOSE", "RESIZE_BILINEAR", "SPLIT", "GREATER"]
     assert all(o.cycles > 0 for o in r.ops)
+    # float bilinear on an FPU core: bit-exact only without fused multiply-adds (measured: 145 of 297 differ
+    # by up to 3.6e-7 when the gnu11 build contracts)
+    fmodel, fx = S.resize(np.random.default_rng(2), "RESIZE_BILINEAR", shape=(1, 5, 7, 3), size=(11, 9),
+                          half_pixel_centers=True, dtype="float32")
+    fr = _board_run(cfg, fmodel, fx)
+    assert np.array_equal(fr.outputs[0], run_tflm_reference(fmodel, fx)[0])
+    assert np.array_equal(fr.outputs[0], run_reference(fmodel, fx)[0])
 
 
 def test_unsupported_op_on_board_named(cfg) -> None:  # type: ignore[no-untyped-def]

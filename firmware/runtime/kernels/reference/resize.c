@@ -1,8 +1,10 @@
 /*
- * RESIZE_NEAREST_NEIGHBOR (int8, int16, float32) and RESIZE_BILINEAR (int8; TFLM refuses
- * int16) on NHWC tensors, align_corners / half_pixel_centers as TFLite.  Nearest neighbour
- * maps output rows/columns to source ones in float at prepare (tables in the arena); the
- * integer bilinear works in 10-bit fixed point as TFLite's ResizeBilinearInteger.
+ * RESIZE_NEAREST_NEIGHBOR (int8, int16, float32) and RESIZE_BILINEAR (int8, float32; TFLM
+ * refuses int16) on NHWC tensors, align_corners / half_pixel_centers as TFLite.  Nearest
+ * neighbour maps output rows/columns to source ones in float at prepare (tables in the arena);
+ * the integer bilinear works in 10-bit fixed point as TFLite's ResizeBilinearInteger; the float
+ * one takes its source rows/columns and fractions from prepare-time tables and weighs the four
+ * neighbours in TFLite's order of float operations.
  */
 #include <math.h>
 #include <string.h>
@@ -18,8 +20,35 @@ typedef struct {
     int32_t align, half; /* options */
     int32_t hscale, wscale; /* bilinear: 10-bit scales */
     int32_t *map;        /* nearest: oh row sources then ow column sources */
+    struct frac_s { int32_t lo, hi; float f; } *frac; /* float bilinear: rows then columns */
     uint32_t esize;
 } resize_data_t;
+
+/* No fused multiply-add anywhere in the float paths: each product and sum rounded on its own,
+ * as TFLite's reference, even where the build contracts (the firmware's gnu11 on an FPU core). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define TFL_NO_FMA __attribute__((optimize("fp-contract=off")))
+#else
+#define TFL_NO_FMA
+#endif
+
+/* Float bilinear: source position of each output row/column, its two neighbours and fraction. */
+TFL_NO_FMA static tfl_status_t float_tables(tfl_interp_t *ip, resize_data_t *d)
+{
+    int32_t i;
+    if ((d->frac = (struct frac_s *)tfl_alloc_persistent(ip, sizeof(struct frac_s) * (uint32_t)(d->oh + d->ow))) == 0)
+        return TFL_ERR_ARENA_TOO_SMALL;
+    for (i = 0; i < d->oh + d->ow; i++) {
+        int32_t o = i < d->oh ? i : i - d->oh, isz = i < d->oh ? d->ih : d->iw, osz = i < d->oh ? d->oh : d->ow;
+        float scale = (d->align && osz > 1) ? (float)(isz - 1) / (float)(osz - 1) : (float)isz / (float)osz;
+        float v = d->half ? ((float)o + 0.5f) * scale - 0.5f : (float)o * scale;
+        int32_t lo = (int32_t)floorf(v), hi = (int32_t)ceilf(v);
+        d->frac[i].lo = lo > 0 ? lo : 0;
+        d->frac[i].hi = hi < isz - 1 ? hi : isz - 1;
+        d->frac[i].f = v - (float)d->frac[i].lo;
+    }
+    return TFL_OK;
+}
 
 static tfl_status_t resize_prepare(tfl_interp_t *ip, tfl_node_t *n, int nearest)
 {
@@ -29,7 +58,7 @@ static tfl_status_t resize_prepare(tfl_interp_t *ip, tfl_node_t *n, int nearest)
     int32_t i;
     tfl_status_t s;
     if ((s = tfl_shape_check_same(ip, in, out)) != TFL_OK ||
-        (s = tfl_shape_check_type(ip, in, nearest ? TFL_T_INT8 | TFL_T_INT16 | TFL_T_FLOAT32 : TFL_T_INT8)) != TFL_OK ||
+        (s = tfl_shape_check_type(ip, in, TFL_T_INT8 | TFL_T_FLOAT32 | (nearest ? TFL_T_INT16 : 0))) != TFL_OK ||
         (s = tfl_check_ndim(ip, in, 4)) != TFL_OK || (s = tfl_check_ndim(ip, out, 4)) != TFL_OK ||
         (s = tfl_shape_check_type(ip, size, TFL_T_INT32)) != TFL_OK)
         return s;
@@ -57,6 +86,8 @@ static tfl_status_t resize_prepare(tfl_interp_t *ip, tfl_node_t *n, int nearest)
             d->hscale = ((1 << 10) * (d->ih - 1) + (d->oh - 1) / 2) / (d->oh - 1);
         if (d->align && d->ow > 1)
             d->wscale = ((1 << 10) * (d->iw - 1) + (d->ow - 1) / 2) / (d->ow - 1);
+        if (in->type == TFL_TYPE_FLOAT32)
+            return float_tables(ip, d);
         return TFL_OK;
     }
     if ((d->map = (int32_t *)tfl_alloc_persistent(ip, 4u * (uint32_t)(d->oh + d->ow))) == 0)
@@ -102,10 +133,31 @@ static void interp_values(int32_t v, int32_t scale, int32_t half, int32_t size, 
     *hi = (*pos + (1 << 10) - 1) / (1 << 10) < size - 1 ? (*pos + (1 << 10) - 1) / (1 << 10) : size - 1;
 }
 
+TFL_NO_FMA static void bilinear_float(const resize_data_t *d, const float *x, float *y)
+{
+    int32_t b, oy, ox, c;
+    for (b = 0; b < d->b; b++)
+        for (oy = 0; oy < d->oh; oy++) {
+            const struct frac_s *fy = &d->frac[oy];
+            const float *r0 = x + ((size_t)b * d->ih + fy->lo) * d->iw * d->c;
+            const float *r1 = x + ((size_t)b * d->ih + fy->hi) * d->iw * d->c;
+            for (ox = 0; ox < d->ow; ox++) {
+                const struct frac_s *fx = &d->frac[d->oh + ox];
+                for (c = 0; c < d->c; c++)
+                    *y++ = r0[fx->lo * d->c + c] * (1 - fy->f) * (1 - fx->f) + r1[fx->lo * d->c + c] * fy->f * (1 - fx->f) +
+                           r0[fx->hi * d->c + c] * (1 - fy->f) * fx->f + r1[fx->hi * d->c + c] * fy->f * fx->f;
+            }
+        }
+}
+
 static tfl_status_t bilinear_eval(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
     const resize_data_t *d = (const resize_data_t *)n->data;
+    if (in->type == TFL_TYPE_FLOAT32) {
+        bilinear_float(d, (const float *)in->data, (float *)out->data);
+        return TFL_OK;
+    }
     const int8_t *x = (const int8_t *)in->data;
     int8_t *y = (int8_t *)out->data;
     int32_t b, oy, ox, c;
