@@ -2,7 +2,6 @@
 models, wrong inputs; and a sanitizer build fed truncated and corrupted models."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -149,18 +148,10 @@ def test_softmax_output_quantization_checked(runtime: HostRuntime) -> None:
 
 
 @pytest.fixture(scope="module")
-def fuzz_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if shutil.which("gcc") is None:
-        pytest.fail("gcc is required for the sanitizer build")
-    out = tmp_path_factory.mktemp("fuzz") / "tfl_fuzz"
-    srcs = sorted((RUNTIME_DIR / "src").glob("*.c")) + sorted((RUNTIME_DIR / "kernels" / "reference").glob("*.c"))
-    cmd = ["gcc", "-std=c99", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
-           "-Wall", "-Wextra", "-Werror", f"-I{RUNTIME_DIR / 'include'}", f"-I{RUNTIME_DIR / 'kernels' / 'reference'}",
-           f"-I{RUNTIME_DIR / 'host'}", *map(str, srcs), str(RUNTIME_DIR / "host" / "host_api.c"),
-           str(RUNTIME_DIR / "host" / "fuzz_main.c"), "-lm", "-o", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return out
+def fuzz_binary() -> Path:
+    from tests.fuzz_build import fuzz_binary_path  # built once, shared with test_runtime_ops_shape.py
+
+    return fuzz_binary_path()
 
 
 @pytest.mark.parametrize("name", ["op_conv2d", "op_depthwise_conv2d", "op_fully_connected", "op_add", "op_mul",

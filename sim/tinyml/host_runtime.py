@@ -19,6 +19,7 @@ import numpy as np
 
 from tandem.config import TandemConfig, share_root
 from tandem.errors import ModelError, ToolchainError
+from tandem.tinyml.model import read_model, unsupported_op_message
 
 RUNTIME_DIR = share_root() / "firmware" / "runtime"
 
@@ -30,7 +31,7 @@ STATUS_NAMES = {
     4: "unsupported tensor type", 5: "arena too small", 6: "wrong input shape",
     7: "inconsistent shapes", 8: "invalid op parameters", 9: "misaligned data", 10: "bad state",
 }
-_NP_TYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 7: np.int16, 9: np.int8}
+_NP_TYPES = {0: np.float32, 2: np.int32, 3: np.uint8, 4: np.int64, 6: np.bool_, 7: np.int16, 9: np.int8}
 
 
 class _Error(ctypes.Structure):
@@ -68,10 +69,16 @@ class RuntimeStatus:
     tensor_index: int
     bytes_needed: int
     detail: int
+    op_text: str = ""  # "unsupported op NAME (index N)" for an op the resolver lacks
 
     @property
     def name(self) -> str:
         return STATUS_NAMES.get(self.code, f"status {self.code}")
+
+    @property
+    def text(self) -> str:
+        """The status as a user reads it (an unsupported op named by name and index)."""
+        return self.op_text or self.name
 
     @property
     def ok(self) -> bool:
@@ -175,7 +182,7 @@ class HostRuntime:
         rc = call(model_view.ctypes.data, len(model), arena.ctypes.data, arena_size, None, None, 0,
                       null_outs, 0, ctypes.byref(info))
         if rc != 0:
-            return RunOutput(self._status(info), [], info.arena_used)
+            return RunOutput(self._status(info, model), [], info.arena_used)
         arrays = [np.ascontiguousarray(x) for x in inputs]
         n_in = len(arrays)
         in_ptrs = (ctypes.c_void_p * max(n_in, 1))(*[a.ctypes.data for a in arrays])
@@ -191,7 +198,7 @@ class HostRuntime:
         info2 = _Info()
         rc = call(model_view.ctypes.data, len(model), arena.ctypes.data, arena_size, in_ptrs, in_sizes,
                       n_in, out_ptrs, invocations, ctypes.byref(info2))
-        status = self._status(info2)
+        status = self._status(info2, model)
         return RunOutput(status, outs if rc == 0 else [], info2.arena_used)
 
     def plan(self, model: bytes, arena_size: int = 1 << 22) -> tuple[int, list[TensorPlacement]]:
@@ -215,6 +222,13 @@ class HostRuntime:
                                   for i, p in enumerate(out[:count.value])]
 
     @staticmethod
-    def _status(info: _Info) -> RuntimeStatus:
+    def _status(info: _Info, model: bytes) -> RuntimeStatus:
         e = info.error
-        return RuntimeStatus(e.code, e.op_index, e.builtin_code, e.tensor_index, e.bytes_needed, e.detail)
+        text = ""
+        if e.code == 3:
+            try:
+                parsed = read_model(bytes(model))
+            except ModelError:
+                parsed = None
+            text = unsupported_op_message(parsed, e.op_index, e.builtin_code)
+        return RuntimeStatus(e.code, e.op_index, e.builtin_code, e.tensor_index, e.bytes_needed, e.detail, text)

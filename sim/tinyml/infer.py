@@ -35,7 +35,7 @@ from tandem.tinyml.job import (
     random_inputs,
     runtime_sources,
 )
-from tandem.tinyml.model import ModelInfo, read_model
+from tandem.tinyml.model import ModelInfo, read_model, unsupported_op_message
 from tandem.tinyml.results import Inference, OpProfile
 
 _STATUS = {1: "malformed model", 2: "unsupported model version or subgraphs", 3: "unsupported op",
@@ -157,9 +157,7 @@ def _status_error(result: P.Result, info: ModelInfo, path: str, board: str) -> M
         o = info.ops[result.op_index]
         op = f" at op {result.op_index} ({o.name})"
     if status == 3:
-        name = (info.ops[result.op_index].name if 0 <= result.op_index < len(info.ops)
-                else f"builtin {result.builtin_code}")
-        return ModelError(f"{path}: unsupported op {name} (op {result.op_index}, builtin code {result.builtin_code}): "
+        return ModelError(f"{path}: {unsupported_op_message(info, result.op_index, result.builtin_code)}: "
                           "the runtime image's op set does not include it")
     if status == 5:
         return ModelError(f"{path}: arena too small on {board}: the model needs {result.bytes_needed:,} bytes, "

@@ -100,7 +100,7 @@ def build_runtime(platform: Platform, cfg: TandemConfig, op_set: str = "referenc
 
 def dtype_of(name: str) -> np.dtype:
     return np.dtype({"float32": np.float32, "int8": np.int8, "uint8": np.uint8, "int16": np.int16,
-                     "int32": np.int32}.get(name, np.int8))
+                     "int32": np.int32, "int64": np.int64, "bool": np.bool_}.get(name, np.int8))
 
 
 def random_inputs(info: ModelInfo, seed: int = 0) -> list[np.ndarray]:
@@ -111,6 +111,8 @@ def random_inputs(info: ModelInfo, seed: int = 0) -> list[np.ndarray]:
         dt = dtype_of(t.dtype)
         if dt.kind == "f":
             out.append(rng.uniform(-1.0, 1.0, size=t.shape).astype(dt))
+        elif dt.kind == "b":
+            out.append(rng.integers(0, 2, size=t.shape).astype(dt))
         else:
             lim = np.iinfo(dt)
             out.append(rng.integers(lim.min, lim.max + 1, size=t.shape, dtype=np.int64).astype(dt))

@@ -128,6 +128,8 @@ def read_model(data: bytes, path: str = "<bytes>") -> ModelInfo:
             oc = model.OperatorCodes(op.OpcodeIndex())
             code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
             name = _OP_NAMES.get(code, f"BUILTIN_{code}")
+            if code == BuiltinOperator.CUSTOM and oc.CustomCode():  # a custom op is named by its code
+                name = oc.CustomCode().decode(errors="replace")
             ins = tuple(int(x) for x in op.InputsAsNumpy()) if op.InputsLength() else ()
             outs = tuple(int(x) for x in op.OutputsAsNumpy()) if op.OutputsLength() else ()
             for role, indices, optional in (("input", ins, True), ("output", outs, False)):
@@ -159,3 +161,11 @@ def read_model_file(path: str | Path) -> ModelInfo:
 
 def op_name(builtin_code: int) -> str:
     return _OP_NAMES.get(builtin_code, f"BUILTIN_{builtin_code}")
+
+
+def unsupported_op_message(info: ModelInfo | None, op_index: int, builtin_code: int) -> str:
+    """The one wording of an op the runtime lacks: ``unsupported op NAME (index N)``, NAME the
+    builtin op's name or a CUSTOM op's custom code (from the model when it can be read)."""
+    name = (info.ops[op_index].name if info is not None and 0 <= op_index < len(info.ops)
+            else op_name(builtin_code))
+    return f"unsupported op {name} (index {op_index})"

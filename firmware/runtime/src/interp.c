@@ -170,6 +170,34 @@ static const tfl_kernel_t *resolve(const tfl_resolver_t *r, int32_t code)
     return 0;
 }
 
+/* Resolve every op before anything else about the model is checked: an op the resolver lacks
+ * is reported as such (op_index, builtin_code) even where its tensors would fail a check. */
+static tfl_status_t resolve_ops(tfl_interp_t *ip, tfl_fb_t *fb, const tfl_fb_vec_t *opcodes, const tfl_fb_vec_t *ops)
+{
+    uint32_t i, opcode_index;
+    int32_t dep, code;
+    tfl_fb_table_t op, oc;
+    for (i = 0; i < ops->count; i++) {
+        if (tfl_fb_vec_table(fb, ops, i, &op) || tfl_fb_u32(fb, &op, 0, 4, 0, &opcode_index))
+            return model_error(ip, fb);
+        if (opcode_index >= opcodes->count) {
+            fb->bad_pos = op.pos;
+            return model_error(ip, fb);
+        }
+        if (tfl_fb_vec_table(fb, opcodes, opcode_index, &oc) || tfl_fb_i32(fb, &oc, 0, 1, 0, &dep) ||
+            tfl_fb_i32(fb, &oc, 3, 4, 0, &code))
+            return model_error(ip, fb);
+        code = code > dep ? code : dep;
+        if (code == TFL_OP_CUSTOM || resolve(ip->resolver, code) == 0) {
+            ip->error.code = TFL_ERR_UNSUPPORTED_OP;
+            ip->error.op_index = (int32_t)i;
+            ip->error.builtin_code = code;
+            return TFL_ERR_UNSUPPORTED_OP;
+        }
+    }
+    return TFL_OK;
+}
+
 static tfl_status_t parse_model(tfl_interp_t *ip, tfl_fb_t *fb)
 {
     tfl_fb_table_t root, sg, tt;
@@ -190,6 +218,8 @@ static tfl_status_t parse_model(tfl_interp_t *ip, tfl_fb_t *fb)
         tfl_fb_vector(fb, &sg, 1, 4, &sg_in) || tfl_fb_vector(fb, &sg, 2, 4, &sg_out) ||
         tfl_fb_vector(fb, &sg, 3, 4, &ops))
         return model_error(ip, fb);
+    if ((s = resolve_ops(ip, fb, &opcodes, &ops)) != TFL_OK)
+        return s;
 
     ip->ntensors = tensors.count;
     ip->nnodes = ops.count;

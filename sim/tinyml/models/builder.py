@@ -25,8 +25,9 @@ _DTYPES: dict[str, tuple[int, Any]] = {
     "int8": (TensorType.INT8, np.int8),
     "int16": (TensorType.INT16, np.int16),
     "int32": (TensorType.INT32, np.int32),
-    "int64": (TensorType.INT64, np.int64),
     "float32": (TensorType.FLOAT32, np.float32),
+    "int64": (TensorType.INT64, np.int64),
+    "bool": (TensorType.BOOL, np.bool_),
 }
 
 ACTIVATIONS: dict[str, int] = {
@@ -68,6 +69,10 @@ class Op:
     outputs: list[int]
     options: dict[str, Any] = field(default_factory=dict)
     intermediates: list[int] = field(default_factory=list)
+
+
+def _opcode_key(o: Op) -> tuple[str, str]:
+    return o.name, str(o.options.get("custom_code", "")) if o.name == "CUSTOM" else ""
 
 
 class ModelBuilder:
@@ -146,14 +151,17 @@ class ModelBuilder:
 
         tensor_offsets = [self._tensor(b, t, buf) for t, buf in zip(self.tensors, tensor_buffer, strict=True)]
 
-        opcode_list: list[str] = []
+        opcode_list: list[tuple[str, str]] = []  # (builtin name, custom code of a CUSTOM op)
         for o in self.ops:
-            if o.name not in opcode_list:
-                opcode_list.append(o.name)
+            if _opcode_key(o) not in opcode_list:
+                opcode_list.append(_opcode_key(o))
         opcode_offsets = []
-        for name in opcode_list:
+        for name, custom in opcode_list:
             code = getattr(BuiltinOperator, name)
+            custom_off = b.CreateString(custom) if custom else None
             tflite.OperatorCodeStart(b)
+            if custom_off is not None:
+                tflite.OperatorCodeAddCustomCode(b, custom_off)
             tflite.OperatorCodeAddDeprecatedBuiltinCode(b, min(code, 127))
             tflite.OperatorCodeAddBuiltinCode(b, code)
             tflite.OperatorCodeAddVersion(b, 1)
@@ -166,7 +174,7 @@ class ModelBuilder:
             outs = self._int_vector(b, o.outputs)
             mids = self._int_vector(b, o.intermediates) if o.intermediates else None
             tflite.OperatorStart(b)
-            tflite.OperatorAddOpcodeIndex(b, opcode_list.index(o.name))
+            tflite.OperatorAddOpcodeIndex(b, opcode_list.index(_opcode_key(o)))
             tflite.OperatorAddInputs(b, ins)
             tflite.OperatorAddOutputs(b, outs)
             if mids is not None:
@@ -338,4 +346,60 @@ class ModelBuilder:
             tflite.ArgMinOptionsStart(b)
             tflite.ArgMinOptionsAddOutputType(b, out_type)
             return BuiltinOptions.ArgMinOptions, tflite.ArgMinOptionsEnd(b)
+        if n == "SQUEEZE":
+            dims = opt.get("squeeze_dims")
+            dvec = self._int_vector(b, dims) if dims is not None else None
+            tflite.SqueezeOptionsStart(b)
+            if dvec is not None:
+                tflite.SqueezeOptionsAddSqueezeDims(b, dvec)
+            return BuiltinOptions.SqueezeOptions, tflite.SqueezeOptionsEnd(b)
+        if n in ("SPLIT", "SPLIT_V"):
+            start, add, end = ((tflite.SplitOptionsStart, tflite.SplitOptionsAddNumSplits, tflite.SplitOptionsEnd)
+                               if n == "SPLIT" else
+                               (tflite.SplitVOptionsStart, tflite.SplitVOptionsAddNumSplits, tflite.SplitVOptionsEnd))
+            start(b)
+            add(b, opt["num_splits"])
+            return (BuiltinOptions.SplitOptions if n == "SPLIT" else BuiltinOptions.SplitVOptions), end(b)
+        if n == "PACK":
+            tflite.PackOptionsStart(b)
+            tflite.PackOptionsAddValuesCount(b, opt["values_count"])
+            tflite.PackOptionsAddAxis(b, opt.get("axis", 0))
+            return BuiltinOptions.PackOptions, tflite.PackOptionsEnd(b)
+        if n == "UNPACK":
+            tflite.UnpackOptionsStart(b)
+            tflite.UnpackOptionsAddNum(b, opt["num"])
+            tflite.UnpackOptionsAddAxis(b, opt.get("axis", 0))
+            return BuiltinOptions.UnpackOptions, tflite.UnpackOptionsEnd(b)
+        if n == "GATHER":
+            tflite.GatherOptionsStart(b)
+            tflite.GatherOptionsAddAxis(b, opt.get("axis", 0))
+            tflite.GatherOptionsAddBatchDims(b, opt.get("batch_dims", 0))
+            return BuiltinOptions.GatherOptions, tflite.GatherOptionsEnd(b)
+        if n == "RESIZE_NEAREST_NEIGHBOR":
+            tflite.ResizeNearestNeighborOptionsStart(b)
+            tflite.ResizeNearestNeighborOptionsAddAlignCorners(b, bool(opt.get("align_corners", False)))
+            tflite.ResizeNearestNeighborOptionsAddHalfPixelCenters(b, bool(opt.get("half_pixel_centers", False)))
+            return BuiltinOptions.ResizeNearestNeighborOptions, tflite.ResizeNearestNeighborOptionsEnd(b)
+        if n == "RESIZE_BILINEAR":
+            tflite.ResizeBilinearOptionsStart(b)
+            tflite.ResizeBilinearOptionsAddAlignCorners(b, bool(opt.get("align_corners", False)))
+            tflite.ResizeBilinearOptionsAddHalfPixelCenters(b, bool(opt.get("half_pixel_centers", False)))
+            return BuiltinOptions.ResizeBilinearOptions, tflite.ResizeBilinearOptionsEnd(b)
+        if n == "CAST" and "in_data_type" in opt:
+            tflite.CastOptionsStart(b)
+            tflite.CastOptionsAddInDataType(b, _DTYPES[opt["in_data_type"]][0])
+            tflite.CastOptionsAddOutDataType(b, _DTYPES[opt["out_data_type"]][0])
+            return BuiltinOptions.CastOptions, tflite.CastOptionsEnd(b)
+        if n == "SHAPE":
+            tflite.ShapeOptionsStart(b)
+            tflite.ShapeOptionsAddOutType(b, _DTYPES[opt.get("out_type", "int32")][0])
+            return BuiltinOptions.ShapeOptions, tflite.ShapeOptionsEnd(b)
+        if n in ("DEPTH_TO_SPACE", "SPACE_TO_DEPTH"):
+            if n == "DEPTH_TO_SPACE":
+                tflite.DepthToSpaceOptionsStart(b)
+                tflite.DepthToSpaceOptionsAddBlockSize(b, opt["block_size"])
+                return BuiltinOptions.DepthToSpaceOptions, tflite.DepthToSpaceOptionsEnd(b)
+            tflite.SpaceToDepthOptionsStart(b)
+            tflite.SpaceToDepthOptionsAddBlockSize(b, opt["block_size"])
+            return BuiltinOptions.SpaceToDepthOptions, tflite.SpaceToDepthOptionsEnd(b)
         return BuiltinOptions.NONE, None

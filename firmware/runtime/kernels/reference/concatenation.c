@@ -1,4 +1,4 @@
-/* CONCATENATION, int8 inputs that share the output's scale and zero point. */
+/* CONCATENATION, int8 or int16 inputs that share the output's type, scale and zero point. */
 #include <string.h>
 
 #include "tfl/kernel.h"
@@ -6,6 +6,7 @@
 
 typedef struct {
     int32_t axis;
+    uint32_t esize;
 } concat_data_t;
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
@@ -18,7 +19,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_CONCAT)) != TFL_OK)
         return s;
-    if ((s = tfl_check_type(ip, out, TFL_TYPE_INT8)) != TFL_OK)
+    if ((s = tfl_check_type(ip, out, out != 0 && out->type == TFL_TYPE_INT16 ? TFL_TYPE_INT16 : TFL_TYPE_INT8)) != TFL_OK)
         return s;
     if (tfl_opt_i32(ip, n, 1, 1, 0) != TFL_ACT_NONE)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
@@ -29,7 +30,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     for (i = 0; i < n->n_inputs; i++) {
         tfl_tensor_t *in = tfl_node_input(ip, n, (uint32_t)i);
-        if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) != TFL_OK)
+        if ((s = tfl_check_type(ip, in, out->type)) != TFL_OK)
             return s;
         if (in->scale != out->scale || in->zero_point != out->zero_point)
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, in));
@@ -46,6 +47,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if (d == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
     d->axis = axis;
+    d->esize = out->type == TFL_TYPE_INT16 ? 2 : 1;
     n->data = d;
     return TFL_OK;
 }
@@ -54,8 +56,8 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *out = tfl_node_output(ip, n, 0);
     const concat_data_t *d = (const concat_data_t *)n->data;
-    int8_t *y = (int8_t *)out->data;
-    uint32_t outer = 1, inner = 1, o;
+    uint8_t *y = (uint8_t *)out->data;
+    uint32_t outer = 1, inner = d->esize, o;
     int32_t k, i;
 
     for (k = 0; k < d->axis; k++)
@@ -66,7 +68,7 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
         for (i = 0; i < n->n_inputs; i++) {
             const tfl_tensor_t *in = tfl_node_input(ip, n, (uint32_t)i);
             uint32_t chunk = (uint32_t)in->dims[d->axis] * inner;
-            memcpy(y, (const int8_t *)in->data + o * chunk, chunk);
+            memcpy(y, (const uint8_t *)in->data + o * chunk, chunk);
             y += chunk;
         }
     }

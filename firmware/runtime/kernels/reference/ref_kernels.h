@@ -68,6 +68,40 @@ extern const tfl_kernel_t tfl_ref_average_pool_2d_int8;
 extern const tfl_kernel_t tfl_ref_max_pool_2d_int8;
 extern const tfl_kernel_t tfl_ref_l2_normalization;
 
+/* Data movement, comparison, logic and cast (shape_ops.c, permute.c, split_pack.c, gather.c, resize.c,
+ * compare.c, cast.c). */
+extern const tfl_kernel_t tfl_ref_squeeze;
+extern const tfl_kernel_t tfl_ref_expand_dims;
+extern const tfl_kernel_t tfl_ref_shape;
+extern const tfl_kernel_t tfl_ref_fill;
+extern const tfl_kernel_t tfl_ref_zeros_like;
+extern const tfl_kernel_t tfl_ref_transpose;
+extern const tfl_kernel_t tfl_ref_depth_to_space;
+extern const tfl_kernel_t tfl_ref_space_to_depth;
+extern const tfl_kernel_t tfl_ref_space_to_batch_nd;
+extern const tfl_kernel_t tfl_ref_batch_to_space_nd;
+extern const tfl_kernel_t tfl_ref_split;
+extern const tfl_kernel_t tfl_ref_split_v;
+extern const tfl_kernel_t tfl_ref_pack;
+extern const tfl_kernel_t tfl_ref_unpack;
+extern const tfl_kernel_t tfl_ref_gather;
+extern const tfl_kernel_t tfl_ref_gather_nd;
+extern const tfl_kernel_t tfl_ref_resize_nearest_neighbor;
+extern const tfl_kernel_t tfl_ref_resize_bilinear;
+extern const tfl_kernel_t tfl_ref_equal;
+extern const tfl_kernel_t tfl_ref_not_equal;
+extern const tfl_kernel_t tfl_ref_less;
+extern const tfl_kernel_t tfl_ref_less_equal;
+extern const tfl_kernel_t tfl_ref_greater;
+extern const tfl_kernel_t tfl_ref_greater_equal;
+extern const tfl_kernel_t tfl_ref_logical_and;
+extern const tfl_kernel_t tfl_ref_logical_or;
+extern const tfl_kernel_t tfl_ref_logical_not;
+extern const tfl_kernel_t tfl_ref_select_v2;
+extern const tfl_kernel_t tfl_ref_cast;
+extern const tfl_kernel_t tfl_ref_abs;
+extern const tfl_kernel_t tfl_ref_neg;
+
 /* Shared by CONV_2D and DEPTHWISE_CONV_2D (conv.c): per-channel output multipliers. */
 tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,
                                          const tfl_tensor_t *out, int32_t channels, int32_t *mult,
