@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tandem.tinyml.host_runtime import RUNTIME_DIR, HostRuntime
+from tandem.tinyml.host_runtime import HostRuntime
 from tandem.tinyml.models import ops, zoo
 from tandem.tinyml.models.builder import ModelBuilder
 
