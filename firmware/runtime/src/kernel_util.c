@@ -173,7 +173,7 @@ int tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift)
 static int32_t quantize_float(float scale, int32_t zp, float f)
 {
     float r = roundf(f / scale);
-    /* saturate before converting (tiny scales): the caller clamps to the int8 range anyway */
+    /* saturate before converting (tiny scales): the caller clamps to the int8/int16 range anyway */
     if (!(r > -1e6f))
         r = -1e6f;
     else if (r > 1e6f)
@@ -181,9 +181,9 @@ static int32_t quantize_float(float scale, int32_t zp, float f)
     return zp + (int32_t)r;
 }
 
-int tfl_activation_range_int8(int32_t act, float scale, int32_t zp, int32_t *lo, int32_t *hi)
+static int activation_range(int32_t act, float scale, int32_t zp, int32_t qmin, int32_t qmax, int32_t *lo,
+                            int32_t *hi)
 {
-    int32_t qmin = -128, qmax = 127;
     switch (act) {
     case TFL_ACT_NONE:
         *lo = qmin;
@@ -210,6 +210,16 @@ int tfl_activation_range_int8(int32_t act, float scale, int32_t zp, int32_t *lo,
     default:
         return 1;
     }
+}
+
+int tfl_activation_range_int8(int32_t act, float scale, int32_t zp, int32_t *lo, int32_t *hi)
+{
+    return activation_range(act, scale, zp, -128, 127, lo, hi);
+}
+
+int tfl_activation_range_int16(int32_t act, float scale, int32_t zp, int32_t *lo, int32_t *hi)
+{
+    return activation_range(act, scale, zp, -32768, 32767, lo, hi);
 }
 
 /* Products are formed in 64 bits: strides, dilations and filter sizes come from the model. */

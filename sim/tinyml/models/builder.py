@@ -25,6 +25,7 @@ _DTYPES: dict[str, tuple[int, Any]] = {
     "int8": (TensorType.INT8, np.int8),
     "int16": (TensorType.INT16, np.int16),
     "int32": (TensorType.INT32, np.int32),
+    "int64": (TensorType.INT64, np.int64),
     "float32": (TensorType.FLOAT32, np.float32),
 }
 
@@ -301,4 +302,16 @@ class ModelBuilder:
             tflite.SVDFOptionsAddRank(b, opt["rank"])
             tflite.SVDFOptionsAddFusedActivationFunction(b, act)
             return BuiltinOptions.SVDFOptions, tflite.SVDFOptionsEnd(b)
+        if n == "TRANSPOSE_CONV":
+            tflite.TransposeConvOptionsStart(b)
+            tflite.TransposeConvOptionsAddPadding(b, PADDINGS[opt.get("padding", "SAME")])
+            tflite.TransposeConvOptionsAddStrideW(b, opt.get("stride_w", 1))
+            tflite.TransposeConvOptionsAddStrideH(b, opt.get("stride_h", 1))
+            tflite.TransposeConvOptionsAddFusedActivationFunction(b, act)
+            return BuiltinOptions.TransposeConvOptions, tflite.TransposeConvOptionsEnd(b)
+        if n == "BATCH_MATMUL":
+            tflite.BatchMatMulOptionsStart(b)
+            tflite.BatchMatMulOptionsAddAdjX(b, bool(opt.get("adj_x", False)))
+            tflite.BatchMatMulOptionsAddAdjY(b, bool(opt.get("adj_y", False)))
+            return BuiltinOptions.BatchMatMulOptions, tflite.BatchMatMulOptionsEnd(b)
         return BuiltinOptions.NONE, None

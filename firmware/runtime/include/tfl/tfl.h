@@ -166,7 +166,9 @@ enum {
     TFL_OP_SVDF = 27,
     TFL_OP_PAD = 34,
     TFL_OP_MEAN = 40,
-    TFL_OP_QUANTIZE = 114
+    TFL_OP_QUANTIZE = 114,
+    TFL_OP_TRANSPOSE_CONV = 67,
+    TFL_OP_BATCH_MATMUL = 126
 };
 
 #ifdef __cplusplus

@@ -69,7 +69,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     a->shift = (int32_t *)(a + 1);
     for (int32_t c = 0; c < cout; c++)
         a->shift[c] = a->ref->shift[c];
-    if (bias) {
+    if (bias && bias->type == TFL_TYPE_INT32) {
         a->bias = (const int32_t *)bias->data;
     } else {
         int32_t *zeros = a->shift + cout;
@@ -79,7 +79,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     }
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
     conv_accel_caps_t caps;
-    if (conv_accel_probe(TANDEM_ACCEL_BASE, &caps) == CONV_ACCEL_OK && in->dims[0] == 1 && w->dims[3] == in->dims[3])
+    /* the engine computes int8 only: 16x8 layers stay on the CPU */
+    if (in->type == TFL_TYPE_INT8 && conv_accel_probe(TANDEM_ACCEL_BASE, &caps) == CONV_ACCEL_OK && in->dims[0] == 1 &&
+        w->dims[3] == in->dims[3])
         plan_tiles(a, &caps, in->dims[2], in->dims[1], in->dims[3], out->dims[2], out->dims[1], cout,
                    w->dims[1], w->dims[2]);
     else

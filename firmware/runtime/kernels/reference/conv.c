@@ -1,4 +1,6 @@
-/* CONV_2D, int8 activations and weights (per-channel or per-tensor), int32 bias. */
+/* CONV_2D: int8 activations and weights (per-channel or per-tensor), int32 bias; and 16x8:
+ * int16 activations (zero point 0), int8 weights, int64 bias (int64 accumulator) or int32 or no
+ * bias (int32 accumulator and the 32-bit rescale), as TFLM's reference kernel. */
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
@@ -10,13 +12,14 @@ tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *i
                                          int8_t *shift)
 {
     int32_t c, sh;
-    if (filter->nscales != 1 && filter->nscales != (uint32_t)channels)
+    /* per-channel scales need a quantized dimension of that size (the reader marks others -1) */
+    if (filter->nscales != 1 && (filter->nscales != (uint32_t)channels || filter->qdim < 0))
         return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, filter));
     for (c = 0; c < channels; c++) {
         double eff = (double)in->scale * (double)tfl_scale_at(filter, (uint32_t)c) / (double)out->scale;
         if (tfl_zero_point_at(filter, (uint32_t)c) != 0)
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, filter));
-        if (tfl_quantize_multiplier(eff, &mult[c], &sh))
+        if (tfl_quantize_multiplier(eff, &mult[c], &sh) || (in->type == TFL_TYPE_INT16 && sh > 14))
             return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, filter));
         shift[c] = (int8_t)sh;
     }
@@ -28,15 +31,30 @@ tfl_status_t tfl_ref_check_conv_tensors(tfl_interp_t *ip, const tfl_tensor_t *in
                                         int32_t *cout)
 {
     tfl_status_t s;
-    if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
-        (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
+    const uint8_t act = in && in->type == TFL_TYPE_INT16 ? TFL_TYPE_INT16 : TFL_TYPE_INT8;
+    if ((s = tfl_check_type(ip, in, act)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
+        (s = tfl_check_type(ip, out, act)))
         return s;
     if ((s = tfl_check_ndim(ip, in, 4)) || (s = tfl_check_ndim(ip, w, 4)) || (s = tfl_check_ndim(ip, out, 4)))
         return s;
     *cout = w->dims[filter_cout_dim];
-    if (bias && ((s = tfl_check_type(ip, bias, TFL_TYPE_INT32)) != TFL_OK))
+    if (bias && (s = tfl_ref_check_bias(ip, in, bias, *cout, 1)) != TFL_OK)
         return s;
-    if (bias && tfl_num_elements(bias) != (uint32_t)*cout)
+    return TFL_OK;
+}
+
+tfl_status_t tfl_ref_check_bias(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *bias, int32_t cout,
+                                int allow_int32_16x8)
+{
+    /* int8: int32 bias; 16x8: int64 (int32 where the kernel has a 32-bit path).  TFLM checks
+       neither the bias's scales nor its quantized dimension for convolutions. */
+    if (in->type == TFL_TYPE_INT8 || (allow_int32_16x8 && bias->type == TFL_TYPE_INT32)) {
+        if (bias->type != TFL_TYPE_INT32)
+            return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, bias));
+    } else if (bias->type != TFL_TYPE_INT64) {
+        return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, bias));
+    }
+    if (tfl_num_elements(bias) != (uint32_t)cout)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
     return TFL_OK;
 }
@@ -53,9 +71,16 @@ tfl_status_t tfl_ref_window(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
     g->pad_h = tfl_padding(g->stride_h, g->dil_h, in->dims[1], w->dims[1], oh);
     g->pad_w = tfl_padding(g->stride_w, g->dil_w, in->dims[2], w->dims[2], ow);
-    if (tfl_activation_range_int8(activation, out->scale, out->zero_point, &g->act_min, &g->act_max))
+    if (tfl_ref_activation_range(activation, out, &g->act_min, &g->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     return TFL_OK;
+}
+
+int tfl_ref_activation_range(int32_t activation, const tfl_tensor_t *out, int32_t *lo, int32_t *hi)
+{
+    if (out->type == TFL_TYPE_INT16)
+        return tfl_activation_range_int16(activation, out->scale, out->zero_point, lo, hi);
+    return tfl_activation_range_int8(activation, out->scale, out->zero_point, lo, hi);
 }
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
@@ -91,7 +116,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
+static tfl_status_t eval8(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
     const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
@@ -140,6 +165,67 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     }
     (void)ip;
     return TFL_OK;
+}
+
+/* 16x8: products and bias summed in 64 bits; with an int32 bias (or none) TFLM sums in int32,
+ * which wraps to the same low 32 bits, and rescales with the 32-bit multiply. */
+static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
+    const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
+    const conv_data_t *d = (const conv_data_t *)n->data;
+    const int16_t *x = (const int16_t *)in->data;
+    const int8_t *f = (const int8_t *)w->data;
+    int16_t *y = (int16_t *)out->data;
+    const int wide = bias != 0 && bias->type == TFL_TYPE_INT64;
+    const int32_t batches = in->dims[0], ih = in->dims[1], iw = in->dims[2], ic = in->dims[3];
+    const int32_t kh = w->dims[1], kw = w->dims[2], fc = w->dims[3];
+    const int32_t oh = out->dims[1], ow = out->dims[2], oc = out->dims[3];
+    const int32_t per_group = oc / (ic / fc);
+    int32_t bt, oy, ox, c, ky, kx, k;
+
+    for (bt = 0; bt < batches; bt++) {
+        for (oy = 0; oy < oh; oy++) {
+            const int32_t y0 = oy * d->win.stride_h - d->win.pad_h;
+            for (ox = 0; ox < ow; ox++) {
+                const int32_t x0 = ox * d->win.stride_w - d->win.pad_w;
+                for (c = 0; c < oc; c++) {
+                    const int32_t g0 = (c / per_group) * fc;
+                    uint64_t acc = 0; /* wraps instead of overflowing */
+                    int32_t v;
+                    for (ky = 0; ky < kh; ky++) {
+                        const int32_t yy = y0 + d->win.dil_h * ky;
+                        if (yy < 0 || yy >= ih)
+                            continue;
+                        for (kx = 0; kx < kw; kx++) {
+                            const int32_t xx = x0 + d->win.dil_w * kx;
+                            const int16_t *xp;
+                            const int8_t *fp;
+                            if (xx < 0 || xx >= iw)
+                                continue;
+                            xp = x + ((bt * ih + yy) * iw + xx) * ic + g0;
+                            fp = f + ((c * kh + ky) * kw + kx) * fc;
+                            for (k = 0; k < fc; k++)
+                                acc += (uint64_t)(int64_t)((int32_t)fp[k] * (int32_t)xp[k]);
+                        }
+                    }
+                    acc += (uint64_t)tfl_ref_bias_at(bias, c);
+                    if (wide)
+                        v = tfl_mbqm64((int64_t)acc, d->mult[c], d->shift[c]);
+                    else
+                        v = tfl_mbqm((int32_t)(uint32_t)acc, d->mult[c], d->shift[c]);
+                    y[((bt * oh + oy) * ow + ox) * oc + c] = (int16_t)tfl_clamp(v, d->win.act_min, d->win.act_max);
+                }
+            }
+        }
+    }
+    (void)ip;
+    return TFL_OK;
+}
+
+static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
+{
+    return tfl_node_input(ip, n, 0)->type == TFL_TYPE_INT16 ? eval16(ip, n) : eval8(ip, n);
 }
 
 const tfl_kernel_t tfl_ref_conv_2d = {TFL_OP_CONV_2D, prepare, eval};

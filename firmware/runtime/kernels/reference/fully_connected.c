@@ -1,4 +1,5 @@
-/* FULLY_CONNECTED, int8 activations, per-tensor or per-channel int8 weights, int32 bias. */
+/* FULLY_CONNECTED: int8 activations, per-tensor or per-channel int8 weights, int32 bias; and 16x8
+ * as TFLM: int16 activations, per-tensor int8 weights, int64 bias, 64-bit accumulator. */
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
@@ -16,14 +17,16 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     tfl_status_t s;
     double real;
     int32_t act;
+    uint8_t dtype;
     uint32_t c;
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_FC)) != TFL_OK)
         return s;
-    if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
-        (s = tfl_check_type(ip, out, TFL_TYPE_INT8)) || (s = tfl_check_ndim(ip, w, 2)))
+    dtype = in && in->type == TFL_TYPE_INT16 ? TFL_TYPE_INT16 : TFL_TYPE_INT8;
+    if ((s = tfl_check_type(ip, in, dtype)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
+        (s = tfl_check_type(ip, out, dtype)) || (s = tfl_check_ndim(ip, w, 2)))
         return s;
-    if (w->nscales != 1 && (w->nscales != (uint32_t)w->dims[0] || w->qdim != 0))
+    if (w->nscales != 1 && (w->nscales != (uint32_t)w->dims[0] || w->qdim != 0 || dtype == TFL_TYPE_INT16))
         return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, w));
     if (tfl_opt_i32(ip, n, 1, 1, 0) != 0) /* shuffled weights format */
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
@@ -40,27 +43,34 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     d->batches = (int32_t)(tfl_num_elements(in) / (uint32_t)d->depth);
     if (tfl_num_elements(out) != (uint64_t)d->batches * (uint64_t)d->units || tfl_dim(out, -1) != d->units)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
-    if (bias && ((s = tfl_check_type(ip, bias, TFL_TYPE_INT32)) != TFL_OK))
+    if (bias && (s = tfl_ref_check_bias(ip, in, bias, d->units, 0)) != TFL_OK)
         return s;
-    if (bias && tfl_num_elements(bias) != (uint32_t)d->units)
-        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
+    if (in->type == TFL_TYPE_INT16 && bias) {
+        /* TFLM's per-tensor path: the bias scale must be input scale * weight scale (1e-6 relative) */
+        double prod = (double)in->scale * (double)w->scale, bs = (double)bias->scale;
+        double diff = prod > bs ? prod - bs : bs - prod;
+        if (!(diff <= 1e-6 * (prod < bs ? prod : bs)))
+            return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, bias));
+    }
     for (c = 0; c < w->nscales; c++) {
         int32_t sh;
         real = (double)in->scale * (double)tfl_scale_at(w, c) / (double)out->scale;
-        if (tfl_quantize_multiplier(real, &d->mult[c], &sh))
+        if (in->type == TFL_TYPE_INT16) /* TFLM forms the per-tensor product in float */
+            real = (double)(in->scale * w->scale) / (double)out->scale;
+        if (tfl_quantize_multiplier(real, &d->mult[c], &sh) || (in->type == TFL_TYPE_INT16 && sh > 14))
             return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
         if (d->per_channel && tfl_zero_point_at(w, c) != 0)
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, w));
         d->shift[c] = (int8_t)sh;
     }
     act = tfl_opt_i32(ip, n, 0, 1, 0);
-    if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
+    if (tfl_ref_activation_range(act, out, &d->act_min, &d->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     n->data = d;
     return TFL_OK;
 }
 
-static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
+static tfl_status_t eval8(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
     const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
@@ -89,6 +99,39 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     }
     (void)ip;
     return TFL_OK;
+}
+
+static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
+    const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
+    const fc_data_t *d = (const fc_data_t *)n->data;
+    const int16_t *x = (const int16_t *)in->data;
+    const int8_t *f = (const int8_t *)w->data;
+    int16_t *y = (int16_t *)out->data;
+    const int32_t f_off = -w->zero_point;
+    int32_t bt, u, k;
+
+    for (bt = 0; bt < d->batches; bt++) {
+        const int16_t *xr = x + bt * d->depth;
+        for (u = 0; u < d->units; u++) {
+            const int8_t *fr = f + u * d->depth;
+            uint64_t acc = 0; /* the int64 sum, wrapping instead of overflowing */
+            int32_t v;
+            for (k = 0; k < d->depth; k++)
+                acc += (uint64_t)(int64_t)(((int32_t)fr[k] + f_off) * (int32_t)xr[k]);
+            acc += (uint64_t)tfl_ref_bias_at(bias, u);
+            v = tfl_mbqm64((int64_t)acc, d->mult[0], d->shift[0]);
+            y[bt * d->units + u] = (int16_t)tfl_clamp(v, d->act_min, d->act_max);
+        }
+    }
+    (void)ip;
+    return TFL_OK;
+}
+
+static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
+{
+    return tfl_node_input(ip, n, 0)->type == TFL_TYPE_INT16 ? eval16(ip, n) : eval8(ip, n);
 }
 
 const tfl_kernel_t tfl_ref_fully_connected = {TFL_OP_FULLY_CONNECTED, prepare, eval};
