@@ -1,6 +1,6 @@
 /* CONV_2D: int8 activations and weights (per-channel or per-tensor), int32 bias; and 16x8:
- * int16 activations (zero point 0), int8 weights, int64 bias (int64 accumulator) or int32 or no
- * bias (int32 accumulator and the 32-bit rescale), as TFLM's reference kernel. */
+ * int16 activations (zero point 0), int8 weights, int64 or no bias (int64 accumulator and the
+ * 64-bit rescale) or an int32 bias (int32 accumulator and the 32-bit rescale), as TFLM. */
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
@@ -167,8 +167,10 @@ static tfl_status_t eval8(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-/* 16x8: products and bias summed in 64 bits; with an int32 bias (or none) TFLM sums in int32,
- * which wraps to the same low 32 bits, and rescales with the 32-bit multiply. */
+/* 16x8: products and bias summed in 64 bits; with an int32 bias TFLM sums in int32, which wraps
+ * to the same low 32 bits, and rescales with the 32-bit multiply (measured: without a bias it
+ * takes the 64-bit path; LiteRT refuses both int32 and absent biases, and its int32-bias
+ * results differ from TFLM's). */
 static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
@@ -177,7 +179,7 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
     const int16_t *x = (const int16_t *)in->data;
     const int8_t *f = (const int8_t *)w->data;
     int16_t *y = (int16_t *)out->data;
-    const int wide = bias != 0 && bias->type == TFL_TYPE_INT64;
+    const int wide = bias == 0 || bias->type == TFL_TYPE_INT64;
     const int32_t batches = in->dims[0], ih = in->dims[1], iw = in->dims[2], ic = in->dims[3];
     const int32_t kh = w->dims[1], kw = w->dims[2], fc = w->dims[3];
     const int32_t oh = out->dims[1], ow = out->dims[2], oc = out->dims[3];

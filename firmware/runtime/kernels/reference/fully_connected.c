@@ -1,5 +1,6 @@
 /* FULLY_CONNECTED: int8 activations, per-tensor or per-channel int8 weights, int32 bias; and 16x8
- * as TFLM: int16 activations, per-tensor int8 weights, int64 bias, 64-bit accumulator. */
+ * as TFLM: int16 activations, per-tensor or per-channel int8 weights, int64 bias, 64-bit
+ * accumulator.  (TFLM reads any 16x8 bias as int64: an int32 one is refused here.) */
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
@@ -26,7 +27,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if ((s = tfl_check_type(ip, in, dtype)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
         (s = tfl_check_type(ip, out, dtype)) || (s = tfl_check_ndim(ip, w, 2)))
         return s;
-    if (w->nscales != 1 && (w->nscales != (uint32_t)w->dims[0] || w->qdim != 0 || dtype == TFL_TYPE_INT16))
+    if (w->nscales != 1 && (w->nscales != (uint32_t)w->dims[0] || w->qdim != 0))
         return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, w));
     if (tfl_opt_i32(ip, n, 1, 1, 0) != 0) /* shuffled weights format */
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
@@ -45,7 +46,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
     if (bias && (s = tfl_ref_check_bias(ip, in, bias, d->units, 0)) != TFL_OK)
         return s;
-    if (in->type == TFL_TYPE_INT16 && bias) {
+    if (in->type == TFL_TYPE_INT16 && bias && !d->per_channel) {
         /* TFLM's per-tensor path: the bias scale must be input scale * weight scale (1e-6 relative) */
         double prod = (double)in->scale * (double)w->scale, bs = (double)bias->scale;
         double diff = prod > bs ? prod - bs : bs - prod;
@@ -55,7 +56,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     for (c = 0; c < w->nscales; c++) {
         int32_t sh;
         real = (double)in->scale * (double)tfl_scale_at(w, c) / (double)out->scale;
-        if (in->type == TFL_TYPE_INT16) /* TFLM forms the per-tensor product in float */
+        if (in->type == TFL_TYPE_INT16 && !d->per_channel) /* TFLM forms this product in float */
             real = (double)(in->scale * w->scale) / (double)out->scale;
         if (tfl_quantize_multiplier(real, &d->mult[c], &sh) || (in->type == TFL_TYPE_INT16 && sh > 14))
             return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
@@ -121,7 +122,8 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
             for (k = 0; k < d->depth; k++)
                 acc += (uint64_t)(int64_t)(((int32_t)fr[k] + f_off) * (int32_t)xr[k]);
             acc += (uint64_t)tfl_ref_bias_at(bias, u);
-            v = tfl_mbqm64((int64_t)acc, d->mult[0], d->shift[0]);
+            k = d->per_channel ? u : 0;
+            v = tfl_mbqm64((int64_t)acc, d->mult[k], d->shift[k]);
             y[bt * d->units + u] = (int16_t)tfl_clamp(v, d->act_min, d->act_max);
         }
     }

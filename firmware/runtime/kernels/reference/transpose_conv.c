@@ -75,8 +75,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     d->pad_h = tconv_padding(padding, d->stride_h, out->dims[1], w->dims[1]);
     d->pad_w = tconv_padding(padding, d->stride_w, out->dims[2], w->dims[2]);
-    /* TFLM's quantized kernels clamp to the type's range: the fused activation is not applied */
-    if (tfl_ref_activation_range(TFL_ACT_NONE, out, &d->act_min, &d->act_max))
+    /* the fused activation (newer op versions) clamps the quantized outputs too (measured on
+       LiteRT and TFLM) */
+    if (tfl_ref_activation_range(tfl_opt_i32(ip, n, 3, 1, 0), out, &d->act_min, &d->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     if ((s = tfl_ref_channel_multipliers(ip, in, w, out, cout, d->mult, d->shift)) != TFL_OK)
         return s;
