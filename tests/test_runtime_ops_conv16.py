@@ -7,12 +7,18 @@ bias with quantized_dimension 3), TFLM decides; where they differ, TFLM does (no
 """
 from __future__ import annotations
 
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tflm_models import seanet_case, seanet_names
 
+from tandem.config import TandemConfig
 from tandem.errors import ModelError
 from tandem.machine.board import Board
 from tandem.tinyml.host_runtime import HostRuntime
@@ -235,13 +241,16 @@ def test_per_channel_filter_needs_its_quantized_dimension(runtime: HostRuntime) 
     assert got.status.code == UNSUPPORTED_TYPE and got.status.op_index == 0 and got.status.tensor_index == f
 
 
+Builder = Callable[[np.random.Generator], tuple[bytes, list[np.ndarray]]]
+
+
 @pytest.mark.parametrize("build", [
     lambda rng: ops.depthwise_conv2d(rng, h=5, w=5, cin=3, depth_multiplier=2, kh=3, kw=3, inp=Quant(0.001, 0),
                                      out=Quant(0.002, 0), dtype="int16", bias_dtype="int32"),
     lambda rng: ops.fully_connected(rng, batch=2, depth=7, units=5, inp=Quant(0.001, 0), out=Quant(0.002, 0),
                                     dtype="int16", bias_dtype="int32"),
 ], ids=["DEPTHWISE_CONV_2D", "FULLY_CONNECTED"])
-def test_16x8_int32_bias_refused_where_tflm_reads_int64(runtime: HostRuntime, build) -> None:  # type: ignore[no-untyped-def]
+def test_16x8_int32_bias_refused_where_tflm_reads_int64(runtime: HostRuntime, build: Builder) -> None:
     """TFLM's 16x8 depthwise and fully-connected kernels read the bias as int64 whatever its type
     (an int32 bias is read past its end), so the runtime refuses an int32 one, naming the bias."""
     model, inputs = build(np.random.default_rng(5))
@@ -251,7 +260,7 @@ def test_16x8_int32_bias_refused_where_tflm_reads_int64(runtime: HostRuntime, bu
 
 # ---- on a simulated board -----------------------------------------------------------------------
 
-def test_seanet_conv_on_board(cfg) -> None:  # type: ignore[no-untyped-def]
+def test_seanet_conv_on_board(cfg: TandemConfig) -> None:
     """The firmware build of the 16x8 kernels (arm-none-eabi-gcc, warnings as errors) on the M4."""
     board = Board.from_platform("nucleo_l4r5zi", cfg)
     image = board.load_elf(build_runtime(board.platform, cfg, "reference"))
@@ -259,3 +268,53 @@ def test_seanet_conv_on_board(cfg) -> None:  # type: ignore[no-untyped-def]
         case = seanet_case(name)
         r = infer(board, image, case.model.read_bytes(), case.inputs)
         np.testing.assert_array_equal(r.outputs[0], case.golden)
+
+
+# ---- hostile models -----------------------------------------------------------------------------
+
+RUNTIME_DIR = Path(__file__).resolve().parents[1] / "firmware" / "runtime"
+FUZZ_MODELS: dict[str, Builder] = {
+    "conv16": lambda rng: ops.conv2d(rng, h=5, w=5, cin=3, cout=4, kh=3, kw=3, inp=Quant(0.001, 0),
+                                     out=Quant(0.002, 0), dtype="int16"),
+    "dw16": lambda rng: ops.depthwise_conv2d(rng, h=5, w=5, cin=3, depth_multiplier=2, kh=3, kw=3,
+                                             inp=Quant(0.001, 0), out=Quant(0.002, 0), dtype="int16"),
+    "fc16": lambda rng: ops.fully_connected(rng, batch=2, depth=6, units=4, inp=Quant(0.001, 0),
+                                            out=Quant(0.002, 0), dtype="int16", per_channel=True),
+    "tconv8": lambda rng: ops_conv.transpose_conv(rng, h=4, w=3, cin=3, cout=2, kh=3, kw=2, stride=(2, 2),
+                                                  bias_quantized_dimension=3),
+    "tconv16": lambda rng: ops_conv.transpose_conv(rng, h=4, w=3, cin=3, cout=2, kh=3, kw=2, stride=(2, 2),
+                                                   inp=Quant(0.001, 0), out=Quant(0.002, 0), dtype="int16",
+                                                   shape_as_input=True),
+    "bmm8": lambda rng: ops_conv.batch_matmul(rng, lhs_shape=(2, 1, 3, 4), rhs_shape=(3, 4, 5),
+                                              lhs_q=Quant(0.05, 3), rhs_q=Quant(0.04, -2), out_q=Quant(0.3, 1)),
+    "bmm16": lambda rng: ops_conv.batch_matmul(rng, lhs_shape=(2, 4, 3), rhs_shape=(2, 5, 4), adj_x=True,
+                                               adj_y=True, lhs_q=Quant(0.001, 0), rhs_q=Quant(0.001, 0),
+                                               out_q=Quant(0.01, 0), dtype="int16", rhs_const=True),
+}
+
+
+@pytest.fixture(scope="module")
+def fuzz_binary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("gcc") is None:
+        pytest.fail("gcc is required for the sanitizer build")
+    out = tmp_path_factory.mktemp("fuzz16") / "tfl_fuzz"
+    srcs = sorted((RUNTIME_DIR / "src").glob("*.c")) + sorted((RUNTIME_DIR / "kernels" / "reference").glob("*.c"))
+    cmd = ["gcc", "-std=c99", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+           "-Wall", "-Wextra", "-Werror", f"-I{RUNTIME_DIR / 'include'}", f"-I{RUNTIME_DIR / 'kernels' / 'reference'}",
+           f"-I{RUNTIME_DIR / 'host'}", *map(str, srcs), str(RUNTIME_DIR / "host" / "host_api.c"),
+           str(RUNTIME_DIR / "host" / "fuzz_main.c"), "-lm", "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(FUZZ_MODELS))
+def test_sanitizer_truncation_and_corruption(fuzz_binary: Path, tmp_path: Path, name: str) -> None:
+    """The new kernels under ASan+UBSan: every truncation plus 300 seeded corruptions."""
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(FUZZ_MODELS[name](np.random.default_rng(1))[0])
+    proc = subprocess.run([str(fuzz_binary), str(model), "300", "99"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "runtime error" not in proc.stderr and "AddressSanitizer" not in proc.stderr
+    counts = dict(line.split(": ") for line in proc.stdout.strip().splitlines())
+    assert int(counts.get("status 0", 0)) >= 1  # the unmodified model ran

@@ -12,6 +12,11 @@ from tandem.errors import ModelError
 from tandem.tinyml.models.builder import ModelBuilder
 from tandem.tinyml.models.ops import Quant, _activations, _bias_dtype, _bias_values, _weights
 
+# default quantizations (Quant is frozen)
+_IN = Quant(0.05, 0)
+_OUT = Quant(0.1, 0)
+_BMM_OUT = Quant(0.5, 0)
+
 
 def transpose_conv_out_size(padding: str, size: int, k: int, stride: int) -> int:
     """TFLite's output size of a transposed convolution (the inverse of conv's rule)."""
@@ -20,7 +25,7 @@ def transpose_conv_out_size(padding: str, size: int, k: int, stride: int) -> int
 
 def transpose_conv(rng: np.random.Generator, *, h: int, w: int, cin: int, cout: int, kh: int, kw: int,
                    stride: tuple[int, int] = (1, 1), padding: str = "SAME", activation: str = "NONE",
-                   per_channel: bool = True, inp: Quant = Quant(0.05, 0), out: Quant = Quant(0.1, 0),
+                   per_channel: bool = True, inp: Quant = _IN, out: Quant = _OUT,
                    batch: int = 1, bias: bool = True, dtype: str = "int8", bias_dtype: str | None = None,
                    bias_quantized_dimension: int = 0, shape_as_input: bool = False
                    ) -> tuple[bytes, list[np.ndarray]]:
@@ -63,8 +68,8 @@ def batch_matmul_shape(lhs: Sequence[int], rhs: Sequence[int], adj_x: bool, adj_
 
 
 def batch_matmul(rng: np.random.Generator, *, lhs_shape: Sequence[int], rhs_shape: Sequence[int],
-                 adj_x: bool = False, adj_y: bool = False, lhs_q: Quant = Quant(0.05, 0),
-                 rhs_q: Quant = Quant(0.05, 0), out_q: Quant = Quant(0.5, 0), dtype: str = "int8",
+                 adj_x: bool = False, adj_y: bool = False, lhs_q: Quant = _IN,
+                 rhs_q: Quant = _IN, out_q: Quant = _BMM_OUT, dtype: str = "int8",
                  rhs_const: bool = False) -> tuple[bytes, list[np.ndarray]]:
     """BATCH_MATMUL of two quantized operands (the rhs a constant when ``rhs_const``)."""
     m = ModelBuilder("batch_matmul")
