@@ -318,3 +318,19 @@ def test_sanitizer_truncation_and_corruption(fuzz_binary: Path, tmp_path: Path, 
     assert "runtime error" not in proc.stderr and "AddressSanitizer" not in proc.stderr
     counts = dict(line.split(": ") for line in proc.stdout.strip().splitlines())
     assert int(counts.get("status 0", 0)) >= 1  # the unmodified model ran
+
+
+def test_transpose_conv_shape_input_and_macs() -> None:
+    """``tandem infer``'s random inputs give TRANSPOSE_CONV's output_shape input the shape it names
+    (LiteRT sizes its output from it), and the op's MACs are counted."""
+    from tandem.tinyml.job import random_inputs
+    from tandem.tinyml.model import read_model
+
+    case = seanet_case("transpose_conv0")
+    info = read_model(case.model.read_bytes())
+    shape_in, x = random_inputs(info, seed=1)
+    assert shape_in.tolist() == [1, 3, 12, 64] and x.dtype == np.int16
+    np.testing.assert_array_equal(case.inputs[0], shape_in)
+    assert info.ops[0].macs == 5 * 64 * (64 * 3 * 4)
+    model, _ = ops_conv.batch_matmul(np.random.default_rng(0), lhs_shape=(2, 4, 3), rhs_shape=(4, 5), adj_x=True)
+    assert read_model(model).ops[0].macs == 2 * 3 * 5 * 4
