@@ -334,3 +334,13 @@ def test_transpose_conv_shape_input_and_macs() -> None:
     assert info.ops[0].macs == 5 * 64 * (64 * 3 * 4)
     model, _ = ops_conv.batch_matmul(np.random.default_rng(0), lhs_shape=(2, 4, 3), rhs_shape=(4, 5), adj_x=True)
     assert read_model(model).ops[0].macs == 2 * 3 * 5 * 4
+
+
+def test_seanet_conv_with_the_accelerator_op_set(cfg: TandemConfig) -> None:
+    """The accelerated CONV_2D (int8 only) hands 16x8 layers to the reference kernel."""
+    from tandem.tinyml.infer import run_model_accel
+
+    case = seanet_case("conv0")
+    acc = run_model_accel("nucleo_l4r5zi", case.model, cfg, "conv8x8", case.inputs)
+    np.testing.assert_array_equal(acc.outputs[0], case.golden)
+    assert [o.where for o in acc.ops] == ["cpu"]

@@ -58,7 +58,7 @@ static void plan_tiles(accel_conv_t *a, const conv_accel_caps_t *caps, int32_t i
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
     tfl_status_t s = tfl_ref_conv_2d.prepare(ip, n);
-    if (s != TFL_OK)
+    if (s != TFL_OK || n->kernel == &tfl_ref_conv_2d_16x8) /* 16x8 layers run on the CPU */
         return s;
     const tfl_tensor_t *w = tfl_node_input(ip, n, 1), *bias = tfl_node_input(ip, n, 2);
     const int32_t cout = w->dims[0];
@@ -69,7 +69,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     a->shift = (int32_t *)(a + 1);
     for (int32_t c = 0; c < cout; c++)
         a->shift[c] = a->ref->shift[c];
-    if (bias && bias->type == TFL_TYPE_INT32) {
+    if (bias) {
         a->bias = (const int32_t *)bias->data;
     } else {
         int32_t *zeros = a->shift + cout;
@@ -79,9 +79,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     }
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
     conv_accel_caps_t caps;
-    /* the engine computes int8 only: 16x8 layers stay on the CPU */
-    if (in->type == TFL_TYPE_INT8 && conv_accel_probe(TANDEM_ACCEL_BASE, &caps) == CONV_ACCEL_OK && in->dims[0] == 1 &&
-        w->dims[3] == in->dims[3])
+    if (conv_accel_probe(TANDEM_ACCEL_BASE, &caps) == CONV_ACCEL_OK && in->dims[0] == 1 && w->dims[3] == in->dims[3])
         plan_tiles(a, &caps, in->dims[2], in->dims[1], in->dims[3], out->dims[2], out->dims[1], cout,
                    w->dims[1], w->dims[2]);
     else

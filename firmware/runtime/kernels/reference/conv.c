@@ -113,8 +113,13 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if ((s = tfl_ref_channel_multipliers(ip, in, w, out, cout, d->mult, d->shift)) != TFL_OK)
         return s;
     n->data = d;
+    /* 16x8 nodes run the 16x8 kernel: the int8 eval stays as it was, with no type dispatch */
+    if (in->type == TFL_TYPE_INT16)
+        n->kernel = &tfl_ref_conv_2d_16x8;
     return TFL_OK;
 }
+
+static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n);
 
 static tfl_status_t eval8(tfl_interp_t *ip, tfl_node_t *n)
 {
@@ -225,9 +230,5 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
-{
-    return tfl_node_input(ip, n, 0)->type == TFL_TYPE_INT16 ? eval16(ip, n) : eval8(ip, n);
-}
-
-const tfl_kernel_t tfl_ref_conv_2d = {TFL_OP_CONV_2D, prepare, eval};
+const tfl_kernel_t tfl_ref_conv_2d = {TFL_OP_CONV_2D, prepare, eval8};
+const tfl_kernel_t tfl_ref_conv_2d_16x8 = {TFL_OP_CONV_2D, prepare, eval16};

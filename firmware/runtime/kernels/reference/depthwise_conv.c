@@ -10,6 +10,10 @@ typedef struct {
     int8_t *shift;
 } dw_data_t;
 
+static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n);
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n);
+static const tfl_kernel_t dw_16x8 = {TFL_OP_DEPTHWISE_CONV_2D, prepare, eval16};
+
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
@@ -48,6 +52,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if ((s = tfl_ref_channel_multipliers(ip, in, w, out, cout, d->mult, d->shift)) != TFL_OK)
         return s;
     n->data = d;
+    /* 16x8 nodes run the 16x8 kernel: the int8 eval stays as it was, with no type dispatch */
+    if (in->type == TFL_TYPE_INT16)
+        n->kernel = &dw_16x8;
     return TFL_OK;
 }
 
@@ -147,9 +154,4 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
-{
-    return tfl_node_input(ip, n, 0)->type == TFL_TYPE_INT16 ? eval16(ip, n) : eval8(ip, n);
-}
-
-const tfl_kernel_t tfl_ref_depthwise_conv_2d = {TFL_OP_DEPTHWISE_CONV_2D, prepare, eval};
+const tfl_kernel_t tfl_ref_depthwise_conv_2d = {TFL_OP_DEPTHWISE_CONV_2D, prepare, eval8};

@@ -10,6 +10,10 @@ typedef struct {
     int8_t *shift;
 } fc_data_t;
 
+static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n);
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n);
+static const tfl_kernel_t fc_16x8 = {TFL_OP_FULLY_CONNECTED, prepare, eval16};
+
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
@@ -68,6 +72,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if (tfl_ref_activation_range(act, out, &d->act_min, &d->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     n->data = d;
+    /* 16x8 nodes run the 16x8 kernel: the int8 eval stays as it was, with no type dispatch */
+    if (in->type == TFL_TYPE_INT16)
+        n->kernel = &fc_16x8;
     return TFL_OK;
 }
 
@@ -131,9 +138,4 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
-{
-    return tfl_node_input(ip, n, 0)->type == TFL_TYPE_INT16 ? eval16(ip, n) : eval8(ip, n);
-}
-
-const tfl_kernel_t tfl_ref_fully_connected = {TFL_OP_FULLY_CONNECTED, prepare, eval};
+const tfl_kernel_t tfl_ref_fully_connected = {TFL_OP_FULLY_CONNECTED, prepare, eval8};

@@ -74,6 +74,8 @@ static inline int64_t tfl_ref_bias_at(const tfl_tensor_t *bias, int32_t c)
     return ((const int32_t *)bias->data)[c];
 }
 
+/* CONV_2D's 16x8 eval (same prepare): tfl_ref_conv_2d.prepare hands 16x8 nodes to it. */
+extern const tfl_kernel_t tfl_ref_conv_2d_16x8;
 extern const tfl_kernel_t tfl_ref_transpose_conv;
 extern const tfl_kernel_t tfl_ref_batch_matmul;
 
