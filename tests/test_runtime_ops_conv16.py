@@ -344,3 +344,28 @@ def test_seanet_conv_with_the_accelerator_op_set(cfg: TandemConfig) -> None:
     acc = run_model_accel("nucleo_l4r5zi", case.model, cfg, "conv8x8", case.inputs)
     np.testing.assert_array_equal(acc.outputs[0], case.golden)
     assert [o.where for o in acc.ops] == ["cpu"]
+
+
+@pytest.mark.parametrize("dtype,bias_dtype", [("int16", "int64"), ("int8", "int32")])
+@pytest.mark.parametrize("out_scale,factor,accepted", [
+    (0.002, 1.0, True), (0.002, 3.0, True), (0.002, 10.0, False), (0.0002, 1.01, True), (0.0002, 1.5, False)])
+def test_fc_bias_scale_checked_as_tflm(runtime: HostRuntime, dtype: str, bias_dtype: str, out_scale: float,
+                                       factor: float, accepted: bool) -> None:
+    """Per-tensor FULLY_CONNECTED: TFLM (and LiteRT) refuse a bias scale more than 2% of the output
+    scale away from input scale * weight scale (measured: |diff| / out_s = 0.02 is accepted, 0.05
+    refused); the runtime does the same and names the bias."""
+    m = ModelBuilder("fc_bias_scale")
+    x = m.tensor("input", (1, 4), dtype, scale=0.001)
+    w = m.tensor("weights", (3, 4), scale=0.02, data=np.arange(12).reshape(3, 4))
+    b = m.tensor("bias", (3,), bias_dtype, scale=0.001 * 0.02 * factor, data=np.array([100, -100, 7]))
+    y = m.tensor("output", (1, 3), dtype, scale=out_scale)
+    m.op("FULLY_CONNECTED", [x, w, b], [y])
+    m.inputs, m.outputs = [x], [y]
+    model, inputs = m.build(), [np.array([[10, -20, 30, 4]], dtype)]
+    if accepted:
+        check(run_tflm(model, inputs).outputs[0], ours(runtime, model, inputs), "TFLM")
+        return
+    with pytest.raises(ModelError):
+        run_tflm(model, inputs)
+    got = runtime.run(model, inputs)
+    assert got.status.code == UNSUPPORTED_TYPE and got.status.op_index == 0 and got.status.tensor_index == b

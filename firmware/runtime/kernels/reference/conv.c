@@ -19,7 +19,7 @@ tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *i
         double eff = (double)in->scale * (double)tfl_scale_at(filter, (uint32_t)c) / (double)out->scale;
         if (tfl_zero_point_at(filter, (uint32_t)c) != 0)
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, filter));
-        if (tfl_quantize_multiplier(eff, &mult[c], &sh) || (in->type == TFL_TYPE_INT16 && sh > 14))
+        if (tfl_quantize_multiplier(eff, &mult[c], &sh))
             return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, filter));
         shift[c] = (int8_t)sh;
     }
@@ -28,18 +28,21 @@ tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *i
 
 tfl_status_t tfl_ref_check_conv_tensors(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *w,
                                         const tfl_tensor_t *bias, const tfl_tensor_t *out, int32_t filter_cout_dim,
-                                        int32_t *cout)
+                                        uint8_t dtype, int32_t *cout)
 {
     tfl_status_t s;
-    const uint8_t act = in && in->type == TFL_TYPE_INT16 ? TFL_TYPE_INT16 : TFL_TYPE_INT8;
-    if ((s = tfl_check_type(ip, in, act)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
-        (s = tfl_check_type(ip, out, act)))
+    if ((s = tfl_check_type(ip, in, dtype)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
+        (s = tfl_check_type(ip, out, dtype)))
         return s;
     if ((s = tfl_check_ndim(ip, in, 4)) || (s = tfl_check_ndim(ip, w, 4)) || (s = tfl_check_ndim(ip, out, 4)))
         return s;
     *cout = w->dims[filter_cout_dim];
-    if (bias && (s = tfl_ref_check_bias(ip, in, bias, *cout, 1)) != TFL_OK)
+    if (dtype != TFL_TYPE_INT8) /* 16x8 biases: the caller checks them (tfl_ref_check_bias) */
+        return TFL_OK;
+    if (bias && ((s = tfl_check_type(ip, bias, TFL_TYPE_INT32)) != TFL_OK))
         return s;
+    if (bias && tfl_num_elements(bias) != (uint32_t)*cout)
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
     return TFL_OK;
 }
 
@@ -71,7 +74,7 @@ tfl_status_t tfl_ref_window(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
     g->pad_h = tfl_padding(g->stride_h, g->dil_h, in->dims[1], w->dims[1], oh);
     g->pad_w = tfl_padding(g->stride_w, g->dil_w, in->dims[2], w->dims[2], ow);
-    if (tfl_ref_activation_range(activation, out, &g->act_min, &g->act_max))
+    if (tfl_activation_range_int8(activation, out->scale, out->zero_point, &g->act_min, &g->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     return TFL_OK;
 }
@@ -83,7 +86,19 @@ int tfl_ref_activation_range(int32_t activation, const tfl_tensor_t *out, int32_
     return tfl_activation_range_int8(activation, out->scale, out->zero_point, lo, hi);
 }
 
-static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+tfl_status_t tfl_ref_finish_16x8(tfl_interp_t *ip, const tfl_tensor_t *out, int32_t activation, uint32_t channels,
+                                 const int8_t *shift, int32_t *act_min, int32_t *act_max)
+{
+    uint32_t c;
+    for (c = 0; c < channels; c++) /* the 64-bit rescale shifts right by 15 - shift >= 1 */
+        if (shift[c] > 14)
+            return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
+    if (tfl_activation_range_int16(activation, out->scale, out->zero_point, act_min, act_max))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+    return TFL_OK;
+}
+
+static tfl_status_t prepare_common(tfl_interp_t *ip, tfl_node_t *n, uint8_t dtype)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
     tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
@@ -93,7 +108,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_CONV2D)) != TFL_OK)
         return s;
-    if ((s = tfl_ref_check_conv_tensors(ip, in, w, bias, out, 0, &cout)) != TFL_OK)
+    if ((s = tfl_ref_check_conv_tensors(ip, in, w, bias, out, 0, dtype, &cout)) != TFL_OK)
         return s;
     if (in->dims[3] % w->dims[3] != 0 || out->dims[3] != cout || out->dims[0] != in->dims[0] ||
         cout % (in->dims[3] / w->dims[3]) != 0)
@@ -113,9 +128,6 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if ((s = tfl_ref_channel_multipliers(ip, in, w, out, cout, d->mult, d->shift)) != TFL_OK)
         return s;
     n->data = d;
-    /* 16x8 nodes run the 16x8 kernel: the int8 eval stays as it was, with no type dispatch */
-    if (in->type == TFL_TYPE_INT16)
-        n->kernel = &tfl_ref_conv_2d_16x8;
     return TFL_OK;
 }
 
@@ -230,5 +242,36 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_conv_2d = {TFL_OP_CONV_2D, prepare, eval8};
+/* int8 and 16x8: prepare hands 16x8 nodes to the 16x8 eval (n->kernel), so the int8 eval has no
+ * type dispatch; the int8-only kernel leaves the 16x8 code out of images that do not list it. */
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n);
 const tfl_kernel_t tfl_ref_conv_2d_16x8 = {TFL_OP_CONV_2D, prepare, eval16};
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *bias = tfl_node_input(ip, n, 2);
+    const tfl_tensor_t *out = tfl_node_output(ip, n, 0);
+    conv_data_t *d;
+    tfl_status_t s;
+    if (in == 0 || in->type != TFL_TYPE_INT16)
+        return prepare_common(ip, n, TFL_TYPE_INT8);
+    if ((s = prepare_common(ip, n, TFL_TYPE_INT16)) != TFL_OK)
+        return s;
+    /* 16x8: the bias (int64, int32 or none), the rescale's shift bound, the int16 clamp range */
+    d = (conv_data_t *)n->data;
+    if (bias && (s = tfl_ref_check_bias(ip, in, bias, out->dims[3], 1)) != TFL_OK)
+        return s;
+    if ((s = tfl_ref_finish_16x8(ip, out, tfl_opt_i32(ip, n, 3, 1, 0), (uint32_t)out->dims[3], d->shift,
+                                 &d->win.act_min, &d->win.act_max)) != TFL_OK)
+        return s;
+    n->kernel = &tfl_ref_conv_2d_16x8;
+    return TFL_OK;
+}
+
+static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n)
+{
+    return prepare_common(ip, n, TFL_TYPE_INT8);
+}
+
+const tfl_kernel_t tfl_ref_conv_2d = {TFL_OP_CONV_2D, prepare, eval8};
+const tfl_kernel_t tfl_ref_conv_2d_int8 = {TFL_OP_CONV_2D, prepare_int8, eval8};

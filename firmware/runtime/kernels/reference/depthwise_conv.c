@@ -10,11 +10,7 @@ typedef struct {
     int8_t *shift;
 } dw_data_t;
 
-static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n);
-static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n);
-static const tfl_kernel_t dw_16x8 = {TFL_OP_DEPTHWISE_CONV_2D, prepare, eval16};
-
-static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+static tfl_status_t prepare_common(tfl_interp_t *ip, tfl_node_t *n, uint8_t dtype)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
     tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
@@ -24,10 +20,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_DEPTHWISE)) != TFL_OK)
         return s;
-    if ((s = tfl_ref_check_conv_tensors(ip, in, w, bias, out, 3, &cout)) != TFL_OK)
-        return s;
-    /* TFLM's 16x8 depthwise reads the bias as int64 only */
-    if (bias && (s = tfl_ref_check_bias(ip, in, bias, cout, 0)) != TFL_OK)
+    if ((s = tfl_ref_check_conv_tensors(ip, in, w, bias, out, 3, dtype, &cout)) != TFL_OK)
         return s;
     d = (dw_data_t *)tfl_alloc_persistent(ip, sizeof(dw_data_t) + 5u * (uint32_t)cout);
     if (d == 0)
@@ -52,11 +45,10 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if ((s = tfl_ref_channel_multipliers(ip, in, w, out, cout, d->mult, d->shift)) != TFL_OK)
         return s;
     n->data = d;
-    /* 16x8 nodes run the 16x8 kernel: the int8 eval stays as it was, with no type dispatch */
-    if (in->type == TFL_TYPE_INT16)
-        n->kernel = &dw_16x8;
     return TFL_OK;
 }
+
+static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n);
 
 static tfl_status_t eval8(tfl_interp_t *ip, tfl_node_t *n)
 {
@@ -154,4 +146,36 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
+/* int8 and 16x8: prepare hands 16x8 nodes to the 16x8 eval (n->kernel), so the int8 eval has no
+ * type dispatch; the int8-only kernel leaves the 16x8 code out of images that do not list it. */
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n);
+static const tfl_kernel_t dw_16x8 = {TFL_OP_DEPTHWISE_CONV_2D, prepare, eval16};
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *bias = tfl_node_input(ip, n, 2);
+    const tfl_tensor_t *out = tfl_node_output(ip, n, 0);
+    dw_data_t *d;
+    tfl_status_t s;
+    if (in == 0 || in->type != TFL_TYPE_INT16)
+        return prepare_common(ip, n, TFL_TYPE_INT8);
+    if ((s = prepare_common(ip, n, TFL_TYPE_INT16)) != TFL_OK)
+        return s;
+    /* 16x8: TFLM's depthwise reads the bias as int64 only */
+    d = (dw_data_t *)n->data;
+    if (bias && (s = tfl_ref_check_bias(ip, in, bias, out->dims[3], 0)) != TFL_OK)
+        return s;
+    if ((s = tfl_ref_finish_16x8(ip, out, tfl_opt_i32(ip, n, 4, 1, 0), (uint32_t)out->dims[3], d->shift,
+                                 &d->win.act_min, &d->win.act_max)) != TFL_OK)
+        return s;
+    n->kernel = &dw_16x8;
+    return TFL_OK;
+}
+
+static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n)
+{
+    return prepare_common(ip, n, TFL_TYPE_INT8);
+}
+
 const tfl_kernel_t tfl_ref_depthwise_conv_2d = {TFL_OP_DEPTHWISE_CONV_2D, prepare, eval8};
+const tfl_kernel_t tfl_ref_depthwise_conv_2d_int8 = {TFL_OP_DEPTHWISE_CONV_2D, prepare_int8, eval8};

@@ -10,11 +10,7 @@ typedef struct {
     int8_t *shift;
 } fc_data_t;
 
-static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n);
-static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n);
-static const tfl_kernel_t fc_16x8 = {TFL_OP_FULLY_CONNECTED, prepare, eval16};
-
-static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+static tfl_status_t prepare_common(tfl_interp_t *ip, tfl_node_t *n, uint8_t dtype)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
     tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
@@ -22,12 +18,10 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     tfl_status_t s;
     double real;
     int32_t act;
-    uint8_t dtype;
     uint32_t c;
 
     if ((s = tfl_require_options(ip, n, TFL_OPT_FC)) != TFL_OK)
         return s;
-    dtype = in && in->type == TFL_TYPE_INT16 ? TFL_TYPE_INT16 : TFL_TYPE_INT8;
     if ((s = tfl_check_type(ip, in, dtype)) || (s = tfl_check_type(ip, w, TFL_TYPE_INT8)) ||
         (s = tfl_check_type(ip, out, dtype)) || (s = tfl_check_ndim(ip, w, 2)))
         return s;
@@ -48,35 +42,35 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     d->batches = (int32_t)(tfl_num_elements(in) / (uint32_t)d->depth);
     if (tfl_num_elements(out) != (uint64_t)d->batches * (uint64_t)d->units || tfl_dim(out, -1) != d->units)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
-    if (bias && (s = tfl_ref_check_bias(ip, in, bias, d->units, 0)) != TFL_OK)
+    if (bias && dtype == TFL_TYPE_INT8 && ((s = tfl_check_type(ip, bias, TFL_TYPE_INT32)) != TFL_OK))
         return s;
-    if (in->type == TFL_TYPE_INT16 && bias && !d->per_channel) {
-        /* TFLM's per-tensor path: the bias scale must be input scale * weight scale (1e-6 relative) */
+    if (bias && tfl_num_elements(bias) != (uint32_t)d->units)
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, bias));
+    if (bias && !d->per_channel) {
+        /* per-tensor weights: TFLM (and LiteRT) refuse a bias scale further than 2% of the output
+           scale from input scale * weight scale (measured at the boundary, int8 and 16x8) */
         double prod = (double)in->scale * (double)w->scale, bs = (double)bias->scale;
         double diff = prod > bs ? prod - bs : bs - prod;
-        if (!(diff <= 1e-6 * (prod < bs ? prod : bs)))
+        if (!(diff / (double)out->scale <= 0.02))
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, bias));
     }
     for (c = 0; c < w->nscales; c++) {
         int32_t sh;
         real = (double)in->scale * (double)tfl_scale_at(w, c) / (double)out->scale;
-        if (in->type == TFL_TYPE_INT16 && !d->per_channel) /* TFLM forms this product in float */
-            real = (double)(in->scale * w->scale) / (double)out->scale;
-        if (tfl_quantize_multiplier(real, &d->mult[c], &sh) || (in->type == TFL_TYPE_INT16 && sh > 14))
+        if (tfl_quantize_multiplier(real, &d->mult[c], &sh))
             return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
         if (d->per_channel && tfl_zero_point_at(w, c) != 0)
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, w));
         d->shift[c] = (int8_t)sh;
     }
     act = tfl_opt_i32(ip, n, 0, 1, 0);
-    if (tfl_ref_activation_range(act, out, &d->act_min, &d->act_max))
+    if (tfl_activation_range_int8(act, out->scale, out->zero_point, &d->act_min, &d->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     n->data = d;
-    /* 16x8 nodes run the 16x8 kernel: the int8 eval stays as it was, with no type dispatch */
-    if (in->type == TFL_TYPE_INT16)
-        n->kernel = &fc_16x8;
     return TFL_OK;
 }
+
+static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n);
 
 static tfl_status_t eval8(tfl_interp_t *ip, tfl_node_t *n)
 {
@@ -138,4 +132,42 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
+/* int8 and 16x8: prepare hands 16x8 nodes to the 16x8 eval (n->kernel), so the int8 eval has no
+ * type dispatch; the int8-only kernel leaves the 16x8 code out of images that do not list it. */
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n);
+static const tfl_kernel_t fc_16x8 = {TFL_OP_FULLY_CONNECTED, prepare, eval16};
+
+static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
+    const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
+    fc_data_t *d;
+    int32_t sh;
+    tfl_status_t s;
+    if (in == 0 || in->type != TFL_TYPE_INT16)
+        return prepare_common(ip, n, TFL_TYPE_INT8);
+    if ((s = prepare_common(ip, n, TFL_TYPE_INT16)) != TFL_OK)
+        return s;
+    /* 16x8: an int64 bias (TFLM reads any as int64); per-tensor weights take the multiplier from
+       the float product of the scales, as TFLM does; shift bound and int16 clamp range */
+    d = (fc_data_t *)n->data;
+    if (bias && (s = tfl_ref_check_bias(ip, in, bias, d->units, 0)) != TFL_OK)
+        return s;
+    if (!d->per_channel && tfl_quantize_multiplier((double)(in->scale * w->scale) / (double)out->scale, &d->mult[0], &sh))
+        return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
+    if (!d->per_channel)
+        d->shift[0] = (int8_t)sh;
+    if ((s = tfl_ref_finish_16x8(ip, out, tfl_opt_i32(ip, n, 0, 1, 0), w->nscales, d->shift, &d->act_min,
+                                 &d->act_max)) != TFL_OK)
+        return s;
+    n->kernel = &fc_16x8;
+    return TFL_OK;
+}
+
+static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n)
+{
+    return prepare_common(ip, n, TFL_TYPE_INT8);
+}
+
 const tfl_kernel_t tfl_ref_fully_connected = {TFL_OP_FULLY_CONNECTED, prepare, eval8};
+const tfl_kernel_t tfl_ref_fully_connected_int8 = {TFL_OP_FULLY_CONNECTED, prepare_int8, eval8};
