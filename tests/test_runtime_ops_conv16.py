@@ -336,6 +336,15 @@ def test_transpose_conv_shape_input_and_macs() -> None:
     assert read_model(model).ops[0].macs == 2 * 3 * 5 * 4
 
 
+def test_int8_only_op_set_refuses_16x8(cfg: TandemConfig) -> None:
+    """The DS-CNN op set links the int8-only conv kernels: a 16x8 model is refused, input named."""
+    board = Board.from_platform("nucleo_l4r5zi", cfg)
+    image = board.load_elf(build_runtime(board.platform, cfg, "dscnn"))
+    case = seanet_case("conv0")
+    with pytest.raises(ModelError, match=r"unsupported tensor type or quantization at op 0 \(CONV_2D\), tensor 0"):
+        infer(board, image, case.model.read_bytes(), case.inputs)
+
+
 def test_seanet_conv_with_the_accelerator_op_set(cfg: TandemConfig) -> None:
     """The accelerated CONV_2D (int8 only) hands 16x8 layers to the reference kernel."""
     from tandem.tinyml.infer import run_model_accel
