@@ -245,7 +245,7 @@ static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
 /* int8 and 16x8: prepare hands 16x8 nodes to the 16x8 eval (n->kernel), so the int8 eval has no
  * type dispatch; the int8-only kernel leaves the 16x8 code out of images that do not list it. */
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n);
-const tfl_kernel_t tfl_ref_conv_2d_16x8 = {TFL_OP_CONV_2D, prepare, eval16};
+static const tfl_kernel_t conv_16x8 = {TFL_OP_CONV_2D, prepare, eval16};
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
@@ -264,7 +264,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if ((s = tfl_ref_finish_16x8(ip, out, tfl_opt_i32(ip, n, 3, 1, 0), (uint32_t)out->dims[3], d->shift,
                                  &d->win.act_min, &d->win.act_max)) != TFL_OK)
         return s;
-    n->kernel = &tfl_ref_conv_2d_16x8;
+    n->kernel = &conv_16x8;
     return TFL_OK;
 }
 

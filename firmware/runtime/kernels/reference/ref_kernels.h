@@ -80,10 +80,10 @@ static inline int64_t tfl_ref_bias_at(const tfl_tensor_t *bias, int32_t c)
     return ((const int32_t *)bias->data)[c];
 }
 
-/* CONV_2D's 16x8 eval (same prepare): tfl_ref_conv_2d.prepare hands 16x8 nodes to it. */
-extern const tfl_kernel_t tfl_ref_conv_2d_16x8;
 /* int8-only CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED (16x8 models refused): the plain kernels
- * take int8 and 16x8; these leave the 16x8 code out of small images. */
+ * take int8 and 16x8 (their prepare hands a 16x8 node to a file-local 16x8 kernel through
+ * n->kernel); these leave the 16x8 code out of small images.  Each is defined after its plain
+ * kernel, so a table of the first definition per op picks the plain one. */
 extern const tfl_kernel_t tfl_ref_conv_2d_int8;
 extern const tfl_kernel_t tfl_ref_depthwise_conv_2d_int8;
 extern const tfl_kernel_t tfl_ref_fully_connected_int8;
