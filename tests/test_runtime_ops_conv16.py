@@ -174,6 +174,22 @@ def test_transpose_conv_int16_bias_tflm_decides(runtime: HostRuntime) -> None:
     check(run_tflm(model, inputs).outputs[0], ours(runtime, model, inputs), "TFLM")
 
 
+def test_transpose_conv_shape_input_and_macs() -> None:
+    """``tandem infer``'s random inputs give TRANSPOSE_CONV's output_shape input the shape it names
+    (LiteRT sizes its output from it), and the op's MACs are counted."""
+    from tandem.tinyml.job import random_inputs
+    from tandem.tinyml.model import read_model
+
+    case = seanet_case("transpose_conv0")
+    info = read_model(case.model.read_bytes())
+    shape_in, x = random_inputs(info, seed=1)
+    assert shape_in.tolist() == [1, 3, 12, 64] and x.dtype == np.int16
+    np.testing.assert_array_equal(case.inputs[0], shape_in)
+    assert info.ops[0].macs == 5 * 64 * (64 * 3 * 4)
+    model, _ = ops_conv.batch_matmul(np.random.default_rng(0), lhs_shape=(2, 4, 3), rhs_shape=(4, 5), adj_x=True)
+    assert read_model(model).ops[0].macs == 2 * 3 * 5 * 4
+
+
 def _batch_shapes(data: st.DataObject) -> tuple[list[int], list[int], bool, bool]:
     rows, depth, cols = (data.draw(st.integers(1, 5)) for _ in range(3))
     rank = data.draw(st.integers(2, 5))
@@ -258,6 +274,31 @@ def test_16x8_int32_bias_refused_where_tflm_reads_int64(runtime: HostRuntime, bu
     assert got.status.code == UNSUPPORTED_TYPE and got.status.op_index == 0 and got.status.tensor_index == 2
 
 
+@pytest.mark.parametrize("dtype,bias_dtype", [("int16", "int64"), ("int8", "int32")])
+@pytest.mark.parametrize("out_scale,factor,accepted", [
+    (0.002, 1.0, True), (0.002, 3.0, True), (0.002, 10.0, False), (0.0002, 1.01, True), (0.0002, 1.5, False)])
+def test_fc_bias_scale_checked_as_tflm(runtime: HostRuntime, dtype: str, bias_dtype: str, out_scale: float,
+                                       factor: float, accepted: bool) -> None:
+    """Per-tensor FULLY_CONNECTED: TFLM (and LiteRT) refuse a bias scale more than 2% of the output
+    scale away from input scale * weight scale (measured: |diff| / out_s = 0.02 is accepted, 0.05
+    refused); the runtime does the same and names the bias."""
+    m = ModelBuilder("fc_bias_scale")
+    x = m.tensor("input", (1, 4), dtype, scale=0.001)
+    w = m.tensor("weights", (3, 4), scale=0.02, data=np.arange(12).reshape(3, 4))
+    b = m.tensor("bias", (3,), bias_dtype, scale=0.001 * 0.02 * factor, data=np.array([100, -100, 7]))
+    y = m.tensor("output", (1, 3), dtype, scale=out_scale)
+    m.op("FULLY_CONNECTED", [x, w, b], [y])
+    m.inputs, m.outputs = [x], [y]
+    model, inputs = m.build(), [np.array([[10, -20, 30, 4]], dtype)]
+    if accepted:
+        check(run_tflm(model, inputs).outputs[0], ours(runtime, model, inputs), "TFLM")
+        return
+    with pytest.raises(ModelError):
+        run_tflm(model, inputs)
+    got = runtime.run(model, inputs)
+    assert got.status.code == UNSUPPORTED_TYPE and got.status.op_index == 0 and got.status.tensor_index == b
+
+
 # ---- on a simulated board -----------------------------------------------------------------------
 
 def test_seanet_conv_on_board(cfg: TandemConfig) -> None:
@@ -268,6 +309,15 @@ def test_seanet_conv_on_board(cfg: TandemConfig) -> None:
         case = seanet_case(name)
         r = infer(board, image, case.model.read_bytes(), case.inputs)
         np.testing.assert_array_equal(r.outputs[0], case.golden)
+
+
+def test_int8_only_op_set_refuses_16x8(cfg: TandemConfig) -> None:
+    """The DS-CNN op set links the int8-only conv kernels: a 16x8 model is refused, input named."""
+    board = Board.from_platform("nucleo_l4r5zi", cfg)
+    image = board.load_elf(build_runtime(board.platform, cfg, "dscnn"))
+    case = seanet_case("conv0")
+    with pytest.raises(ModelError, match=r"unsupported tensor type or quantization at op 0 \(CONV_2D\), tensor 0"):
+        infer(board, image, case.model.read_bytes(), case.inputs)
 
 
 # ---- hostile models -----------------------------------------------------------------------------
@@ -318,63 +368,3 @@ def test_sanitizer_truncation_and_corruption(fuzz_binary: Path, tmp_path: Path, 
     assert "runtime error" not in proc.stderr and "AddressSanitizer" not in proc.stderr
     counts = dict(line.split(": ") for line in proc.stdout.strip().splitlines())
     assert int(counts.get("status 0", 0)) >= 1  # the unmodified model ran
-
-
-def test_transpose_conv_shape_input_and_macs() -> None:
-    """``tandem infer``'s random inputs give TRANSPOSE_CONV's output_shape input the shape it names
-    (LiteRT sizes its output from it), and the op's MACs are counted."""
-    from tandem.tinyml.job import random_inputs
-    from tandem.tinyml.model import read_model
-
-    case = seanet_case("transpose_conv0")
-    info = read_model(case.model.read_bytes())
-    shape_in, x = random_inputs(info, seed=1)
-    assert shape_in.tolist() == [1, 3, 12, 64] and x.dtype == np.int16
-    np.testing.assert_array_equal(case.inputs[0], shape_in)
-    assert info.ops[0].macs == 5 * 64 * (64 * 3 * 4)
-    model, _ = ops_conv.batch_matmul(np.random.default_rng(0), lhs_shape=(2, 4, 3), rhs_shape=(4, 5), adj_x=True)
-    assert read_model(model).ops[0].macs == 2 * 3 * 5 * 4
-
-
-def test_int8_only_op_set_refuses_16x8(cfg: TandemConfig) -> None:
-    """The DS-CNN op set links the int8-only conv kernels: a 16x8 model is refused, input named."""
-    board = Board.from_platform("nucleo_l4r5zi", cfg)
-    image = board.load_elf(build_runtime(board.platform, cfg, "dscnn"))
-    case = seanet_case("conv0")
-    with pytest.raises(ModelError, match=r"unsupported tensor type or quantization at op 0 \(CONV_2D\), tensor 0"):
-        infer(board, image, case.model.read_bytes(), case.inputs)
-
-
-def test_seanet_conv_with_the_accelerator_op_set(cfg: TandemConfig) -> None:
-    """The accelerated CONV_2D (int8 only) hands 16x8 layers to the reference kernel."""
-    from tandem.tinyml.infer import run_model_accel
-
-    case = seanet_case("conv0")
-    acc = run_model_accel("nucleo_l4r5zi", case.model, cfg, "conv8x8", case.inputs)
-    np.testing.assert_array_equal(acc.outputs[0], case.golden)
-    assert [o.where for o in acc.ops] == ["cpu"]
-
-
-@pytest.mark.parametrize("dtype,bias_dtype", [("int16", "int64"), ("int8", "int32")])
-@pytest.mark.parametrize("out_scale,factor,accepted", [
-    (0.002, 1.0, True), (0.002, 3.0, True), (0.002, 10.0, False), (0.0002, 1.01, True), (0.0002, 1.5, False)])
-def test_fc_bias_scale_checked_as_tflm(runtime: HostRuntime, dtype: str, bias_dtype: str, out_scale: float,
-                                       factor: float, accepted: bool) -> None:
-    """Per-tensor FULLY_CONNECTED: TFLM (and LiteRT) refuse a bias scale more than 2% of the output
-    scale away from input scale * weight scale (measured: |diff| / out_s = 0.02 is accepted, 0.05
-    refused); the runtime does the same and names the bias."""
-    m = ModelBuilder("fc_bias_scale")
-    x = m.tensor("input", (1, 4), dtype, scale=0.001)
-    w = m.tensor("weights", (3, 4), scale=0.02, data=np.arange(12).reshape(3, 4))
-    b = m.tensor("bias", (3,), bias_dtype, scale=0.001 * 0.02 * factor, data=np.array([100, -100, 7]))
-    y = m.tensor("output", (1, 3), dtype, scale=out_scale)
-    m.op("FULLY_CONNECTED", [x, w, b], [y])
-    m.inputs, m.outputs = [x], [y]
-    model, inputs = m.build(), [np.array([[10, -20, 30, 4]], dtype)]
-    if accepted:
-        check(run_tflm(model, inputs).outputs[0], ours(runtime, model, inputs), "TFLM")
-        return
-    with pytest.raises(ModelError):
-        run_tflm(model, inputs)
-    got = runtime.run(model, inputs)
-    assert got.status.code == UNSUPPORTED_TYPE and got.status.op_index == 0 and got.status.tensor_index == b
