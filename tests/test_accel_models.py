@@ -37,3 +37,13 @@ def test_model_on_the_accelerator(cfg, name):
         else:
             assert a.cycles * 50 < c.cycles
     assert acc.cycles < cpu.cycles
+
+
+def test_16x8_conv_stays_on_the_cpu(cfg):
+    """The engine computes int8: a 16x8 CONV_2D (TFLM's seanet conv0) runs on the CPU kernel."""
+    from tflm_models import seanet_case
+
+    case = seanet_case("conv0")
+    acc = run_model_accel("nucleo_l4r5zi", case.model, cfg, "conv8x8", case.inputs)
+    np.testing.assert_array_equal(acc.outputs[0], case.golden)
+    assert [o.where for o in acc.ops] == ["cpu"]

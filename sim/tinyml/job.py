@@ -103,13 +103,24 @@ def dtype_of(name: str) -> np.dtype:
                      "int32": np.int32, "int64": np.int64, "bool": np.bool_}.get(name, np.int8))
 
 
+def _shape_inputs(info: ModelInfo) -> dict[int, tuple[int, ...]]:
+    """Graph inputs that are TRANSPOSE_CONV's output_shape operand (TFLM's seanet models feed it
+    as an input), with the shape they must hold: the op's output shape."""
+    return {o.inputs[0]: info.tensors[o.outputs[0]].shape for o in info.ops
+            if o.name == "TRANSPOSE_CONV" and o.inputs and o.inputs[0] in info.inputs and o.outputs}
+
+
 def random_inputs(info: ModelInfo, seed: int = 0) -> list[np.ndarray]:
+    """Random values for each graph input (an output_shape input gets the shape it describes)."""
     rng = np.random.default_rng(seed)
+    shapes = _shape_inputs(info)
     out = []
     for idx in info.inputs:
         t = info.tensors[idx]
         dt = dtype_of(t.dtype)
-        if dt.kind == "f":
+        if idx in shapes and dt == np.int32 and t.shape == (len(shapes[idx]),):
+            out.append(np.array(shapes[idx], dtype=np.int32))
+        elif dt.kind == "f":
             out.append(rng.uniform(-1.0, 1.0, size=t.shape).astype(dt))
         elif dt.kind == "b":
             out.append(rng.integers(0, 2, size=t.shape).astype(dt))

@@ -77,6 +77,11 @@ def _macs(name: str, ins: list[TensorInfo | None], outs: list[TensorInfo]) -> in
         return int(np.prod(out)) * w[1]
     if name == "UNIDIRECTIONAL_SEQUENCE_LSTM" and len(out) == 3 and len(w) == 2:
         return int(np.prod(out)) * 4 * (w[1] + out[2])  # four gates: input and recurrent FCs
+    if name == "TRANSPOSE_CONV" and len(ins) > 2 and ins[2] is not None and len(w) == 4:
+        return int(np.prod(ins[2].shape)) * w[0] * w[1] * w[2]  # every input element times the filter
+    lhs = ins[0].shape
+    if name == "BATCH_MATMUL" and len(lhs) >= 2 and len(out) >= 2 and out[-2] > 0:
+        return int(np.prod(out)) * (lhs[-1] * lhs[-2] // out[-2])  # the depth, whether lhs is adjoint or not
     return 0
 
 

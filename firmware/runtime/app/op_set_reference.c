@@ -18,6 +18,7 @@ static const tfl_kernel_t *const kernels[] = {
     &tfl_ref_less, &tfl_ref_less_equal, &tfl_ref_greater, &tfl_ref_greater_equal,
     &tfl_ref_logical_and, &tfl_ref_logical_or, &tfl_ref_logical_not, &tfl_ref_select_v2,
     &tfl_ref_cast, &tfl_ref_abs, &tfl_ref_neg,
+    &tfl_ref_transpose_conv, &tfl_ref_batch_matmul,
 };
 
 const tfl_resolver_t tandem_op_set = {kernels, sizeof(kernels) / sizeof(kernels[0])};

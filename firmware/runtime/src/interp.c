@@ -110,10 +110,14 @@ static tfl_status_t parse_tensor(tfl_interp_t *ip, tfl_fb_t *fb, const tfl_fb_ve
             tfl_fb_i32(fb, &quant, 6, 4, 0, &qdim))
             return model_error(ip, fb);
         if (scales.count > 0) {
-            if (zps.count != 0 && zps.count != scales.count)
+            /* one zero point may stand for all channels (TFLM reads it so) */
+            if (zps.count > 1 && zps.count != scales.count)
                 return tfl_fail(ip, TFL_ERR_BAD_SHAPE, (int32_t)index);
+            /* TFLM does not check the quantized dimension when it reads a tensor (converted models
+               carry e.g. a bias with quantized_dimension 3); kernels that use per-channel scales
+               refuse a dimension marked -1 here: out of range or not of the scales' length */
             if (scales.count > 1 && (qdim < 0 || qdim >= t->ndim || (uint32_t)t->dims[qdim] != scales.count))
-                return tfl_fail(ip, TFL_ERR_BAD_SHAPE, (int32_t)index);
+                qdim = -1;
             t->nscales = scales.count;
             t->scales = fb->buf + scales.pos;
             t->nzps = zps.count;
@@ -123,7 +127,7 @@ static tfl_status_t parse_tensor(tfl_interp_t *ip, tfl_fb_t *fb, const tfl_fb_ve
             t->zero_point = tfl_zero_point_at(t, 0);
             for (i = 0; i < scales.count; i++) {
                 float sc = tfl_scale_at(t, i);
-                int64_t zp = zps.count ? tfl_rd_i64(t->zero_points + 8 * i) : 0;
+                int64_t zp = zps.count ? tfl_rd_i64(t->zero_points + 8 * (zps.count > 1 ? i : 0)) : 0;
                 int64_t lo = t->type == TFL_TYPE_INT8 ? -128 : t->type == TFL_TYPE_UINT8 ? 0
                              : t->type == TFL_TYPE_INT16 ? -32768 : 0;
                 int64_t hi = t->type == TFL_TYPE_INT8 ? 127 : t->type == TFL_TYPE_UINT8 ? 255
@@ -152,7 +156,9 @@ static tfl_status_t parse_tensor(tfl_interp_t *ip, tfl_fb_t *fb, const tfl_fb_ve
         if (data.count != t->bytes)
             return tfl_fail(ip, TFL_ERR_BAD_SHAPE, (int32_t)index);
         t->data = (void *)(uintptr_t)(fb->buf + data.pos);
-        if (((uintptr_t)t->data % esize) != 0)
+        /* 4 bytes for int64 too: TFLite's converter aligns buffers to 4 only; kernels read int64
+           constants byte by byte (tfl_rd_i64) */
+        if (((uintptr_t)t->data % (esize < 4u ? esize : 4u)) != 0)
             return tfl_fail(ip, TFL_ERR_ALIGNMENT, (int32_t)index);
         t->is_const = 1;
     }

@@ -173,7 +173,7 @@ int tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift)
 static int32_t quantize_float(float scale, int32_t zp, float f)
 {
     float r = roundf(f / scale);
-    /* saturate before converting (tiny scales): the caller clamps to the int8 range anyway */
+    /* saturate before converting (tiny scales): the caller clamps to the int8/int16 range anyway */
     if (!(r > -1e6f))
         r = -1e6f;
     else if (r > 1e6f)
@@ -210,6 +210,41 @@ int tfl_activation_range_int8(int32_t act, float scale, int32_t zp, int32_t *lo,
     default:
         return 1;
     }
+}
+
+/* The int16 range: the same bounds as the int8 function above (TFLite's
+   CalculateActivationRangeQuantized), written compactly; a separate function so that int8-only
+   images do not carry it. */
+int tfl_activation_range_int16(int32_t act, float scale, int32_t zp, int32_t *lo, int32_t *hi)
+{
+    const int32_t qmin = -32768, qmax = 32767;
+    float flo = 0.0f, fhi = 0.0f;
+    int32_t q;
+    switch (act) {
+    case TFL_ACT_NONE:
+        *lo = qmin;
+        *hi = qmax;
+        return 0;
+    case TFL_ACT_RELU:
+        break;
+    case TFL_ACT_RELU6:
+        fhi = 6.0f;
+        break;
+    case TFL_ACT_RELU_N1_TO_1:
+        flo = -1.0f;
+        fhi = 1.0f;
+        break;
+    default:
+        return 1;
+    }
+    q = quantize_float(scale, zp, flo);
+    *lo = q > qmin ? q : qmin;
+    *hi = qmax;
+    if (act != TFL_ACT_RELU) {
+        q = quantize_float(scale, zp, fhi);
+        *hi = q < qmax ? q : qmax;
+    }
+    return 0;
 }
 
 /* Products are formed in 64 bits: strides, dilations and filter sizes come from the model. */

@@ -402,4 +402,16 @@ class ModelBuilder:
             tflite.SpaceToDepthOptionsStart(b)
             tflite.SpaceToDepthOptionsAddBlockSize(b, opt["block_size"])
             return BuiltinOptions.SpaceToDepthOptions, tflite.SpaceToDepthOptionsEnd(b)
+        if n == "TRANSPOSE_CONV":
+            tflite.TransposeConvOptionsStart(b)
+            tflite.TransposeConvOptionsAddPadding(b, PADDINGS[opt.get("padding", "SAME")])
+            tflite.TransposeConvOptionsAddStrideW(b, opt.get("stride_w", 1))
+            tflite.TransposeConvOptionsAddStrideH(b, opt.get("stride_h", 1))
+            tflite.TransposeConvOptionsAddFusedActivationFunction(b, act)
+            return BuiltinOptions.TransposeConvOptions, tflite.TransposeConvOptionsEnd(b)
+        if n == "BATCH_MATMUL":
+            tflite.BatchMatMulOptionsStart(b)
+            tflite.BatchMatMulOptionsAddAdjX(b, bool(opt.get("adj_x", False)))
+            tflite.BatchMatMulOptionsAddAdjY(b, bool(opt.get("adj_y", False)))
+            return BuiltinOptions.BatchMatMulOptions, tflite.BatchMatMulOptionsEnd(b)
         return BuiltinOptions.NONE, None

@@ -1,4 +1,4 @@
-"""Single-op int8 models with chosen shapes and quantization parameters.
+"""Single-op int8 (and 16x8) models with chosen shapes and quantization parameters.
 
 Each function returns ``(model_bytes, input_arrays)``: a one-operator .tflite model and a
 random input for it, drawn deterministically from the given generator.  Used by the
@@ -43,65 +43,95 @@ def _weights(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
     return rng.integers(-127, 128, size=tuple(shape)).astype(np.int8)
 
 
+def _activations(rng: np.random.Generator, shape: Sequence[int], dtype: str) -> np.ndarray:
+    if dtype == "int16":
+        return rng.integers(-32768, 32768, size=tuple(shape)).astype(np.int16)
+    return _int8(rng, shape)
+
+
+def _bias_dtype(dtype: str, bias_dtype: str | None) -> str:
+    """int8 activations take int32 biases; 16x8 ones int64 unless told otherwise."""
+    return bias_dtype or ("int64" if dtype == "int16" else "int32")
+
+
+def _bias_values(rng: np.random.Generator, n: int, bias_dtype: str) -> np.ndarray:
+    span = {"int16": 3000, "int32": 5000}.get(bias_dtype, 1 << 20)
+    return rng.integers(-span, span, n)
+
+
 def conv2d(rng: np.random.Generator, *, h: int, w: int, cin: int, cout: int, kh: int, kw: int,
            stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1), padding: str = "SAME",
            activation: str = "NONE", per_channel: bool = True, inp: Quant = Quant(0.05, 0),
-           out: Quant = Quant(0.1, 0), batch: int = 1, bias: bool = True) -> tuple[bytes, list[np.ndarray]]:
+           out: Quant = Quant(0.1, 0), batch: int = 1, bias: bool = True, dtype: str = "int8",
+           bias_dtype: str | None = None, bias_quantized_dimension: int = 0) -> tuple[bytes, list[np.ndarray]]:
+    """``dtype`` "int16" makes a 16x8 model (give zero points 0); the bias is int32 for int8 and
+    int64 for int16 unless ``bias_dtype`` says otherwise.  ``bias_quantized_dimension`` is
+    written as it is (TFLite's converter writes 3 on some biases)."""
     m = ModelBuilder("conv2d")
+    bdt = _bias_dtype(dtype, bias_dtype)
     wscale = list(rng.uniform(0.001, 0.05, cout)) if per_channel else [float(rng.uniform(0.001, 0.05))]
     oh = _out_size(padding, h, kh, stride[0], dilation[0])
     ow = _out_size(padding, w, kw, stride[1], dilation[1])
-    x = m.tensor("input", (batch, h, w, cin), scale=inp.scale, zero_point=inp.zero_point)
+    x = m.tensor("input", (batch, h, w, cin), dtype, scale=inp.scale, zero_point=inp.zero_point)
     f = m.tensor("filter", (cout, kh, kw, cin), scale=wscale, zero_point=0,
                  data=_weights(rng, (cout, kh, kw, cin)), quantized_dimension=0)
     ins = [x, f]
     if bias:
-        ins.append(m.tensor("bias", (cout,), "int32", scale=[inp.scale * s for s in wscale], zero_point=0,
-                            data=rng.integers(-5000, 5000, cout)))
-    y = m.tensor("output", (batch, oh, ow, cout), scale=out.scale, zero_point=out.zero_point)
+        ins.append(m.tensor("bias", (cout,), bdt, scale=[inp.scale * s for s in wscale], zero_point=0,
+                            data=_bias_values(rng, cout, bdt), quantized_dimension=bias_quantized_dimension))
+    y = m.tensor("output", (batch, oh, ow, cout), dtype, scale=out.scale, zero_point=out.zero_point)
     m.op("CONV_2D", ins, [y], padding=padding, stride_h=stride[0], stride_w=stride[1],
          dilation_h=dilation[0], dilation_w=dilation[1], activation=activation)
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, (batch, h, w, cin))]
+    return m.build(), [_activations(rng, (batch, h, w, cin), dtype)]
 
 
 def depthwise_conv2d(rng: np.random.Generator, *, h: int, w: int, cin: int, depth_multiplier: int, kh: int,
                      kw: int, stride: tuple[int, int] = (1, 1), dilation: tuple[int, int] = (1, 1),
                      padding: str = "SAME", activation: str = "NONE", per_channel: bool = True,
-                     inp: Quant = Quant(0.05, 0), out: Quant = Quant(0.1, 0)) -> tuple[bytes, list[np.ndarray]]:
+                     inp: Quant = Quant(0.05, 0), out: Quant = Quant(0.1, 0), dtype: str = "int8",
+                     bias: bool = True, bias_dtype: str | None = None, bias_quantized_dimension: int = 0,
+                     batch: int = 1) -> tuple[bytes, list[np.ndarray]]:
+    """As :func:`conv2d` for ``dtype``, ``bias_dtype`` and ``bias_quantized_dimension``."""
     m = ModelBuilder("depthwise_conv2d")
+    bdt = _bias_dtype(dtype, bias_dtype)
     cout = cin * depth_multiplier
     wscale = list(rng.uniform(0.001, 0.05, cout)) if per_channel else [float(rng.uniform(0.001, 0.05))]
     oh = _out_size(padding, h, kh, stride[0], dilation[0])
     ow = _out_size(padding, w, kw, stride[1], dilation[1])
-    x = m.tensor("input", (1, h, w, cin), scale=inp.scale, zero_point=inp.zero_point)
+    x = m.tensor("input", (batch, h, w, cin), dtype, scale=inp.scale, zero_point=inp.zero_point)
     f = m.tensor("filter", (1, kh, kw, cout), scale=wscale, zero_point=0, data=_weights(rng, (1, kh, kw, cout)),
                  quantized_dimension=3)
-    b = m.tensor("bias", (cout,), "int32", scale=[inp.scale * s for s in wscale], zero_point=0,
-                 data=rng.integers(-5000, 5000, cout))
-    y = m.tensor("output", (1, oh, ow, cout), scale=out.scale, zero_point=out.zero_point)
-    m.op("DEPTHWISE_CONV_2D", [x, f, b], [y], padding=padding, stride_h=stride[0], stride_w=stride[1],
+    ins = [x, f]
+    if bias:
+        ins.append(m.tensor("bias", (cout,), bdt, scale=[inp.scale * s for s in wscale], zero_point=0,
+                            data=_bias_values(rng, cout, bdt), quantized_dimension=bias_quantized_dimension))
+    y = m.tensor("output", (batch, oh, ow, cout), dtype, scale=out.scale, zero_point=out.zero_point)
+    m.op("DEPTHWISE_CONV_2D", ins, [y], padding=padding, stride_h=stride[0], stride_w=stride[1],
          dilation_h=dilation[0], dilation_w=dilation[1], depth_multiplier=depth_multiplier, activation=activation)
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, (1, h, w, cin))]
+    return m.build(), [_activations(rng, (batch, h, w, cin), dtype)]
 
 
 def fully_connected(rng: np.random.Generator, *, batch: int, depth: int, units: int, activation: str = "NONE",
                     inp: Quant = Quant(0.05, 0), out: Quant = Quant(0.1, 0), bias: bool = True,
-                    per_channel: bool = False) -> tuple[bytes, list[np.ndarray]]:
+                    per_channel: bool = False, dtype: str = "int8", bias_dtype: str | None = None,
+                    bias_quantized_dimension: int = 0) -> tuple[bytes, list[np.ndarray]]:
+    """As :func:`conv2d` for ``dtype``, ``bias_dtype`` and ``bias_quantized_dimension``."""
     m = ModelBuilder("fully_connected")
+    bdt = _bias_dtype(dtype, bias_dtype)
     ws = [float(s) for s in rng.uniform(0.001, 0.05, units if per_channel else 1)]
-    x = m.tensor("input", (batch, depth), scale=inp.scale, zero_point=inp.zero_point)
+    x = m.tensor("input", (batch, depth), dtype, scale=inp.scale, zero_point=inp.zero_point)
     f = m.tensor("weights", (units, depth), scale=ws, zero_point=0, data=_weights(rng, (units, depth)))
     ins = [x, f]
     if bias:
         bias_scale = [float(np.float32(inp.scale) * np.float32(s)) for s in ws]
-        ins.append(m.tensor("bias", (units,), "int32", scale=bias_scale, zero_point=0,
-                            data=rng.integers(-5000, 5000, units)))
-    y = m.tensor("output", (batch, units), scale=out.scale, zero_point=out.zero_point)
+        ins.append(m.tensor("bias", (units,), bdt, scale=bias_scale, zero_point=0,
+                            data=_bias_values(rng, units, bdt), quantized_dimension=bias_quantized_dimension))
+    y = m.tensor("output", (batch, units), dtype, scale=out.scale, zero_point=out.zero_point)
     m.op("FULLY_CONNECTED", ins, [y], activation=activation)
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, (batch, depth))]
+    return m.build(), [_activations(rng, (batch, depth), dtype)]
 
 
 def pool2d(rng: np.random.Generator, kind: str, *, h: int, w: int, c: int, fh: int, fw: int,

@@ -52,6 +52,8 @@ tfl_status_t tfl_check_ndim(tfl_interp_t *ip, const tfl_tensor_t *t, uint32_t nd
 int tfl_quantize_multiplier(double m, int32_t *q, int32_t *shift);
 /* Clamp range of a fused activation for an int8 output; non-zero on unsupported act. */
 int tfl_activation_range_int8(int32_t act, float scale, int32_t zp, int32_t *lo, int32_t *hi);
+/* The same for an int16 output (range -32768..32767). */
+int tfl_activation_range_int16(int32_t act, float scale, int32_t zp, int32_t *lo, int32_t *hi);
 
 /* Output size (-1 when invalid: stride/dilation outside 1..TFL_MAX_STRIDE, dilated filter
    over 2^24, empty output)
@@ -101,6 +103,18 @@ static inline int32_t tfl_mbqm(int32_t x, int32_t q, int32_t shift)
     int32_t right = shift > 0 ? 0 : -shift;
     return tfl_rdbpot(tfl_srdhm((int32_t)((uint32_t)x << left), q), right);
 #endif
+}
+
+/* The 64-bit accumulator rescale of the 16x8 kernels: the Q31 multiplier rounded to Q15
+   (half up; 0x7FFF from 0x7FFF0000 on), then one rounding (half up) of the 64-bit product
+   x * q15 * 2^(shift-15).  shift must be <= 14 (kernels check it in prepare).  Products that
+   leave int64 wrap, and the result keeps the low 32 bits, instead of undefined behaviour. */
+static inline int32_t tfl_mbqm64(int64_t x, int32_t q, int32_t shift)
+{
+    int32_t reduced = q < 0x7FFF0000 ? (q + (1 << 15)) >> 16 : 0x7FFF;
+    int32_t total_shift = 15 - shift;
+    uint64_t r = (uint64_t)x * (uint64_t)(int64_t)reduced + ((uint64_t)1 << (total_shift - 1));
+    return (int32_t)(uint32_t)(uint64_t)((int64_t)r >> total_shift);
 }
 
 static inline int32_t tfl_clamp(int32_t v, int32_t lo, int32_t hi)

@@ -15,6 +15,8 @@
 #include "ref_kernels.h"
 #include "tfl/kernel.h"
 
+extern const tfl_kernel_t tfl_accel_conv_2d;
+
 typedef struct {
     tfl_ref_conv_data_t *ref;
     int32_t *shift;      /* per output channel, int32 as the engine reads them */
@@ -58,7 +60,7 @@ static void plan_tiles(accel_conv_t *a, const conv_accel_caps_t *caps, int32_t i
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
     tfl_status_t s = tfl_ref_conv_2d.prepare(ip, n);
-    if (s != TFL_OK)
+    if (s != TFL_OK || n->kernel != &tfl_accel_conv_2d) /* handed to the 16x8 kernel: runs on the CPU */
         return s;
     const tfl_tensor_t *w = tfl_node_input(ip, n, 1), *bias = tfl_node_input(ip, n, 2);
     const int32_t cout = w->dims[0];

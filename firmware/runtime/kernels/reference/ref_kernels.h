@@ -2,6 +2,7 @@
 #ifndef TFL_REF_KERNELS_H
 #define TFL_REF_KERNELS_H
 
+#include "tfl/fb.h"
 #include "tfl/tfl.h"
 
 /* The sliding window of a convolution: strides and dilations (from the options), padding
@@ -19,11 +20,12 @@ typedef struct {
     int8_t *shift; /* exponents fit in int8 (range -31..30); saves 3 bytes per channel */
 } tfl_ref_conv_data_t;
 
-/* CONV_2D and DEPTHWISE_CONV_2D tensors: int8 4-d input, filter and output; an optional int32
- * bias with `cout` elements. */
+/* CONV_2D and DEPTHWISE_CONV_2D tensors: 4-d input and output of type `dtype` (int8, or int16
+ * for 16x8), an int8 filter; an optional int32 bias with `cout` elements for int8 (16x8 callers
+ * check theirs with tfl_ref_check_bias). */
 tfl_status_t tfl_ref_check_conv_tensors(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *w,
                                         const tfl_tensor_t *bias, const tfl_tensor_t *out, int32_t filter_cout_dim,
-                                        int32_t *cout);
+                                        uint8_t dtype, int32_t *cout);
 
 /* Complete g (strides and dilations already set from the options): validate them and the
  * padding mode, check the output's spatial size, compute the padding and the clamp range. */
@@ -106,5 +108,41 @@ extern const tfl_kernel_t tfl_ref_neg;
 tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,
                                          const tfl_tensor_t *out, int32_t channels, int32_t *mult,
                                          int8_t *shift);
+
+/* Bias of a convolution-like kernel: int32 for int8 activations; int64 for 16x8, or int32 too
+ * when allow_int32_16x8 (TFLM's CONV_2D).  Checks the type and the element count only. */
+tfl_status_t tfl_ref_check_bias(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *bias, int32_t cout,
+                                int allow_int32_16x8);
+
+/* Clamp range of a fused activation for an int8 or int16 output; non-zero when unsupported. */
+int tfl_ref_activation_range(int32_t activation, const tfl_tensor_t *out, int32_t *lo, int32_t *hi);
+
+/* The 16x8 part of a prepare whose shared part computed int8 parameters: every shift must be
+ * <= 14 (the 64-bit rescale), and the clamp range becomes the int16 one. */
+tfl_status_t tfl_ref_finish_16x8(tfl_interp_t *ip, const tfl_tensor_t *out, int32_t activation, uint32_t channels,
+                                 const int8_t *shift, int32_t *act_min, int32_t *act_max);
+
+/* Bias element c (0 without a bias).  int64 constants are only 4-byte aligned in TFLite's own
+ * files (the reader asks no more), so they are read byte by byte. */
+static inline int64_t tfl_ref_bias_at(const tfl_tensor_t *bias, int32_t c)
+{
+    if (bias == 0)
+        return 0;
+    if (bias->type == TFL_TYPE_INT64)
+        return tfl_rd_i64((const uint8_t *)bias->data + 8u * (uint32_t)c);
+    if (bias->type == TFL_TYPE_INT16)
+        return ((const int16_t *)bias->data)[c];
+    return ((const int32_t *)bias->data)[c];
+}
+
+/* int8-only CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED (16x8 models refused): the plain kernels
+ * take int8 and 16x8 (their prepare hands a 16x8 node to a file-local 16x8 kernel through
+ * n->kernel); these leave the 16x8 code out of small images.  Each is defined after its plain
+ * kernel, so a table of the first definition per op picks the plain one. */
+extern const tfl_kernel_t tfl_ref_conv_2d_int8;
+extern const tfl_kernel_t tfl_ref_depthwise_conv_2d_int8;
+extern const tfl_kernel_t tfl_ref_fully_connected_int8;
+extern const tfl_kernel_t tfl_ref_transpose_conv;
+extern const tfl_kernel_t tfl_ref_batch_matmul;
 
 #endif
