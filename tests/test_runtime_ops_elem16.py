@@ -14,10 +14,19 @@ answer only where the float and double multipliers quantize alike.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+from tandem.errors import ModelError
 from tandem.tinyml.host_runtime import HostRuntime
+from tandem.tinyml.litert_ref import run_reference
+from tandem.tinyml.models import ops, ops_elementwise
+from tandem.tinyml.models.ops import Quant
+from tandem.tinyml.tflm_ref import run_tflm_reference
 from tflm_models import seanet_case, seanet_names
 
 GOLDEN_OPS = ("add", "sub", "leaky_relu", "pad", "quantize", "strided_slice")
@@ -42,3 +51,172 @@ def test_seanet_golden(runtime: HostRuntime, name: str) -> None:
     assert out.dtype == case.golden.dtype and out.shape == case.golden.shape
     diff = np.argwhere(out != case.golden)
     assert diff.size == 0, f"{len(diff)} of {out.size} differ; first at {diff[0].tolist()}"
+
+
+# ---- property tests: host runtime == LiteRT == TFLM ----------------------------------------------
+
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+ACTIVATIONS = st.sampled_from(["NONE", "RELU", "RELU6", "RELU_N1_TO_1"])
+INT16_SCALE = st.floats(2e-5, 2e-2, allow_nan=False, allow_infinity=False)
+
+
+def quant(dtype: str, lo: float = 0.002, hi: float = 0.5) -> st.SearchStrategy[Quant]:
+    """int8: any zero point; int16: zero point 0 (LiteRT's 16x8 kernels require it)."""
+    if dtype == "int16":
+        return st.builds(Quant, INT16_SCALE, st.just(0))
+    return st.builds(Quant, st.floats(lo, hi, allow_nan=False, allow_infinity=False), st.integers(-128, 127))
+
+
+def _compare(name: str, expected: list[np.ndarray], got: list[np.ndarray], tolerance: int = 0) -> None:
+    assert len(got) == len(expected)
+    for e, g in zip(expected, got, strict=True):
+        assert e.dtype == g.dtype and e.shape == g.shape, (name, e.dtype, g.dtype, e.shape, g.shape)
+        err = np.abs(e.astype(np.float64) - g.astype(np.float64))
+        if err.size and err.max() > tolerance:
+            diff = np.argwhere(err > tolerance)
+            raise AssertionError(f"{name}: {len(diff)} of {e.size} outputs differ; first at {diff[0].tolist()}: "
+                                 f"expected {e[tuple(diff[0])]}, got {g[tuple(diff[0])]}")
+
+
+def assert_same(runtime: HostRuntime, model: bytes, inputs: list[np.ndarray], tflm_tolerance: int = 0,
+                litert_refuses: bool = False) -> None:
+    """Runtime == LiteRT and == TFLM; with ``litert_refuses`` LiteRT must refuse and TFLM decides."""
+    got = runtime.run(model, inputs)
+    assert got.status.ok, got.status
+    if litert_refuses:
+        with pytest.raises(ModelError, match="LiteRT rejected"):
+            run_reference(model, inputs)
+    else:
+        _compare("LiteRT", run_reference(model, inputs), got.outputs)
+    _compare("TFLM", run_tflm_reference(model, inputs), got.outputs, tflm_tolerance)
+
+
+@st.composite
+def broadcast_shapes(draw: st.DrawFn) -> tuple[list[int], list[int], list[int]]:
+    rank = draw(st.integers(1, 4))
+    out = [draw(st.integers(1, 5)) for _ in range(rank)]
+    a = [d if draw(st.booleans()) else 1 for d in out]
+    b = [d if draw(st.booleans()) else 1 for d in out]
+    b = b[draw(st.integers(0, rank - 1)):]  # b may have fewer dims
+    out = [max(x, y) for x, y in zip(a, [1] * (rank - len(b)) + b, strict=True)]
+    return a, b, out
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["ADD", "SUB"]),
+       dtype=st.sampled_from(["int8", "int16"]), act=ACTIVATIONS, shapes=broadcast_shapes())
+def test_add_sub(runtime: HostRuntime, data: st.DataObject, seed: int, kind: str, dtype: str, act: str,
+                 shapes: tuple[list[int], list[int], list[int]]) -> None:
+    a, b, out = shapes
+    q1, q2, qo = data.draw(quant(dtype)), data.draw(quant(dtype)), data.draw(quant(dtype))
+    # pot_scale_int16=False: LiteRT's general int16 path, the only one TFLM has
+    model, inputs = ops.binary(np.random.default_rng(seed), kind, shape1=a, shape2=b, out_shape=out, q1=q1, q2=q2,
+                               qo=qo, activation=act, dtype=dtype, pot_scale_int16=False)
+    assert_same(runtime, model, inputs)
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), act=ACTIVATIONS, shapes=broadcast_shapes())
+def test_mul_int16(runtime: HostRuntime, data: st.DataObject, seed: int, act: str,
+                   shapes: tuple[list[int], list[int], list[int]]) -> None:
+    a, b, out = shapes
+    q1, q2 = data.draw(quant("int16")), data.draw(quant("int16"))
+    qo = Quant(q1.scale * q2.scale * data.draw(st.floats(256.0, 65536.0)), 0)  # multiplier 2^-16..2^-8
+    model, inputs = ops.binary(np.random.default_rng(seed), "MUL", shape1=a, shape2=b, out_shape=out, q1=q1, q2=q2,
+                               qo=qo, activation=act, dtype="int16")
+    assert_same(runtime, model, inputs)
+
+
+def _multipliers_agree(inp: Quant, out: Quant, alpha: float) -> bool:
+    """Whether float and double arithmetic give the same quantized LEAKY_RELU multipliers."""
+    s_in, s_out, a = np.float32(inp.scale), np.float32(out.scale), np.float32(alpha)
+    pairs = [(float(np.float32(s_in * a / s_out)), float(s_in) * float(a) / float(s_out)),
+             (float(np.float32(s_in / s_out)), float(s_in) / float(s_out))]
+    return all(round(math.frexp(f)[0] * 2**31) == round(math.frexp(d)[0] * 2**31) for f, d in pairs)
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from(["int8", "int16"]),
+       alpha=st.floats(-1.5, 2.0, allow_nan=False, width=32).filter(lambda a: a != 0.0))
+def test_leaky_relu(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str, alpha: float) -> None:
+    shape = [data.draw(st.integers(1, 6)) for _ in range(data.draw(st.integers(1, 4)))]
+    inp, out = data.draw(quant(dtype)), data.draw(quant(dtype))
+    model, inputs = ops_elementwise.leaky_relu(np.random.default_rng(seed), shape=shape, inp=inp, out=out,
+                                               alpha=alpha, dtype=dtype)
+    # the PyPI TFLM forms the multipliers in double (see the module docstring): 1 LSB apart otherwise
+    assert_same(runtime, model, inputs, tflm_tolerance=0 if _multipliers_agree(inp, out, alpha) else 1)
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from(["int8", "int16"]),
+       variant=st.sampled_from(["PAD", "PADV2", "PADV2_INPUT"]))
+def test_pad(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str, variant: str) -> None:
+    rank = data.draw(st.integers(1, 4))
+    shape = [data.draw(st.integers(1, 5)) for _ in range(rank)]
+    paddings = [(data.draw(st.integers(0, 3)), data.draw(st.integers(0, 3))) for _ in range(rank)]
+    q = data.draw(quant(dtype))
+    lim = 127 if dtype == "int8" else 32767
+    value = None if variant == "PAD" else data.draw(st.integers(-lim - 1, lim))
+    model, inputs = ops.pad(np.random.default_rng(seed), shape=shape, paddings=paddings, q=q, dtype=dtype,
+                            value=value, value_input=variant == "PADV2_INPUT")
+    assert_same(runtime, model, inputs)
+
+
+@st.composite
+def slice_axis(draw: st.DrawFn, size: int) -> tuple[int, int, int]:
+    stride = draw(st.sampled_from([1, 1, 2, 3, -1, -2]))
+    return (draw(st.integers(-size - 2, size + 2)), draw(st.integers(-size - 2, size + 2)), stride)
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from(["int8", "int16", "int32"]))
+def test_strided_slice(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str) -> None:
+    rank = data.draw(st.integers(1, 4))
+    shape = [data.draw(st.integers(1, 6)) for _ in range(rank)]
+    axes = [data.draw(slice_axis(s)) for s in shape]
+    begin_mask, end_mask = data.draw(st.integers(0, 2**rank - 1)), data.draw(st.integers(0, 2**rank - 1))
+    shrink = data.draw(st.integers(0, 2**rank - 1))
+    begin = [a[0] for a in axes]
+    for i, size in enumerate(shape):  # a shrunk axis takes one valid element
+        if shrink >> i & 1:
+            begin[i] = data.draw(st.integers(-size, size - 1))
+            # with a negative stride TFLM and LiteRT write nothing (the output is left as it was)
+            axes[i] = (axes[i][0], axes[i][1], abs(axes[i][2]))
+    begin_mask &= ~shrink
+    out = ops_elementwise.strided_slice_shape(shape, begin, [a[1] for a in axes], [a[2] for a in axes],
+                                              begin_mask, end_mask, shrink)
+    assume(all(d > 0 for d in out) and (out or rank > 1))
+    model, inputs = ops_elementwise.strided_slice(
+        np.random.default_rng(seed), shape=shape, begin=begin, end=[a[1] for a in axes],
+        strides=[a[2] for a in axes], begin_mask=begin_mask, end_mask=end_mask, shrink_axis_mask=shrink,
+        dtype=dtype, q=Quant(0.05, 0 if dtype == "int16" else 3))
+    assert_same(runtime, model, inputs)
+
+
+QUANTIZE_PAIRS = [("float32", "int16"), ("int8", "int16"), ("int16", "int8"), ("int16", "int16"),
+                  ("int32", "int16"), ("int32", "int8"), ("int8", "int32"), ("int16", "int32")]
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), pair=st.sampled_from(QUANTIZE_PAIRS))
+def test_quantize(runtime: HostRuntime, data: st.DataObject, seed: int, pair: tuple[str, str]) -> None:
+    src, dst = pair
+    shape = [data.draw(st.integers(1, 6)) for _ in range(data.draw(st.integers(1, 3)))]
+    scale = {"int8": st.floats(0.002, 0.5), "int16": INT16_SCALE, "int32": st.floats(1e-8, 1e-5)}
+    zp = {"int8": st.integers(-128, 127), "int16": st.just(0), "int32": st.just(0)}
+    out = Quant(data.draw(scale[dst]), data.draw(zp[dst]))
+    inp = None if src == "float32" else Quant(data.draw(scale[src]), data.draw(zp[src]))
+    model, inputs = ops.quantize(np.random.default_rng(seed), shape=shape, out=out, inp=inp, in_dtype=src,
+                                 out_dtype=dst, float_range=2.0, int_range=1 << 20)
+    # LiteRT's QUANTIZE has no int8 -> int32 (TFLM's has): TFLM decides there
+    assert_same(runtime, model, inputs, litert_refuses=pair == ("int8", "int32"))
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1))
+def test_dequantize_int16(runtime: HostRuntime, data: st.DataObject, seed: int) -> None:
+    shape = [data.draw(st.integers(1, 6)) for _ in range(data.draw(st.integers(1, 3)))]
+    model, inputs = ops.dequantize(np.random.default_rng(seed), shape=shape, inp=data.draw(quant("int16")),
+                                   dtype="int16")
+    assert_same(runtime, model, inputs)

@@ -268,6 +268,8 @@ class ModelBuilder:
         if n == "ADD":
             tflite.AddOptionsStart(b)
             tflite.AddOptionsAddFusedActivationFunction(b, act)
+            if "pot_scale_int16" in opt:
+                tflite.AddOptionsAddPotScaleInt16(b, bool(opt["pot_scale_int16"]))
             return BuiltinOptions.AddOptions, tflite.AddOptionsEnd(b)
         if n == "MUL":
             tflite.MulOptionsStart(b)
@@ -301,4 +303,26 @@ class ModelBuilder:
             tflite.SVDFOptionsAddRank(b, opt["rank"])
             tflite.SVDFOptionsAddFusedActivationFunction(b, act)
             return BuiltinOptions.SVDFOptions, tflite.SVDFOptionsEnd(b)
+        if n == "SUB":
+            tflite.SubOptionsStart(b)
+            tflite.SubOptionsAddFusedActivationFunction(b, act)
+            if "pot_scale_int16" in opt:
+                tflite.SubOptionsAddPotScaleInt16(b, bool(opt["pot_scale_int16"]))
+            return BuiltinOptions.SubOptions, tflite.SubOptionsEnd(b)
+        if n == "LEAKY_RELU":
+            tflite.LeakyReluOptionsStart(b)
+            tflite.LeakyReluOptionsAddAlpha(b, float(opt.get("alpha", 0.2)))
+            return BuiltinOptions.LeakyReluOptions, tflite.LeakyReluOptionsEnd(b)
+        if n == "STRIDED_SLICE":
+            tflite.StridedSliceOptionsStart(b)
+            tflite.StridedSliceOptionsAddBeginMask(b, int(opt.get("begin_mask", 0)))
+            tflite.StridedSliceOptionsAddEndMask(b, int(opt.get("end_mask", 0)))
+            tflite.StridedSliceOptionsAddEllipsisMask(b, int(opt.get("ellipsis_mask", 0)))
+            tflite.StridedSliceOptionsAddNewAxisMask(b, int(opt.get("new_axis_mask", 0)))
+            tflite.StridedSliceOptionsAddShrinkAxisMask(b, int(opt.get("shrink_axis_mask", 0)))
+            tflite.StridedSliceOptionsAddOffset(b, bool(opt.get("offset", False)))
+            return BuiltinOptions.StridedSliceOptions, tflite.StridedSliceOptionsEnd(b)
+        if n == "PADV2":
+            tflite.PadV2OptionsStart(b)
+            return BuiltinOptions.PadV2Options, tflite.PadV2OptionsEnd(b)
         return BuiltinOptions.NONE, None

@@ -1,0 +1,63 @@
+"""Single-op models of the elementwise and slicing ops added for 16x8 models (LEAKY_RELU,
+STRIDED_SLICE), int8 or int16, in the style of :mod:`tandem.tinyml.models.ops`.
+
+Each function returns ``(model_bytes, input_arrays)``; SUB, int16 ADD/MUL, PAD/PADV2 and
+QUANTIZE/DEQUANTIZE variants are parameters of the builders in ``ops``.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from tandem.tinyml.models.builder import ModelBuilder
+from tandem.tinyml.models.ops import Quant, _ints
+
+
+def leaky_relu(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, out: Quant, alpha: float,
+               dtype: str = "int8") -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("leaky_relu")
+    x = m.tensor("input", shape, dtype, scale=inp.scale, zero_point=inp.zero_point)
+    y = m.tensor("output", shape, dtype, scale=out.scale, zero_point=out.zero_point)
+    m.op("LEAKY_RELU", [x], [y], alpha=alpha)
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_ints(rng, shape, dtype)]
+
+
+def strided_slice_shape(shape: Sequence[int], begin: Sequence[int], end: Sequence[int], strides: Sequence[int],
+                        begin_mask: int = 0, end_mask: int = 0, shrink_axis_mask: int = 0) -> list[int]:
+    """Output shape of STRIDED_SLICE (no ellipsis or new axes), by TFLite's index rules."""
+    out = []
+    for i, size in enumerate(shape):
+        st = strides[i]
+        b = begin[i] + size if begin[i] < 0 else begin[i]
+        b = min(max(b, 0), size) if st > 0 else min(max(b, -1), size - 1)
+        if begin_mask >> i & 1:
+            b = 0 if st > 0 else size - 1
+        if shrink_axis_mask >> i & 1:
+            continue
+        e = end[i] + size if end[i] < 0 else end[i]
+        e = min(max(e, 0), size) if st > 0 else min(max(e, -1), size - 1)
+        if end_mask >> i & 1:
+            e = size if st > 0 else -1
+        out.append(max(0, -(-(e - b) // st)))
+    return out
+
+
+def strided_slice(rng: np.random.Generator, *, shape: Sequence[int], begin: Sequence[int], end: Sequence[int],
+                  strides: Sequence[int], begin_mask: int = 0, end_mask: int = 0, shrink_axis_mask: int = 0,
+                  dtype: str = "int8", q: Quant = Quant(0.05, 3)) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("strided_slice")
+    quant = {} if dtype in ("int32", "float32") else {"scale": q.scale, "zero_point": q.zero_point}
+    x = m.tensor("input", shape, dtype, **quant)  # type: ignore[arg-type]
+    n = len(shape)
+    bt = m.tensor("begin", (n,), "int32", data=np.array(begin, dtype=np.int32))
+    et = m.tensor("end", (n,), "int32", data=np.array(end, dtype=np.int32))
+    st = m.tensor("strides", (n,), "int32", data=np.array(strides, dtype=np.int32))
+    oshape = strided_slice_shape(shape, begin, end, strides, begin_mask, end_mask, shrink_axis_mask)
+    y = m.tensor("output", oshape, dtype, **quant)  # type: ignore[arg-type]
+    m.op("STRIDED_SLICE", [x, bt, et, st], [y], begin_mask=begin_mask, end_mask=end_mask,
+         shrink_axis_mask=shrink_axis_mask)
+    m.inputs, m.outputs = [x], [y]
+    data = rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32" else _ints(rng, shape, dtype)
+    return m.build(), [data]
