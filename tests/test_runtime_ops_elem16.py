@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from tflm_models import seanet_case, seanet_names
 
 from tandem.errors import ModelError
 from tandem.tinyml.host_runtime import HostRuntime
@@ -27,7 +28,6 @@ from tandem.tinyml.litert_ref import run_reference
 from tandem.tinyml.models import ops, ops_elementwise
 from tandem.tinyml.models.ops import Quant
 from tandem.tinyml.tflm_ref import run_tflm_reference
-from tflm_models import seanet_case, seanet_names
 
 GOLDEN_OPS = ("add", "sub", "leaky_relu", "pad", "quantize", "strided_slice")
 GOLDEN_COUNTS = {"add": 17, "sub": 5, "leaky_relu": 23, "pad": 19, "quantize": 2, "strided_slice": 34}
@@ -55,7 +55,7 @@ def test_seanet_golden(runtime: HostRuntime, name: str) -> None:
 
 # ---- property tests: host runtime == LiteRT == TFLM ----------------------------------------------
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=100, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 ACTIVATIONS = st.sampled_from(["NONE", "RELU", "RELU6", "RELU_N1_TO_1"])
 INT16_SCALE = st.floats(2e-5, 2e-2, allow_nan=False, allow_infinity=False)
@@ -220,3 +220,19 @@ def test_dequantize_int16(runtime: HostRuntime, data: st.DataObject, seed: int) 
     model, inputs = ops.dequantize(np.random.default_rng(seed), shape=shape, inp=data.draw(quant("int16")),
                                    dtype="int16")
     assert_same(runtime, model, inputs)
+
+
+# ---- the firmware build of these kernels, on a simulated board -----------------------------------
+
+BOARD_CASES = ["add0", "sub0", "leaky_relu3", "pad11", "quantize0", "quantize1", "strided_slice15"]
+
+
+@pytest.mark.parametrize("name", BOARD_CASES)
+def test_seanet_golden_on_board(cfg, name: str) -> None:  # type: ignore[no-untyped-def]
+    """The Cortex-M4 runtime image (op set "reference") reproduces the goldens on nucleo_l4r5zi."""
+    from tandem.tinyml.infer import run_model
+
+    case = seanet_case(name)
+    result = run_model("nucleo_l4r5zi", case.model, cfg, case.inputs)
+    assert result.outputs[0].dtype == case.golden.dtype
+    np.testing.assert_array_equal(result.outputs[0], case.golden)

@@ -46,16 +46,18 @@ def strided_slice_shape(shape: Sequence[int], begin: Sequence[int], end: Sequenc
 
 def strided_slice(rng: np.random.Generator, *, shape: Sequence[int], begin: Sequence[int], end: Sequence[int],
                   strides: Sequence[int], begin_mask: int = 0, end_mask: int = 0, shrink_axis_mask: int = 0,
-                  dtype: str = "int8", q: Quant = Quant(0.05, 3)) -> tuple[bytes, list[np.ndarray]]:
+                  dtype: str = "int8", q: Quant | None = None) -> tuple[bytes, list[np.ndarray]]:
     m = ModelBuilder("strided_slice")
-    quant = {} if dtype in ("int32", "float32") else {"scale": q.scale, "zero_point": q.zero_point}
-    x = m.tensor("input", shape, dtype, **quant)  # type: ignore[arg-type]
+    q = q or Quant(0.05, 0 if dtype == "int16" else 3)
+    plain = dtype in ("int32", "float32")
+    scale, zp = (None, None) if plain else (q.scale, q.zero_point)
+    x = m.tensor("input", shape, dtype, scale=scale, zero_point=zp)
     n = len(shape)
     bt = m.tensor("begin", (n,), "int32", data=np.array(begin, dtype=np.int32))
     et = m.tensor("end", (n,), "int32", data=np.array(end, dtype=np.int32))
     st = m.tensor("strides", (n,), "int32", data=np.array(strides, dtype=np.int32))
     oshape = strided_slice_shape(shape, begin, end, strides, begin_mask, end_mask, shrink_axis_mask)
-    y = m.tensor("output", oshape, dtype, **quant)  # type: ignore[arg-type]
+    y = m.tensor("output", oshape, dtype, scale=scale, zero_point=zp)
     m.op("STRIDED_SLICE", [x, bt, et, st], [y], begin_mask=begin_mask, end_mask=end_mask,
          shrink_axis_mask=shrink_axis_mask)
     m.inputs, m.outputs = [x], [y]
