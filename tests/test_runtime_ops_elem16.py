@@ -128,6 +128,18 @@ def test_mul_int16(runtime: HostRuntime, data: st.DataObject, seed: int, act: st
     assert_same(runtime, model, inputs)
 
 
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["MAXIMUM", "MINIMUM"]),
+       dtype=st.sampled_from(["int8", "int16"]), shapes=broadcast_shapes())
+def test_maximum_minimum(runtime: HostRuntime, data: st.DataObject, seed: int, kind: str, dtype: str,
+                         shapes: tuple[list[int], list[int], list[int]]) -> None:
+    a, b, out = shapes
+    q = data.draw(quant(dtype))
+    model, inputs = ops.binary(np.random.default_rng(seed), kind, shape1=a, shape2=b, out_shape=out, q1=q, q2=q,
+                               qo=q, dtype=dtype)
+    assert_same(runtime, model, inputs)
+
+
 def _multipliers_agree(inp: Quant, out: Quant, alpha: float) -> bool:
     """Whether float and double arithmetic give the same quantized LEAKY_RELU multipliers."""
     s_in, s_out, a = np.float32(inp.scale), np.float32(out.scale), np.float32(alpha)
