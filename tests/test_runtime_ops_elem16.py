@@ -26,6 +26,7 @@ from tandem.errors import ModelError
 from tandem.tinyml.host_runtime import HostRuntime
 from tandem.tinyml.litert_ref import run_reference
 from tandem.tinyml.models import ops, ops_elementwise
+from tandem.tinyml.models.builder import ModelBuilder
 from tandem.tinyml.models.ops import Quant
 from tandem.tinyml.tflm_ref import run_tflm_reference
 
@@ -248,3 +249,44 @@ def test_seanet_golden_on_board(cfg, name: str) -> None:  # type: ignore[no-unty
     result = run_model("nucleo_l4r5zi", case.model, cfg, case.inputs)
     assert result.outputs[0].dtype == case.golden.dtype
     np.testing.assert_array_equal(result.outputs[0], case.golden)
+
+
+# ---- refusals: what TFLM refuses, named with op and tensor ----------------------------------------
+
+def test_refusals_name_op_and_tensor(runtime: HostRuntime) -> None:
+    rng = np.random.default_rng(0)
+    # mixed types: an int8 input to an int16 ADD
+    m = ModelBuilder("add_mixed")
+    a = m.tensor("a", (4,), "int8", scale=0.1, zero_point=0)
+    b = m.tensor("b", (4,), "int16", scale=0.1, zero_point=0)
+    y = m.tensor("y", (4,), "int16", scale=0.1, zero_point=0)
+    m.op("ADD", [a, b], [y])
+    m.inputs, m.outputs = [a, b], [y]
+    st_ = runtime.run(m.build(), [np.zeros(4, np.int8), np.zeros(4, np.int16)]).status
+    assert (st_.name, st_.op_index, st_.tensor_index) == ("unsupported tensor type", 0, a)
+    # STRIDED_SLICE: begin must be constant (TFLM's prepare); 5-d input refused
+    m = ModelBuilder("ss_dynamic")
+    x = m.tensor("x", (2, 3), "int8", scale=0.1, zero_point=0)
+    bt = m.tensor("begin", (2,), "int32")
+    et = m.tensor("end", (2,), "int32", data=np.array([2, 3]))
+    s = m.tensor("strides", (2,), "int32", data=np.array([1, 1]))
+    y = m.tensor("y", (2, 3), "int8", scale=0.1, zero_point=0)
+    m.op("STRIDED_SLICE", [x, bt, et, s], [y])
+    m.inputs, m.outputs = [x, bt], [y]
+    st_ = runtime.run(m.build(), [np.zeros((2, 3), np.int8), np.zeros(2, np.int32)]).status
+    assert (st_.name, st_.op_index, st_.tensor_index) == ("unsupported tensor type", 0, bt)
+    model, inputs = ops_elementwise.strided_slice(rng, shape=[1, 1, 1, 2, 2], begin=[0] * 5, end=[1, 1, 1, 2, 2],
+                                                  strides=[1] * 5)
+    st_ = runtime.run(model, inputs).status
+    assert (st_.name, st_.op_index, st_.tensor_index) == ("inconsistent shapes", 0, 0)
+    # an output shape that disagrees with begin/end/strides
+    m = ModelBuilder("ss_shape")
+    x = m.tensor("x", (4,), "int8", scale=0.1, zero_point=0)
+    bt = m.tensor("begin", (1,), "int32", data=np.array([0]))
+    et = m.tensor("end", (1,), "int32", data=np.array([3]))
+    s = m.tensor("strides", (1,), "int32", data=np.array([2]))
+    y = m.tensor("y", (1,), "int8", scale=0.1, zero_point=0)
+    m.op("STRIDED_SLICE", [x, bt, et, s], [y])
+    m.inputs, m.outputs = [x], [y]
+    st_ = runtime.run(m.build(), [np.zeros(4, np.int8)]).status
+    assert (st_.name, st_.op_index, st_.tensor_index) == ("inconsistent shapes", 0, y)

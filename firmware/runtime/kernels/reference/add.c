@@ -19,7 +19,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     tfl_status_t s;
     double twice_max, r1, r2, ro;
 
-    if ((s = tfl_ref_check_int8_or_int16(ip, a, b, out)) != TFL_OK)
+    if ((s = tfl_ref_check_binary(ip, a, b, out)) != TFL_OK)
         return s;
     d = (add_data_t *)tfl_alloc_persistent(ip, sizeof(add_data_t));
     if (d == 0)

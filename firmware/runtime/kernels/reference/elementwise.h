@@ -97,4 +97,13 @@ static inline tfl_status_t tfl_ref_check_int8_or_int16(tfl_interp_t *ip, const t
     return TFL_OK;
 }
 
+/* The same for a binary op: both inputs present. */
+static inline tfl_status_t tfl_ref_check_binary(tfl_interp_t *ip, const tfl_tensor_t *a, const tfl_tensor_t *b,
+                                                const tfl_tensor_t *out)
+{
+    if (b == 0)
+        return tfl_fail(ip, TFL_ERR_BAD_SHAPE, -1);
+    return tfl_ref_check_int8_or_int16(ip, a, b, out);
+}
+
 #endif

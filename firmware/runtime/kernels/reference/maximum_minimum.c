@@ -9,7 +9,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     tfl_tensor_t *a = tfl_node_input(ip, n, 0), *b = tfl_node_input(ip, n, 1), *out = tfl_node_output(ip, n, 0);
     tfl_bcast_t *d;
     tfl_status_t s;
-    if ((s = tfl_ref_check_int8_or_int16(ip, a, b, out)) != TFL_OK)
+    if ((s = tfl_ref_check_binary(ip, a, b, out)) != TFL_OK)
         return s;
     d = (tfl_bcast_t *)tfl_alloc_persistent(ip, sizeof(tfl_bcast_t));
     if (d == 0)

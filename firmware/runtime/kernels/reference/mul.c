@@ -14,7 +14,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     mul_data_t *d;
     tfl_status_t s;
 
-    if ((s = tfl_ref_check_int8_or_int16(ip, a, b, out)) != TFL_OK)
+    if ((s = tfl_ref_check_binary(ip, a, b, out)) != TFL_OK)
         return s;
     if (out->type == TFL_TYPE_INT16 && (a->zero_point || b->zero_point || out->zero_point))
         return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE,

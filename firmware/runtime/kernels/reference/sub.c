@@ -19,7 +19,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     tfl_status_t s;
     double twice_max;
 
-    if ((s = tfl_ref_check_int8_or_int16(ip, a, b, out)) != TFL_OK)
+    if ((s = tfl_ref_check_binary(ip, a, b, out)) != TFL_OK)
         return s;
     if (n->options.pos != 0 && n->options_type != TFL_OPT_SUB)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
