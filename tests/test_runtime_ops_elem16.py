@@ -207,6 +207,26 @@ def test_strided_slice(runtime: HostRuntime, data: st.DataObject, seed: int, dty
     assert_same(runtime, model, inputs)
 
 
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), inp=quant("int8", 0.005, 0.2), out=quant("int8", 0.005, 0.2))
+def test_hard_swish(runtime: HostRuntime, data: st.DataObject, seed: int, inp: Quant, out: Quant) -> None:
+    shape = [data.draw(st.integers(1, 8)) for _ in range(data.draw(st.integers(1, 4)))]
+    model, inputs = ops_elementwise.hard_swish(np.random.default_rng(seed), shape=shape, inp=inp, out=out)
+    assert_same(runtime, model, inputs)
+
+
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from(["int8", "int16", "int32", "float32"]),
+       index_dtype=st.sampled_from(["int32", "int64"]))
+def test_slice(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str, index_dtype: str) -> None:
+    shape = [data.draw(st.integers(1, 5)) for _ in range(data.draw(st.integers(1, 5)))]
+    begin = [data.draw(st.integers(0, d - 1)) for d in shape]
+    size = [data.draw(st.sampled_from([-1, data.draw(st.integers(1, d - b))])) for d, b in zip(shape, begin, strict=True)]
+    model, inputs = ops_elementwise.slice_op(np.random.default_rng(seed), shape=shape, begin=begin, size=size,
+                                             dtype=dtype, index_dtype=index_dtype)
+    assert_same(runtime, model, inputs)
+
+
 QUANTIZE_PAIRS = [("float32", "int16"), ("int8", "int16"), ("int16", "int8"), ("int16", "int16"),
                   ("int32", "int16"), ("int32", "int8"), ("int8", "int32"), ("int16", "int32")]
 

@@ -13,7 +13,7 @@ static const tfl_kernel_t *const all_kernels[] = {
     &tfl_ref_mean, &tfl_ref_pad, &tfl_ref_concatenation, &tfl_ref_quantize, &tfl_ref_dequantize,
     &tfl_ref_logistic, &tfl_ref_svdf,
     &tfl_ref_sub, &tfl_ref_leaky_relu, &tfl_ref_padv2, &tfl_ref_strided_slice,
-    &tfl_ref_maximum, &tfl_ref_minimum,
+    &tfl_ref_maximum, &tfl_ref_minimum, &tfl_ref_hard_swish, &tfl_ref_slice,
 };
 
 static void describe(tfl_interp_t *ip, tfl_host_info_t *info)

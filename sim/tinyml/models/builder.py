@@ -25,6 +25,7 @@ _DTYPES: dict[str, tuple[int, Any]] = {
     "int8": (TensorType.INT8, np.int8),
     "int16": (TensorType.INT16, np.int16),
     "int32": (TensorType.INT32, np.int32),
+    "int64": (TensorType.INT64, np.int64),
     "float32": (TensorType.FLOAT32, np.float32),
 }
 

@@ -63,3 +63,33 @@ def strided_slice(rng: np.random.Generator, *, shape: Sequence[int], begin: Sequ
     m.inputs, m.outputs = [x], [y]
     data = rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32" else _ints(rng, shape, dtype)
     return m.build(), [data]
+
+
+def hard_swish(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, out: Quant
+               ) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("hard_swish")
+    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
+    y = m.tensor("output", shape, scale=out.scale, zero_point=out.zero_point)
+    m.op("HARD_SWISH", [x], [y])
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_ints(rng, shape, "int8")]
+
+
+def slice_op(rng: np.random.Generator, *, shape: Sequence[int], begin: Sequence[int], size: Sequence[int],
+             dtype: str = "int8", index_dtype: str = "int32", q: Quant | None = None
+             ) -> tuple[bytes, list[np.ndarray]]:
+    """SLICE with constant ``begin`` and ``size`` (-1: to the end) of type ``index_dtype``."""
+    m = ModelBuilder("slice")
+    q = q or Quant(0.05, 0 if dtype == "int16" else -5)
+    plain = dtype in ("int32", "float32")
+    scale, zp = (None, None) if plain else (q.scale, q.zero_point)
+    x = m.tensor("input", shape, dtype, scale=scale, zero_point=zp)
+    n = len(shape)
+    bt = m.tensor("begin", (n,), index_dtype, data=np.array(begin))
+    st = m.tensor("size", (n,), index_dtype, data=np.array(size))
+    oshape = [d - b if s == -1 else s for d, b, s in zip(shape, begin, size, strict=True)]
+    y = m.tensor("output", oshape, dtype, scale=scale, zero_point=zp)
+    m.op("SLICE", [x, bt, st], [y])
+    m.inputs, m.outputs = [x], [y]
+    data = rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32" else _ints(rng, shape, dtype)
+    return m.build(), [data]
