@@ -221,7 +221,8 @@ def test_hard_swish(runtime: HostRuntime, data: st.DataObject, seed: int, inp: Q
 def test_slice(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str, index_dtype: str) -> None:
     shape = [data.draw(st.integers(1, 5)) for _ in range(data.draw(st.integers(1, 5)))]
     begin = [data.draw(st.integers(0, d - 1)) for d in shape]
-    size = [data.draw(st.sampled_from([-1, data.draw(st.integers(1, d - b))])) for d, b in zip(shape, begin, strict=True)]
+    size = [data.draw(st.sampled_from([-1, data.draw(st.integers(1, d - b))]))
+            for d, b in zip(shape, begin, strict=True)]
     model, inputs = ops_elementwise.slice_op(np.random.default_rng(seed), shape=shape, begin=begin, size=size,
                                              dtype=dtype, index_dtype=index_dtype)
     assert_same(runtime, model, inputs)
