@@ -93,3 +93,16 @@ def slice_op(rng: np.random.Generator, *, shape: Sequence[int], begin: Sequence[
     m.inputs, m.outputs = [x], [y]
     data = rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32" else _ints(rng, shape, dtype)
     return m.build(), [data]
+
+
+def prelu(rng: np.random.Generator, *, shape: Sequence[int], alpha_shape: Sequence[int], inp: Quant, alpha: Quant,
+          out: Quant, dtype: str = "int8") -> tuple[bytes, list[np.ndarray]]:
+    """PRELU with a constant int8 alpha broadcast against the ``dtype`` input."""
+    m = ModelBuilder("prelu")
+    x = m.tensor("input", shape, dtype, scale=inp.scale, zero_point=inp.zero_point)
+    a = m.tensor("alpha", alpha_shape, "int8", scale=alpha.scale, zero_point=alpha.zero_point,
+                 data=_ints(rng, alpha_shape, "int8"))
+    y = m.tensor("output", shape, dtype, scale=out.scale, zero_point=out.zero_point)
+    m.op("PRELU", [x, a], [y])
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_ints(rng, shape, dtype)]
