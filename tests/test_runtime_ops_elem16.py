@@ -205,6 +205,20 @@ def test_pad(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str, v
     assert_same(runtime, model, inputs)
 
 
+@SETTINGS
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), mode=st.sampled_from(["REFLECT", "SYMMETRIC"]),
+       dtype=st.sampled_from(["int8", "float32"]), index_dtype=st.sampled_from(["int32", "int64"]))
+def test_mirror_pad(runtime: HostRuntime, data: st.DataObject, seed: int, mode: str, dtype: str,
+                    index_dtype: str) -> None:
+    rank = data.draw(st.integers(1, 4))
+    shape = [data.draw(st.integers(1, 5)) for _ in range(rank)]
+    limit = [d - 1 if mode == "REFLECT" else d for d in shape]
+    paddings = [(data.draw(st.integers(0, lim)), data.draw(st.integers(0, lim))) for lim in limit]
+    model, inputs = ops_elementwise.mirror_pad(np.random.default_rng(seed), shape=shape, paddings=paddings,
+                                               mode=mode, dtype=dtype, index_dtype=index_dtype)
+    assert_same(runtime, model, inputs)
+
+
 @st.composite
 def slice_axis(draw: st.DrawFn, size: int) -> tuple[int, int, int]:
     stride = draw(st.sampled_from([1, 1, 2, 3, -1, -2]))
@@ -258,7 +272,8 @@ def test_slice(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str,
 
 
 QUANTIZE_PAIRS = [("float32", "int16"), ("int8", "int16"), ("int16", "int8"), ("int16", "int16"),
-                  ("int32", "int16"), ("int32", "int8"), ("int8", "int32"), ("int16", "int32")]
+                  ("int32", "int16"), ("int32", "int8"), ("int8", "int32"), ("int16", "int32"), ("int8", "uint8"),
+                  ("uint8", "int8")]
 
 
 @SETTINGS
@@ -266,12 +281,14 @@ QUANTIZE_PAIRS = [("float32", "int16"), ("int8", "int16"), ("int16", "int8"), ("
 def test_quantize(runtime: HostRuntime, data: st.DataObject, seed: int, pair: tuple[str, str]) -> None:
     src, dst = pair
     shape = [data.draw(st.integers(1, 6)) for _ in range(data.draw(st.integers(1, 3)))]
-    scale = {"int8": st.floats(0.002, 0.5), "int16": INT16_SCALE, "int32": st.floats(1e-8, 1e-5)}
-    zp = {"int8": st.integers(-128, 127), "int16": st.just(0), "int32": st.just(0)}
+    scale = {"int8": st.floats(0.002, 0.5), "uint8": st.floats(0.002, 0.5), "int16": INT16_SCALE,
+             "int32": st.floats(1e-8, 1e-5)}
+    zp = {"int8": st.integers(-128, 127), "uint8": st.integers(0, 255), "int16": st.just(0), "int32": st.just(0)}
     out = Quant(data.draw(scale[dst]), data.draw(zp[dst]))
     inp = None if src == "float32" else Quant(data.draw(scale[src]), data.draw(zp[src]))
     model, inputs = ops.quantize(np.random.default_rng(seed), shape=shape, out=out, inp=inp, in_dtype=src,
-                                 out_dtype=dst, float_range=2.0, int_range=1 << 20)
+                                 out_dtype=dst, float_range=2.0,
+                                 int_range=1 << 20 if src == "int32" else None)
     # LiteRT's QUANTIZE has no int8 -> int32 (TFLM's has): TFLM decides there
     assert_same(runtime, model, inputs, litert_refuses=pair == ("int8", "int32"))
 

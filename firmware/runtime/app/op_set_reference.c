@@ -9,7 +9,7 @@ static const tfl_kernel_t *const kernels[] = {
     &tfl_ref_logistic, &tfl_ref_svdf,
     &tfl_ref_sub, &tfl_ref_leaky_relu, &tfl_ref_padv2, &tfl_ref_strided_slice,
     &tfl_ref_maximum, &tfl_ref_minimum, &tfl_ref_hard_swish, &tfl_ref_slice,
-    &tfl_ref_squared_difference, &tfl_ref_prelu,
+    &tfl_ref_squared_difference, &tfl_ref_prelu, &tfl_ref_mirror_pad,
 };
 
 const tfl_resolver_t tandem_op_set = {kernels, sizeof(kernels) / sizeof(kernels[0])};

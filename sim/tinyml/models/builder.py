@@ -23,6 +23,7 @@ from tandem.errors import ModelError
 
 _DTYPES: dict[str, tuple[int, Any]] = {
     "int8": (TensorType.INT8, np.int8),
+    "uint8": (TensorType.UINT8, np.uint8),
     "int16": (TensorType.INT16, np.int16),
     "int32": (TensorType.INT32, np.int32),
     "int64": (TensorType.INT64, np.int64),
@@ -323,6 +324,10 @@ class ModelBuilder:
             tflite.StridedSliceOptionsAddShrinkAxisMask(b, int(opt.get("shrink_axis_mask", 0)))
             tflite.StridedSliceOptionsAddOffset(b, bool(opt.get("offset", False)))
             return BuiltinOptions.StridedSliceOptions, tflite.StridedSliceOptionsEnd(b)
+        if n == "MIRROR_PAD":
+            tflite.MirrorPadOptionsStart(b)
+            tflite.MirrorPadOptionsAddMode(b, {"REFLECT": 0, "SYMMETRIC": 1}[opt.get("mode", "REFLECT")])
+            return BuiltinOptions.MirrorPadOptions, tflite.MirrorPadOptionsEnd(b)
         if n == "PADV2":
             tflite.PadV2OptionsStart(b)
             return BuiltinOptions.PadV2Options, tflite.PadV2OptionsEnd(b)

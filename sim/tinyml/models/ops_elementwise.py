@@ -106,3 +106,19 @@ def prelu(rng: np.random.Generator, *, shape: Sequence[int], alpha_shape: Sequen
     m.op("PRELU", [x, a], [y])
     m.inputs, m.outputs = [x], [y]
     return m.build(), [_ints(rng, shape, dtype)]
+
+
+def mirror_pad(rng: np.random.Generator, *, shape: Sequence[int], paddings: Sequence[tuple[int, int]],
+               mode: str = "REFLECT", dtype: str = "int8", index_dtype: str = "int32",
+               q: Quant | None = None) -> tuple[bytes, list[np.ndarray]]:
+    m = ModelBuilder("mirror_pad")
+    q = q or Quant(0.05, 4)
+    scale, zp = (None, None) if dtype == "float32" else (q.scale, q.zero_point)
+    x = m.tensor("input", shape, dtype, scale=scale, zero_point=zp)
+    p = m.tensor("paddings", (len(shape), 2), index_dtype, data=np.array(paddings))
+    oshape = [d + a + b for d, (a, b) in zip(shape, paddings, strict=True)]
+    y = m.tensor("output", oshape, dtype, scale=scale, zero_point=zp)
+    m.op("MIRROR_PAD", [x, p], [y], mode=mode)
+    m.inputs, m.outputs = [x], [y]
+    data = rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32" else _ints(rng, shape, dtype)
+    return m.build(), [data]

@@ -11,9 +11,12 @@
 enum {
     TFL_OP_SUB = 41, TFL_OP_STRIDED_SLICE = 45, TFL_OP_PRELU = 54, TFL_OP_MAXIMUM = 55, TFL_OP_MINIMUM = 57,
     TFL_OP_PADV2 = 60, TFL_OP_SLICE = 65, TFL_OP_LEAKY_RELU = 98, TFL_OP_SQUARED_DIFFERENCE = 99,
-    TFL_OP_HARD_SWISH = 117
+    TFL_OP_MIRROR_PAD = 100, TFL_OP_HARD_SWISH = 117
 };
-enum { TFL_OPT_SUB = 28, TFL_OPT_STRIDED_SLICE = 32, TFL_OPT_PADV2 = 43, TFL_OPT_LEAKY_RELU = 75 };
+enum {
+    TFL_OPT_SUB = 28, TFL_OPT_STRIDED_SLICE = 32, TFL_OPT_PADV2 = 43, TFL_OPT_LEAKY_RELU = 75,
+    TFL_OPT_MIRROR_PAD = 77
+};
 
 /* Value range of an int8/int16 tensor type. */
 static inline void tfl_ref_type_range(uint8_t type, int32_t *qmin, int32_t *qmax)

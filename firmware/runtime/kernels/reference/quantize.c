@@ -1,6 +1,7 @@
 /* QUANTIZE: float32 -> int8/int16 (affine), and requantization between the integer types TFLM's
- * quantize.cc pairs: int8 -> int8/int16/int32, int16 -> int8/int16/int32, int32 -> int8/int16,
- * with the multiplier in_s/out_s (double) and a saturating cast to the output type. */
+ * quantize.cc pairs: int8 -> int8/int16/int32/uint8, int16 -> int8/int16/int32, int32 -> int8/int16,
+ * uint8 -> int8, with the multiplier in_s/out_s (double) and a saturating cast to the output type
+ * (TFLM's int8 <-> uint8 shortcut, a flip of the top bit, gives what the general path gives). */
 #include <math.h>
 
 #include "elementwise.h"
@@ -12,7 +13,7 @@ typedef struct {
 
 static int is_int_type(uint8_t t)
 {
-    return t == TFL_TYPE_INT8 || t == TFL_TYPE_INT16 || t == TFL_TYPE_INT32;
+    return t == TFL_TYPE_INT8 || t == TFL_TYPE_INT16 || t == TFL_TYPE_INT32 || t == TFL_TYPE_UINT8;
 }
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
@@ -23,7 +24,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, -1);
     if ((s = tfl_check_type(ip, out, is_int_type(out->type) ? out->type : TFL_TYPE_INT8)) != TFL_OK)
         return s;
-    if (out->type == TFL_TYPE_INT32 && out->nscales == 0)
+    if ((out->type == TFL_TYPE_INT32 || out->type == TFL_TYPE_UINT8) && out->nscales == 0)
         return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, out));
     if (in == 0 || !tfl_same_shape(in, out))
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
@@ -31,7 +32,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, out));
     if (is_int_type(in->type)) {
         requant_data_t *d;
-        if (in->type == TFL_TYPE_INT32 && out->type == TFL_TYPE_INT32) /* no int32 -> int32 in TFLM */
+        if ((in->type == TFL_TYPE_INT32 && out->type == TFL_TYPE_INT32) || /* pairs TFLM lacks */
+            (in->type == TFL_TYPE_UINT8 && out->type != TFL_TYPE_INT8) ||
+            (out->type == TFL_TYPE_UINT8 && in->type != TFL_TYPE_INT8))
             return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, in));
         if ((s = tfl_check_type(ip, in, in->type)) != TFL_OK)
             return s;
@@ -45,20 +48,24 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         n->data = d;
         return TFL_OK;
     }
-    if (in->type != TFL_TYPE_FLOAT32 || out->type == TFL_TYPE_INT32)
+    if (in->type != TFL_TYPE_FLOAT32 || out->type == TFL_TYPE_INT32 || out->type == TFL_TYPE_UINT8)
         return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE, tfl_tensor_index(ip, in));
     return TFL_OK;
 }
 
 static int32_t load_int(const void *p, uint8_t type, uint32_t i)
 {
-    return type == TFL_TYPE_INT32 ? ((const int32_t *)p)[i] : tfl_ref_load(p, type, i);
+    if (type == TFL_TYPE_INT32)
+        return ((const int32_t *)p)[i];
+    return type == TFL_TYPE_UINT8 ? ((const uint8_t *)p)[i] : tfl_ref_load(p, type, i);
 }
 
 static void store_int(void *p, uint8_t type, uint32_t i, int32_t v)
 {
     if (type == TFL_TYPE_INT32)
         ((int32_t *)p)[i] = v;
+    else if (type == TFL_TYPE_UINT8)
+        ((uint8_t *)p)[i] = (uint8_t)v;
     else
         tfl_ref_store(p, type, i, v);
 }
@@ -68,8 +75,12 @@ static void requantize(const tfl_tensor_t *in, const tfl_tensor_t *out, const re
 {
     int32_t qmin = INT32_MIN, qmax = INT32_MAX;
     uint32_t i;
-    if (out->type != TFL_TYPE_INT32)
+    if (out->type == TFL_TYPE_UINT8) {
+        qmin = 0;
+        qmax = 255;
+    } else if (out->type != TFL_TYPE_INT32) {
         tfl_ref_type_range(out->type, &qmin, &qmax);
+    }
     for (i = 0; i < count; i++) {
         int32_t x = (int32_t)((uint32_t)load_int(in->data, in->type, i) - (uint32_t)in->zero_point);
         int32_t v = (int32_t)((uint32_t)tfl_mbqm(x, d->mult, d->shift) + (uint32_t)out->zero_point);

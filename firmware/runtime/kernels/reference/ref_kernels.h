@@ -56,6 +56,7 @@ extern const tfl_kernel_t tfl_ref_hard_swish;
 extern const tfl_kernel_t tfl_ref_slice;
 extern const tfl_kernel_t tfl_ref_squared_difference;
 extern const tfl_kernel_t tfl_ref_prelu;
+extern const tfl_kernel_t tfl_ref_mirror_pad;
 
 /* Shared by CONV_2D and DEPTHWISE_CONV_2D (conv.c): per-channel output multipliers. */
 tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,
