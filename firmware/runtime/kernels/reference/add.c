@@ -47,6 +47,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void eval_int16(const add_data_t *d, const int16_t *x1, const int16_t *x2, int16_t *y, uint32_t total)
 {
     int32_t idx[TFL_MAX_DIMS] = {0};

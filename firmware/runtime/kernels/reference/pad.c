@@ -66,6 +66,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 }
 
 /* PADV2 and int16: the pad value may come from a (possibly non-constant) input tensor. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void eval_general(const tfl_tensor_t *in, const tfl_tensor_t *cv, const tfl_tensor_t *out, const pad_data_t *d)
 {
     const uint8_t type = out->type;

@@ -71,6 +71,9 @@ static void store_int(void *p, uint8_t type, uint32_t i, int32_t v)
 }
 
 /* Requantization other than int8 -> int8: any input/output pair of the integer types. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static void requantize(const tfl_tensor_t *in, const tfl_tensor_t *out, const requant_data_t *d, uint32_t count)
 {
     int32_t qmin = INT32_MIN, qmax = INT32_MAX;
