@@ -1,8 +1,12 @@
 """Elementwise, padding, slicing and quantize ops in int8 and int16 (16x8 models), bit for bit.
 
 TFLM's seanet integration tests (add, sub, leaky_relu, pad, quantize, strided_slice) must
-reproduce their golden outputs exactly through the host runtime; property tests compare the new
-kernels and types with LiteRT's reference kernels and TFLM's interpreter.
+reproduce their golden outputs exactly through the host runtime (and a few through the Cortex-M4
+image on a simulated board); property tests compare the new kernels and types (int16 ADD/SUB/MUL,
+SUB, MAXIMUM/MINIMUM, SQUARED_DIFFERENCE, PRELU, LEAKY_RELU, HARD_SWISH, PAD/PADV2/MIRROR_PAD,
+STRIDED_SLICE, SLICE, QUANTIZE/DEQUANTIZE pairs) with LiteRT's reference kernels and TFLM's
+interpreter; where LiteRT lacks a case (int8 -> int32 QUANTIZE, int16 SQUARED_DIFFERENCE) the test
+asserts that it refuses and TFLM decides.
 
 LEAKY_RELU and the two references: the goldens (and LiteRT) come from multipliers formed in
 float, ``(double)(in_s * alpha / out_s)`` and ``(double)(in_s / out_s)``, which is what TFLM's

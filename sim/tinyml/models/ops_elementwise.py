@@ -1,8 +1,9 @@
-"""Single-op models of the elementwise and slicing ops added for 16x8 models (LEAKY_RELU,
-STRIDED_SLICE), int8 or int16, in the style of :mod:`tandem.tinyml.models.ops`.
+"""Single-op models of the elementwise, padding and slicing ops added for 16x8 models (LEAKY_RELU,
+HARD_SWISH, PRELU, STRIDED_SLICE, SLICE, MIRROR_PAD), in the style of :mod:`tandem.tinyml.models.ops`.
 
-Each function returns ``(model_bytes, input_arrays)``; SUB, int16 ADD/MUL, PAD/PADV2 and
-QUANTIZE/DEQUANTIZE variants are parameters of the builders in ``ops``.
+Each function returns ``(model_bytes, input_arrays)``; SUB, MAXIMUM/MINIMUM, SQUARED_DIFFERENCE,
+int16 ADD/MUL, PAD/PADV2 and QUANTIZE/DEQUANTIZE variants are parameters of the builders in ``ops``
+(``binary``'s ``kind`` and ``dtype``, ``pad``'s ``value``, ``quantize``'s ``in_dtype``/``out_dtype``).
 """
 from __future__ import annotations
 
