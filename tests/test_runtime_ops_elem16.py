@@ -230,7 +230,7 @@ def slice_axis(draw: st.DrawFn, size: int) -> tuple[int, int, int]:
 
 
 @SETTINGS
-@given(data=st.data(), seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from(["int8", "int16", "int32"]))
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from(["int8", "int16", "int32", "float32"]))
 def test_strided_slice(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str) -> None:
     rank = data.draw(st.integers(1, 4))
     shape = [data.draw(st.integers(1, 6)) for _ in range(rank)]
@@ -298,11 +298,12 @@ def test_quantize(runtime: HostRuntime, data: st.DataObject, seed: int, pair: tu
 
 
 @SETTINGS
-@given(data=st.data(), seed=st.integers(0, 2**32 - 1))
-def test_dequantize_int16(runtime: HostRuntime, data: st.DataObject, seed: int) -> None:
+@given(data=st.data(), seed=st.integers(0, 2**32 - 1), dtype=st.sampled_from(["int16", "uint8"]))
+def test_dequantize(runtime: HostRuntime, data: st.DataObject, seed: int, dtype: str) -> None:
     shape = [data.draw(st.integers(1, 6)) for _ in range(data.draw(st.integers(1, 3)))]
-    model, inputs = ops.dequantize(np.random.default_rng(seed), shape=shape, inp=data.draw(quant("int16")),
-                                   dtype="int16")
+    q = data.draw(quant("int16")) if dtype == "int16" else Quant(data.draw(st.floats(0.002, 0.5)),
+                                                                   data.draw(st.integers(0, 255)))
+    model, inputs = ops.dequantize(np.random.default_rng(seed), shape=shape, inp=q, dtype=dtype)
     assert_same(runtime, model, inputs)
 
 
