@@ -362,3 +362,26 @@ def test_refusals_name_op_and_tensor(runtime: HostRuntime) -> None:
     m.inputs, m.outputs = [x], [y]
     st_ = runtime.run(m.build(), [np.zeros(4, np.int8)]).status
     assert (st_.name, st_.op_index, st_.tensor_index) == ("inconsistent shapes", 0, y)
+
+
+def test_strided_slice_offset_is_ignored_as_in_tflm(runtime: HostRuntime) -> None:
+    """StridedSliceOptions.offset (end counted from begin): LiteRT honours it, TFLM's kernel leaves it
+    out of its parameters.  The runtime follows TFLM: x[1:3] is 2 elements, and a 3-element output
+    (LiteRT's answer) is refused as TFLM's prepare refuses it."""
+    results = {}
+    for n in (2, 3):
+        m = ModelBuilder("ss_offset")
+        x = m.tensor("x", (6,), "int8", scale=0.1, zero_point=0)
+        vecs = [m.tensor(k, (1,), "int32", data=np.array([v])) for k, v in (("begin", 1), ("end", 3), ("strides", 1))]
+        y = m.tensor("y", (n,), "int8", scale=0.1, zero_point=0)
+        m.op("STRIDED_SLICE", [x, *vecs], [y], offset=True)
+        m.inputs, m.outputs = [x], [y]
+        model, inputs = m.build(), [np.arange(6, dtype=np.int8)]
+        results[n] = runtime.run(model, inputs)
+        if n == 2:
+            np.testing.assert_array_equal(run_tflm_reference(model, inputs)[0], [1, 2])
+        else:
+            np.testing.assert_array_equal(run_reference(model, inputs)[0], [1, 2, 3])
+    assert results[2].status.ok
+    np.testing.assert_array_equal(results[2].outputs[0], [1, 2])
+    assert (results[3].status.name, results[3].status.tensor_index) == ("inconsistent shapes", 4)
