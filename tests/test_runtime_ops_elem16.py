@@ -385,3 +385,18 @@ def test_strided_slice_offset_is_ignored_as_in_tflm(runtime: HostRuntime) -> Non
     assert results[2].status.ok
     np.testing.assert_array_equal(results[2].outputs[0], [1, 2])
     assert (results[3].status.name, results[3].status.tensor_index) == ("inconsistent shapes", 4)
+
+
+@pytest.mark.parametrize("kind", ["ADD", "SUB"])
+@pytest.mark.parametrize("scales", [(2**-9, 2**-9, 2**-8), (2**-10, 2**-12, 2**-10), (2**-8, 2**-10, 2**-11)])
+def test_int16_pot_scales_take_tflms_general_path(runtime: HostRuntime, kind: str,
+                                                  scales: tuple[float, float, float]) -> None:
+    """pot_scale_int16 set (the schema default) with power-of-two scales: LiteRT switches to its
+    power-of-two path (refusing some of these models, 1 LSB off the general path on others);
+    TFLM has only the general path, and so does the runtime."""
+    q1, q2, qo = (Quant(s, 0) for s in scales)
+    model, inputs = ops.binary(np.random.default_rng(3), kind, shape1=[3, 400], shape2=[400], out_shape=[3, 400],
+                               q1=q1, q2=q2, qo=qo, dtype="int16", pot_scale_int16=True)
+    got = runtime.run(model, inputs)
+    assert got.status.ok, got.status
+    _compare("TFLM", run_tflm_reference(model, inputs), got.outputs)
