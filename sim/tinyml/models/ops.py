@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -128,7 +129,7 @@ def binary(rng: np.random.Generator, kind: str, *, shape1: Sequence[int], shape2
     a = m.tensor("a", shape1, dtype, scale=q1.scale, zero_point=q1.zero_point)
     b = m.tensor("b", shape2, dtype, scale=q2.scale, zero_point=q2.zero_point)
     y = m.tensor("output", out_shape, dtype, scale=qo.scale, zero_point=qo.zero_point)
-    opts: dict[str, object] = {"activation": activation}
+    opts: dict[str, Any] = {"activation": activation}
     if pot_scale_int16 is not None:
         opts["pot_scale_int16"] = pot_scale_int16
     m.op(kind, [a, b], [y], **opts)

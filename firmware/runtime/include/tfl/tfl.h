@@ -166,7 +166,18 @@ enum {
     TFL_OP_SVDF = 27,
     TFL_OP_PAD = 34,
     TFL_OP_MEAN = 40,
-    TFL_OP_QUANTIZE = 114
+    TFL_OP_SUB = 41,
+    TFL_OP_STRIDED_SLICE = 45,
+    TFL_OP_PRELU = 54,
+    TFL_OP_MAXIMUM = 55,
+    TFL_OP_MINIMUM = 57,
+    TFL_OP_PADV2 = 60,
+    TFL_OP_SLICE = 65,
+    TFL_OP_LEAKY_RELU = 98,
+    TFL_OP_SQUARED_DIFFERENCE = 99,
+    TFL_OP_MIRROR_PAD = 100,
+    TFL_OP_QUANTIZE = 114,
+    TFL_OP_HARD_SWISH = 117
 };
 
 #ifdef __cplusplus

@@ -6,13 +6,7 @@
 
 #include "tfl/kernel.h"
 
-/* BuiltinOperator codes and BuiltinOptions tags of the ops in this family (kept here, beside
- * their kernels, rather than in tfl.h's list). */
-enum {
-    TFL_OP_SUB = 41, TFL_OP_STRIDED_SLICE = 45, TFL_OP_PRELU = 54, TFL_OP_MAXIMUM = 55, TFL_OP_MINIMUM = 57,
-    TFL_OP_PADV2 = 60, TFL_OP_SLICE = 65, TFL_OP_LEAKY_RELU = 98, TFL_OP_SQUARED_DIFFERENCE = 99,
-    TFL_OP_MIRROR_PAD = 100, TFL_OP_HARD_SWISH = 117
-};
+/* BuiltinOptions tags of the ops in this family (their BuiltinOperator codes are in tfl.h). */
 enum {
     TFL_OPT_SUB = 28, TFL_OPT_STRIDED_SLICE = 32, TFL_OPT_PADV2 = 43, TFL_OPT_LEAKY_RELU = 75,
     TFL_OPT_MIRROR_PAD = 77
