@@ -24,6 +24,9 @@ static const tfl_kernel_t *const all_kernels[] = {
     &tfl_ref_logical_and, &tfl_ref_logical_or, &tfl_ref_logical_not, &tfl_ref_select_v2,
     &tfl_ref_cast, &tfl_ref_abs, &tfl_ref_neg,
     &tfl_ref_transpose_conv, &tfl_ref_batch_matmul,
+    &tfl_ref_sub, &tfl_ref_leaky_relu, &tfl_ref_padv2, &tfl_ref_strided_slice,
+    &tfl_ref_maximum, &tfl_ref_minimum, &tfl_ref_hard_swish, &tfl_ref_slice,
+    &tfl_ref_squared_difference, &tfl_ref_prelu, &tfl_ref_mirror_pad,
 };
 
 static void describe(tfl_interp_t *ip, tfl_host_info_t *info)

@@ -23,8 +23,10 @@ from tandem.errors import ModelError
 
 _DTYPES: dict[str, tuple[int, Any]] = {
     "int8": (TensorType.INT8, np.int8),
+    "uint8": (TensorType.UINT8, np.uint8),
     "int16": (TensorType.INT16, np.int16),
     "int32": (TensorType.INT32, np.int32),
+    "int64": (TensorType.INT64, np.int64),
     "float32": (TensorType.FLOAT32, np.float32),
     "int64": (TensorType.INT64, np.int64),
     "bool": (TensorType.BOOL, np.bool_),
@@ -285,6 +287,8 @@ class ModelBuilder:
         if n == "ADD":
             tflite.AddOptionsStart(b)
             tflite.AddOptionsAddFusedActivationFunction(b, act)
+            if "pot_scale_int16" in opt:
+                tflite.AddOptionsAddPotScaleInt16(b, bool(opt["pot_scale_int16"]))
             return BuiltinOptions.AddOptions, tflite.AddOptionsEnd(b)
         if n == "MUL":
             tflite.MulOptionsStart(b)
@@ -414,4 +418,30 @@ class ModelBuilder:
             tflite.BatchMatMulOptionsAddAdjX(b, bool(opt.get("adj_x", False)))
             tflite.BatchMatMulOptionsAddAdjY(b, bool(opt.get("adj_y", False)))
             return BuiltinOptions.BatchMatMulOptions, tflite.BatchMatMulOptionsEnd(b)
+        if n == "SUB":
+            tflite.SubOptionsStart(b)
+            tflite.SubOptionsAddFusedActivationFunction(b, act)
+            if "pot_scale_int16" in opt:
+                tflite.SubOptionsAddPotScaleInt16(b, bool(opt["pot_scale_int16"]))
+            return BuiltinOptions.SubOptions, tflite.SubOptionsEnd(b)
+        if n == "LEAKY_RELU":
+            tflite.LeakyReluOptionsStart(b)
+            tflite.LeakyReluOptionsAddAlpha(b, float(opt.get("alpha", 0.2)))
+            return BuiltinOptions.LeakyReluOptions, tflite.LeakyReluOptionsEnd(b)
+        if n == "STRIDED_SLICE":
+            tflite.StridedSliceOptionsStart(b)
+            tflite.StridedSliceOptionsAddBeginMask(b, int(opt.get("begin_mask", 0)))
+            tflite.StridedSliceOptionsAddEndMask(b, int(opt.get("end_mask", 0)))
+            tflite.StridedSliceOptionsAddEllipsisMask(b, int(opt.get("ellipsis_mask", 0)))
+            tflite.StridedSliceOptionsAddNewAxisMask(b, int(opt.get("new_axis_mask", 0)))
+            tflite.StridedSliceOptionsAddShrinkAxisMask(b, int(opt.get("shrink_axis_mask", 0)))
+            tflite.StridedSliceOptionsAddOffset(b, bool(opt.get("offset", False)))
+            return BuiltinOptions.StridedSliceOptions, tflite.StridedSliceOptionsEnd(b)
+        if n == "MIRROR_PAD":
+            tflite.MirrorPadOptionsStart(b)
+            tflite.MirrorPadOptionsAddMode(b, {"REFLECT": 0, "SYMMETRIC": 1}[opt.get("mode", "REFLECT")])
+            return BuiltinOptions.MirrorPadOptions, tflite.MirrorPadOptionsEnd(b)
+        if n == "PADV2":
+            tflite.PadV2OptionsStart(b)
+            return BuiltinOptions.PadV2Options, tflite.PadV2OptionsEnd(b)
         return BuiltinOptions.NONE, None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -34,9 +35,12 @@ def _int8(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
 
 
 def random_ints(rng: np.random.Generator, shape: Sequence[int], dtype: str = "int8") -> np.ndarray:
-    """Uniform random activations over the whole range of ``dtype`` (int8 or int16)."""
-    info = np.iinfo(np.int16 if dtype == "int16" else np.int8)
-    return rng.integers(int(info.min), int(info.max) + 1, size=tuple(shape)).astype(info.dtype)
+    """Uniform random values over the whole range of an int8, int16 or int32 tensor."""
+    info = np.iinfo(dtype)
+    return rng.integers(int(info.min), int(info.max) + 1, size=tuple(shape)).astype(dtype)
+
+
+_ints = random_ints
 
 
 def _weights(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
@@ -150,14 +154,20 @@ def pool2d(rng: np.random.Generator, kind: str, *, h: int, w: int, c: int, fh: i
 
 def binary(rng: np.random.Generator, kind: str, *, shape1: Sequence[int], shape2: Sequence[int],
            out_shape: Sequence[int], q1: Quant, q2: Quant, qo: Quant,
-           activation: str = "NONE") -> tuple[bytes, list[np.ndarray]]:
+           activation: str = "NONE", dtype: str = "int8",
+           pot_scale_int16: bool | None = None) -> tuple[bytes, list[np.ndarray]]:
+    """ADD, SUB, MUL, ... of two int8 or int16 inputs; ``pot_scale_int16`` is written to the
+    ADD/SUB options when given (the schema's default is true)."""
     m = ModelBuilder(kind.lower())
-    a = m.tensor("a", shape1, scale=q1.scale, zero_point=q1.zero_point)
-    b = m.tensor("b", shape2, scale=q2.scale, zero_point=q2.zero_point)
-    y = m.tensor("output", out_shape, scale=qo.scale, zero_point=qo.zero_point)
-    m.op(kind, [a, b], [y], activation=activation)
+    a = m.tensor("a", shape1, dtype, scale=q1.scale, zero_point=q1.zero_point)
+    b = m.tensor("b", shape2, dtype, scale=q2.scale, zero_point=q2.zero_point)
+    y = m.tensor("output", out_shape, dtype, scale=qo.scale, zero_point=qo.zero_point)
+    opts: dict[str, Any] = {"activation": activation}
+    if pot_scale_int16 is not None:
+        opts["pot_scale_int16"] = pot_scale_int16
+    m.op(kind, [a, b], [y], **opts)
     m.inputs, m.outputs = [a, b], [y]
-    return m.build(), [_int8(rng, shape1), _int8(rng, shape2)]
+    return m.build(), [_ints(rng, shape1, dtype), _ints(rng, shape2, dtype)]
 
 
 # Output quantization TFLite requires of SOFTMAX per (input, output) type.
@@ -209,15 +219,29 @@ def mean(rng: np.random.Generator, *, shape: Sequence[int], axes: Sequence[int],
 
 
 def pad(rng: np.random.Generator, *, shape: Sequence[int], paddings: Sequence[tuple[int, int]],
-        q: Quant = Quant(0.05, 7)) -> tuple[bytes, list[np.ndarray]]:
+        q: Quant = Quant(0.05, 7), dtype: str = "int8", value: int | None = None,
+        value_input: bool = False) -> tuple[bytes, list[np.ndarray]]:
+    """PAD; PADV2 when ``value`` is given (a constant pad value, or a graph input when
+    ``value_input``)."""
     m = ModelBuilder("pad")
-    x = m.tensor("input", shape, scale=q.scale, zero_point=q.zero_point)
+    x = m.tensor("input", shape, dtype, scale=q.scale, zero_point=q.zero_point)
     p = m.tensor("paddings", (len(shape), 2), "int32", data=np.array(paddings, dtype=np.int32))
     oshape = [d + a + b for d, (a, b) in zip(shape, paddings, strict=True)]
-    y = m.tensor("output", oshape, scale=q.scale, zero_point=q.zero_point)
-    m.op("PAD", [x, p], [y])
-    m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, shape)]
+    y = m.tensor("output", oshape, dtype, scale=q.scale, zero_point=q.zero_point)
+    inputs = [_ints(rng, shape, dtype)]
+    if value is None:
+        m.op("PAD", [x, p], [y])
+        m.inputs = [x]
+    else:
+        v = np.array([value], dtype=dtype)
+        c = m.tensor("constant_values", (1,), dtype, scale=q.scale, zero_point=q.zero_point,
+                     data=None if value_input else v)
+        m.op("PADV2", [x, p, c], [y])
+        m.inputs = [x, c] if value_input else [x]
+        if value_input:
+            inputs.append(v)
+    m.outputs = [y]
+    return m.build(), inputs
 
 
 def concatenation(rng: np.random.Generator, *, shapes: Sequence[Sequence[int]], axis: int,
@@ -234,28 +258,34 @@ def concatenation(rng: np.random.Generator, *, shapes: Sequence[Sequence[int]], 
 
 
 def quantize(rng: np.random.Generator, *, shape: Sequence[int], out: Quant, inp: Quant | None = None,
-             float_range: float = 10.0) -> tuple[bytes, list[np.ndarray]]:
-    """float32 -> int8 when ``inp`` is None, else int8 -> int8 requantization."""
+             float_range: float = 10.0, in_dtype: str = "int8", out_dtype: str = "int8",
+             int_range: int | None = None) -> tuple[bytes, list[np.ndarray]]:
+    """float32 -> ``out_dtype`` when ``inp`` is None, else ``in_dtype`` -> ``out_dtype``
+    requantization (int8, int16, int32); ``int_range`` bounds int32 inputs' magnitude."""
     m = ModelBuilder("quantize")
     if inp is None:
         x = m.tensor("input", shape, "float32")
         data = rng.uniform(-float_range, float_range, tuple(shape)).astype(np.float32)
     else:
-        x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
-        data = _int8(rng, shape)
-    y = m.tensor("output", shape, scale=out.scale, zero_point=out.zero_point)
+        x = m.tensor("input", shape, in_dtype, scale=inp.scale, zero_point=inp.zero_point)
+        if int_range is None:
+            data = _int8(rng, shape) if in_dtype == "int8" else _ints(rng, shape, in_dtype)
+        else:
+            data = rng.integers(-int_range, int_range + 1, size=tuple(shape)).astype(in_dtype)
+    y = m.tensor("output", shape, out_dtype, scale=out.scale, zero_point=out.zero_point)
     m.op("QUANTIZE", [x], [y])
     m.inputs, m.outputs = [x], [y]
     return m.build(), [data]
 
 
-def dequantize(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant) -> tuple[bytes, list[np.ndarray]]:
+def dequantize(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant,
+               dtype: str = "int8") -> tuple[bytes, list[np.ndarray]]:
     m = ModelBuilder("dequantize")
-    x = m.tensor("input", shape, scale=inp.scale, zero_point=inp.zero_point)
+    x = m.tensor("input", shape, dtype, scale=inp.scale, zero_point=inp.zero_point)
     y = m.tensor("output", shape, "float32")
     m.op("DEQUANTIZE", [x], [y])
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, shape)]
+    return m.build(), [_int8(rng, shape) if dtype == "int8" else _ints(rng, shape, dtype)]
 
 
 def logistic(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, dtype: str = "int8",

@@ -8,12 +8,6 @@
 
 #include "tfl/kernel.h"
 
-/* Builtin codes of the ops in this family (BuiltinOperator). */
-enum {
-    TFL_OP_RELU = 19, TFL_OP_RELU_N1_TO_1 = 20, TFL_OP_RELU6 = 21, TFL_OP_TANH = 28, TFL_OP_ARG_MAX = 56,
-    TFL_OP_SUM = 74, TFL_OP_ARG_MIN = 79, TFL_OP_REDUCE_MAX = 82, TFL_OP_REDUCE_MIN = 89,
-    TFL_OP_L2_NORMALIZATION = 11, TFL_OP_LOG_SOFTMAX = 50
-};
 /* ArgMaxOptions / ArgMinOptions union tags */
 enum { TFL_OPT_ARG_MAX = 40, TFL_OPT_ARG_MIN = 57 };
 

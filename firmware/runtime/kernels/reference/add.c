@@ -1,5 +1,9 @@
-/* ADD, int8 with broadcasting: both inputs rescaled to a common scale (left shift 20). */
+/* ADD, int8 and int16 with broadcasting: both inputs rescaled to a common scale (left shift 20
+ * for int8, 15 for int16).  int16 takes TFLM's general rescaling path for every scale: TFLM ignores
+ * AddOptions.pot_scale_int16 (LiteRT switches to a power-of-two-only path when it is set and the
+ * scales are powers of two) and, unlike LiteRT, accepts non-zero int16 zero points. */
 #include "broadcast.h"
+#include "elementwise.h"
 #include "ref_kernels.h"
 
 typedef struct {
@@ -15,8 +19,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     tfl_status_t s;
     double twice_max, r1, r2, ro;
 
-    if ((s = tfl_check_type(ip, a, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, b, TFL_TYPE_INT8)) ||
-        (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
+    if ((s = tfl_ref_check_binary(ip, a, b, out)) != TFL_OK)
         return s;
     d = (add_data_t *)tfl_alloc_persistent(ip, sizeof(add_data_t));
     if (d == 0)
@@ -26,7 +29,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     d->in1_off = -a->zero_point;
     d->in2_off = -b->zero_point;
     d->out_off = out->zero_point;
-    d->left_shift = 20;
+    d->left_shift = out->type == TFL_TYPE_INT16 ? 15 : 20;
     twice_max = 2.0 * (double)(a->scale > b->scale ? a->scale : b->scale);
     r1 = (double)a->scale / twice_max;
     r2 = (double)b->scale / twice_max;
@@ -36,11 +39,33 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
     if (n->options.pos != 0 && n->options_type != TFL_OPT_ADD)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
-    if (tfl_activation_range_int8(tfl_opt_i32(ip, n, 0, 1, 0), out->scale, out->zero_point, &d->act_min,
-                                  &d->act_max))
+    if (out->type == TFL_TYPE_INT16 ? tfl_ref_activation_range(tfl_opt_i32(ip, n, 0, 1, 0), out, &d->act_min, &d->act_max)
+                                    : tfl_activation_range_int8(tfl_opt_i32(ip, n, 0, 1, 0), out->scale, out->zero_point,
+                                                                &d->act_min, &d->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     n->data = d;
     return TFL_OK;
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void eval_int16(const add_data_t *d, const int16_t *x1, const int16_t *x2, int16_t *y, uint32_t total)
+{
+    int32_t idx[TFL_MAX_DIMS] = {0};
+    uint32_t i;
+    for (i = 0; i < total; i++) {
+        int32_t o1, o2, v1, v2, sum, r;
+        tfl_bcast_offsets(&d->bc, idx, &o1, &o2);
+        v1 = (int32_t)((uint32_t)(x1[o1] + d->in1_off) << d->left_shift);
+        v2 = (int32_t)((uint32_t)(x2[o2] + d->in2_off) << d->left_shift);
+        v1 = tfl_mbqm(v1, d->m1, d->s1);
+        v2 = tfl_mbqm(v2, d->m2, d->s2);
+        sum = (int32_t)((uint32_t)v1 + (uint32_t)v2);
+        r = tfl_mbqm(sum, d->mo, d->so) + d->out_off;
+        y[i] = (int16_t)tfl_clamp(r, d->act_min, d->act_max);
+        tfl_bcast_next(&d->bc, idx);
+    }
 }
 
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
@@ -53,6 +78,10 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     int32_t idx[TFL_MAX_DIMS] = {0};
     uint32_t i, total = tfl_num_elements(out);
 
+    if (out->type == TFL_TYPE_INT16) {
+        eval_int16(d, (const int16_t *)a->data, (const int16_t *)b->data, (int16_t *)out->data, total);
+        return TFL_OK;
+    }
     for (i = 0; i < total; i++) {
         int32_t o1, o2, v1, v2, sum, r;
         tfl_bcast_offsets(&d->bc, idx, &o1, &o2);

@@ -9,7 +9,6 @@
 #include "ref_kernels.h"
 #include "shape_util.h"
 
-enum { OP_CAST = 53, OP_NEG = 59, OP_ABS = 101 };
 
 #define CAST_TYPES (TFL_T_INT8 | TFL_T_INT16 | TFL_T_INT32 | TFL_T_FLOAT32 | TFL_T_BOOL)
 
@@ -73,7 +72,7 @@ typedef struct {
 static tfl_status_t unary_prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
-    uint32_t types = n->builtin_code == OP_ABS ? TFL_T_INT8 | TFL_T_INT16 | TFL_T_FLOAT32 : TFL_T_FLOAT32;
+    uint32_t types = n->builtin_code == TFL_OP_ABS ? TFL_T_INT8 | TFL_T_INT16 | TFL_T_FLOAT32 : TFL_T_FLOAT32;
     abs_data_t *d;
     tfl_status_t s;
     if ((s = tfl_shape_check_same(ip, in, out)) != TFL_OK || (s = tfl_shape_check_type(ip, in, types)) != TFL_OK)
@@ -107,7 +106,7 @@ static tfl_status_t unary_eval(tfl_interp_t *ip, tfl_node_t *n)
     if (in->type == TFL_TYPE_FLOAT32) {
         const uint32_t *x = (const uint32_t *)in->data; /* sign-bit arithmetic: exact, NaN kept */
         uint32_t *y = (uint32_t *)out->data;
-        uint32_t flip = n->builtin_code == OP_NEG ? 0x80000000u : 0u;
+        uint32_t flip = n->builtin_code == TFL_OP_NEG ? 0x80000000u : 0u;
         for (i = 0; i < count; i++)
             y[i] = flip ? x[i] ^ flip : x[i] & 0x7fffffffu;
         return TFL_OK;
@@ -126,6 +125,6 @@ static tfl_status_t unary_eval(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_cast = {OP_CAST, cast_prepare, cast_eval};
-const tfl_kernel_t tfl_ref_abs = {OP_ABS, unary_prepare, unary_eval};
-const tfl_kernel_t tfl_ref_neg = {OP_NEG, unary_prepare, unary_eval};
+const tfl_kernel_t tfl_ref_cast = {TFL_OP_CAST, cast_prepare, cast_eval};
+const tfl_kernel_t tfl_ref_abs = {TFL_OP_ABS, unary_prepare, unary_eval};
+const tfl_kernel_t tfl_ref_neg = {TFL_OP_NEG, unary_prepare, unary_eval};

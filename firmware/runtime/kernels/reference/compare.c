@@ -10,8 +10,6 @@
 #include "ref_kernels.h"
 #include "shape_util.h"
 
-enum { OP_LESS = 58, OP_GREATER = 61, OP_GREATER_EQUAL = 62, OP_LESS_EQUAL = 63, OP_EQUAL = 71,
-       OP_NOT_EQUAL = 72, OP_LOGICAL_OR = 84, OP_LOGICAL_AND = 86, OP_LOGICAL_NOT = 87, OP_SELECT_V2 = 123 };
 
 /* Up to three operands broadcast onto the output (dims left-padded to TFL_MAX_DIMS). */
 typedef struct {
@@ -96,9 +94,9 @@ static tfl_status_t compare_prepare(tfl_interp_t *ip, tfl_node_t *n)
     elementwise_data_t *d;
     int32_t j;
     tfl_status_t s;
-    if (n->builtin_code == OP_EQUAL || n->builtin_code == OP_NOT_EQUAL)
+    if (n->builtin_code == TFL_OP_EQUAL || n->builtin_code == TFL_OP_NOT_EQUAL)
         types |= TFL_T_BOOL;
-    if (n->builtin_code == OP_GREATER)
+    if (n->builtin_code == TFL_OP_GREATER)
         types |= TFL_T_INT16;
     if ((s = tfl_shape_check_type(ip, a, types)) != TFL_OK || (s = tfl_shape_check_same(ip, a, b)) != TFL_OK ||
         (s = tfl_shape_check_type(ip, out, TFL_T_BOOL)) != TFL_OK || (s = broadcast(ip, n, 2, out, &d)) != TFL_OK)
@@ -134,11 +132,11 @@ static int64_t int_at(const tfl_tensor_t *t, int32_t i, const elementwise_data_t
 static int holds(int32_t code, int lt, int eq)
 {
     switch (code) {
-    case OP_EQUAL: return eq;
-    case OP_NOT_EQUAL: return !eq;
-    case OP_LESS: return lt;
-    case OP_LESS_EQUAL: return lt || eq;
-    case OP_GREATER: return !lt && !eq;
+    case TFL_OP_EQUAL: return eq;
+    case TFL_OP_NOT_EQUAL: return !eq;
+    case TFL_OP_LESS: return lt;
+    case TFL_OP_LESS_EQUAL: return lt || eq;
+    case TFL_OP_GREATER: return !lt && !eq;
     default: return !lt;
     }
 }
@@ -156,9 +154,9 @@ static tfl_status_t compare_eval(tfl_interp_t *ip, tfl_node_t *n)
         for (e = walk_start(&w, d); e > 0; e--, walk_next(&w, d)) {
             float u = x1[w.o[0]], v = x2[w.o[1]];
             /* NaN: every ordered comparison false, NOT_EQUAL true (as C++) */
-            *y++ = (uint8_t)(code == OP_NOT_EQUAL ? u != v : code == OP_EQUAL ? u == v
-                             : code == OP_LESS ? u < v : code == OP_LESS_EQUAL ? u <= v
-                             : code == OP_GREATER ? u > v : u >= v);
+            *y++ = (uint8_t)(code == TFL_OP_NOT_EQUAL ? u != v : code == TFL_OP_EQUAL ? u == v
+                             : code == TFL_OP_LESS ? u < v : code == TFL_OP_LESS_EQUAL ? u <= v
+                             : code == TFL_OP_GREATER ? u > v : u >= v);
         }
         return TFL_OK;
     }
@@ -172,7 +170,7 @@ static tfl_status_t compare_eval(tfl_interp_t *ip, tfl_node_t *n)
 static tfl_status_t logical_prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
     tfl_tensor_t *a = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
-    uint32_t count = n->builtin_code == OP_LOGICAL_NOT ? 1 : 2, j;
+    uint32_t count = n->builtin_code == TFL_OP_LOGICAL_NOT ? 1 : 2, j;
     elementwise_data_t *d;
     tfl_status_t s;
     for (j = 0; j < count; j++)
@@ -192,12 +190,12 @@ static tfl_status_t logical_eval(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_tensor_t *out = tfl_node_output(ip, n, 0);
     const elementwise_data_t *d = (const elementwise_data_t *)n->data;
     const uint8_t *x1 = (const uint8_t *)tfl_node_input(ip, n, 0)->data;
-    const uint8_t *x2 = n->builtin_code == OP_LOGICAL_NOT ? x1 : (const uint8_t *)tfl_node_input(ip, n, 1)->data;
+    const uint8_t *x2 = n->builtin_code == TFL_OP_LOGICAL_NOT ? x1 : (const uint8_t *)tfl_node_input(ip, n, 1)->data;
     uint8_t *y = (uint8_t *)out->data;
     int32_t code = n->builtin_code;
     for (e = walk_start(&w, d); e > 0; e--, walk_next(&w, d)) {
         int u = x1[w.o[0]] != 0, v = x2[w.o[1]] != 0;
-        *y++ = (uint8_t)(code == OP_LOGICAL_NOT ? !u : code == OP_LOGICAL_AND ? (u && v) : (u || v));
+        *y++ = (uint8_t)(code == TFL_OP_LOGICAL_NOT ? !u : code == TFL_OP_LOGICAL_AND ? (u && v) : (u || v));
     }
     return TFL_OK;
 }
@@ -233,13 +231,13 @@ static tfl_status_t select_eval(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_equal = {OP_EQUAL, compare_prepare, compare_eval};
-const tfl_kernel_t tfl_ref_not_equal = {OP_NOT_EQUAL, compare_prepare, compare_eval};
-const tfl_kernel_t tfl_ref_less = {OP_LESS, compare_prepare, compare_eval};
-const tfl_kernel_t tfl_ref_less_equal = {OP_LESS_EQUAL, compare_prepare, compare_eval};
-const tfl_kernel_t tfl_ref_greater = {OP_GREATER, compare_prepare, compare_eval};
-const tfl_kernel_t tfl_ref_greater_equal = {OP_GREATER_EQUAL, compare_prepare, compare_eval};
-const tfl_kernel_t tfl_ref_logical_and = {OP_LOGICAL_AND, logical_prepare, logical_eval};
-const tfl_kernel_t tfl_ref_logical_or = {OP_LOGICAL_OR, logical_prepare, logical_eval};
-const tfl_kernel_t tfl_ref_logical_not = {OP_LOGICAL_NOT, logical_prepare, logical_eval};
-const tfl_kernel_t tfl_ref_select_v2 = {OP_SELECT_V2, select_prepare, select_eval};
+const tfl_kernel_t tfl_ref_equal = {TFL_OP_EQUAL, compare_prepare, compare_eval};
+const tfl_kernel_t tfl_ref_not_equal = {TFL_OP_NOT_EQUAL, compare_prepare, compare_eval};
+const tfl_kernel_t tfl_ref_less = {TFL_OP_LESS, compare_prepare, compare_eval};
+const tfl_kernel_t tfl_ref_less_equal = {TFL_OP_LESS_EQUAL, compare_prepare, compare_eval};
+const tfl_kernel_t tfl_ref_greater = {TFL_OP_GREATER, compare_prepare, compare_eval};
+const tfl_kernel_t tfl_ref_greater_equal = {TFL_OP_GREATER_EQUAL, compare_prepare, compare_eval};
+const tfl_kernel_t tfl_ref_logical_and = {TFL_OP_LOGICAL_AND, logical_prepare, logical_eval};
+const tfl_kernel_t tfl_ref_logical_or = {TFL_OP_LOGICAL_OR, logical_prepare, logical_eval};
+const tfl_kernel_t tfl_ref_logical_not = {TFL_OP_LOGICAL_NOT, logical_prepare, logical_eval};
+const tfl_kernel_t tfl_ref_select_v2 = {TFL_OP_SELECT_V2, select_prepare, select_eval};

@@ -1,4 +1,4 @@
-/* DEQUANTIZE: int8 -> float32. */
+/* DEQUANTIZE: int8, int16 or uint8 -> float32 (TFLM's input types), per-tensor. */
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
@@ -6,7 +6,8 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
     tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
     tfl_status_t s;
-    if ((s = tfl_check_type(ip, in, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, out, TFL_TYPE_FLOAT32)))
+    uint8_t type = in && (in->type == TFL_TYPE_INT16 || in->type == TFL_TYPE_UINT8) ? in->type : TFL_TYPE_INT8;
+    if ((s = tfl_check_type(ip, in, type)) || (s = tfl_check_type(ip, out, TFL_TYPE_FLOAT32)))
         return s;
     if (!tfl_same_shape(in, out))
         return tfl_fail(ip, TFL_ERR_BAD_SHAPE, tfl_tensor_index(ip, out));
@@ -18,12 +19,22 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
-    const int8_t *x = (const int8_t *)in->data;
     float *y = (float *)out->data;
     const double scale = in->scale;
     uint32_t i, count = tfl_num_elements(in);
-    for (i = 0; i < count; i++)
-        y[i] = (float)(scale * (double)(x[i] - in->zero_point));
+    if (in->type == TFL_TYPE_INT16) {
+        const int16_t *x16 = (const int16_t *)in->data;
+        for (i = 0; i < count; i++)
+            y[i] = (float)(scale * (double)(x16[i] - in->zero_point));
+    } else if (in->type == TFL_TYPE_UINT8) {
+        const uint8_t *xu = (const uint8_t *)in->data;
+        for (i = 0; i < count; i++)
+            y[i] = (float)(scale * (double)(xu[i] - in->zero_point));
+    } else {
+        const int8_t *x = (const int8_t *)in->data;
+        for (i = 0; i < count; i++)
+            y[i] = (float)(scale * (double)(x[i] - in->zero_point));
+    }
     (void)ip;
     return TFL_OK;
 }

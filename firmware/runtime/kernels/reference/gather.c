@@ -8,7 +8,6 @@
 #include "ref_kernels.h"
 #include "shape_util.h"
 
-enum { OP_GATHER = 36, OP_GATHER_ND = 107 };
 enum { OPT_GATHER = 23 };
 
 typedef struct {
@@ -145,5 +144,5 @@ static tfl_status_t gather_nd_eval(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_gather = {OP_GATHER, gather_prepare, gather_eval};
-const tfl_kernel_t tfl_ref_gather_nd = {OP_GATHER_ND, gather_nd_prepare, gather_nd_eval};
+const tfl_kernel_t tfl_ref_gather = {TFL_OP_GATHER, gather_prepare, gather_eval};
+const tfl_kernel_t tfl_ref_gather_nd = {TFL_OP_GATHER_ND, gather_nd_prepare, gather_nd_eval};

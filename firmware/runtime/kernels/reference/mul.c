@@ -1,5 +1,6 @@
-/* MUL, int8 with broadcasting. */
+/* MUL, int8 and int16 (all zero points 0, as TFLM requires) with broadcasting. */
 #include "broadcast.h"
+#include "elementwise.h"
 #include "ref_kernels.h"
 
 typedef struct {
@@ -13,9 +14,11 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     mul_data_t *d;
     tfl_status_t s;
 
-    if ((s = tfl_check_type(ip, a, TFL_TYPE_INT8)) || (s = tfl_check_type(ip, b, TFL_TYPE_INT8)) ||
-        (s = tfl_check_type(ip, out, TFL_TYPE_INT8)))
+    if ((s = tfl_ref_check_binary(ip, a, b, out)) != TFL_OK)
         return s;
+    if (out->type == TFL_TYPE_INT16 && (a->zero_point || b->zero_point || out->zero_point))
+        return tfl_fail(ip, TFL_ERR_UNSUPPORTED_TYPE,
+                        tfl_tensor_index(ip, a->zero_point ? a : (b->zero_point ? b : out)));
     d = (mul_data_t *)tfl_alloc_persistent(ip, sizeof(mul_data_t));
     if (d == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
@@ -28,11 +31,27 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, tfl_tensor_index(ip, out));
     if (n->options.pos != 0 && n->options_type != TFL_OPT_MUL)
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
-    if (tfl_activation_range_int8(tfl_opt_i32(ip, n, 0, 1, 0), out->scale, out->zero_point, &d->act_min,
-                                  &d->act_max))
+    if (out->type == TFL_TYPE_INT16 ? tfl_ref_activation_range(tfl_opt_i32(ip, n, 0, 1, 0), out, &d->act_min, &d->act_max)
+                                    : tfl_activation_range_int8(tfl_opt_i32(ip, n, 0, 1, 0), out->scale, out->zero_point,
+                                                                &d->act_min, &d->act_max))
         return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
     n->data = d;
     return TFL_OK;
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void eval_int16(const mul_data_t *d, const int16_t *x1, const int16_t *x2, int16_t *y, uint32_t total)
+{
+    int32_t idx[TFL_MAX_DIMS] = {0};
+    uint32_t i;
+    for (i = 0; i < total; i++) {
+        int32_t o1, o2;
+        tfl_bcast_offsets(&d->bc, idx, &o1, &o2);
+        y[i] = (int16_t)tfl_clamp(tfl_mbqm(x1[o1] * x2[o2], d->mult, d->shift), d->act_min, d->act_max);
+        tfl_bcast_next(&d->bc, idx);
+    }
 }
 
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
@@ -45,6 +64,10 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     int32_t idx[TFL_MAX_DIMS] = {0};
     uint32_t i, total = tfl_num_elements(out);
 
+    if (out->type == TFL_TYPE_INT16) {
+        eval_int16(d, (const int16_t *)a->data, (const int16_t *)b->data, (int16_t *)out->data, total);
+        return TFL_OK;
+    }
     for (i = 0; i < total; i++) {
         int32_t o1, o2, r;
         tfl_bcast_offsets(&d->bc, idx, &o1, &o2);

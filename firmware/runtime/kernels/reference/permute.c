@@ -9,8 +9,6 @@
 #include "ref_kernels.h"
 #include "shape_util.h"
 
-enum { OP_DEPTH_TO_SPACE = 5, OP_SPACE_TO_DEPTH = 26, OP_BATCH_TO_SPACE_ND = 37, OP_SPACE_TO_BATCH_ND = 38,
-       OP_TRANSPOSE = 39 };
 enum { OPT_SPACE_TO_DEPTH = 19, OPT_DEPTH_TO_SPACE = 94 };
 
 typedef struct {
@@ -234,8 +232,8 @@ static tfl_status_t batch_space_eval(tfl_interp_t *ip, tfl_node_t *n, int to_bat
 static tfl_status_t s2b_eval(tfl_interp_t *ip, tfl_node_t *n) { return batch_space_eval(ip, n, 1); }
 static tfl_status_t b2s_eval(tfl_interp_t *ip, tfl_node_t *n) { return batch_space_eval(ip, n, 0); }
 
-const tfl_kernel_t tfl_ref_transpose = {OP_TRANSPOSE, transpose_prepare, permute_eval};
-const tfl_kernel_t tfl_ref_depth_to_space = {OP_DEPTH_TO_SPACE, d2s_prepare, permute_eval};
-const tfl_kernel_t tfl_ref_space_to_depth = {OP_SPACE_TO_DEPTH, s2d_prepare, permute_eval};
-const tfl_kernel_t tfl_ref_space_to_batch_nd = {OP_SPACE_TO_BATCH_ND, s2b_prepare, s2b_eval};
-const tfl_kernel_t tfl_ref_batch_to_space_nd = {OP_BATCH_TO_SPACE_ND, b2s_prepare, b2s_eval};
+const tfl_kernel_t tfl_ref_transpose = {TFL_OP_TRANSPOSE, transpose_prepare, permute_eval};
+const tfl_kernel_t tfl_ref_depth_to_space = {TFL_OP_DEPTH_TO_SPACE, d2s_prepare, permute_eval};
+const tfl_kernel_t tfl_ref_space_to_depth = {TFL_OP_SPACE_TO_DEPTH, s2d_prepare, permute_eval};
+const tfl_kernel_t tfl_ref_space_to_batch_nd = {TFL_OP_SPACE_TO_BATCH_ND, s2b_prepare, s2b_eval};
+const tfl_kernel_t tfl_ref_batch_to_space_nd = {TFL_OP_BATCH_TO_SPACE_ND, b2s_prepare, b2s_eval};

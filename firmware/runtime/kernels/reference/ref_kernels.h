@@ -103,6 +103,17 @@ extern const tfl_kernel_t tfl_ref_select_v2;
 extern const tfl_kernel_t tfl_ref_cast;
 extern const tfl_kernel_t tfl_ref_abs;
 extern const tfl_kernel_t tfl_ref_neg;
+extern const tfl_kernel_t tfl_ref_sub;
+extern const tfl_kernel_t tfl_ref_leaky_relu;
+extern const tfl_kernel_t tfl_ref_padv2;
+extern const tfl_kernel_t tfl_ref_strided_slice;
+extern const tfl_kernel_t tfl_ref_maximum;
+extern const tfl_kernel_t tfl_ref_minimum;
+extern const tfl_kernel_t tfl_ref_hard_swish;
+extern const tfl_kernel_t tfl_ref_slice;
+extern const tfl_kernel_t tfl_ref_squared_difference;
+extern const tfl_kernel_t tfl_ref_prelu;
+extern const tfl_kernel_t tfl_ref_mirror_pad;
 
 /* Shared by CONV_2D and DEPTHWISE_CONV_2D (conv.c): per-channel output multipliers. */
 tfl_status_t tfl_ref_channel_multipliers(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *filter,

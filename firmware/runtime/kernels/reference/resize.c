@@ -12,7 +12,6 @@
 #include "ref_kernels.h"
 #include "shape_util.h"
 
-enum { OP_RESIZE_BILINEAR = 23, OP_RESIZE_NEAREST_NEIGHBOR = 97 };
 enum { OPT_RESIZE_BILINEAR = 15, OPT_RESIZE_NEAREST = 74 };
 
 typedef struct {
@@ -187,5 +186,5 @@ static tfl_status_t bilinear_eval(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_resize_nearest_neighbor = {OP_RESIZE_NEAREST_NEIGHBOR, nearest_prepare, nearest_eval};
-const tfl_kernel_t tfl_ref_resize_bilinear = {OP_RESIZE_BILINEAR, bilinear_prepare, bilinear_eval};
+const tfl_kernel_t tfl_ref_resize_nearest_neighbor = {TFL_OP_RESIZE_NEAREST_NEIGHBOR, nearest_prepare, nearest_eval};
+const tfl_kernel_t tfl_ref_resize_bilinear = {TFL_OP_RESIZE_BILINEAR, bilinear_prepare, bilinear_eval};

@@ -8,7 +8,6 @@
 #include "ref_kernels.h"
 #include "shape_util.h"
 
-enum { OP_SQUEEZE = 43, OP_EXPAND_DIMS = 70, OP_SHAPE = 77, OP_ZEROS_LIKE = 93, OP_FILL = 94 };
 enum { OPT_SQUEEZE = 30 };
 
 /* Output = input's bytes unchanged (SQUEEZE, EXPAND_DIMS). */
@@ -147,8 +146,8 @@ static tfl_status_t zeros_like_eval(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-const tfl_kernel_t tfl_ref_squeeze = {OP_SQUEEZE, squeeze_prepare, copy_eval};
-const tfl_kernel_t tfl_ref_expand_dims = {OP_EXPAND_DIMS, expand_dims_prepare, copy_eval};
-const tfl_kernel_t tfl_ref_shape = {OP_SHAPE, shape_prepare, shape_eval};
-const tfl_kernel_t tfl_ref_fill = {OP_FILL, fill_prepare, fill_eval};
-const tfl_kernel_t tfl_ref_zeros_like = {OP_ZEROS_LIKE, zeros_like_prepare, zeros_like_eval};
+const tfl_kernel_t tfl_ref_squeeze = {TFL_OP_SQUEEZE, squeeze_prepare, copy_eval};
+const tfl_kernel_t tfl_ref_expand_dims = {TFL_OP_EXPAND_DIMS, expand_dims_prepare, copy_eval};
+const tfl_kernel_t tfl_ref_shape = {TFL_OP_SHAPE, shape_prepare, shape_eval};
+const tfl_kernel_t tfl_ref_fill = {TFL_OP_FILL, fill_prepare, fill_eval};
+const tfl_kernel_t tfl_ref_zeros_like = {TFL_OP_ZEROS_LIKE, zeros_like_prepare, zeros_like_eval};

@@ -9,7 +9,6 @@
 #include "ref_kernels.h"
 #include "shape_util.h"
 
-enum { OP_SPLIT = 49, OP_PACK = 83, OP_UNPACK = 88, OP_SPLIT_V = 102 };
 enum { OPT_SPLIT = 35, OPT_PACK = 59, OPT_UNPACK = 64, OPT_SPLIT_V = 79 };
 
 typedef struct {
@@ -32,7 +31,7 @@ static tfl_status_t set_outer(tfl_interp_t *ip, tfl_node_t *n, const tfl_tensor_
 /* Input 0 cut into the outputs (SPLIT_V, UNPACK) or, with `axis_first`, input 1 (SPLIT). */
 static tfl_status_t split_eval(tfl_interp_t *ip, tfl_node_t *n)
 {
-    const tfl_tensor_t *in = tfl_node_input(ip, n, n->builtin_code == OP_SPLIT ? 1 : 0);
+    const tfl_tensor_t *in = tfl_node_input(ip, n, n->builtin_code == TFL_OP_SPLIT ? 1 : 0);
     const pieces_data_t *d = (const pieces_data_t *)n->data;
     const uint8_t *x = (const uint8_t *)in->data;
     uint32_t o, i;
@@ -195,7 +194,7 @@ static tfl_status_t unpack_prepare(tfl_interp_t *ip, tfl_node_t *n)
     return set_outer(ip, n, in, axis);
 }
 
-const tfl_kernel_t tfl_ref_split = {OP_SPLIT, split_prepare, split_eval};
-const tfl_kernel_t tfl_ref_split_v = {OP_SPLIT_V, split_v_prepare, split_eval};
-const tfl_kernel_t tfl_ref_pack = {OP_PACK, pack_prepare, pack_eval};
-const tfl_kernel_t tfl_ref_unpack = {OP_UNPACK, unpack_prepare, split_eval};
+const tfl_kernel_t tfl_ref_split = {TFL_OP_SPLIT, split_prepare, split_eval};
+const tfl_kernel_t tfl_ref_split_v = {TFL_OP_SPLIT_V, split_v_prepare, split_eval};
+const tfl_kernel_t tfl_ref_pack = {TFL_OP_PACK, pack_prepare, pack_eval};
+const tfl_kernel_t tfl_ref_unpack = {TFL_OP_UNPACK, unpack_prepare, split_eval};
