@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tflm_models import tflm_model
-
 from tflite.BuiltinOperator import BuiltinOperator
+from tflm_models import tflm_model
 
 from tandem.firmware.elf import ElfImage
 from tandem.machine.board import Board

@@ -28,7 +28,6 @@ _DTYPES: dict[str, tuple[int, Any]] = {
     "int32": (TensorType.INT32, np.int32),
     "int64": (TensorType.INT64, np.int64),
     "float32": (TensorType.FLOAT32, np.float32),
-    "int64": (TensorType.INT64, np.int64),
     "bool": (TensorType.BOOL, np.bool_),
 }
 
