@@ -186,7 +186,7 @@ def _model(tmp_path: Path, name: str, shape: tuple[int, ...] = (1, 4), out_index
     ("output past the tensors", "the subgraph's output tensor 7 is not one of the model's 2 tensors"),
     ("op input past the tensors", "op RELU (index 0) input tensor 9 is not one of the model's 2 tensors"),
     ("negative dimension", "tensor 0 has a negative dimension in shape [1, -4]"),
-    ("huge shape", "tensor 0 of shape [65536, 65536] has 4,294,967,296 elements"),
+    ("huge shape", "tensor 0 of shape [65536, 65536] (int8) needs 4,294,967,296 bytes"),
 ])
 def test_crafted_model_structure(tmp_path, kind, expected):
     path = {"output past the tensors": lambda: _model(tmp_path, "a.tflite", out_index=7),

@@ -7,6 +7,7 @@ to :class:`CortexM`.
 from __future__ import annotations
 
 import ctypes
+import mmap
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,7 +72,9 @@ class CortexM:
         self.core = core
         self.uc = unicorn.Uc(unicorn.UC_ARCH_ARM, unicorn.UC_MODE_THUMB | unicorn.UC_MODE_MCLASS)
         self.uc.ctl_set_cpu_model(_MODELS[core])
-        self._buffers: list[ctypes.Array[ctypes.c_char]] = []
+        # host memory behind each RAM/ROM window: anonymous mappings, so the host commits only the
+        # pages the firmware touches (a board may declare far more memory than a program uses)
+        self._buffers: list[tuple[mmap.mmap, ctypes.c_char]] = []
         self.last_unmapped: UnmappedAccess | None = None
         self._mrs_control: dict[int, int] = {}  # address of an MRS Rd, CONTROL -> d
         self._mrs_pending: int | None = None
@@ -81,12 +84,13 @@ class CortexM:
 
     # memory -------------------------------------------------------------------------------
     def map_memory(self, bases: tuple[int, ...], size: int, writable: bool = True) -> None:
-        """Map RAM/ROM at one or more addresses sharing one host buffer (aliases)."""
-        buf = ctypes.create_string_buffer(size)
-        self._buffers.append(buf)
+        """Map RAM/ROM at one or more addresses sharing one host buffer (aliases), zero-filled."""
+        buf = mmap.mmap(-1, size)
+        head = ctypes.c_char.from_buffer(buf)
+        self._buffers.append((buf, head))
         perms = unicorn.UC_PROT_READ | unicorn.UC_PROT_EXEC | (unicorn.UC_PROT_WRITE if writable else 0)
         for base in bases:
-            self.uc.mem_map_ptr(base, size, perms, ctypes.addressof(buf))
+            self.uc.mem_map_ptr(base, size, perms, ctypes.addressof(head))
             self._memory_spans.append((base, base + size))
         self._memory_spans.sort()
 

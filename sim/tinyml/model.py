@@ -85,18 +85,21 @@ def _macs(name: str, ins: list[TensorInfo | None], outs: list[TensorInfo]) -> in
     return 0
 
 
-MAX_TENSOR_ELEMENTS = 1 << 31  # what a 32-bit runtime can address at all
+# Larger than the RAM and flash of any microcontroller; a shape past it is a broken model, and
+# refusing it here keeps the host from allocating gigabytes for its random input.
+MAX_TENSOR_BYTES = 64 << 20
 
 
-def _check_shape(shape: tuple[int, ...], index: int, path: str) -> None:
+def _check_shape(shape: tuple[int, ...], dtype: str, index: int, path: str) -> None:
     count = 1
     for d in shape:
         if d < 0:
             raise ModelError(f"{path}: tensor {index} has a negative dimension in shape {list(shape)}")
         count *= d
-    if count >= MAX_TENSOR_ELEMENTS:
-        raise ModelError(f"{path}: tensor {index} of shape {list(shape)} has {count:,} elements, more than "
-                         "a 32-bit target can hold")
+    nbytes = count * _ELEM_BYTES.get(dtype, 1)
+    if nbytes > MAX_TENSOR_BYTES:
+        raise ModelError(f"{path}: tensor {index} of shape {list(shape)} ({dtype}) needs {nbytes:,} bytes, more "
+                         "than any microcontroller holds")
 
 
 def _check_indices(info: ModelInfo, path: str) -> None:
@@ -123,7 +126,7 @@ def read_model(data: bytes, path: str = "<bytes>") -> ModelInfo:
             buf = model.Buffers(t.Buffer())
             dtype = _TYPE_NAMES.get(t.Type(), f"type{t.Type()}")
             shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
-            _check_shape(shape, i, path)
+            _check_shape(shape, dtype, i, path)
             info.tensors.append(TensorInfo(
                 i, t.Name().decode(errors="replace") if t.Name() else "", shape, dtype, scales, zps,
                 buf is not None and buf.DataLength() > 0,
