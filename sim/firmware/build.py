@@ -250,7 +250,7 @@ def compile_command(config: TandemConfig, fw: Path, gen: Path, out: Path, port: 
 def _first_error(output: str) -> str:
     """The line that says what went wrong: a compiler error, else the linker's reason."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
-    for pick in (lambda ln: ": error:" in ln, lambda ln: "overflowed by" in ln,
+    for pick in (lambda ln: ": error:" in ln and not ln.startswith("collect2"), lambda ln: "overflowed by" in ln,
                  lambda ln: "undefined reference" in ln, lambda ln: "error" in ln.lower()):
         for ln in lines:
             if pick(ln):
