@@ -50,6 +50,7 @@ class TandemConfig:
     cache_dir: Path = field(default_factory=_default_cache)
     arm_gcc: str = "arm-none-eabi-gcc"
     cc: str = "cc"
+    cxx: str = "g++"  # builds users' Verilated RTL (Tandem.RtlPeripheral)
 
     @property
     def platforms_search(self) -> tuple[Path, ...]:
@@ -85,4 +86,6 @@ class TandemConfig:
             cfg = replace(cfg, arm_gcc=env["TANDEM_ARM_GCC"])
         if env.get("CC"):
             cfg = replace(cfg, cc=env["CC"])
+        if env.get("CXX"):
+            cfg = replace(cfg, cxx=env["CXX"])
         return cfg
