@@ -5,6 +5,7 @@
  *   DRIVER 1: blocking read: START, then read RESULT (the slave holds the read until done)
  *   DRIVER 2: polling: START, then read STATUS until DONE, then RESULT
  *   DRIVER 3: interrupt: START, WFI; the IRQ handler reads t1, ACKs DONE and reads RESULT
+ * LATENCY (a -D flag) goes into the unit's LATENCY register first.
  * Memory accesses are separated by NOPs so that no load/store pipelining is involved. */
     .syntax unified
     .thumb
@@ -44,6 +45,8 @@ main:
     str r1, [r0, #0x04]         /* B */
     movs r1, #0
     str r1, [r0, #0x08]         /* ACC */
+    ldr r1, =LATENCY
+    str r1, [r0, #0x1C]         /* LATENCY: cycles from START's edge to DONE's */
     movs r1, #1
     nop
     ldr r4, [r3]                /* t0 */

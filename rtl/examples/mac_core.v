@@ -11,14 +11,14 @@
 //   0x14 RESULT  R   ACC; a read while BUSY is held (not answered) until the unit is done, so a
 //                    RESULT read right after START is a blocking coprocessor call
 //   0x18 ID      R   0x4D414331 ("MAC1")
-//   0x1C LATENCY R   the LATENCY parameter
+//   0x1C LATENCY RW  cycles a run takes (>= 1; reset value: the LATENCY parameter)
 // irq = DONE (level): set when a run ends, cleared by ACK or the next START.
 //
 // The register interface is a generic request/ready handshake that the bus adapters
 // (mac_axil.v, mac_apb.v, mac_wb.v) drive: an access with `req` takes effect at the rising edge
 // where `ready` is high; `rdata` and `ready` are combinational from the request.
 module mac_core #(
-    parameter LATENCY = 4  // cycles from START's clock edge to the edge that sets DONE (>= 1)
+    parameter LATENCY = 4  // reset value of the LATENCY register (>= 1)
 ) (
     input  wire        clk,
     input  wire        rst,
@@ -32,7 +32,7 @@ module mac_core #(
 );
     reg [31:0] a, b, acc;
     reg        busy, done;
-    reg [31:0] count;
+    reg [31:0] count, latency;
 
     wire [3:0] index = addr;
     // the only access that waits: a RESULT read while a run is in progress
@@ -47,7 +47,7 @@ module mac_core #(
             4'd4: rdata = {30'd0, done, busy};
             4'd5: rdata = acc;
             4'd6: rdata = 32'h4D414331;
-            4'd7: rdata = LATENCY;
+            4'd7: rdata = latency;
             default: rdata = 32'd0;
         endcase
     end
@@ -60,6 +60,7 @@ module mac_core #(
             busy <= 1'b0;
             done <= 1'b0;
             count <= 32'd0;
+            latency <= LATENCY;
         end else begin
             if (busy) begin
                 if (count == 32'd1) begin
@@ -78,11 +79,12 @@ module mac_core #(
                         if (wdata[0]) begin
                             busy <= 1'b1;
                             done <= 1'b0;
-                            count <= LATENCY;
+                            count <= latency;
                         end else if (wdata[1]) begin
                             done <= 1'b0;
                         end
                     end
+                    4'd7: latency <= (wdata == 32'd0) ? 32'd1 : wdata;
                     default: ;
                 endcase
             end

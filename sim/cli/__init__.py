@@ -79,9 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="profile cycles per function (speedscope JSON) and print the top functions")
     p.add_argument("--top", type=int, default=20, metavar="N",
                    help="functions in the --profile table (default 20; 0: all)")
-    p.add_argument("--accel", metavar="NAME",
-                   help="co-simulate the RTL convolution accelerator: an overlay under platforms/accel/ "
-                        "(conv4x4, conv8x8, conv16x16) or a .repl file")
+    p.add_argument("--accel", metavar="NAME|PATH.repl",
+                   help="layer an accelerator overlay: a name under platforms/accel/ (conv4x4, conv8x8, "
+                        "conv16x16 co-simulated under cocotb; mac_axil, mac_apb, mac_wb as "
+                        "Tandem.RtlPeripheral) or your own .repl file")
     p.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator",
                    help="RTL simulator for --accel (default verilator)")
     p.add_argument("--waves", metavar="OUT.fst",
@@ -106,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=15, metavar="N", help="functions in the --profile table")
     p.add_argument("--exact-flash-data", action="store_true",
                    help="also time data loads from wait-stated flash (exact, about 4x slower to simulate)")
-    p.add_argument("--accel", metavar="NAME", help="co-simulate the RTL accelerator overlay (e.g. conv8x8)")
+    p.add_argument("--accel", metavar="NAME|PATH.repl",
+                   help="co-simulate the RTL accelerator overlay (e.g. conv8x8); a Tandem.RtlPeripheral "
+                        "overlay is layered on the CPU-only run")
     p.add_argument("--compare", action="store_true", help="with --accel: also run CPU-only and print the speedup")
     p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
     p.add_argument("--waves", metavar="OUT.vcd", help="with --accel: dump the accelerator's waveform")

@@ -437,6 +437,9 @@ class Board:
                 self._raise_fault(*(self._pending_fault or (kind, detail)))
             if self._pending_fault is not None:
                 self._raise_fault(*self._pending_fault)
+            if self.bus.error is not None:
+                err, self.bus.error = self.bus.error, None
+                raise err
             if self.polls.stuck is not None:
                 cpu.set_reg("pc", self.polls.stuck.pc)
                 fault = self._make_fault("Unmodelled wait", self.polls.detail(cpu.read))
