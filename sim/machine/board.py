@@ -438,8 +438,8 @@ class Board:
             if self._pending_fault is not None:
                 self._raise_fault(*self._pending_fault)
             if self.bus.error is not None:
-                err, self.bus.error = self.bus.error, None
-                raise err
+                bus_error, self.bus.error = self.bus.error, None
+                raise bus_error
             if self.polls.stuck is not None:
                 cpu.set_reg("pc", self.polls.stuck.pc)
                 fault = self._make_fault("Unmodelled wait", self.polls.detail(cpu.read))

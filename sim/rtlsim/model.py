@@ -186,6 +186,7 @@ class RtlModel:
         self.read_data = 0
         self.response = 0
         self.irq = False
+        self.cycles = 0  # RTL cycles since reset, kept here (no call to ask the library)
 
     def close(self) -> None:
         if self._h:
@@ -195,15 +196,17 @@ class RtlModel:
     def reset(self, cycles: int) -> None:
         self._lib.tb_reset(self._h, cycles)
         self.irq = bool(self._lib.tb_irq(self._h))
+        self.cycles = 0
 
-    @property
-    def cycles(self) -> int:
+    def library_cycles(self) -> int:
+        """The library's own count (equal to :attr:`cycles`; for tests)."""
         return int(self._lib.tb_cycles(self._h))
 
     def run(self, cycles: int, stop_on_irq: bool) -> int:
         """Run up to ``cycles`` idle cycles (stopping once irq is high); returns those run."""
         ran = int(self._lib.tb_run(self._h, cycles, 1 if stop_on_irq else 0))
         self.irq = bool(self._lib.tb_irq(self._h))
+        self.cycles += ran
         return ran
 
     def access(self, catchup: int, addr: int, write: bool, wdata: int, strb: int, timeout: int) -> int:
@@ -212,6 +215,7 @@ class RtlModel:
         out = self._out
         n = int(self._access(self._h, catchup, addr, 1 if write else 0, wdata, strb, out, timeout))
         self.read_data, self.response, self.irq = out[0], out[1], bool(out[2])
+        self.cycles += catchup + max(n, 0)
         return n
 
     def bus_state(self) -> str:
