@@ -137,6 +137,18 @@ def test_half_speed_rtl_doubles_the_wait(cfg: TandemConfig, build: Callable[...,
         assert (slow[0] - fast[0], slow[1]) == (60, 42)
 
 
+def test_irq_while_the_cpu_runs_is_at_most_a_quantum_late(cfg: TandemConfig, build: Callable[..., Path],
+                                                           tmp_path: Path) -> None:
+    """Driver 4 loops on RAM while the unit runs: the RTL catches up every quantumCycles (50), so
+    the handler starts between the lock-step cycle (as for WFI) and a quantum plus one loop
+    iteration (LDR 2 + CMP 1 + taken BEQ 2) and the block boundary after it later."""
+    quantum = _overlay(tmp_path, "accel:\n    quantumCycles: 50\n")
+    delta, value = _drive(cfg, build, "mac_axil", 4, 500, quantum)
+    exact = expected("mac_axil", 3, 500)
+    assert value == 42
+    assert exact <= delta <= exact + 50 + 5
+
+
 def test_an_rtl_that_never_answers_is_a_hang_report(cfg: TandemConfig, build: Callable[..., Path],
                                                     tmp_path: Path) -> None:
     short = _overlay(tmp_path, "accel:\n    timeoutCycles: 500\n")

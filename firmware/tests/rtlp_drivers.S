@@ -5,6 +5,7 @@
  *   DRIVER 1: blocking read: START, then read RESULT (the slave holds the read until done)
  *   DRIVER 2: polling: START, then read STATUS until DONE, then RESULT
  *   DRIVER 3: interrupt: START, WFI; the IRQ handler reads t1, ACKs DONE and reads RESULT
+ *   DRIVER 4: the same handler while the CPU runs a loop on RAM (not on the unit) until it ran
  * LATENCY (a -D flag) goes into the unit's LATENCY register first.
  * Memory accesses are separated by NOPs so that no load/store pipelining is involved. */
     .syntax unified
@@ -31,7 +32,7 @@ main:
     ldr r0, =0xE0001000         /* DWT_CTRL.CYCCNTENA */
     movs r1, #1
     str r1, [r0]
-#if DRIVER == 3
+#if DRIVER >= 3
     ldr r0, =0xE000E100         /* NVIC_ISER0: IRQ0 */
     movs r1, #1
     str r1, [r0]
@@ -64,6 +65,13 @@ main:
     ldr r5, [r3]                /* t1 */
     nop
     ldr r2, [r0, #0x14]         /* RESULT */
+#elif DRIVER == 4
+    movs r5, #0
+    str r5, [r6, #4]
+1:  ldr r5, [r6, #4]            /* t1, once the handler has stored it */
+    cmp r5, #0
+    beq 1b
+    ldr r2, [r6, #8]
 #else
     wfi
     ldr r5, [r6, #4]            /* t1, stored by the handler */
@@ -75,7 +83,7 @@ main:
     movs r0, #0
     pop {r4-r7, pc}
 
-#if DRIVER == 3
+#if DRIVER >= 3
     .global IRQ_Handler
     .type IRQ_Handler, %function
     .thumb_func

@@ -147,8 +147,8 @@ class AccessLocator:
         # an LDRD/STRD/LDM/STM may make several accesses; any other instruction makes one
         left = [m for m in self._insns(block)
                 if not (m.index < after or (m.index == after and not (m.multi or m.width > 4)))]
-        if len(left) == 1 and after >= 0:
-            # the block's last memory instruction left: it is the one (no registers to read)
+        if len(left) == 1:
+            # one memory instruction can have made it: that one (no registers to read)
             self._last = (*execution, left[0].index)
             return left[0].index
         for m in left:
