@@ -149,6 +149,21 @@ def test_irq_while_the_cpu_runs_is_at_most_a_quantum_late(cfg: TandemConfig, bui
     assert exact <= delta <= exact + 50 + 5
 
 
+def test_an_idle_block_reaches_a_fixed_point(cfg: TandemConfig) -> None:
+    """Idle cycles of a block whose state no longer changes are skipped, counted all the same;
+    a busy one (the run's counter decrementing) is clocked until it is done."""
+    board = _board(cfg, "mac_axil")
+    periph = board.peripherals["accel"]
+    model = periph.rtl
+    assert model.run(10**9, stop_on_irq=False) == 10**9 and model.quiet()
+    board.bus_write(BASE + LATENCY, 4, 5000)
+    board.bus_write(BASE + CTRL, 4, 1)
+    start = model.cycles
+    ran = model.run(10**9, stop_on_irq=True)  # stops at irq: DONE, 5000 edges after START's
+    assert (ran, model.irq) == (5000 - 1, True)  # START took effect at its write's first edge
+    assert model.library_cycles() == model.cycles == start + ran
+
+
 def test_an_rtl_that_never_answers_is_a_hang_report(cfg: TandemConfig, build: Callable[..., Path],
                                                     tmp_path: Path) -> None:
     short = _overlay(tmp_path, "accel:\n    timeoutCycles: 500\n")

@@ -20,6 +20,8 @@ accelerator.md is the contract. Timing, on the board's one clock:
   advances it and raises the line (at most a quantum late while the CPU runs), and when the core
   sleeps (WFI/WFE) the RTL runs ahead until ``irq`` rises, which wakes the core at exactly that
   cycle.
+* An RTL at a fixed point (its whole state unchanged by an idle clock edge) skips idle cycles
+  and stops the quantum events until the next access: an idle block costs nothing.
 * A transaction not answered within ``timeoutCycles`` RTL cycles ends the run with an
   AcceleratorError naming the address and the bus signals.
 """
@@ -199,6 +201,9 @@ class RtlPeripheral(Peripheral):
         target = self._rtl_at(cycle)
         if target > self.rtl.cycles:
             self.rtl.run(target - self.rtl.cycles, stop_on_irq=True)
+            if self.rtl.quiet():
+                self._update_irq()
+                return  # at a fixed point: irq cannot change before the next access
         self._update_irq()
         self._arm(cycle)
 
@@ -221,7 +226,7 @@ class RtlPeripheral(Peripheral):
         if self.rtl.irq:
             self._event_at = max(now, self._cpu_at(self.rtl.cycles))
             self.ctx.schedule(self._event_at, self._raise_irq, self)
-        elif until is not None:
+        elif until is not None and not self.rtl.quiet():
             self._arm(until)
 
     def describe(self) -> str:

@@ -138,6 +138,7 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
         header = obj / f"V{spec.top}.h"
         check = check_ports(read_ports(header), spec.bus, spec.reset, spec.where)
         defines = [f"-DTANDEM_TOP=V{spec.top}", f'-DTANDEM_TOP_H="V{spec.top}.h"',
+                   f"-DTANDEM_ROOT=V{spec.top}___024root", f'-DTANDEM_ROOT_H="V{spec.top}___024root.h"',
                    f"-DTANDEM_BUS_{SHIM_BUS[spec.bus]}"]
         if check.has_irq:
             defines.append("-DTANDEM_HAS_IRQ")
@@ -177,6 +178,8 @@ class RtlModel:
         lib.tb_run.argtypes = [vp, u64, ctypes.c_int]
         lib.tb_access.restype = ctypes.c_int64
         lib.tb_access.argtypes = [vp, u64, u32, ctypes.c_int, u32, u32, ctypes.POINTER(u32), u64]
+        lib.tb_quiet.restype = ctypes.c_int
+        lib.tb_quiet.argtypes = [vp]
         lib.tb_state.restype = ctypes.c_char_p
         lib.tb_state.argtypes = [vp]
         self._lib = lib
@@ -201,6 +204,10 @@ class RtlModel:
     def library_cycles(self) -> int:
         """The library's own count (equal to :attr:`cycles`; for tests)."""
         return int(self._lib.tb_cycles(self._h))
+
+    def quiet(self) -> bool:
+        """The last idle run ended at a fixed point: nothing changes until the next access."""
+        return bool(self._lib.tb_quiet(self._h))
 
     def run(self, cycles: int, stop_on_irq: bool) -> int:
         """Run up to ``cycles`` idle cycles (stopping once irq is high); returns those run."""
