@@ -219,3 +219,14 @@ def test_the_unit_under_standard_bus_models(cfg: TandemConfig, top: str, bus: st
     built = build_rtl("icarus", design, cfg.cache_dir / "rtl")
     total, _ = run_tests(built, "rtl.examples.tests.mac_bench", extra_env={"TANDEM_MAC_BUS": bus})
     assert total == 1
+
+
+def test_cli_infer_layers_an_rtl_overlay_on_the_cpu_run(cfg: TandemConfig,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """The block sits on the bus of the CPU-only run (no kernel uses it): same result, and
+    --compare, which needs the convolution engine, is refused with a one-line error."""
+    model = str(Path(__file__).parent / "models" / "op_softmax.tflite")
+    assert main(["infer", "--board", "nucleo_l4r5zi", "--model", model, "--accel", "mac_apb", "--check"]) == 0
+    assert "bit-exact" in capsys.readouterr().out
+    assert main(["infer", "--board", "nucleo_l4r5zi", "--model", model, "--accel", "mac_apb", "--compare"]) != 0
+    assert "--compare: mac_apb is not a convolution accelerator overlay" in capsys.readouterr().err
