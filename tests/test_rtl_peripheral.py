@@ -173,8 +173,7 @@ def test_an_rtl_that_never_answers_is_a_hang_report(cfg: TandemConfig, build: Ca
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ('accel:\n    top: ""\n', r"amend.repl:2: accel: property 'top' \(the top-level module\) is required|"
-                               r"mac_axil.repl:\d+: accel: property 'top'"),
+    ('accel:\n    top: ""\n', r"amend.repl:2: accel: property 'top' \(the top-level module\) is required"),
     ('accel:\n    registerBus: "ahb"\n', r"amend.repl:2: accel: unknown registerBus 'ahb' \(choose one of "
                                        r"axi4lite, apb3, wishbone\)"),
     ('accel:\n    memoryBus: "axi4"\n', r"amend.repl:2: accel: memoryBus 'axi4' is not supported yet"),

@@ -75,7 +75,7 @@ def model_spec(spec: PeripheralSpec) -> ModelSpec:
             raise _error(spec, prop, f"unknown property {prop!r} (known: {', '.join(sorted(_KNOWN))})")
     top = _string(spec, "top")
     if not top:
-        raise _error(spec, None, "property 'top' (the top-level module) is required")
+        raise _error(spec, "top", "property 'top' (the top-level module) is required")
     raw = spec.properties.get("sources")
     names = [raw] if isinstance(raw, str) else raw
     if not names or not isinstance(names, list) or not all(isinstance(n, str) for n in names):
