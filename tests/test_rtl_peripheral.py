@@ -209,9 +209,9 @@ def test_cli_run_with_a_named_overlay(cfg: TandemConfig, build: Callable[..., Pa
     assert "accel: " in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("top", "bus"), [("mac_axil", "axi4lite"), ("mac_apb", "apb3")])
+@pytest.mark.parametrize(("top", "bus"), [("mac_axil", "axi4lite"), ("mac_apb", "apb3"), ("mac_wb", "wishbone")])
 def test_the_unit_under_standard_bus_models(cfg: TandemConfig, top: str, bus: str) -> None:
-    """The same transactions through cocotbext-axi / cocotbext-apb's masters (Icarus)."""
+    """The same transactions through cocotbext-axi / -apb / -wishbone's masters (Icarus)."""
     rtl = cfg.rtl_dir / "examples"
     design = RtlDesign(toplevel=top, sources=(rtl / f"{top}.v", rtl / "mac_core.v"),
                        parameters={"LATENCY": 16}, includes=())

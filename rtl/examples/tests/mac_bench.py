@@ -1,7 +1,8 @@
 """cocotb bench of the example MAC unit through standard bus models: cocotbext-axi's
-AxiLiteMaster (mac_axil) and cocotbext-apb's ApbMaster (mac_apb). The same register transactions
-as tests/test_rtl_peripheral.py's C bus master, so the two masters are checked against each
-other. TANDEM_MAC_BUS selects the bus ("axi4lite" or "apb3")."""
+AxiLiteMaster (mac_axil), cocotbext-apb's ApbMaster (mac_apb) and cocotbext-wishbone's
+WishboneMaster (mac_wb). The same register transactions as tests/test_rtl_peripheral.py's C bus
+master, so the masters are checked against each other. TANDEM_MAC_BUS selects the bus
+("axi4lite", "apb3" or "wishbone")."""
 from __future__ import annotations
 
 import os
@@ -22,20 +23,33 @@ class _Master:
             from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
             self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
-        else:
+        elif self.bus == "apb3":
             from cocotbext.apb import Apb3Bus, ApbMaster
 
             self.apb = ApbMaster(Apb3Bus.from_prefix(dut, "s_apb"), dut.clk)
+        else:
+            from cocotbext.wishbone.driver import WishboneMaster
+
+            self.wb = WishboneMaster(dut, "s_wb", dut.clk, width=32)
 
     async def write(self, addr: int, value: int) -> None:
         if self.bus == "axi4lite":
             await self.axil.write_dword(addr, value)
-        else:
+        elif self.bus == "apb3":
             await self.apb.write(addr, value)
+        else:
+            from cocotbext.wishbone.driver import WBOp
+
+            await self.wb.send_cycle([WBOp(adr=addr, dat=value)])
 
     async def read(self, addr: int) -> int:
         if self.bus == "axi4lite":
             return int(await self.axil.read_dword(addr))
+        if self.bus == "wishbone":
+            from cocotbext.wishbone.driver import WBOp
+
+            res = await self.wb.send_cycle([WBOp(adr=addr)])
+            return int(res[0].datrd)
         data = await self.apb.read(addr)
         return data if isinstance(data, int) else int.from_bytes(data, "little")
 
