@@ -53,6 +53,7 @@ class TandemConfig:
     arm_gcc: str = "arm-none-eabi-gcc"
     cc: str = "cc"
     console_keep: int = 4 << 20  # console bytes kept per channel (all are streamed)
+    cxx: str = "g++"  # builds users' Verilated RTL (Tandem.RtlPeripheral)
 
     @property
     def platforms_search(self) -> tuple[Path, ...]:
@@ -96,4 +97,6 @@ class TandemConfig:
             if keep < 0:
                 raise TandemError(f"TANDEM_CONSOLE_KEEP={env['TANDEM_CONSOLE_KEEP']!r}: not a byte count")
             cfg = replace(cfg, console_keep=keep)
+        if env.get("CXX"):
+            cfg = replace(cfg, cxx=env["CXX"])
         return cfg

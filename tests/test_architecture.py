@@ -19,7 +19,7 @@ LAYERS = {
     "config": 0, "errors": 0, "files": 0,
     "reference": 1, "platform": 1,
     "accel": 2,
-    "firmware": 3, "timing": 3,
+    "firmware": 3, "timing": 3, "rtlsim": 3,
     "core": 4, "reports": 4,
     "peripherals": 5,
     "machine": 6,

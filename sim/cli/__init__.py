@@ -139,9 +139,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="profile cycles per function (speedscope JSON) and print the top functions")
     p.add_argument("--top", type=_TOP, default=20, metavar="N",
                    help="functions in the --profile table (default 20; 0: all)")
-    p.add_argument("--accel", metavar="NAME",
-                   help="co-simulate the RTL convolution accelerator: an overlay under platforms/accel/ "
-                        "(conv4x4, conv8x8, conv16x16) or a .repl file")
+    p.add_argument("--accel", metavar="NAME|PATH.repl",
+                   help="layer an accelerator overlay: a name under platforms/accel/ (conv4x4, conv8x8, "
+                        "conv16x16 co-simulated under cocotb; mac_axil, mac_apb, mac_wb as "
+                        "Tandem.RtlPeripheral) or your own .repl file")
     p.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator",
                    help="RTL simulator for --accel (default verilator)")
     p.add_argument("--waves", metavar="OUT.fst",
@@ -170,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=_TOP, default=15, metavar="N", help="functions in the --profile table")
     p.add_argument("--exact-flash-data", action="store_true",
                    help="also time data loads from wait-stated flash (exact, about 4x slower to simulate)")
-    p.add_argument("--accel", metavar="NAME", help="co-simulate the RTL accelerator overlay (e.g. conv8x8)")
+    p.add_argument("--accel", metavar="NAME|PATH.repl",
+                   help="co-simulate the RTL accelerator overlay (e.g. conv8x8); a Tandem.RtlPeripheral "
+                        "overlay is layered on the CPU-only run")
     p.add_argument("--compare", action="store_true", help="with --accel: also run CPU-only and print the speedup")
     p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
     p.add_argument("--waves", metavar="OUT.vcd", help="with --accel: dump the accelerator's waveform")
@@ -197,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--runs", type=_int_in(1, 1000), default=3)
     q.add_argument("--profile", action="store_true", help="also time runs with the function profiler")
     q.set_defaults(func=_command("bench", "cmd_bench"))
+    q = bench.add_parser("cosim", help="CPU-to-RTL register access overhead and RTL cycles/s of a "
+                                       "Tandem.RtlPeripheral (the example MAC unit)")
+    _platforms(q)
+    q.add_argument("--accel", default="mac_axil", help="a Tandem.RtlPeripheral overlay (default mac_axil)")
+    q.add_argument("--board", default="generic_m4")
+    q.add_argument("--loops", type=int, default=20_000, help="store+load pairs (default 20000)")
+    q.add_argument("--latency", type=int, default=10_000_000, help="RTL cycles of the long run (default 10 M)")
+    q.set_defaults(func=_command("bench", "cmd_bench_cosim"))
 
     p = sub.add_parser("demo", help="keyword spotting on the NUCLEO-L4R5ZI, CPU-only and with the RTL accelerator")
     p.add_argument("--out", default="tandem-demo", help="directory for the plot, timeline and profile")

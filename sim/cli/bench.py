@@ -1,4 +1,5 @@
-"""``tandem bench sim``: host MIPS of a CPU-bound firmware on the boards vs bare Unicorn."""
+"""``tandem bench sim``: host MIPS of a CPU-bound firmware on the boards vs bare Unicorn;
+``tandem bench cosim``: the register access overhead and RTL speed of a Tandem.RtlPeripheral."""
 from __future__ import annotations
 
 import argparse
@@ -20,5 +21,13 @@ def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
         if args.profile:
             best_prof = max(x.profiled_mips or 0.0 for x in runs)
             line += f"  --profile {best_prof:6.1f} MIPS"
+        print(line)
+    return 0
+
+
+def cmd_bench_cosim(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from tandem.cosim.rtl_bench import bench  # builds the RTL: only when asked
+
+    for line in bench(args.board, args.accel, args.loops, args.latency, cfg):
         print(line)
     return 0

@@ -13,6 +13,8 @@ from tandem.cli.common import write_json
 from tandem.config import TandemConfig
 from tandem.errors import TandemError
 from tandem.machine.limits import RunLimits
+from tandem.platform import load_platform
+from tandem.platform.search import resolve_accel
 from tandem.tinyml.infer import run_job, run_job_accel
 from tandem.tinyml.job import InferenceJob, check_inputs, random_inputs, read_model_file
 from tandem.tinyml.model import read_model
@@ -32,6 +34,12 @@ def _load_inputs(paths: list[str] | None) -> list[np.ndarray] | None:
     return arrays
 
 
+def _is_conv_overlay(accel: str, board: str, cfg: TandemConfig) -> bool:
+    """Whether the --accel overlay adds the convolution engine (co-simulated under cocotb)."""
+    platform = load_platform(board, cfg.platforms_search, [resolve_accel(accel, cfg.platforms_dir)])
+    return any(p.type == "Tandem.ConvAccelerator" for p in platform.peripherals)
+
+
 def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
     model = read_model_file(Path(args.model))
     info = read_model(model, args.model)
@@ -46,11 +54,19 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
         raise TandemError("--profile profiles the CPU-only run: use it with --compare, or without --accel")
     runs: list[Inference] = []
     jobs: list[InferenceJob] = []
+    overlays: list[Path] = []
+    if args.accel and not _is_conv_overlay(args.accel, args.board, cfg):
+        # a Tandem.RtlPeripheral overlay: the RTL sits on the bus of the CPU-only run (no kernel
+        # of the runtime offloads to it yet)
+        if args.compare:
+            raise TandemError(f"--compare: {args.accel} is not a convolution accelerator overlay")
+        overlays = [resolve_accel(args.accel, cfg.platforms_dir)]
+        args.accel = None
     if not args.accel or args.compare:
         print(f"[tandem] building the runtime image for {args.board} (op set {args.op_set}) and simulating "
               f"{args.invocations} inference(s) on the CPU ...", file=sys.stderr, flush=True)
         jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, args.op_set, args.seed,
-                                        model=model, info=info))
+                                        overlays=overlays, model=model, info=info))
         runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None,
                             exact_flash_data=args.exact_flash_data,
                             limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None)))

@@ -11,15 +11,29 @@ from tandem.config import TandemConfig
 from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
 from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
+from tandem.peripherals.rtl_peripheral import RtlPeripheral
+from tandem.platform import load_platform
+from tandem.platform.search import resolve_accel
 from tandem.reports.ops import op_breakdown
+
+CONV_TYPE = "Tandem.ConvAccelerator"  # co-simulated under cocotb (tandem.cosim)
 
 
 def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     if args.accel:
-        return _run_accel(args, cfg)
-    if args.waves:
-        raise TandemError("--waves needs --accel (the waveform is the accelerator's RTL)")
-    board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
+        overlay = resolve_accel(args.accel, cfg.platforms_dir)
+        platform = load_platform(args.board, cfg.platforms_search, [overlay])
+        if any(p.type == CONV_TYPE for p in platform.peripherals):
+            return _run_accel(args, cfg)
+        # any other overlay (Tandem.RtlPeripheral: RTL on the bus, driven from C) runs in-process
+        if args.waves:
+            raise TandemError(f"--waves: {overlay.name} has no {CONV_TYPE}; waveforms of a "
+                              "Tandem.RtlPeripheral are not supported yet")
+        board = Board(platform, cfg, exact_flash_data=args.exact_flash_data)
+    else:
+        if args.waves:
+            raise TandemError("--waves needs --accel (the waveform is the accelerator's RTL)")
+        board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
     image = board.load_elf(args.firmware)
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     stream = None if args.quiet else sys.stdout.buffer
@@ -47,6 +61,9 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
         print(f"[tandem] note: {note}", file=sys.stderr)
     print(summary(result), file=sys.stderr)
     ops = None
+    for periph in board.peripherals.values():
+        if isinstance(periph, RtlPeripheral):
+            print(f"[tandem] {periph.describe()}", file=sys.stderr)
     if result.profile is not None:
         print(result.profile.table(args.top), file=sys.stderr)
         ops = op_breakdown(result.profile, image)

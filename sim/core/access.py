@@ -144,10 +144,14 @@ class AccessLocator:
         after = -1
         if self._last is not None and self._last[:2] == execution:
             after = self._last[2]
-        for m in self._insns(block):
-            # an LDRD/STRD/LDM/STM may make several accesses; any other instruction makes one
-            if m.index < after or (m.index == after and not (m.multi or m.width > 4)):
-                continue
+        # an LDRD/STRD/LDM/STM may make several accesses; any other instruction makes one
+        left = [m for m in self._insns(block)
+                if not (m.index < after or (m.index == after and not (m.multi or m.width > 4)))]
+        if len(left) == 1:
+            # one memory instruction can have made it: that one (no registers to read)
+            self._last = (*execution, left[0].index)
+            return left[0].index
+        for m in left:
             span = self._span(m)
             if span is not None and span[0] <= addr < span[1]:
                 self._last = (*execution, m.index)

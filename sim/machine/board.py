@@ -117,6 +117,8 @@ class Board:
             if spec.base is not None:
                 self.bus.add(spec.base, spec.size, periph)
         self.bus.map_all()
+        # the parts that run on while the core sleeps (Peripheral.sleep overridden)
+        self._sleepers = [p for p in self.peripherals.values() if type(p).sleep is not Peripheral.sleep]
         self.exceptions = ExceptionModel(self.cpu, self.nvic, self.counter, timing.table, platform.cpu.fpu,
                                          self._stop_fault, self.note, self._describe)
         self.exceptions.fire_events = self.events.fire
@@ -445,6 +447,9 @@ class Board:
                 self._raise_fault(*(self._pending_fault or (kind, detail)))
             if self._pending_fault is not None:
                 self._raise_fault(*self._pending_fault)
+            if self.bus.error is not None:
+                bus_error, self.bus.error = self.bus.error, None
+                raise bus_error
             if self.polls.stuck is not None:
                 cpu.set_reg("pc", self.polls.stuck.pc)
                 fault = self._make_fault("Unmodelled wait", self.polls.detail(cpu.read))
@@ -492,10 +497,15 @@ class Board:
                                       "(the emulator returns without running an instruction)")
 
     def _wake_or_lockup(self, limit: int | None, what: str) -> None:
+        on_sleep = self._on_sleep if self._sleepers and what.startswith("sleeps") else None
         detail = wake_or_lockup(self.cpu, self.counter, self.nvic, self.exceptions, self.events, limit, what,
-                                self.symbols.describe)
+                                self.symbols.describe, on_sleep)
         if detail is not None:
             self._raise_fault("Lockup", detail)
+
+    def _on_sleep(self) -> None:
+        for p in self._sleepers:
+            p.sleep(self.counter.cycles, self.events.next_cycle(exclude=p))
 
     # fault reports --------------------------------------------------------------------------
     def _raise_fault(self, kind: str, detail: str) -> None:

@@ -3,7 +3,9 @@
 Windows need not fill their pages; an access to the rest of a page is a bus error, recorded in
 ``fault`` (with the accessing instruction's address in ``fault_pc``) for the run loop to
 report or vector. While a peripheral handles an access, ``mmio_addr`` is the accessed address,
-so that the board's clock can read the cycle of the accessing instruction.
+so that the board's clock can read the cycle of the accessing instruction. A TandemError raised
+by a handler (an RTL block that never answers) stops the CPU and waits in ``error`` for the run
+loop to raise it: an exception must not cross Unicorn's C callback.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import bisect
 from tandem.core import cpu as C
 from tandem.core.access import AccessLocator
 from tandem.core.cpu import CortexM
+from tandem.errors import TandemError
 from tandem.machine.polling import PollWatch
 from tandem.peripherals.base import Peripheral
 from tandem.platform.model import PAGE
@@ -29,6 +32,7 @@ class Bus:
         self.fault_pc: int | None = None
         self.mmio_addr: int | None = None  # the address of the access in progress
         self.polls: PollWatch | None = None  # sees every read's value (machine/polling.py)
+        self.error: TandemError | None = None  # raised by a handler, for the run loop
 
     def add(self, base: int, size: int, periph: Peripheral) -> None:
         i = bisect.bisect(self.starts, base)
@@ -69,6 +73,10 @@ class Bus:
         self.mmio_addr = addr
         try:
             value = periph.read(off, size)
+        except TandemError as exc:
+            self.error = exc
+            self.cpu.stop()
+            return 0
         finally:
             self.mmio_addr = None
         if self.polls is not None:
@@ -85,6 +93,9 @@ class Bus:
         self.mmio_addr = addr
         try:
             periph.write(off, size, value)
+        except TandemError as exc:
+            self.error = exc
+            self.cpu.stop()
         finally:
             self.mmio_addr = None
 

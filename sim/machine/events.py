@@ -23,9 +23,9 @@ class Timeline:
     def cancel(self, owner: object) -> None:
         self._events.pop(owner, None)
 
-    def next_cycle(self) -> int | None:
-        """The cycle of the earliest event, if any."""
-        return min((c for c, _ in self._events.values()), default=None)
+    def next_cycle(self, exclude: object | None = None) -> int | None:
+        """The cycle of the earliest event (of an owner other than ``exclude``), if any."""
+        return min((c for o, (c, _) in self._events.items() if o is not exclude), default=None)
 
     def fire(self, now: int) -> None:
         """Run every event due by ``now``, earliest first."""

@@ -43,13 +43,17 @@ def spinning(cpu: CortexM, counter: CycleCounter) -> bool:
 
 def wake_or_lockup(cpu: CortexM, counter: CycleCounter, nvic: Nvic | None, exceptions: ExceptionModel,
                    events: Timeline, limit: int | None, what: str,
-                   describe: Callable[[int], str]) -> str | None:
+                   describe: Callable[[int], str], on_sleep: Callable[[], None] | None = None) -> str | None:
     """Skip to the next timed event if it can wake the core (None); else the lock-up's detail
-    (``describe`` names the PC: symbol and offset)."""
+    (``describe`` names the PC: symbol and offset). ``on_sleep`` runs once the core is known to
+    wait (nothing due), before the next event is chosen: peripherals that run by themselves
+    schedule their wake-up there."""
     assert nvic is not None or not events
     masks = exceptions.masks()
     if nvic is not None and nvic.next_due(*masks) is not None:
         return None
+    if on_sleep is not None:
+        on_sleep()
     # The timed events raise SysTick; sleeping or spinning ends only if it can preempt.
     wakeable = (nvic is not None
                 and nvic.group(nvic.priority(SYSTICK_EXCEPTION)) < nvic.current_priority(*masks))
@@ -60,7 +64,7 @@ def wake_or_lockup(cpu: CortexM, counter: CycleCounter, nvic: Nvic | None, excep
         if nxt > counter.cycles:
             counter.add(nxt - counter.cycles)
         events.fire(counter.cycles)
-        if wakeable:
+        if wakeable or (nvic is not None and nvic.next_due(*masks) is not None):
             return None
     context = ""
     if nvic is not None and nvic.active:

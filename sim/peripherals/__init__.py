@@ -18,6 +18,7 @@ from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nrf_uart import Nrf52840Uart
 from tandem.peripherals.nvic import Nvic
 from tandem.peripherals.nxp_lpuart import NxpLpuart
+from tandem.peripherals.rtl_peripheral import RtlPeripheral
 from tandem.peripherals.sam_sercom import SamSercomUsart
 from tandem.peripherals.stm32_flash import Stm32F1Flash, Stm32F4Flash, Stm32L4Flash
 from tandem.peripherals.stm32_gpio import Stm32F1GpioPort, Stm32GpioPort
@@ -42,6 +43,7 @@ _FACTORIES: dict[str, Factory] = {
     "UART.LowPower_UART": lambda spec, ctx, core: NxpLpuart(spec, ctx),
     "UART.CMSDK_APB_UART": lambda spec, ctx, core: CmsdkApbUart(spec, ctx),
     "Tandem.ConvAccelerator": lambda spec, ctx, core: ConvAccelerator(spec, ctx),
+    "Tandem.RtlPeripheral": lambda spec, ctx, core: RtlPeripheral(spec, ctx),
     "Tandem.Trace": lambda spec, ctx, core: Trace(spec, ctx),
     "Miscellaneous.STM32F4_RCC": lambda spec, ctx, core: Stm32F4Rcc(spec, ctx),
     "Miscellaneous.STM32L4_RCC": lambda spec, ctx, core: Stm32L4Rcc(spec, ctx),

