@@ -130,7 +130,10 @@ def test_infer_wrong_input_shape_and_arena(tmp_path):
     res = tandem("infer", "--board", "nucleo_l4r5zi", "--model", "tests/models/op_softmax.tflite",
                  "--input", str(tmp_path / "x.npy"))
     assert res.returncode == 2 and "shape (2, 11) does not match the model's (2, 12)" in res.stderr
-    res = tandem("infer", "--board", "bluepill", "--model", "tests/models/ds_cnn.tflite", "--op-set", "dscnn")
+    from tandem.tinyml.models import ops
+
+    (tmp_path / "big_arena.tflite").write_bytes(ops.expand_contract(np.random.default_rng(3))[0])
+    res = tandem("infer", "--board", "bluepill", "--model", str(tmp_path / "big_arena.tflite"))
     assert res.returncode == 2 and "arena too small on bluepill: the model needs" in res.stderr
 
 

@@ -109,32 +109,14 @@ def test_unsupported_op_is_named(cfg, images):
         run(cfg, images, "nucleo_l4r5zi", model, op_set="dscnn")
 
 
-def _expand_contract() -> tuple[bytes, list[np.ndarray]]:
-    """1x32x32x1 -> 1x1 CONV to 16 channels -> 1x1 CONV back to 1: 1 KiB in and out, but the
-    16 KiB middle tensor lives beside the input while the first conv runs (a 17 KiB arena)."""
-    from tandem.tinyml.models.builder import ModelBuilder
-
-    rng = np.random.default_rng(3)
-    m = ModelBuilder("expand_contract")
-    x = m.tensor("x", (1, 32, 32, 1), scale=0.05, zero_point=0)
-    mid = m.tensor("mid", (1, 32, 32, 16), scale=0.1, zero_point=0)
-    y = m.tensor("y", (1, 32, 32, 1), scale=0.1, zero_point=0)
-    for src, dst, cin, cout in ((x, mid, 1, 16), (mid, y, 16, 1)):
-        w = m.tensor(f"w{cout}", (cout, 1, 1, cin), scale=0.01, zero_point=0,
-                     data=rng.integers(-127, 128, (cout, 1, 1, cin)))
-        b = m.tensor(f"b{cout}", (cout,), "int32", scale=0.0005 if cin == 1 else 0.001, zero_point=0,
-                     data=np.zeros(cout))
-        m.op("CONV_2D", [src, w, b], [dst], padding="VALID")
-    m.inputs, m.outputs = [x], [y]
-    return m.build(), [rng.integers(-128, 128, (1, 32, 32, 1)).astype(np.int8)]
-
-
 def test_bluepill_flash_and_arena_limits(cfg, images):
     """64 KiB flash / 20 KiB RAM: MobileNet does not fit the free flash; a model whose activations
     need a 17 KiB arena does not fit the image's arena."""
     with pytest.raises(ModelError, match=r"does not fit in the free flash of bluepill"):
         run(cfg, images, "bluepill", (MODELS_DIR / "mobilenet_v1_025.tflite").read_bytes(), op_set="dscnn")
-    model, inputs = _expand_contract()
+    from tandem.tinyml.models import ops
+
+    model, inputs = ops.expand_contract(np.random.default_rng(3))
     with pytest.raises(ModelError,
                        match=r"arena too small on bluepill: the model needs [\d,]+ bytes, the image has [\d,]+"):
         run(cfg, images, "bluepill", model, inputs, op_set="dscnn")

@@ -330,3 +330,20 @@ def svdf(rng: np.random.Generator, *, batch: int, input_size: int, units: int, r
     m.op("SVDF", ins, [y], rank=rank, activation=activation)
     m.inputs, m.outputs = [x], [y]
     return m.build(), [_int8(rng, (batch, input_size))]
+
+
+def expand_contract(rng: np.random.Generator, size: int = 32, channels: int = 16) -> tuple[bytes, list[np.ndarray]]:
+    """size x size x 1 -> 1x1 CONV_2D to ``channels`` -> 1x1 CONV_2D back to 1: small input and
+    output, but the middle tensor lives beside the input while the first conv runs (32x32x16:
+    a 17 KiB arena), for tests of a board's RAM limits."""
+    m = ModelBuilder("expand_contract")
+    x = m.tensor("x", (1, size, size, 1), scale=0.05, zero_point=0)
+    mid = m.tensor("mid", (1, size, size, channels), scale=0.1, zero_point=0)
+    y = m.tensor("y", (1, size, size, 1), scale=0.1, zero_point=0)
+    for src, dst, cin, cout, in_scale in ((x, mid, 1, channels, 0.05), (mid, y, channels, 1, 0.1)):
+        w = m.tensor(f"w{cout}", (cout, 1, 1, cin), scale=0.01, zero_point=0, data=_weights(rng, (cout, 1, 1, cin)))
+        b = m.tensor(f"b{cout}", (cout,), "int32", scale=in_scale * 0.01, zero_point=0, data=np.zeros(cout))
+        m.op("CONV_2D", [src, w, b], [dst], padding="VALID")
+    m.inputs, m.outputs = [x], [y]
+    return m.build(), [_int8(rng, (1, size, size, 1))]
+
