@@ -58,6 +58,14 @@ def test_bad_board_files(tmp_path, hello, name, text, expected):
     assert expected in one_line(tandem("run", "--board", board, hello))
 
 
+def test_an_irq_range_of_billions_is_refused(tmp_path, hello):
+    """Found by tests/test_fuzz.py: a fuzzed range [0-0xFFFFFFFF4] was expanded line by line (5 GB)."""
+    text = CPU_AND_NVIC + MEM.format("0x0", "0x10000") + "uart: UART.STM32_UART @ sysbus 0x40004400\n" \
+        "    [0-0xFFFFFFFF4] -> nvic@[6-10]\n"
+    line = one_line(tandem("run", "--board", board_file(tmp_path, "irqs.repl", text), hello, timeout=30))
+    assert "IRQ range '0-0xFFFFFFFF4' spans more than 1024 lines" in line
+
+
 def test_deep_using_chain_and_many_memories_end_quickly(tmp_path, hello):
     for i in range(3000):
         (tmp_path / f"d{i}.repl").write_text(f'using "d{i + 1}.repl"\n')

@@ -276,6 +276,8 @@ class _Parser:
                     lo, hi = parse_int(m.group(1)), parse_int(m.group(2))
                     if hi < lo:
                         raise self.fail(f"IRQ range {item!r} runs backwards", line)
+                    if hi - lo >= MAX_IRQ_RANGE or lo < 0:
+                        raise self.fail(f"IRQ range {item!r} spans more than {MAX_IRQ_RANGE} lines", line)
                     out.extend(str(n) for n in range(lo, hi + 1))
                 else:
                     out.append(str(parse_int(item)))
@@ -420,6 +422,7 @@ def parse_text_full(text: str, path: str) -> tuple[list[tuple[str, int, str]], l
 # Names Renode defines before any file is read: the system bus and the machine (whose ``init:``
 # block holds monitor commands run on the machine)
 BUILTINS = frozenset({"sysbus", "machine"})
+MAX_IRQ_RANGE = 1024  # more lines than any interrupt controller has (the NVIC has at most 496)
 MAX_USING_DEPTH = 64  # Renode's own deepest chain is 3 files (board -> chip -> common parts)
 
 
