@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tandem.config import TandemConfig
@@ -225,3 +226,24 @@ def test_wall_clock_limit(build):
                  str(build("stm32f4_discovery", "tests/runaway.c")), timeout=60)
     line = one_line(res, code=3)
     assert "time limit reached: 1.5 s of host time" in line and "main" in line
+
+
+@pytest.mark.parametrize("outputs", [4, 5])
+def test_an_arena_plan_past_4_gib_never_wraps(outputs):
+    """``outputs`` FILL ops each make a 1 GiB tensor that lives to the end: the plan needs 4 or
+    5 GiB. In 32-bit sums that wrapped to 0 or 1 GiB, and 4 GiB "fitted" a 4 MiB arena (the
+    firmware would then write over whatever lies past it); now the figure saturates at
+    0xFFFFFFFF and the runtime refuses the model."""
+    from tandem.tinyml.host_runtime import HostRuntime
+    from tandem.tinyml.models.builder import ModelBuilder
+
+    m = ModelBuilder("huge_plan")
+    v = m.tensor("value", (), "int8", scale=0.1, zero_point=0)
+    dims = m.tensor("dims", (1,), "int32", data=np.array([1 << 30]))
+    outs = [m.tensor(f"o{i}", (1 << 30,), "int8", scale=0.1, zero_point=0) for i in range(outputs)]
+    for o in outs:
+        m.op("FILL", [dims, v], [o])
+    m.inputs, m.outputs = [v], outs
+    got = HostRuntime().run(m.build(), [np.array(3, np.int8)], arena_size=4 << 20)
+    assert got.status.name == "arena too small", got.status
+    assert got.status.bytes_needed == 0xFFFFFFFF

@@ -9,6 +9,7 @@
 #include "tfl/tfl.h"
 
 #define TFL_ARENA_ALIGN 16u
+#define TFL_PLAN_LIMIT 0xfffffff0u /* the largest offset a (failing) plan records */
 #define TFL_OP_CUSTOM 32
 
 const char *tfl_status_name(tfl_status_t s)
@@ -366,13 +367,16 @@ static int placed_before(const tfl_tensor_t *a, const tfl_tensor_t *b, int order
 static uint32_t plan_arena_order(tfl_interp_t *ip, int order)
 {
     const uint32_t unplaced = 0xffffffffu;
-    uint32_t i, k, total = 0;
+    uint32_t i, k;
+    /* offsets in 64 bits: tensors of up to 2 GiB each must not wrap a plan past 4 GiB (the sum
+       saturates; such a plan never fits an arena) */
+    uint64_t total = 0;
     for (i = 0; i < ip->ntensors; i++)
         ip->tensors[i].arena_offset = unplaced;
     for (;;) {
         int32_t best = -1;
         tfl_tensor_t *t;
-        uint32_t size, off;
+        uint64_t size, off;
         int moved;
         for (i = 0; i < ip->ntensors; i++) {
             const tfl_tensor_t *c = &ip->tensors[i];
@@ -390,21 +394,23 @@ static uint32_t plan_arena_order(tfl_interp_t *ip, int order)
             moved = 0;
             for (k = 0; k < ip->ntensors; k++) {
                 const tfl_tensor_t *o = &ip->tensors[k];
+                uint64_t o_end;
                 if (!needs_plan(o) || o->arena_offset == unplaced || (int32_t)k == best)
                     continue;
                 if (o->last_op < t->first_op || t->last_op < o->first_op)
                     continue; /* lifetimes disjoint */
-                if (off < o->arena_offset + aligned_size(o) && o->arena_offset < off + size) {
-                    off = o->arena_offset + aligned_size(o);
+                o_end = (uint64_t)o->arena_offset + aligned_size(o);
+                if (off < o_end && o->arena_offset < off + size) {
+                    off = o_end;
                     moved = 1;
                 }
             }
         } while (moved);
-        t->arena_offset = off;
+        t->arena_offset = off > TFL_PLAN_LIMIT ? TFL_PLAN_LIMIT : (uint32_t)off;
         if (off + size > total)
             total = off + size;
     }
-    return total;
+    return total > 0xffffffffu ? 0xffffffffu : (uint32_t)total;
 }
 
 /* Plan with both orders and keep the smaller (largest-first alone wastes 17% on MobileNet). */
@@ -475,8 +481,11 @@ tfl_status_t tfl_init(tfl_interp_t *ip, const uint8_t *model, uint32_t model_len
     ip->error.tensor_index = -1;
     ip->plan_bytes = plan_arena(ip);
     /* exact for a 16-byte aligned arena; a misaligned one loses `pad` bytes */
-    ip->error.bytes_needed = ip->plan_bytes + ip->tail_requested;
-    if (arena_fail != TFL_OK || ip->plan_bytes + ip->tail_used > ip->arena_size) {
+    {
+        uint64_t needed = (uint64_t)ip->plan_bytes + ip->tail_requested;
+        ip->error.bytes_needed = needed > 0xffffffffu ? 0xffffffffu : (uint32_t)needed;
+    }
+    if (arena_fail != TFL_OK || (uint64_t)ip->plan_bytes + ip->tail_used > ip->arena_size) {
         ip->error.code = TFL_ERR_ARENA_TOO_SMALL;
         return TFL_ERR_ARENA_TOO_SMALL;
     }

@@ -20,13 +20,15 @@ tfl_tensor_t *tfl_node_output(tfl_interp_t *ip, const tfl_node_t *n, uint32_t i)
 
 void *tfl_alloc_persistent(tfl_interp_t *ip, uint32_t bytes)
 {
-    uint32_t need = (bytes + 7u) & ~7u;
-    ip->tail_requested += need;
-    if (ip->tail_used + need > ip->arena_size) {
+    /* 64-bit sums: a hostile model's requests must not wrap past the arena's size */
+    uint64_t need = ((uint64_t)bytes + 7u) & ~(uint64_t)7u;
+    uint64_t requested = (uint64_t)ip->tail_requested + need;
+    ip->tail_requested = requested > 0xffffffffu ? 0xffffffffu : (uint32_t)requested;
+    if ((uint64_t)ip->tail_used + need > ip->arena_size) {
         ip->error.code = TFL_ERR_ARENA_TOO_SMALL;
         return 0;
     }
-    ip->tail_used += need;
+    ip->tail_used += (uint32_t)need;
     return ip->arena + ip->arena_size - ip->tail_used;
 }
 
