@@ -40,8 +40,6 @@ def random_ints(rng: np.random.Generator, shape: Sequence[int], dtype: str = "in
     return rng.integers(int(info.min), int(info.max) + 1, size=tuple(shape)).astype(dtype)
 
 
-_ints = random_ints
-
 
 def _weights(rng: np.random.Generator, shape: Sequence[int]) -> np.ndarray:
     return rng.integers(-127, 128, size=tuple(shape)).astype(np.int8)
@@ -167,7 +165,7 @@ def binary(rng: np.random.Generator, kind: str, *, shape1: Sequence[int], shape2
         opts["pot_scale_int16"] = pot_scale_int16
     m.op(kind, [a, b], [y], **opts)
     m.inputs, m.outputs = [a, b], [y]
-    return m.build(), [_ints(rng, shape1, dtype), _ints(rng, shape2, dtype)]
+    return m.build(), [random_ints(rng, shape1, dtype), random_ints(rng, shape2, dtype)]
 
 
 # Output quantization TFLite requires of SOFTMAX per (input, output) type.
@@ -228,7 +226,7 @@ def pad(rng: np.random.Generator, *, shape: Sequence[int], paddings: Sequence[tu
     p = m.tensor("paddings", (len(shape), 2), "int32", data=np.array(paddings, dtype=np.int32))
     oshape = [d + a + b for d, (a, b) in zip(shape, paddings, strict=True)]
     y = m.tensor("output", oshape, dtype, scale=q.scale, zero_point=q.zero_point)
-    inputs = [_ints(rng, shape, dtype)]
+    inputs = [random_ints(rng, shape, dtype)]
     if value is None:
         m.op("PAD", [x, p], [y])
         m.inputs = [x]
@@ -269,7 +267,7 @@ def quantize(rng: np.random.Generator, *, shape: Sequence[int], out: Quant, inp:
     else:
         x = m.tensor("input", shape, in_dtype, scale=inp.scale, zero_point=inp.zero_point)
         if int_range is None:
-            data = _int8(rng, shape) if in_dtype == "int8" else _ints(rng, shape, in_dtype)
+            data = _int8(rng, shape) if in_dtype == "int8" else random_ints(rng, shape, in_dtype)
         else:
             data = rng.integers(-int_range, int_range + 1, size=tuple(shape)).astype(in_dtype)
     y = m.tensor("output", shape, out_dtype, scale=out.scale, zero_point=out.zero_point)
@@ -285,7 +283,7 @@ def dequantize(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant,
     y = m.tensor("output", shape, "float32")
     m.op("DEQUANTIZE", [x], [y])
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_int8(rng, shape) if dtype == "int8" else _ints(rng, shape, dtype)]
+    return m.build(), [_int8(rng, shape) if dtype == "int8" else random_ints(rng, shape, dtype)]
 
 
 def logistic(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, dtype: str = "int8",

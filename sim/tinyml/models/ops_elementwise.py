@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tandem.tinyml.models.builder import ModelBuilder
-from tandem.tinyml.models.ops import Quant, _ints
+from tandem.tinyml.models.ops import Quant, random_ints
 
 
 def leaky_relu(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, out: Quant, alpha: float,
@@ -22,7 +22,7 @@ def leaky_relu(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, ou
     y = m.tensor("output", shape, dtype, scale=out.scale, zero_point=out.zero_point)
     m.op("LEAKY_RELU", [x], [y], alpha=alpha)
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_ints(rng, shape, dtype)]
+    return m.build(), [random_ints(rng, shape, dtype)]
 
 
 def strided_slice_shape(shape: Sequence[int], begin: Sequence[int], end: Sequence[int], strides: Sequence[int],
@@ -62,7 +62,8 @@ def strided_slice(rng: np.random.Generator, *, shape: Sequence[int], begin: Sequ
     m.op("STRIDED_SLICE", [x, bt, et, st], [y], begin_mask=begin_mask, end_mask=end_mask,
          shrink_axis_mask=shrink_axis_mask)
     m.inputs, m.outputs = [x], [y]
-    data = rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32" else _ints(rng, shape, dtype)
+    data = (rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32"
+            else random_ints(rng, shape, dtype))
     return m.build(), [data]
 
 
@@ -73,7 +74,7 @@ def hard_swish(rng: np.random.Generator, *, shape: Sequence[int], inp: Quant, ou
     y = m.tensor("output", shape, scale=out.scale, zero_point=out.zero_point)
     m.op("HARD_SWISH", [x], [y])
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_ints(rng, shape, "int8")]
+    return m.build(), [random_ints(rng, shape, "int8")]
 
 
 def slice_op(rng: np.random.Generator, *, shape: Sequence[int], begin: Sequence[int], size: Sequence[int],
@@ -92,7 +93,8 @@ def slice_op(rng: np.random.Generator, *, shape: Sequence[int], begin: Sequence[
     y = m.tensor("output", oshape, dtype, scale=scale, zero_point=zp)
     m.op("SLICE", [x, bt, st], [y])
     m.inputs, m.outputs = [x], [y]
-    data = rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32" else _ints(rng, shape, dtype)
+    data = (rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32"
+            else random_ints(rng, shape, dtype))
     return m.build(), [data]
 
 
@@ -102,11 +104,11 @@ def prelu(rng: np.random.Generator, *, shape: Sequence[int], alpha_shape: Sequen
     m = ModelBuilder("prelu")
     x = m.tensor("input", shape, dtype, scale=inp.scale, zero_point=inp.zero_point)
     a = m.tensor("alpha", alpha_shape, "int8", scale=alpha.scale, zero_point=alpha.zero_point,
-                 data=_ints(rng, alpha_shape, "int8"))
+                 data=random_ints(rng, alpha_shape, "int8"))
     y = m.tensor("output", shape, dtype, scale=out.scale, zero_point=out.zero_point)
     m.op("PRELU", [x, a], [y])
     m.inputs, m.outputs = [x], [y]
-    return m.build(), [_ints(rng, shape, dtype)]
+    return m.build(), [random_ints(rng, shape, dtype)]
 
 
 def mirror_pad(rng: np.random.Generator, *, shape: Sequence[int], paddings: Sequence[tuple[int, int]],
@@ -121,5 +123,6 @@ def mirror_pad(rng: np.random.Generator, *, shape: Sequence[int], paddings: Sequ
     y = m.tensor("output", oshape, dtype, scale=scale, zero_point=zp)
     m.op("MIRROR_PAD", [x, p], [y], mode=mode)
     m.inputs, m.outputs = [x], [y]
-    data = rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32" else _ints(rng, shape, dtype)
+    data = (rng.standard_normal(tuple(shape)).astype(np.float32) if dtype == "float32"
+            else random_ints(rng, shape, dtype))
     return m.build(), [data]
