@@ -17,8 +17,7 @@ def fuzz_binary_path() -> Path:
     if shutil.which("gcc") is None:
         raise AssertionError("gcc is required for the sanitizer build")
     srcs = sorted((RUNTIME_DIR / "src").glob("*.c")) + sorted((RUNTIME_DIR / "kernels" / "reference").glob("*.c"))
-    srcs += [RUNTIME_DIR / "app" / "op_set_reference.c", RUNTIME_DIR / "host" / "host_api.c",
-             RUNTIME_DIR / "host" / "fuzz_main.c"]
+    srcs += [RUNTIME_DIR / "host" / "host_api.c", RUNTIME_DIR / "host" / "fuzz_main.c"]
     flags = ["-std=c99", "-g", "-O1", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
              "-Wall", "-Wextra", "-Werror"]
     h = hashlib.sha256(repr(flags).encode())

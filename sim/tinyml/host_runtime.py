@@ -111,7 +111,7 @@ class RunOutput:
 
 def runtime_sources() -> list[Path]:
     srcs = sorted((RUNTIME_DIR / "src").glob("*.c")) + sorted((RUNTIME_DIR / "kernels" / "reference").glob("*.c"))
-    return srcs + [RUNTIME_DIR / "app" / "op_set_reference.c", RUNTIME_DIR / "host" / "host_api.c"]
+    return srcs + [RUNTIME_DIR / "host" / "host_api.c"]
 
 
 def _headers() -> list[Path]:

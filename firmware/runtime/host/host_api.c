@@ -1,15 +1,33 @@
 /*
  * Host harness: the runtime compiled for the build machine, driven from Python (ctypes)
- * or from the command line (host/main.c).  Registers every reference kernel (the firmware's
- * "reference" op set, app/op_set_reference.c).
+ * or from the command line (host/main.c).  Registers every reference kernel.
  */
 #include <string.h>
 
 #include "host_api.h"
 #include "ref_kernels.h"
 
-/* every reference kernel: the firmware's "reference" op set (app/op_set_reference.c), the one list */
-extern const tfl_resolver_t tandem_op_set;
+static const tfl_kernel_t *const all_kernels[] = {
+    &tfl_ref_conv_2d, &tfl_ref_depthwise_conv_2d, &tfl_ref_fully_connected, &tfl_ref_average_pool_2d,
+    &tfl_ref_max_pool_2d, &tfl_ref_add, &tfl_ref_mul, &tfl_ref_reshape, &tfl_ref_softmax,
+    &tfl_ref_mean, &tfl_ref_pad, &tfl_ref_concatenation, &tfl_ref_quantize, &tfl_ref_dequantize,
+    &tfl_ref_logistic, &tfl_ref_svdf,
+    &tfl_ref_unidirectional_sequence_lstm,
+    &tfl_ref_relu, &tfl_ref_relu6, &tfl_ref_relu_n1_to_1, &tfl_ref_tanh, &tfl_ref_sum, &tfl_ref_reduce_max,
+    &tfl_ref_reduce_min, &tfl_ref_arg_max, &tfl_ref_arg_min, &tfl_ref_log_softmax, &tfl_ref_l2_normalization,
+    &tfl_ref_squeeze, &tfl_ref_expand_dims, &tfl_ref_shape, &tfl_ref_fill,
+    &tfl_ref_zeros_like, &tfl_ref_transpose, &tfl_ref_depth_to_space, &tfl_ref_space_to_depth,
+    &tfl_ref_space_to_batch_nd, &tfl_ref_batch_to_space_nd, &tfl_ref_split, &tfl_ref_split_v,
+    &tfl_ref_pack, &tfl_ref_unpack, &tfl_ref_gather, &tfl_ref_gather_nd,
+    &tfl_ref_resize_nearest_neighbor, &tfl_ref_resize_bilinear, &tfl_ref_equal, &tfl_ref_not_equal,
+    &tfl_ref_less, &tfl_ref_less_equal, &tfl_ref_greater, &tfl_ref_greater_equal,
+    &tfl_ref_logical_and, &tfl_ref_logical_or, &tfl_ref_logical_not, &tfl_ref_select_v2,
+    &tfl_ref_cast, &tfl_ref_abs, &tfl_ref_neg,
+    &tfl_ref_transpose_conv, &tfl_ref_batch_matmul,
+    &tfl_ref_sub, &tfl_ref_leaky_relu, &tfl_ref_padv2, &tfl_ref_strided_slice,
+    &tfl_ref_maximum, &tfl_ref_minimum, &tfl_ref_hard_swish, &tfl_ref_slice,
+    &tfl_ref_squared_difference, &tfl_ref_prelu, &tfl_ref_mirror_pad,
+};
 
 static void describe(tfl_interp_t *ip, tfl_host_info_t *info)
 {
@@ -31,27 +49,26 @@ static void describe(tfl_interp_t *ip, tfl_host_info_t *info)
     }
 }
 
-#define N_KERNELS (tandem_op_set.count)
-#define MAX_CHOSEN 256u /* more than the kernels there are; only_ops lists fewer */
+#define N_KERNELS (sizeof(all_kernels) / sizeof(all_kernels[0]))
 
 int tfl_host_run_ops(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
                      const void *const *inputs, const uint32_t *input_bytes, uint32_t ninputs, void *const *outputs,
                      uint32_t invocations, tfl_host_info_t *info, const int32_t *only_ops, uint32_t n_only)
 {
-    const tfl_kernel_t *chosen[MAX_CHOSEN];
+    const tfl_kernel_t *chosen[N_KERNELS];
     tfl_resolver_t resolver;
     tfl_interp_t ip;
     tfl_status_t s;
     uint32_t i, r, k;
 
-    resolver.kernels = tandem_op_set.kernels;
+    resolver.kernels = all_kernels;
     resolver.count = N_KERNELS;
     if (only_ops != 0) { /* register just the listed builtin codes */
         resolver.count = 0;
-        for (k = 0; k < N_KERNELS && resolver.count < MAX_CHOSEN; k++)
+        for (k = 0; k < N_KERNELS; k++)
             for (i = 0; i < n_only; i++)
-                if (tandem_op_set.kernels[k]->builtin_code == only_ops[i]) {
-                    chosen[resolver.count++] = tandem_op_set.kernels[k];
+                if (all_kernels[k]->builtin_code == only_ops[i]) {
+                    chosen[resolver.count++] = all_kernels[k];
                     break;
                 }
         resolver.kernels = chosen;
@@ -100,7 +117,7 @@ int tfl_host_run(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint3
 int tfl_host_plan(const uint8_t *model, uint32_t model_len, uint8_t *arena, uint32_t arena_size,
                   tfl_host_tensor_plan_t *out, uint32_t max, uint32_t *count, uint32_t *plan_bytes)
 {
-    const tfl_resolver_t resolver = tandem_op_set;
+    const tfl_resolver_t resolver = {all_kernels, N_KERNELS};
     tfl_interp_t ip;
     tfl_status_t s = tfl_init(&ip, model, model_len, &resolver, arena, arena_size);
     uint32_t i;
