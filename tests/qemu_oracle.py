@@ -17,7 +17,9 @@ def run_qemu(elf: Path, out: Path, timeout: float = 60, serial: Path | None = No
     qemu = shutil.which("qemu-system-arm")
     assert qemu is not None, "qemu-system-arm is missing: the README's set-up installs it"
     res = subprocess.run(
-        [qemu, "-M", machine, "-nographic", "-monitor", "none",
+        # -icount: QEMU's clock (and so SysTick) follows the instructions it ran, not the host's
+        # time, so a loaded machine cannot change where ticks land in the transcript
+        [qemu, "-M", machine, "-nographic", "-monitor", "none", "-icount", "shift=0",
          "-serial", f"file:{serial}" if serial is not None else "none",
          "-chardev", f"file,id=semi,path={out}", "-semihosting-config", "enable=on,target=native,chardev=semi",
          "-kernel", str(elf)],
