@@ -245,6 +245,10 @@ class CortexM:
         self.uc.ctl_remove_cache(block, addr + 4)
         self._until = addr
 
+    def drop_translation(self, begin: int, end: int) -> None:
+        """Make Unicorn translate the code in ``[begin, end)`` again (new hooks take effect)."""
+        self.uc.ctl_remove_cache(begin, end)
+
     def stop(self) -> None:
         self.uc.emu_stop()
 

@@ -34,6 +34,7 @@ from tandem.core.faults import classify_uc_error, cpu_exception_fault, fault_rep
 from tandem.core.isa_guard import IsaGuard
 from tandem.core.semihosting import Semihosting
 from tandem.core.spin_guard import SpinGuard
+from tandem.core.traps import TrapGuard
 from tandem.errors import ElfError, FirmwareFault, SimulationError, UnmodelledWait
 from tandem.firmware.elf import ElfImage, Symbolizer
 from tandem.machine.boot import find_vector_table
@@ -48,7 +49,7 @@ from tandem.machine.usage import heap_bytes
 from tandem.peripherals import create_peripheral
 from tandem.peripherals.base import Peripheral
 from tandem.peripherals.dwt import Dwt
-from tandem.peripherals.nvic import CPACR, DEMCR, VTOR, Nvic
+from tandem.peripherals.nvic import CCR, CPACR, DEMCR, VTOR, Nvic
 from tandem.platform.model import Platform, load_platform
 from tandem.reports.profile import FunctionTable, Profile
 from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing
@@ -93,9 +94,10 @@ class Board:
                              multiplier=platform.cpu.multiplier)
         self.timing = timing
         self.isa_guard = IsaGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
+        self.traps = TrapGuard(self.isa_guard, self.cpu.uc, timing.table.arch, self._ccr, self.cpu.stop)
         self._deadline_set = 0  # the deadline the run loop set last
         # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
-        self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, SpinGuard(self.isa_guard, self._spin_soon)),
+        self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, SpinGuard(self.traps, self._spin_soon)),
                                     cache_dir=self.config.cache_dir / "native", cc=self.config.cc)
 
         self.locator = AccessLocator(self.cpu, self.counter)
@@ -124,6 +126,7 @@ class Board:
         self.exceptions.fire_events = self.events.fire
         if self.nvic is not None:
             self.nvic.fpccr_view = self.exceptions.fpccr_read
+            self.nvic.on_ccr = self._ccr_changed
         self.semihosting = Semihosting(self.cpu, self.console, self.now, self.clock,
                                        self.request_exit, self.note)
         self.cpu.hook_interrupt(self._on_interrupt)
@@ -219,6 +222,14 @@ class Board:
         cpacr = self.nvic.regs.get(CPACR, 0) if self.nvic is not None else 0xF << 20
         return (cpacr >> 20) & 3 != 0 and (cpacr >> 22) & 3 != 0
 
+    def _ccr(self) -> int:
+        return self.nvic.regs.get(CCR, 0) if self.nvic is not None else 0
+
+    def _ccr_changed(self) -> None:
+        """DIV_0_TRP or UNALIGN_TRP changed: look at every block again (core/traps.py) from the
+        next block boundary on."""
+        self.schedule(self.now(), lambda _cycle: self.counter.invalidate(), ("ccr", 0))
+
     def trace_enabled(self) -> bool:
         return self.nvic is None or bool(self.nvic.regs.get(DEMCR, 0) & (1 << 24))
 
@@ -268,6 +279,7 @@ class Board:
                 self.cpu.hide_sfpa(seg.address, seg.data)
         self.elf = image
         self.symbols = image.symbols
+        self.traps.forget()
         self.counter.invalidate()
         self.locator.invalidate()
         return image
@@ -447,6 +459,21 @@ class Board:
                 self._raise_fault(*(self._pending_fault or (kind, detail)))
             if self._pending_fault is not None:
                 self._raise_fault(*self._pending_fault)
+            if self.traps.pending is not None:
+                trap, self.traps.pending = self.traps.pending, None
+                self.counter.rewind_to(self.traps.pending_pc)  # it did not run
+                cpu.set_reg("pc", self.traps.pending_pc)
+                self.exceptions.fault(*trap)
+                if self._pending_fault is not None:
+                    self._raise_fault(*self._pending_fault)
+                continue
+            if self.traps.restart is not None:
+                (block, size), self.traps.restart = self.traps.restart, None
+                cpu.drop_translation(block, block + size)  # translated again with its hooks
+                if self.isa_guard.violation is None:
+                    self.counter.rewind_to(block)
+                    cpu.set_reg("pc", block)
+                    continue
             if self.bus.error is not None:
                 bus_error, self.bus.error = self.bus.error, None
                 raise bus_error

@@ -55,6 +55,8 @@ class Nvic(Peripheral):
             self.regs[FPCCR] = FPCCR_RESET
         # FPCCR reads (LSPACT depends on the core's state): set by the board to its exception model
         self.fpccr_view: Callable[[], int] | None = None
+        # told when CCR's DIV_0_TRP or UNALIGN_TRP change (the board's trap guard, core/traps.py)
+        self.on_ccr: Callable[[], None] | None = None
         default_mask = 0xC0 if self.v6m else 0xFF
         mask = spec.properties.get("priorityMask", default_mask)
         self.priority_mask = mask & 0xFF if isinstance(mask, int) else default_mask
@@ -267,6 +269,10 @@ class Nvic(Peripheral):
             pass
         elif off == FPCAR:
             self.regs[off] = value & ~7
+        elif off == CCR:
+            old, self.regs[CCR] = self.regs.get(CCR, 0), value
+            if (old ^ value) & 0x18 and self.on_ccr is not None:
+                self.on_ccr()
         else:
             self.regs[off] = value
 

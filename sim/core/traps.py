@@ -1,0 +1,226 @@
+"""UsageFaults that depend on operand values, which Unicorn does not raise: divide by zero with
+CCR.DIV_0_TRP, unaligned LDR/STR with CCR.UNALIGN_TRP, and the accesses that must always be
+aligned.
+
+What the part does (ARMv7-M ARM DDI0403E):
+- SDIV/UDIV by zero returns 0 (A7.7.127, A7.7.204); with CCR.DIV_0_TRP (bit 4, B3.2.8) set it is
+  a UsageFault with UFSR.DIVBYZERO (CFSR bit 25).
+- A3.2.1: LDRD/STRD, LDM/STM (POP/PUSH), LDREX/STREX, VLDR/VSTR/VLDM/VSTM (VPUSH/VPOP) fault
+  unless word-aligned, LDREXH/STREXH unless halfword-aligned, whatever CCR says; with
+  CCR.UNALIGN_TRP (bit 3) set, so do unaligned LDR{T}/STR{T} (word) and LDR{S}H{T}/STRH{T}. The
+  fault is a UsageFault with UFSR.UNALIGNED (CFSR bit 24).
+
+Unicorn runs all of these (measured on 2.1.4: a misaligned LDRD loads, DIV_0_TRP is ignored).
+The guard wraps the timing model like :class:`~tandem.core.isa_guard.IsaGuard`: when a block is
+first costed, its instructions of those kinds get a Unicorn code hook on their own address (and
+the block is translated again with the hook in it); nothing else is instrumented, so code without
+them runs at full speed. The hook computes the address (or reads the divisor) before the
+instruction runs and stops there when it would fault; the board then takes the fault or reports
+it. Accesses based on SP need no hook: SP is word-aligned by construction (B1.4.1), and LDRD's
+and LDM's offsets are multiples of 4; LDR/STR with UNALIGN_TRP are hooked only while it is set.
+
+ARMv6-M has no divide and faults every unaligned access; the ARMv6-M part is left to Unicorn's
+model (see isa_guard's "not checked").
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import capstone
+import unicorn
+from capstone import arm_const as CA
+from unicorn import arm_const as UA
+
+from tandem.core.faults import DIVBYZERO, UNALIGNED
+
+DIV_0_TRP = 1 << 4
+UNALIGN_TRP = 1 << 3
+
+_DIV = frozenset({"sdiv", "udiv"})
+_ALWAYS4 = frozenset({"ldrd", "strd", "ldm", "ldmia", "ldmdb", "stm", "stmia", "stmdb", "stmea", "ldmfd",
+                      "ldrex", "strex", "vldr", "vstr", "vldmia", "vldmdb", "vstmia", "vstmdb"})
+_ALWAYS2 = frozenset({"ldrexh", "strexh"})
+_TRAP4 = frozenset({"ldr", "str", "ldrt", "strt"})
+_TRAP2 = frozenset({"ldrh", "ldrsh", "strh", "ldrht", "ldrsht", "strht"})
+_CONDS = ("eq", "ne", "hs", "lo", "cs", "cc", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le")
+
+_CS_REG_NAMES = {"sb": "r9", "sl": "r10", "fp": "r11", "ip": "r12"}
+
+
+def _uc_reg(cs: capstone.Cs, reg: int) -> int:
+    name = cs.reg_name(reg)
+    name = _CS_REG_NAMES.get(name, name)
+    return int(getattr(UA, f"UC_ARM_REG_{name.upper()}"))
+
+
+def _base_mnemonic(mnemonic: str) -> str:
+    m = mnemonic.split(".")[0]
+    if m not in _DIV and m not in _ALWAYS4 and m not in _ALWAYS2 and m not in _TRAP4 and m not in _TRAP2 \
+            and len(m) > 2 and m[-2:] in _CONDS:
+        m = m[:-2]  # a condition inside an IT block: ldrdeq -> ldrd
+    return m
+
+
+def _cond_passed(cc: int, xpsr: int) -> bool:
+    n, z, c, v = (xpsr >> 31) & 1, (xpsr >> 30) & 1, (xpsr >> 29) & 1, (xpsr >> 28) & 1
+    table = {CA.ARM_CC_EQ: z, CA.ARM_CC_NE: not z, CA.ARM_CC_HS: c, CA.ARM_CC_LO: not c,
+             CA.ARM_CC_MI: n, CA.ARM_CC_PL: not n, CA.ARM_CC_VS: v, CA.ARM_CC_VC: not v,
+             CA.ARM_CC_HI: c and not z, CA.ARM_CC_LS: not c or z, CA.ARM_CC_GE: n == v,
+             CA.ARM_CC_LT: n != v, CA.ARM_CC_GT: not z and n == v, CA.ARM_CC_LE: z or n != v}
+    return bool(table.get(cc, True))
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One hooked instruction: what it needs and how its address (or divisor) is formed."""
+
+    text: str  # "ldrd r6, r7, [r5]"
+    kind: str  # "div", "always" or "trap" (only with UNALIGN_TRP)
+    align: int  # bytes; 0 for a divide
+    reg: int  # Unicorn id of the divisor or the base register
+    index: int = 0  # Unicorn id of the index register, 0 for none
+    shift: int = 0
+    disp: int = 0  # added before the access (0 for post-indexed forms)
+    pc_base: bool = False  # literal: Align(PC, 4) + disp
+    cc: int = CA.ARM_CC_AL
+
+
+class TrapGuard:
+    """Wraps a timing model; see the module docstring. ``ccr`` reads SCB->CCR, ``stop`` stops
+    emulation. After a stop, :attr:`restart` (a block to translate again) or :attr:`pending`
+    (the fault at :attr:`pending_pc`) says why."""
+
+    def __init__(self, timing: Any, uc: unicorn.Uc, arch: str, ccr: Callable[[], int],
+                 stop: Callable[[], None]) -> None:
+        self._timing = timing
+        self._uc = uc
+        self.arch = arch
+        self._ccr = ccr
+        self._stop = stop
+        self._cs = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+        self._cs_detail = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+        self._cs_detail.detail = True
+        self._hooked: dict[int, _Check] = {}
+        self._looked: dict[int, int] = {}  # instruction -> the CCR trap bits it was looked at under
+        self._handles: list[int] = []
+        self.restart: tuple[int, int] | None = None  # (address, size) of a block to translate again
+        self.pending: tuple[str, str, int] | None = None  # (kind, detail, CFSR bits)
+        self.pending_pc = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._timing, name)
+
+    def block_cost(self, uc: Any, addr: int, size: int) -> Any:
+        cost = self._timing.block_cost(uc, addr, size)
+        if self.arch == "v6m":
+            return cost
+        mode = self._ccr() & (DIV_0_TRP | UNALIGN_TRP)
+        code = bytes(uc.mem_read(addr, size))
+        for a, _size, mnemonic, _ops in self._cs.disasm_lite(code, addr):
+            if a in self._looked and not mode & ~self._looked[a]:
+                continue
+            if self._wanted(_base_mnemonic(mnemonic), mode):
+                self._hook_block(code, addr, mode)
+                self.restart = (addr, size)
+                self._stop()
+                break
+        return cost
+
+    @staticmethod
+    def _wanted(m: str, mode: int) -> bool:
+        return (m in _ALWAYS4 or m in _ALWAYS2 or (bool(mode & DIV_0_TRP) and m in _DIV)
+                or (bool(mode & UNALIGN_TRP) and (m in _TRAP4 or m in _TRAP2)))
+
+    def _hook_block(self, code: bytes, addr: int, mode: int) -> None:
+        for insn in self._cs_detail.disasm(code, addr):
+            a = insn.address
+            if a in self._looked and not mode & ~self._looked[a]:
+                continue
+            self._looked[a] = self._looked.get(a, 0) | mode
+            if a in self._hooked or not self._wanted(_base_mnemonic(insn.mnemonic), mode):
+                continue
+            check = self._check_of(insn)
+            if check is None:
+                continue
+            self._hooked[a] = check
+            self._handles.append(self._uc.hook_add(unicorn.UC_HOOK_CODE, self._on_insn, begin=a, end=a))
+
+    def forget(self) -> None:
+        """New code was loaded: drop every hook (blocks are looked at again when next costed)."""
+        for h in self._handles:
+            self._uc.hook_del(h)
+        self._handles.clear()
+        self._hooked.clear()
+        self._looked.clear()
+
+    @property
+    def hooks(self) -> int:
+        """Instructions hooked now."""
+        return len(self._hooked)
+
+    def _check_of(self, insn: Any) -> _Check | None:
+        m = _base_mnemonic(insn.mnemonic)
+        text = f"{insn.mnemonic} {insn.op_str}"
+        cc = insn.cc
+        if m in _DIV:
+            return _Check(text, "div", 0, _uc_reg(self._cs_detail, insn.operands[-1].reg), cc=cc)
+        if m in _ALWAYS4 or m in _ALWAYS2:
+            kind, align = "always", 4 if m in _ALWAYS4 else 2
+        elif m in _TRAP4 or m in _TRAP2:
+            kind, align = "trap", 4 if m in _TRAP4 else 2
+        else:
+            return None
+        mem = next((op.mem for op in insn.operands if op.type == CA.ARM_OP_MEM), None)
+        if mem is None:  # LDM/STM: the base register is the first operand
+            base = insn.operands[0].reg
+            if base == CA.ARM_REG_SP:
+                return None
+            return _Check(text, kind, align, _uc_reg(self._cs_detail, base), cc=cc)
+        if mem.base == CA.ARM_REG_SP and not mem.index and mem.disp % align == 0:
+            return None
+        # post-indexed (an immediate operand after the memory one): the access uses the base alone
+        post = insn.operands[-1].type == CA.ARM_OP_IMM and insn.operands[-1] is not insn.operands[0]
+        disp = 0 if post else mem.disp
+        index = _uc_reg(self._cs_detail, mem.index) if mem.index else 0
+        shift = mem.lshift if index else 0
+        if mem.base == CA.ARM_REG_PC:
+            return _Check(text, kind, align, 0, disp=disp, pc_base=True, cc=cc)
+        return _Check(text, kind, align, _uc_reg(self._cs_detail, mem.base), index, shift, disp, cc=cc)
+
+    def _on_insn(self, uc: unicorn.Uc, addr: int, size: int, _data: object) -> None:
+        check = self._hooked.get(addr)
+        if check is None:
+            return
+        if check.kind == "trap" and not self._ccr() & UNALIGN_TRP:
+            return
+        if check.kind == "div" and not self._ccr() & DIV_0_TRP:
+            return
+        if check.cc not in (CA.ARM_CC_AL, CA.ARM_CC_INVALID) and not _cond_passed(
+                check.cc, int(uc.reg_read(UA.UC_ARM_REG_XPSR))):
+            return
+        if check.kind == "div":
+            if int(uc.reg_read(check.reg)) & 0xFFFFFFFF == 0:
+                self._fault(addr, f"DIVBYZERO: '{check.text}' divides by zero with CCR.DIV_0_TRP set", DIVBYZERO)
+            return
+        if check.pc_base:
+            ea = ((addr + 4) & ~3) + check.disp
+        else:
+            ea = int(uc.reg_read(check.reg))
+            if check.index:
+                ea += int(uc.reg_read(check.index)) << check.shift
+            ea += check.disp
+        ea &= 0xFFFFFFFF
+        if ea % check.align:
+            why = "with CCR.UNALIGN_TRP set" if check.kind == "trap" else "(always faults, ARMv7-M A3.2.1)"
+            self._fault(addr, f"UNALIGNED: '{check.text}' accesses 0x{ea:08x}, not {check.align}-byte "
+                              f"aligned {why}", UNALIGNED)
+
+    def _fault(self, addr: int, detail: str, cfsr: int) -> None:
+        self.pending = ("UsageFault", detail, cfsr)
+        self.pending_pc = addr
+        self._stop()
+
+
+__all__ = ["DIV_0_TRP", "UNALIGN_TRP", "TrapGuard"]
