@@ -80,6 +80,9 @@ class CortexM:
         self._mrs_pending: int | None = None
         self._until = 0xFFFFFFFE  # where the next start() stops (see stop_before)
         self._memory_spans: list[tuple[int, int]] = []  # RAM/ROM windows (not MMIO), sorted
+        # asked about a store to read-only memory (flash): True = handled (the store is dropped and
+        # execution goes on), False = a fault (the error Unicorn raises)
+        self.on_write_protect: Callable[[int, int, int], bool] | None = None
         self.uc.hook_add(unicorn.UC_HOOK_MEM_INVALID, self._on_invalid)
 
     # memory -------------------------------------------------------------------------------
@@ -261,5 +264,8 @@ class CortexM:
             unicorn.UC_MEM_READ_PROT: "read of protected memory",
             unicorn.UC_MEM_FETCH_PROT: "fetch from non-executable memory",
         }
+        if access == unicorn.UC_MEM_WRITE_PROT and self.on_write_protect is not None \
+                and self.on_write_protect(address, size, value & ((1 << (8 * size)) - 1)):
+            return True  # measured (Unicorn 2.1.4): the store is not performed, the program goes on
         self.last_unmapped = UnmappedAccess(kinds.get(access, f"access type {access}"), address, size)
         return False

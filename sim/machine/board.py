@@ -50,6 +50,7 @@ from tandem.peripherals import create_peripheral
 from tandem.peripherals.base import Peripheral
 from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nvic import CCR, CPACR, DEMCR, VTOR, Nvic
+from tandem.peripherals.stm32_flash import FLASH_CONTROLLERS, Stm32Flash
 from tandem.platform.model import Platform, load_platform
 from tandem.reports.profile import FunctionTable, Profile
 from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing
@@ -86,8 +87,14 @@ class Board:
         self._run_start = (0, 0, 0.0)  # cycles, instructions and host time at the run's start
         self._start_seconds = 0.0  # modelled time at the run's start
 
+        # flash is read-only to the core: a store asks the flash controller (_flash_store)
+        controlled = {str(getattr(p.properties.get("flash", "flash"), "name", p.properties.get("flash", "flash")))
+                      for p in platform.peripherals if p.type in FLASH_CONTROLLERS}
+        self.flash_memories = [m for m in platform.memories if m.name != platform.data_memory
+                               and ("flash" in m.name.lower() or m.name in controlled)]
         for mem in platform.memories:
-            self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
+            self.cpu.map_memory((mem.base, *mem.aliases), mem.size, writable=mem not in self.flash_memories)
+        self.cpu.on_write_protect = self._flash_store
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
         timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data,
@@ -244,6 +251,31 @@ class Board:
             self.timing.set_flash_timing(memory, wait_states, accelerated)
             self.counter.invalidate()
         self.schedule(self.now(), apply, ("flash timing", memory))
+
+    def _flash_store(self, addr: int, size: int, value: int) -> bool:
+        """A store to read-only memory: programmed or ignored as the flash controller says
+        (peripherals/stm32_flash.py), else a bus fault (False)."""
+        mem = next((m for m in self.flash_memories for b in (m.base, *m.aliases) if b <= addr < b + m.size), None)
+        if mem is None:
+            return False
+        ctrl = next((p for p in self.peripherals.values() if isinstance(p, Stm32Flash) and p.memory == mem.name), None)
+        where = self.symbols.describe(self.cpu.reg("pc"))
+        if ctrl is None:
+            self.note(f"{mem.name}: flash is read-only and no flash controller on {self.platform.name} programs it: "
+                      f"a store to it is a bus fault (first: {size} bytes at 0x{addr:08x} by {where})")
+            return False
+        if ctrl.store(addr, size):
+            self.cpu.write(addr, value.to_bytes(size, "little"))
+            self.schedule(self.now(), lambda _cycle: self.counter.invalidate(), ("flash program", mem.name))
+            if ctrl.programmed == 1:
+                self.note(f"{ctrl.name}: FLASH_CR.PG set: stores program {mem.name} (first: {size} bytes at "
+                          f"0x{addr:08x} by {where})")
+            return True
+        flag = "sets FLASH_SR.PGSERR" if ctrl.PGSERR is not None else "sets no flag"
+        if ctrl.refused == 1:
+            self.note(f"{ctrl.name}: a store to {mem.name} without FLASH_CR.PG is ignored and {flag} ({ctrl.MANUAL}; "
+                      f"first: {size} bytes at 0x{addr:08x} by {where})")
+        return True
 
     def bus_read(self, addr: int, size: int) -> int:
         return self.bus.system_read(addr, size)

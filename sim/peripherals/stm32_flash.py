@@ -1,8 +1,16 @@
 """STM32 flash interfaces: FLASH_ACR's latency and accelerator enables, for F1 (RM0008 3.3.3),
 F4 (RM0090 3.9) and L4/L4+ (RM0432 3.7).
 
-The registers read back with their reset values; programming and erasing are not modelled.
-A write to FLASH_ACR sets the timing the cycle model charges for fetches from the flash memory
+Flash is read-only outside the programming sequence (the board maps it so; machine/board.py asks
+:meth:`Stm32Flash.store` about each store to it): KEYR takes KEY1 = 0x45670123 then
+KEY2 = 0xCDEF89AB to clear CR.LOCK, a wrong key keeps CR locked until reset, and CR cannot be
+written while locked (RM0090 3.5-3.6, RM0432 3.3). With CR.PG set a store programs the flash
+(the value lands as written; erase is not modelled, a run note says so). A store without PG is
+ignored and sets SR.PGSERR, the programming-sequence error (RM0090 and RM0432, the FLASH_SR
+descriptions in 3.9 and 3.7); SR's error flags clear when written with 1. For the F1 RM0008
+names no flag for that case: the store is ignored and nothing is flagged.
+
+The other registers read back with their reset values. A write to FLASH_ACR sets the timing the cycle model charges for fetches from the flash memory
 (the entry's ``flash`` property names it, as in Renode's chip files; default ``flash``):
 LATENCY wait states, and the board file's accelerator on or off (F4/L4: the ART instruction
 cache, ICEN; F1: the prefetch buffer, PRFTBE). Until the firmware first writes ACR the board
@@ -16,6 +24,9 @@ from tandem.peripherals.base import BoardContext, Peripheral
 from tandem.platform.model import PeripheralSpec
 
 ACR = 0x00
+KEY1, KEY2 = 0x45670123, 0xCDEF89AB
+LOCK = 1 << 31
+PG = 1 << 0
 
 
 class Stm32Flash(Peripheral):
@@ -27,6 +38,14 @@ class Stm32Flash(Peripheral):
     ACCEL_NAME = "ART instruction cache (ICEN)"
     READ_ONLY: dict[int, int] = {}  # offset -> bits the firmware cannot write
     WRITE_ONLY: frozenset[int] = frozenset()  # key registers: read as zero
+    KEYR: int
+    SR: int
+    CR: int
+    LOCK_BIT = LOCK
+    SR_ERRORS: int  # rc_w1 bits of SR (and EOP)
+    PGSERR: int | None = 1 << 7
+    START = 1 << 16  # CR.STRT: an erase the model does not do
+    MANUAL = "RM0090 3.6"
 
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         super().__init__(spec, ctx)
@@ -34,6 +53,27 @@ class Stm32Flash(Peripheral):
         flash = spec.properties.get("flash", "flash")
         self.memory = str(getattr(flash, "name", flash))
         self.applied: tuple[int, bool] | None = None  # the timing last handed to the board
+        self._key_step = 0  # KEY1 seen
+        self._locked_out = False  # a wrong key: locked until reset
+        self.refused = 0  # stores to flash ignored (no PG)
+        self.programmed = 0  # stores to flash with PG set
+
+    @property
+    def programming(self) -> bool:
+        """CR.PG set with the interface unlocked: a store to flash programs it."""
+        cr = self.regs.get(self.CR, 0)
+        return not cr & self.LOCK_BIT and bool(cr & PG)
+
+    def store(self, addr: int, size: int) -> bool:
+        """A store to the flash this interface serves: True if it programs, False if ignored
+        (with SR's flag set)."""
+        if self.programming:
+            self.programmed += 1
+            return True
+        self.refused += 1
+        if self.PGSERR is not None:
+            self.regs[self.SR] = self.regs.get(self.SR, 0) | self.PGSERR
+        return False
 
     @property
     def latency(self) -> int:
@@ -49,6 +89,18 @@ class Stm32Flash(Peripheral):
 
     def write(self, offset: int, size: int, value: int) -> None:
         offset &= ~3
+        if offset == self.KEYR:
+            self._key(value)
+            return
+        if offset == self.SR:
+            self.regs[offset] = self.regs.get(offset, 0) & ~(value & self.SR_ERRORS)
+            return
+        if offset == self.CR:
+            cr = self.regs.get(offset, 0)
+            if cr & self.LOCK_BIT:
+                return  # locked: CR is not writable (LOCK is set again only by writing 1)
+            if value & self.START:
+                self.ctx.note(f"{self.name}: erase (CR.STRT) is not modelled: the flash keeps its contents")
         ro = self.READ_ONLY.get(offset, 0)
         self.regs[offset] = (value & ~ro | self.regs.get(offset, 0) & ro) & 0xFFFFFFFF
         if offset == ACR:
@@ -63,6 +115,21 @@ class Stm32Flash(Peripheral):
     def after_acr_write(self) -> None:
         """Family-specific status bits of ACR."""
 
+    def _key(self, value: int) -> None:
+        if self._locked_out or not self.regs.get(self.CR, 0) & self.LOCK_BIT:
+            return
+        if self._key_step == 0 and value == KEY1:
+            self._key_step = 1
+            return
+        if self._key_step == 1 and value == KEY2:
+            self._key_step = 0
+            self.regs[self.CR] &= ~self.LOCK_BIT
+            return
+        self._key_step = 0
+        self._locked_out = True  # a wrong sequence locks CR until the next reset
+        self.ctx.note(f"{self.name}: wrong key sequence in FLASH_KEYR (0x{value:08x}): FLASH_CR stays locked "
+                      "until reset")
+
 
 class Stm32F4Flash(Stm32Flash):
     """STM32F4 flash interface (RM0090 3.9): ACR LATENCY[3:0], PRFTEN 8, ICEN 9, DCEN 10,
@@ -72,6 +139,8 @@ class Stm32F4Flash(Stm32Flash):
     LATENCY_MASK = 0xF
     ACCEL_BIT = 9
     WRITE_ONLY = frozenset({0x04, 0x08})
+    KEYR, SR, CR = 0x04, 0x0C, 0x10
+    SR_ERRORS = 0x1F3  # EOP 0, OPERR 1, WRPERR 4, PGAERR 5, PGPERR 6, PGSERR 7, RDERR 8
 
 
 class Stm32L4Flash(Stm32Flash):
@@ -83,6 +152,9 @@ class Stm32L4Flash(Stm32Flash):
     LATENCY_MASK = 0xF
     ACCEL_BIT = 9
     WRITE_ONLY = frozenset({0x04, 0x08, 0x0C})
+    KEYR, SR, CR = 0x08, 0x10, 0x14
+    SR_ERRORS = 0xC3FB  # EOP, OPERR, PROGERR, WRPERR, PGAERR, SIZERR, PGSERR, MISSERR, FASTERR, RDERR, OPTVERR
+    MANUAL = "RM0432 3.3"
 
 
 class Stm32F1Flash(Stm32Flash):
@@ -94,6 +166,12 @@ class Stm32F1Flash(Stm32Flash):
     LATENCY_MASK = 0x7
     ACCEL_BIT = 4
     ACCEL_NAME = "prefetch buffer (PRFTBE)"
+    KEYR, SR, CR = 0x04, 0x0C, 0x10
+    LOCK_BIT = 1 << 7
+    SR_ERRORS = 0x34  # PGERR 2, WRPRTERR 4, EOP 5
+    PGSERR = None
+    START = 1 << 6
+    MANUAL = "RM0008 3.3"
     READ_ONLY = {0x00: 1 << 5, 0x1C: 0xFFFF_FFFF, 0x20: 0xFFFF_FFFF}
     WRITE_ONLY = frozenset({0x04, 0x08})
 
@@ -102,4 +180,8 @@ class Stm32F1Flash(Stm32Flash):
         self.regs[ACR] = self.regs[ACR] & ~(1 << 5) | (self.regs[ACR] >> 4 & 1) << 5
 
 
-__all__ = ["Stm32F1Flash", "Stm32F4Flash", "Stm32Flash", "Stm32L4Flash"]
+# the .repl types of these interfaces (their ``flash`` property names the memory they program)
+FLASH_CONTROLLERS = frozenset({"MTD.STM32F4_FlashController", "MTD.STM32L4_FlashController",
+                               "MTD.STM32F1_FlashController"})
+
+__all__ = ["FLASH_CONTROLLERS", "Stm32F1Flash", "Stm32F4Flash", "Stm32Flash", "Stm32L4Flash"]
