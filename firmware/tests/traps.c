@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "board.h"
 #include "hal/system.h"
 
 #define SCB_CCR (*(volatile uint32_t *)0xE000ED14u)

@@ -69,7 +69,8 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
                                         overlays=overlays, model=model, info=info))
         runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None,
                             exact_flash_data=args.exact_flash_data,
-                            limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None)))
+                            limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None),
+                            check_memory=not args.no_check_memory))
     if args.accel:
         print(f"[tandem] building the runtime (accelerated CONV_2D) and the {args.accel} RTL on {args.simulator}, "
               f"then co-simulating ...", file=sys.stderr, flush=True)

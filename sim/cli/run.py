@@ -35,6 +35,8 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
             raise TandemError("--waves needs --accel (the waveform is the accelerator's RTL)")
         board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
     image = board.load_elf(args.firmware)
+    if args.check_memory:
+        board.check_memory()
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     stream = None if args.quiet else sys.stdout.buffer
     profile = args.profile is not None

@@ -17,7 +17,7 @@ are in :mod:`tandem.core.faults`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -43,6 +43,7 @@ from tandem.machine.console import BoardConsole
 from tandem.machine.events import Timeline
 from tandem.machine.idle import asleep, spinning, wake_or_lockup
 from tandem.machine.limits import RunLimits
+from tandem.machine.memcheck import Guard, MemoryChecker, firmware_guards
 from tandem.machine.polling import PollWatch
 from tandem.machine.results import RunResult
 from tandem.machine.usage import heap_bytes
@@ -84,6 +85,7 @@ class Board:
         self.symbols = Symbolizer([])
         self._functions: FunctionTable | None = None  # while profiling
         self._stack_top: int | None = None
+        self.memcheck: MemoryChecker | None = None  # check_memory()
         self._run_start = (0, 0, 0.0)  # cycles, instructions and host time at the run's start
         self._start_seconds = 0.0  # modelled time at the run's start
 
@@ -260,6 +262,8 @@ class Board:
             return False
         ctrl = next((p for p in self.peripherals.values() if isinstance(p, Stm32Flash) and p.memory == mem.name), None)
         where = self.symbols.describe(self.cpu.reg("pc"))
+        if self.memcheck is not None and not (ctrl is not None and ctrl.programming):
+            return self.memcheck.flash_store(self.elf, addr, size, self.cpu.reg("pc"))
         if ctrl is None:
             self.note(f"{mem.name}: flash is read-only and no flash controller on {self.platform.name} programs it: "
                       f"a store to it is a bus fault (first: {size} bytes at 0x{addr:08x} by {where})")
@@ -312,9 +316,30 @@ class Board:
         self.elf = image
         self.symbols = image.symbols
         self.traps.forget()
+        if self.memcheck is not None:  # guards of the previous firmware
+            self.memcheck.remove()
+            self.memcheck = None
         self.counter.invalidate()
         self.locator.invalidate()
         return image
+
+    def check_memory(self, extra: Sequence[Guard] = (), model: bool = False) -> MemoryChecker:
+        """Stop the run at the first access outside what the loaded firmware owns (its sections,
+        heap and stack; ``extra``: further guards; ``model``: the free RAM holds a model run's
+        arena and I/O block, whose guards ``extra`` gives). See machine/memcheck.py."""
+        if self.elf is None:
+            raise SimulationError("no firmware loaded: call load_elf() before check_memory()")
+        if self.memcheck is not None:
+            self.memcheck.remove()
+        flash = self.flash_memories
+
+        def read_only(addr: int) -> bool:
+            return any(b <= addr < b + m.size for m in flash for b in (m.base, *m.aliases))
+
+        guards = [*firmware_guards(self.elf, read_only, not model), *extra]
+        self.memcheck = MemoryChecker(self.cpu, self.locator, guards,
+                                     self.elf.all_symbols.get("_stack_limit"))
+        return self.memcheck
 
     # exceptions ----------------------------------------------------------------------------
     def reset(self) -> None:
@@ -491,6 +516,10 @@ class Board:
                 self._raise_fault(*(self._pending_fault or (kind, detail)))
             if self._pending_fault is not None:
                 self._raise_fault(*self._pending_fault)
+            if self.memcheck is not None and self.memcheck.violation is not None:
+                stray = self.memcheck.violation
+                cpu.set_reg("pc", stray.pc)
+                raise self._make_fault("Memory check", stray.detail())
             if self.traps.pending is not None:
                 trap, self.traps.pending = self.traps.pending, None
                 self.counter.rewind_to(self.traps.pending_pc)  # it did not run

@@ -10,7 +10,8 @@ ignored and sets SR.PGSERR, the programming-sequence error (RM0090 and RM0432, t
 descriptions in 3.9 and 3.7); SR's error flags clear when written with 1. For the F1 RM0008
 names no flag for that case: the store is ignored and nothing is flagged.
 
-The other registers read back with their reset values. A write to FLASH_ACR sets the timing the cycle model charges for fetches from the flash memory
+The other registers read back with their reset values. A write to FLASH_ACR sets the timing
+the cycle model charges for fetches from the flash memory
 (the entry's ``flash`` property names it, as in Renode's chip files; default ``flash``):
 LATENCY wait states, and the board file's accelerator on or off (F4/L4: the ART instruction
 cache, ICEN; F1: the prefetch buffer, PRFTBE). Until the firmware first writes ACR the board

@@ -22,6 +22,7 @@ from tandem.errors import ModelError, SimulationError
 from tandem.firmware.elf import ElfImage
 from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
+from tandem.machine.memcheck import Guard, model_guards
 from tandem.machine.results import RunResult
 from tandem.peripherals.trace import Trace
 from tandem.tinyml import protocol as P
@@ -63,6 +64,7 @@ class Prepared:
     writes: list[tuple[int, bytes]] = field(default_factory=list)  # (address, bytes), in order
     mailbox: int = 0
     out_cap: int = 0
+    guards: list[Guard] = field(default_factory=list)  # what the memory checker adds for a model
 
     @property
     def reads(self) -> list[tuple[int, int]]:
@@ -95,7 +97,10 @@ def plan(image: ElfImage, board_name: str, info: ModelInfo, model: bytes, inputs
     in_addr, out_addr = io_start, io_start + P.align16(len(in_blob))
     request = P.Request(flash0, len(model), in_addr, len(in_blob), out_addr, out_cap, invocations)
     writes = [(flash0, model), (in_addr, in_blob), (syms[P.SYM_MAILBOX], request.pack())]
-    return Prepared(info, image, out_addr, model_path, invocations, writes, syms[P.SYM_MAILBOX], out_cap)
+    # the arena is the free RAM below the I/O block (firmware/runtime/app/main.c, arena_end)
+    guards = model_guards(image, (ram0, io_start), (in_addr, in_addr + len(in_blob)),
+                          (syms[P.SYM_MAILBOX], syms[P.SYM_MAILBOX] + P.RESULT_OFFSET))
+    return Prepared(info, image, out_addr, model_path, invocations, writes, syms[P.SYM_MAILBOX], out_cap, guards)
 
 
 def prepare(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] | None = None,
@@ -115,9 +120,12 @@ def apply_writes(board: Board, writes: Sequence[tuple[int, bytes]]) -> None:
 
 def infer(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] | None = None,
           invocations: int = 1, model_path: str = "<model>", max_cycles: int = DEFAULT_MAX_CYCLES,
-          seed: int = 0, profile: bool = False) -> Inference:
-    """Run ``model`` on a board that has the runtime image loaded (fresh board per call)."""
+          seed: int = 0, profile: bool = False, check_memory: bool = True) -> Inference:
+    """Run ``model`` on a board that has the runtime image loaded (fresh board per call), with the
+    memory checker on unless ``check_memory`` is False (machine/memcheck.py)."""
     prep = prepare(board, image, model, inputs, invocations, model_path, seed)
+    if check_memory:
+        board.check_memory(prep.guards, model=True)
     run = board.run(max_cycles=max_cycles, profile=profile)
     return collect(board, prep, run)
 
@@ -212,12 +220,16 @@ def attribute_jobs(ops: list[OpProfile], jobs: Sequence[Mapping[str, Any]]) -> N
 
 
 def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_CYCLES, profile: bool = False,
-            exact_flash_data: bool = False, limits: RunLimits | None = None) -> Inference:
-    """Run the job on a fresh board with the CPU only (``limits``: wall-clock and handler limits)."""
+            exact_flash_data: bool = False, limits: RunLimits | None = None,
+            check_memory: bool = True) -> Inference:
+    """Run the job on a fresh board with the CPU only (``limits``: wall-clock and handler limits),
+    with the memory checker on unless ``check_memory`` is False."""
     board = Board(job.platform, cfg, exact_flash_data)
     image = board.load_elf(job.elf)
     prep = plan(image, job.platform.name, job.info, job.model, job.inputs, job.invocations, job.model_path)
     apply_writes(board, prep.writes)
+    if check_memory:
+        board.check_memory(prep.guards, model=True)
     run = board.run(max_cycles=max_cycles, profile=profile, limits=limits)
     return collect(board, prep, run)
 

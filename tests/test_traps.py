@@ -1,0 +1,201 @@
+"""Firmware faults as on silicon (issue 17): flash read-only outside the flash controller's
+programming sequence, CCR.DIV_0_TRP / UNALIGN_TRP and the always-aligned accesses
+(core/traps.py), and the memory checker (machine/memcheck.py)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tandem.errors import FirmwareFault
+from tandem.machine.board import Board
+from tandem.machine.memcheck import Guard
+
+CFSR_UNALIGNED = 1 << 24  # UFSR bit 8 (ARMv7-M ARM B3.2.15)
+CFSR_DIVBYZERO = 1 << 25  # UFSR bit 9
+HFSR_FORCED = 1 << 30
+
+
+def _board(build, cfg, board, source, symbol, mode, **build_options):
+    b = Board.from_platform(board, cfg)
+    image = b.load_elf(build(board, source, **build_options))
+    b.write_memory(image.all_symbols[symbol], mode.to_bytes(4, "little"))
+    return b
+
+
+def _trap(build, cfg, mode, board="stm32f4_discovery", **run):
+    return _board(build, cfg, board, "tests/traps.c", "trap_mode", mode)
+
+
+# --- divide by zero ------------------------------------------------------------------------
+@pytest.mark.parametrize("board", ["stm32f4_discovery", "generic_m3"])
+def test_divide_by_zero_returns_zero_without_div_0_trp(build, cfg, board):
+    """A7.7.204 (UDIV): with DIV_0_TRP clear the quotient of a division by zero is 0."""
+    result = _trap(build, cfg, 1, board).run()
+    assert result.exit_code == 0 and result.output == "udiv 0\n"
+
+
+@pytest.mark.parametrize("board", ["stm32f4_discovery", "generic_m3"])
+def test_divide_by_zero_with_div_0_trp_is_a_usage_fault(build, cfg, board):
+    b = _trap(build, cfg, 2, board)
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    s = err.value.summary
+    assert s.startswith("UsageFault: DIVBYZERO: 'udiv ") and "divides by zero with CCR.DIV_0_TRP set" in s
+    assert s.endswith("<udiv_by>") or "<udiv_by+0x" in s
+    assert b.console.out == b""  # stopped before the printf
+
+
+def test_div_0_trp_vectored_sets_divbyzero_and_stacks_the_divide(build, cfg):
+    b = _trap(build, cfg, 2)
+    result = b.run(vector_faults=True)
+    lines = result.output.splitlines()
+    assert lines[0] == f"cfsr {CFSR_DIVBYZERO:08x} hfsr {HFSR_FORCED:08x}"  # escalated: UsageFault not enabled
+    stacked = int(lines[1].removeprefix("stacked pc "), 16)
+    assert b.symbols.lookup(stacked)[0] == "udiv_by"
+    import capstone
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    assert next(md.disasm(b.read_memory(stacked, 4), stacked)).mnemonic == "udiv"
+    assert result.exit_code == 7
+
+
+def test_div_0_trp_with_a_divisor_runs(build, cfg):
+    assert _trap(build, cfg, 3).run().output == "sdiv -14\n"  # -100 / 7 rounds towards zero
+
+
+# --- alignment -----------------------------------------------------------------------------
+def test_unaligned_ldr_without_unalign_trp_runs(build, cfg):
+    # words[0] = 0x11223344, words[1] = 0x55667788: the word at byte 1, little-endian
+    assert _trap(build, cfg, 4).run().output == "ldr 88112233\n"
+
+
+@pytest.mark.parametrize("mode, text, width", [(5, "ldr r0, [r0]", 4), (6, "ldrh r0, [r0]", 2)])
+def test_unaligned_access_with_unalign_trp_is_a_usage_fault(build, cfg, mode, text, width):
+    b = _trap(build, cfg, mode)
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    words = b.elf.all_symbols["words"]
+    assert err.value.summary.startswith(
+        f"UsageFault: UNALIGNED: '{text}' accesses 0x{words + 1:08x}, not {width}-byte aligned "
+        "with CCR.UNALIGN_TRP set")
+    r = _trap(build, cfg, mode).run(vector_faults=True)
+    assert r.output.splitlines()[0] == f"cfsr {CFSR_UNALIGNED:08x} hfsr {HFSR_FORCED:08x}" and r.exit_code == 7
+
+
+def test_aligned_accesses_with_unalign_trp_run(build, cfg):
+    """UNALIGN_TRP set and cleared again: aligned loads run, and the unaligned one afterwards too."""
+    assert _trap(build, cfg, 10).run().output == "aligned 556688aa then 88112233\n"  # 0x55667788 + 0x2233... no carry
+
+
+@pytest.mark.parametrize("mode, text", [(7, "ldrd r2, r3, [r0]"), (8, "ldm.w r0, {r2, r3}"), (9, "ldrex r0, [r0]")])
+def test_ldrd_ldm_ldrex_off_word_alignment_always_fault(build, cfg, mode, text):
+    """ARMv7-M ARM A3.2.1: these fault unless word-aligned, whatever CCR.UNALIGN_TRP says."""
+    b = _trap(build, cfg, mode)
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    words = b.elf.all_symbols["words"]
+    assert err.value.summary.startswith(
+        f"UsageFault: UNALIGNED: '{text}' accesses 0x{words + 2:08x}, not 4-byte aligned (always faults")
+    r = _trap(build, cfg, mode).run(vector_faults=True)
+    lines = r.output.splitlines()
+    if mode == 7:  # the aligned LDRD before it ran: 0x11223344 + 0x55667788
+        assert lines.pop(0) == "ldrd 6688aacc"
+    assert lines[0] == f"cfsr {CFSR_UNALIGNED:08x} hfsr {HFSR_FORCED:08x}" and r.exit_code == 7
+
+
+def test_cycles_do_not_change_for_hooked_blocks(build, cfg):
+    """A block re-translated with its hooks is charged once: the same count as with no trap
+    instruction in the way (mode 1's program runs the same blocks; UDIV is hooked only with
+    DIV_0_TRP, LDRD/LDM always)."""
+    b = _trap(build, cfg, 7)
+    b.traps.forget()
+    with pytest.raises(FirmwareFault):
+        b.run()
+    assert b.traps.hooks >= 3  # ldrd_sum's LDRD and the start-up code's LDM/LDRD users
+    again = _trap(build, cfg, 1)
+    first = again.run().cycles
+    assert _trap(build, cfg, 1).run().cycles == first
+
+
+# --- flash ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("board, define, cr", [("stm32f4_discovery", "FLASH_F4", "80000000"),
+                                               ("nucleo_l4r5zi", "FLASH_L4", "c0000000")])
+def test_stm32_flash_store_ignored_without_pg_and_programmed_with_it(build, cfg, board, define, cr):
+    """RM0090 / RM0432: a store without the programming sequence is ignored and sets PGSERR
+    (bit 7); CR is not writable while locked; after KEY1/KEY2 and PG a store programs."""
+    b = Board.from_platform(board, cfg)
+    b.load_elf(build(board, "tests/flash_write.c", defines={define: "1"}))
+    r = b.run()
+    assert r.output.splitlines() == [
+        "before 12345678", "after 12345678", "sr 00000080",
+        f"locked cr {cr} sr 00000080 value 12345678",
+        "programmed 00345600 sr 00000000 cr 80000000"]
+    assert any("without FLASH_CR.PG is ignored and sets FLASH_SR.PGSERR" in n for n in r.notes)
+    assert r.exit_code == 0
+
+
+@pytest.mark.parametrize("board", ["generic_m3", "nrf52840dk"])
+def test_flash_store_without_a_controller_is_a_bus_fault(build, cfg, board):
+    b = Board.from_platform(board, cfg)
+    b.load_elf(build(board, "tests/flash_write.c"))
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    const = b.elf.all_symbols["constant"]
+    assert err.value.summary.startswith(f"BusFault: write to read-only memory at 0x{const:08x} (4 bytes) at 0x")
+    assert "<main+0x" in err.value.summary
+    r = Board.from_platform(board, cfg)
+    r.load_elf(b.elf.path)
+    out = r.run(vector_faults=True).output.splitlines()
+    assert out[1].startswith(f"cfsr 00008200 bfar {const:08x} pc ")  # PRECISERR | BFARVALID
+
+
+# --- memory checker ------------------------------------------------------------------------
+def _checked(build, cfg, board, mode):
+    b = _board(build, cfg, board, "tests/memcheck.c", "check_mode", mode)
+    hb = b.elf.all_symbols["host_block"]
+    b.check_memory([Guard("the host's block", hb, hb + 32)])
+    return b
+
+
+@pytest.mark.parametrize("board", ["stm32f4_discovery", "mps2_an386"])
+def test_memory_checker_passes_a_correct_program(build, cfg, board):
+    r = _checked(build, cfg, board, 0).run()
+    assert r.output == "owned ok 37\ndone\n" and r.exit_code == 0  # recurse(8) = 36, + heap byte 1
+
+
+@pytest.mark.parametrize("board", ["stm32f4_discovery", "mps2_an386"])
+@pytest.mark.parametrize("mode, region, where", [
+    (1, "RAM between the heap limit (_heap_limit) and the stack limit (_stack_limit)", "<recurse"),
+    (2, "section .text", "<main+0x"),
+    (3, "RAM between the heap limit (_heap_limit) and the stack limit (_stack_limit)", "<main+0x"),
+    (4, "the host's block", "<main+0x")])
+def test_memory_checker_stops_outside_owned_memory(build, cfg, board, mode, region, where):
+    b = _checked(build, cfg, board, mode)
+    with pytest.raises(FirmwareFault) as err:
+        b.run(max_cycles=50_000_000)
+    s = err.value.summary
+    syms = b.elf.all_symbols
+    # &recurse has the Thumb bit
+    target = {1: None, 2: syms["recurse"] | 1, 3: syms["_heap_limit"] + 16, 4: syms["host_block"] + 12}[mode]
+    assert s.startswith("Memory check: write of 4 bytes at 0x"), s
+    if target is not None:
+        assert s.startswith(f"Memory check: write of 4 bytes at 0x{target:08x}, in {region}"), s
+    else:
+        addr = int(s.split(" at 0x")[1].split(",")[0], 16)
+        assert syms["_stack_limit"] - 64 * 4 <= addr < syms["_stack_limit"]  # the first frame past the limit
+        assert "the stack overflowed" in s
+    assert where in s.rsplit(" at 0x", 1)[1]
+    assert b.console.out == b"owned ok 37\n"
+
+
+def test_check_memory_cli_exit_code_3(build):
+    elf = build("stm32f4_discovery", "tests/memcheck.c", defines={"MEMCHECK_MODE": "3"})
+    ok = subprocess.run([sys.executable, "-m", "tandem.cli", "run", "--board", "stm32f4_discovery", str(elf)],
+                        capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0 and ok.stdout == "owned ok 37\ndone\n"  # unchecked: the stray store goes unseen
+    bad = subprocess.run([sys.executable, "-m", "tandem.cli", "run", "--check-memory", "--board",
+                          "stm32f4_discovery", str(elf)], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 3, bad.stderr
+    errors = [line for line in bad.stderr.splitlines() if line.startswith("error:") or "Memory check" in line]
+    assert errors and "Memory check: write of 4 bytes at 0x" in errors[0] and "Traceback" not in bad.stderr
