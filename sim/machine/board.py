@@ -35,23 +35,24 @@ from tandem.core.isa_guard import IsaGuard
 from tandem.core.semihosting import Semihosting
 from tandem.core.spin_guard import SpinGuard
 from tandem.core.traps import TrapGuard
-from tandem.errors import ElfError, FirmwareFault, SimulationError, UnmodelledWait
+from tandem.errors import FirmwareFault, SimulationError, UnmodelledWait
 from tandem.firmware.elf import ElfImage, Symbolizer
-from tandem.machine.boot import find_vector_table
+from tandem.machine.boot import find_vector_table, place_segments
 from tandem.machine.bus import Bus
 from tandem.machine.console import BoardConsole
 from tandem.machine.events import Timeline
+from tandem.machine.flash import flash_memories, flash_store
+from tandem.machine.guards import ccr, ccr_changed, guard_stop
 from tandem.machine.idle import asleep, spinning, wake_or_lockup
 from tandem.machine.limits import RunLimits
-from tandem.machine.memcheck import Guard, MemoryChecker, firmware_guards
+from tandem.machine.memcheck import Guard, MemoryChecker
 from tandem.machine.polling import PollWatch
 from tandem.machine.results import RunResult
 from tandem.machine.usage import heap_bytes
 from tandem.peripherals import create_peripheral
 from tandem.peripherals.base import Peripheral
 from tandem.peripherals.dwt import Dwt
-from tandem.peripherals.nvic import CCR, CPACR, DEMCR, VTOR, Nvic
-from tandem.peripherals.stm32_flash import FLASH_CONTROLLERS, Stm32Flash
+from tandem.peripherals.nvic import CPACR, DEMCR, VTOR, Nvic
 from tandem.platform.model import Platform, load_platform
 from tandem.reports.profile import FunctionTable, Profile
 from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing
@@ -89,21 +90,18 @@ class Board:
         self._run_start = (0, 0, 0.0)  # cycles, instructions and host time at the run's start
         self._start_seconds = 0.0  # modelled time at the run's start
 
-        # flash is read-only to the core: a store asks the flash controller (_flash_store)
-        controlled = {str(getattr(p.properties.get("flash", "flash"), "name", p.properties.get("flash", "flash")))
-                      for p in platform.peripherals if p.type in FLASH_CONTROLLERS}
-        self.flash_memories = [m for m in platform.memories if m.name != platform.data_memory
-                               and ("flash" in m.name.lower() or m.name in controlled)]
+        # flash is read-only to the core: a store asks the flash controller (machine/flash.py)
+        self.flash_memories = flash_memories(platform)
         for mem in platform.memories:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size, writable=mem not in self.flash_memories)
-        self.cpu.on_write_protect = self._flash_store
+        self.cpu.on_write_protect = lambda addr, size, value: flash_store(self, addr, size, value)
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
         timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data,
                              multiplier=platform.cpu.multiplier)
         self.timing = timing
         self.isa_guard = IsaGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
-        self.traps = TrapGuard(self.isa_guard, self.cpu.uc, timing.table.arch, self._ccr, self.cpu.stop)
+        self.traps = TrapGuard(self.isa_guard, self.cpu.uc, timing.table.arch, lambda: ccr(self), self.cpu.stop)
         self._deadline_set = 0  # the deadline the run loop set last
         # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
         self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, SpinGuard(self.traps, self._spin_soon)),
@@ -135,7 +133,7 @@ class Board:
         self.exceptions.fire_events = self.events.fire
         if self.nvic is not None:
             self.nvic.fpccr_view = self.exceptions.fpccr_read
-            self.nvic.on_ccr = self._ccr_changed
+            self.nvic.on_ccr = lambda: ccr_changed(self)
         self.semihosting = Semihosting(self.cpu, self.console, self.now, self.clock,
                                        self.request_exit, self.note)
         self.cpu.hook_interrupt(self._on_interrupt)
@@ -231,14 +229,6 @@ class Board:
         cpacr = self.nvic.regs.get(CPACR, 0) if self.nvic is not None else 0xF << 20
         return (cpacr >> 20) & 3 != 0 and (cpacr >> 22) & 3 != 0
 
-    def _ccr(self) -> int:
-        return self.nvic.regs.get(CCR, 0) if self.nvic is not None else 0
-
-    def _ccr_changed(self) -> None:
-        """DIV_0_TRP or UNALIGN_TRP changed: look at every block again (core/traps.py) from the
-        next block boundary on."""
-        self.schedule(self.now(), lambda _cycle: self.counter.invalidate(), ("ccr", 0))
-
     def trace_enabled(self) -> bool:
         return self.nvic is None or bool(self.nvic.regs.get(DEMCR, 0) & (1 << 24))
 
@@ -253,33 +243,6 @@ class Board:
             self.timing.set_flash_timing(memory, wait_states, accelerated)
             self.counter.invalidate()
         self.schedule(self.now(), apply, ("flash timing", memory))
-
-    def _flash_store(self, addr: int, size: int, value: int) -> bool:
-        """A store to read-only memory: programmed or ignored as the flash controller says
-        (peripherals/stm32_flash.py), else a bus fault (False)."""
-        mem = next((m for m in self.flash_memories for b in (m.base, *m.aliases) if b <= addr < b + m.size), None)
-        if mem is None:
-            return False
-        ctrl = next((p for p in self.peripherals.values() if isinstance(p, Stm32Flash) and p.memory == mem.name), None)
-        where = self.symbols.describe(self.cpu.reg("pc"))
-        if self.memcheck is not None and not (ctrl is not None and ctrl.programming):
-            return self.memcheck.flash_store(self.elf, addr, size, self.cpu.reg("pc"))
-        if ctrl is None:
-            self.note(f"{mem.name}: flash is read-only and no flash controller on {self.platform.name} programs it: "
-                      f"a store to it is a bus fault (first: {size} bytes at 0x{addr:08x} by {where})")
-            return False
-        if ctrl.store(addr, size):
-            self.cpu.write(addr, value.to_bytes(size, "little"))
-            self.schedule(self.now(), lambda _cycle: self.counter.invalidate(), ("flash program", mem.name))
-            if ctrl.programmed == 1:
-                self.note(f"{ctrl.name}: FLASH_CR.PG set: stores program {mem.name} (first: {size} bytes at "
-                          f"0x{addr:08x} by {where})")
-            return True
-        flag = "sets FLASH_SR.PGSERR" if ctrl.PGSERR is not None else "sets no flag"
-        if ctrl.refused == 1:
-            self.note(f"{ctrl.name}: a store to {mem.name} without FLASH_CR.PG is ignored and {flag} ({ctrl.MANUAL}; "
-                      f"first: {size} bytes at 0x{addr:08x} by {where})")
-        return True
 
     def bus_read(self, addr: int, size: int) -> int:
         return self.bus.system_read(addr, size)
@@ -301,18 +264,7 @@ class Board:
 
     def load_elf(self, path: str | Path) -> ElfImage:
         image = ElfImage.load(path)
-        for seg in image.segments:
-            end = seg.address + len(seg.data)
-            if not any(b <= seg.address and end <= b + m.size
-                       for m in self.platform.memories for b in (m.base, *m.aliases)):
-                mems = ", ".join(f"{m.name} 0x{m.base:08x}-0x{m.end - 1:08x}" for m in self.platform.memories)
-                raise ElfError(
-                    f"{image.path}: segment 0x{seg.address:08x}-0x{end - 1:08x} does not fit in any "
-                    f"memory of board {self.platform.name} ({mems})"
-                )
-            self.cpu.write(seg.address, seg.data)
-            if seg.flags & 1 and self.platform.cpu.fpu:  # PF_X
-                self.cpu.hide_sfpa(seg.address, seg.data)
+        place_segments(self, image)
         self.elf = image
         self.symbols = image.symbols
         self.traps.forget()
@@ -324,21 +276,12 @@ class Board:
         return image
 
     def check_memory(self, extra: Sequence[Guard] = (), model: bool = False) -> MemoryChecker:
-        """Stop the run at the first access outside what the loaded firmware owns (its sections,
-        heap and stack; ``extra``: further guards; ``model``: the free RAM holds a model run's
-        arena and I/O block, whose guards ``extra`` gives). See machine/memcheck.py."""
+        """Stop at the first access outside what the firmware owns (machine/memcheck.py)."""
         if self.elf is None:
             raise SimulationError("no firmware loaded: call load_elf() before check_memory()")
         if self.memcheck is not None:
             self.memcheck.remove()
-        flash = self.flash_memories
-
-        def read_only(addr: int) -> bool:
-            return any(b <= addr < b + m.size for m in flash for b in (m.base, *m.aliases))
-
-        guards = [*firmware_guards(self.elf, read_only, not model), *extra]
-        self.memcheck = MemoryChecker(self.cpu, self.locator, guards,
-                                     self.elf.all_symbols.get("_stack_limit"))
+        self.memcheck = MemoryChecker.for_firmware(self.cpu, self.locator, self.elf, self.flash_memories, extra, model)
         return self.memcheck
 
     # exceptions ----------------------------------------------------------------------------
@@ -516,25 +459,8 @@ class Board:
                 self._raise_fault(*(self._pending_fault or (kind, detail)))
             if self._pending_fault is not None:
                 self._raise_fault(*self._pending_fault)
-            if self.memcheck is not None and self.memcheck.violation is not None:
-                stray = self.memcheck.violation
-                cpu.set_reg("pc", stray.pc)
-                raise self._make_fault("Memory check", stray.detail())
-            if self.traps.pending is not None:
-                trap, self.traps.pending = self.traps.pending, None
-                self.counter.rewind_to(self.traps.pending_pc)  # it did not run
-                cpu.set_reg("pc", self.traps.pending_pc)
-                self.exceptions.fault(*trap)
-                if self._pending_fault is not None:
-                    self._raise_fault(*self._pending_fault)
+            if guard_stop(self):
                 continue
-            if self.traps.restart is not None:
-                (block, size), self.traps.restart = self.traps.restart, None
-                cpu.drop_translation(block, block + size)  # translated again with its hooks
-                if self.isa_guard.violation is None:
-                    self.counter.rewind_to(block)
-                    cpu.set_reg("pc", block)
-                    continue
             if self.bus.error is not None:
                 bus_error, self.bus.error = self.bus.error, None
                 raise bus_error

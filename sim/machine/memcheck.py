@@ -30,6 +30,7 @@ import unicorn
 from tandem.core.access import AccessLocator
 from tandem.core.cpu import CortexM
 from tandem.firmware.elf import ElfImage
+from tandem.platform.model import MemorySpec
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,16 @@ class MemoryChecker:
         for g in self.guards:
             kinds = unicorn.UC_HOOK_MEM_WRITE | (unicorn.UC_HOOK_MEM_READ if g.reads else 0)
             self._handles.append(cpu.uc.hook_add(kinds, self._on_access, g, begin=g.start, end=g.end - 1))
+
+    @classmethod
+    def for_firmware(cls, cpu: CortexM, locator: AccessLocator, elf: ElfImage, flash: Sequence[MemorySpec],
+                     extra: Sequence[Guard] = (), model: bool = False) -> MemoryChecker:
+        """The checker for a loaded ELF on a board whose ``flash`` memories are read-only."""
+        def read_only(addr: int) -> bool:
+            return any(b <= addr < b + m.size for m in flash for b in (m.base, *m.aliases))
+
+        guards = [*firmware_guards(elf, read_only, not model), *extra]
+        return cls(cpu, locator, guards, elf.all_symbols.get("_stack_limit"))
 
     def remove(self) -> None:
         for h in self._handles:

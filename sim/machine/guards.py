@@ -1,0 +1,51 @@
+"""The run loop's stops for the guards that watch single instructions and accesses: the memory
+checker's violation (machine/memcheck.py) and the trap guard's UsageFaults and re-translations
+(core/traps.py), and the CCR bits the trap guard follows."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tandem.peripherals.nvic import CCR
+
+if TYPE_CHECKING:
+    from tandem.machine.board import Board
+
+
+def ccr(board: Board) -> int:
+    """SCB->CCR as the firmware last wrote it."""
+    return board.nvic.regs.get(CCR, 0) if board.nvic is not None else 0
+
+
+def ccr_changed(board: Board) -> None:
+    """DIV_0_TRP or UNALIGN_TRP changed: every block is looked at again from the next block
+    boundary on."""
+    board.schedule(board.now(), lambda _cycle: board.counter.invalidate(), ("ccr", 0))
+
+
+def guard_stop(board: Board) -> bool:
+    """Handle a stop one of the guards asked for; True if the run loop should go on at once.
+    A memory-check violation raises the fault report."""
+    cpu, traps = board.cpu, board.traps
+    if board.memcheck is not None and board.memcheck.violation is not None:
+        stray = board.memcheck.violation
+        cpu.set_reg("pc", stray.pc)
+        raise board._make_fault("Memory check", stray.detail())
+    if traps.pending is not None:
+        trap, traps.pending = traps.pending, None
+        board.counter.rewind_to(traps.pending_pc)  # it did not run
+        cpu.set_reg("pc", traps.pending_pc)
+        board.exceptions.fault(*trap)
+        if board._pending_fault is not None:
+            board._raise_fault(*board._pending_fault)
+        return True
+    if traps.restart is not None:
+        (block, size), traps.restart = traps.restart, None
+        cpu.drop_translation(block, block + size)  # translated again with its hooks
+        if board.isa_guard.violation is None:
+            board.counter.rewind_to(block)
+            cpu.set_reg("pc", block)
+            return True
+    return False
+
+
+__all__ = ["ccr", "ccr_changed", "guard_stop"]
