@@ -10,7 +10,7 @@ import pytest
 
 from tandem.errors import FirmwareFault
 from tandem.machine.board import Board
-from tandem.machine.memcheck import Guard
+from tandem.machine.memcheck import Guard, check_memory
 
 CFSR_UNALIGNED = 1 << 24  # UFSR bit 8 (ARMv7-M ARM B3.2.15)
 CFSR_DIVBYZERO = 1 << 25  # UFSR bit 9
@@ -154,7 +154,7 @@ def test_flash_store_without_a_controller_is_a_bus_fault(build, cfg, board):
 def _checked(build, cfg, board, mode):
     b = _board(build, cfg, board, "tests/memcheck.c", "check_mode", mode)
     hb = b.elf.all_symbols["host_block"]
-    b.check_memory([Guard("the host's block", hb, hb + 32)])
+    check_memory(b, [Guard("the host's block", hb, hb + 32)])
     return b
 
 

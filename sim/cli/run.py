@@ -11,6 +11,7 @@ from tandem.config import TandemConfig
 from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
 from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
+from tandem.machine.memcheck import check_memory
 from tandem.peripherals.rtl_peripheral import RtlPeripheral
 from tandem.platform import load_platform
 from tandem.platform.search import resolve_accel
@@ -36,7 +37,7 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
         board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
     image = board.load_elf(args.firmware)
     if args.check_memory:
-        board.check_memory()
+        check_memory(board)
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     stream = None if args.quiet else sys.stdout.buffer
     profile = args.profile is not None

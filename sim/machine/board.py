@@ -17,7 +17,7 @@ are in :mod:`tandem.core.faults`.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -45,7 +45,7 @@ from tandem.machine.flash import flash_memories, flash_store
 from tandem.machine.guards import ccr, ccr_changed, guard_stop
 from tandem.machine.idle import asleep, spinning, wake_or_lockup
 from tandem.machine.limits import RunLimits
-from tandem.machine.memcheck import Guard, MemoryChecker
+from tandem.machine.memcheck import MemoryChecker
 from tandem.machine.polling import PollWatch
 from tandem.machine.results import RunResult
 from tandem.machine.usage import heap_bytes
@@ -86,15 +86,14 @@ class Board:
         self.symbols = Symbolizer([])
         self._functions: FunctionTable | None = None  # while profiling
         self._stack_top: int | None = None
-        self.memcheck: MemoryChecker | None = None  # check_memory()
+        self.memcheck: MemoryChecker | None = None  # machine/memcheck.py check_memory()
         self._run_start = (0, 0, 0.0)  # cycles, instructions and host time at the run's start
         self._start_seconds = 0.0  # modelled time at the run's start
 
-        # flash is read-only to the core: a store asks the flash controller (machine/flash.py)
         self.flash_memories = flash_memories(platform)
         for mem in platform.memories:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size, writable=mem not in self.flash_memories)
-        self.cpu.on_write_protect = lambda addr, size, value: flash_store(self, addr, size, value)
+        self.cpu.on_write_protect = lambda addr, size, value: flash_store(self, addr, size, value)  # read-only flash
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
         timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data,
@@ -264,25 +263,14 @@ class Board:
 
     def load_elf(self, path: str | Path) -> ElfImage:
         image = ElfImage.load(path)
-        place_segments(self, image)
+        place_segments(self.platform, self.cpu, image)
         self.elf = image
         self.symbols = image.symbols
         self.traps.forget()
-        if self.memcheck is not None:  # guards of the previous firmware
-            self.memcheck.remove()
-            self.memcheck = None
+        self.memcheck = MemoryChecker.drop(self.memcheck)  # the guards of the previous firmware
         self.counter.invalidate()
         self.locator.invalidate()
         return image
-
-    def check_memory(self, extra: Sequence[Guard] = (), model: bool = False) -> MemoryChecker:
-        """Stop at the first access outside what the firmware owns (machine/memcheck.py)."""
-        if self.elf is None:
-            raise SimulationError("no firmware loaded: call load_elf() before check_memory()")
-        if self.memcheck is not None:
-            self.memcheck.remove()
-        self.memcheck = MemoryChecker.for_firmware(self.cpu, self.locator, self.elf, self.flash_memories, extra, model)
-        return self.memcheck
 
     # exceptions ----------------------------------------------------------------------------
     def reset(self) -> None:

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from tandem.core.cpu import CortexM
 from tandem.errors import ElfError, FirmwareFault, SimulationError
 from tandem.firmware.elf import ElfImage
 from tandem.platform.model import Platform
@@ -36,9 +36,6 @@ VECTOR_SECTIONS = (".isr_vector", ".vectors", ".vector_table", ".intvec", ".vect
 VECTOR_SYMBOLS = ("g_pfnVectors", "__isr_vector", "__Vectors", "__vector_table", "_vectors", "vector_table",
                   "g_vectors", "__vectors", "_vector_table", "exception_table")
 TBLOFF_ALIGN = 128
-
-if TYPE_CHECKING:
-    from tandem.machine.board import Board
 
 
 @dataclass(frozen=True)
@@ -135,17 +132,17 @@ def find_vector_table(platform: Platform, elf: ElfImage | None, read_u32: Callab
                           "set VectorTableOffset on the cpu")
 
 
-def place_segments(board: Board, image: ElfImage) -> None:
+def place_segments(platform: Platform, cpu: CortexM, image: ElfImage) -> None:
     """Write the ELF's loadable segments into the board's memories (each must fit in one)."""
     for seg in image.segments:
         end = seg.address + len(seg.data)
         if not any(b <= seg.address and end <= b + m.size
-                   for m in board.platform.memories for b in (m.base, *m.aliases)):
-            mems = ", ".join(f"{m.name} 0x{m.base:08x}-0x{m.end - 1:08x}" for m in board.platform.memories)
+                   for m in platform.memories for b in (m.base, *m.aliases)):
+            mems = ", ".join(f"{m.name} 0x{m.base:08x}-0x{m.end - 1:08x}" for m in platform.memories)
             raise ElfError(
                 f"{image.path}: segment 0x{seg.address:08x}-0x{end - 1:08x} does not fit in any "
-                f"memory of board {board.platform.name} ({mems})"
+                f"memory of board {platform.name} ({mems})"
             )
-        board.cpu.write(seg.address, seg.data)
-        if seg.flags & 1 and board.platform.cpu.fpu:  # PF_X
-            board.cpu.hide_sfpa(seg.address, seg.data)
+        cpu.write(seg.address, seg.data)
+        if seg.flags & 1 and platform.cpu.fpu:  # PF_X
+            cpu.hide_sfpa(seg.address, seg.data)

@@ -10,13 +10,33 @@ checker stop instead (machine/memcheck.py).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
+from tandem.core.cpu import CortexM
+from tandem.firmware.elf import ElfImage, Symbolizer
+from tandem.machine.memcheck import MemoryChecker
+from tandem.peripherals.base import Peripheral
 from tandem.peripherals.stm32_flash import FLASH_CONTROLLERS, Stm32Flash
 from tandem.platform.model import MemorySpec, Platform
+from tandem.timing import CycleCounter
 
-if TYPE_CHECKING:
-    from tandem.machine.board import Board
+
+class FlashBoard(Protocol):
+    """What :func:`flash_store` asks of the board."""
+
+    platform: Platform
+    cpu: CortexM
+    counter: CycleCounter
+    flash_memories: list[MemorySpec]
+    peripherals: dict[str, Peripheral]
+    symbols: Symbolizer
+    memcheck: MemoryChecker | None
+    elf: ElfImage | None
+
+    def note(self, message: str) -> None: ...
+    def now(self) -> int: ...
+    def schedule(self, cycle: int, callback: Callable[[int], None], owner: object) -> None: ...
 
 
 def flash_memories(platform: Platform) -> list[MemorySpec]:
@@ -30,7 +50,7 @@ def flash_memories(platform: Platform) -> list[MemorySpec]:
             and ("flash" in m.name.lower() or m.name in controlled)]
 
 
-def flash_store(self: Board, addr: int, size: int, value: int) -> bool:
+def flash_store(self: FlashBoard, addr: int, size: int, value: int) -> bool:
     """A store to read-only memory: programmed or ignored as the flash controller says
     (peripherals/stm32_flash.py), else a bus fault (False)."""
     mem = next((m for m in self.flash_memories for b in (m.base, *m.aliases) if b <= addr < b + m.size), None)

@@ -3,26 +3,51 @@ checker's violation (machine/memcheck.py) and the trap guard's UsageFaults and r
 (core/traps.py), and the CCR bits the trap guard follows."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol
 
-from tandem.peripherals.nvic import CCR
+from tandem.core.cpu import CortexM
+from tandem.core.exceptions import ExceptionModel
+from tandem.core.isa_guard import IsaGuard
+from tandem.core.traps import TrapGuard
+from tandem.errors import FirmwareFault
+from tandem.machine.memcheck import MemoryChecker
+from tandem.peripherals.nvic import CCR, Nvic
+from tandem.timing import CycleCounter
 
-if TYPE_CHECKING:
-    from tandem.machine.board import Board
+
+class GuardedBoard(Protocol):
+    """What the functions here ask of the board."""
+
+    cpu: CortexM
+    nvic: Nvic | None
+    counter: CycleCounter
+    traps: TrapGuard
+    isa_guard: IsaGuard
+    exceptions: ExceptionModel
+    memcheck: MemoryChecker | None
+
+    def now(self) -> int: ...
+    def schedule(self, cycle: int, callback: Callable[[int], None], owner: object) -> None: ...
+    # the run loop's own fault plumbing (machine/board.py)
+    _pending_fault: tuple[str, str] | None
+
+    def _raise_fault(self, kind: str, detail: str) -> None: ...
+    def _make_fault(self, kind: str, detail: str) -> FirmwareFault: ...
 
 
-def ccr(board: Board) -> int:
+def ccr(board: GuardedBoard) -> int:
     """SCB->CCR as the firmware last wrote it."""
     return board.nvic.regs.get(CCR, 0) if board.nvic is not None else 0
 
 
-def ccr_changed(board: Board) -> None:
+def ccr_changed(board: GuardedBoard) -> None:
     """DIV_0_TRP or UNALIGN_TRP changed: every block is looked at again from the next block
     boundary on."""
     board.schedule(board.now(), lambda _cycle: board.counter.invalidate(), ("ccr", 0))
 
 
-def guard_stop(board: Board) -> bool:
+def guard_stop(board: GuardedBoard) -> bool:
     """Handle a stop one of the guards asked for; True if the run loop should go on at once.
     A memory-check violation raises the fault report."""
     cpu, traps = board.cpu, board.traps

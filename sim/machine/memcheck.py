@@ -24,11 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import unicorn
 
 from tandem.core.access import AccessLocator
 from tandem.core.cpu import CortexM
+from tandem.errors import SimulationError
 from tandem.firmware.elf import ElfImage
 from tandem.platform.model import MemorySpec
 
@@ -109,15 +111,11 @@ class MemoryChecker:
             kinds = unicorn.UC_HOOK_MEM_WRITE | (unicorn.UC_HOOK_MEM_READ if g.reads else 0)
             self._handles.append(cpu.uc.hook_add(kinds, self._on_access, g, begin=g.start, end=g.end - 1))
 
-    @classmethod
-    def for_firmware(cls, cpu: CortexM, locator: AccessLocator, elf: ElfImage, flash: Sequence[MemorySpec],
-                     extra: Sequence[Guard] = (), model: bool = False) -> MemoryChecker:
-        """The checker for a loaded ELF on a board whose ``flash`` memories are read-only."""
-        def read_only(addr: int) -> bool:
-            return any(b <= addr < b + m.size for m in flash for b in (m.base, *m.aliases))
-
-        guards = [*firmware_guards(elf, read_only, not model), *extra]
-        return cls(cpu, locator, guards, elf.all_symbols.get("_stack_limit"))
+    @staticmethod
+    def drop(checker: MemoryChecker | None) -> None:
+        """Remove a checker's hooks (if any); None, for ``board.memcheck = MemoryChecker.drop(...)``."""
+        if checker is not None:
+            checker.remove()
 
     def remove(self) -> None:
         for h in self._handles:
@@ -150,4 +148,32 @@ class MemoryChecker:
         return True
 
 
-__all__ = ["Guard", "MemoryChecker", "Violation", "firmware_guards", "model_guards"]
+class CheckedBoard(Protocol):
+    """What :func:`check_memory` asks of the board (machine/board.py)."""
+
+    cpu: CortexM
+    locator: AccessLocator
+    elf: ElfImage | None
+    flash_memories: list[MemorySpec]
+    memcheck: MemoryChecker | None
+
+
+def check_memory(board: CheckedBoard, extra: Sequence[Guard] = (), model: bool = False) -> MemoryChecker:
+    """Make ``board`` stop at the first access outside what its loaded firmware owns: its
+    sections, heap and stack, and ``extra`` guards; ``model``: the free RAM holds a model run's
+    arena and I/O block (whose guards :func:`model_guards` gives) instead of being unowned."""
+    elf = board.elf
+    if elf is None:
+        raise SimulationError("no firmware loaded: call load_elf() before check_memory()")
+    flash = board.flash_memories
+
+    def read_only(addr: int) -> bool:
+        return any(b <= addr < b + m.size for m in flash for b in (m.base, *m.aliases))
+
+    MemoryChecker.drop(board.memcheck)
+    guards = [*firmware_guards(elf, read_only, not model), *extra]
+    board.memcheck = MemoryChecker(board.cpu, board.locator, guards, elf.all_symbols.get("_stack_limit"))
+    return board.memcheck
+
+
+__all__ = ["CheckedBoard", "Guard", "MemoryChecker", "Violation", "check_memory", "firmware_guards", "model_guards"]

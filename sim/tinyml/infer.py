@@ -20,6 +20,7 @@ import numpy as np
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import ModelError, SimulationError
 from tandem.firmware.elf import ElfImage
+from tandem.machine import memcheck
 from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
 from tandem.machine.memcheck import Guard, model_guards
@@ -125,7 +126,7 @@ def infer(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] 
     memory checker on unless ``check_memory`` is False (machine/memcheck.py)."""
     prep = prepare(board, image, model, inputs, invocations, model_path, seed)
     if check_memory:
-        board.check_memory(prep.guards, model=True)
+        memcheck.check_memory(board, prep.guards, model=True)
     run = board.run(max_cycles=max_cycles, profile=profile)
     return collect(board, prep, run)
 
@@ -229,7 +230,7 @@ def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_
     prep = plan(image, job.platform.name, job.info, job.model, job.inputs, job.invocations, job.model_path)
     apply_writes(board, prep.writes)
     if check_memory:
-        board.check_memory(prep.guards, model=True)
+        memcheck.check_memory(board, prep.guards, model=True)
     run = board.run(max_cycles=max_cycles, profile=profile, limits=limits)
     return collect(board, prep, run)
 
