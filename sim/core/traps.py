@@ -14,18 +14,21 @@ Unicorn runs all of these (measured on 2.1.4: a misaligned LDRD loads, DIV_0_TRP
 The guard wraps the timing model like :class:`~tandem.core.isa_guard.IsaGuard`: when a block is
 first costed, its instructions of those kinds get a Unicorn code hook on their own address (and
 the block is translated again with the hook in it); nothing else is instrumented, so code without
-them runs at full speed. The hook computes the address (or reads the divisor) before the
-instruction runs and stops there when it would fault; the board then takes the fault or reports
-it. Accesses based on SP need no hook: SP is word-aligned by construction (B1.4.1), and LDRD's
-and LDM's offsets are multiples of 4; LDR/STR with UNALIGN_TRP are hooked only while it is set.
+them runs at full speed. The hook (C, sim/core/traps.c, built like the block hook) computes the
+address (or reads the divisor) before the instruction runs and stops there when it would fault;
+the board then takes the fault or reports it. Accesses based on SP need no hook: SP is
+word-aligned by construction (B1.4.1), and LDRD's and LDM's offsets are multiples of 4; LDR/STR
+are hooked only while UNALIGN_TRP is set, SDIV/UDIV only while DIV_0_TRP is.
 
 ARMv6-M has no divide and faults every unaligned access; the ARMv6-M part is left to Unicorn's
 model (see isa_guard's "not checked").
 """
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import capstone
@@ -34,6 +37,29 @@ from capstone import arm_const as CA
 from unicorn import arm_const as UA
 
 from tandem.core.faults import DIVBYZERO, UNALIGNED
+from tandem.errors import ToolchainError
+from tandem.timing import native
+
+C_SOURCE = Path(__file__).resolve().parent / "traps.c"
+_KINDS = {"div": 0, "always": 1, "trap": 2}  # TG_DIV, TG_ALWAYS, TG_TRAP
+_CONDS_C = {getattr(CA, f"ARM_CC_{c.upper()}"): i for i, c in enumerate(
+    ("eq", "ne", "hs", "lo", "mi", "pl", "vs", "vc", "hi", "ls", "ge", "lt", "gt", "le"))}
+
+
+class _State(ctypes.Structure):
+    """Mirror of ``struct tg_state``."""
+
+    _fields_ = (("reg_read", ctypes.c_void_p), ("stop", ctypes.c_void_p), ("xpsr_regid", ctypes.c_int32),
+                ("ccr", ctypes.c_uint32), ("fired", ctypes.c_uint32), ("fault_pc", ctypes.c_uint32),
+                ("fault_ea", ctypes.c_uint32), ("fault_check", ctypes.c_int32))
+
+
+class _CCheck(ctypes.Structure):
+    """Mirror of ``struct tg_check``."""
+
+    _fields_ = (("state", ctypes.POINTER(_State)), ("index", ctypes.c_int32), ("kind", ctypes.c_int32),
+                ("align", ctypes.c_int32), ("reg", ctypes.c_int32), ("index_reg", ctypes.c_int32),
+                ("shift", ctypes.c_int32), ("disp", ctypes.c_int32), ("cond", ctypes.c_int32))
 
 DIV_0_TRP = 1 << 4
 UNALIGN_TRP = 1 << 3
@@ -63,15 +89,6 @@ def _base_mnemonic(mnemonic: str) -> str:
     return m
 
 
-def _cond_passed(cc: int, xpsr: int) -> bool:
-    n, z, c, v = (xpsr >> 31) & 1, (xpsr >> 30) & 1, (xpsr >> 29) & 1, (xpsr >> 28) & 1
-    table = {CA.ARM_CC_EQ: z, CA.ARM_CC_NE: not z, CA.ARM_CC_HS: c, CA.ARM_CC_LO: not c,
-             CA.ARM_CC_MI: n, CA.ARM_CC_PL: not n, CA.ARM_CC_VS: v, CA.ARM_CC_VC: not v,
-             CA.ARM_CC_HI: c and not z, CA.ARM_CC_LS: not c or z, CA.ARM_CC_GE: n == v,
-             CA.ARM_CC_LT: n != v, CA.ARM_CC_GT: not z and n == v, CA.ARM_CC_LE: z or n != v}
-    return bool(table.get(cc, True))
-
-
 @dataclass(frozen=True)
 class _Check:
     """One hooked instruction: what it needs and how its address (or divisor) is formed."""
@@ -93,7 +110,7 @@ class TrapGuard:
     (the fault at :attr:`pending_pc`) says why."""
 
     def __init__(self, timing: Any, uc: unicorn.Uc, arch: str, ccr: Callable[[], int],
-                 stop: Callable[[], None]) -> None:
+                 stop: Callable[[], None], cache_dir: Path, cc: str = "cc") -> None:
         self._timing = timing
         self._uc = uc
         self.arch = arch
@@ -105,9 +122,48 @@ class TrapGuard:
         self._hooked: dict[int, _Check] = {}
         self._looked: dict[int, int] = {}  # instruction -> the CCR trap bits it was looked at under
         self._handles: list[int] = []
+        self._checks: list[tuple[_Check, _CCheck]] = []  # kept alive while their hooks are
         self.restart: tuple[int, int] | None = None  # (address, size) of a block to translate again
-        self.pending: tuple[str, str, int] | None = None  # (kind, detail, CFSR bits)
-        self.pending_pc = 0
+        self._cache_dir, self._cc = cache_dir, cc
+        self._lib: ctypes.CDLL | None = None  # built on the first hook (most programs need one)
+        self._uclib = native.unicorn_lib()
+        self._state = _State(xpsr_regid=UA.UC_ARM_REG_XPSR)
+        self._state.reg_read = ctypes.cast(self._uclib.uc_reg_read, ctypes.c_void_p).value
+        self._state.stop = ctypes.cast(self._uclib.uc_emu_stop, ctypes.c_void_p).value
+
+    def set_ccr(self, value: int) -> None:
+        """SCB->CCR changed (the hooks read it at run time)."""
+        self._state.ccr = value & 0xFFFFFFFF
+
+    @property
+    def pending(self) -> tuple[str, str, int] | None:
+        """The fault a hook stopped for: (kind, detail, CFSR bits) at :attr:`pending_pc`."""
+        st = self._state
+        if not st.fired:
+            return None
+        check = self._checks[st.fault_check][0]
+        if check.kind == "div":
+            return ("UsageFault", f"DIVBYZERO: '{check.text}' divides by zero with CCR.DIV_0_TRP set", DIVBYZERO)
+        why = "with CCR.UNALIGN_TRP set" if check.kind == "trap" else "(always faults, ARMv7-M A3.2.1)"
+        return ("UsageFault", f"UNALIGNED: '{check.text}' accesses 0x{st.fault_ea:08x}, not {check.align}-byte "
+                              f"aligned {why}", UNALIGNED)
+
+    @pending.setter
+    def pending(self, value: None) -> None:
+        self._state.fired = 0
+
+    @property
+    def pending_pc(self) -> int:
+        return int(self._state.fault_pc)
+
+    def _native(self) -> ctypes.CDLL:
+        if self._lib is None:
+            path = native.build(self._cache_dir, self._cc, C_SOURCE)
+            try:
+                self._lib = ctypes.CDLL(str(path))
+            except OSError as exc:
+                raise ToolchainError(f"{path}: cannot load the trap guard's hook library: {exc}") from exc
+        return self._lib
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._timing, name)
@@ -116,7 +172,9 @@ class TrapGuard:
         cost = self._timing.block_cost(uc, addr, size)
         if self.arch == "v6m":
             return cost
-        mode = self._ccr() & (DIV_0_TRP | UNALIGN_TRP)
+        ccr = self._ccr()
+        self._state.ccr = ccr
+        mode = ccr & (DIV_0_TRP | UNALIGN_TRP)
         code = bytes(uc.mem_read(addr, size))
         for a, _size, mnemonic, _ops in self._cs.disasm_lite(code, addr):
             if a in self._looked and not mode & ~self._looked[a]:
@@ -145,15 +203,30 @@ class TrapGuard:
             if check is None:
                 continue
             self._hooked[a] = check
-            self._handles.append(self._uc.hook_add(unicorn.UC_HOOK_CODE, self._on_insn, begin=a, end=a))
+            self._add_hook(a, check)
+
+    def _add_hook(self, addr: int, check: _Check) -> None:
+        c = _CCheck(ctypes.pointer(self._state), len(self._checks), _KINDS[check.kind], check.align,
+                    -1 if check.pc_base else check.reg, check.index or -1, check.shift, check.disp,
+                    _CONDS_C.get(check.cc, 14))
+        self._checks.append((check, c))
+        fn = ctypes.cast(self._native().tg_check_hook, ctypes.c_void_p)
+        handle = ctypes.c_size_t()
+        err = self._uclib.uc_hook_add(self._uc._uch, ctypes.byref(handle), unicorn.UC_HOOK_CODE, fn,
+                                      ctypes.cast(ctypes.byref(c), ctypes.c_void_p), addr, addr)
+        if err != 0:
+            raise ToolchainError(f"uc_hook_add(UC_HOOK_CODE) at 0x{addr:08x} failed with Unicorn error {err}")
+        self._handles.append(handle.value)
 
     def forget(self) -> None:
         """New code was loaded: drop every hook (blocks are looked at again when next costed)."""
         for h in self._handles:
-            self._uc.hook_del(h)
+            self._uclib.uc_hook_del(self._uc._uch, ctypes.c_size_t(h))
         self._handles.clear()
+        self._checks.clear()
         self._hooked.clear()
         self._looked.clear()
+        self._state.fired = 0
 
     @property
     def hooks(self) -> int:
@@ -188,39 +261,6 @@ class TrapGuard:
         if mem.base == CA.ARM_REG_PC:
             return _Check(text, kind, align, 0, disp=disp, pc_base=True, cc=cc)
         return _Check(text, kind, align, _uc_reg(self._cs_detail, mem.base), index, shift, disp, cc=cc)
-
-    def _on_insn(self, uc: unicorn.Uc, addr: int, size: int, _data: object) -> None:
-        check = self._hooked.get(addr)
-        if check is None:
-            return
-        if check.kind == "trap" and not self._ccr() & UNALIGN_TRP:
-            return
-        if check.kind == "div" and not self._ccr() & DIV_0_TRP:
-            return
-        if check.cc not in (CA.ARM_CC_AL, CA.ARM_CC_INVALID) and not _cond_passed(
-                check.cc, int(uc.reg_read(UA.UC_ARM_REG_XPSR))):
-            return
-        if check.kind == "div":
-            if int(uc.reg_read(check.reg)) & 0xFFFFFFFF == 0:
-                self._fault(addr, f"DIVBYZERO: '{check.text}' divides by zero with CCR.DIV_0_TRP set", DIVBYZERO)
-            return
-        if check.pc_base:
-            ea = ((addr + 4) & ~3) + check.disp
-        else:
-            ea = int(uc.reg_read(check.reg))
-            if check.index:
-                ea += int(uc.reg_read(check.index)) << check.shift
-            ea += check.disp
-        ea &= 0xFFFFFFFF
-        if ea % check.align:
-            why = "with CCR.UNALIGN_TRP set" if check.kind == "trap" else "(always faults, ARMv7-M A3.2.1)"
-            self._fault(addr, f"UNALIGNED: '{check.text}' accesses 0x{ea:08x}, not {check.align}-byte "
-                              f"aligned {why}", UNALIGNED)
-
-    def _fault(self, addr: int, detail: str, cfsr: int) -> None:
-        self.pending = ("UsageFault", detail, cfsr)
-        self.pending_pc = addr
-        self._stop()
 
 
 __all__ = ["DIV_0_TRP", "UNALIGN_TRP", "TrapGuard"]

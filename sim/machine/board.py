@@ -100,7 +100,8 @@ class Board:
                              multiplier=platform.cpu.multiplier)
         self.timing = timing
         self.isa_guard = IsaGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
-        self.traps = TrapGuard(self.isa_guard, self.cpu.uc, timing.table.arch, lambda: ccr(self), self.cpu.stop)
+        self.traps = TrapGuard(self.isa_guard, self.cpu.uc, timing.table.arch, lambda: ccr(self), self.cpu.stop,
+                               self.config.cache_dir / "native", self.config.cc)
         self._deadline_set = 0  # the deadline the run loop set last
         # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
         self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, SpinGuard(self.traps, self._spin_soon)),

@@ -44,6 +44,7 @@ def ccr(board: GuardedBoard) -> int:
 def ccr_changed(board: GuardedBoard) -> None:
     """DIV_0_TRP or UNALIGN_TRP changed: every block is looked at again from the next block
     boundary on."""
+    board.traps.set_ccr(ccr(board))
     board.schedule(board.now(), lambda _cycle: board.counter.invalidate(), ("ccr", 0))
 
 

@@ -78,32 +78,33 @@ def _compiler(cc: str) -> str:
     return found
 
 
-def build(cache_dir: Path, cc: str = "cc") -> Path:
-    """Return the path of the compiled hook library, compiling it if the cache lacks it."""
+def build(cache_dir: Path, cc: str = "cc", source_path: Path = SOURCE) -> Path:
+    """Return the path of the compiled hook library, compiling it if the cache lacks it
+    (``source_path``: another self-contained C hook, e.g. sim/core/traps.c)."""
     try:
-        source = SOURCE.read_bytes()
+        source = source_path.read_bytes()
     except OSError as exc:
-        raise ToolchainError(f"{SOURCE}: cannot read the native hook source: {exc}") from exc
+        raise ToolchainError(f"{source_path}: cannot read the native hook source: {exc}") from exc
     # The flags are part of the key so that changing them cannot reuse a stale build.
     digest = hashlib.sha256(source + " ".join(CFLAGS).encode()).hexdigest()[:16]
     cache = cache_dir.expanduser()
-    target = cache / f"blockhook-{digest}.so"
+    target = cache / f"{source_path.stem}-{digest}.so"
     if target.exists():
         return target
     cc = _compiler(cc)
     try:
         cache.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=".blockhook-", suffix=".so", dir=cache)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{source_path.stem}-", suffix=".so", dir=cache)
     except OSError as exc:
         raise ToolchainError(f"{cache}: cannot write the native build cache: {exc}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
-    cmd = [cc, *CFLAGS, "-o", str(tmp), str(SOURCE)]
+    cmd = [cc, *CFLAGS, "-o", str(tmp), str(source_path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise ToolchainError(
-                f"{SOURCE}: '{' '.join(cmd)}' failed (exit {proc.returncode}):\n{proc.stderr}"
+                f"{source_path}: '{' '.join(cmd)}' failed (exit {proc.returncode}):\n{proc.stderr}"
             )
         os.replace(tmp, target)  # atomic: concurrent builders all end with a complete file
     finally:
