@@ -135,6 +135,36 @@ def test_stm32_flash_store_ignored_without_pg_and_programmed_with_it(build, cfg,
     assert r.exit_code == 0
 
 
+def test_stm32f1_flash_store_is_ignored_without_a_flag(build, cfg):
+    """RM0008 names no error flag for a store outside the programming sequence: ignored, noted."""
+    b = Board.from_platform("bluepill", cfg)
+    b.load_elf(build("bluepill", "tests/flash_write.c"))
+    r = b.run()
+    assert r.output == "before 12345678\nafter 12345678\n" and r.exit_code == 0
+    assert any("without FLASH_CR.PG is ignored and sets no flag (RM0008" in n for n in r.notes)
+
+
+def test_model_run_guards_the_mailbox_request_and_the_inputs(cfg):
+    """plan() hands the checker the mailbox's request half and the input block (writes only)."""
+    from tandem.firmware.elf import ElfImage
+    from tandem.tinyml import infer as I
+    from tandem.tinyml import protocol as P
+    from tandem.tinyml.job import InferenceJob
+
+    job = InferenceJob.create("stm32f4_discovery", cfg.examples_dir / "models" / "kws_ds_cnn.tflite", cfg)
+    image = ElfImage.load(job.elf)
+    prep = I.plan(image, "stm32f4_discovery", job.info, job.model, job.inputs)
+    mailbox = image.all_symbols[P.SYM_MAILBOX]
+    in_addr, in_blob = prep.writes[1]
+    spans = {(g.start, g.end, g.reads) for g in prep.guards}
+    assert (mailbox, mailbox + P.RESULT_OFFSET, False) in spans
+    assert (in_addr, in_addr + len(in_blob), False) in spans
+    # nothing the runtime owns is guarded: the arena (free RAM below the I/O block) and the outputs
+    ram0 = image.all_symbols["__tandem_free_ram_start"]
+    assert all(g.end <= ram0 or g.start >= in_addr for g in prep.guards)
+    assert all(not (g.start < prep.out_addr + prep.out_cap and prep.out_addr < g.end) for g in prep.guards)
+
+
 @pytest.mark.parametrize("board", ["generic_m3", "nrf52840dk"])
 def test_flash_store_without_a_controller_is_a_bus_fault(build, cfg, board):
     b = Board.from_platform(board, cfg)
