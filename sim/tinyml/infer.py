@@ -121,9 +121,9 @@ def apply_writes(board: Board, writes: Sequence[tuple[int, bytes]]) -> None:
 
 def infer(board: Board, image: ElfImage, model: bytes, inputs: list[np.ndarray] | None = None,
           invocations: int = 1, model_path: str = "<model>", max_cycles: int = DEFAULT_MAX_CYCLES,
-          seed: int = 0, profile: bool = False, check_memory: bool = True) -> Inference:
-    """Run ``model`` on a board that has the runtime image loaded (fresh board per call), with the
-    memory checker on unless ``check_memory`` is False (machine/memcheck.py)."""
+          seed: int = 0, profile: bool = False, check_memory: bool = False) -> Inference:
+    """Run ``model`` on a board that has the runtime image loaded (fresh board per call); with
+    ``check_memory`` under the memory checker (machine/memcheck.py; ``tandem infer`` turns it on)."""
     prep = prepare(board, image, model, inputs, invocations, model_path, seed)
     if check_memory:
         memcheck.check_memory(board, prep.guards, model=True)
@@ -222,9 +222,10 @@ def attribute_jobs(ops: list[OpProfile], jobs: Sequence[Mapping[str, Any]]) -> N
 
 def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_CYCLES, profile: bool = False,
             exact_flash_data: bool = False, limits: RunLimits | None = None,
-            check_memory: bool = True) -> Inference:
-    """Run the job on a fresh board with the CPU only (``limits``: wall-clock and handler limits),
-    with the memory checker on unless ``check_memory`` is False."""
+            check_memory: bool = False) -> Inference:
+    """Run the job on a fresh board with the CPU only (``limits``: wall-clock and handler limits);
+    with ``check_memory`` under the memory checker (``tandem infer`` turns it on: it costs about
+    1.55x in simulation time, which the library's callers, e.g. test suites, may not want)."""
     board = Board(job.platform, cfg, exact_flash_data)
     image = board.load_elf(job.elf)
     prep = plan(image, job.platform.name, job.info, job.model, job.inputs, job.invocations, job.model_path)
