@@ -75,6 +75,8 @@ class CortexM:
         # host memory behind each RAM/ROM window: anonymous mappings, so the host commits only the
         # pages the firmware touches (a board may declare far more memory than a program uses)
         self._buffers: list[tuple[mmap.mmap, ctypes.c_char]] = []
+        # (base, size, host address, writable) of every RAM/ROM window, aliases included
+        self.host_windows: list[tuple[int, int, int, bool]] = []
         self.last_unmapped: UnmappedAccess | None = None
         self._mrs_control: dict[int, int] = {}  # address of an MRS Rd, CONTROL -> d
         self._mrs_pending: int | None = None
@@ -92,6 +94,7 @@ class CortexM:
         for base in bases:
             self.uc.mem_map_ptr(base, size, perms, ctypes.addressof(head))
             self._memory_spans.append((base, base + size))
+            self.host_windows.append((base, size, ctypes.addressof(head), writable))
         self._memory_spans.sort()
 
     def map_mmio(self, base: int, size: int, read: MmioRead, write: MmioWrite) -> None:

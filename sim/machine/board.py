@@ -46,7 +46,7 @@ from tandem.machine.polling import PollWatch
 from tandem.machine.results import RunResult
 from tandem.machine.usage import heap_bytes
 from tandem.peripherals import create_peripheral
-from tandem.peripherals.base import Peripheral
+from tandem.peripherals.base import MemoryWindow, Peripheral
 from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nvic import CPACR, DEMCR, VTOR, Nvic
 from tandem.platform.model import Platform, load_platform
@@ -92,6 +92,7 @@ class Board:
         timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data,
                              multiplier=platform.cpu.multiplier)
         self.timing = timing
+        self._windows: tuple[object, tuple[MemoryWindow, ...]] | None = None  # (timing map, windows)
         self.isa_guard = IsaGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
         self._deadline_set = 0  # the deadline the run loop set last
         # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
@@ -242,6 +243,17 @@ class Board:
 
     def peripheral(self, name: str) -> Peripheral | None:
         return self.peripherals.get(name)
+
+    def memory_windows(self) -> tuple[MemoryWindow, ...]:
+        timing = self.timing.memory
+        if self._windows is None or self._windows[0] is not timing:
+            windows = []
+            for base, size, host, writable in self.cpu.host_windows:
+                region = timing.find(base)
+                windows.append(MemoryWindow(region.name if region else "", base, size, host, writable,
+                                            region.wait_states if region else 0))
+            self._windows = (timing, tuple(windows))
+        return self._windows[1]
 
     # memory --------------------------------------------------------------------------------
     def read_memory(self, addr: int, size: int) -> bytes:

@@ -8,13 +8,28 @@ registers that expose time (cycle counters, timer values) are exact to the instr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from tandem.config import TandemConfig
 from tandem.core.console import Console
 from tandem.platform.model import PeripheralSpec
 
-__all__ = ["BoardContext", "Console", "Peripheral", "Unimplemented"]
+__all__ = ["BoardContext", "Console", "MemoryWindow", "Peripheral", "Unimplemented"]
+
+
+@dataclass(frozen=True)
+class MemoryWindow:
+    """One of the board's RAM/ROM windows as a bus master outside the core sees it: the host
+    buffer the CPU emulator maps there (``host``: its address in this process), whether it takes
+    writes, and the wait states of one access now."""
+
+    name: str
+    base: int
+    size: int
+    host: int
+    writable: bool
+    wait_states: int
 
 
 class BoardContext(Protocol):
@@ -88,6 +103,11 @@ class BoardContext(Protocol):
 
     def peripheral(self, name: str) -> Peripheral | None:
         """Another part of the board by entry name, for signal connections (GPIO -> EXTI)."""
+        ...
+
+    def memory_windows(self) -> tuple[MemoryWindow, ...]:
+        """The board's memories for a bus master (an RTL block's memory port). The same tuple
+        object until the wait states change (the firmware set the flash latency)."""
         ...
 
 

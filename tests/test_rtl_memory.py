@@ -1,0 +1,146 @@
+"""The RTL's memory port (``memoryBus: axi4``): a Tandem.RtlPeripheral's AXI4 master reading and
+writing the board's own memory at the wait states of the memory each beat touches.
+
+The master is the example vector MAC unit (rtl/examples/vmac_axi.v, overlay
+platforms/accel/vmac_axi.repl) driven by firmware/tests/vmac_mem.c on generic_m4 with its flash
+at 5 wait states and its SRAM at 1 (an overlay below: no fetch accelerator, so the CPU's own
+instruction timing is the same for every case). Expected RTL cycles come from the unit's state
+machine (its header comment) and the shim's slave timing (sim/rtlsim/shim.cpp): a beat is
+presented 1 + W edges after the address handshake or the previous beat, W the wait states of the
+memory it touches, and a burst never crosses a 4 KiB boundary (ARM IHI 0022E A3.4.1).
+"""
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tandem.cli import main
+from tandem.config import TandemConfig
+from tandem.errors import AcceleratorError, PlatformError
+from tandem.machine.board import Board
+from tandem.platform import load_platform
+
+FLASH_WS, SRAM_WS = 5, 1
+NCASES = 8
+IN_OFFSET, W_OFFSET = 3, -2
+CHUNK = 16
+
+
+def _timed(tmp_path: Path) -> Path:
+    path = tmp_path / "timed.repl"
+    path.write_text(f"flash:\n    waitStates: {FLASH_WS}\n\nsram:\n    waitStates: {SRAM_WS}\n")
+    return path
+
+
+def _board(cfg: TandemConfig, *extra: Path) -> Board:
+    overlay = cfg.platforms_dir / "accel" / "vmac_axi.repl"
+    return Board(load_platform("generic_m4", cfg.platforms_search, [overlay, *extra]), cfg)
+
+
+def _wait(board: Board, addr: int) -> int:
+    region = board.timing.memory.find(addr)
+    assert region is not None
+    return region.wait_states
+
+
+def unit_edges(board: Board, in_addr: int, w_addr: int, length: int) -> int:
+    """Edges from START's write edge to the edge that sets DONE (vmac_axi.v): per burst of N
+    words, one edge to raise ARVALID, the input burst (address handshake + N beats of 1 + W),
+    one edge to raise ARVALID again, the weight burst the same way; then one edge to see nothing
+    is left."""
+    edges, words = 0, (length + 3) // 4
+    while words:
+        room = min((4096 - (p & 0xFFF)) // 4 for p in (in_addr, w_addr))
+        n = min(CHUNK, words, room)
+        edges += 1 + 1 + n * (1 + _wait(board, in_addr)) + 1 + n * (1 + _wait(board, w_addr))
+        in_addr, w_addr, words = in_addr + 4 * n, w_addr + 4 * n, words - n
+    return edges + 1
+
+
+@pytest.fixture(scope="module")
+def vmac_run(cfg: TandemConfig, build: Callable[..., Path], tmp_path_factory: pytest.TempPathFactory
+             ) -> tuple[Board, list[tuple[int, int, int, int]], list[int], list[int]]:
+    elf = build("generic_m4", "tests/vmac_mem.c")
+    board = _board(cfg, _timed(tmp_path_factory.mktemp("vmac")))
+    board.load_elf(elf)
+    result = board.run(max_cycles=20_000_000)
+    assert result.exit_code == 0  # the STORE run's result, read back by the firmware
+    symbols = board.elf.all_symbols
+    raw = board.read_memory(symbols["cases"], 16 * NCASES)
+    cases = [struct.unpack_from("<IIIi", raw, 16 * k) for k in range(NCASES)]
+    cycles = list(struct.unpack(f"<{NCASES}I", board.read_memory(symbols["cycles"], 4 * NCASES)))
+    results = list(struct.unpack(f"<{NCASES}i", board.read_memory(symbols["results"], 4 * NCASES)))
+    return board, cases, cycles, results
+
+
+def test_the_unit_computes_the_dot_product_from_board_memory(vmac_run: tuple) -> None:
+    board, cases, _, results = vmac_run
+    for (in_addr, w_addr, length, bias), got in zip(cases, results, strict=True):
+        x = np.frombuffer(board.read_memory(in_addr, length), np.int8).astype(np.int64) + IN_OFFSET
+        w = np.frombuffer(board.read_memory(w_addr, length), np.int8).astype(np.int64) + W_OFFSET
+        assert got == bias + int((x * w).sum())
+
+
+def test_flash_beats_pay_flash_wait_states_and_sram_beats_sram_s(vmac_run: tuple) -> None:
+    board, cases, cycles, _ = vmac_run
+    assert _wait(board, cases[1][1]) == FLASH_WS and _wait(board, cases[4][1]) == SRAM_WS
+    # t1 - t0 = (the CPU's fixed part of the call) + the unit's edges, as the RESULT read is held
+    # until DONE; the 1-word cases may be answered before the read starts, so they are left out
+    expected = [unit_edges(board, i, w, n) for i, w, n, _ in cases]
+    fixed = cycles[1] - expected[1]
+    assert 0 < fixed < 40
+    for k in (2, 4, 5, 6, 7):
+        assert cycles[k] == fixed + expected[k], k
+    # 16 words: flash weights cost 16 * (5 - 1) more edges than SRAM weights
+    assert cycles[1] - cycles[4] == 16 * (FLASH_WS - SRAM_WS)
+
+
+def test_the_store_lands_in_board_memory(vmac_run: tuple) -> None:
+    board, _, _, results = vmac_run
+    stored = struct.unpack("<i", board.read_memory(board.elf.all_symbols["stored"], 4))[0]
+    assert stored == results[-1]
+    accel = board.peripherals["accel"]
+    assert "memory beats" in accel.describe()
+
+
+def test_a_read_outside_memory_is_a_bus_error_report(cfg: TandemConfig, build: Callable[..., Path],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    elf = build("generic_m4", "tests/vmac_mem.c", extra_cflags=("-DBAD_ADDR=0x30000000",))
+    board = _board(cfg)
+    board.load_elf(elf)
+    with pytest.raises(AcceleratorError, match=r"accel: bus error on the RTL's axi4 memory port: read at "
+                                               r"0x30000000 outside the board's memory \(DECERR\)"):
+        board.run(max_cycles=5_000_000)
+    assert main(["run", "--board", "generic_m4", "--accel", "vmac_axi", str(elf)]) == 3
+    err = capsys.readouterr().err
+    line = next(ln for ln in err.splitlines() if "bus error" in ln)
+    assert "read at 0x30000000" in line
+
+
+@pytest.mark.parametrize(("ports", "message"), [
+    ("output wire [31:0] m_axi_araddr, output wire m_axi_arvalid, input wire m_axi_arready",
+     r"odd: the top level has no port 'm_axi_rdata' \(the axi4 master's read channels need it"),
+    ("output wire [15:0] m_axi_araddr, output wire m_axi_arvalid, input wire m_axi_arready, "
+     "input wire [31:0] m_axi_rdata, input wire m_axi_rvalid, output wire m_axi_rready",
+     r"port 'm_axi_araddr' is out \[16\], the axi4 convention wants out \[32\]"),
+    ("output wire [31:0] m_axi_araddr, output wire m_axi_arvalid, input wire m_axi_arready, "
+     "input wire [31:0] m_axi_rdata, input wire m_axi_rvalid, output wire m_axi_rready, output wire m_axi_go",
+     r"port 'm_axi_go' does not match the wishbone convention \(not a signal of cocotbext-axi's AxiBus\)"),
+])
+def test_memory_ports_off_the_convention_are_one_line_errors(cfg: TandemConfig, tmp_path: Path, ports: str,
+                                                              message: str) -> None:
+    (tmp_path / "odd.v").write_text(
+        "module odd(input wire clk, input wire rst, input wire [3:0] s_wb_adr, input wire s_wb_cyc,\n"
+        "  input wire s_wb_stb, input wire s_wb_we, input wire [31:0] s_wb_datwr, output wire [31:0] s_wb_datrd,\n"
+        f"  output wire s_wb_ack, {ports});\n"
+        "  assign s_wb_datrd = 0; assign s_wb_ack = s_wb_stb;\nendmodule\n")
+    overlay = tmp_path / "odd.repl"
+    overlay.write_text('odd: Tandem.RtlPeripheral @ sysbus <0x50000000, +0x100>\n    sources: "odd.v"\n'
+                       '    top: "odd"\n    registerBus: "wishbone"\n    memoryBus: "axi4"\n')
+    with pytest.raises(PlatformError, match=message) as info:
+        Board(load_platform("generic_m4", cfg.platforms_search, [overlay]), cfg)
+    assert "\n" not in str(info.value)
