@@ -20,6 +20,8 @@ import pytest
 
 from tandem.cli import main
 from tandem.config import TandemConfig
+from tandem.cosim.rtl import RtlDesign, run_tests
+from tandem.cosim.rtl import build as build_rtl
 from tandem.errors import AcceleratorError, PlatformError
 from tandem.machine.board import Board
 from tandem.platform import load_platform
@@ -144,3 +146,94 @@ def test_memory_ports_off_the_convention_are_one_line_errors(cfg: TandemConfig, 
     with pytest.raises(PlatformError, match=message) as info:
         Board(load_platform("generic_m4", cfg.platforms_search, [overlay]), cfg)
     assert "\n" not in str(info.value)
+
+
+def test_the_unit_under_cocotbext_axi_models(cfg: TandemConfig) -> None:
+    """vmac_axi's own bench: AxiLiteMaster and AxiRam (Icarus) against sim/reference/vmac.py."""
+    rtl = cfg.rtl_dir / "examples"
+    design = RtlDesign(toplevel="vmac_axi", sources=(rtl / "vmac_axi.v",), parameters={"CHUNK": 16}, includes=())
+    built = build_rtl("icarus", design, cfg.cache_dir / "rtl")
+    total, _ = run_tests(built, "rtl.examples.tests.vmac_bench")
+    assert total == 1
+
+
+# -- the shim's burst rules, through a test master (rtl/examples/tests/axi_probe.v) --------------
+PROBE_BASE = 0x50000000
+P_ADDR, P_CTRL, P_SUM, P_PATTERN, P_RESP, P_CYCLES = range(0, 24, 4)
+INCR, WRAP, FIXED = 1, 2, 0
+SRAM = 0x20000000
+
+
+def _probe(cfg: TandemConfig, tmp_path: Path) -> Board:
+    overlay = tmp_path / "probe.repl"
+    probe = cfg.rtl_dir / "examples" / "tests" / "axi_probe.v"
+    overlay.write_text(f'probe: Tandem.RtlPeripheral @ sysbus <0x{PROBE_BASE:08x}, +0x100>\n'
+                       f'    sources: "{probe}"\n    top: "axi_probe"\n    registerBus: "wishbone"\n'
+                       '    memoryBus: "axi4"\n    timeoutCycles: 10000\n')
+    return Board(load_platform("generic_m4", cfg.platforms_search, [overlay, _timed(tmp_path)]), cfg)
+
+
+def _burst(board: Board, addr: int, beats: int, size: int, burst: int, write: bool = False) -> tuple[int, int, int]:
+    """(SUM, RESP, CYCLES) of one burst."""
+    board.bus_write(PROBE_BASE + P_ADDR, 4, addr)
+    board.bus_write(PROBE_BASE + P_CTRL, 4, (beats - 1) | size << 8 | burst << 12 | int(write) << 16)
+    total = board.bus_read(PROBE_BASE + P_SUM, 4)  # held until the burst is done
+    return total, board.bus_read(PROBE_BASE + P_RESP, 4), board.bus_read(PROBE_BASE + P_CYCLES, 4)
+
+
+def _words(board: Board, addrs: list[int]) -> int:
+    """The probe's SUM over beats at ``addrs``: each beat returns its aligned word."""
+    return sum((i + 1) * int.from_bytes(board.read_memory(a & ~3, 4), "little")
+               for i, a in enumerate(addrs)) & 0xFFFFFFFF
+
+
+def test_incr_wrap_fixed_and_narrow_bursts(cfg: TandemConfig, tmp_path: Path) -> None:
+    board = _probe(cfg, tmp_path)
+    board.write_memory(SRAM, bytes(range(256)))
+    flash_data = 0x8000
+    board.write_memory(flash_data, bytes((7 * i + 3) & 0xFF for i in range(256)))
+    # INCR, 8 beats from SRAM (1 wait state): the address, then 8 beats of 1 + 1 edges
+    assert _burst(board, SRAM + 0x10, 8, 2, INCR) == (_words(board, [SRAM + 0x10 + 4 * i for i in range(8)]), 0,
+                                                      1 + 8 * (1 + SRAM_WS))
+    # the same from flash: 8 beats of 1 + 5 edges
+    assert _burst(board, flash_data, 8, 2, INCR) == (_words(board, [flash_data + 4 * i for i in range(8)]), 0,
+                                                     1 + 8 * (1 + FLASH_WS))
+    # WRAP of 4 words from 0x18 wraps at the 16-byte window: 0x18, 0x1C, 0x10, 0x14
+    wrapped = [SRAM + o for o in (0x18, 0x1C, 0x10, 0x14)]
+    assert _burst(board, SRAM + 0x18, 4, 2, WRAP)[:2] == (_words(board, wrapped), 0)
+    # FIXED: the same word four times
+    assert _burst(board, SRAM + 0x20, 4, 2, FIXED)[:2] == (_words(board, [SRAM + 0x20] * 4), 0)
+    # narrow INCR of bytes from 0x21: 0x21, 0x22, 0x23, 0x24, each beat on its lane of its word
+    assert _burst(board, SRAM + 0x21, 4, 0, INCR)[:2] == (_words(board, [SRAM + 0x21 + i for i in range(4)]), 0)
+    # 256 beats, the longest INCR
+    assert _burst(board, SRAM + 0x400, 256, 2, INCR)[2] == 1 + 256 * (1 + SRAM_WS)
+
+
+def test_writes_land_in_memory(cfg: TandemConfig, tmp_path: Path) -> None:
+    board = _probe(cfg, tmp_path)
+    board.bus_write(PROBE_BASE + P_PATTERN, 4, 0x11223344)
+    _, resp, cycles = _burst(board, SRAM + 0x200, 4, 2, INCR, write=True)
+    assert resp == 0
+    assert board.read_memory(SRAM + 0x200, 16) == b"".join((0x11223344 + i).to_bytes(4, "little") for i in range(4))
+    # AW, then 4 data beats of 1 + 1 edges, then the response one edge after the last one
+    assert cycles == 1 + 4 * (1 + SRAM_WS) + 1
+
+
+@pytest.mark.parametrize(("addr", "beats", "size", "burst", "write", "message"), [
+    (SRAM + 0xFF8, 4, 2, INCR, False, r"AR INCR burst at 0x20000ff8 of 4 beats crosses a 4 KiB boundary"),
+    (SRAM + 0x14, 4, 2, WRAP, False, r"AR WRAP burst at 0x20000014 of 4 beats"),  # fine: aligned to 4
+    (SRAM + 0x16, 4, 2, WRAP, False, r"AR WRAP burst at 0x20000016 of 4 beats \(needs 2, 4, 8 or 16 and an aligned"),
+    (SRAM, 3, 2, WRAP, False, r"AR WRAP burst at 0x20000000 of 3 beats"),
+    (SRAM, 17, 2, FIXED, False, r"AR FIXED burst at 0x20000000 of 17 beats \(at most 16\)"),
+    (SRAM, 1, 3, INCR, False, r"AR burst at 0x20000000 has ARsize 3, wider than the 32-bit bus"),
+    (0x30000000, 2, 2, INCR, True, r"write at 0x30000000 outside the board's memory \(DECERR\)"),
+    (SRAM + 0x100000 - 4, 2, 2, INCR, False, r"read at 0x20100000 outside the board's memory \(DECERR\)"),
+])
+def test_bad_bursts_are_bus_errors(cfg: TandemConfig, tmp_path: Path, addr: int, beats: int, size: int, burst: int,
+                                   write: bool, message: str) -> None:
+    board = _probe(cfg, tmp_path)
+    if addr == SRAM + 0x14:  # the control case: a legal WRAP from an aligned address
+        assert _burst(board, addr, beats, size, burst)[1] == 0
+        return
+    with pytest.raises(AcceleratorError, match="probe: bus error on the RTL's axi4 memory port: " + message):
+        _burst(board, addr, beats, size, burst, write)

@@ -44,17 +44,20 @@ module vmac_axi #(
     output wire [1:0]  s_axil_rresp,
     output reg         s_axil_rvalid,
     input  wire        s_axil_rready,
+    output wire [0:0]  m_axi_arid,
     output reg  [31:0] m_axi_araddr,
     output reg  [7:0]  m_axi_arlen,
     output wire [2:0]  m_axi_arsize,
     output wire [1:0]  m_axi_arburst,
     output reg         m_axi_arvalid,
     input  wire        m_axi_arready,
+    input  wire [0:0]  m_axi_rid,
     input  wire [31:0] m_axi_rdata,
     input  wire [1:0]  m_axi_rresp,
     input  wire        m_axi_rlast,
     input  wire        m_axi_rvalid,
     output wire        m_axi_rready,
+    output wire [0:0]  m_axi_awid,
     output reg  [31:0] m_axi_awaddr,
     output wire [7:0]  m_axi_awlen,
     output wire [2:0]  m_axi_awsize,
@@ -66,6 +69,7 @@ module vmac_axi #(
     output wire        m_axi_wlast,
     output reg         m_axi_wvalid,
     input  wire        m_axi_wready,
+    input  wire [0:0]  m_axi_bid,
     input  wire [1:0]  m_axi_bresp,
     input  wire        m_axi_bvalid,
     output wire        m_axi_bready,
@@ -131,6 +135,8 @@ module vmac_axi #(
     wire [31:0] dot = term(x[7:0], w[7:0], left > 32'd0) + term(x[15:8], w[15:8], left > 32'd1) +
                       term(x[23:16], w[23:16], left > 32'd2) + term(x[31:24], w[31:24], left > 32'd3);
 
+    assign m_axi_arid = 1'b0;
+    assign m_axi_awid = 1'b0;
     assign m_axi_arsize = 3'd2;
     assign m_axi_arburst = 2'b01;
     assign m_axi_rready = 1'b1;
@@ -141,7 +147,7 @@ module vmac_axi #(
     assign m_axi_wlast = 1'b1;
     assign m_axi_bready = 1'b1;
     wire unused = &{1'b0, s_axil_wstrb, s_axil_awaddr[11:6], s_axil_awaddr[1:0], s_axil_araddr[11:6],
-                    s_axil_araddr[1:0], m_axi_rlast};
+                    s_axil_araddr[1:0], m_axi_rlast, m_axi_rid, m_axi_bid};
 
     wire rbeat = m_axi_rvalid && m_axi_rready;
     always @(posedge clk) begin
