@@ -92,7 +92,6 @@ class Board:
         timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data,
                              multiplier=platform.cpu.multiplier)
         self.timing = timing
-        self._windows: tuple[object, tuple[MemoryWindow, ...]] | None = None  # (timing map, windows)
         self.isa_guard = IsaGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
         self._deadline_set = 0  # the deadline the run loop set last
         # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
@@ -245,15 +244,7 @@ class Board:
         return self.peripherals.get(name)
 
     def memory_windows(self) -> tuple[MemoryWindow, ...]:
-        timing = self.timing.memory
-        if self._windows is None or self._windows[0] is not timing:
-            windows = []
-            for base, size, host, writable in self.cpu.host_windows:
-                region = timing.find(base)
-                windows.append(MemoryWindow(region.name if region else "", base, size, host, writable,
-                                            region.wait_states if region else 0))
-            self._windows = (timing, tuple(windows))
-        return self._windows[1]
+        return self.cpu.memory_windows(self.timing.memory)
 
     # memory --------------------------------------------------------------------------------
     def read_memory(self, addr: int, size: int) -> bytes:

@@ -8,28 +8,14 @@ registers that expose time (cycle counters, timer values) are exact to the instr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from tandem.config import TandemConfig
 from tandem.core.console import Console
+from tandem.core.cpu import MemoryWindow
 from tandem.platform.model import PeripheralSpec
 
 __all__ = ["BoardContext", "Console", "MemoryWindow", "Peripheral", "Unimplemented"]
-
-
-@dataclass(frozen=True)
-class MemoryWindow:
-    """One of the board's RAM/ROM windows as a bus master outside the core sees it: the host
-    buffer the CPU emulator maps there (``host``: its address in this process), whether it takes
-    writes, and the wait states of one access now."""
-
-    name: str
-    base: int
-    size: int
-    host: int
-    writable: bool
-    wait_states: int
 
 
 class BoardContext(Protocol):
