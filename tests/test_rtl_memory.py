@@ -125,7 +125,7 @@ def test_a_read_outside_memory_is_a_bus_error_report(cfg: TandemConfig, build: C
 
 @pytest.mark.parametrize(("ports", "message"), [
     ("output wire [31:0] m_axi_araddr, output wire m_axi_arvalid, input wire m_axi_arready",
-     r"odd: the top level has no port 'm_axi_rdata' \(the axi4 master's read channels need it"),
+     r"odd: the top level has no port 'm_axi_rdata' \(the axi4 master's read signals need it"),
     ("output wire [15:0] m_axi_araddr, output wire m_axi_arvalid, input wire m_axi_arready, "
      "input wire [31:0] m_axi_rdata, input wire m_axi_rvalid, output wire m_axi_rready",
      r"port 'm_axi_araddr' is out \[16\], the axi4 convention wants out \[32\]"),
@@ -237,3 +237,36 @@ def test_bad_bursts_are_bus_errors(cfg: TandemConfig, tmp_path: Path, addr: int,
         return
     with pytest.raises(AcceleratorError, match="probe: bus error on the RTL's axi4 memory port: " + message):
         _burst(board, addr, beats, size, burst, write)
+
+
+# -- the Wishbone memory port, through rtl/examples/tests/wb_probe.v ----------------------------
+def _wb_probe(cfg: TandemConfig, tmp_path: Path) -> Board:
+    overlay = tmp_path / "wbprobe.repl"
+    probe = cfg.rtl_dir / "examples" / "tests" / "wb_probe.v"
+    overlay.write_text(f'probe: Tandem.RtlPeripheral @ sysbus <0x{PROBE_BASE:08x}, +0x100>\n'
+                       f'    sources: "{probe}"\n    top: "wb_probe"\n    registerBus: "wishbone"\n'
+                       '    memoryBus: "wishbone"\n    timeoutCycles: 10000\n')
+    return Board(load_platform("generic_m4", cfg.platforms_search, [overlay, _timed(tmp_path)]), cfg)
+
+
+def _wb_run(board: Board, addr: int, count: int, write: bool = False) -> tuple[int, int, int]:
+    """(SUM, ERRS, CYCLES) of ``count`` classic cycles from ``addr``."""
+    board.bus_write(PROBE_BASE + P_ADDR, 4, addr)
+    board.bus_write(PROBE_BASE + P_CTRL, 4, count | int(write) << 16)
+    total = board.bus_read(PROBE_BASE + P_SUM, 4)
+    return total, board.bus_read(PROBE_BASE + 16, 4), board.bus_read(PROBE_BASE + P_CYCLES, 4)
+
+
+def test_wishbone_master_reads_and_writes_at_the_wait_states(cfg: TandemConfig, tmp_path: Path) -> None:
+    board = _wb_probe(cfg, tmp_path)
+    board.write_memory(SRAM, bytes((5 * i + 1) & 0xFF for i in range(64)))
+    board.write_memory(0x8000, bytes((3 * i + 2) & 0xFF for i in range(64)))
+    # a classic cycle with registered ACK: 2 + W edges each (ACK W edges after the sampling edge)
+    assert _wb_run(board, SRAM, 8) == (_words(board, [SRAM + 4 * i for i in range(8)]), 0, 8 * (2 + SRAM_WS))
+    assert _wb_run(board, 0x8000, 8) == (_words(board, [0x8000 + 4 * i for i in range(8)]), 0, 8 * (2 + FLASH_WS))
+    board.bus_write(PROBE_BASE + P_PATTERN, 4, 0xA0B0C0D0)
+    assert _wb_run(board, SRAM + 0x100, 3, write=True)[1:] == (0, 3 * (2 + SRAM_WS))
+    assert board.read_memory(SRAM + 0x100, 12) == b"".join((0xA0B0C0D0 + i).to_bytes(4, "little") for i in range(3))
+    with pytest.raises(AcceleratorError, match=r"probe: bus error on the RTL's wishbone memory port: read at "
+                                               r"0x00100000 outside the board's memory \(ERR\)"):
+        _wb_run(board, 0x100000, 1)

@@ -151,7 +151,9 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
             reads, writes = check.memory_channels()
             defines += ["-DTANDEM_MEM_AXI", *(["-DTANDEM_MEM_READ"] if reads else []),
                         *(["-DTANDEM_MEM_WRITE"] if writes else [])]
-            defines += [f"-DTANDEM_HAS_M_{sig.upper()}" for sig in sorted(check.memory_signals)]
+        elif check.memory == "wishbone":
+            defines.append("-DTANDEM_MEM_WB")
+        defines += [f"-DTANDEM_HAS_M_{sig.upper()}" for sig in sorted(check.memory_signals)]
         runtime = _runtime(build_root, verilator, cxx)
         vinc = _verilator_root(verilator) / "include"
         model_cpps = sorted(str(p) for p in obj.glob(f"V{spec.top}*.cpp"))

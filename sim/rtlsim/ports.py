@@ -11,7 +11,8 @@ to the convention (docs/bring-your-own-accelerator.md):
   AXI4-Lite ``s_axil_*``, APB3 ``s_apb_*``, Wishbone ``s_wb_*``; 32-bit data, address up to 32;
 * ``irq``: optional, output, 1 bit;
 * with ``memoryBus: axi4``, the AXI4 master ``m_axi_*`` (cocotbext-axi's ``AxiBus`` names): its
-  read channels (AR, R), its write channels (AW, W, B) or both; 32-bit data, 32-bit addresses.
+  read channels (AR, R), its write channels (AW, W, B) or both; 32-bit data, 32-bit addresses;
+  with ``memoryBus: wishbone``, a classic Wishbone master ``m_wb_*`` (``datwr`` its data out).
 
 Every other port is an error naming it (an input nobody drives would be undefined).
 """
@@ -68,8 +69,18 @@ _AXI_WRITE_OPT = {
     "awprot": ("out", 3), "awcache": ("out", 4), "awlock": ("out", 1), "awqos": ("out", 4),
     "wstrb": ("out", 4), "wlast": ("out", 1), "bresp": ("in", 2), "bid": ("in", 0),
 }
-MEMORY_PREFIX = "m_axi_"
-MEMORY_BUSES = ("none", "axi4")
+_WB_MASTER = {
+    "cyc": ("out", 1), "stb": ("out", 1), "we": ("out", 1), "adr": ("out", 32),
+    "datwr": ("out", 32), "datrd": ("in", 32), "ack": ("in", 1),
+}
+_WB_MASTER_OPT = {"sel": ("out", 4), "err": ("in", 1)}
+MEMORY_PREFIXES: MappingProxyType[str, str] = MappingProxyType({"axi4": "m_axi_", "wishbone": "m_wb_"})
+# bus -> channel groups (name, required, optional)
+_MEMORY_GROUPS = MappingProxyType({
+    "axi4": (("read", _AXI_READ, _AXI_READ_OPT), ("write", _AXI_WRITE, _AXI_WRITE_OPT)),
+    "wishbone": (("master", _WB_MASTER, _WB_MASTER_OPT),),
+})
+MEMORY_BUSES = ("none", "axi4", "wishbone")
 
 # the shim's name for each bus (TANDEM_BUS_<name>)
 SHIM_BUS: MappingProxyType[str, str] = MappingProxyType({"axi4lite": "AXIL", "apb3": "APB", "wishbone": "WB"})
@@ -98,7 +109,7 @@ class PortCheck:
     memory_signals: frozenset[str] = frozenset()  # m_axi_* signals present (without the prefix)
 
     def memory_channels(self) -> tuple[bool, bool]:
-        """(reads, writes): which directions the memory port has."""
+        """(reads, writes): which directions the AXI4 memory port has."""
         return "araddr" in self.memory_signals, "awaddr" in self.memory_signals
 
 
@@ -112,30 +123,31 @@ def read_ports(header: Path) -> list[Port]:
 
 
 def _check_memory(by_name: dict[str, Port], memory: str, where: str) -> frozenset[str]:
-    """The m_axi_* signals of an AXI4 master port, each channel group complete or absent."""
+    """The signals of the memory port (without the prefix), each channel group complete or absent."""
     present: set[str] = set()
     if memory == "none":
         return frozenset()
-    for group, required, optional in (("read", _AXI_READ, _AXI_READ_OPT), ("write", _AXI_WRITE, _AXI_WRITE_OPT)):
+    prefix = MEMORY_PREFIXES[memory]
+    for group, required, optional in _MEMORY_GROUPS[memory]:
         names = {**required, **optional}
-        have = [s for s in names if MEMORY_PREFIX + s in by_name]
+        have = [s for s in names if prefix + s in by_name]
         if not have:
             continue
         for sig, (direction, width) in names.items():
-            port = by_name.get(MEMORY_PREFIX + sig)
+            port = by_name.get(prefix + sig)
             if port is None:
                 if sig in required:
-                    raise PlatformError(f"{where}: the top level has no port {MEMORY_PREFIX + sig!r} (the axi4 "
-                                        f"master's {group} channels need it, as {MEMORY_PREFIX}{have[0]} is there)")
+                    raise PlatformError(f"{where}: the top level has no port {prefix + sig!r} (the {memory} "
+                                        f"master's {group} signals need it, as {prefix}{have[0]} is there)")
                 continue
             if port.direction != direction or (width and port.width != width):
-                raise PlatformError(f"{where}: port {port.name!r} is {port.direction} [{port.width}], the axi4 "
-                                    f"convention wants {direction} [{width or 'any'}]")
+                raise PlatformError(f"{where}: port {port.name!r} is {port.direction} [{port.width}], the "
+                                    f"{memory} convention wants {direction} [{width or 'any'}]")
             if width == 0 and port.width > 32:
                 raise PlatformError(f"{where}: port {port.name!r} is {port.width} bits; IDs are at most 32")
             present.add(sig)
     if not present:
-        raise PlatformError(f"{where}: memoryBus is axi4 but the top level has no {MEMORY_PREFIX}* ports")
+        raise PlatformError(f"{where}: memoryBus is {memory} but the top level has no {prefix}* ports")
     return frozenset(present)
 
 
@@ -179,14 +191,16 @@ def check_ports(ports: list[Port], bus: str, reset: str | None, where: str, memo
         if sig in optional:
             present.add(sig)
     memory_signals = _check_memory(by_name, memory, where)
-    known = {"clk", "irq", reset, *(prefix + s for s in signals), *(MEMORY_PREFIX + s for s in memory_signals)}
+    mprefix = MEMORY_PREFIXES.get(memory, "m_")
+    known = {"clk", "irq", reset, *(prefix + s for s in signals), *(mprefix + s for s in memory_signals)}
     for port in ports:
         if port.name not in known:
-            if port.name.startswith(MEMORY_PREFIX) and memory != "none":
-                hint = "not a signal of cocotbext-axi's AxiBus"
+            if port.name.startswith(mprefix) and memory != "none":
+                hint = ("not a signal of cocotbext-axi's AxiBus" if memory == "axi4"
+                        else "not a signal of a Wishbone classic master")
             elif port.name.startswith("m_"):
-                hint = ("a memory port needs memoryBus: axi4" if memory == "none"
-                        else f"the {memory} memory port's signals are {MEMORY_PREFIX}*")
+                hint = ("a memory port needs memoryBus: axi4 or wishbone" if memory == "none"
+                        else f"the {memory} memory port's signals are {mprefix}*")
             else:
                 hint = f"expected clk, {reset or 'rst'}, irq and {prefix}* ports"
             raise PlatformError(f"{where}: port {port.name!r} does not match the {bus} convention ({hint})")
@@ -195,4 +209,4 @@ def check_ports(ports: list[Port], bus: str, reset: str | None, where: str, memo
                      memory=memory, memory_signals=memory_signals)
 
 
-__all__ = ["BUSES", "MEMORY_BUSES", "MEMORY_PREFIX", "SHIM_BUS", "Port", "PortCheck", "check_ports", "read_ports"]
+__all__ = ["BUSES", "MEMORY_BUSES", "MEMORY_PREFIXES", "SHIM_BUS", "Port", "PortCheck", "check_ports", "read_ports"]

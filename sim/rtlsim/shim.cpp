@@ -10,6 +10,8 @@
 //   TANDEM_HAS_IRQ                 the top has an `irq` output
 //   TANDEM_RESET, TANDEM_RESET_ON  the reset port and its active level (absent: no reset port)
 //   TANDEM_HAS_<PORT>              optional bus ports the top has (WSTRB, PSTRB, PSLVERR, SEL, ...)
+//   TANDEM_MEM_WB                  a Wishbone master port m_wb_* (classic cycles; TANDEM_HAS_M_SEL,
+//                                  TANDEM_HAS_M_ERR for its optional signals)
 //   TANDEM_MEM_AXI                 an AXI4 master port m_axi_*: TANDEM_MEM_READ (its AR/R
 //                                  channels) and/or TANDEM_MEM_WRITE (AW/W/B), TANDEM_HAS_M_<SIG>
 //                                  for its optional signals (ARLEN, ARSIZE, ARBURST, RRESP, ...)
@@ -24,6 +26,9 @@
 // burst breaking AXI4's rules (size wider than the bus, WRAP length or alignment, INCR across a
 // 4 KiB boundary, FIXED longer than 16) with SLVERR, and the first such error is kept for the
 // peripheral to report (tb_mem_error); the data of an error beat reads 0 and writes nothing.
+// A Wishbone master port gets the same memory as a classic-cycle slave with registered ACK: a
+// request (CYC and STB) sampled at an edge gets ACK (or ERR outside memory) W edges after that
+// edge, so one access takes 2 + W edges to the edge that completes it.
 //
 // One cycle is: inputs set while clk is low, eval (combinational outputs settle), handshakes
 // sampled, rising edge, eval. A handshake "at edge n" is one sampled just before edge n.
@@ -39,11 +44,14 @@
 
 #include "verilated.h"
 #include TANDEM_TOP_H
+#if defined(TANDEM_MEM_AXI) || defined(TANDEM_MEM_WB)
+#define TANDEM_MEM 1
+#endif
 #include TANDEM_ROOT_H
 
 namespace {
 
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
 struct Region {
     uint64_t base, size;
     unsigned char* host;
@@ -61,6 +69,9 @@ struct MemPort {
     // handshakes sampled before the edge, with the values they carry
     int s_ar, s_r, s_aw, s_w, s_b;
     uint32_t s_addr, s_len, s_asize, s_aburst, s_id, s_waddr, s_wlen, s_wsize, s_wburst, s_wid, s_wdata, s_wstrb;
+    // Wishbone: a request in progress, its answer, and what was sampled before the edge
+    int wb_busy, wb_ack, wb_err, s_req, s_done, s_we;
+    uint32_t wb_wait, wb_data, s_adr, s_dat, s_sel;
 };
 constexpr int kMaxRegions = 32;
 #endif
@@ -72,7 +83,7 @@ struct Tb {
     int quiet = 0;  // the last idle run ended at a fixed point
     unsigned char snap[sizeof(TANDEM_ROOT)];
     char state[512];
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
     MemPort mem{};
     MemPort mem_snap{};
     Region regions[kMaxRegions]{};
@@ -90,7 +101,7 @@ struct Tb {
 // clk is low between edges; settle() evaluates the inputs set since the last edge
 inline void settle(Tb* tb) { tb->top->eval(); }
 
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
 void mem_sample(Tb* tb);
 void mem_update(Tb* tb);
 void mem_drive(Tb* tb);
@@ -98,14 +109,14 @@ void mem_drive(Tb* tb);
 
 // settle() must have run since the inputs last changed (the memory port samples its handshakes)
 inline void edge(Tb* tb) {
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
     mem_sample(tb);
 #endif
     tb->top->clk = 1;
     tb->top->eval();
     tb->top->clk = 0;
     tb->cycles++;
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
     mem_update(tb);
     mem_drive(tb);
 #endif
@@ -136,7 +147,7 @@ void idle_bus(TANDEM_TOP* t) {
 #endif
 }
 
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
 const Region* find_region(Tb* tb, uint32_t addr) {
     for (int i = 0; i < tb->n_regions; i++) {
         const Region& r = tb->regions[i];
@@ -240,6 +251,7 @@ void write_beat(Tb* tb) {
         if (m.s_wstrb & (1u << lane)) p[lane] = static_cast<unsigned char>(m.s_wdata >> (8 * lane));
 }
 
+#ifdef TANDEM_MEM_AXI
 #define M(sig) tb->top->m_axi_##sig
 
 void mem_sample(Tb* tb) {
@@ -398,7 +410,76 @@ void mem_drive(Tb* tb) {
 #endif
 }
 #undef M
+#else  // TANDEM_MEM_WB
+#define M(sig) tb->top->m_wb_##sig
+
+void mem_sample(Tb* tb) {
+    MemPort& m = tb->mem;
+    m.s_req = M(cyc) && M(stb);
+    m.s_done = m.s_req && (m.wb_ack || m.wb_err);
+    if (m.s_req && !m.wb_busy) {
+        m.s_adr = M(adr);
+        m.s_we = M(we);
+        m.s_dat = M(datwr);
+#ifdef TANDEM_HAS_M_SEL
+        m.s_sel = M(sel);
+#else
+        m.s_sel = 0xF;
 #endif
+    }
+}
+
+void mem_update(Tb* tb) {
+    MemPort& m = tb->mem;
+    if (m.s_done) {
+        m.wb_busy = m.wb_ack = m.wb_err = 0;
+    } else if (m.s_req && !m.wb_busy) {
+        m.wb_busy = 1;
+        m.wb_wait = wait_at(tb, m.s_adr);
+    }
+    if (m.wb_busy && !m.wb_ack && !m.wb_err) {
+        if (m.wb_wait == 0) {
+            uint32_t word = m.s_adr & ~3u;
+            const Region* r = find_region(tb, word);
+            tb->beats++;
+            m.wb_data = 0;
+            if (!r) {
+                m.wb_err = 1;
+                mem_fail(tb, m.s_we ? "write at 0x%08x outside the board's memory (ERR)%.0u"
+                                    : "read at 0x%08x outside the board's memory (ERR)%.0u", m.s_adr, 0);
+            } else if (m.s_we && !r->writable) {
+                m.wb_err = 1;
+                mem_fail(tb, "write at 0x%08x to read-only memory (ERR)%.0u", m.s_adr, 0);
+            } else if (m.s_we) {
+                unsigned char* p = r->host + (word - r->base);
+                for (int lane = 0; lane < 4; lane++)
+                    if (m.s_sel & (1u << lane)) p[lane] = static_cast<unsigned char>(m.s_dat >> (8 * lane));
+                m.wb_ack = 1;
+            } else {
+                std::memcpy(&m.wb_data, r->host + (word - r->base), 4);
+                m.wb_ack = 1;
+            }
+#ifndef TANDEM_HAS_M_ERR
+            if (m.wb_err) { m.wb_err = 0; m.wb_ack = 1; }  // no ERR port: ACK (the run stops anyway)
+#endif
+        } else {
+            m.wb_wait--;
+        }
+    }
+    m.s_req = m.s_done = 0;
+}
+
+void mem_drive(Tb* tb) {
+    MemPort& m = tb->mem;
+    M(ack) = m.wb_ack;
+    M(datrd) = m.wb_data;
+#ifdef TANDEM_HAS_M_ERR
+    M(err) = m.wb_err;
+#endif
+}
+#undef M
+#endif  // TANDEM_MEM_AXI / TANDEM_MEM_WB
+#endif  // TANDEM_MEM
 
 }  // namespace
 
@@ -408,7 +489,7 @@ void* tb_new(void) {
     Tb* tb = new Tb();
     tb->top->clk = 0;
     idle_bus(tb->top);
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
     mem_drive(tb);
 #endif
     settle(tb);
@@ -418,7 +499,7 @@ void* tb_new(void) {
 // The board's memories the memory port serves: host buffer `host` holds [base, base + size).
 // Returns the region's index (for tb_set_wait), or -1 when the table is full.
 int tb_map(void* h, uint64_t base, uint64_t size, void* host, int writable, uint32_t wait) {
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
     Tb* tb = static_cast<Tb*>(h);
     if (tb->n_regions >= kMaxRegions) return -1;
     tb->regions[tb->n_regions] = Region{base, size, static_cast<unsigned char*>(host), writable, wait};
@@ -431,7 +512,7 @@ int tb_map(void* h, uint64_t base, uint64_t size, void* host, int writable, uint
 
 // A region's wait states changed (the firmware set the flash latency)
 void tb_set_wait(void* h, int index, uint32_t wait) {
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
     Tb* tb = static_cast<Tb*>(h);
     if (index >= 0 && index < tb->n_regions) tb->regions[index].wait = wait;
 #else
@@ -441,7 +522,7 @@ void tb_set_wait(void* h, int index, uint32_t wait) {
 
 // The memory port's first bus error since the last call ("" if none); clears it.
 const char* tb_mem_error(void* h) {
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
     Tb* tb = static_cast<Tb*>(h);
     std::memcpy(tb->state, tb->mem_error, sizeof tb->mem_error);
     tb->mem_error[0] = 0;
@@ -454,7 +535,7 @@ const char* tb_mem_error(void* h) {
 
 // Data beats the memory port has served
 uint64_t tb_beats(void* h) {
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
     return static_cast<Tb*>(h)->beats;
 #else
     (void)h;
@@ -499,7 +580,7 @@ uint64_t tb_run(void* h, uint64_t n, int stop_on_irq) {
     while (i < n) {
         bool probe = (i & 63) == 63;
         if (probe) std::memcpy(tb->snap, root, sizeof(TANDEM_ROOT));
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
         if (probe) tb->mem_snap = tb->mem;
 #endif
         settle(tb);
@@ -507,7 +588,7 @@ uint64_t tb_run(void* h, uint64_t n, int stop_on_irq) {
         i++;
         if (stop_on_irq && irq_level(tb)) break;
         if (probe && std::memcmp(tb->snap, root, sizeof(TANDEM_ROOT)) == 0
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
             && std::memcmp(&tb->mem_snap, &tb->mem, sizeof(MemPort)) == 0
 #endif
         ) {
@@ -639,7 +720,7 @@ int64_t tb_access(void* h, uint64_t catchup, uint32_t addr, int write, uint32_t 
 #endif
     settle(tb);
     out[2] = static_cast<uint32_t>(irq_level(tb));
-#ifdef TANDEM_MEM_AXI
+#ifdef TANDEM_MEM
     out[3] = tb->mem_error[0] != 0;
 #else
     out[3] = 0;
