@@ -270,3 +270,12 @@ def test_wishbone_master_reads_and_writes_at_the_wait_states(cfg: TandemConfig, 
     with pytest.raises(AcceleratorError, match=r"probe: bus error on the RTL's wishbone memory port: read at "
                                                r"0x00100000 outside the board's memory \(ERR\)"):
         _wb_run(board, 0x100000, 1)
+
+
+def test_the_port_follows_a_flash_latency_change(cfg: TandemConfig, tmp_path: Path) -> None:
+    """What the board does when firmware writes FLASH_ACR (Board.set_flash_timing's event): the
+    memory port's next beats pay the new wait states."""
+    board = _probe(cfg, tmp_path)
+    assert _burst(board, 0x8000, 8, 2, INCR)[2] == 1 + 8 * (1 + FLASH_WS)
+    board.timing.set_flash_timing("flash", 2, False)
+    assert _burst(board, 0x8000, 8, 2, INCR)[2] == 1 + 8 * (1 + 2)
