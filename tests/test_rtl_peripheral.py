@@ -176,7 +176,9 @@ def test_an_rtl_that_never_answers_is_a_hang_report(cfg: TandemConfig, build: Ca
     ('accel:\n    top: ""\n', r"amend.repl:2: accel: property 'top' \(the top-level module\) is required"),
     ('accel:\n    registerBus: "ahb"\n', r"amend.repl:2: accel: unknown registerBus 'ahb' \(choose one of "
                                        r"axi4lite, apb3, wishbone\)"),
-    ('accel:\n    memoryBus: "axi4"\n', r"amend.repl:2: accel: memoryBus 'axi4' is not supported yet"),
+    ('accel:\n    memoryBus: "ahb"\n', r"amend.repl:2: accel: memoryBus 'ahb' is not supported yet"),
+    ('accel:\n    memoryBus: "wishbone"\n', r"accel: memoryBus is wishbone but the top level has no m_wb_\* ports"),
+    ('accel:\n    memoryBus: "axi4"\n', r"accel: memoryBus is axi4 but the top level has no m_axi_\* ports"),
     ('accel:\n    registerBus: "apb3"\n', r"accel: the top level has no port 's_apb_paddr'"),
     ('accel:\n    colour: 3\n', r"amend.repl:2: accel: unknown property 'colour'"),
     ('accel:\n    resetPort: "rst_n"\n', r"the top level has no port 'rst_n'"),

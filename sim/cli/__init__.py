@@ -213,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--board", default="generic_m4")
     q.add_argument("--loops", type=int, default=20_000, help="store+load pairs (default 20000)")
     q.add_argument("--latency", type=int, default=10_000_000, help="RTL cycles of the long run (default 10 M)")
+    q.add_argument("--memory-kib", type=_int_in(0, 512), default=256,
+                   help="KiB each of the vector MAC unit's memory-port runs reads (0: skip; default 256)")
     q.set_defaults(func=_command("bench", "cmd_bench_cosim"))
 
     p = sub.add_parser("demo", help="keyword spotting on the NUCLEO-L4R5ZI, CPU-only and with the RTL accelerator")

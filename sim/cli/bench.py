@@ -28,6 +28,6 @@ def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
 def cmd_bench_cosim(args: argparse.Namespace, cfg: TandemConfig) -> int:
     from tandem.cosim.rtl_bench import bench  # builds the RTL: only when asked
 
-    for line in bench(args.board, args.accel, args.loops, args.latency, cfg):
+    for line in bench(args.board, args.accel, args.loops, args.latency, cfg, args.memory_kib):
         print(line)
     return 0

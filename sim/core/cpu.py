@@ -16,6 +16,7 @@ import unicorn
 from unicorn import arm_const as A
 
 from tandem.errors import TandemError
+from tandem.timing.memory import MemoryMap
 
 # QEMU's exception numbers as Unicorn reports them to UC_HOOK_INTR.
 EXCP_UDEF = 1
@@ -57,6 +58,20 @@ MmioWrite = Callable[[int, int, int], None]
 
 
 @dataclass(frozen=True)
+class MemoryWindow:
+    """One of the board's RAM/ROM windows as a bus master outside the core sees it: the host
+    buffer mapped there (``host``: its address in this process), whether it takes writes, and
+    the wait states of one access now."""
+
+    name: str
+    base: int
+    size: int
+    host: int
+    writable: bool
+    wait_states: int
+
+
+@dataclass(frozen=True)
 class UnmappedAccess:
     kind: str  # "read", "write", "fetch", "write to read-only memory"
     address: int
@@ -75,6 +90,9 @@ class CortexM:
         # host memory behind each RAM/ROM window: anonymous mappings, so the host commits only the
         # pages the firmware touches (a board may declare far more memory than a program uses)
         self._buffers: list[tuple[mmap.mmap, ctypes.c_char]] = []
+        # (base, size, host address, writable) of every RAM/ROM window, aliases included
+        self.host_windows: list[tuple[int, int, int, bool]] = []
+        self._windows: tuple[MemoryMap | None, tuple[MemoryWindow, ...]] = (None, ())
         self.last_unmapped: UnmappedAccess | None = None
         self._mrs_control: dict[int, int] = {}  # address of an MRS Rd, CONTROL -> d
         self._mrs_pending: int | None = None
@@ -95,7 +113,19 @@ class CortexM:
         for base in bases:
             self.uc.mem_map_ptr(base, size, perms, ctypes.addressof(head))
             self._memory_spans.append((base, base + size))
+            self.host_windows.append((base, size, ctypes.addressof(head), writable))
         self._memory_spans.sort()
+
+    def memory_windows(self, timing: MemoryMap) -> tuple[MemoryWindow, ...]:
+        """The RAM/ROM windows with ``timing``'s wait states; the same tuple while ``timing`` is
+        the same map (a bus master compares it to follow flash latency changes)."""
+        if self._windows[0] is not timing:
+            found = [(timing.find(base), base, size, host, writable)
+                     for base, size, host, writable in self.host_windows]
+            self._windows = (timing, tuple(MemoryWindow(r.name if r else "", base, size, host, writable,
+                                                        r.wait_states if r else 0)
+                                           for r, base, size, host, writable in found))
+        return self._windows[1]
 
     def map_mmio(self, base: int, size: int, read: MmioRead, write: MmioWrite) -> None:
         def on_read(uc: unicorn.Uc, offset: int, sz: int, _data: object) -> int:

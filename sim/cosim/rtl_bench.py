@@ -8,7 +8,11 @@ Workload: firmware/tests/rtlp_bench.S on generic_m4 with the example MAC unit's 
   the peripheral's clock arithmetic, one ctypes call, the Verilated handshakes). The same number
   of calls straight into the model (no CPU) gives the C/ctypes part alone;
 * one run of ``--latency`` RTL cycles waited for by a blocking read: RTL cycles per second of
-  host time (the Verilated model clocked from C, no Python per cycle).
+  host time (the Verilated model clocked from C, no Python per cycle);
+* with ``--memory-kib`` > 0, the memory port busy: firmware/tests/vmac_bench.c makes the vector
+  MAC unit (platforms/accel/vmac_axi.repl) read ``--memory-kib`` KiB of flash and as much SRAM,
+  four times, in 16-beat AXI4 bursts served by the shim from the board's memory: RTL cycles and
+  beats per second.
 
 Times are this process's CPU time (``time.process_time``), steadier than wall time on a shared
 machine; best of two runs.
@@ -47,7 +51,26 @@ def _board_run(board: str, accel: str, loops: int, latency: int, cfg: TandemConf
     return wall, periph, result.cycles
 
 
-def bench(board: str, accel: str, loops: int, latency: int, cfg: TandemConfig) -> list[str]:
+def _memory_run(board: str, kib: int, repeat: int, cfg: TandemConfig) -> tuple[float, RtlPeripheral]:
+    length = kib * 1024
+    with tempfile.TemporaryDirectory(dir=cfg.cache_dir) as tmp:
+        timeout = Path(tmp) / "timeout.repl"  # 16 words: 35 RTL cycles at zero wait states
+        timeout.write_text(f"accel:\n    timeoutCycles: {length * 4 + 1000}\n")
+        platform = load_platform(board, cfg.platforms_search, [resolve_accel("vmac_axi", cfg.platforms_dir), timeout])
+    elf = build_firmware(platform, FirmwareSpec(("tests/vmac_bench.c",), name=f"vmac_bench_{kib}_{repeat}",
+                                                extra_cflags=(f"-DLEN={length}", f"-DREPEAT={repeat}")), cfg)
+    b = Board(platform, cfg)
+    b.load_elf(elf)
+    periph = next(p for p in b.peripherals.values() if isinstance(p, RtlPeripheral))
+    t0 = time.process_time()
+    result = b.run(max_cycles=1 << 40)
+    wall = time.process_time() - t0
+    if result.exit_code != 0:
+        raise SystemExit(f"memory benchmark firmware failed (exit {result.exit_code})")
+    return wall, periph
+
+
+def bench(board: str, accel: str, loops: int, latency: int, cfg: TandemConfig, memory_kib: int = 0) -> list[str]:
     """The report's lines (best of two runs each)."""
     lines = [f"tandem bench cosim: {accel} (Tandem.RtlPeripheral, Verilated, driven from C) on {board}"]
     runs = [_board_run(board, accel, loops, 0, cfg) for _ in range(2)]
@@ -69,6 +92,13 @@ def bench(board: str, accel: str, loops: int, latency: int, cfg: TandemConfig) -
         rtl_cycles = periph.rtl.cycles
         lines.append(f"  one START + blocking RESULT read of {latency:,} RTL cycles: {rtl_cycles:,} RTL cycles "
                      f"in {long_wall:.3f} s CPU -> {rtl_cycles / long_wall / 1e6:.2f} M RTL cycles/s")
+    if memory_kib:
+        runs_m = [_memory_run(board, memory_kib, 4, cfg) for _ in range(2)]
+        mem_wall, mperiph = min(runs_m, key=lambda r: r[0])
+        rtl_cycles, beats = mperiph.rtl.cycles, mperiph.rtl.beats()
+        lines.append(f"  memory port busy (vmac_axi, 4 x {memory_kib:,} KiB flash . SRAM dot products): "
+                     f"{rtl_cycles:,} RTL cycles, {beats:,} beats in {mem_wall:.3f} s CPU -> "
+                     f"{rtl_cycles / mem_wall / 1e6:.2f} M RTL cycles/s, {beats / mem_wall / 1e6:.2f} M beats/s")
     return lines
 
 
@@ -78,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--board", default="generic_m4")
     parser.add_argument("--loops", type=int, default=20_000)
     parser.add_argument("--latency", type=int, default=10_000_000)
+    parser.add_argument("--memory-kib", type=int, default=256)
     args = parser.parse_args(argv)
-    for line in bench(args.board, args.accel, args.loops, args.latency, TandemConfig.from_env()):
+    for line in bench(args.board, args.accel, args.loops, args.latency, TandemConfig.from_env(), args.memory_kib):
         print(line)
     return 0
 

@@ -50,7 +50,7 @@ from tandem.machine.polling import PollWatch
 from tandem.machine.results import RunResult
 from tandem.machine.usage import heap_bytes
 from tandem.peripherals import create_peripheral
-from tandem.peripherals.base import Peripheral
+from tandem.peripherals.base import MemoryWindow, Peripheral
 from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nvic import CPACR, DEMCR, VTOR, Nvic
 from tandem.platform.model import Platform, load_platform
@@ -252,6 +252,9 @@ class Board:
 
     def peripheral(self, name: str) -> Peripheral | None:
         return self.peripherals.get(name)
+
+    def memory_windows(self) -> tuple[MemoryWindow, ...]:
+        return self.cpu.memory_windows(self.timing.memory)
 
     # memory --------------------------------------------------------------------------------
     def read_memory(self, addr: int, size: int) -> bytes:

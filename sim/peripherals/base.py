@@ -12,9 +12,10 @@ from typing import Protocol
 
 from tandem.config import TandemConfig
 from tandem.core.console import Console
+from tandem.core.cpu import MemoryWindow
 from tandem.platform.model import PeripheralSpec
 
-__all__ = ["BoardContext", "Console", "Peripheral", "Unimplemented"]
+__all__ = ["BoardContext", "Console", "MemoryWindow", "Peripheral", "Unimplemented"]
 
 
 class BoardContext(Protocol):
@@ -88,6 +89,11 @@ class BoardContext(Protocol):
 
     def peripheral(self, name: str) -> Peripheral | None:
         """Another part of the board by entry name, for signal connections (GPIO -> EXTI)."""
+        ...
+
+    def memory_windows(self) -> tuple[MemoryWindow, ...]:
+        """The board's memories for a bus master (an RTL block's memory port). The same tuple
+        object until the wait states change (the firmware set the flash latency)."""
         ...
 
 

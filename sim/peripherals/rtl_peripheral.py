@@ -24,6 +24,12 @@ accelerator.md is the contract. Timing, on the board's one clock:
   and stops the quantum events until the next access: an idle block costs nothing.
 * A transaction not answered within ``timeoutCycles`` RTL cycles ends the run with an
   AcceleratorError naming the address and the bus signals.
+* With ``memoryBus: axi4`` (or ``wishbone``) the block's AXI4 (Wishbone) master reads and writes the board's memories in
+  place: the shim gets each RAM/ROM window's host buffer once, here, and serves every beat in C
+  at the wait states of the memory it touches (re-sent when the firmware changes the flash
+  latency). A beat outside memory or a burst breaking AXI4's rules ends the run with an
+  AcceleratorError naming the RTL's address (exit 3), at the CPU access, quantum or sleep during
+  which the RTL made it.
 """
 from __future__ import annotations
 
@@ -31,13 +37,14 @@ import shlex
 from pathlib import Path
 
 from tandem.errors import AcceleratorError, PlatformError
-from tandem.peripherals.base import BoardContext, Peripheral
+from tandem.peripherals.base import BoardContext, MemoryWindow, Peripheral
 from tandem.platform.model import PeripheralSpec
 from tandem.rtlsim.model import ModelSpec, RtlModel, build_model
 from tandem.rtlsim.ports import BUSES
 
 TYPE_NAME = "Tandem.RtlPeripheral"
-MEMORY_BUSES = ("axi4", "ahb", "wishbone")  # of the issue's design; none is implemented yet
+MEMORY_BUSES = ("none", "axi4", "wishbone")
+PLANNED_MEMORY_BUSES = ("ahb",)  # of the issue's design, not built yet
 RESET_CYCLES = 4
 _KNOWN = frozenset({"sources", "top", "parameters", "registerBus", "memoryBus", "frequency", "resetPort",
                     "timeoutCycles", "quantumCycles"})
@@ -85,11 +92,12 @@ def model_spec(spec: PeripheralSpec) -> ModelSpec:
     bus = _string(spec, "registerBus", "axi4lite") or ""
     if bus not in BUSES:
         raise _error(spec, "registerBus", f"unknown registerBus {bus!r} (choose one of {', '.join(BUSES)})")
-    memory = _string(spec, "memoryBus", "none")
-    if memory in MEMORY_BUSES:
-        raise _error(spec, "memoryBus", f"memoryBus {memory!r} is not supported yet (only none)")
-    if memory != "none":
-        raise _error(spec, "memoryBus", f"unknown memoryBus {memory!r} (only none is supported yet)")
+    memory = _string(spec, "memoryBus", "none") or ""
+    if memory in PLANNED_MEMORY_BUSES:
+        raise _error(spec, "memoryBus", f"memoryBus {memory!r} is not supported yet (choose one of "
+                     f"{', '.join(MEMORY_BUSES)})")
+    if memory not in MEMORY_BUSES:
+        raise _error(spec, "memoryBus", f"unknown memoryBus {memory!r} (choose one of {', '.join(MEMORY_BUSES)})")
     params: dict[str, int | str] = {}
     raw_params = spec.properties.get("parameters", [])
     items = shlex.split(raw_params) if isinstance(raw_params, str) else raw_params
@@ -102,7 +110,7 @@ def model_spec(spec: PeripheralSpec) -> ModelSpec:
         params[name] = int(value, 0) if value.lstrip("-").isdigit() or value.startswith("0x") else value
     path, line = _where(spec)
     return ModelSpec(sources=sources, top=top, parameters=params, bus=bus, reset=_string(spec, "resetPort"),
-                     where=f"{path}:{line}: {spec.name}")
+                     where=f"{path}:{line}: {spec.name}", memory=memory)
 
 
 class RtlPeripheral(Peripheral):
@@ -121,6 +129,13 @@ class RtlPeripheral(Peripheral):
             raise _error(spec, None, f"{mspec.top} has no irq output for its -> nvic connection")
         self.addr_mask = (1 << self.ports.address_bits) - 1
         self.rtl = RtlModel(lib)
+        self.memory_bus = mspec.memory
+        self._windows: tuple[MemoryWindow, ...] = ()
+        self._window_index: list[int] = []
+        if self.memory_bus != "none":
+            self._windows = ctx.memory_windows()
+            self._window_index = [self.rtl.map_memory(w.base, w.size, w.host, w.writable, w.wait_states)
+                                  for w in self._windows]
         self.rtl.reset(RESET_CYCLES)
         self.transactions = 0
         self.irq_level = False
@@ -159,7 +174,23 @@ class RtlPeripheral(Peripheral):
         lane = offset & 3
         self._transact(offset, True, (value << (8 * lane)) & 0xFFFFFFFF, size)
 
+    def _retime(self) -> None:
+        """Follow the board's wait states (the firmware may have changed the flash latency)."""
+        windows = self.ctx.memory_windows()
+        if windows is not self._windows:
+            for index, window in zip(self._window_index, windows, strict=True):
+                self.rtl.set_wait_states(index, window.wait_states)
+            self._windows = windows
+
+    def _bus_fault(self) -> None:
+        """Stop the run on the memory port's bus error, naming the RTL's address."""
+        message = self.rtl.mem_error()
+        if message:
+            raise AcceleratorError(f"{self.name}: bus error on the RTL's {self.memory_bus} memory port: {message}")
+
     def _transact(self, offset: int, write: bool, wdata: int, size: int) -> None:
+        if self._window_index:
+            self._retime()
         self._ratio()
         now = self.ctx.now()
         start = max(self._rtl_at(now), self.rtl.cycles)
@@ -171,6 +202,8 @@ class RtlPeripheral(Peripheral):
             raise AcceleratorError(
                 f"{self.name}: {kind} at 0x{(self.spec.base or 0) + offset:08x} not answered after "
                 f"{self.timeout} RTL cycles ({self.bus_name}: {self.rtl.bus_state()})")
+        if self.rtl.bus_error:
+            self._bus_fault()
         self.transactions += 1
         stall = self._cpu_at(start + n) - now - 1
         if stall > 0:
@@ -200,7 +233,11 @@ class RtlPeripheral(Peripheral):
         self._ratio()
         target = self._rtl_at(cycle)
         if target > self.rtl.cycles:
+            if self._window_index:
+                self._retime()
             self.rtl.run(target - self.rtl.cycles, stop_on_irq=True)
+            if self._window_index:
+                self._bus_fault()
             if self.rtl.quiet():
                 self._update_irq()
                 return  # at a fixed point: irq cannot change before the next access
@@ -222,7 +259,11 @@ class RtlPeripheral(Peripheral):
         self._ratio()
         start = max(self._rtl_at(now), self.rtl.cycles)
         limit = self._rtl_at(until) if until is not None else start + self.timeout
+        if self._window_index:
+            self._retime()
         self.rtl.run(max(0, limit - self.rtl.cycles), stop_on_irq=True)
+        if self._window_index:
+            self._bus_fault()
         if self.rtl.irq:
             self._event_at = max(now, self._cpu_at(self.rtl.cycles))
             self.ctx.schedule(self._event_at, self._raise_irq, self)
@@ -230,7 +271,8 @@ class RtlPeripheral(Peripheral):
             self._arm(until)
 
     def describe(self) -> str:
-        return f"{self.name}: {self.transactions} transactions, RTL at cycle {self.rtl.cycles}"
+        beats = f", {self.rtl.beats()} memory beats" if self._window_index else ""
+        return f"{self.name}: {self.transactions} transactions{beats}, RTL at cycle {self.rtl.cycles}"
 
 
 __all__ = ["RtlPeripheral", "TYPE_NAME", "model_spec"]

@@ -59,6 +59,7 @@ class ModelSpec:
     bus: str
     reset: str | None
     where: str  # "file:line: entry" for error messages
+    memory: str = "none"  # the memory port's bus (MEMORY_BUSES)
 
     def key(self, verilator: Path) -> str:
         h = hashlib.sha256()
@@ -66,7 +67,7 @@ class ModelSpec:
             h.update(src.name.encode())
             h.update(src.read_bytes())
         h.update(SHIM.read_bytes())
-        h.update(json.dumps([self.top, sorted(self.parameters.items()), self.bus, self.reset,
+        h.update(json.dumps([self.top, sorted(self.parameters.items()), self.bus, self.reset, self.memory,
                              str(verilator.resolve()), _CXXFLAGS]).encode())
         return h.hexdigest()[:16]
 
@@ -126,7 +127,8 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
     lib, ports_file = final / "lib.so", final / "ports.json"
     if lib.is_file() and ports_file.is_file():
         data = json.loads(ports_file.read_text())
-        return lib, PortCheck(**{**data, "optional": frozenset(data["optional"])})
+        return lib, PortCheck(**{**data, "optional": frozenset(data["optional"]),
+                                 "memory_signals": frozenset(data["memory_signals"])})
     build_root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".byo-{spec.top}-", dir=build_root))
     try:
@@ -136,7 +138,7 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
               "-Wno-lint", "-Wno-style", "--top-module", spec.top, "--Mdir", str(obj), *params,
               *[str(s) for s in spec.sources]], tmp, f"{spec.where}: verilating {spec.top}")
         header = obj / f"V{spec.top}.h"
-        check = check_ports(read_ports(header), spec.bus, spec.reset, spec.where)
+        check = check_ports(read_ports(header), spec.bus, spec.reset, spec.where, spec.memory)
         defines = [f"-DTANDEM_TOP=V{spec.top}", f'-DTANDEM_TOP_H="V{spec.top}.h"',
                    f"-DTANDEM_ROOT=V{spec.top}___024root", f'-DTANDEM_ROOT_H="V{spec.top}___024root.h"',
                    f"-DTANDEM_BUS_{SHIM_BUS[spec.bus]}"]
@@ -145,6 +147,13 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
         if check.reset is not None:
             defines += [f"-DTANDEM_RESET={check.reset}", f"-DTANDEM_RESET_ON={0 if check.reset_active_low else 1}"]
         defines += [f"-DTANDEM_HAS_{sig.upper()}" for sig in sorted(check.optional)]
+        if check.memory == "axi4":
+            reads, writes = check.memory_channels()
+            defines += ["-DTANDEM_MEM_AXI", *(["-DTANDEM_MEM_READ"] if reads else []),
+                        *(["-DTANDEM_MEM_WRITE"] if writes else [])]
+        elif check.memory == "wishbone":
+            defines.append("-DTANDEM_MEM_WB")
+        defines += [f"-DTANDEM_HAS_M_{sig.upper()}" for sig in sorted(check.memory_signals)]
         runtime = _runtime(build_root, verilator, cxx)
         vinc = _verilator_root(verilator) / "include"
         model_cpps = sorted(str(p) for p in obj.glob(f"V{spec.top}*.cpp"))
@@ -152,7 +161,8 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
               str(SHIM), *model_cpps, str(runtime), "-o", str(tmp / "lib.so"), "-pthread"],
              tmp, f"{spec.where}: compiling the model of {spec.top}")
         shutil.rmtree(obj, ignore_errors=True)
-        (tmp / "ports.json").write_text(json.dumps({**asdict(check), "optional": sorted(check.optional)}))
+        (tmp / "ports.json").write_text(json.dumps({**asdict(check), "optional": sorted(check.optional),
+                                                    "memory_signals": sorted(check.memory_signals)}))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -182,9 +192,17 @@ class RtlModel:
         lib.tb_quiet.argtypes = [vp]
         lib.tb_state.restype = ctypes.c_char_p
         lib.tb_state.argtypes = [vp]
+        lib.tb_map.restype = ctypes.c_int
+        lib.tb_map.argtypes = [vp, u64, u64, vp, ctypes.c_int, u32]
+        lib.tb_set_wait.argtypes = [vp, ctypes.c_int, u32]
+        lib.tb_mem_error.restype = ctypes.c_char_p
+        lib.tb_mem_error.argtypes = [vp]
+        lib.tb_beats.restype = u64
+        lib.tb_beats.argtypes = [vp]
         self._lib = lib
         self._h = vp(lib.tb_new())
-        self._out = (u32 * 3)()
+        self._out = (u32 * 4)()
+        self.bus_error = False  # the memory port has a bus error to report (take it with mem_error)
         self._access = lib.tb_access
         self.read_data = 0
         self.response = 0
@@ -221,9 +239,30 @@ class RtlModel:
         Sets :attr:`read_data`, :attr:`response` and :attr:`irq`."""
         out = self._out
         n = int(self._access(self._h, catchup, addr, 1 if write else 0, wdata, strb, out, timeout))
-        self.read_data, self.response, self.irq = out[0], out[1], bool(out[2])
+        self.read_data, self.response, self.irq, self.bus_error = out[0], out[1], bool(out[2]), bool(out[3])
         self.cycles += catchup + max(n, 0)
         return n
+
+    def map_memory(self, base: int, size: int, host: int, writable: bool, wait_states: int) -> int:
+        """Give the memory port one of the board's memories (``host``: its buffer's address);
+        returns its index for :meth:`set_wait_states`."""
+        index = int(self._lib.tb_map(self._h, base, size, host, 1 if writable else 0, wait_states))
+        if index < 0:
+            raise PlatformError("the RTL memory port takes at most 32 memory regions")
+        return index
+
+    def set_wait_states(self, index: int, wait_states: int) -> None:
+        self._lib.tb_set_wait(self._h, index, wait_states)
+
+    def mem_error(self) -> str:
+        """The memory port's first bus error since the last call ("" if none)."""
+        raw: bytes = self._lib.tb_mem_error(self._h)
+        self.bus_error = False
+        return raw.decode()
+
+    def beats(self) -> int:
+        """Data beats the memory port has served."""
+        return int(self._lib.tb_beats(self._h))
 
     def bus_state(self) -> str:
         raw: bytes = self._lib.tb_state(self._h)

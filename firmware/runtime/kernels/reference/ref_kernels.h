@@ -32,6 +32,14 @@ tfl_status_t tfl_ref_check_conv_tensors(tfl_interp_t *ip, const tfl_tensor_t *in
 tfl_status_t tfl_ref_window(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *w, const tfl_tensor_t *out,
                             int32_t padding, int32_t activation, tfl_ref_window_t *g);
 
+/* What FULLY_CONNECTED's prepare leaves in n->data (accelerated FC kernels reuse it): clamp
+ * range, shape, and the output multiplier and shift per weight channel (one if per-tensor). */
+typedef struct {
+    int32_t act_min, act_max, batches, depth, units, per_channel;
+    int32_t *mult;
+    int8_t *shift;
+} tfl_ref_fc_data_t;
+
 extern const tfl_kernel_t tfl_ref_conv_2d;
 extern const tfl_kernel_t tfl_ref_depthwise_conv_2d;
 extern const tfl_kernel_t tfl_ref_fully_connected;
