@@ -443,6 +443,14 @@ def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ..
     if len(_stack) >= MAX_USING_DEPTH:
         raise PlatformError(f"using: more than {MAX_USING_DEPTH} files deep (from {_stack[0].name})", str(path))
     text = read_user_text(path, "platform file", PlatformError)
+    return load_text_entries(text, path, root, _stack, base)
+
+
+def load_text_entries(text: str, path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ...] = (),
+                      base: list[EntrySpec] | None = None) -> list[EntrySpec]:
+    """:func:`load_entries` of ``text`` read from elsewhere (Renode's
+    ``LoadPlatformDescriptionFromString``): ``path`` names it in errors and is where its
+    ``using`` lines are resolved from (a pseudo file in the including script's folder)."""
     usings, own = parse_text_full(text, str(path))
     merged: dict[str, EntrySpec] = {e.name: e for e in base or []}
     for target, line, prefix in usings:
