@@ -13,7 +13,7 @@ RESOURCE = Path(__file__).resolve().parent.parent / "renode" / "renode-keywords.
 
 
 def cmd_robot(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    import robot
+    from robot.run import run
 
     del cfg  # the library makes its own from the environment and the folders passed to it
     for f in args.files:
@@ -25,7 +25,7 @@ def cmd_robot(args: argparse.Namespace, cfg: TandemConfig) -> int:
             raise TandemError(f"--variable {item!r}: expected NAME:VALUE")
     dirs = "|".join(str(Path(d).resolve()) for d in args.platforms)
     variables = [f"RENODEKEYWORDS:{RESOURCE}", f"TANDEM_PLATFORM_DIRS:{dirs}", *args.variable]
-    rc: int = robot.run(*args.files, variable=variables, outputdir=os.getcwd(), output="robot_output.xml",
+    rc: int = run(*args.files, variable=variables, outputdir=os.getcwd(), output="robot_output.xml",
                         log="log.html", report="report.html", include=args.include, exclude=args.exclude,
                         test=args.test, consolecolors="off")
     return rc

@@ -61,6 +61,7 @@ def cmd_mach(ctx: Context) -> str:
     if not ctx.args:
         raise ctx.fail("expected create [\"name\"], set, clear")
     sub = ctx.args[0].text
+    ctx.name = f"mach {sub}"
     if sub == "create":
         ctx.count(1, 2, 'create ["name"]')
         name = ctx.args[1].text if len(ctx.args) > 1 else "machine-0"
@@ -339,15 +340,15 @@ def _reg_command(name: str) -> Handler:
 
 def cmd_set_register(ctx: Context) -> str:
     ctx.count(2, 2, "REGISTER VALUE")
-    board = _word(ctx).core(ctx.where)
-    board.cpu.set_reg(register_name(ctx, 0), ctx.int_arg(1, "value"))
+    name, value = register_name(ctx, 0), ctx.int_arg(1, "value")
+    _word(ctx).core(ctx.where).cpu.set_reg(name, value)
     return ""
 
 
 def cmd_get_register(ctx: Context) -> str:
     ctx.count(1, 1, "REGISTER")
-    board = _word(ctx).core(ctx.where)
-    return f"0x{board.cpu.reg(register_name(ctx, 0)):X}"
+    name = register_name(ctx, 0)
+    return f"0x{_word(ctx).core(ctx.where).cpu.reg(name):X}"
 
 
 def cmd_step(ctx: Context) -> str:

@@ -22,7 +22,7 @@ from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
 from tandem.peripherals.base import Peripheral, Unimplemented
 from tandem.peripherals.serial import ConsoleLine
-from tandem.platform.model import Platform, PeripheralSpec, build_platform
+from tandem.platform.model import PeripheralSpec, Platform, build_platform
 from tandem.platform.repl import EntrySpec, load_entries, load_text_entries
 
 # Emulation advances in slices of simulated time; a wait looks at the UARTs between slices

@@ -323,10 +323,16 @@ class Monitor:
         named = {t.text: t.value[1] for t in tokens[1:] if t.kind == "named" and isinstance(t.value, tuple)}
         rest = [t for t in tokens[1:] if t.kind != "named"]
         handler = self.top.get(word)
-        if handler is not None:
-            result = handler(Context(self, st, word, rest, named))
-        else:
-            result = self._object_command(st, word, rest, named)
+        try:
+            if handler is not None:
+                result = handler(Context(self, st, word, rest, named))
+            else:
+                result = self._object_command(st, word, rest, named)
+        except ScriptError as err:
+            if err.path is not None:
+                raise
+            method = rest[0].text if handler is None and rest and rest[0].kind == "word" else ""
+            raise ScriptError(f"{word} {method}".strip() + f": {err.reason}", st.path, st.line) from None
         if result and self.out is not None:
             print(result, file=self.out, flush=True)
         return result
@@ -408,11 +414,13 @@ class Monitor:
                 return given
         else:
             rest = Path(*given.parts[1:]) if len(given.parts) > 1 and given.parts[0] == "platforms" else None
-            roots = [self.origin, *self.paths, Path.cwd(), *search_dirs(self.config.platforms_search)]
+            roots: list[Path] = [self.origin, *self.paths, Path.cwd(), *search_dirs(self.config.platforms_search)]
+            cands: list[Path] = []
             for root in roots:
-                for cand in (root / given, *((root / rest,) if rest is not None else ())):
-                    if cand.is_file():
-                        return cand
+                cands += [root / given] + ([root / rest] if rest is not None else [])
+            found = next((c for c in cands if c.is_file()), None)
+            if found is not None:
+                return found
         raise ctx.fail(f"@{text}: no such file (looked in {self.origin}, the monitor path and the platform "
                        "search path)")
 
