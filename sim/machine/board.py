@@ -34,7 +34,7 @@ from tandem.core.faults import classify_uc_error, cpu_exception_fault, fault_rep
 from tandem.core.isa_guard import IsaGuard
 from tandem.core.semihosting import Semihosting
 from tandem.core.spin_guard import SpinGuard
-from tandem.errors import CycleLimitExceeded, ElfError, FirmwareFault, SimulationError, UnmodelledWait
+from tandem.errors import ElfError, FirmwareFault, SimulationError, UnmodelledWait
 from tandem.firmware.elf import ElfImage, Symbolizer
 from tandem.machine.boot import find_vector_table
 from tandem.machine.bus import Bus
@@ -374,28 +374,6 @@ class Board:
         run_limits.start()
         reason = yield from self._loop(run_limits)
         return self.result(reason)
-
-    def run_for(self, cycles: int, stream: BinaryIO | None = None, limits: RunLimits | None = None) -> bool:
-        """Run ``cycles`` more modelled cycles from where the core is, without a reset; True if
-        the firmware exited in that time (its code is ``exit_code``). The board keeps its state
-        between calls, so slices of a run add up to the run (a Renode ``emulation RunFor``, a
-        test waiting for a UART line); faults and the other limits raise as in :meth:`run`."""
-        if cycles <= 0:
-            return False
-        try:
-            self.run(max_cycles=cycles, stream=stream, reset=False, limits=limits,
-                     vector_faults=self.vector_faults)
-        except CycleLimitExceeded as err:
-            if type(err) is not CycleLimitExceeded:  # the wall-clock or handler limit
-                raise
-            self.exceptions.deliver()  # what the loop does after any other stop at a deadline
-            return False
-        return True
-
-    @property
-    def exit_code(self) -> int | None:
-        """The firmware's exit code once it has exited (semihosting), else None."""
-        return self._exit_code
 
     def result(self, stop_reason: str) -> RunResult:
         """The last run up to now; after :meth:`run` raised, what the run did until it stopped

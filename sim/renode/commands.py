@@ -7,14 +7,11 @@ handler a caller adds to ``Monitor.top`` / ``Monitor.commands[object]`` itself).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from tandem.core.cpu import GPRS
 from tandem.errors import ScriptError
 from tandem.renode.machine import Machine, Tag
-
-if TYPE_CHECKING:
-    from tandem.renode.monitor import Context, Handler, Monitor
+from tandem.renode.session import Context, Handler, Session
 
 # Renode's Cortex-M register numbers (CortexM's register map: R0-R15, then xPSR at 25)
 REGISTER_NUMBERS = {**{n: name for n, name in enumerate(GPRS)}, 25: "xpsr"}
@@ -384,7 +381,7 @@ def cmd_run_for(ctx: Context) -> str:
     return ""
 
 
-def register(mon: Monitor) -> None:
+def register(mon: Session) -> None:
     mon.top.update({
         "mach": cmd_mach, "using": cmd_using, "include": cmd_include, "i": cmd_include,
         "macro": cmd_macro, "runMacro": cmd_run_macro, "showAnalyzer": cmd_show_analyzer,

@@ -20,10 +20,11 @@ from tandem.files import MAX_ELF_BYTES, read_user_file
 from tandem.firmware.elf import ElfImage
 from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
+from tandem.machine.slices import run_slice
 from tandem.peripherals.base import Peripheral, Unimplemented
 from tandem.peripherals.serial import ConsoleLine
 from tandem.platform.model import PeripheralSpec, Platform, build_platform
-from tandem.platform.repl import EntrySpec, load_entries, load_text_entries
+from tandem.platform.repl import EntrySpec, load_entries
 
 # Emulation advances in slices of simulated time; a wait looks at the UARTs between slices
 # (Renode's testers are likewise checked at its time quantum's boundaries).
@@ -107,6 +108,7 @@ class Machine:
         self._reset_due = True  # the core takes the reset exception before it first runs
         self.wall_guard = 0.0  # host seconds a single run may take (0: none)
         self._previous_loads: list[Load] = []
+        self.exit_code: int | None = None  # the firmware's, once it exited
 
     # building ------------------------------------------------------------------------------
     def add_platform_file(self, path: Path, where: str) -> None:
@@ -116,7 +118,7 @@ class Machine:
 
     def add_platform_text(self, text: str, pseudo: Path, where: str) -> None:
         self._check_not_built(where)
-        self.entries = load_text_entries(text, pseudo, self.config.platforms_search, base=self.entries)
+        self.entries = load_entries(pseudo, self.config.platforms_search, base=self.entries, text=text)
         self.platform_path = self.platform_path or pseudo
 
     def _check_not_built(self, where: str) -> None:
@@ -209,6 +211,7 @@ class Machine:
         image = self.ensure_board(where).load_elf(path)
         self.loads.append(Load("elf", path))
         self._reset_due = True
+        self.exit_code = None
         return image
 
     def load_binary(self, path: Path, address: int, where: str) -> int:
@@ -238,6 +241,7 @@ class Machine:
         self.uarts = {name: UartText(listeners=u.listeners) for name, u in self.uarts.items()}
         self.ensure_board(where)
         self._reset_due = True
+        self.exit_code = None
         self._previous_loads = loads
 
     def reload(self, where: str) -> None:
@@ -261,7 +265,7 @@ class Machine:
 
     @property
     def exited(self) -> int | None:
-        return self.board.exit_code if self.board is not None and not self._reset_due else None
+        return self.exit_code
 
     def seconds(self) -> float:
         """Simulated time since the machine was built."""
@@ -273,7 +277,7 @@ class Machine:
         """Run ``seconds`` of simulated time (in slices, ``stop`` looked at between them); True
         if the firmware exited or ``stop`` said so. Time stands still once the firmware exited."""
         board = self.core(where)
-        if board.exit_code is not None:
+        if self.exit_code is not None:
             return True
         target = self.seconds() + seconds
         started = time.perf_counter()
@@ -287,7 +291,9 @@ class Machine:
             if self.wall_guard:
                 spent = time.perf_counter() - started
                 limits = RunLimits(0, max(self.wall_guard - spent, 1e-3))
-            if board.run_for(cycles, limits=limits):
+            result = run_slice(board, cycles, limits=limits)
+            if result is not None:
+                self.exit_code = result.exit_code
                 return True
             if stop is not None and stop():
                 return True

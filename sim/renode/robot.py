@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,123 +33,13 @@ from tandem.errors import TandemError
 from tandem.peripherals.stm32_gpio import _Port
 from tandem.renode.machine import Machine
 from tandem.renode.monitor import Monitor
+from tandem.renode.testers import LedTester, LogTester, RenodeFailure, TerminalTester, as_bool, as_int, as_seconds
 
 WALL_GUARD_SECONDS = 60.0
 WALL_PER_SIM_SECOND = 30.0
 DEFAULT_UART_TIMEOUT = 8.0  # Renode's default terminal tester timeout, seconds
-LAST_LINES = 8  # lines of UART output quoted when a wait fails
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class RenodeFailure(AssertionError):
-    """A keyword failed (robot prints the message alone, no exception name)."""
-
-    ROBOT_SUPPRESS_NAME = True
-
-
-def _bool(value: object, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1", "on"):
-        return True
-    if text in ("false", "no", "0", "off", "none", ""):
-        return False
-    raise RenodeFailure(f"{name}={value!r}: expected true or false")
-
-
-def _seconds(value: object, name: str) -> float:
-    try:
-        seconds = float(str(value).strip().rstrip("s"))
-    except ValueError:
-        raise RenodeFailure(f"{name}={value!r}: expected seconds") from None
-    if not 0 <= seconds < 1e6:
-        raise RenodeFailure(f"{name}={value!r}: out of range")
-    return seconds
-
-
-def _int(value: object, name: str) -> int:
-    if isinstance(value, int):
-        return value
-    try:
-        return int(str(value).strip(), 0)
-    except ValueError:
-        raise RenodeFailure(f"{name}={value!r}: expected a number") from None
-
-
-@dataclass
-class TerminalTester:
-    """A UART's received text not yet matched, and its recent lines for failure messages."""
-
-    uart: str
-    timeout: float
-    pending: str = ""
-    recent: deque[str] = field(default_factory=lambda: deque(maxlen=LAST_LINES))
-    _partial: str = ""
-
-    def feed(self, chunk: str) -> None:
-        self.pending += chunk
-        if len(self.pending) > 1 << 20:  # a flood nobody waits for: keep the newest
-            self.pending = self.pending[-(1 << 19):]
-        text = self._partial + chunk
-        *lines, self._partial = text.split("\n")
-        self.recent.extend(line.rstrip("\r") for line in lines)
-
-    def find_line(self, pattern: str, regex: bool, unfinished: bool) -> re.Match[str] | str | None:
-        """The first complete line (or, with ``unfinished``, also the partial last one) matching;
-        what is before it and the line itself are consumed."""
-        start = 0
-        while True:
-            end = self.pending.find("\n", start)
-            if end < 0:
-                if not unfinished:
-                    return None
-                end = len(self.pending)
-            line = self.pending[start:end].rstrip("\r")
-            hit: re.Match[str] | str | None = (re.search(pattern, line) if regex
-                                               else (line if pattern in line else None))
-            if hit is not None:
-                self.pending = self.pending[end + 1:]
-                return hit if isinstance(hit, re.Match) else line
-            if end >= len(self.pending):
-                return None
-            start = end + 1
-
-    def find_prompt(self, prompt: str, regex: bool) -> str | None:
-        m = re.search(prompt, self.pending) if regex else None
-        pos, end = (m.start(), m.end()) if m is not None else (self.pending.find(prompt), -1)
-        if pos < 0:
-            return None
-        end = end if end >= 0 else pos + len(prompt)
-        line_start = self.pending.rfind("\n", 0, pos) + 1
-        text = self.pending[line_start:end]
-        self.pending = self.pending[end:]
-        return text
-
-    def tail(self) -> str:
-        lines = list(self.recent) + ([self._partial] if self._partial else [])
-        return "\n".join(f"  | {line}" for line in lines[-LAST_LINES:]) or "  (nothing)"
-
-
-@dataclass
-class LedTester:
-    port: _Port
-    pin: int
-    invert: bool
-    timeout: float
-
-    def state(self) -> bool:
-        return self.port.pin(self.pin) != self.invert
-
-
-@dataclass
-class LogTester:
-    timeout: float
-    seen_monitor: int = 0
-    seen_board: int = 0
-    board_id: int = 0
-    entries: list[str] = field(default_factory=list)
 
 
 def _recorded(fn: F) -> F:
@@ -290,7 +178,7 @@ class RenodeKeywords:
                                defaultMatchNextLine: str = "false") -> int:  # noqa: N803
         """A tester on ``uart`` (``sysbus.usart2``); returns its id for ``testerId=``."""
         del machine, defaultWaitForEcho, defaultMatchNextLine
-        _bool(defaultPauseEmulation, "defaultPauseEmulation")
+        as_bool(defaultPauseEmulation, "defaultPauseEmulation")
         m = self._machine()
         name = uart.removeprefix("sysbus.")
         from tandem.renode.commands import uart_names
@@ -299,7 +187,7 @@ class RenodeKeywords:
         if name not in uarts:
             raise RenodeFailure(f"Create Terminal Tester: {uart!r} is not a UART of the machine "
                                 f"(UARTs: {', '.join(uarts) or 'none'})")
-        tester = TerminalTester(name, _seconds(timeout, "timeout") if timeout is not None
+        tester = TerminalTester(name, as_seconds(timeout, "timeout") if timeout is not None
                                 else self.default_uart_timeout)
         m.uart_text(name).listeners.append(tester.feed)
         self.terminals.append(tester)
@@ -307,7 +195,7 @@ class RenodeKeywords:
 
     @keyword("Set Default Uart Timeout")
     def set_default_uart_timeout(self, timeout: str) -> None:
-        self.default_uart_timeout = _seconds(timeout, "timeout")
+        self.default_uart_timeout = as_seconds(timeout, "timeout")
 
     def _tester(self, tester_id: str | None) -> TerminalTester:
         if not self.terminals:
@@ -316,7 +204,7 @@ class RenodeKeywords:
             if len(self.terminals) > 1:
                 raise RenodeFailure(f"{len(self.terminals)} terminal testers: say which with testerId=")
             return self.terminals[0]
-        i = _int(tester_id, "testerId")
+        i = as_int(tester_id, "testerId")
         if not 0 <= i < len(self.terminals):
             raise RenodeFailure(f"testerId={tester_id}: no such tester (0..{len(self.terminals) - 1})")
         return self.terminals[i]
@@ -329,14 +217,14 @@ class RenodeKeywords:
         """Wait for a line containing ``content`` (a regular expression with treatAsRegex=true)."""
         del pauseEmulation, matchNextLine
         tester = self._tester(testerId)
-        regex = _bool(treatAsRegex, "treatAsRegex")
+        regex = as_bool(treatAsRegex, "treatAsRegex")
         if regex:
             try:
                 re.compile(content)
             except re.error as exc:
                 raise RenodeFailure(f"Wait For Line On Uart: bad regular expression {content!r}: {exc}") from None
-        wait = _seconds(timeout, "timeout") if timeout is not None else tester.timeout
-        unfinished = _bool(includeUnfinishedLine, "includeUnfinishedLine")
+        wait = as_seconds(timeout, "timeout") if timeout is not None else tester.timeout
+        unfinished = as_bool(includeUnfinishedLine, "includeUnfinishedLine")
         hit: list[re.Match[str] | str] = []
 
         def found() -> bool:
@@ -356,8 +244,8 @@ class RenodeKeywords:
         """Wait for ``prompt``, which need not end a line."""
         del pauseEmulation
         tester = self._tester(testerId)
-        regex = _bool(treatAsRegex, "treatAsRegex")
-        wait = _seconds(timeout, "timeout") if timeout is not None else tester.timeout
+        regex = as_bool(treatAsRegex, "treatAsRegex")
+        wait = as_seconds(timeout, "timeout") if timeout is not None else tester.timeout
         hit: list[str] = []
 
         def found() -> bool:
@@ -395,7 +283,7 @@ class RenodeKeywords:
         del pauseEmulation
         tester = self._tester(testerId)
         self._machine().uart_line(tester.uart, "Write Line To Uart").inject(content.encode() + b"\r")
-        if _bool(waitForEcho, "waitForEcho"):
+        if as_bool(waitForEcho, "waitForEcho"):
             self.wait_for_line_on_uart(content, testerId=testerId)
 
     @keyword("Write Char On Uart")
@@ -410,7 +298,7 @@ class RenodeKeywords:
     @_recorded
     def send_key_to_uart(self, c: str, testerId: str | None = None) -> None:  # noqa: N803
         """Send one byte (a number, 0x1B for Escape, or one character)."""
-        value = ord(c) if len(c) == 1 and not c.isdigit() else _int(c, "key")
+        value = ord(c) if len(c) == 1 and not c.isdigit() else as_int(c, "key")
         if not 0 <= value <= 0xFF:
             raise RenodeFailure(f"Send Key To Uart: {c!r} is not a byte")
         tester = self._tester(testerId)
@@ -421,8 +309,8 @@ class RenodeKeywords:
     @_recorded
     def create_log_tester(self, timeout: str = "0", defaultPauseEmulation: str = "false") -> None:  # noqa: N803
         """Log entries are tandem's notes on the run (unmodelled parts, assumptions) and the monitor's."""
-        _bool(defaultPauseEmulation, "defaultPauseEmulation")
-        self.log_tester = LogTester(_seconds(timeout, "timeout"))
+        as_bool(defaultPauseEmulation, "defaultPauseEmulation")
+        self.log_tester = LogTester(as_seconds(timeout, "timeout"))
 
     def _log(self) -> LogTester:
         if self.log_tester is None:
@@ -449,8 +337,8 @@ class RenodeKeywords:
                            treatAsRegex: str = "false", pauseEmulation: str = "false",  # noqa: N803
                            level: str | None = None) -> str:
         del pauseEmulation, level
-        regex = _bool(treatAsRegex, "treatAsRegex")
-        wait = _seconds(timeout, "timeout") if timeout is not None else self._log().timeout
+        regex = as_bool(treatAsRegex, "treatAsRegex")
+        wait = as_seconds(timeout, "timeout") if timeout is not None else self._log().timeout
         hit: list[str] = []
 
         def found() -> bool:
@@ -458,7 +346,7 @@ class RenodeKeywords:
             for i, entry in enumerate(t.entries):
                 if self._log_match(entry, pattern, regex):
                     hit.append(entry)
-                    if not _bool(keep, "keep"):
+                    if not as_bool(keep, "keep"):
                         del t.entries[: i + 1]
                     return True
             return False
@@ -472,14 +360,14 @@ class RenodeKeywords:
     @keyword("Should Not Be In Log")
     @_recorded
     def should_not_be_in_log(self, pattern: str, timeout: str = "0", treatAsRegex: str = "false") -> None:  # noqa: N803
-        regex = _bool(treatAsRegex, "treatAsRegex")
+        regex = as_bool(treatAsRegex, "treatAsRegex")
         hit: list[str] = []
 
         def found() -> bool:
             hit.extend(e for e in self._log().entries if self._log_match(e, pattern, regex))
             return bool(hit)
 
-        seconds = _seconds(timeout, "timeout")
+        seconds = as_seconds(timeout, "timeout")
         if not found() and seconds > 0:
             try:
                 self._wait(seconds, found, "")
@@ -506,7 +394,7 @@ class RenodeKeywords:
             actual = board.cpu.reg(reg)
         except KeyError:
             raise RenodeFailure(f"no register {register!r}") from None
-        expected = _int(value, "value") & 0xFFFFFFFF
+        expected = as_int(value, "value") & 0xFFFFFFFF
         if actual != expected:
             raise RenodeFailure(f"Register {register}: 0x{actual:X} != 0x{expected:X}")
 
@@ -536,7 +424,7 @@ class RenodeKeywords:
                         raise RenodeFailure(f"LED {name} is on {port_spec.name} ({port_spec.type}), a GPIO "
                                             "port tandem does not model")
                     invert = spec.properties.get("invert") is True
-                    self.leds.append(LedTester(port, int(c.source), invert, _seconds(defaultTimeout, "timeout")))
+                    self.leds.append(LedTester(port, int(c.source), invert, as_seconds(defaultTimeout, "timeout")))
                     return len(self.leds) - 1
         raise RenodeFailure(f"LED {name}: no GPIO pin drives it (a port entry needs `N -> {name}@0`)")
 
@@ -547,12 +435,12 @@ class RenodeKeywords:
         del pauseEmulation
         if not self.leds:
             raise RenodeFailure("no LED tester: `Create LED Tester  sysbus.gpioPortD.UserLED` first")
-        i = _int(testerId, "testerId") if testerId is not None else len(self.leds) - 1
+        i = as_int(testerId, "testerId") if testerId is not None else len(self.leds) - 1
         if not 0 <= i < len(self.leds):
             raise RenodeFailure(f"testerId={testerId}: no such LED tester")
         tester = self.leds[i]
-        want = _bool(state, "state")
-        wait = _seconds(timeout, "timeout") if timeout is not None else tester.timeout
+        want = as_bool(state, "state")
+        wait = as_seconds(timeout, "timeout") if timeout is not None else tester.timeout
         try:
             self._wait(wait, lambda: tester.state() == want, f"LED state {str(want).lower()}")
         except RenodeFailure as err:

@@ -37,6 +37,6 @@ def run_script(path: Path, config: TandemConfig, variables: dict[str, str], max_
     if monitor.quit or machine is None or not machine.started:
         return monitor, None
     board = machine.core(f"{path}: end of script")
-    if board.exit_code is not None:
+    if machine.exit_code is not None:
         return monitor, board.result("exit")
     return monitor, board.run(max_cycles=max_cycles, reset=False, limits=limits)
