@@ -216,3 +216,19 @@ def test_cli_options(capsys, tmp_path):
     assert "expected NAME=VALUE" in capsys.readouterr().err
     assert main(["run", str(tmp_path / "x.resc")]) == 0
     assert "did not start the machine" in capsys.readouterr().err
+
+
+def test_bytes_sent_to_a_uart_reach_an_interrupt_driven_receiver(cfg, build):
+    """The firmware sleeps in WFI with RXNEIE set; bytes injected while it sleeps raise USART2's
+    interrupt (IRQ 38) and its handler echoes them."""
+    elf = build("stm32f4_discovery", "tests/uart_rx_irq.c")
+    mon, out = _monitor(cfg, bin="@" + str(elf))
+    mon.run_file(DATA / "stm32f4_hello.resc")  # the same platform and reset macro
+    mon.execute('emulation RunFor "0.001"')
+    assert out.getvalue() == ">"
+    mon.machine.uart_line("usart2", "test").inject(b"renode")
+    mon.execute('emulation RunFor "0.001"')
+    assert out.getvalue() == ">RENODE"
+    mon.machine.uart_line("usart2", "test").inject(b"q")
+    mon.execute('emulation RunFor "0.001"')
+    assert mon.machine.exit_code == 7  # r, e, n, o, d, e and q

@@ -25,6 +25,7 @@ class ConsoleLine:
         self.pending: int | None = None
         self.taps: list[Callable[[bytes], None]] = []  # called with every byte string sent
         self._input = bytearray()  # bytes for this UART only, before the console's
+        self.on_input: Callable[[], None] | None = None  # the model's: raise its receive interrupt
 
     def send(self, data: bytes) -> None:
         self.ctx.console.write(data)
@@ -32,8 +33,11 @@ class ConsoleLine:
             tap(data)
 
     def inject(self, data: bytes) -> None:
-        """Queue ``data`` for this UART's receiver (read before the console's input)."""
+        """Queue ``data`` for this UART's receiver (read before the console's input); the model
+        sees it at once (``on_input``), so an interrupt-driven receiver is interrupted."""
         self._input.extend(data)
+        if self.on_input is not None:
+            self.on_input()
 
     def peek(self) -> int | None:
         """The received byte waiting in the receive buffer, fetching one from the console."""
