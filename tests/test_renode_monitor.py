@@ -64,6 +64,8 @@ def test_grammar_triple_quotes_on_the_next_line_and_comments():
     toks = tokenize(sts[0])
     assert [t.kind for t in toks] == ["word", "word", "string"] and "LoadELF $bin" in toks[2].text
     assert [(t.kind, t.text) for t in tokenize(sts[1])] == [("var", "a"), ("assign", "?="), ("number", "0x10")]
+    escaped = tokenize(statements('x "a \\"quoted\\" word" # not \\" a string\n', "t.resc")[0])
+    assert [(t.kind, t.text) for t in escaped] == [("word", "x"), ("string", 'a "quoted" word')]
     tag = tokenize(sts[2])
     assert tag[2].value == (0x40000000, 0x400) and tag[3].text == "TIM2" and tag[4].value == 5
 
@@ -232,3 +234,36 @@ def test_bytes_sent_to_a_uart_reach_an_interrupt_driven_receiver(cfg, build):
     mon.machine.uart_line("usart2", "test").inject(b"q")
     mon.execute('emulation RunFor "0.001"')
     assert mon.machine.exit_code == 7  # r, e, n, o, d, e and q
+
+
+def test_loads_sleep_and_quit(cfg, tmp_path, shell_elf):
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(bytes(range(1, 9)))
+    (tmp_path / "s.resc").write_text(
+        "using sysbus\nmach create\nmachine LoadPlatformDescription @platforms/boards/stm32f4_discovery.repl\n"
+        "LoadELF $bin                     # `using sysbus`: the sysbus method on its own\n"
+        "sysbus LoadBinary @blob.bin 0x20010000\n"
+        "sysbus LoadSymbolsFrom $bin\n"
+        "logLevel 3\n"
+        "start\nsleep 0.001                      # while started: simulated time passes\n"
+        "quit\nfrobnicate                       # never reached\n")
+    mon, out = _monitor(cfg, bin="@" + str(shell_elf))
+    mon.run_file(tmp_path / "s.resc")
+    assert mon.quit and mon.machine is not None
+    board = mon.machine.board
+    assert board is not None and board.read_memory(0x20010000, 8) == bytes(range(1, 9))
+    assert 168_000 <= board.counter.cycles < 168_000 + 64  # 1 ms at 168 MHz
+    assert "Reset_Handler" in board.symbols.describe(int(mon.execute("sysbus ReadDoubleWord 0x08000004"), 16) & ~1)
+    with pytest.raises(ScriptError, match="do not fit in any memory"):
+        mon.execute("sysbus LoadBinary @" + str(blob) + " 0x9F000000")
+
+
+def test_renode_script_features_tandem_lacks_are_one_line_errors(cfg, tmp_path):
+    """Lines from Renode's own stm32f4_discovery.resc that tandem does not run."""
+    mon, _ = _monitor(cfg)
+    mon.execute("mach create")
+    for command, message in [('python "import _random"', "unknown command 'python'"),
+                             ('emulation CreateUartPtyTerminal "term" "/tmp/uart"',
+                              "emulation CreateUartPtyTerminal: unknown method (tandem has RunFor)")]:
+        with pytest.raises(ScriptError, match=message.replace("(", r"\(").replace(")", r"\)")):
+            mon.execute(command)

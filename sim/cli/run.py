@@ -136,7 +136,15 @@ def _run_script(args: argparse.Namespace, cfg: TandemConfig) -> int:
                                  args.max_cycles, limits)
     sys.stdout.flush()
     if result is None:
-        if not monitor.quit:
+        machine = monitor.machine
+        if machine is not None and machine.exit_code is not None:
+            print(f"[tandem] the firmware exited with code {machine.exit_code} at {machine.seconds():.6f} s",
+                  file=sys.stderr)
+            return machine.exit_code & 0xFF if machine.exit_code >= 0 else 1
+        if machine is not None and machine.seconds() > 0:
+            print(f"[tandem] the script ended with the machine paused at {machine.seconds():.6f} s of simulated "
+                  "time", file=sys.stderr)
+        elif not monitor.quit:
             print("[tandem] the script did not start the machine (`start` or `emulation RunFor`)", file=sys.stderr)
         return 0
     for note in result.notes:

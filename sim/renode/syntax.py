@@ -87,7 +87,7 @@ def _strip_comment(line: str) -> str:
     quote = ""
     for n, ch in enumerate(line):
         if quote:
-            if ch == quote:
+            if ch == quote and line[n - 1] != "\\":
                 quote = ""
         elif ch in "\"'":
             quote = ch
@@ -111,10 +111,12 @@ def tokenize(st: Statement) -> list[Token]:
             n = end + 3
             continue
         if ch in "\"'":
-            end = text.find(ch, n + 1)
-            if end < 0:
+            end = n + 1
+            while end < len(text) and text[end] != ch:
+                end += 2 if text[end] == "\\" else 1  # \" inside a string is a quote
+            if end >= len(text):
                 raise ScriptError(f"unterminated string: {text[n:]}", st.path, st.line)
-            out.append(Token("string", text[n + 1:end]))
+            out.append(Token("string", text[n + 1:end].replace("\\" + ch, ch)))
             n = end + 1
             continue
         if ch == "<":
