@@ -267,3 +267,13 @@ def test_renode_script_features_tandem_lacks_are_one_line_errors(cfg, tmp_path):
                               "emulation CreateUartPtyTerminal: unknown method (tandem has RunFor)")]:
         with pytest.raises(ScriptError, match=message.replace("(", r"\(").replace(")", r"\)")):
             mon.execute(command)
+
+
+def test_run_limits_bound_runfor(capsys, tmp_path, shell_elf):
+    """A script cannot run past --max-cycles: RunFor stops there with the run's cycle-limit error."""
+    script = tmp_path / "long.resc"
+    script.write_text("mach create\nmachine LoadPlatformDescription @platforms/boards/stm32f4_discovery.repl\n"
+                      'sysbus LoadELF $bin\nemulation RunFor "100"   # 16.8 G cycles at 168 MHz\n')
+    assert main(["run", str(script), "--variable", f"bin=@{shell_elf}", "--max-cycles", "200000"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{script}:4: emulation RunFor: cycle limit reached: 200,000 cycles" in err[0], err

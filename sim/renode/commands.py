@@ -65,6 +65,9 @@ def cmd_mach(ctx: Context) -> str:
         if mon.machine is not None:
             raise ctx.fail(f"tandem runs one machine per session ({mon.machine.name!r} exists)")
         mon.machine = Machine(name, mon.config)
+        mon.machine.wall_guard = mon.max_seconds
+        if mon.max_cycles is not None:
+            mon.machine.max_cycles = mon.max_cycles
         return ""
     if sub == "set":
         machine = _word(ctx)

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tandem.config import TandemConfig
-from tandem.errors import ScriptError
+from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
+from tandem.errors import CycleLimitExceeded, ScriptError
 from tandem.files import MAX_ELF_BYTES, read_user_file
 from tandem.firmware.elf import ElfImage
 from tandem.machine.board import Board
@@ -107,6 +107,7 @@ class Machine:
         self.started = False  # `start`: runs when the script ends or a test waits
         self._reset_due = True  # the core takes the reset exception before it first runs
         self.wall_guard = 0.0  # host seconds a single run may take (0: none)
+        self.max_cycles = DEFAULT_MAX_CYCLES  # the machine's whole life, as --max-cycles for a run
         self._previous_loads: list[Load] = []
         self.exit_code: int | None = None  # the firmware's, once it exited
 
@@ -287,6 +288,11 @@ class Machine:
                 return False
             step = min(left, SLICE_SECONDS) if stop is not None else left
             cycles = max(1, math.ceil(step * board.cpu_hz))
+            room = self.max_cycles - board.counter.cycles
+            if room <= 0:
+                raise CycleLimitExceeded(f"cycle limit reached: {self.max_cycles:,} cycles "
+                                         f"({self.seconds():g} s simulated); raise --max-cycles if this is expected")
+            cycles = min(cycles, room)
             limits = None
             if self.wall_guard:
                 spent = time.perf_counter() - started

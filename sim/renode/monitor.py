@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tandem.config import TandemConfig
-from tandem.errors import ScriptError
+from tandem.errors import ScriptError, TandemError
 from tandem.files import read_user_text
 from tandem.renode import commands
 from tandem.renode.session import Context, Session
@@ -103,6 +103,12 @@ class Monitor(Session):
                 raise
             method = rest[0].text if handler is None and rest and rest[0].kind == "word" else ""
             raise ScriptError(f"{word} {method}".strip() + f": {err.reason}", st.path, st.line) from None
+        except TandemError as err:  # a fault, a limit, a bad ELF or .repl: its type (exit code) stays
+            method = rest[0].text if handler is None and rest and rest[0].kind == "word" else ""
+            if not err.message.startswith(st.where):
+                err.message = f"{st.where}: {word} {method}".rstrip() + f": {err.message}"
+                err.args = (err.message,)
+            raise
         if result and self.out is not None:
             print(result, file=self.out, flush=True)
         return result

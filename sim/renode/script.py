@@ -32,6 +32,8 @@ def run_script(path: Path, config: TandemConfig, variables: dict[str, str], max_
     """Run the script; then, if it left the machine started, the machine until the firmware exits.
     Returns the monitor and that run's result (None when the machine was not left running)."""
     monitor = Monitor(config, out=sys.stdout, variables=variables)
+    monitor.max_cycles = max_cycles  # RunFor and sleep stop there too, and at --max-seconds
+    monitor.max_seconds = limits.seconds or 0.0
     monitor.run_file(path)
     machine = monitor.machine
     if monitor.quit or machine is None or not machine.started:
@@ -39,4 +41,5 @@ def run_script(path: Path, config: TandemConfig, variables: dict[str, str], max_
     board = machine.core(f"{path}: end of script")
     if machine.exit_code is not None:
         return monitor, board.result("exit")
-    return monitor, board.run(max_cycles=max_cycles, reset=False, limits=limits)
+    left = max(1, max_cycles - board.counter.cycles)  # the limit is the machine's, RunFor included
+    return monitor, board.run(max_cycles=left, reset=False, limits=limits)

@@ -84,6 +84,8 @@ class Session:
         self.log: list[str] = []  # monitor messages (logLevel, notes), seen by a log tester
         self.log_level = 0
         self.quit = False
+        self.max_cycles: int | None = None  # a new machine's cycle limit (--max-cycles)
+        self.max_seconds = 0.0  # host seconds one command may run a machine (--max-seconds; 0: none)
         self._origin: list[Path] = [Path.cwd()]
         self._depth = 0
         self.commands: dict[str, dict[str, Handler]] = {"machine": {}, "sysbus": {}, "cpu": {}, "emulation": {}}
