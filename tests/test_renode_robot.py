@@ -68,3 +68,23 @@ def test_robot_errors(tmp_path):
     assert proc.returncode == 2
     assert tests["No Machine"][1].startswith("no machine: run `Execute Command  mach create`")
     assert tests["Unknown Command"][1] == "Execute Command:1: unknown command 'frobnicate'"
+
+
+def test_wall_clock_guard_ends_a_long_wait(monkeypatch, shell_elf):
+    """A wait of 100 simulated seconds (16.8 G cycles) is stopped by the wall-clock guard, quoting
+    the UART, instead of keeping the host busy for minutes (the library used in-process)."""
+    from tandem.renode import robot as lib
+    from tandem.renode.testers import RenodeFailure
+
+    monkeypatch.setattr(lib, "WALL_GUARD_SECONDS", 0.5)
+    monkeypatch.setattr(lib, "WALL_PER_SIM_SECOND", 0.0)
+    kw = lib.RenodeKeywords()
+    kw.execute_command(f"$bin=@{shell_elf}")
+    kw.execute_script(str(DATA / "stm32f4_shell.resc"))
+    kw.create_terminal_tester("sysbus.usart2")
+    t0 = time.perf_counter()
+    with pytest.raises(RenodeFailure) as err:
+        kw.wait_for_line_on_uart("never", timeout="100")
+    assert time.perf_counter() - t0 < 10
+    assert "time limit reached: 0.5 s of host time" in str(err.value)
+    assert "| tandem shell on stm32f4_discovery" in str(err.value)

@@ -19,7 +19,7 @@ from tandem.errors import CycleLimitExceeded, ScriptError
 from tandem.files import MAX_ELF_BYTES, read_user_file
 from tandem.firmware.elf import ElfImage
 from tandem.machine.board import Board
-from tandem.machine.limits import RunLimits
+from tandem.machine.limits import RunLimits, WallClockExceeded
 from tandem.machine.slices import run_slice
 from tandem.peripherals.base import Peripheral, Unimplemented
 from tandem.peripherals.serial import ConsoleLine
@@ -296,7 +296,10 @@ class Machine:
             limits = None
             if self.wall_guard:
                 spent = time.perf_counter() - started
-                limits = RunLimits(0, max(self.wall_guard - spent, 1e-3))
+                if spent > self.wall_guard:
+                    raise WallClockExceeded(f"time limit reached: {self.wall_guard:g} s of host time "
+                                            f"({self.seconds():g} s simulated); raise --max-seconds if this is expected")
+                limits = RunLimits(0, self.wall_guard - spent)
             result = run_slice(board, cycles, limits=limits)
             if result is not None:
                 self.exit_code = result.exit_code
