@@ -49,9 +49,9 @@ def test_wait_for_a_line_that_never_comes_fails_at_its_timeout(tmp_path, shell_e
     assert proc.returncode == 1  # robot's exit code: the number of failed tests
     status, message = tests["Should Time Out Waiting For A Line"]
     assert status == "FAIL"
-    assert "line 'this line never comes': not seen in 0.05 s of simulated time (timeout 0.05 s)" in message
+    assert "line 'this line never comes': not seen in 0.01 s of simulated time (timeout 0.01 s)" in message
     assert "| tandem shell on stm32f4_discovery" in message  # the UART's last lines
-    # 0.05 s simulated is 8.4 M cycles of the shell's input loop: seconds of host time, far from
+    # 0.01 s simulated is 1.68 M cycles of the shell's input loop: seconds of host time, far from
     # the wall-clock guard (60 s), with robot's start-up
     assert wall < 60
 

@@ -13,4 +13,4 @@ Should Time Out Waiting For A Line
     Execute Script            ${CURDIR}/stm32f4_shell.resc
     Create Terminal Tester    sysbus.usart2
     Start Emulation
-    Wait For Line On Uart     this line never comes    timeout=0.05
+    Wait For Line On Uart     this line never comes    timeout=0.01
