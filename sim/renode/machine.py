@@ -298,7 +298,8 @@ class Machine:
                 spent = time.perf_counter() - started
                 if spent > self.wall_guard:
                     raise WallClockExceeded(f"time limit reached: {self.wall_guard:g} s of host time "
-                                            f"({self.seconds():g} s simulated); raise --max-seconds if this is expected")
+                                            f"({self.seconds():g} s simulated); raise --max-seconds if this is "
+                                            "expected")
                 limits = RunLimits(0, self.wall_guard - spent)
             result = run_slice(board, cycles, limits=limits)
             if result is not None:
