@@ -32,6 +32,17 @@ class PlatformError(TandemError):
         self.reason = message
 
 
+class ScriptError(TandemError):
+    """A Renode monitor script (.resc) or monitor command tandem cannot run: ``SCRIPT:LINE: ...``."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        where = f"{path}:{line}: " if path is not None and line is not None else (f"{path}: " if path else "")
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+        self.reason = message
+
+
 class UnknownBoardError(TandemError):
     """A board name that has no file under platforms/boards/."""
 

@@ -1,4 +1,4 @@
-"""The ``tandem`` command line: boards, build, run, infer, size, bench, demo.
+"""The ``tandem`` command line: boards, build, run, infer, size, bench, demo, robot.
 
 This module assembles the parser and runs a subcommand; each subcommand's implementation lives
 in its own module (``tandem.cli.run`` and so on), imported only when that subcommand runs.
@@ -124,10 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a firmware ELF on a simulated board")
     _platforms(p)
-    p.add_argument("--board", required=True, help="board name (see `tandem boards`) or a .repl file")
+    p.add_argument("--board", help="board name (see `tandem boards`) or a .repl file (not with a .resc script)")
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES,
                    help=f"stop a runaway program after this many cycles (default {DEFAULT_MAX_CYCLES:,})")
     _limits(p)
+    p.add_argument("--variable", action="append", default=[], metavar="NAME=VALUE",
+                   help="with a Renode monitor script (.resc): set $NAME before it runs (its `?=` keeps it); "
+                        "@file for a file; repeatable")
     p.add_argument("--json", metavar="OUT", help="write the result as JSON")
     p.add_argument("--stdin", action="store_true", help="feed this process's standard input to the console")
     p.add_argument("--quiet", action="store_true", help="do not stream the firmware's output")
@@ -150,8 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="RTL simulator for --accel (default verilator)")
     p.add_argument("--waves", metavar="OUT.fst",
                    help="with --accel: dump the RTL's waveform (.fst; .vcd with Verilator)")
-    p.add_argument("firmware")
+    p.add_argument("firmware", help="an ELF, or a Renode monitor script (.resc)")
     p.set_defaults(func=_command("run", "cmd_run"))
+
+    p = sub.add_parser("robot", help="run Robot Framework tests written with Renode's keywords (renode-test)")
+    _platforms(p)
+    p.add_argument("--variable", action="append", default=[], metavar="NAME:VALUE",
+                   help="a Robot variable ${NAME} (repeatable)")
+    p.add_argument("--include", action="append", default=[], metavar="TAG", help="run only tests with this tag")
+    p.add_argument("--exclude", action="append", default=[], metavar="TAG", help="skip tests with this tag")
+    p.add_argument("--test", action="append", default=[], metavar="NAME", help="run only this test (repeatable)")
+    p.add_argument("files", nargs="+", metavar="FILE.robot")
+    p.set_defaults(func=_command("robot", "cmd_robot"))
 
     p = sub.add_parser("infer", help="run a .tflite model on a board with tandem's micro runtime")
     _platforms(p)

@@ -21,6 +21,12 @@ CONV_TYPE = "Tandem.ConvAccelerator"  # co-simulated under cocotb (tandem.cosim)
 
 
 def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    if args.firmware.lower().endswith(".resc"):
+        return _run_script(args, cfg)
+    if args.variable:
+        raise TandemError("--variable is for Renode monitor scripts (.resc)")
+    if args.board is None:
+        raise TandemError("--board is required to run an ELF (a .resc script names its own platform)")
     if args.accel:
         overlay = resolve_accel(args.accel, cfg.platforms_dir)
         platform = load_platform(args.board, cfg.platforms_search, [overlay])
@@ -115,4 +121,38 @@ def _run_accel(args: argparse.Namespace, cfg: TandemConfig) -> int:
         print(f"[tandem] waveform: {res.waves}", file=sys.stderr)
     if args.json:
         write_json(args.json, res.to_json())
+    return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+
+
+def _run_script(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    """A Renode monitor script (tandem.renode.script)."""
+    from pathlib import Path
+
+    from tandem.renode.script import parse_variables, run_script
+
+    for option in ("board", "accel", "profile", "waves"):
+        if getattr(args, option):
+            raise TandemError(f"--{option} does not apply to a .resc script (the script loads its platform "
+                              "and firmware)")
+    limits = RunLimits(0, args.max_seconds, args.max_handler_cycles or None)
+    monitor, result = run_script(Path(args.firmware), cfg, parse_variables(args.variable, "="),
+                                 args.max_cycles, limits)
+    sys.stdout.flush()
+    if result is None:
+        machine = monitor.machine
+        if machine is not None and machine.exit_code is not None:
+            print(f"[tandem] the firmware exited with code {machine.exit_code} at {machine.seconds():.6f} s",
+                  file=sys.stderr)
+            return machine.exit_code & 0xFF if machine.exit_code >= 0 else 1
+        if machine is not None and machine.seconds() > 0:
+            print(f"[tandem] the script ended with the machine paused at {machine.seconds():.6f} s of simulated "
+                  "time", file=sys.stderr)
+        elif not monitor.quit:
+            print("[tandem] the script did not start the machine (`start` or `emulation RunFor`)", file=sys.stderr)
+        return 0
+    for note in result.notes:
+        print(f"[tandem] note: {note}", file=sys.stderr)
+    print(summary(result), file=sys.stderr)
+    if args.json:
+        write_json(args.json, result.to_json())
     return result.exit_code & 0xFF if result.exit_code >= 0 else 1

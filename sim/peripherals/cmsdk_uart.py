@@ -30,6 +30,7 @@ class CmsdkApbUart(Peripheral):
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         super().__init__(spec, ctx)
         self.line = ConsoleLine(ctx)
+        self.line.on_input = self._on_input
         self.irqs = IrqOutputs(spec, ctx, {"tx": ("TxInterrupt",), "rx": ("RxInterrupt",),
                                            "combined": ("", "IRQ")})
         self.state = 0
@@ -44,6 +45,10 @@ class CmsdkApbUart(Peripheral):
             self.state |= RXFULL
             if self.ctrl & RXINTEN:
                 self.intstatus |= INT_RX
+
+    def _on_input(self) -> None:
+        self._fill_rx()
+        self._update()
 
     def _drain_tx(self) -> None:
         if self.state & TXFULL and self.ctrl & TXEN:

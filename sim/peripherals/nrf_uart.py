@@ -37,6 +37,7 @@ class Nrf52840Uart(Peripheral):
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         super().__init__(spec, ctx)
         self.line = ConsoleLine(ctx)
+        self.line.on_input = self._receive
         self.irqs = IrqOutputs(spec, ctx, {"irq": ("", "IRQ")})
         self.regs: dict[int, int] = {BAUDRATE: 0x00275000}
         self.events: set[int] = set()
@@ -131,13 +132,17 @@ class Nrf52840Uart(Peripheral):
             self.regs[RXD_AMOUNT] = 0
             self._event(EV_ENDRX)
 
-    def read(self, offset: int, size: int) -> int:
+    def _receive(self) -> None:
+        """Input waiting while the receiver runs: into the RXD buffer (UARTE) or RXDRDY (UART)."""
         if self.rx_on:
             if self.mode() == ENABLE_UARTE:
                 self._pump_rx()
             elif self.line.peek() is not None:
                 self._event(EV_RXDRDY)
             self._update()
+
+    def read(self, offset: int, size: int) -> int:
+        self._receive()
         if 0x100 <= offset < 0x200:
             return int(offset in self.events)
         if offset in (INTENSET, INTENCLR):

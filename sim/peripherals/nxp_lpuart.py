@@ -36,6 +36,7 @@ class NxpLpuart(Peripheral):
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         super().__init__(spec, ctx)
         self.line = ConsoleLine(ctx)
+        self.line.on_input = self._update
         self.irqs = IrqOutputs(spec, ctx, {"irq": ("", "IRQ")})
         self.global_ = 0
         self._reset()

@@ -31,6 +31,7 @@ class SamSercomUsart(Peripheral):
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         super().__init__(spec, ctx)
         self.line = ConsoleLine(ctx)
+        self.line.on_input = self._update
         self.irqs = IrqOutputs(spec, ctx, {"dre": ("0",), "txc": ("1",), "rxc": ("2",), "other": ("3",),
                                            "any": ("", "IRQ")})
         self.dropped_reported = False

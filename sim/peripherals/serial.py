@@ -4,9 +4,14 @@ and the interrupt lines a ``.repl`` entry connects by source name.
 Transmission is instantaneous in every model (the byte reaches the console on the write that
 sends it), so status flags saying "transmitter ready" never make polling code wait. Received
 bytes are taken from the console (``--stdin``, ``BoardConsole.feed``) one at a time, when the
-firmware looks at the receiver's status or data.
+firmware looks at the receiver's status or data. A line can also be given bytes of its own
+(:meth:`ConsoleLine.inject`, read before the console's) and watched (``taps``): a Renode
+monitor's ``showAnalyzer`` and a Robot test's terminal tester are tied to one UART, not to the
+board's console.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from tandem.peripherals.base import BoardContext
 from tandem.platform.model import PeripheralSpec
@@ -18,14 +23,29 @@ class ConsoleLine:
     def __init__(self, ctx: BoardContext) -> None:
         self.ctx = ctx
         self.pending: int | None = None
+        self.taps: list[Callable[[bytes], None]] = []  # called with every byte string sent
+        self._input = bytearray()  # bytes for this UART only, before the console's
+        self.on_input: Callable[[], None] | None = None  # the model's: raise its receive interrupt
 
     def send(self, data: bytes) -> None:
         self.ctx.console.write(data)
+        for tap in self.taps:
+            tap(data)
+
+    def inject(self, data: bytes) -> None:
+        """Queue ``data`` for this UART's receiver (read before the console's input); the model
+        sees it at once (``on_input``), so an interrupt-driven receiver is interrupted."""
+        self._input.extend(data)
+        if self.on_input is not None:
+            self.on_input()
 
     def peek(self) -> int | None:
         """The received byte waiting in the receive buffer, fetching one from the console."""
         if self.pending is None:
-            self.pending = self.ctx.console.read_byte()
+            if self._input:
+                self.pending = self._input.pop(0)
+            else:
+                self.pending = self.ctx.console.read_byte()
         return self.pending
 
     def take(self) -> int | None:

@@ -34,6 +34,7 @@ class _Usart(Peripheral):
         super().__init__(spec, ctx)
         self.regs: dict[int, int] = {}
         self.line = ConsoleLine(ctx)
+        self.line.on_input = self.update_irq
         self.dropped_reported = False
         self.irq = spec.irqs[0].number if spec.irqs else None
 

@@ -427,7 +427,7 @@ MAX_USING_DEPTH = 64  # Renode's own deepest chain is 3 files (board -> chip -> 
 
 
 def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ...] = (),
-                 base: list[EntrySpec] | None = None) -> list[EntrySpec]:
+                 base: list[EntrySpec] | None = None, text: str | None = None) -> list[EntrySpec]:
     """Load a .repl file with its ``using`` includes resolved, and merge amendments.
 
     An entry without a type amends the entry of that name defined earlier (properties override,
@@ -435,6 +435,7 @@ def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ..
     typed entry with an existing name is an error. ``sysbus`` and ``machine`` (BUILTINS) exist
     without being defined; a ``using`` without a prefix sees the entries loaded before it.
     ``base`` holds entries loaded before this file (an overlay amends the board under it).
+    ``text`` is the file's text when it comes from elsewhere (LoadPlatformDescriptionFromString).
     """
     path = path.resolve()
     if path in _stack:
@@ -442,7 +443,7 @@ def load_entries(path: Path, root: Path | Sequence[Path], _stack: tuple[Path, ..
         raise PlatformError(f"circular using: {chain}", str(path))
     if len(_stack) >= MAX_USING_DEPTH:
         raise PlatformError(f"using: more than {MAX_USING_DEPTH} files deep (from {_stack[0].name})", str(path))
-    text = read_user_text(path, "platform file", PlatformError)
+    text = read_user_text(path, "platform file", PlatformError) if text is None else text
     usings, own = parse_text_full(text, str(path))
     merged: dict[str, EntrySpec] = {e.name: e for e in base or []}
     for target, line, prefix in usings:
