@@ -20,29 +20,21 @@ descriptions with the ``org.gnu.gdb.arm.m-profile`` and ``org.gnu.gdb.arm.vfp`` 
 """
 from __future__ import annotations
 
-import select
 import socket
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import partial
 from typing import Any, TextIO, cast
 
 import unicorn
 
 from tandem.config import DEFAULT_MAX_CYCLES
+from tandem.debug.rsp import MAX_PACKET, OVERSIZED, Link, escape_binary, unescape_binary
+from tandem.debug.target import TargetView, hex_le
 from tandem.errors import CycleLimitExceeded, FirmwareFault, SimulationError, TandemError
 from tandem.machine.board import CHUNK_MIN, Board
 from tandem.machine.limits import RunLimits
 from tandem.machine.results import RunResult
 
-MAX_PACKET = 0x4000  # PacketSize we announce (bytes of packet data); longer packets are refused
-MAX_MEMORY = 0x1000  # bytes one m/M/X packet may move (well inside MAX_PACKET as hex)
-MAX_NAKS = 5  # retransmissions of one reply before it is dropped
 SIGINT, SIGTRAP, SIGSEGV = 2, 5, 11
-OVERSIZED = b"\x00oversized"  # read_packet's marker for a packet that exceeded MAX_PACKET
-
-_GPRS = ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "sp", "lr", "pc")
 
 
 class DebuggerKilled(SimulationError):
@@ -51,155 +43,9 @@ class DebuggerKilled(SimulationError):
     stop_reason = "killed"
 
 
-@dataclass(frozen=True)
-class Register:
-    name: str
-    bits: int
-    feature: str
-    type: str = "int"
-    read: Callable[[], int] | None = None
-    write: Callable[[int], None] | None = None
-
-
-def _hex_le(value: int, bits: int) -> str:
-    return (value & ((1 << bits) - 1)).to_bytes(bits // 8, "little").hex()
-
-
 def _flush_translations(uc: unicorn.Uc) -> None:
     """Drop every translated block, so code hooks added or removed apply to code run before."""
     cast(Any, uc).ctl_flush_tb()  # in unicorn 2.1, missing from its type stubs
-
-
-def _checksum(data: bytes) -> bytes:
-    return b"%02x" % (sum(data) & 0xFF)
-
-
-def escape_binary(data: bytes) -> bytes:
-    """Escape ``$ # } *`` as the protocol's binary data requires (0x7d, then the byte xor 0x20)."""
-    out = bytearray()
-    for b in data:
-        if b in b"$#}*":
-            out += bytes((0x7D, b ^ 0x20))
-        else:
-            out.append(b)
-    return bytes(out)
-
-
-def unescape_binary(data: bytes) -> bytes:
-    out = bytearray()
-    it = iter(data)
-    for b in it:
-        out.append((next(it, 0x20) ^ 0x20) if b == 0x7D else b)
-    return bytes(out)
-
-
-class Link:
-    """Packet framing over one connected socket: checksums, acknowledgements, Ctrl-C, bounds."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.buf = bytearray()
-        self.ack = True  # until QStartNoAckMode
-        self.interrupted = False  # a 0x03 arrived
-        self.closed = False
-        self._last = b""  # the last packet sent, for a retransmission on '-'
-        self._naks = 0
-        self._skipping = False  # inside an oversized packet: drop bytes up to its '#xx'
-
-    def send(self, data: str | bytes) -> None:
-        raw = data.encode("latin-1") if isinstance(data, str) else data
-        self._last = b"$" + raw + b"#" + _checksum(raw)
-        self._naks = 0
-        self._write(self._last)
-
-    def _write(self, raw: bytes) -> None:
-        if self.closed:
-            return
-        try:
-            self.sock.sendall(raw)
-        except OSError:
-            self.closed = True
-
-    def poll(self) -> None:
-        """Read what has arrived without blocking (while the core runs: Ctrl-C, or a hang-up)."""
-        while not self.closed:
-            try:
-                ready, _, _ = select.select([self.sock], [], [], 0)
-            except (OSError, ValueError):
-                self.closed = True
-                return
-            if not ready:
-                return
-            self._recv()
-
-    def _recv(self) -> None:
-        try:
-            data = self.sock.recv(4096)
-        except OSError:
-            data = b""
-        if not data:
-            self.closed = True
-            return
-        self.buf += data
-
-    def read_packet(self) -> bytes | None:
-        """The next packet's data (blocking); OVERSIZED for one too long; None once disconnected."""
-        while True:
-            pkt = self._parse()
-            if pkt is not None:
-                return pkt
-            if self.closed:
-                return None
-            self._recv()
-
-    def _parse(self) -> bytes | None:
-        buf = self.buf
-        while buf:
-            if self._skipping:
-                end = buf.find(b"#")
-                if end < 0 or len(buf) < end + 3:
-                    if end < 0:
-                        buf.clear()
-                    return None
-                del buf[:end + 3]
-                self._skipping = False
-                if self.ack:
-                    self._write(b"+")
-                return OVERSIZED
-            c = buf[0]
-            if c != 0x24:  # '$'
-                del buf[:1]
-                if c == 0x03:
-                    self.interrupted = True
-                elif c == 0x2D and self.ack and self._last and self._naks < MAX_NAKS:  # '-'
-                    self._naks += 1
-                    self._write(self._last)
-                continue
-            end = buf.find(b"#")
-            restart = buf.find(b"$", 1, end if end >= 0 else len(buf))
-            if restart > 0:  # a packet cut short by a new one: drop the fragment
-                del buf[:restart]
-                continue
-            if end < 0:
-                if len(buf) > MAX_PACKET + 1:
-                    buf.clear()
-                    self._skipping = True
-                return None
-            if len(buf) < end + 3:
-                return None
-            data, given = bytes(buf[1:end]), bytes(buf[end + 1:end + 3])
-            del buf[:end + 3]
-            if len(data) > MAX_PACKET:
-                if self.ack:
-                    self._write(b"+")
-                return OVERSIZED
-            if self.ack:
-                if given.lower() != _checksum(data):
-                    self._write(b"-")
-                    continue
-                self._write(b"+")
-            return data
-        return None
 
 
 class GdbServer:
@@ -221,7 +67,7 @@ class GdbServer:
             raise TandemError(f"gdb server: cannot listen on {host}:{port}: {reason}") from None
         self.port: int = self._listener.getsockname()[1]
         self._link: Link | None = None
-        self._regs = self._register_table()
+        self.target = TargetView(board)
         self._breakpoints: dict[int, int] = {}  # address -> hook handle (Z0 and Z1)
         self._watchpoints: dict[tuple[int, int, int], int] = {}  # (type 2-4, address, length) -> hook
         self._step_hook: int | None = None
@@ -381,31 +227,31 @@ class GdbServer:
         if cmd == "?":
             return self._exited if self._exited is not None else self._last_stop
         if cmd == "g":
-            return "".join(_hex_le(r.read(), r.bits) for r in self._regs if r.read is not None)
+            return "".join(hex_le(r.read(), r.bits) for r in self.target.regs)
         if cmd == "G":
-            return self._write_all(text[1:])
+            return self.target.write_all(text[1:])
         if cmd == "p":
             n = int(text[1:], 16)
-            if n >= len(self._regs) or self._regs[n].read is None:
+            if n >= len(self.target.regs):
                 return "E00"
-            reg = self._regs[n]
-            return _hex_le(reg.read(), reg.bits)  # type: ignore[misc]
+            reg = self.target.regs[n]
+            return hex_le(reg.read(), reg.bits)
         if cmd == "P":
             num, _, value = text[1:].partition("=")
             n = int(num, 16)
-            if n >= len(self._regs) or self._regs[n].write is None or len(value) != self._regs[n].bits // 4:
+            if n >= len(self.target.regs) or len(value) != self.target.regs[n].bits // 4:
                 return "E00"
-            self._regs[n].write(int.from_bytes(bytes.fromhex(value), "little"))  # type: ignore[misc]
+            self.target.regs[n].write(int.from_bytes(bytes.fromhex(value), "little"))
             return "OK"
         if cmd == "m":
             addr, length = (int(x, 16) for x in text[1:].split(","))
-            data = self._read_memory(addr, length)
+            data = self.target.read_memory(addr, length)
             return "E01" if data is None else data.hex()
         if cmd == "M":
             head, _, hexdata = text[1:].partition(":")
             addr, length = (int(x, 16) for x in head.split(","))
             data = bytes.fromhex(hexdata)
-            return self._write_memory(addr, data) if len(data) == length else "E02"
+            return self.target.write_memory(addr, data) if len(data) == length else "E02"
         if cmd == "X":
             raw = text.encode("latin-1")
             colon = raw.index(b":")
@@ -413,7 +259,7 @@ class GdbServer:
             data = unescape_binary(raw[colon + 1:])
             if length == 0:
                 return "OK"  # GDB's probe for X support
-            return self._write_memory(addr, data) if len(data) == length else "E02"
+            return self.target.write_memory(addr, data) if len(data) == length else "E02"
         if cmd in ("Z", "z"):
             return self._point(cmd == "Z", text[1:])
         if cmd == "H" or cmd == "T":
@@ -562,110 +408,12 @@ class GdbServer:
         self._hit = None
         self._watch_hit = None
 
-    # registers and memory -------------------------------------------------------------------------
-    def _register_table(self) -> list[Register]:
-        cpu = self.board.cpu
-
-        def reader(name: str) -> Callable[[], int]:
-            return lambda: cpu.reg(name)
-
-        def writer(name: str) -> Callable[[int], None]:
-            return lambda value: cpu.set_reg(name, value)
-
-        mprof = "org.gnu.gdb.arm.m-profile"
-        regs = [Register(n, 32, mprof, "code_ptr" if n == "pc" else "data_ptr" if n == "sp" else "int",
-                         reader(n), writer(n)) for n in _GPRS]
-
-        def set_xpsr(v: int) -> None:
-            cpu.set_reg("xpsr", v)
-            cpu.rebuild_flags()
-
-        regs.append(Register("xpsr", 32, mprof, "int", lambda: cpu.reg("xpsr"), set_xpsr))
-        system = ["msp", "psp", "primask", "control"]
-        if self.board.platform.cpu.core not in ("cortex-m0", "cortex-m0+"):
-            system[3:3] = ["basepri", "faultmask"]
-        for n in system:
-            regs.append(Register(n, 32, "org.gnu.gdb.arm.m-system", "data_ptr" if n.endswith("sp") else "int",
-                                 reader(n), writer(n)))
-        if self.board.platform.cpu.fpu:
-            for i in range(16):
-                regs.append(Register(f"d{i}", 64, "org.gnu.gdb.arm.vfp", "ieee_double",
-                                     partial(self._read_d, i), partial(self._write_d, i)))
-            regs.append(Register("fpscr", 32, "org.gnu.gdb.arm.vfp", "int", reader("fpscr"), writer("fpscr")))
-        return regs
-
-    def _read_d(self, i: int) -> int:
-        lo, hi = self.board.cpu.sregs(2 * i + 2)[2 * i:]
-        return lo | hi << 32
-
-    def _write_d(self, i: int, value: int) -> None:
-        s = self.board.cpu.sregs(32)
-        s[2 * i], s[2 * i + 1] = value & 0xFFFFFFFF, value >> 32
-        self.board.cpu.set_sregs(s)
-
-    def target_xml(self) -> str:
-        lines = ['<?xml version="1.0"?>', '<!DOCTYPE target SYSTEM "gdb-target.dtd">', "<target>",
-                 "<architecture>arm</architecture>"]
-        feature = None
-        for num, reg in enumerate(self._regs):
-            if reg.feature != feature:
-                if feature is not None:
-                    lines.append("</feature>")
-                feature = reg.feature
-                lines.append(f'<feature name="{feature}">')
-            group = ' group="float"' if reg.type == "ieee_double" else ""
-            lines.append(f'<reg name="{reg.name}" bitsize="{reg.bits}" regnum="{num}" type="{reg.type}"{group}/>')
-        lines += ["</feature>", "</target>"]
-        return "\n".join(lines) + "\n"
-
-    def _write_all(self, hexdata: str) -> str:
-        raw = bytes.fromhex(hexdata)
-        pos = 0
-        for reg in self._regs:
-            n = reg.bits // 8
-            if pos + n > len(raw):
-                break
-            if reg.write is not None:
-                reg.write(int.from_bytes(raw[pos:pos + n], "little"))
-            pos += n
-        return "OK"
-
-    def _read_memory(self, addr: int, length: int) -> bytes | None:
-        """RAM/ROM as it is; a peripheral's registers through its model (word by word where
-        aligned, which a read of a FIFO register may pop); None for a hole or a long read."""
-        board = self.board
-        if length > MAX_MEMORY or addr + length > 1 << 32:
-            return None
-        if board.cpu.in_memory(addr, length):
-            return board.read_memory(addr, length)
-        out = bytearray()
-        pos = addr
-        while pos < addr + length:
-            size = 4 if pos % 4 == 0 and addr + length - pos >= 4 else 1
-            hit = board.bus.find(pos)
-            if hit is not None:
-                out += (hit[0].read(hit[1], size) & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-            elif board.cpu.in_memory(pos, size):
-                out += board.read_memory(pos, size)
-            else:
-                return bytes(out) if out else None  # a partial read ends at the hole
-            pos += size
-        return bytes(out)
-
-    def _write_memory(self, addr: int, data: bytes) -> str:
-        if len(data) > MAX_MEMORY or addr + len(data) > 1 << 32:
-            return "E01"
-        if not self.board.cpu.in_memory(addr, len(data)):
-            return "E01"  # peripheral registers are not written from the debugger
-        self.board.write_memory(addr, data)
-        return "OK"
-
     def _xfer(self, rest: str) -> str:
         annex, _, span = rest.partition(":")
         if annex != "target.xml":
             return "E00"
         offset, length = (int(x, 16) for x in span.split(","))
-        xml = self.target_xml().encode()
+        xml = self.target.xml().encode()
         chunk = xml[offset:offset + min(length, MAX_PACKET // 2)]
         more = offset + len(chunk) < len(xml)
         return ("m" if more else "l") + escape_binary(chunk).decode("latin-1")
@@ -708,4 +456,4 @@ class GdbServer:
             self._link = None
 
 
-__all__ = ["DebuggerKilled", "GdbServer", "Link", "MAX_PACKET", "escape_binary", "unescape_binary"]
+__all__ = ["DebuggerKilled", "GdbServer"]
