@@ -252,6 +252,22 @@ def test_client_hanging_up_mid_session_lets_the_run_finish(
     assert (result.exit_code, result.cycles) == (55, plain.cycles)
 
 
+def test_vcont_step_and_detach(served: tuple[Client, Board, dict[str, object]], plain: RunResult) -> None:
+    client, board, outcome = served
+    assert client.packet("vCont?") == b"vCont;c;C;s;S;t"
+    pc0 = board.cpu.reg("pc")
+    insns = board.counter.instructions
+    assert client.packet("vCont;s:1;c") == b"T05thread:1;"  # thread 1 steps, the others (none) go on
+    assert board.counter.instructions == insns + 1 and board.cpu.reg("pc") != pc0
+    assert client.packet("vCont;x") == b"E03"  # no such action
+    assert client.packet("D") == b"OK"
+    thread = outcome["thread"]
+    assert isinstance(thread, threading.Thread)
+    thread.join(TIMEOUT)
+    result = outcome.get("result")
+    assert isinstance(result, RunResult) and (result.exit_code, result.cycles) == (55, plain.cycles), outcome
+
+
 def test_ctrl_c_interrupts_a_running_core_and_kill_ends_the_run(
         cfg: TandemConfig, build: Callable[..., Path]) -> None:
     board = Board.from_platform(BOARD, cfg)
@@ -297,3 +313,20 @@ def test_gdb_port_in_use_is_a_one_line_error(elf: Path) -> None:
     assert res.stderr.strip().splitlines()[-1].startswith(f"tandem: error: gdb server: cannot listen on "
                                                           f"127.0.0.1:{port}"), res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_a_fault_stops_for_gdb_then_ends_the_run(build: Callable[..., Path]) -> None:
+    elf = build(BOARD, "tests/fault.c", opt="-O0")  # reads 0x70000000, where nothing is mapped
+    proc, port = start_tandem(elf)
+    try:
+        out = gdb_batch(elf, port, "continue", "bt", "print/x $r3", "continue")
+        _stdout, stderr = proc.communicate(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+    assert "Program received signal SIGSEGV" in out, out
+    assert "in read_nowhere ()" in out and "in main ()" in out, out  # the backtrace at the fault
+    assert "$1 = 0x70000000" in out, out  # the faulting address, in the register it was loaded to
+    assert "Program terminated with signal SIGSEGV" in out, out
+    assert "tandem: error: BusFault: read of 0x70000000" in stderr, stderr
+    assert "Traceback" not in stderr
+    assert proc.returncode not in (0, None)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Any, TextIO, cast
+from typing import Any, BinaryIO, TextIO, cast
 
 import unicorn
 
@@ -34,7 +34,7 @@ from tandem.machine.board import CHUNK_MIN, Board
 from tandem.machine.limits import RunLimits
 from tandem.machine.results import RunResult
 
-SIGINT, SIGTRAP, SIGSEGV = 2, 5, 11
+SIGINT, SIGTRAP, SIGSEGV, SIGXCPU = 2, 5, 11, 24  # GDB's signal numbers
 
 
 class DebuggerKilled(SimulationError):
@@ -79,14 +79,16 @@ class GdbServer:
         self._exited: str | None = None  # the final W/X reply, once the run is over
 
     # public API ------------------------------------------------------------------------------
-    def serve(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"", stream: object = None,
+    def serve(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
+              stream: BinaryIO | None = None,
               reset: bool = True, profile: bool = False, vector_faults: bool = False,
               limits: RunLimits | None = None) -> RunResult:
         """Wait for GDB, then run the board under it; the run's result once the firmware exits.
 
         The core is halted at the reset vector (or where it is, ``reset=False``) when GDB
-        attaches. A fault or a run limit stops the core for GDB to look at (signal 11); the
-        error is raised once GDB resumes, kills or leaves.
+        attaches. A fault (signal 11, SIGSEGV) or a cycle or time limit (24, SIGXCPU) stops the
+        core for GDB to look at; the error is raised once GDB resumes (``X`` reply), kills or
+        leaves. A client that hangs up takes its breakpoints with it and the run goes on.
         """
         board = self.board
         if board.elf is None:
@@ -104,12 +106,11 @@ class GdbServer:
         board.debugger = self._on_stop
         try:
             self._halted(None)
-            result = board.run(max_cycles, stdin, stream, reset=False,  # type: ignore[arg-type]
-                               profile=profile, vector_faults=vector_faults, limits=limits)
+            result = board.run(max_cycles, stdin, stream, reset=False, profile=profile,
+                               vector_faults=vector_faults, limits=limits)
         except (FirmwareFault, CycleLimitExceeded) as err:
-            self._final(f"X{SIGSEGV:02x}", f"T{SIGSEGV:02x}thread:1;", err)
-            raise
-        except DebuggerKilled:
+            sig = SIGSEGV if isinstance(err, FirmwareFault) else SIGXCPU
+            self._final(f"X{sig:02x}", f"T{sig:02x}thread:1;", err)
             raise
         finally:
             board.debugger = None
@@ -309,6 +310,7 @@ class GdbServer:
                 _, _, arg = arg.partition(";")
             if arg:
                 self.board.cpu.set_reg("pc", int(arg, 16))
+        self._link.interrupted = False  # a Ctrl-C that crossed a stop reply is spent
         pc = self.board.cpu.reg("pc")
         self._skip_at = pc if pc in self._breakpoints else None
         if step:
