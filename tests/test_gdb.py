@@ -208,6 +208,11 @@ def test_raw_protocol_errors_are_replies_not_tracebacks(served: tuple[Client, Bo
     assert client.packet("Z9,0,2") == b""  # an unknown point type: not supported
     assert client.packet("qNoSuchQuery") == b""
     assert client.packet(b"m" + b"0" * (MAX_PACKET + 100)) == b"E01"  # oversized: bounded, refused
+    for nasty in ("Z0,ffffffffffffffffffff,2", "Z2,20000000,0", "z0,10", "cZZ", "s12345678901234567890",
+                  "Pf=zz", "P10=00", "G0011", "X20000000,4:ab", "M20000000,2:zz", "qRcmd,zz", "vCont;",
+                  "qXfer:features:read:other.xml:0,10", "qXfer:features:read:target.xml:zz", "H", "Z",
+                  "m-1,4", "m0,-4", "mffffffff,2", "M-4,1:00"):
+        assert client.packet(nasty)[:1] in (b"E", b"", b"O"), nasty
     assert client.packet("?").startswith(b"T05")
     xml = client.packet("qXfer:features:read:target.xml:0,3fff")
     assert xml.startswith(b"l") and b"org.gnu.gdb.arm.m-profile" in xml and b"org.gnu.gdb.arm.vfp" in xml

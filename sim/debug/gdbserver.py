@@ -43,6 +43,14 @@ class DebuggerKilled(SimulationError):
     stop_reason = "killed"
 
 
+def _u32(text: str) -> int:
+    """A hex field that must be a 32-bit address (ValueError otherwise: an E02 reply)."""
+    value = int(text, 16)
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"not a 32-bit address: {text}")
+    return value
+
+
 def _flush_translations(uc: unicorn.Uc) -> None:
     """Drop every translated block, so code hooks added or removed apply to code run before."""
     cast(Any, uc).ctl_flush_tb()  # in unicorn 2.1, missing from its type stubs
@@ -218,8 +226,8 @@ class GdbServer:
                 self._detach("gdb detached")
                 return True
             reply = self._query(text)
-        except (ValueError, IndexError):
-            reply = "E02"  # malformed: a field is not hex, or missing
+        except (ValueError, IndexError, OverflowError, unicorn.UcError):
+            reply = "E02"  # malformed: a field is not hex, missing, or out of range
         link.send(reply)
         return False
 
@@ -245,22 +253,23 @@ class GdbServer:
             self.target.regs[n].write(int.from_bytes(bytes.fromhex(value), "little"))
             return "OK"
         if cmd == "m":
-            addr, length = (int(x, 16) for x in text[1:].split(","))
-            data = self.target.read_memory(addr, length)
+            head, length = text[1:].split(",")
+            addr = _u32(head)
+            data = self.target.read_memory(addr, int(length, 16))
             return "E01" if data is None else data.hex()
         if cmd == "M":
             head, _, hexdata = text[1:].partition(":")
-            addr, length = (int(x, 16) for x in head.split(","))
+            where, size = head.split(",")
             data = bytes.fromhex(hexdata)
-            return self.target.write_memory(addr, data) if len(data) == length else "E02"
+            return self.target.write_memory(_u32(where), data) if len(data) == int(size, 16) else "E02"
         if cmd == "X":
             raw = text.encode("latin-1")
             colon = raw.index(b":")
-            addr, length = (int(x, 16) for x in raw[1:colon].decode().split(","))
+            where, size = raw[1:colon].decode().split(",")
             data = unescape_binary(raw[colon + 1:])
-            if length == 0:
+            if int(size, 16) == 0:
                 return "OK"  # GDB's probe for X support
-            return self.target.write_memory(addr, data) if len(data) == length else "E02"
+            return self.target.write_memory(_u32(where), data) if len(data) == int(size, 16) else "E02"
         if cmd in ("Z", "z"):
             return self._point(cmd == "Z", text[1:])
         if cmd == "H" or cmd == "T":
@@ -309,7 +318,7 @@ class GdbServer:
             if text[0] in ("C", "S"):  # a signal to deliver: a bare-metal core has none, ignore it
                 _, _, arg = arg.partition(";")
             if arg:
-                self.board.cpu.set_reg("pc", int(arg, 16))
+                self.board.cpu.set_reg("pc", _u32(arg))
         self._link.interrupted = False  # a Ctrl-C that crossed a stop reply is spent
         pc = self.board.cpu.reg("pc")
         self._skip_at = pc if pc in self._breakpoints else None
@@ -353,7 +362,7 @@ class GdbServer:
     # breakpoints and watchpoints ------------------------------------------------------------------
     def _point(self, insert: bool, spec: str) -> str:
         fields = spec.split(";")[0].split(",")
-        kind, addr, length = int(fields[0], 16), int(fields[1], 16), int(fields[2], 16)
+        kind, addr, length = int(fields[0], 16), _u32(fields[1]), int(fields[2], 16)
         uc = self.board.cpu.uc
         if kind in (0, 1):
             addr &= ~1

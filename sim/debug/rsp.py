@@ -77,6 +77,8 @@ class Link:
             if b"\x03" in new:  # while the core runs, GDB sends nothing else (all-stop mode)
                 self.interrupted = True
                 self.buf[before:] = new.replace(b"\x03", b"")
+            if len(self.buf) > 2 * MAX_PACKET:  # a client flooding a running core: keep the tail
+                del self.buf[:-MAX_PACKET]
 
     def _recv(self) -> None:
         try:

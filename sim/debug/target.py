@@ -106,7 +106,7 @@ class TargetView:
         """RAM/ROM as it is; a peripheral's registers through its model (word by word where
         aligned, which a read of a FIFO register may pop); None for a hole or a long read."""
         board = self.board
-        if length > MAX_MEMORY or addr + length > 1 << 32:
+        if not 0 <= length <= MAX_MEMORY or addr + length > 1 << 32:
             return None
         if board.cpu.in_memory(addr, length):
             return board.read_memory(addr, length)
