@@ -335,3 +335,57 @@ def test_a_fault_stops_for_gdb_then_ends_the_run(build: Callable[..., Path]) -> 
     assert "tandem: error: BusFault: read of 0x70000000" in stderr, stderr
     assert "Traceback" not in stderr
     assert proc.returncode not in (0, None)
+
+
+def test_breaking_in_an_interrupt_handler_and_stepping_wfi_change_nothing(
+        cfg: TandemConfig, build: Callable[..., Path]) -> None:
+    board_name = "stm32f4_discovery"
+    elf = build(board_name, "tests/systick.c", opt="-O0")  # SysTick ticks while main sleeps in WFI
+    board = Board.from_platform(board_name, cfg)
+    board.load_elf(elf)
+    plain = board.run()
+    proc = subprocess.Popen([sys.executable, "-m", "tandem.cli", "run", "--board", board_name, "--gdb", "0",
+                             str(elf)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        m = re.search(r"127\.0\.0\.1:(\d+)", line)
+        assert m, line
+        out = gdb_batch(elf, int(m.group(1)), "break SysTick_Handler", "continue", "bt", "print ticks",
+                        "continue", "print ticks", "delete", "break 25", "continue",
+                        "stepi", "print $pc == &SysTick_Handler", "print ($xpsr & 0x1ff) == 15",
+                        "delete", "continue")
+        stdout, stderr = proc.communicate(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+    assert re.search(r"#1  <signal handler called>\s+#2  main \(\)", out), out  # GDB unwinds the exception frame
+    assert "$1 = 0" in out and "$2 = 1" in out, out
+    assert "$3 = 1" in out and "$4 = 1" in out, out  # one stepi over WFI: the handler's first instruction, IPSR 15
+    assert "exited normally" in out, out
+    # the firmware prints the CYCCNT span of 10 ticks: the same with the debugger stopping it
+    assert stdout == plain.output, (stdout, plain.output)
+    m = re.search(r"exit 0; ([\d,]+) instructions, ([\d,]+) cycles", stderr)
+    assert m and int(m.group(2).replace(",", "")) == plain.cycles, stderr
+
+
+@pytest.mark.parametrize(("board_name", "fpu", "masks"), [
+    ("generic_m0", False, ["primask"]),  # ARMv6-M: no BASEPRI, FAULTMASK (ARMv6-M ARM, B1.4)
+    ("generic_m3", False, ["primask", "basepri", "faultmask"]),
+    ("generic_m4", True, ["primask", "basepri", "faultmask"]),
+])
+def test_target_description_follows_the_core(cfg: TandemConfig, board_name: str, fpu: bool,
+                                              masks: list[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    from tandem.debug.target import TargetView
+
+    view = TargetView(Board.from_platform(board_name, cfg))
+    root = ET.fromstring(view.xml().split("\n", 2)[2])  # past the XML declaration and DOCTYPE
+    features = {f.get("name"): [r.get("name") for r in f] for f in root.iter("feature")}
+    assert features["org.gnu.gdb.arm.m-profile"] == [*(f"r{i}" for i in range(13)), "sp", "lr", "pc", "xpsr"]
+    assert features["org.gnu.gdb.arm.m-system"] == ["msp", "psp", *masks, "control"]
+    if fpu:
+        assert features["org.gnu.gdb.arm.vfp"] == [*(f"d{i}" for i in range(16)), "fpscr"]
+    else:
+        assert "org.gnu.gdb.arm.vfp" not in features
+    assert [int(r.get("regnum", -1)) for r in root.iter("reg")] == list(range(len(view.regs)))
