@@ -69,9 +69,11 @@ class GdbServer:
         self.host = host
         self.log = log if log is not None else sys.stderr
         try:
-            self._listener = socket.create_server((host, port), backlog=1)
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            self._listener = socket.create_server((host, port), family=family, backlog=1)
         except (OSError, OverflowError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            reason = reason.split(" (while attempting")[0]  # create_server repeats the address
             raise TandemError(f"gdb server: cannot listen on {host}:{port}: {reason}") from None
         self.port: int = self._listener.getsockname()[1]
         self._link: Link | None = None
