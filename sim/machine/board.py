@@ -79,9 +79,7 @@ class Board:
         self._pending_fault: tuple[str, str] | None = None  # (kind, detail)
         self._chunk = CHUNK_MIN
         self.chunk_max = CHUNK_MAX  # a debugger lowers it, to look for Ctrl-C often enough
-        # called after every stop of the emulator; True when it halted the core for a debugger
-        # (tandem.debug.gdbserver), so the stop says nothing about WFI
-        self.debugger: Callable[[], bool] | None = None
+        self.debugger: Callable[[], bool] | None = None  # at each stop; True: it halted the core
         self.elf: ElfImage | None = None
         self.symbols = Symbolizer([])
         self._functions: FunctionTable | None = None  # while profiling
@@ -489,7 +487,7 @@ class Board:
             now = self.counter.cycles
             self.events.fire(now)
             limits.check(now, self.exceptions.handler_since, lambda: self.symbols.describe(cpu.reg("pc")))
-            if not halted and not self.counter.deadline_hit and asleep(cpu):
+            if not halted and not self.counter.deadline_hit and asleep(cpu):  # a debugger halt is no WFI
                 self._wake_or_lockup(None, "sleeps (WFI)")
             elif self.counter.deadline_hit and spinning(cpu, self.counter):
                 self._wake_or_lockup(limit, "spins in a loop of one branch")
