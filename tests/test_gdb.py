@@ -273,6 +273,28 @@ def test_vcont_step_and_detach(served: tuple[Client, Board, dict[str, object]], 
     assert isinstance(result, RunResult) and (result.exit_code, result.cycles) == (55, plain.cycles), outcome
 
 
+def test_a_client_that_stops_reading_is_dropped(cfg: TandemConfig, elf: Path, plain: RunResult) -> None:
+    board = Board.from_platform(BOARD, cfg)
+    board.load_elf(elf)
+    server = GdbServer(board, "127.0.0.1", 0, send_timeout=0.5)
+    outcome: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=server.serve()), daemon=True)
+    thread.start()
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    request = b"$m20000000,1000#" + checksum(b"m20000000,1000")  # 8 KB of reply each
+    try:
+        for _ in range(2000):  # 16 MB of replies that are never read
+            sock.sendall(request)
+    except OSError:
+        pass  # the server gave up on us and closed the connection
+    thread.join(TIMEOUT)
+    sock.close()
+    assert not thread.is_alive()
+    result = outcome.get("result")
+    assert isinstance(result, RunResult) and (result.exit_code, result.cycles) == (55, plain.cycles), outcome
+
+
 def test_ctrl_c_interrupts_a_running_core_and_kill_ends_the_run(
         cfg: TandemConfig, build: Callable[..., Path]) -> None:
     board = Board.from_platform(BOARD, cfg)

@@ -21,6 +21,7 @@ descriptions with the ``org.gnu.gdb.arm.m-profile`` and ``org.gnu.gdb.arm.vfp`` 
 from __future__ import annotations
 
 import socket
+import struct
 import sys
 from typing import Any, BinaryIO, TextIO, cast
 
@@ -64,8 +65,9 @@ class GdbServer:
     """
 
     def __init__(self, board: Board, host: str = "127.0.0.1", port: int = 0,
-                 log: TextIO | None = None) -> None:
+                 log: TextIO | None = None, send_timeout: float = 10.0) -> None:
         self.board = board
+        self.send_timeout = send_timeout  # a client that stops reading replies is dropped after it
         self.host = host
         self.log = log if log is not None else sys.stderr
         try:
@@ -108,6 +110,9 @@ class GdbServer:
         finally:
             self._listener.close()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        seconds = int(self.send_timeout)
+        micros = int((self.send_timeout - seconds) * 1e6)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", seconds, micros))
         self._link = Link(conn)
         if reset:
             board.reset()
