@@ -119,7 +119,7 @@ def test_gdb_finish_and_target_description(elf: Path) -> None:
     try:
         out = gdb_batch(elf, port, "break square", "continue", "print x", "finish",
                         "info registers xpsr msp", "print $d0", "print $fpscr", "monitor reset",
-                        "print/x $pc", "kill")
+                        "maintenance flush register-cache", "print $pc == &Reset_Handler", "kill")
         _stdout, stderr = proc.communicate(timeout=TIMEOUT)
     finally:
         proc.kill()
@@ -128,7 +128,7 @@ def test_gdb_finish_and_target_description(elf: Path) -> None:
     assert "Value returned is $2 = 1" in out, out
     assert re.search(r"msp\s+0x2", out), out  # the m-system feature's MSP: in SRAM
     assert "$3 = 0" in out and "$4 = 0" in out, out  # the vfp feature (a Cortex-M4F)
-    assert "reset: SP 0x" in out, out
+    assert "reset: SP 0x" in out and "$5 = 1" in out, out  # the core restarts at the reset vector
     assert "gdb killed the run" in stderr, stderr
     assert proc.returncode != 0
 

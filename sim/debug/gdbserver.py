@@ -443,7 +443,12 @@ class GdbServer:
         if words == ["cycles"]:
             text = (f"cycles: {board.counter.cycles}\ninstructions: {board.counter.instructions}\n"
                     f"seconds: {board.clock.seconds(board.counter.cycles):.9f}\n")
+        elif words == ["reset"] and board.cpu.reg("ipsr") != 0:
+            text = (f"reset: the core is in Handler mode (IPSR {board.cpu.reg('ipsr')}); tandem resets the core "
+                    "from Thread mode only (its NVIC state is not reset): continue until the handler returns\n")
         elif words == ["reset"]:
+            for name in ("control", "primask", "basepri", "faultmask"):  # their reset values (ARMv7-M ARM B1.4)
+                board.cpu.set_reg(name, 0)
             board.reset()
             text = (f"reset: SP 0x{board.cpu.reg('sp'):08x}, PC {board.symbols.describe(board.cpu.reg('pc'))} "
                     "(from the vector table; memory, peripherals and the cycle count are kept)\n")
