@@ -273,6 +273,42 @@ def test_vcont_step_and_detach(served: tuple[Client, Board, dict[str, object]], 
     assert isinstance(result, RunResult) and (result.exit_code, result.cycles) == (55, plain.cycles), outcome
 
 
+def test_watchpoint_stops_at_the_store(served: tuple[Client, Board, dict[str, object]], plain: RunResult) -> None:
+    import capstone
+
+    client, board, outcome = served
+    assert board.elf is not None
+    var = board.elf.all_symbols["gdb_counter"]
+    main = board.elf.all_symbols["main"] & ~1
+    assert client.packet(f"Z2,{var:x},4") == b"OK"
+    assert client.packet("Z2,40000000,4") == b"E01"  # not on peripheral registers
+    assert client.packet(f"Z0,{main:x},2") == b"OK"  # past the start-up code's zeroing of .bss
+    assert client.packet("c") == b"T05watch:%x;thread:1;" % var
+    assert client.packet(f"z2,{var:x},4") == b"OK"
+    assert client.packet("c") == b"T05swbreak:;thread:1;"
+    assert client.packet(f"z0,{main:x},2") == b"OK"
+    assert client.packet(f"Z2,{var:x},4") == b"OK"
+    assert client.packet("c") == b"T05watch:%x;thread:1;" % var  # main: gdb_counter = total
+    pc = board.cpu.reg("pc")
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
+    insn = next(md.disasm(board.read_memory(pc, 4), pc))
+    assert insn.mnemonic.startswith("str"), insn  # PC at the store, which runs again on resume
+    # as GDB resumes from a watchpoint: remove it, step over the store, put it back, continue
+    assert client.packet(f"z2,{var:x},4") == b"OK"
+    assert client.packet("s") == b"T05thread:1;"
+    assert board.cpu.reg("pc") == pc + insn.size
+    assert board.read_memory(var, 4) == (1).to_bytes(4, "little")  # total after square(1)
+    assert client.packet(f"Z2,{var:x},4") == b"OK"
+    assert client.packet("c") == b"T05watch:%x;thread:1;" % var  # the next iteration's store
+    assert client.packet(f"z2,{var:x},4") == b"OK"
+    assert client.packet("c") == b"W37"
+    thread = outcome["thread"]
+    assert isinstance(thread, threading.Thread)
+    thread.join(TIMEOUT)
+    result = outcome.get("result")
+    assert isinstance(result, RunResult) and result.cycles == plain.cycles, outcome
+
+
 def test_a_client_that_stops_reading_is_dropped(cfg: TandemConfig, elf: Path, plain: RunResult) -> None:
     board = Board.from_platform(BOARD, cfg)
     board.load_elf(elf)

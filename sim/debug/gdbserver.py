@@ -10,10 +10,11 @@ Breakpoints (Z0 and Z1 alike) are Unicorn code hooks on their exact addresses; a
 emulator before the instruction runs and the cycle counter un-charges the rest of that block
 (``CycleCounter.rewind_to``), so a run with breakpoints and steps counts the same cycles as one
 without. A single step is a code hook on every address that stops at the second instruction it
-sees. Watchpoints (Z2 write, Z3 read, Z4 access) are memory hooks on their ranges; the emulator
-stops right after the accessing instruction (measured; the rest of its block is un-charged as for
-a breakpoint), and the stop reply names the watched address (``T05watch:ADDR;``). Everything is
-only slower while such hooks are set.
+sees. Watchpoints (Z2 write, Z3 read, Z4 access) on RAM/ROM are memory hooks on their ranges;
+the emulator stops with PC at the accessing instruction, which runs again on resume, as GDB
+expects of Arm's non-steppable watchpoints (it steps over the instruction with its watchpoints
+out, then compares values); the stop reply names the watched address (``T05watch:ADDR;``).
+Everything is only slower while such hooks are set.
 
 Protocol facts follow GDB's manual, "Remote Protocol" (packets, stop replies, ``qXfer`` target
 descriptions with the ``org.gnu.gdb.arm.m-profile`` and ``org.gnu.gdb.arm.vfp`` features).
@@ -166,10 +167,11 @@ class GdbServer:
         if self._watch_hit is not None:
             reason, self._watch_hit = self._watch_hit, None
             self._end_step()
-            # the emulator stops right after the accessing instruction: the rest of its block,
-            # charged on entry, did not run
+            # the emulator abandons the accessing instruction after its access (measured: the
+            # store is in memory, its base writeback is not, PC is at it), so it runs again on
+            # resume; its cycles and those of the rest of its block are un-charged as for a breakpoint
             pc, block = board.cpu.reg("pc"), board.counter.current_block
-            if block is not None and pc != block.addr and pc in block.insn_addrs:
+            if block is not None and pc in block.insn_addrs:
                 board.counter.rewind_to(pc)
             return f"T{SIGTRAP:02x}{reason}thread:1;"
         return None
@@ -385,6 +387,8 @@ class GdbServer:
             if not 0 < length <= 0x10000:
                 return "E02"
             key = (kind, addr, length)
+            if insert and not self.board.cpu.in_memory(addr, length):
+                return "E01"  # a peripheral's register: the repeated access could have side effects
             if insert and key not in self._watchpoints:
                 types = {2: unicorn.UC_HOOK_MEM_WRITE, 3: unicorn.UC_HOOK_MEM_READ,
                          4: unicorn.UC_HOOK_MEM_READ | unicorn.UC_HOOK_MEM_WRITE}[kind]
