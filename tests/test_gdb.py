@@ -444,3 +444,10 @@ def test_target_description_follows_the_core(cfg: TandemConfig, board_name: str,
     else:
         assert "org.gnu.gdb.arm.vfp" not in features
     assert [int(r.get("regnum", -1)) for r in root.iter("reg")] == list(range(len(view.regs)))
+
+
+def test_gdb_host_without_gdb_is_refused(elf: Path) -> None:
+    res = subprocess.run([sys.executable, "-m", "tandem.cli", "run", "--board", BOARD, "--gdb-host", "0.0.0.0",
+                          str(elf)], capture_output=True, text=True, timeout=TIMEOUT)
+    assert res.returncode == 2 and res.stderr.strip() == \
+        "tandem: error: --gdb-host needs --gdb PORT (the port the GDB server listens on)", res.stderr

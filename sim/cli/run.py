@@ -21,6 +21,8 @@ CONV_TYPE = "Tandem.ConvAccelerator"  # co-simulated under cocotb (tandem.cosim)
 
 
 def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    if args.gdb is None and args.gdb_host != "127.0.0.1":
+        raise TandemError("--gdb-host needs --gdb PORT (the port the GDB server listens on)")
     if args.accel:
         overlay = resolve_accel(args.accel, cfg.platforms_dir)
         platform = load_platform(args.board, cfg.platforms_search, [overlay])
