@@ -1,6 +1,6 @@
 """A GDB remote serial protocol server for a simulated board (``tandem run --gdb PORT``).
 
-``GdbServer(board, host, port).serve()`` waits for one GDB (gdb-multiarch, arm-none-eabi-gdb),
+``GdbServer(board, host, port).serve()`` waits for one GDB (tested with gdb-multiarch 13),
 then runs the board's normal cycle-modelled run loop under it and returns the run's
 :class:`~tandem.machine.results.RunResult`. The board calls back into the server at every stop of
 the run loop (``Board.debugger``); while the server is talking to GDB nothing runs, so simulated
