@@ -214,6 +214,8 @@ def test_raw_protocol_errors_are_replies_not_tracebacks(served: tuple[Client, Bo
                   "m-1,4", "m0,-4", "mffffffff,2", "M-4,1:00"):
         assert client.packet(nasty)[:1] in (b"E", b"", b"O"), nasty
     assert client.packet("?").startswith(b"T05")
+    assert [client.packet(q) for q in ("qAttached", "qC", "Hg0", "Hc-1", "qfThreadInfo", "qsThreadInfo")] == \
+        [b"1", b"QC1", b"OK", b"OK", b"m1", b"l"]
     xml = client.packet("qXfer:features:read:target.xml:0,3fff")
     assert xml.startswith(b"l") and b"org.gnu.gdb.arm.m-profile" in xml and b"org.gnu.gdb.arm.vfp" in xml
     # g: 16 core registers, xPSR, 6 system registers (32 bits), d0-d15 (64), FPSCR
