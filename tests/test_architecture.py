@@ -23,7 +23,7 @@ LAYERS = {
     "core": 4, "reports": 4,
     "peripherals": 5,
     "machine": 6,
-    "cosim": 7, "renode": 7,
+    "cosim": 7, "debug": 7, "renode": 7,
     "tinyml": 8,
     "cli": 9, "pytest_plugin": 9, "__init__": 9, "__main__": 9,
 }

@@ -153,6 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="RTL simulator for --accel (default verilator)")
     p.add_argument("--waves", metavar="OUT.fst",
                    help="with --accel: dump the RTL's waveform (.fst; .vcd with Verilator)")
+    p.add_argument("--gdb", type=_int_in(0, 65535), metavar="PORT",
+                   help="wait for GDB (target remote HOST:PORT) and run under it; 0 picks a free port")
+    p.add_argument("--gdb-host", default="127.0.0.1", metavar="HOST",
+                   help="the address the GDB server listens on (default 127.0.0.1, this machine only)")
     p.add_argument("firmware", help="an ELF, or a Renode monitor script (.resc)")
     p.set_defaults(func=_command("run", "cmd_run"))
 

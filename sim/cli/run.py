@@ -8,6 +8,7 @@ import sys
 
 from tandem.cli.common import summary, write_json
 from tandem.config import TandemConfig
+from tandem.debug.gdbserver import GdbServer
 from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
 from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
@@ -21,6 +22,8 @@ CONV_TYPE = "Tandem.ConvAccelerator"  # co-simulated under cocotb (tandem.cosim)
 
 
 def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    if args.gdb is None and args.gdb_host != "127.0.0.1":
+        raise TandemError("--gdb-host needs --gdb PORT (the port the GDB server listens on)")
     if args.firmware.lower().endswith(".resc"):
         return _run_script(args, cfg)
     if args.variable:
@@ -31,6 +34,9 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
         overlay = resolve_accel(args.accel, cfg.platforms_dir)
         platform = load_platform(args.board, cfg.platforms_search, [overlay])
         if any(p.type == CONV_TYPE for p in platform.peripherals):
+            if args.gdb is not None:
+                raise TandemError(f"--gdb: {overlay.name} is co-simulated under cocotb, which the GDB "
+                                  "server cannot drive yet")
             return _run_accel(args, cfg)
         # any other overlay (Tandem.RtlPeripheral: RTL on the bus, driven from C) runs in-process
         if args.waves:
@@ -47,10 +53,18 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     stream = None if args.quiet else sys.stdout.buffer
     profile = args.profile is not None
+    limits = RunLimits(0, args.max_seconds, args.max_handler_cycles or None)
     try:
-        result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream, profile=profile,
-                           vector_faults=args.vector_faults,
-                           limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None))
+        if args.gdb is not None:
+            server = GdbServer(board, args.gdb_host, args.gdb)
+            print(f"[tandem] gdb server listening on {server.host}:{server.port} "
+                  f"(gdb-multiarch {args.firmware} -ex 'target remote {server.host}:{server.port}')",
+                  file=sys.stderr, flush=True)
+            result = server.serve(args.max_cycles, stdin, stream, profile=profile,
+                                  vector_faults=args.vector_faults, limits=limits)
+        else:
+            result = board.run(max_cycles=args.max_cycles, stdin=stdin, stream=stream, profile=profile,
+                               vector_faults=args.vector_faults, limits=limits)
     except (FirmwareFault, CycleLimitExceeded) as err:
         # the run so far, as for a run that exits: its notes, and the JSON with the error
         stopped = board.result(err.stop_reason)

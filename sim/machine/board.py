@@ -82,6 +82,8 @@ class Board:
         self._exit_code: int | None = None
         self._pending_fault: tuple[str, str] | None = None  # (kind, detail)
         self._chunk = CHUNK_MIN
+        self.chunk_max = CHUNK_MAX  # a debugger lowers it, to look for Ctrl-C often enough
+        self.debugger: Callable[[], bool] | None = None  # at each stop; True: it halted the core
         self.elf: ElfImage | None = None
         self.symbols = Symbolizer([])
         self._functions: FunctionTable | None = None  # while profiling
@@ -483,6 +485,7 @@ class Board:
                 self._raise_fault(*(self._pending_fault or (kind, detail)))
             if self._exit_code is not None:
                 return "exit"
+            halted = self.debugger() if self.debugger is not None else False
             while self._service:
                 # the driver serves it (and charges its time); then events, limits and
                 # interrupts (e.g. the accelerator's) are handled as after any other stop
@@ -490,13 +493,13 @@ class Board:
             now = self.counter.cycles
             self.events.fire(now)
             limits.check(now, self.exceptions.handler_since, lambda: self.symbols.describe(cpu.reg("pc")))
-            if not self.counter.deadline_hit and asleep(cpu):
+            if not halted and not self.counter.deadline_hit and asleep(cpu):  # a debugger halt is no WFI
                 self._wake_or_lockup(None, "sleeps (WFI)")
             elif self.counter.deadline_hit and spinning(cpu, self.counter):
                 self._wake_or_lockup(limit, "spins in a loop of one branch")
             self.exceptions.deliver()
             quiet = chunk_only and self.counter.deadline_hit and not self.events
-            self._chunk = min(self._chunk * 2, CHUNK_MAX) if quiet else CHUNK_MIN
+            self._chunk = min(self._chunk * 2, self.chunk_max) if quiet else CHUNK_MIN
             stuck = stuck + 1 if self.counter.cycles == start_cycles and cpu.reg("pc") == pc else 0
             if stuck > 1000:
                 raise SimulationError(f"emulation makes no progress at {self.symbols.describe(pc)} "
