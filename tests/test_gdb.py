@@ -453,3 +453,35 @@ def test_gdb_host_without_gdb_is_refused(elf: Path) -> None:
                           str(elf)], capture_output=True, text=True, timeout=TIMEOUT)
     assert res.returncode == 2 and res.stderr.strip() == \
         "tandem: error: --gdb-host needs --gdb PORT (the port the GDB server listens on)", res.stderr
+
+
+def test_monitor_script_start_gdb_server(elf: Path, plain: RunResult, tmp_path: Path) -> None:
+    """`machine StartGdbServer PORT` in a Renode monitor script: the script sets the machine up,
+    tandem serves GDB where it ends, and the debugged run counts what a plain run counts."""
+    script = tmp_path / "debug.resc"
+    script.write_text(f'mach create "dbg"\nmachine LoadPlatformDescription @platforms/boards/{BOARD}.repl\n'
+                      f"sysbus LoadELF @{elf}\nmachine StartGdbServer 0\n")
+    proc = subprocess.Popen([sys.executable, "-m", "tandem.cli", "run", "--quiet", str(script)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    port = None
+    deadline = time.monotonic() + TIMEOUT
+    while port is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], deadline - time.monotonic())
+        line = proc.stderr.readline() if ready else ""
+        if not line:
+            break
+        m = re.search(r"gdb server listening on 127\.0\.0\.1:(\d+)", line)
+        port = int(m.group(1)) if m else None
+    try:
+        assert port is not None, proc.communicate(timeout=TIMEOUT)
+        out = gdb_batch(elf, port, "break square", "continue", "print x", "delete", "continue")
+        _stdout, stderr = proc.communicate(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+    assert "Breakpoint 1, square (x=1)" in out, out
+    assert "exited with code 067" in out, out
+    assert proc.returncode == 55, stderr
+    m = re.search(r"exit 55; ([\d,]+) instructions, ([\d,]+) cycles", stderr)
+    assert m, stderr
+    assert (int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))) == (plain.instructions, plain.cycles)

@@ -162,7 +162,7 @@ def test_tags_vector_table_and_reset(cfg, shell_elf):
 ERRORS = [
     ("frobnicate 1", "s.resc:3: unknown command 'frobnicate'"),
     ("sysbus Frob 0x0", "s.resc:3: sysbus Frob: unknown method (tandem has LoadBinary"),
-    ("machine StartGdbServer 3333", "s.resc:3: machine StartGdbServer: not available in this tandem"),
+    ("machine StartGdbServer 70000", "s.resc:3: machine StartGdbServer: port 70000 is not 0..65535"),
     ("sysbus ReadDoubleWord zzz", "s.resc:3: sysbus ReadDoubleWord: address: not a number: zzz"),
     ("sysbus ReadDoubleWord", "s.resc:3: sysbus ReadDoubleWord: expected ADDRESS, got nothing"),
     ("sysbus ReadDoubleWord 0x90000000", "s.resc:3: sysbus ReadDoubleWord: nothing at 0x90000000"),

@@ -149,8 +149,9 @@ def _run_script(args: argparse.Namespace, cfg: TandemConfig) -> int:
             raise TandemError(f"--{option} does not apply to a .resc script (the script loads its platform "
                               "and firmware)")
     limits = RunLimits(0, args.max_seconds, args.max_handler_cycles or None)
+    gdb = None if args.gdb is None else (args.gdb_host, args.gdb)
     monitor, result = run_script(Path(args.firmware), cfg, parse_variables(args.variable, "="),
-                                 args.max_cycles, limits)
+                                 args.max_cycles, limits, gdb)
     sys.stdout.flush()
     if result is None:
         machine = monitor.machine

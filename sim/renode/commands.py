@@ -375,6 +375,19 @@ def cmd_executed(ctx: Context) -> str:
     return str(board.counter.instructions)
 
 
+def cmd_start_gdb(ctx: Context) -> str:
+    """``machine StartGdbServer PORT [autostart] [cpu]``: tandem serves GDB (tandem.debug) when the
+    script ends, with the machine where the script left it; 127.0.0.1 only, as ``tandem run --gdb``."""
+    ctx.count(1, 3, "PORT [autostart] [cpu]")
+    port = ctx.int_arg(0, "port")
+    if not 0 <= port <= 65535:
+        raise ctx.fail(f"port {port} is not 0..65535")
+    machine = _word(ctx)
+    machine.gdb = ("127.0.0.1", port)
+    machine.started = True
+    return ""
+
+
 # emulation -------------------------------------------------------------------------------
 def cmd_run_for(ctx: Context) -> str:
     ctx.count(1, 1, '"seconds"')
@@ -395,7 +408,7 @@ def register(mon: Session) -> None:
     mon.commands["machine"].update({
         "LoadPlatformDescription": cmd_load_platform,
         "LoadPlatformDescriptionFromString": cmd_load_platform_string,
-        "Reset": cmd_machine_reset, "Start": cmd_start, "Pause": cmd_pause,
+        "Reset": cmd_machine_reset, "Start": cmd_start, "Pause": cmd_pause, "StartGdbServer": cmd_start_gdb,
     })
     mon.commands["sysbus"].update({
         "LoadELF": cmd_load_elf, "LoadBinary": cmd_load_binary, "LoadSymbolsFrom": cmd_load_symbols,

@@ -110,6 +110,7 @@ class Machine:
         self.max_cycles = DEFAULT_MAX_CYCLES  # the machine's whole life, as --max-cycles for a run
         self._previous_loads: list[Load] = []
         self.exit_code: int | None = None  # the firmware's, once it exited
+        self.gdb: tuple[str, int] | None = None  # `machine StartGdbServer`: serve GDB when the script ends
 
     # building ------------------------------------------------------------------------------
     def add_platform_file(self, path: Path, where: str) -> None:

@@ -135,8 +135,6 @@ class Monitor(Session):
         raise ScriptError(f"unknown command {word!r}", st.path, st.line)
 
     def _not_available(self, obj: str, method: str) -> str:
-        if obj == "machine" and method == "StartGdbServer":
-            return "not available in this tandem (no GDB server yet)"
         known = ", ".join(sorted(self.commands["cpu" if obj == self.cpu_name() else obj]))
         return f"unknown method (tandem has {known})"
 
