@@ -216,7 +216,9 @@ def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_
     """Run the job on a fresh board with the CPU only (``limits``: wall-clock and handler limits)."""
     board = Board(job.platform, cfg, exact_flash_data)
     image = board.load_elf(job.elf)
-    prep = plan(image, job.platform.name, job.info, job.model, job.inputs, job.invocations, job.model_path)
+    # the AOT image holds its model: nothing to place in flash
+    model = job.model if job.runtime == "interpreter" else b""
+    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
     apply_writes(board, prep.writes)
     run = board.run(max_cycles=max_cycles, profile=profile, limits=limits)
     return collect(board, prep, run)

@@ -1,0 +1,81 @@
+"""The ahead-of-time runtime image: the generated model C (:mod:`tandem.aot.generate`) built with
+``firmware/aot/aot_main.c`` and the reference kernels it calls for one board, served through the
+interpreter image's mailbox so ``tandem infer --runtime aot`` runs it with the same host side."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tandem.aot.generate import AotProgram, generate
+from tandem.config import TandemConfig
+from tandem.errors import TandemError
+from tandem.firmware.build import FirmwareSpec, build_firmware
+from tandem.platform.model import Platform
+from tandem.tinyml.job import RUNTIME
+
+RUNTIMES = ("interpreter", "aot")
+
+
+@dataclass(frozen=True)
+class AotImage:
+    elf: Path
+    source: Path  # the generated C, in the cache
+    program: AotProgram
+
+
+def _write_once(path: Path, text: str) -> None:
+    if path.is_file():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def aot_sources(cfg: TandemConfig, model_c: Path) -> tuple[str, ...]:
+    """The image's sources: the kernel helpers and every reference kernel file (the linker keeps
+    only the kernels the generated code names), the AOT main and the generated model."""
+    root = cfg.firmware_dir
+    srcs = [root / RUNTIME / "src" / "kernel_util.c", root / RUNTIME / "src" / "fb.c"]
+    srcs += sorted((root / RUNTIME / "kernels" / "reference").glob("*.c"))
+    srcs += [root / "aot" / "aot_main.c"]
+    return (*(str(p.relative_to(root)) for p in srcs), str(model_c))
+
+
+def build_aot(platform: Platform, cfg: TandemConfig, model: bytes, model_path: str, opt: str = "-O2") -> AotImage:
+    """Generate the model's C (cached by content) and build the AOT image for ``platform``."""
+    prog = generate(model, model_path, cfg)
+    key = hashlib.sha256(prog.source.encode()).hexdigest()[:16]
+    model_c = cfg.cache_dir / "aot" / f"aot_model_{key}.c"
+    _write_once(model_c, prog.source)
+    spec = FirmwareSpec(
+        sources=aot_sources(cfg, model_c),
+        name="runtime-aot",
+        opt=opt,
+        extra_cflags=(f"-I{RUNTIME}/include", f"-I{RUNTIME}/kernels/reference", f"-I{RUNTIME}/app", "-Iaot"),
+        heap_size=0,
+    )
+    return AotImage(build_firmware(platform, spec, cfg), model_c, prog)
+
+
+def export(image: AotImage, out_dir: Path) -> list[Path]:
+    """Copy the generated C and the ELF into ``out_dir`` (the C builds with firmware/aot/ and the
+    runtime's kernels, see :func:`aot_sources`)."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TandemError(f"{out_dir}: cannot create the output folder: {exc.strerror}") from None
+    if not out_dir.is_dir():
+        raise TandemError(f"{out_dir}: not a folder")
+    written = []
+    for src, name in ((image.source, "aot_model.c"), (image.elf, "aot.elf")):
+        dst = out_dir / name
+        shutil.copyfile(src, dst)
+        written.append(dst)
+    return written
+
+
+__all__ = ["RUNTIMES", "AotImage", "aot_sources", "build_aot", "export"]
