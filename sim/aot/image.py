@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from tandem.aot.generate import AotProgram, generate
 from tandem.config import TandemConfig
-from tandem.errors import TandemError
+from tandem.errors import TandemError, ToolchainError
 from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.platform.model import Platform
 from tandem.tinyml.job import RUNTIME
@@ -35,12 +36,34 @@ def _write_once(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
-def aot_sources(cfg: TandemConfig, model_c: Path) -> tuple[str, ...]:
-    """The image's sources: the kernel helpers and every reference kernel file (the linker keeps
-    only the kernels the generated code names), the AOT main and the generated model."""
+_EVAL_DEF = re.compile(r"^TFL_REF_EVAL\((tfl_ref_\w+),", re.M)
+_HELPER_DEF = re.compile(r"^(?:int|tfl_status_t|void|int32_t|uint32_t)\s+(tfl_ref_\w+)\s*\(", re.M)
+
+
+def kernel_files(cfg: TandemConfig, kernels: list[str]) -> list[Path]:
+    """The reference kernel files that define ``kernels`` (as ``TFL_REF_EVAL``), and those that
+    define shared helpers (``tfl_ref_*`` functions) the kernels may call: compiling only these
+    keeps an image's build short; the linker keeps only what the generated code reaches."""
+    wanted = set(kernels)
+    out = []
+    for src in sorted((cfg.firmware_dir / RUNTIME / "kernels" / "reference").glob("*.c")):
+        text = src.read_text()
+        defined = set(_EVAL_DEF.findall(text))
+        helpers = set(_HELPER_DEF.findall(text)) - {f"{k}_eval" for k in defined}
+        if defined & wanted or helpers:
+            out.append(src)
+    missing = wanted - {k for src in out for k in _EVAL_DEF.findall(src.read_text())}
+    if missing:
+        raise ToolchainError(f"no TFL_REF_EVAL for {', '.join(sorted(missing))} in the reference kernels")
+    return out
+
+
+def aot_sources(cfg: TandemConfig, model_c: Path, kernels: list[str]) -> tuple[str, ...]:
+    """The image's sources: the kernel helpers, the files of the kernels the generated code calls,
+    the AOT main and the generated model."""
     root = cfg.firmware_dir
     srcs = [root / RUNTIME / "src" / "kernel_util.c", root / RUNTIME / "src" / "fb.c"]
-    srcs += sorted((root / RUNTIME / "kernels" / "reference").glob("*.c"))
+    srcs += kernel_files(cfg, kernels)
     srcs += [root / "aot" / "aot_main.c"]
     return (*(str(p.relative_to(root)) for p in srcs), str(model_c))
 
@@ -52,7 +75,7 @@ def build_aot(platform: Platform, cfg: TandemConfig, model: bytes, model_path: s
     model_c = cfg.cache_dir / "aot" / f"aot_model_{key}.c"
     _write_once(model_c, prog.source)
     spec = FirmwareSpec(
-        sources=aot_sources(cfg, model_c),
+        sources=aot_sources(cfg, model_c, prog.kernels),
         name="runtime-aot",
         opt=opt,
         extra_cflags=(f"-I{RUNTIME}/include", f"-I{RUNTIME}/kernels/reference", f"-I{RUNTIME}/app", "-Iaot"),
@@ -78,4 +101,4 @@ def export(image: AotImage, out_dir: Path) -> list[Path]:
     return written
 
 
-__all__ = ["RUNTIMES", "AotImage", "aot_sources", "build_aot", "export"]
+__all__ = ["RUNTIMES", "AotImage", "aot_sources", "build_aot", "export", "kernel_files"]
