@@ -214,8 +214,8 @@ def render(prog: AotProgram, model: bytes) -> str:
             "static uint8_t aot_arena[AOT_ARENA_BYTES] __attribute__((aligned(16)));", ""]
     for t in prog.tensors:
         if t.is_const:
-            data = model[t.model_offset:t.model_offset + t.nbytes]
-            out += _array("uint8_t", f"aot_c{t.index}", [f"0x{b:02x}" for b in data], 16)
+            raw = model[t.model_offset:t.model_offset + t.nbytes]
+            out += _array("uint8_t", f"aot_c{t.index}", [f"0x{b:02x}" for b in raw], 16)
     for n in prog.nodes:
         io = [*n.inputs, *n.outputs]
         out += _array("int32_t", f"aot_io{n.index}", [str(v) for v in io])
@@ -227,7 +227,8 @@ def render(prog: AotProgram, model: bytes) -> str:
             out += _array("int8_t", f"aot_s{n.index}", [str(v) for v in n.shift])
             # the kernel's struct on Cortex-M: the int32 fields, then the two array pointers
             out += [f"static const struct {{ uint32_t w[{len(n.words)}]; const int32_t *mult; const int8_t *shift; }}",
-                    f"    aot_d{n.index} __attribute__((aligned(8))) = {{{{{words}}}, aot_m{n.index}, aot_s{n.index}}};"]
+                    f"    aot_d{n.index} __attribute__((aligned(8))) =",
+                    f"    {{{{{words}}}, aot_m{n.index}, aot_s{n.index}}};"]
         else:
             out += [f"static const uint32_t aot_d{n.index}[{len(n.words)}] __attribute__((aligned(8))) = {{{words}}};"]
     out += ["", f"static const tfl_tensor_t aot_tensors[{max(len(prog.tensors), 1)}] = {{"]
@@ -244,7 +245,8 @@ def render(prog: AotProgram, model: bytes) -> str:
     out += ["};", "",
             f"static tfl_interp_t aot_ip = {{.tensors = (tfl_tensor_t *)aot_tensors, .ntensors = {len(prog.tensors)}u, "
             f".nodes = (tfl_node_t *)aot_nodes, .nnodes = {len(prog.nodes)}u, .ready = 1}};",
-            f"static const int32_t aot_inputs[{max(len(prog.inputs), 1)}] = {{{', '.join(map(str, prog.inputs)) or '0'}}};",
+            f"static const int32_t aot_inputs[{max(len(prog.inputs), 1)}] = "
+            f"{{{', '.join(map(str, prog.inputs)) or '0'}}};",
             f"static const int32_t aot_outputs[{max(len(prog.outputs), 1)}] = "
             f"{{{', '.join(map(str, prog.outputs)) or '0'}}};",
             "",
