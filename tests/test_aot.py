@@ -28,7 +28,7 @@ from tandem.platform.model import load_platform
 from tandem.tinyml.host_runtime import HostRuntime
 from tandem.tinyml.infer import run_job
 from tandem.tinyml.job import InferenceJob
-from tandem.tinyml.models import ops
+from tandem.tinyml.models import ops, ops_activation
 from tandem.tinyml.models.ops import Quant
 from tandem.tinyml.results import Inference
 
@@ -99,6 +99,12 @@ def _single_op_models() -> list[tuple[str, tuple[bytes, list[np.ndarray]]]]:
         ("RESHAPE", ops.reshape(rng, shape=(1, 4, 6), new_shape=(2, 12))),
         ("QUANTIZE", ops.quantize(rng, shape=(3, 8), out=Quant(0.04, -7), inp=Quant(0.09, 2))),
         ("DEQUANTIZE", ops.dequantize(rng, shape=(3, 8), inp=Quant(0.09, 2))),
+        ("CONCATENATION", ops.concatenation(rng, shapes=[(1, 3, 2), (1, 3, 5)], axis=2)),
+        ("PAD", ops.pad(rng, shape=(1, 3, 4, 2), paddings=[(0, 0), (1, 2), (2, 0), (0, 1)])),
+        ("MEAN", ops.mean(rng, shape=(1, 4, 5, 3), axes=(1, 2), keep_dims=True, inp=Quant(0.05, 3),
+                          out=Quant(0.03, -1))),
+        ("RELU", ops_activation.unary(rng, "RELU", shape=(2, 9), inp=Quant(0.05, 4), out=Quant(0.04, -128))),
+        ("RELU6", ops_activation.unary(rng, "RELU6", shape=(2, 9), inp=Quant(0.05, 4), out=Quant(0.05, 4))),
     ]
 
 

@@ -13,7 +13,9 @@
  * structs hold int32 fields only (their layout is the same on the host and on Cortex-M), except
  * the per-channel multiplier and shift arrays, which are printed as arrays and re-pointed by the
  * generated code.  A check against the arena tail's allocation sizes catches a struct whose
- * layout no longer matches the table below.
+ * layout no longer matches the table below.  Kernels whose prepare calls libm's transcendental
+ * functions (LOGISTIC's expf table, TANH) are left out: the build machine's libm may round
+ * differently from the firmware's newlib.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,11 @@ static const aot_kernel_t table[] = {
     {&tfl_ref_quantize, "tfl_ref_quantize", 2, ARR_NONE},
     {&tfl_ref_dequantize, "tfl_ref_dequantize", 0, ARR_NONE},
     {&tfl_ref_reshape, "tfl_ref_reshape", 0, ARR_NONE},
+    {&tfl_ref_concatenation, "tfl_ref_concatenation", 2, ARR_NONE},
+    {&tfl_ref_pad, "tfl_ref_pad", 3 * TFL_MAX_DIMS + 2, ARR_NONE},
+    {&tfl_ref_mean, "tfl_ref_mean", 3 + 2 * TFL_MAX_DIMS + 1, ARR_NONE},
+    {&tfl_ref_relu, "tfl_ref_relu", 7, ARR_NONE}, /* six int32 and two uint8 fields, padded to 28 bytes */
+    {&tfl_ref_relu6, "tfl_ref_relu6", 7, ARR_NONE},
 };
 #define NKERNELS (sizeof(table) / sizeof(table[0]))
 

@@ -32,7 +32,8 @@ REFERENCE_KERNELS: Mapping[str, str] = {
     "FULLY_CONNECTED": "tfl_ref_fully_connected", "AVERAGE_POOL_2D": "tfl_ref_average_pool_2d",
     "MAX_POOL_2D": "tfl_ref_max_pool_2d", "ADD": "tfl_ref_add", "MUL": "tfl_ref_mul",
     "SOFTMAX": "tfl_ref_softmax", "QUANTIZE": "tfl_ref_quantize", "DEQUANTIZE": "tfl_ref_dequantize",
-    "RESHAPE": "tfl_ref_reshape",
+    "RESHAPE": "tfl_ref_reshape", "CONCATENATION": "tfl_ref_concatenation", "PAD": "tfl_ref_pad",
+    "MEAN": "tfl_ref_mean", "RELU": "tfl_ref_relu", "RELU6": "tfl_ref_relu6",
 }
 _STATUS = {1: "malformed model", 2: "unsupported model version", 3: "unsupported op", 4: "unsupported tensor type",
            5: "arena too small", 7: "inconsistent shapes", 8: "invalid op parameters", 9: "misaligned data"}

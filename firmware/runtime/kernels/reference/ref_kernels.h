@@ -47,6 +47,11 @@ tfl_status_t tfl_ref_softmax_eval(tfl_interp_t *ip, tfl_node_t *n);
 tfl_status_t tfl_ref_quantize_eval(tfl_interp_t *ip, tfl_node_t *n);
 tfl_status_t tfl_ref_dequantize_eval(tfl_interp_t *ip, tfl_node_t *n);
 tfl_status_t tfl_ref_reshape_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_concatenation_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_pad_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_mean_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_relu_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_relu6_eval(tfl_interp_t *ip, tfl_node_t *n);
 
 extern const tfl_kernel_t tfl_ref_conv_2d;
 extern const tfl_kernel_t tfl_ref_depthwise_conv_2d;
