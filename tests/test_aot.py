@@ -13,6 +13,7 @@ most, whichever way flash data is timed.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -162,6 +163,13 @@ def test_compare_runtimes_cli(cfg, capsys, tmp_path: Path) -> None:
     assert rc == 0
     assert "-- interpreter vs AOT runtime" in text and "flash: total" in text and "arena needed" in text
     assert text.count("FULLY_CONNECTED") >= 3 * 10  # both per-op tables and the side-by-side one
+    prof = tmp_path / "p.json"
+    rc = main(["infer", "--board", BOARD, "--model", "tests/models/fc_autoencoder.tflite", "--runtime", "aot",
+               "--profile", str(prof), "--json", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0 and "(AOT runtime)" in text and "model compiled into the image" in text
+    assert "eval8" in text and "eval [quantize.c]" in text and prof.is_file()  # --profile per function
+    assert json.loads(out.read_text())["runtime"] == "aot"
     rc = main(["infer", "--board", BOARD, "--model", "tests/models/fc_autoencoder.tflite", "--runtime", "aot",
                "--accel", "conv8x8"])
     assert rc == 2 and "CPU only" in capsys.readouterr().err

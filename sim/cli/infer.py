@@ -106,6 +106,7 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
     data = result.to_json()
     ops_json = [{**o.to_json(), **o.placement_json()} for o in result.ops]
     data["ops"] = ops_json
+    data["runtime"] = result.extra.get("runtime", "interpreter")
     if args.compare_runtimes:
         from tandem.aot.report import compare_runtimes, compare_runtimes_json
 
