@@ -148,6 +148,13 @@ def test_unsupported_op_is_one_line_naming_it(cfg, capsys) -> None:
     assert "unsupported op LOGISTIC (index 0)" in err
 
 
+def test_image_too_large_for_the_board_is_one_line(cfg, capsys) -> None:
+    rc = main(["compile", "tests/models/mobilenet_v1_025.tflite", "--board", "bluepill"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert "the AOT image does not fit bluepill" in err and "overflowed by" in err
+
+
 def test_int16_kernel_variant_refused(cfg) -> None:
     model, _ = ops.conv2d(np.random.default_rng(1), h=4, w=4, cin=2, cout=3, kh=3, kw=3, dtype="int16",
                           inp=Quant(0.01, 0), out=Quant(0.02, 0))

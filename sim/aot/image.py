@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tandem.aot.generate import AotProgram, generate
 from tandem.config import TandemConfig
-from tandem.errors import TandemError, ToolchainError
+from tandem.errors import ModelError, TandemError, ToolchainError
 from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.platform.model import Platform
 from tandem.tinyml.job import RUNTIME
@@ -36,6 +36,7 @@ def _write_once(path: Path, text: str) -> None:
     tmp.replace(path)
 
 
+_OVERFLOW = re.compile(r"region `(\w+)' overflowed by (\d+) bytes")
 _EVAL_DEF = re.compile(r"^TFL_REF_EVAL\((tfl_ref_\w+),", re.M)
 _HELPER_DEF = re.compile(r"^(?:int|tfl_status_t|void|int32_t|uint32_t)\s+(tfl_ref_\w+)\s*\(", re.M)
 
@@ -81,7 +82,17 @@ def build_aot(platform: Platform, cfg: TandemConfig, model: bytes, model_path: s
         extra_cflags=(f"-I{RUNTIME}/include", f"-I{RUNTIME}/kernels/reference", f"-I{RUNTIME}/app", "-Iaot"),
         heap_size=0,
     )
-    return AotImage(build_firmware(platform, spec, cfg), model_c, prog)
+    try:
+        elf = build_firmware(platform, spec, cfg)
+    except ToolchainError as exc:
+        m = _OVERFLOW.search(str(exc))
+        if m is None:
+            raise
+        consts = sum(t.nbytes for t in prog.tensors if t.is_const)
+        raise ModelError(f"{model_path}: the AOT image does not fit {platform.name}: its memory region {m[1]} "
+                         f"overflowed by {int(m[2]):,} bytes (constants {consts:,} B in flash, arena "
+                         f"{prog.plan_bytes:,} B in RAM)") from None
+    return AotImage(elf, model_c, prog)
 
 
 def export(image: AotImage, out_dir: Path) -> list[Path]:
