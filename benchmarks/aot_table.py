@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|")
     same = True
     for label, name in MODELS:
-        a, b = (_run(args.board, ROOT / "tests" / "models" / f"{name}.tflite", cfg, rt) for rt in ("interpreter", "aot"))
+        path = ROOT / "tests" / "models" / f"{name}.tflite"
+        a, b = (_run(args.board, path, cfg, rt) for rt in ("interpreter", "aot"))
         same = same and all(np.array_equal(x, y) for x, y in zip(a.outputs, b.outputs, strict=True))
         ma, mb = memory_of(a), memory_of(b)
         print(f"| {label} | {ma.flash:,} / {mb.flash:,} | {ma.ram:,} / {mb.ram:,} | {a.arena_bytes:,} / "
