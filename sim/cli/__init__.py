@@ -1,4 +1,4 @@
-"""The ``tandem`` command line: boards, build, run, infer, size, bench, demo, robot.
+"""The ``tandem`` command line: boards, build, run, infer, compile, size, bench, demo, robot.
 
 This module assembles the parser and runs a subcommand; each subcommand's implementation lives
 in its own module (``tandem.cli.run`` and so on), imported only when that subcommand runs.
@@ -185,6 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "application registers them; default), reference (every kernel), dscnn")
     p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0,
                    help="seed of the random input when no --input is given")
+    p.add_argument("--runtime", choices=("interpreter", "aot"), default="interpreter",
+                   help="interpreter (the flatbuffer read at run time; default) or aot (C generated for the "
+                        "model by `tandem compile`, the same kernels)")
+    p.add_argument("--compare-runtimes", action="store_true",
+                   help="run both runtimes and print flash, RAM, arena and cycles per op side by side")
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES)
     _limits(p)
     p.add_argument("--no-check-memory", action="store_true",
@@ -204,6 +209,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bar chart of cycles per op (CPU-only vs accelerated)")
     p.add_argument("--timeline", metavar="OUT.json", help="per-op timeline (Chrome/Perfetto trace)")
     p.set_defaults(func=_command("infer", "cmd_infer"))
+
+    p = sub.add_parser("compile", help="generate C for one .tflite model (ahead-of-time runtime) and build it")
+    _platforms(p)
+    p.add_argument("--board", required=True, help="board name (see `tandem boards`) or a .repl file")
+    p.add_argument("--out", metavar="DIR", help="copy the generated C and the ELF into DIR")
+    p.add_argument("model", metavar="MODEL.tflite")
+    p.set_defaults(func=_command("compile", "cmd_compile"))
 
     p = sub.add_parser("size", help="flash and RAM use of a firmware ELF on a board")
     _platforms(p)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tandem.config import TandemConfig
 from tandem.errors import TandemError
 from tandem.machine.limits import RunLimits
 from tandem.platform import load_platform
+from tandem.platform.model import Platform
 from tandem.platform.search import resolve_accel
 from tandem.tinyml.infer import run_job, run_job_accel
 from tandem.tinyml.job import InferenceJob, check_inputs, random_inputs, read_model_file
@@ -40,6 +42,16 @@ def _is_conv_overlay(accel: str, board: str, cfg: TandemConfig) -> bool:
     return any(p.type == "Tandem.ConvAccelerator" for p in platform.peripherals)
 
 
+def _runtime_label(runtime: str, op_set: str) -> str:
+    return f"runtime image (op set {op_set})" if runtime == "interpreter" else "AOT runtime image"
+
+
+def _aot_image(cfg: TandemConfig, model: bytes, model_path: str) -> Callable[[Platform], Path]:
+    from tandem.aot.image import build_aot
+
+    return lambda platform: build_aot(platform, cfg, model, model_path).elf
+
+
 def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
     model = read_model_file(Path(args.model))
     info = read_model(model, args.model)
@@ -48,6 +60,8 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
     # the runs name the model as run_model always has (the path, normalised)
     model_path = str(Path(args.model))
     info = replace(info, path=model_path)
+    if (args.runtime == "aot" or args.compare_runtimes) and args.accel:
+        raise TandemError("--runtime aot and --compare-runtimes run on the CPU only: leave out --accel")
     if args.compare and not args.accel:
         raise TandemError("--compare needs --accel (it compares CPU-only with accelerated)")
     if args.profile and args.accel and not args.compare:
@@ -62,15 +76,18 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
             raise TandemError(f"--compare: {args.accel} is not a convolution accelerator overlay")
         overlays = [resolve_accel(args.accel, cfg.platforms_dir)]
         args.accel = None
-    if not args.accel or args.compare:
-        print(f"[tandem] building the runtime image for {args.board} (op set {args.op_set}) and simulating "
+    runtimes = ["interpreter", "aot"] if args.compare_runtimes else [args.runtime]
+    for runtime in runtimes if not args.accel or args.compare else []:
+        print(f"[tandem] building the {_runtime_label(runtime, args.op_set)} for {args.board} and simulating "
               f"{args.invocations} inference(s) on the CPU ...", file=sys.stderr, flush=True)
+        image = None if runtime == "interpreter" else _aot_image(cfg, model, model_path)
         jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, args.op_set, args.seed,
-                                        overlays=overlays, model=model, info=info))
+                                        overlays=overlays, model=model, info=info, image=image, runtime=runtime))
         runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None,
                             exact_flash_data=args.exact_flash_data,
                             limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None),
                             check_memory=not args.no_check_memory))
+        runs[-1].extra["runtime"] = runtime
     if args.accel:
         print(f"[tandem] building the runtime (accelerated CONV_2D) and the {args.accel} RTL on {args.simulator}, "
               f"then co-simulating ...", file=sys.stderr, flush=True)
@@ -82,7 +99,7 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
     print(f"{args.model} on {args.board} ({jobs[0].platform.describe()})")
     for r in runs:
         title = (f"with the {r.extra['accel']} accelerator ({r.extra['simulator']})" if "accel" in r.extra
-                 else "CPU only")
+                 else "CPU only" + (" (AOT runtime)" if r.extra.get("runtime") == "aot" else ""))
         print(f"\n-- {title}")
         print(op_table(r))
         print(totals(r))
@@ -90,7 +107,16 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
     data = result.to_json()
     ops_json = [{**o.to_json(), **o.placement_json()} for o in result.ops]
     data["ops"] = ops_json
-    if len(runs) == 2:
+    data["runtime"] = result.extra.get("runtime", "interpreter")
+    if args.compare_runtimes:
+        from tandem.aot.report import compare_runtimes, compare_runtimes_json
+
+        interp, aot = runs
+        print("\n-- interpreter vs AOT runtime")
+        print(compare_runtimes(interp, aot))
+        data["interpreter"] = interp.to_json()
+        data["compare_runtimes"] = compare_runtimes_json(interp, aot)
+    elif len(runs) == 2:
         cpu, acc = runs
         print("\n-- CPU only vs accelerated")
         print(compare_table(cpu, acc))
@@ -125,7 +151,8 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
         print()
         for r, o_data in zip(runs, [data.get("cpu_only")] * (len(runs) - 1) + [data], strict=True):
             checked = check_outputs(r.outputs, refs)
-            label = "accelerated" if "accel" in r.extra else "CPU only"
+            label = ("accelerated" if "accel" in r.extra else "AOT" if r.extra.get("runtime") == "aot"
+                     else "CPU only")
             print(f"[{label}] " + checked.lines().replace("\n", f"\n[{label}] "))
             exact = exact and checked.exact
             if isinstance(o_data, dict):

@@ -228,7 +228,9 @@ def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_
     1.55x in simulation time, which the library's callers, e.g. test suites, may not want)."""
     board = Board(job.platform, cfg, exact_flash_data)
     image = board.load_elf(job.elf)
-    prep = plan(image, job.platform.name, job.info, job.model, job.inputs, job.invocations, job.model_path)
+    # the AOT image holds its model: nothing to place in flash
+    model = job.model if job.runtime == "interpreter" else b""
+    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
     apply_writes(board, prep.writes)
     if check_memory:
         memcheck.check_memory(board, prep.guards, model=True)

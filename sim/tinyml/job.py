@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -201,13 +201,18 @@ class InferenceJob:
     op_set: str
     accel: str | None  # the accelerator overlay's name for a co-simulated run
     elf: Path  # the runtime image for the platform and op set
+    runtime: str = "interpreter"  # or "aot": the image was generated for this model (tandem.aot)
 
     @classmethod
     def create(cls, board: str, model_path: str | Path, cfg: TandemConfig,
                inputs: list[np.ndarray] | None = None, invocations: int = 1, op_set: str = "model",
                seed: int = 0, overlays: list[Path] | None = None, accel: str | None = None,
-               model: bytes | None = None, info: ModelInfo | None = None) -> InferenceJob:
+               model: bytes | None = None, info: ModelInfo | None = None,
+               image: Callable[[Platform], Path] | None = None, runtime: str = "interpreter") -> InferenceJob:
         """Set up a job; ``model``/``info`` skip reading the file again when the caller has them.
+
+        ``image`` builds the runtime image for the platform instead of the interpreter's for the
+        op set (the AOT runtime's, named ``runtime``).
 
         With ``accel`` the op set is "accel" and the accelerator overlay goes under ``overlays``;
         the model and inputs are checked before the board (the co-simulation's order).
@@ -227,11 +232,12 @@ class InferenceJob:
         else:
             platform = load_platform(board, cfg.platforms_search, extra or None)
             info = info or read_model(data, str(path))
-            elf = build_runtime(platform, cfg, op_set, ops=info.op_names())
+            elf = image(platform) if image is not None else build_runtime(platform, cfg, op_set, ops=info.op_names())
             used = check_inputs(info, inputs) if inputs is not None else None
         if used is None:
             used = check_inputs(info, random_inputs(info, seed))
-        return cls(board, platform, tuple(extra), str(path), data, info, used, invocations, op_set, accel, elf)
+        return cls(board, platform, tuple(extra), str(path), data, info, used, invocations, op_set, accel, elf,
+                   runtime if image is not None else "interpreter")
 
 
 __all__ = ["OP_SETS", "InferenceJob", "build_runtime", "check_inputs", "dtype_of", "model_op_set", "random_inputs",

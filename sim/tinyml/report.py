@@ -64,8 +64,10 @@ def totals(r: Inference) -> str:
     return "\n".join([
         f"inference: {r.cycles:,} cycles = {r.cycles / hz * 1e3:.3f} ms at {hz / 1e6:g} MHz "
         f"({r.macs:,} MACs{cpm}); whole run {r.total_cycles:,} cycles for {r.invocations} inference(s)",
-        f"memory: arena {r.arena_bytes:,} B needed of {r.arena_capacity:,} B; model {r.model.size:,} B in flash; "
-        f"runtime image {r.image_flash:,} B flash, {r.image_ram:,} B RAM"
+        f"memory: arena {r.arena_bytes:,} B needed of {r.arena_capacity:,} B; "
+        + ("model compiled into the image; " if r.extra.get("runtime") == "aot"
+           else f"model {r.model.size:,} B in flash; ")
+        + f"runtime image {r.image_flash:,} B flash, {r.image_ram:,} B RAM"
         + (f"; stack high-water {r.run.stack_bytes:,} B" if r.run.stack_bytes is not None else ""),
         f"simulation: {r.run.wall_seconds:.2f} s wall, {r.run.mips:.0f} host MIPS",
     ])

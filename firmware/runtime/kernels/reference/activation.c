@@ -106,5 +106,7 @@ static tfl_status_t prepare_relu6(tfl_interp_t *ip, tfl_node_t *n) { return prep
 static tfl_status_t prepare_relu_n1(tfl_interp_t *ip, tfl_node_t *n) { return prepare_kind(ip, n, 2); }
 
 const tfl_kernel_t tfl_ref_relu = {TFL_OP_RELU, prepare_relu, eval};
+TFL_REF_EVAL(tfl_ref_relu, eval)
 const tfl_kernel_t tfl_ref_relu6 = {TFL_OP_RELU6, prepare_relu6, eval};
+TFL_REF_EVAL(tfl_ref_relu6, eval)
 const tfl_kernel_t tfl_ref_relu_n1_to_1 = {TFL_OP_RELU_N1_TO_1, prepare_relu_n1, eval};

@@ -76,3 +76,4 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 }
 
 const tfl_kernel_t tfl_ref_concatenation = {TFL_OP_CONCATENATION, prepare, eval};
+TFL_REF_EVAL(tfl_ref_concatenation, eval)

@@ -178,4 +178,5 @@ static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n)
 }
 
 const tfl_kernel_t tfl_ref_depthwise_conv_2d = {TFL_OP_DEPTHWISE_CONV_2D, prepare, eval8};
+TFL_REF_EVAL(tfl_ref_depthwise_conv_2d, eval8)
 const tfl_kernel_t tfl_ref_depthwise_conv_2d_int8 = {TFL_OP_DEPTHWISE_CONV_2D, prepare_int8, eval8};

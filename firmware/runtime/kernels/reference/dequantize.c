@@ -40,3 +40,4 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 }
 
 const tfl_kernel_t tfl_ref_dequantize = {TFL_OP_DEQUANTIZE, prepare, eval};
+TFL_REF_EVAL(tfl_ref_dequantize, eval)

@@ -166,4 +166,5 @@ static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n)
 }
 
 const tfl_kernel_t tfl_ref_fully_connected = {TFL_OP_FULLY_CONNECTED, prepare, eval8};
+TFL_REF_EVAL(tfl_ref_fully_connected, eval8)
 const tfl_kernel_t tfl_ref_fully_connected_int8 = {TFL_OP_FULLY_CONNECTED, prepare_int8, eval8};

@@ -130,5 +130,6 @@ static tfl_status_t prepare_wide(tfl_interp_t *ip, tfl_node_t *n)
 }
 
 const tfl_kernel_t tfl_ref_mean = {TFL_OP_MEAN, prepare_wide, eval};
+TFL_REF_EVAL(tfl_ref_mean, eval)
 /* int8 only (links no int16 code) */
 const tfl_kernel_t tfl_ref_mean_int8 = {TFL_OP_MEAN, prepare, eval};

@@ -127,4 +127,5 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 }
 
 const tfl_kernel_t tfl_ref_pad = {TFL_OP_PAD, prepare, eval};
+TFL_REF_EVAL(tfl_ref_pad, eval)
 const tfl_kernel_t tfl_ref_padv2 = {TFL_OP_PADV2, prepare, eval};

@@ -199,7 +199,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n) { return prepare_co
 static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n) { return prepare_common(ip, n, 0); }
 
 const tfl_kernel_t tfl_ref_average_pool_2d = {TFL_OP_AVERAGE_POOL_2D, prepare, eval_avg};
+TFL_REF_EVAL(tfl_ref_average_pool_2d, eval_avg)
 const tfl_kernel_t tfl_ref_max_pool_2d = {TFL_OP_MAX_POOL_2D, prepare, eval_max};
+TFL_REF_EVAL(tfl_ref_max_pool_2d, eval_max)
 /* int8 only: link none of the int16 code */
 const tfl_kernel_t tfl_ref_average_pool_2d_int8 = {TFL_OP_AVERAGE_POOL_2D, prepare_int8, eval_avg};
 const tfl_kernel_t tfl_ref_max_pool_2d_int8 = {TFL_OP_MAX_POOL_2D, prepare_int8, eval_max};

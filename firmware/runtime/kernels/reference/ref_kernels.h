@@ -39,6 +39,26 @@ typedef struct {
     int32_t *mult;
     int8_t *shift;
 } tfl_ref_fc_data_t;
+/* The eval of a kernel as a function of its own, `NAME_eval`: the AOT runtime (firmware/aot/)
+ * calls it with the prepared data resolved at compile time, so the prepare is not linked. */
+#define TFL_REF_EVAL(kernel, fn) \
+    tfl_status_t kernel##_eval(tfl_interp_t *ip, tfl_node_t *n) { return fn(ip, n); }
+tfl_status_t tfl_ref_conv_2d_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_depthwise_conv_2d_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_fully_connected_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_average_pool_2d_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_max_pool_2d_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_add_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_mul_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_softmax_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_quantize_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_dequantize_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_reshape_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_concatenation_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_pad_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_mean_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_relu_eval(tfl_interp_t *ip, tfl_node_t *n);
+tfl_status_t tfl_ref_relu6_eval(tfl_interp_t *ip, tfl_node_t *n);
 
 extern const tfl_kernel_t tfl_ref_conv_2d;
 extern const tfl_kernel_t tfl_ref_depthwise_conv_2d;

@@ -248,6 +248,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 static tfl_status_t prepare_int8(tfl_interp_t *ip, tfl_node_t *n) { return prepare_common(ip, n, 0); }
 
 const tfl_kernel_t tfl_ref_softmax = {TFL_OP_SOFTMAX, prepare, eval};
+TFL_REF_EVAL(tfl_ref_softmax, eval)
 /* int8 only: an op set without int16 models links none of the int16 code (as TFLM's
  * Register_SOFTMAX_INT8). */
 const tfl_kernel_t tfl_ref_softmax_int8 = {TFL_OP_SOFTMAX, prepare_int8, eval};
