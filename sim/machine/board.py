@@ -65,9 +65,9 @@ class Board:
 
     def __init__(self, platform: Platform, config: TandemConfig | None = None,
                  exact_flash_data: bool = False) -> None:
-        """``exact_flash_data`` also charges wait states (or ART D-cache misses) for data loads
-        through registers from wait-stated memory, e.g. model weights in flash; it costs host
-        speed (a memory hook on every load), see docs/timing.md."""
+        """``exact_flash_data`` is accepted and ignored: data loads from wait-stated memory (e.g.
+        model weights in flash) are always charged their wait states or ART D-cache misses,
+        see docs/timing.md."""
         self.platform = platform
         self.config = config or TandemConfig.from_env()
         self.clock = CoreClock(platform.cpu.frequency_hz)  # what the firmware configured, over time
@@ -89,8 +89,7 @@ class Board:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
         timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
                    for m in platform.memories for b in (m.base, *m.aliases)]
-        timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data,
-                             multiplier=platform.cpu.multiplier)
+        timing = core_timing(platform.cpu.cpu_type, timings, multiplier=platform.cpu.multiplier)
         self.timing = timing
         self.isa_guard = IsaGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
         self._deadline_set = 0  # the deadline the run loop set last
@@ -231,6 +230,7 @@ class Board:
         """Applied at the next block boundary (an event now), where cached block costs go."""
         def apply(_cycle: int) -> None:
             self.timing.set_flash_timing(memory, wait_states, accelerated)
+            self.counter.retime_data(self.timing)
             self.counter.invalidate()
         self.schedule(self.now(), apply, ("flash timing", memory))
 
