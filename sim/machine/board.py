@@ -87,7 +87,8 @@ class Board:
 
         for mem in platform.memories:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
-        timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
+        timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator,
+                                *(m.art_geometry or (64, 8, 16)))
                    for m in platform.memories for b in (m.base, *m.aliases)]
         timing = core_timing(platform.cpu.cpu_type, timings, multiplier=platform.cpu.multiplier)
         self.timing = timing

@@ -196,9 +196,9 @@ class CoreTiming:
         self._accelerated = frozenset(n for n, a in self.declared.items() if a is not None)
         for m in memory.regions:
             if m.accelerator == "stm32-art" and (m.name, "i") not in self._cache_index:
-                for side, slots in (("i", 64), ("d", 8)):
+                for side, slots in (("i", m.icache_lines), ("d", m.dcache_lines)):
                     self._cache_index[(m.name, side)] = len(self.caches)
-                    self.caches.append((slots, 16))
+                    self.caches.append((slots, m.art_line_bytes))
 
     def set_flash_timing(self, name: str, wait_states: int, accelerated: bool) -> None:
         """Run-time flash timing (FLASH_ACR): ``wait_states`` and the declared accelerator on or
@@ -448,12 +448,7 @@ class CoreTiming:
         miss cost of the block's first line).
         """
         ws = region.wait_states
-        if region.accelerator == "stm32-art":
-            line = 16
-        elif region.accelerator == "stm32f1-prefetch":
-            line = 8
-        else:
-            line = 4  # no accelerator: every 32-bit fetch waits
+        line = region.line_bytes or 4  # no accelerator: every 32-bit fetch waits
         # Cycles spent executing the instructions that start in each line, in block order.
         lines: list[tuple[int, int, int]] = []  # (line address, cycles, index of first insn)
         for k, ins in enumerate(insns):
