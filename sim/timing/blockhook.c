@@ -120,39 +120,18 @@ static inline int tm_cache_access(struct tm_cache *c, uint32_t line)
 
 struct tm_state;
 
-/* A wait-stated region whose data loads are timed. Loads do not go through a Unicorn memory
- * hook (any UC_HOOK_MEM_READ makes Unicorn store the IT state before every load, and the value
- * outlives the IT block: the next translated block runs as if still inside it, which skipped
- * instructions of real firmware; tests/test_flash_loads.py). Instead the TLB runs in Unicorn's
- * virtual mode with tm_tlb_fill: a data read of a region's page is mapped to `shadow`, an MMIO
- * window whose read callback (tm_flash_read) charges the wait states and returns the bytes,
- * while fetches and writes map to the memory itself. Loads from other memories keep QEMU's
- * fast path. */
+/* A wait-stated region whose data loads tm_data_hook times (a UC_HOOK_MEM_READ on the region:
+ * Unicorn then sends every load through its slow path). */
 struct tm_data_region {
     struct tm_state *s;
     int32_t cache;        /* D-cache index, or -1: every access waits */
     uint32_t wait_states;
-    uint64_t base;        /* guest address of the region */
-    uint64_t size;
-    uint64_t shadow;      /* physical address of its MMIO read window */
 };
-
-/* Unicorn's uc_tlb_entry and the callback types this file registers. */
-struct tm_tlb_entry {
-    uint64_t paddr;
-    int32_t perms;
-};
-#define TM_PROT_READ 1
-#define TM_PROT_WRITE 2
-#define TM_PROT_EXEC 4
-#define TM_MEM_READ 16
-#define TM_MEM_WRITE 17
-#define TM_MEM_FETCH 18
-typedef int (*tm_mem_read_fn)(void *uc, uint64_t addr, void *bytes, uint64_t size);
 
 typedef int (*tm_miss_fn)(uint64_t addr, uint32_t size, struct tm_block_info *out);
 typedef int (*tm_stop_fn)(void *uc);
 typedef int (*tm_reg_read_fn)(void *uc, int regid, void *value);
+typedef int (*tm_reg_rw_fn)(void *uc, int regid, void *value);
 
 /* One calling-context node: a function reached through a path of calls from the root. */
 struct tm_node {
@@ -206,7 +185,8 @@ struct tm_state {
     struct tm_cache caches[TM_CACHES];
     struct tm_data_region data[TM_DATA_REGIONS];
     uint32_t n_data;
-    tm_mem_read_fn mem_read;        /* uc_mem_read, for tm_flash_read */
+    tm_reg_rw_fn xpsr_read, xpsr_write;  /* uc_reg_read / uc_reg_write, for tm_data_hook */
+    int32_t xpsr_regid;
     uint64_t line_misses;
     struct tm_entry held;
     tm_reg_read_fn reg_read;
@@ -876,11 +856,10 @@ uint64_t tm_misses(const struct tm_state *s) { return s->misses; }
 uint32_t tm_table_count(const struct tm_state *s) { return s->count; }
 uint64_t tm_line_misses(const struct tm_state *s) { return s->line_misses; }
 
-/* Adds a timed region; returns the user-data pointer for its MMIO read window, or NULL. */
-struct tm_data_region *tm_add_data_region(struct tm_state *s, int32_t cache, uint32_t ws,
-                                          uint64_t base, uint64_t size, uint64_t shadow)
+/* Returns the user-data pointer to register with tm_data_hook for one region, or NULL. */
+struct tm_data_region *tm_add_data_region(struct tm_state *s, int32_t cache, uint32_t ws)
 {
-    if (s->n_data >= TM_DATA_REGIONS || size == 0)
+    if (s->n_data >= TM_DATA_REGIONS)
         return NULL;
     if (cache >= 0 && ((uint32_t)cache >= TM_CACHES || s->caches[cache].tags == NULL))
         return NULL;
@@ -888,10 +867,52 @@ struct tm_data_region *tm_add_data_region(struct tm_state *s, int32_t cache, uin
     r->s = s;
     r->cache = cache;
     r->wait_states = ws;
-    r->base = base;
-    r->size = size;
-    r->shadow = shadow;
     return r;
+}
+
+void tm_set_xpsr_access(struct tm_state *s, tm_reg_rw_fn rd, tm_reg_rw_fn wr, int32_t regid)
+{
+    s->xpsr_read = rd;
+    s->xpsr_write = wr;
+    s->xpsr_regid = regid;
+}
+
+#define TM_XPSR_IT 0x0600FC00u /* ICI/IT bits [26:25] and [15:10] */
+
+/* UC_HOOK_MEM_READ callback for a region added with tm_add_data_region.
+ *
+ * Before calling a memory hook Unicorn restores the CPU state of the loading instruction from
+ * its translation data, IT state included, into the CPU; inside an IT block that value then
+ * outlives the block (nothing writes the IT state again when the block ends inside the same
+ * translated block), and the next translated block runs as if still in the IT block: Unicorn
+ * skipped the first instructions after `ite hi; ldrhhi; movls; bx lr` (TFLM's flatbuffers
+ * GetOptionalFieldOffset, tests/test_flash_loads.py). The translated code of the current block
+ * does not read that copy (its IT conditions are compiled in, an exception restores them
+ * again, a block ending inside the IT block stores the right state), so the hook puts back the
+ * value the block started with: zero. */
+void tm_data_hook(void *uc, int type, uint64_t addr, int size, int64_t value, void *user)
+{
+    (void)type, (void)size, (void)value;
+    struct tm_data_region *r = user;
+    struct tm_state *s = r->s;
+    if (s->xpsr_read != NULL) {
+        uint32_t xpsr = 0;
+        if (s->xpsr_read(uc, s->xpsr_regid, &xpsr) == 0 && (xpsr & TM_XPSR_IT)) {
+            xpsr &= ~TM_XPSR_IT;
+            s->xpsr_write(uc, s->xpsr_regid, &xpsr);
+        }
+    }
+    if (r->cache < 0) {
+        s->cycles += r->wait_states;
+        return;
+    }
+    struct tm_cache *c = &s->caches[r->cache];
+    uint32_t line = ((uint32_t)addr >> c->shift) << c->shift;
+    if (tm_cache_access(c, line)) {
+        s->cycles += r->wait_states;
+        s->line_misses++;
+        tm_bump_gen(s);
+    }
 }
 
 /* Run-time flash timing (FLASH_ACR) for region `idx`: its wait states and D-cache (-1: none). */
@@ -904,58 +925,6 @@ int tm_set_data_timing(struct tm_state *s, uint32_t idx, int32_t cache, uint32_t
     s->data[idx].cache = cache;
     s->data[idx].wait_states = ws;
     return 0;
-}
-
-void tm_set_mem_reader(struct tm_state *s, tm_mem_read_fn fn) { s->mem_read = fn; }
-
-/* UC_HOOK_TLB_FILL (virtual TLB mode): identity everywhere, except that a data read of a timed
- * region maps to its shadow window, and a fetch or a write of it to the memory without read
- * permission (so that a later read misses and comes back here). */
-int tm_tlb_fill(void *uc, uint64_t vaddr, int type, struct tm_tlb_entry *result, void *user)
-{
-    (void)uc;
-    struct tm_state *s = user;
-    for (uint32_t k = 0; k < s->n_data; k++) {
-        const struct tm_data_region *r = &s->data[k];
-        if (vaddr - r->base < r->size) {
-            if (type == TM_MEM_READ) {
-                result->paddr = r->shadow + (vaddr - r->base);
-                result->perms = TM_PROT_READ;
-            } else {
-                result->paddr = vaddr;
-                result->perms = type == TM_MEM_FETCH ? TM_PROT_EXEC : TM_PROT_WRITE;
-            }
-            return 1;
-        }
-    }
-    result->paddr = vaddr;
-    result->perms = TM_PROT_READ | TM_PROT_WRITE | TM_PROT_EXEC;
-    return 1;
-}
-
-/* MMIO read callback of a region's shadow window: one data load of `size` bytes at `offset`. */
-uint64_t tm_flash_read(void *uc, uint64_t offset, unsigned size, void *user)
-{
-    struct tm_data_region *r = user;
-    struct tm_state *s = r->s;
-    uint64_t addr = r->base + offset;
-    if (r->cache < 0) {
-        s->cycles += r->wait_states;
-    } else {
-        struct tm_cache *c = &s->caches[r->cache];
-        uint32_t line = ((uint32_t)addr >> c->shift) << c->shift;
-        if (tm_cache_access(c, line)) {
-            s->cycles += r->wait_states;
-            s->line_misses++;
-            tm_bump_gen(s);
-        }
-    }
-    uint64_t value = 0;
-    if (size > sizeof value)
-        size = sizeof value;
-    if (s->mem_read == NULL || s->mem_read(uc, addr, &value, size) != 0)
-        return 0;
-    return value; /* little-endian host */
 }
 
 /* Copies the last min(entered, 16) block addresses, oldest first; returns how many. */

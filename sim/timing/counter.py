@@ -34,9 +34,6 @@ __all__ = ["RING", "BlockCache", "BlockCost", "CallTree", "CycleCounter"]
 
 RING = 16
 _NO_DEADLINE = (1 << 64) - 1
-# Data reads of a timed memory at A are served from SHADOW_BASE + A: above the 32-bit space,
-# where no firmware address can reach (QEMU's Arm physical space is 40 bits wide).
-SHADOW_BASE = 1 << 32
 DATA_REGIONS = 4  # TM_DATA_REGIONS in blockhook.c
 
 
@@ -180,41 +177,33 @@ class CycleCounter:
         )
 
     def _time_data_loads(self, timing: CoreTiming, uclib: ctypes.CDLL, hooks: list[int]) -> list[str]:
-        """Time data loads from wait-stated memories (blockhook.c, struct tm_data_region): the
-        TLB in Unicorn's virtual mode sends their data reads to an MMIO window beyond the 32-bit
-        address space whose C callback charges the wait states. Returns the memory name of each
-        region, in the C state's order."""
-        from unicorn import UC_HOOK_TLB_FILL, UC_TLB_VIRTUAL
+        """Time data loads from wait-stated memories: a native UC_HOOK_MEM_READ on each
+        (blockhook.c, tm_data_hook, which also undoes the IT state Unicorn restores before
+        calling it). Returns the memory name of each region, in the C state's order."""
+        from unicorn import UC_HOOK_MEM_READ
+        from unicorn import arm_const as A
 
         regions = timing.data_regions()
         if not regions:
             return []
         lib, uc = self._lib, self._uc
-        lib.tm_set_mem_reader(self._state, ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p))
-        read_cb = ctypes.cast(lib.tm_flash_read, ctypes.c_void_p)
+        lib.tm_set_xpsr_access(self._state, ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p),
+                               ctypes.cast(uclib.uc_reg_write, ctypes.c_void_p), A.UC_ARM_REG_XPSR)
         names: list[str] = []
         for region, cache in regions:
-            shadow = SHADOW_BASE + region.base
-            ptr = lib.tm_add_data_region(self._state, cache, region.wait_states, region.base,
-                                         region.size, shadow)
-            err = 1 if not ptr else uclib.uc_mmio_map(
-                uc._uch, ctypes.c_uint64(shadow), ctypes.c_uint64(region.size), read_cb,
-                ctypes.c_void_p(ptr), ctypes.c_void_p(0), ctypes.c_void_p(0))
+            ptr = lib.tm_add_data_region(self._state, cache, region.wait_states)
+            dh = ctypes.c_size_t()
+            err = 1 if not ptr else uclib.uc_hook_add(
+                uc._uch, ctypes.byref(dh), UC_HOOK_MEM_READ,
+                ctypes.cast(lib.tm_data_hook, ctypes.c_void_p), ctypes.c_void_p(ptr),
+                ctypes.c_uint64(region.base), ctypes.c_uint64(region.end - 1))
             if err != 0:
                 self._abandon(uclib, hooks)
                 raise SimulationError(
-                    f"cannot time data loads from memory '{region.name}' (Unicorn error {err}; "
-                    f"at most {DATA_REGIONS} regions)")
+                    f"cannot install the data-load hook on memory '{region.name}' "
+                    f"(Unicorn error {err}; at most {DATA_REGIONS} regions)")
+            hooks.append(dh.value)
             names.append(region.name)
-        uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-        handle = ctypes.c_size_t()
-        err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_TLB_FILL,
-                                ctypes.cast(lib.tm_tlb_fill, ctypes.c_void_p), self._state,
-                                ctypes.c_uint64(1), ctypes.c_uint64(0))
-        if err != 0:
-            self._abandon(uclib, hooks)
-            raise SimulationError(f"uc_hook_add(UC_HOOK_TLB_FILL) failed with Unicorn error {err}")
-        hooks.append(handle.value)
         return names
 
     def _abandon(self, uclib: ctypes.CDLL, hooks: list[int]) -> None:
