@@ -53,6 +53,7 @@ from tandem.platform.model import Platform, load_platform
 from tandem.reports.profile import FunctionTable, Profile
 from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing
 from tandem.timing.counter import RING
+from tandem.timing.divide import DivSite, div_cycles, find_divides
 
 # The run loop stops at least every chunk to look for spinning code; the chunk doubles while
 # nothing else happens (each stop costs a little host time) and shrinks back after any event.
@@ -84,6 +85,7 @@ class Board:
         self._stack_top: int | None = None
         self._run_start = (0, 0, 0.0)  # cycles, instructions and host time at the run's start
         self._start_seconds = 0.0  # modelled time at the run's start
+        self._div_hooks: list[int] = []  # code hooks timing SDIV/UDIV (_time_divides)
 
         for mem in platform.memories:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size)
@@ -253,6 +255,30 @@ class Board:
         self.counter.invalidate()
         self.locator.invalidate()
 
+    def _time_divides(self, image: ElfImage) -> None:
+        """Charge each SDIV/UDIV its operand-dependent cycles (sim/timing/divide.py) with a code
+        hook on it; the hooks of a previously loaded ELF go."""
+        for handle in self._div_hooks:
+            self.cpu.uc.hook_del(handle)
+        self._div_hooks = []
+        table = self.timing.table
+        if table.div_range is None or table.arch == "v6m":
+            return
+        for seg in image.segments:
+            if not seg.flags & 1:  # PF_X
+                continue
+            for site in find_divides(seg.data, seg.address):
+                self._div_hooks.append(self.cpu.uc.hook_add(
+                    unicorn.UC_HOOK_CODE, self._on_divide, site, begin=site.addr, end=site.addr))
+
+    def _on_divide(self, uc: unicorn.Uc, addr: int, size: int, site: DivSite) -> None:
+        # Unicorn calls it only when the division executes (not when its IT condition fails)
+        n, d = (self.cpu.raw_reg(f"r{r}") if r < 13 else self.cpu.raw_reg(("sp", "lr", "pc")[r - 13])
+                for r in (site.rn, site.rm))
+        table = self.timing.table
+        static = 1 if addr in self.timing.conditional_divides else table.div
+        self.counter.add(div_cycles(table, n, d, site.signed) - static)
+
     def load_elf(self, path: str | Path) -> ElfImage:
         image = ElfImage.load(path)
         for seg in image.segments:
@@ -267,6 +293,7 @@ class Board:
             self.cpu.write(seg.address, seg.data)
             if seg.flags & 1 and self.platform.cpu.fpu:  # PF_X
                 self.cpu.hide_sfpa(seg.address, seg.data)
+        self._time_divides(image)
         self.elf = image
         self.symbols = image.symbols
         self.counter.invalidate()

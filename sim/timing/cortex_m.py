@@ -183,6 +183,8 @@ class CoreTiming:
         self.table = table
         self.core = table.name
         self.memory = memory
+        # SDIV/UDIV in IT blocks seen by the decoder: their static cost is 1 (sim/timing/divide.py)
+        self.conditional_divides: set[int] = set()
         self._cs = capstone.Cs(
             capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS
         )
@@ -257,6 +259,11 @@ class CoreTiming:
         if i in _MLAL:
             return t.mlal, "alu"
         if i in _DIV:
+            # In an IT block: 1, what a failed condition costs; with a divide range the board
+            # charges the operand-dependent rest when the division executes (timing/divide.py).
+            if t.div_range and _is_conditional(insn):
+                self.conditional_divides.add(insn.address)
+                return 1, "alu"
             return t.div, "alu"
         if i in _DSP:
             return t.dsp, "alu"
