@@ -17,7 +17,8 @@ tandem does not ship CoreMark or Dhrystone: point this script at your own checko
   ``scanf`` on the console; the program runs twice, with 10^k and 9 * 10^k runs (same
   number of digits; k from ``--runs``, default 100 and 900), and the cycle difference divided
   by the difference of the counts is one run, so start-up and printing cancel out (the
-  port's clocks stand still, so the program's own timing takes the same path both times).
+  port's clocks stand still, so the program's own timing takes the same path both times), up
+  to the few cycles the divisions printing the count differ by (SDIV/UDIV time by operand).
   Score:
   1e6 / (cycles per run * 1757) (DMIPS/MHz, 1757 Dhrystones/s = 1 VAX MIPS).
 

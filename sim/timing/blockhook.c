@@ -186,6 +186,7 @@ struct tm_state {
     struct tm_data_region data[TM_DATA_REGIONS];
     uint32_t n_data;
     tm_reg_rw_fn xpsr_read, xpsr_write;  /* uc_reg_read / uc_reg_write, for tm_data_hook */
+    uint64_t data_cycles;           /* wait cycles tm_data_hook charged (in `cycles` too) */
     int32_t xpsr_regid;
     uint64_t line_misses;
     struct tm_entry held;
@@ -904,16 +905,20 @@ void tm_data_hook(void *uc, int type, uint64_t addr, int size, int64_t value, vo
     }
     if (r->cache < 0) {
         s->cycles += r->wait_states;
+        s->data_cycles += r->wait_states;
         return;
     }
     struct tm_cache *c = &s->caches[r->cache];
     uint32_t line = ((uint32_t)addr >> c->shift) << c->shift;
     if (tm_cache_access(c, line)) {
         s->cycles += r->wait_states;
+        s->data_cycles += r->wait_states;
         s->line_misses++;
         tm_bump_gen(s);
     }
 }
+
+uint64_t tm_data_cycles(const struct tm_state *s) { return s->data_cycles; }
 
 /* Run-time flash timing (FLASH_ACR) for region `idx`: its wait states and D-cache (-1: none). */
 int tm_set_data_timing(struct tm_state *s, uint32_t idx, int32_t cache, uint32_t ws)

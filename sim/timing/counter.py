@@ -224,6 +224,11 @@ class CycleCounter:
         return int(self._lib.tm_cycles(self._state))
 
     @property
+    def data_cycles(self) -> int:
+        """Wait cycles charged to data loads from wait-stated memory so far (in ``cycles``)."""
+        return int(self._lib.tm_data_cycles(self._state))
+
+    @property
     def instructions(self) -> int:
         return int(self._lib.tm_instructions(self._state))
 

@@ -149,6 +149,7 @@ def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
         "tm_line_misses": (u64, [vp]),
         "tm_add_data_region": (vp, [vp, ctypes.c_int32, u32]),
         "tm_set_data_timing": (c_int, [vp, u32, ctypes.c_int32, u32]),
+        "tm_data_cycles": (u64, [vp]),
         "tm_set_xpsr_access": (None, [vp, vp, vp, ctypes.c_int32]),
         "tm_prof_enable": (c_int, [vp]),
         "tm_prof_disable": (None, [vp]),
