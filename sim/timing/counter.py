@@ -158,7 +158,7 @@ class CycleCounter:
                 )
         hook_ptr = ctypes.cast(lib.tm_block_hook, ctypes.c_void_p)
         handle = ctypes.c_size_t()
-        from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ
+        from unicorn import UC_HOOK_BLOCK
 
         err = uclib.uc_hook_add(
             uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK, hook_ptr, self._state, 1, 0
