@@ -3,10 +3,11 @@
 Builds firmware/bench/dotprod.c (int8 dot products, tens of millions of instructions) with
 arm-none-eabi-gcc, runs it on raw Unicorn (Cortex-M4) twice in the same process -- once with
 tandem's native CycleCounter installed and once with no hooks -- and prints MIPS of both and
-their ratio. Optionally also the Python reference counter (--python, slow) and the native
-counter with the opt-in data-load hook (--data-loads).
+their ratio. Optionally also the Python reference counter (--python, slow). The native counter
+always times data loads from the wait-stated flash (its shadow window); the program's arrays are
+in RAM, whose loads keep Unicorn's fast path.
 
-    python benchmarks/bench_sim.py [--repeat 20000] [--runs 3] [--python] [--data-loads]
+    python benchmarks/bench_sim.py [--repeat 20000] [--runs 3] [--python]
 """
 from __future__ import annotations
 
@@ -66,10 +67,9 @@ def run(elf: Path, mode: str, cache_dir: Path) -> tuple[float, int, int, int]:
     """(seconds, instructions, cycles, r0) for one run in `mode`: none/native/data/python."""
     uc, start, done = load(elf)
     timing = core_timing("cortex-m4", [MemoryTiming("flash", 0x0800_0000, 256 * 1024,
-                                                    wait_states=5, accelerator="stm32-art")],
-                         data_loads=mode == "data")
+                                                    wait_states=5, accelerator="stm32-art")])
     counter = None
-    if mode in ("native", "data"):
+    if mode == "native":
         counter = CycleCounter(uc, timing, cache_dir)
     elif mode == "python":
         counter = PyCycleCounter(uc, timing)
@@ -91,8 +91,6 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=20000, help="dot products of 1024 int8 pairs")
     ap.add_argument("--runs", type=int, default=3, help="runs per mode; the best is reported")
     ap.add_argument("--python", action="store_true", help="also time the Python hook (slow)")
-    ap.add_argument("--data-loads", action="store_true",
-                    help="also time the native counter with the opt-in data-load hook")
     ap.add_argument("--cache-dir", type=Path, default=Path("~/.cache/tandem/native"))
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,8 +98,7 @@ def main() -> None:
         # Warm up: compile the hook, let the host settle.
         run(elf, "native", args.cache_dir.expanduser())
         best: dict[str, tuple[float, int, int, int]] = {}
-        modes = (["none", "native"] + (["data"] if args.data_loads else [])
-                 + (["python"] if args.python else []))
+        modes = ["none", "native"] + (["python"] if args.python else [])
         for _ in range(args.runs):
             for mode in modes:
                 if mode == "python" and "python" in best:

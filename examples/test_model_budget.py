@@ -11,9 +11,10 @@ import pytest
 
 MODEL = "models/kws_ds_cnn.tflite"  # relative to this file: a DS-CNN keyword-spotting model
 
-# Measured when written with the reference kernels: 50,596,799 cycles per inference on the
-# NUCLEO-L4R5ZI (about 422 ms at 120 MHz); the budget leaves 5% headroom for kernel changes.
-BUDGET = {"nucleo_l4r5zi": 53_200_000, "stm32f4_discovery": 53_200_000}
+# Measured with the reference kernels and every flash data load timed (issue 15): 51,789,855
+# cycles per inference on the NUCLEO-L4R5ZI (about 432 ms at 120 MHz), 52,200,962 on the
+# STM32F4-Discovery; the budget leaves 5% headroom over the larger for kernel changes.
+BUDGET = {"nucleo_l4r5zi": 54_800_000, "stm32f4_discovery": 54_800_000}
 
 
 @pytest.mark.boards("nucleo_l4r5zi", "stm32f4_discovery")

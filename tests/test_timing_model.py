@@ -107,10 +107,12 @@ def test_literal_load_pays_flash_wait_states(tmp_path: Path) -> None:
     ws2 = [MemoryTiming("flash", FLASH, 0x10000, wait_states=2)]
     zero = _cost(src, tmp_path)
     slow = _cost(src, tmp_path, memories=ws2)
-    # +2 on the literal load; 4-byte fetch lines: line 2 (nop, bx) follows line 1 (ldr 2+2,
-    # adds 1 = 5 cycles >= 3): no stall; the final bx refetches its target: +2.
+    # The literal load's +2 is charged at run time, as every data load from flash (the counter's
+    # shadow window; test_timing_bench.py::test_data_load_timing), but the fetch model sees it:
+    # 4-byte fetch lines: line 2 (nop, bx) follows line 1 (ldr 2+2, adds 1 = 5 cycles >= 3): no
+    # stall; the final bx refetches its target: +2.
     assert zero.insn_costs == (2, 1, 1, 2)
-    assert slow.insn_costs == (4, 1, 1, 4)
+    assert slow.insn_costs == (2, 1, 1, 4)
 
 
 def test_art_block_has_line_events(tmp_path: Path) -> None:
@@ -122,9 +124,8 @@ def test_art_block_has_line_events(tmp_path: Path) -> None:
     # 7 = 9 cycles in line 0 (>= 6): prefetched in time, miss cost 0.
     assert kinds[(0, FLASH)] == 5
     assert kinds[(0, FLASH + 16)] == 0
-    # D-cache (index 1): the literal's line.
-    lit_line = (FLASH + 2 + 24 + 2 + 3) & ~15  # ldr, 12 adds, bx, then aligned to 4
-    assert kinds[(1, lit_line)] == 5
+    # The literal's D-cache line is checked at run time (the counter's shadow window), not here.
+    assert all(cache == 0 for cache, _ in kinds)
     # ART's taken-branch refetch is a line event, not a static cost: bx lr is 1 + P = 2.
     assert bc.insn_costs[-1] == 2
 
@@ -158,4 +159,6 @@ def test_aliases_of_an_art_memory_share_its_caches() -> None:
     code = bytes.fromhex("0248") + b"\x00\xbf" * 3 + bytes.fromhex("7047")  # ldr r0,[pc,#8]..bx lr
     for base in (0x0800_0000, 0x0000_0000):
         bc = timing.block_cost(lambda a, n, b=base: code[a - b: a - b + n], base, len(code))
-        assert {ev.cache for ev in bc.line_events} == {0, 1}
+        assert {ev.cache for ev in bc.line_events} == {0}
+    # and both aliases' data loads are timed against the one D-cache (index 1)
+    assert [(m.base, cache) for m, cache in timing.data_regions()] == [(0, 1), (0x0800_0000, 1)]

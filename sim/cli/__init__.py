@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stdin", action="store_true", help="feed this process's standard input to the console")
     p.add_argument("--quiet", action="store_true", help="do not stream the firmware's output")
     p.add_argument("--exact-flash-data", action="store_true",
-                   help="also time data loads from wait-stated flash (exact, about 4x slower to simulate)")
+                   help="no effect, kept for old scripts: data loads from wait-stated flash are always timed")
     p.add_argument("--vector-faults", action="store_true",
                    help="take faults into the firmware's own handlers (default: stop with a report)")
     p.add_argument("--check-memory", action="store_true",
@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", metavar="OUT.json", help="profile cycles per function (speedscope JSON)")
     p.add_argument("--top", type=_TOP, default=15, metavar="N", help="functions in the --profile table")
     p.add_argument("--exact-flash-data", action="store_true",
-                   help="also time data loads from wait-stated flash (exact, about 4x slower to simulate)")
+                   help="no effect, kept for old scripts: data loads from wait-stated flash are always timed")
     p.add_argument("--accel", metavar="NAME|PATH.repl",
                    help="co-simulate the RTL accelerator overlay (e.g. conv8x8); a Tandem.RtlPeripheral "
                         "overlay is layered on the CPU-only run")

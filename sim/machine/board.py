@@ -40,6 +40,7 @@ from tandem.firmware.elf import ElfImage, Symbolizer
 from tandem.machine.boot import find_vector_table, place_segments
 from tandem.machine.bus import Bus
 from tandem.machine.console import BoardConsole
+from tandem.machine.divides import DivideTimer
 from tandem.machine.events import Timeline
 from tandem.machine.flash import flash_memories, flash_store
 from tandem.machine.guards import ccr, ccr_changed, guard_stop
@@ -69,9 +70,9 @@ class Board:
 
     def __init__(self, platform: Platform, config: TandemConfig | None = None,
                  exact_flash_data: bool = False) -> None:
-        """``exact_flash_data`` also charges wait states (or ART D-cache misses) for data loads
-        through registers from wait-stated memory, e.g. model weights in flash; it costs host
-        speed (a memory hook on every load), see docs/timing.md."""
+        """``exact_flash_data`` is accepted and ignored: data loads from wait-stated memory (e.g.
+        model weights in flash) are always charged their wait states or ART D-cache misses,
+        see docs/timing.md."""
         self.platform = platform
         self.config = config or TandemConfig.from_env()
         self.clock = CoreClock(platform.cpu.frequency_hz)  # what the firmware configured, over time
@@ -96,10 +97,10 @@ class Board:
         for mem in platform.memories:
             self.cpu.map_memory((mem.base, *mem.aliases), mem.size, writable=mem not in self.flash_memories)
         self.cpu.on_write_protect = lambda addr, size, value: flash_store(self, addr, size, value)  # read-only flash
-        timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator)
+        timings = [MemoryTiming(m.name, b, m.size, m.wait_states, m.accelerator,
+                                *(m.art_geometry or (64, 8, 16)))
                    for m in platform.memories for b in (m.base, *m.aliases)]
-        timing = core_timing(platform.cpu.cpu_type, timings, data_loads=exact_flash_data,
-                             multiplier=platform.cpu.multiplier)
+        timing = core_timing(platform.cpu.cpu_type, timings, multiplier=platform.cpu.multiplier)
         self.timing = timing
         self.isa_guard = IsaGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
         self.traps = TrapGuard(self.isa_guard, self.cpu.uc, timing.table.arch, lambda: ccr(self), self.cpu.stop,
@@ -108,6 +109,7 @@ class Board:
         # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
         self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, SpinGuard(self.traps, self._spin_soon)),
                                     cache_dir=self.config.cache_dir / "native", cc=self.config.cc)
+        self.divides = DivideTimer(self.cpu, timing, self.counter)  # SDIV/UDIV by their operands
 
         self.locator = AccessLocator(self.cpu, self.counter)
         self.bus = Bus(self.cpu, self.locator)
@@ -243,6 +245,7 @@ class Board:
         """Applied at the next block boundary (an event now), where cached block costs go."""
         def apply(_cycle: int) -> None:
             self.timing.set_flash_timing(memory, wait_states, accelerated)
+            self.counter.retime_data(self.timing)
             self.counter.invalidate()
         self.schedule(self.now(), apply, ("flash timing", memory))
 
@@ -270,6 +273,7 @@ class Board:
     def load_elf(self, path: str | Path) -> ElfImage:
         image = ElfImage.load(path)
         place_segments(self.platform, self.cpu, image)
+        self.divides.load(image)
         self.elf = image
         self.symbols = image.symbols
         self.traps.forget()

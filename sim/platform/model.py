@@ -81,6 +81,8 @@ class MemorySpec:
     accelerator: str | None
     path: str
     line: int
+    # ART geometry (stm32-art only): instruction-cache lines, data-cache lines, line bytes
+    art_geometry: tuple[int, int, int] | None = None
 
     @property
     def end(self) -> int:
@@ -171,6 +173,34 @@ def _int_prop(entry: EntrySpec, key: str, default: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise PlatformError(f"{entry.name}: {key} must be a number", *entry.where(key))
     return value
+
+
+ART_GEOMETRY = ("artInstructionLines", "artDataLines", "artLineBytes")
+
+
+def _art_geometry(entry: EntrySpec, accel: str | None) -> tuple[int, int, int] | None:
+    """The ART cache geometry a memory entry declares (all three properties, powers of two)."""
+    given = [k for k in ART_GEOMETRY if k in entry.properties]
+    if not given:
+        return None
+    if accel != "stm32-art":
+        raise PlatformError(f"memory {entry.name!r}: {given[0]} needs accelerator: \"stm32-art\"",
+                            *entry.where(given[0]))
+    missing = [k for k in ART_GEOMETRY if k not in entry.properties]
+    if missing:
+        raise PlatformError(f"memory {entry.name!r}: ART geometry lacks {missing[0]} (give all of "
+                            f"{', '.join(ART_GEOMETRY)})", *entry.where(given[0]))
+    values = []
+    for key, high in zip(ART_GEOMETRY, (4096, 4096, 256), strict=True):
+        v = _int_prop(entry, key)
+        if v <= 0 or v > high or v & (v - 1):
+            raise PlatformError(f"memory {entry.name!r}: {key} must be a power of two in 1..{high}, got {v}",
+                                *entry.where(key))
+        values.append(v)
+    if values[2] < 4:
+        raise PlatformError(f"memory {entry.name!r}: artLineBytes must be at least 4, got {values[2]}",
+                            *entry.where("artLineBytes"))
+    return values[0], values[1], values[2]
 
 
 def _str_prop(entry: EntrySpec, key: str, default: str | None = None) -> str | None:
@@ -278,7 +308,8 @@ def build_platform(entries: list[EntrySpec], name: str, path: Path) -> Platform:
                     )
             accel = _str_prop(e, "accelerator")
             ws = _int_prop(e, "waitStates", 0)
-            memories.append(MemorySpec(e.name, bases[0], size, tuple(bases[1:]), ws, accel, e.path, e.line))
+            memories.append(MemorySpec(e.name, bases[0], size, tuple(bases[1:]), ws, accel, e.path, e.line,
+                                       _art_geometry(e, accel)))
             continue
         if e.type == "UART.SemihostingUart" or not regs:
             peripherals.append(PeripheralSpec(e.name, e.type or "", None, 0, dict(e.properties), tuple(e.irqs),

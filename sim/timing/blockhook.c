@@ -120,8 +120,8 @@ static inline int tm_cache_access(struct tm_cache *c, uint32_t line)
 
 struct tm_state;
 
-/* A wait-stated region whose register-addressed data loads are timed by tm_data_hook
- * (opt-in: any UC_HOOK_MEM_READ makes Unicorn instrument every load). */
+/* A wait-stated region whose data loads tm_data_hook times (a UC_HOOK_MEM_READ on the region:
+ * Unicorn then sends every load through its slow path). */
 struct tm_data_region {
     struct tm_state *s;
     int32_t cache;        /* D-cache index, or -1: every access waits */
@@ -131,6 +131,7 @@ struct tm_data_region {
 typedef int (*tm_miss_fn)(uint64_t addr, uint32_t size, struct tm_block_info *out);
 typedef int (*tm_stop_fn)(void *uc);
 typedef int (*tm_reg_read_fn)(void *uc, int regid, void *value);
+typedef int (*tm_reg_rw_fn)(void *uc, int regid, void *value);
 
 /* One calling-context node: a function reached through a path of calls from the root. */
 struct tm_node {
@@ -184,6 +185,9 @@ struct tm_state {
     struct tm_cache caches[TM_CACHES];
     struct tm_data_region data[TM_DATA_REGIONS];
     uint32_t n_data;
+    tm_reg_rw_fn xpsr_read, xpsr_write;  /* uc_reg_read / uc_reg_write, for tm_data_hook */
+    uint64_t data_cycles;           /* wait cycles tm_data_hook charged (in `cycles` too) */
+    int32_t xpsr_regid;
     uint64_t line_misses;
     struct tm_entry held;
     tm_reg_read_fn reg_read;
@@ -867,23 +871,65 @@ struct tm_data_region *tm_add_data_region(struct tm_state *s, int32_t cache, uin
     return r;
 }
 
-/* UC_HOOK_MEM_READ callback for a region added with tm_add_data_region. */
+void tm_set_xpsr_access(struct tm_state *s, tm_reg_rw_fn rd, tm_reg_rw_fn wr, int32_t regid)
+{
+    s->xpsr_read = rd;
+    s->xpsr_write = wr;
+    s->xpsr_regid = regid;
+}
+
+#define TM_XPSR_IT 0x0600FC00u /* ICI/IT bits [26:25] and [15:10] */
+
+/* UC_HOOK_MEM_READ callback for a region added with tm_add_data_region.
+ *
+ * Before calling a memory hook Unicorn restores the CPU state of the loading instruction from
+ * its translation data, IT state included, into the CPU; inside an IT block that value then
+ * outlives the block (nothing writes the IT state again when the block ends inside the same
+ * translated block), and the next translated block runs as if still in the IT block: Unicorn
+ * skipped the first instructions after `ite hi; ldrhhi; movls; bx lr` (TFLM's flatbuffers
+ * GetOptionalFieldOffset, tests/test_flash_loads.py). The translated code of the current block
+ * does not read that copy (its IT conditions are compiled in, an exception restores them
+ * again, a block ending inside the IT block stores the right state), so the hook puts back the
+ * value the block started with: zero. */
 void tm_data_hook(void *uc, int type, uint64_t addr, int size, int64_t value, void *user)
 {
-    (void)uc, (void)type, (void)size, (void)value;
+    (void)type, (void)size, (void)value;
     struct tm_data_region *r = user;
     struct tm_state *s = r->s;
+    if (s->xpsr_read != NULL) {
+        uint32_t xpsr = 0;
+        if (s->xpsr_read(uc, s->xpsr_regid, &xpsr) == 0 && (xpsr & TM_XPSR_IT)) {
+            xpsr &= ~TM_XPSR_IT;
+            s->xpsr_write(uc, s->xpsr_regid, &xpsr);
+        }
+    }
     if (r->cache < 0) {
         s->cycles += r->wait_states;
+        s->data_cycles += r->wait_states;
         return;
     }
     struct tm_cache *c = &s->caches[r->cache];
     uint32_t line = ((uint32_t)addr >> c->shift) << c->shift;
     if (tm_cache_access(c, line)) {
         s->cycles += r->wait_states;
+        s->data_cycles += r->wait_states;
         s->line_misses++;
         tm_bump_gen(s);
     }
+}
+
+uint64_t tm_data_cycles(const struct tm_state *s) { return s->data_cycles; }
+
+/* Run-time flash timing (FLASH_ACR) for region `idx`: its wait states and D-cache (-1: none). */
+int tm_set_data_timing(struct tm_state *s, uint32_t idx, int32_t cache, uint32_t ws)
+{
+    if (idx >= s->n_data)
+        return -1;
+    if (cache >= 0 && ((uint32_t)cache >= TM_CACHES || s->caches[cache].tags == NULL))
+        return -1;
+    s->data[idx].cache = cache;
+    s->data[idx].wait_states = ws;
+    return 0;
 }
 
 /* Copies the last min(entered, 16) block addresses, oldest first; returns how many. */

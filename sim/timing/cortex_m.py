@@ -179,13 +179,12 @@ class _Insn:
 class CoreTiming:
     """Timing of one core with one memory map; decodes blocks with capstone."""
 
-    def __init__(self, table: CoreTable, memory: MemoryMap, data_loads: bool = False) -> None:
+    def __init__(self, table: CoreTable, memory: MemoryMap) -> None:
         self.table = table
         self.core = table.name
         self.memory = memory
-        # Time register-addressed loads from wait-stated memory with a memory hook (exact
-        # but ~4x slower emulation); literal loads are then timed by that hook too.
-        self.data_loads = data_loads
+        # SDIV/UDIV in IT blocks seen by the decoder: their static cost is 1 (sim/timing/divide.py)
+        self.conditional_divides: set[int] = set()
         self._cs = capstone.Cs(
             capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS
         )
@@ -196,11 +195,12 @@ class CoreTiming:
         self._cache_index: dict[tuple[str, str], int] = {}
         # (Every ART memory gets them, so that FLASH_ACR may raise its wait states at run time.)
         self.declared = {m.name: m.accelerator for m in memory.regions}
+        self._accelerated = frozenset(n for n, a in self.declared.items() if a is not None)
         for m in memory.regions:
             if m.accelerator == "stm32-art" and (m.name, "i") not in self._cache_index:
-                for side, slots in (("i", 64), ("d", 8)):
+                for side, slots in (("i", m.icache_lines), ("d", m.dcache_lines)):
                     self._cache_index[(m.name, side)] = len(self.caches)
-                    self.caches.append((slots, 16))
+                    self.caches.append((slots, m.art_line_bytes))
 
     def set_flash_timing(self, name: str, wait_states: int, accelerated: bool) -> None:
         """Run-time flash timing (FLASH_ACR): ``wait_states`` and the declared accelerator on or
@@ -209,11 +209,15 @@ class CoreTiming:
         self.memory = self.memory.retimed(name, wait_states, accel)
 
     def data_regions(self) -> list[tuple[MemoryTiming, int]]:
-        """Regions a data-load hook must watch, with their D-cache index (-1: none)."""
-        if not self.data_loads:
-            return []
-        return [(m, self._cache_index.get((m.name, "d"), -1))
-                for m in self.memory.regions if m.wait_states > 0]
+        """Regions whose data loads the counter times (every load from them, literal or through a
+        register, is charged at run time), with their D-cache index (-1: none): those with wait
+        states, and those with a flash accelerator, whose wait states the firmware may raise."""
+        return [(m, self.data_cache(m.name) if m.accelerator == "stm32-art" else -1)
+                for m in self.memory.regions if m.wait_states > 0 or m.name in self._accelerated]
+
+    def data_cache(self, name: str) -> int:
+        """The D-cache index of ART memory ``name`` (-1: it has none)."""
+        return self._cache_index.get((name, "d"), -1)
 
     # -- per-instruction ------------------------------------------------------------------
 
@@ -255,6 +259,11 @@ class CoreTiming:
         if i in _MLAL:
             return t.mlal, "alu"
         if i in _DIV:
+            # In an IT block: 1, what a failed condition costs; with a divide range the board
+            # charges the operand-dependent rest when the division executes (timing/divide.py).
+            if t.div_range and _is_conditional(insn):
+                self.conditional_divides.add(insn.address)
+                return 1, "alu"
             return t.div, "alu"
         if i in _DSP:
             return t.dsp, "alu"
@@ -372,23 +381,15 @@ class CoreTiming:
             else:
                 costs[-1] = full + fetch
 
-        # Literal-pool loads from wait-stated memory. With data_loads the memory hook charges
-        # them at run time; the fetch-overlap estimate below sees the wait either way.
+        # Literal-pool loads from wait-stated memory: the counter charges them at run time, as
+        # every data load from such memory; the fetch-overlap estimate below sees the wait.
         busy = list(costs)
         for k, ins in enumerate(insns):
             if ins.literal is None:
                 continue
             lit_region = self.memory.find(ins.literal)
-            if lit_region is None or lit_region.wait_states == 0:
-                continue
-            if lit_region.accelerator == "stm32-art":
-                if not self.data_loads:
-                    events.append(LineEvent(self._cache_index[(lit_region.name, "d")],
-                                            ins.literal & ~15, lit_region.wait_states))
-            else:
+            if lit_region is not None and lit_region.accelerator != "stm32-art":
                 busy[k] += lit_region.wait_states
-                if not self.data_loads:
-                    costs[k] += lit_region.wait_states
 
         # Instruction fetch from wait-stated memory.
         if region is not None and ws > 0:
@@ -454,12 +455,7 @@ class CoreTiming:
         miss cost of the block's first line).
         """
         ws = region.wait_states
-        if region.accelerator == "stm32-art":
-            line = 16
-        elif region.accelerator == "stm32f1-prefetch":
-            line = 8
-        else:
-            line = 4  # no accelerator: every 32-bit fetch waits
+        line = region.line_bytes or 4  # no accelerator: every 32-bit fetch waits
         # Cycles spent executing the instructions that start in each line, in block order.
         lines: list[tuple[int, int, int]] = []  # (line address, cycles, index of first insn)
         for k, ins in enumerate(insns):
@@ -490,16 +486,15 @@ class CoreTiming:
 
 
 def core_timing(core: str, memories: Sequence[MemoryTiming], *,
-                data_loads: bool = False, multiplier: int | None = None) -> CoreTiming:
+                multiplier: int | None = None) -> CoreTiming:
     """The timing model of ``core`` (a name in :data:`CORES`); ``multiplier`` overrides MULS.
 
-    ``data_loads=True`` also charges wait states (or ART D-cache misses) for loads through
-    registers from wait-stated memory, at the price of a memory hook that makes Unicorn
-    instrument every load (about 4x slower overall, docs/timing.md).
+    Data loads from wait-stated memory (literal pools, constant tables, model weights) are
+    charged at run time by the cycle counter (docs/timing.md).
     """
     table = TABLES.get(core)
     if table is None:
         raise PlatformError(f"no timing model for core '{core}' (known: {', '.join(CORES)})")
     if multiplier is not None:  # ARMv6-M cores: MULS takes 1 (fast) or 32 (small multiplier)
         table = replace(table, mul=multiplier)
-    return CoreTiming(table, MemoryMap.of(memories), data_loads=data_loads)
+    return CoreTiming(table, MemoryMap.of(memories))

@@ -34,6 +34,7 @@ __all__ = ["RING", "BlockCache", "BlockCost", "CallTree", "CycleCounter"]
 
 RING = 16
 _NO_DEADLINE = (1 << 64) - 1
+DATA_REGIONS = 4  # TM_DATA_REGIONS in blockhook.c
 
 
 class BlockCache:
@@ -157,7 +158,7 @@ class CycleCounter:
                 )
         hook_ptr = ctypes.cast(lib.tm_block_hook, ctypes.c_void_p)
         handle = ctypes.c_size_t()
-        from unicorn import UC_HOOK_BLOCK, UC_HOOK_MEM_READ
+        from unicorn import UC_HOOK_BLOCK
 
         err = uclib.uc_hook_add(
             uc._uch, ctypes.byref(handle), UC_HOOK_BLOCK, hook_ptr, self._state, 1, 0
@@ -168,30 +169,64 @@ class CycleCounter:
         self._hook = handle.value
         hooks = [self._hook]
         self._hooks = hooks  # shared with the finalizer: swapping the block hook updates it
-        for region, cache in timing.data_regions():
-            ptr = lib.tm_add_data_region(self._state, cache, region.wait_states)
-            dh = ctypes.c_size_t()
-            err = 1 if not ptr else uclib.uc_hook_add(
-                uc._uch, ctypes.byref(dh), UC_HOOK_MEM_READ,
-                ctypes.cast(lib.tm_data_hook, ctypes.c_void_p), ctypes.c_void_p(ptr),
-                region.base, region.end - 1)
-            if err != 0:
-                for h in hooks:
-                    uclib.uc_hook_del(uc._uch, h)
-                lib.tm_free(self._state)
-                raise SimulationError(
-                    f"cannot install the data-load hook on memory '{region.name}' "
-                    f"(Unicorn error {err}; at most 4 regions)")
-            hooks.append(dh.value)
+        self._data_regions = self._time_data_loads(timing, uclib, hooks)
         # Deletes the hooks and frees the C state when the counter is closed or collected.
         # Holds the callback alive as long as the hook exists; refers to uc only weakly.
         self._finalizer = weakref.finalize(
             self, _release, weakref.ref(uc), uclib, lib, hooks, self._state, self._miss
         )
 
+    def _time_data_loads(self, timing: CoreTiming, uclib: ctypes.CDLL, hooks: list[int]) -> list[str]:
+        """Time data loads from wait-stated memories: a native UC_HOOK_MEM_READ on each
+        (blockhook.c, tm_data_hook, which also undoes the IT state Unicorn restores before
+        calling it). Returns the memory name of each region, in the C state's order."""
+        from unicorn import UC_HOOK_MEM_READ
+        from unicorn import arm_const as A
+
+        regions = timing.data_regions()
+        if not regions:
+            return []
+        lib, uc = self._lib, self._uc
+        lib.tm_set_xpsr_access(self._state, ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p),
+                               ctypes.cast(uclib.uc_reg_write, ctypes.c_void_p), A.UC_ARM_REG_XPSR)
+        names: list[str] = []
+        for region, cache in regions:
+            ptr = lib.tm_add_data_region(self._state, cache, region.wait_states)
+            dh = ctypes.c_size_t()
+            err = 1 if not ptr else uclib.uc_hook_add(
+                uc._uch, ctypes.byref(dh), UC_HOOK_MEM_READ,
+                ctypes.cast(lib.tm_data_hook, ctypes.c_void_p), ctypes.c_void_p(ptr),
+                ctypes.c_uint64(region.base), ctypes.c_uint64(region.end - 1))
+            if err != 0:
+                self._abandon(uclib, hooks)
+                raise SimulationError(
+                    f"cannot install the data-load hook on memory '{region.name}' "
+                    f"(Unicorn error {err}; at most {DATA_REGIONS} regions)")
+            hooks.append(dh.value)
+            names.append(region.name)
+        return names
+
+    def _abandon(self, uclib: ctypes.CDLL, hooks: list[int]) -> None:
+        for h in hooks:
+            uclib.uc_hook_del(self._uc._uch, h)
+        self._lib.tm_free(self._state)
+
+    def retime_data(self, timing: CoreTiming) -> None:
+        """The firmware set new flash timing (FLASH_ACR): data loads follow ``timing``'s memories."""
+        current = {m.name: m for m in timing.memory.regions}
+        for idx, name in enumerate(self._data_regions):
+            m = current[name]
+            cache = timing.data_cache(name) if m.accelerator == "stm32-art" else -1
+            self._lib.tm_set_data_timing(self._state, idx, cache, m.wait_states)
+
     @property
     def cycles(self) -> int:
         return int(self._lib.tm_cycles(self._state))
+
+    @property
+    def data_cycles(self) -> int:
+        """Wait cycles charged to data loads from wait-stated memory so far (in ``cycles``)."""
+        return int(self._lib.tm_data_cycles(self._state))
 
     @property
     def instructions(self) -> int:

@@ -20,7 +20,8 @@ class MemoryTiming:
 
     ``wait_states`` are the extra cycles of one access (flash latency minus one cycle).
     ``accelerator`` names a fetch accelerator in front of the region: ``"stm32-art"`` (STM32F4/
-    L4 ART: 128-bit lines) or ``"stm32f1-prefetch"`` (STM32F1 prefetch buffer: 64-bit lines).
+    L4 ART: ``icache_lines`` and ``dcache_lines`` of ``art_line_bytes``) or ``"stm32f1-prefetch"``
+    (STM32F1 prefetch buffer: 64-bit lines).
     """
 
     name: str
@@ -28,6 +29,11 @@ class MemoryTiming:
     size: int
     wait_states: int = 0
     accelerator: str | None = None
+    # ART geometry: instruction-cache lines, data-cache lines, bytes per line (the STM32F4's by
+    # default, RM0090 3.5.2; boards give their part's as .repl properties)
+    icache_lines: int = 64
+    dcache_lines: int = 8
+    art_line_bytes: int = 16
 
     def __post_init__(self) -> None:
         if self.size <= 0:
@@ -53,7 +59,7 @@ class MemoryTiming:
     def line_bytes(self) -> int:
         """Fetch line width in bytes for the accelerator (0 = no accelerator)."""
         if self.accelerator == "stm32-art":
-            return 16
+            return self.art_line_bytes
         if self.accelerator == "stm32f1-prefetch":
             return 8
         return 0

@@ -69,7 +69,8 @@ class CoreTable:
     mla: int = 1  # MLA/MLS
     mull: int = 1  # UMULL/SMULL
     mlal: int = 1  # UMLAL/SMLAL/UMAAL
-    div: int = 7  # SDIV/UDIV: data dependent 2..12 in hardware; the midpoint, statically
+    div: int = 7  # SDIV/UDIV: the midpoint, statically; div_range's rule at run time (divide.py)
+    div_range: tuple[int, int] | None = (2, 12)  # TRM SDIV/UDIV range; None: div is exact
     dsp: int = 1  # ARMv7E-M DSP/SIMD instructions (SMLAxy, SMLAD, QADD8, ...)
     agu_stall: int = 1  # load/store address register written by the previous ALU instruction
     it_folding: bool = True  # IT after a 16-bit instruction costs 0 cycles
@@ -123,17 +124,18 @@ CORTEX_M4F = CoreTable(name="cortex-m4f", fpu=FpuTable())
 # Cortex-M33 (TRM 100230): a 3-stage pipeline like the M4's with single-cycle 32x32 multiplies
 # and the DSP extension; the TRM gives interrupt latency 12 cycles without the Security
 # Extension but no instruction table, so the M4's figures are used (approximation). SDIV/UDIV
-# take 2..11 cycles: midpoint 7 as on the M4.
-CORTEX_M33 = CoreTable(name="cortex-m33", arch="v8m")
-CORTEX_M33F = CoreTable(name="cortex-m33f", arch="v8m", fpu=FpuTable())
+# take 2..11 cycles (divide.py's rule between those end points; midpoint 7 statically).
+CORTEX_M33 = CoreTable(name="cortex-m33", arch="v8m", div_range=(2, 11))
+CORTEX_M33F = CoreTable(name="cortex-m33f", arch="v8m", fpu=FpuTable(), div_range=(2, 11))
 # Cortex-M7 (TRM DDI0489): 6-stage dual-issue superscalar pipeline with a branch predictor
 # (BTAC). Arm publishes no cycle table: an approximation. Two adjacent independent single-cycle
 # ALU instructions issue together (the second costs 0), predicted branches are charged as
 # decode-time ones with one refill cycle, loads 2 (1 when pipelined), interrupt latency 12 cycles
 # (the TRM's figure with zero-wait-state TCM), caches and TCM not modelled (zero wait states).
 # Every Cortex-M7 part ships with its FPv5 unit ("cortex-m7" and "cortex-m7f" are the same
-# core); its FP figures are taken from the FPv4 table (approximation).
-CORTEX_M7 = CoreTable(name="cortex-m7", arch="v7em", dual_issue=True, fpu=FpuTable())
+# core); its FP figures are taken from the FPv4 table (approximation). SDIV/UDIV: the constant 7
+# (no range published for the M7's divider).
+CORTEX_M7 = CoreTable(name="cortex-m7", arch="v7em", dual_issue=True, fpu=FpuTable(), div_range=None)
 
 TABLES: dict[str, CoreTable] = {t.name: t for t in (CORTEX_M0, CORTEX_M0P, CORTEX_M3, CORTEX_M4, CORTEX_M4F,
                                                      CORTEX_M7, CORTEX_M33, CORTEX_M33F)}
