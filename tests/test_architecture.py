@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 SIM = Path(__file__).resolve().parent.parent / "sim"
-MAX_LINES = 540  # "about 500": the cost model is one decoder, kept whole; board.py sits near it (its run loop is the next to move out)
+MAX_LINES = 540  # "about 500"; board.py sits near it (its run loop is the next thing to move out)
 
 # folder (or top-level module) -> layer; higher layers may import lower ones, never the reverse
 LAYERS = {
