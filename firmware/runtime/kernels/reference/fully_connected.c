@@ -4,11 +4,7 @@
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
-typedef struct {
-    int32_t act_min, act_max, batches, depth, units, per_channel;
-    int32_t *mult;
-    int8_t *shift;
-} fc_data_t;
+typedef tfl_ref_fc_data_t fc_data_t;
 
 static tfl_status_t prepare_common(tfl_interp_t *ip, tfl_node_t *n, uint8_t dtype)
 {
