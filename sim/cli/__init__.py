@@ -162,7 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--invocations", type=_int_in(1, 1_000_000), default=1, help="inferences to run (default 1)")
     p.add_argument("--op-set", default="model",
                    help="kernels linked into the runtime image: model (the ops the model uses, as a TFLM "
-                        "application registers them; default), reference (every kernel), dscnn")
+                        "application registers them; default), optimized (the model's ops on the "
+                        "optimized kernels where there is one: DSP extension on M4/M7/M33, portable C "
+                        "elsewhere), reference (every kernel), dscnn")
     p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0,
                    help="seed of the random input when no --input is given")
     p.add_argument("--max-cycles", type=_cycles, default=DEFAULT_MAX_CYCLES)

@@ -14,6 +14,7 @@ typedef struct {
     const tfl_ref_conv_data_t *ref;
     int32_t *fold;   /* per output channel: bias + in_off * sum of the filter */
     int8_t *col;     /* two im2col columns of kh*kw*ic bytes, or 0 for direct 1x1 columns */
+    uint32_t *wide;  /* DSP: the two columns expanded to halfwords (opt_expand) */
 } opt_conv_t;
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
@@ -23,6 +24,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_ref_conv_data_t *d;
     opt_conv_t *o;
     int32_t oc, depth, c;
+    uint32_t wide = 0;
     int direct;
     if (s != TFL_OK || n->kernel != &tfl_opt_conv_2d) /* 16x8: handed to the reference 16x8 kernel */
         return s;
@@ -37,13 +39,17 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     oc = w->dims[0];
     depth = w->dims[1] * w->dims[2] * w->dims[3];
     direct = w->dims[1] == 1 && w->dims[2] == 1 && d->win.pad_h == 0 && d->win.pad_w == 0;
-    o = (opt_conv_t *)tfl_alloc_persistent(ip, sizeof(opt_conv_t) + 4u * (uint32_t)oc +
+#if TFL_OPT_DSP
+    wide = opt_expanded_words(depth);
+#endif
+    o = (opt_conv_t *)tfl_alloc_persistent(ip, sizeof(opt_conv_t) + 4u * (uint32_t)oc + 4u * wide +
                                                    (direct ? 0u : 2u * (uint32_t)depth));
     if (o == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
     o->ref = d;
     o->fold = (int32_t *)(o + 1);
-    o->col = direct ? 0 : (int8_t *)(o->fold + oc);
+    o->wide = (uint32_t *)(o->fold + oc);
+    o->col = direct ? 0 : (int8_t *)(o->wide + wide);
     for (c = 0; c < oc; c++)
         o->fold[c] = opt_fold(bias ? ((const int32_t *)bias->data)[c] : 0, -in->zero_point,
                               (const int8_t *)w->data + c * depth, depth);
@@ -82,12 +88,6 @@ static const int8_t *column(const opt_conv_t *o, const int8_t *x, int32_t ih, in
     return o->col + k * depth;
 }
 
-static int8_t requant(const tfl_ref_conv_data_t *d, int32_t acc, int32_t fold, int32_t c, int32_t out_off)
-{
-    const int32_t v = tfl_mbqm((int32_t)((uint32_t)acc + (uint32_t)fold), d->mult[c], d->shift[c]) + out_off;
-    return (int8_t)tfl_clamp(v, d->win.act_min, d->win.act_max);
-}
-
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
@@ -101,8 +101,36 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     const int32_t oh = out->dims[1], ow = out->dims[2], oc = out->dims[3];
     const int32_t npix = batches * oh * ow, out_off = out->zero_point;
     const int8_t zp = (int8_t)in->zero_point;
+    const int32_t *mult = d->mult, *fold = o->fold, lo = d->win.act_min, hi = d->win.act_max;
+    const int8_t *shift = d->shift;
     int32_t p, c;
+#define RQ(acc, ch) opt_out8((int32_t)((uint32_t)(acc) + (uint32_t)fold[ch]), mult[ch], shift[ch], out_off, lo, hi)
 
+#if TFL_OPT_DSP
+    for (p = 0; p < npix; p += 2) {
+        const int two = p + 1 < npix; /* one pixel left: computed twice, stored once */
+        const int8_t *ca = column(o, x, ih, iw, ic, kh, kw, oh, ow, p, zp, 0);
+        int8_t *ya = y + p * oc, *yb = ya + oc;
+        opt_expand2(ca, two ? column(o, x, ih, iw, ic, kh, kw, oh, ow, p + 1, zp, 1) : ca, depth, o->wide);
+        for (c = 0; c + 1 < oc; c += 2) {
+            int32_t acc[4];
+            opt_dot16_2x2(o->wide, f + c * depth, depth, acc);
+            ya[c] = RQ(acc[0], c);
+            ya[c + 1] = RQ(acc[1], c + 1);
+            if (two) {
+                yb[c] = RQ(acc[2], c);
+                yb[c + 1] = RQ(acc[3], c + 1);
+            }
+        }
+        if (c < oc) {
+            int32_t acc[2];
+            opt_dot16_2x1(o->wide, f + c * depth, depth, acc);
+            ya[c] = RQ(acc[0], c);
+            if (two)
+                yb[c] = RQ(acc[1], c);
+        }
+    }
+#else
     for (p = 0; p < npix; p += 2) {
         const int two = p + 1 < npix;
         const int8_t *ca = column(o, x, ih, iw, ic, kh, kw, oh, ow, p, zp, 0);
@@ -111,19 +139,21 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
         for (c = 0; c + 1 < oc; c += 2) {
             int32_t acc[4];
             opt_dot_2x2(ca, cb, f + c * depth, f + (c + 1) * depth, depth, acc);
-            ya[c] = requant(d, acc[0], o->fold[c], c, out_off);
-            ya[c + 1] = requant(d, acc[1], o->fold[c + 1], c + 1, out_off);
+            ya[c] = RQ(acc[0], c);
+            ya[c + 1] = RQ(acc[1], c + 1);
             if (two) {
-                yb[c] = requant(d, acc[2], o->fold[c], c, out_off);
-                yb[c + 1] = requant(d, acc[3], o->fold[c + 1], c + 1, out_off);
+                yb[c] = RQ(acc[2], c);
+                yb[c + 1] = RQ(acc[3], c + 1);
             }
         }
         if (c < oc) {
-            ya[c] = requant(d, opt_dot(ca, f + c * depth, depth), o->fold[c], c, out_off);
+            ya[c] = RQ(opt_dot(ca, f + c * depth, depth), c);
             if (two)
-                yb[c] = requant(d, opt_dot(cb, f + c * depth, depth), o->fold[c], c, out_off);
+                yb[c] = RQ(opt_dot(cb, f + c * depth, depth), c);
         }
     }
+#endif
+#undef RQ
     (void)ip;
     return TFL_OK;
 }

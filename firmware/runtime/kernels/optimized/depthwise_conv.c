@@ -18,11 +18,59 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-static int8_t requant(const tfl_ref_dw_data_t *d, uint32_t acc, int32_t c, int32_t out_off)
+#if TFL_OPT_DSP
+/* One tap for four channels: a[k] += (x[k] + in_off) * f[k]. */
+#define DW_TAP(xp, fp)                                                                           \
+    do {                                                                                         \
+        const uint32_t xv_ = opt_rd32(xp), fv_ = opt_rd32(fp);                                   \
+        const uint32_t x02_ = opt_sxtab16(off2, xv_), x13_ = opt_sxtab16_ror8(off2, xv_);   \
+        const uint32_t f02_ = opt_sxtb16(fv_), f13_ = opt_sxtb16_ror8(fv_);                 \
+        a0 = opt_smlabb(x02_, f02_, a0);                                                         \
+        a2 = opt_smlatt(x02_, f02_, a2);                                                         \
+        a1 = opt_smlabb(x13_, f13_, a1);                                                         \
+        a3 = opt_smlatt(x13_, f13_, a3);                                                         \
+    } while (0)
+
+/* The 3x3 fast path: a whole 3x3 window (dilation 1) inside the input, four channels from xp
+ * (the window's top-left tap) and fp; row = iw * ch. */
+static inline void dw3x3_4(const int8_t *xp, const int8_t *fp, int32_t row, int32_t ch, uint32_t off2,
+                           int32_t acc[4])
 {
-    const int32_t v = tfl_mbqm((int32_t)acc, d->mult[c], d->shift[c]) + out_off;
-    return (int8_t)tfl_clamp(v, d->win.act_min, d->win.act_max);
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ky;
+    for (ky = 0; ky < 3; ky++) {
+        DW_TAP(xp, fp);
+        DW_TAP(xp + ch, fp + ch);
+        DW_TAP(xp + 2 * ch, fp + 2 * ch);
+        xp += row;
+        fp += 3 * ch;
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
 }
+
+/* Any window, clipped to taps [ky0, ky1) x [kx0, kx1); xo: offset of tap (0, 0) from xb. */
+static inline void dw_any_4(const int8_t *xb, int32_t xo, const int8_t *fp, const tfl_ref_window_t *g, int32_t iw,
+                            int32_t ch, int32_t kw, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, uint32_t off2,
+                            int32_t acc[4])
+{
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, ky, kx;
+    for (ky = ky0; ky < ky1; ky++) {
+        const int8_t *xr = xb + (xo + (g->dil_h * ky * iw + g->dil_w * kx0) * ch);
+        const int8_t *fr = fp + (ky * kw + kx0) * ch;
+        for (kx = kx0; kx < kx1; kx++) {
+            DW_TAP(xr, fr);
+            xr += g->dil_w * ch;
+            fr += ch;
+        }
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+#endif
 
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 {
@@ -37,8 +85,11 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     const int32_t oh = out->dims[1], ow = out->dims[2];
     const int32_t in_off = -in->zero_point, out_off = out->zero_point;
     const tfl_ref_window_t *g = &d->win;
+    const int32_t *mult = d->mult, lo = d->win.act_min, hi = d->win.act_max;
+    const int8_t *shift = d->shift;
     int32_t bt, oy, ox, c, ky, kx;
 #if TFL_OPT_DSP
+    int32_t k;
     const uint32_t off2 = ((uint32_t)in_off & 0xFFFFu) | ((uint32_t)in_off << 16);
 #endif
 
@@ -62,25 +113,21 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                     kx1--;
                 c = 0;
 #if TFL_OPT_DSP
-                for (; c + 4 <= ch; c += 4) {
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    for (ky = ky0; ky < ky1; ky++) {
-                        const int32_t xo = ((y0 + g->dil_h * ky) * iw + x0) * ch + c; /* may be < 0: tap kx0 is not */
-                        const int8_t *fr = f + ky * kw * ch + c;
-                        for (kx = kx0; kx < kx1; kx++) {
-                            const uint32_t xv = opt_rd32(xb + xo + g->dil_w * kx * ch), fv = opt_rd32(fr + kx * ch);
-                            const uint32_t x02 = opt_sxtab16(off2, xv), x13 = opt_sxtab16(off2, opt_ror8(xv));
-                            const uint32_t f02 = opt_sxtb16(fv), f13 = opt_sxtb16(opt_ror8(fv));
-                            a0 = opt_smlabb(x02, f02, a0);
-                            a2 = opt_smlatt(x02, f02, a2);
-                            a1 = opt_smlabb(x13, f13, a1);
-                            a3 = opt_smlatt(x13, f13, a3);
-                        }
+                if (kh == 3 && kw == 3 && g->dil_h == 1 && g->dil_w == 1 && ky0 == 0 && ky1 == 3 && kx0 == 0 &&
+                    kx1 == 3) {
+                    const int8_t *xp = xb + ((y0 * iw + x0) * ch);
+                    for (; c + 4 <= ch; c += 4) {
+                        int32_t a[4];
+                        dw3x3_4(xp + c, f + c, iw * ch, ch, off2, a);
+                        for (k = 0; k < 4; k++)
+                            yp[c + k] = opt_out8((int32_t)((uint32_t)a[k] + (b ? (uint32_t)b[c + k] : 0u)), mult[c + k], shift[c + k], out_off, lo, hi);
                     }
-                    yp[c] = requant(d, (uint32_t)a0 + (b ? (uint32_t)b[c] : 0u), c, out_off);
-                    yp[c + 1] = requant(d, (uint32_t)a1 + (b ? (uint32_t)b[c + 1] : 0u), c + 1, out_off);
-                    yp[c + 2] = requant(d, (uint32_t)a2 + (b ? (uint32_t)b[c + 2] : 0u), c + 2, out_off);
-                    yp[c + 3] = requant(d, (uint32_t)a3 + (b ? (uint32_t)b[c + 3] : 0u), c + 3, out_off);
+                }
+                for (; c + 4 <= ch; c += 4) {
+                    int32_t a[4];
+                    dw_any_4(xb, (y0 * iw + x0) * ch + c, f + c, g, iw, ch, kw, ky0, ky1, kx0, kx1, off2, a);
+                    for (k = 0; k < 4; k++)
+                        yp[c + k] = opt_out8((int32_t)((uint32_t)a[k] + (b ? (uint32_t)b[c + k] : 0u)), mult[c + k], shift[c + k], out_off, lo, hi);
                 }
 #endif
                 for (; c < ch; c++) {
@@ -91,7 +138,7 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                         for (kx = kx0; kx < kx1; kx++)
                             acc += (uint32_t)((int32_t)fr[kx * ch] * ((int32_t)xb[xo + g->dil_w * kx * ch] + in_off));
                     }
-                    yp[c] = requant(d, acc, c, out_off);
+                    yp[c] = opt_out8((int32_t)acc, mult[c], shift[c], out_off, lo, hi);
                 }
             }
         }

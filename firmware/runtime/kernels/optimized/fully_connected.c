@@ -40,7 +40,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     return TFL_OK;
 }
 
-static int8_t requant(const tfl_ref_fc_data_t *d, uint32_t acc, int32_t u, int32_t out_off)
+static inline __attribute__((always_inline)) int8_t requant(const tfl_ref_fc_data_t *d, uint32_t acc, int32_t u, int32_t out_off)
 {
     const int32_t k = d->per_channel ? u : 0;
     const int32_t v = tfl_mbqm_single((int32_t)acc, d->mult[k], d->shift[k]) + out_off;
@@ -56,11 +56,11 @@ static void dot_1x2(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t
     int32_t t0 = 0, t1 = 0;
     for (; k + 4 <= n; k += 4) {
         const uint32_t xv = opt_rd32(x + k), f0 = opt_rd32(w0 + k), f1 = opt_rd32(w1 + k);
-        const uint32_t x02 = opt_sxtb16(xv), x13 = opt_sxtb16(opt_ror8(xv));
+        const uint32_t x02 = opt_sxtb16(xv), x13 = opt_sxtb16_ror8(xv);
         t0 = opt_smlad(x02, opt_sxtb16(f0), t0);
-        t0 = opt_smlad(x13, opt_sxtb16(opt_ror8(f0)), t0);
+        t0 = opt_smlad(x13, opt_sxtb16_ror8(f0), t0);
         t1 = opt_smlad(x02, opt_sxtb16(f1), t1);
-        t1 = opt_smlad(x13, opt_sxtb16(opt_ror8(f1)), t1);
+        t1 = opt_smlad(x13, opt_sxtb16_ror8(f1), t1);
     }
     a0 = (uint32_t)t0;
     a1 = (uint32_t)t1;
