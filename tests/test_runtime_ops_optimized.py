@@ -28,7 +28,7 @@ from tests.test_runtime_ops import (  # noqa: F401  (collected here with this mo
     test_fully_connected,
 )
 
-FAST = settings(max_examples=120, deadline=None, derandomize=True)
+FAST = settings(max_examples=60, deadline=None, derandomize=True)
 
 
 @pytest.fixture(scope="module", params=["portable", "dsp"])

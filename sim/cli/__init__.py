@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("firmware")
     p.set_defaults(func=_command("size", "cmd_size"))
 
-    p = sub.add_parser("bench", help="speed benchmarks (host MIPS)")
+    p = sub.add_parser("bench", help="speed benchmarks (host MIPS, kernels' cycles per MAC)")
     bench = p.add_subparsers(dest="what", required=True)
     q = bench.add_parser("sim", help="a CPU-bound firmware on the board vs Unicorn with no hooks")
     _platforms(q)
@@ -210,6 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--loops", type=int, default=20_000, help="store+load pairs (default 20000)")
     q.add_argument("--latency", type=int, default=10_000_000, help="RTL cycles of the long run (default 10 M)")
     q.set_defaults(func=_command("bench", "cmd_bench_cosim"))
+    q = bench.add_parser("kernels", help="cycles per MAC per model and per op type for each op set "
+                                         "(reference, optimized)")
+    _platforms(q)
+    q.add_argument("--board", action="append", default=None,
+                   help="board(s); default nucleo_l4r5zi and stm32f4_discovery")
+    q.add_argument("--model", action="append", default=None, metavar="M.tflite",
+                   help="model(s); default DS-CNN, MobileNetV1-0.25, ResNet-8 and the FC autoencoder")
+    q.add_argument("--column", action="append", choices=("reference", "optimized"), default=None,
+                   help="op set column(s); default both")
+    q.set_defaults(func=_command("bench", "cmd_bench_kernels"))
 
     p = sub.add_parser("demo", help="keyword spotting on the NUCLEO-L4R5ZI, CPU-only and with the RTL accelerator")
     p.add_argument("--out", default="tandem-demo", help="directory for the plot, timeline and profile")
