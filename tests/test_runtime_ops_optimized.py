@@ -3,7 +3,7 @@
 The host build runs them twice: their portable C paths (what Cortex-M0+/M3 get) and their
 DSP-extension paths with the ACLE intrinsics emulated in C (TFL_OPT_DSP_EMULATE; the real
 intrinsics run on simulated M4 boards in test_op_sets_optimized.py). The reference kernels'
-property tests run unchanged against both builds (same strategies), and extra strategies reach
+property tests run unchanged (same strategies) against the DSP build, and extra strategies reach
 the fast paths the reference tests rarely draw: 1x1 convolutions and depthwise channel
 multiplier 1 with many channels (the 4-wide inner loops, the 2x2 blocks and their odd tails),
 and fully-connected weights with a zero point (the per-row folding term).
@@ -31,9 +31,17 @@ from tests.test_runtime_ops import (  # noqa: F401  (collected here with this mo
 FAST = settings(max_examples=60, deadline=None, derandomize=True)
 
 
-@pytest.fixture(scope="module", params=["portable", "dsp"])
-def runtime(request: pytest.FixtureRequest) -> HostRuntime:
-    return HostRuntime(HostBuildConfig.optimized(dsp=request.param == "dsp"))
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # the reference tests' 300 examples run on the DSP paths (the loops with the most code); this
+    # module's fast-path strategies and the Cortex-M3 board test cover the portable paths
+    if "flavour" in metafunc.fixturenames:
+        shared = metafunc.function.__module__.endswith("test_runtime_ops")
+        metafunc.parametrize("flavour", ["dsp"] if shared else ["portable", "dsp"], scope="module")
+
+
+@pytest.fixture(scope="module")
+def runtime(flavour: str) -> HostRuntime:
+    return HostRuntime(HostBuildConfig.optimized(dsp=flavour == "dsp"))
 
 
 @FAST
