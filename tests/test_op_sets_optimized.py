@@ -53,13 +53,19 @@ def test_models_bit_exact_and_faster_on_cortex_m4(cfg, model: str) -> None:
 
 
 def test_portable_kernels_on_cortex_m3(cfg) -> None:
-    for model in ("op_conv2d.tflite", "op_depthwise_conv2d.tflite", "op_fully_connected.tflite"):
+    # op_depthwise_conv2d has channel multiplier 2: the optimized kernel hands it to the
+    # reference kernel, the same code at another flash address (1% for the fetch alignment)
+    for model, faster in (("op_conv2d.tflite", True), ("op_fully_connected.tflite", True),
+                          ("op_depthwise_conv2d.tflite", False)):
         ref = run_model("bluepill", MODELS / model, cfg, op_set="model")
         opt = run_model("bluepill", MODELS / model, cfg, op_set="optimized")  # the same seeded input
         assert len(opt.outputs) == len(ref.outputs) > 0
         for r, o in zip(ref.outputs, opt.outputs, strict=True):
             np.testing.assert_array_equal(o, r)
-        assert opt.cycles < ref.cycles, model
+        if faster:
+            assert opt.cycles < ref.cycles, model
+        else:
+            assert abs(opt.ops[0].cycles - ref.ops[0].cycles) <= ref.ops[0].cycles // 100, model
 
 
 @pytest.fixture(scope="module")

@@ -272,7 +272,10 @@ static inline __attribute__((always_inline)) int32_t opt_mbqm(int32_t x, int32_t
 static inline __attribute__((always_inline)) int8_t opt_out8(int32_t acc, int32_t q, int32_t shift, int32_t out_off,
                                                            int32_t lo, int32_t hi)
 {
-    return (int8_t)tfl_clamp(opt_mbqm(acc, q, shift) + out_off, lo, hi);
+    int32_t v = opt_mbqm(acc, q, shift) + out_off;
+    v = v < lo ? lo : v; /* two conditional moves, where tfl_clamp's nesting compiles to branches */
+    v = v > hi ? hi : v;
+    return (int8_t)v;
 }
 
 /* Folded per-channel constant: bias[c] + in_off * sum of filter c's n weights (wrapping). */
