@@ -182,7 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--invocations", type=_int_in(1, 1_000_000), default=1, help="inferences to run (default 1)")
     p.add_argument("--op-set", default="model",
                    help="kernels linked into the runtime image: model (the ops the model uses, as a TFLM "
-                        "application registers them; default), reference (every kernel), dscnn")
+                        "application registers them; default), optimized (the model's ops on the "
+                        "optimized kernels where there is one: DSP extension on M4/M7/M33, portable C "
+                        "elsewhere), reference (every kernel), dscnn")
     p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0,
                    help="seed of the random input when no --input is given")
     p.add_argument("--runtime", choices=("interpreter", "aot"), default="interpreter",
@@ -225,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("firmware")
     p.set_defaults(func=_command("size", "cmd_size"))
 
-    p = sub.add_parser("bench", help="speed benchmarks (host MIPS)")
+    p = sub.add_parser("bench", help="speed benchmarks (host MIPS, kernels' cycles per MAC)")
     bench = p.add_subparsers(dest="what", required=True)
     q = bench.add_parser("sim", help="a CPU-bound firmware on the board vs Unicorn with no hooks")
     _platforms(q)
@@ -245,6 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--memory-kib", type=_int_in(0, 512), default=256,
                    help="KiB each of the vector MAC unit's memory-port runs reads (0: skip; default 256)")
     q.set_defaults(func=_command("bench", "cmd_bench_cosim"))
+    q = bench.add_parser("kernels", help="cycles per MAC per model and per op type for each op set "
+                                         "(reference, optimized)")
+    _platforms(q)
+    q.add_argument("--board", action="append", default=None,
+                   help="board(s); default nucleo_l4r5zi and stm32f4_discovery")
+    q.add_argument("--model", action="append", default=None, metavar="M.tflite",
+                   help="model(s); default DS-CNN, MobileNetV1-0.25, ResNet-8 and the FC autoencoder")
+    q.add_argument("--column", action="append", choices=("reference", "optimized"), default=None,
+                   help="op set column(s); default both")
+    q.set_defaults(func=_command("bench", "cmd_bench_kernels"))
 
     p = sub.add_parser("demo", help="keyword spotting on the NUCLEO-L4R5ZI, CPU-only and with the RTL accelerator")
     p.add_argument("--out", default="tandem-demo", help="directory for the plot, timeline and profile")

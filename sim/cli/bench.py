@@ -31,3 +31,17 @@ def cmd_bench_cosim(args: argparse.Namespace, cfg: TandemConfig) -> int:
     for line in bench(args.board, args.accel, args.loops, args.latency, cfg, args.memory_kib):
         print(line)
     return 0
+
+
+def cmd_bench_kernels(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    from pathlib import Path
+
+    from tandem.tinyml.kernel_bench import DEFAULT_BOARDS, bench_model, default_models, format_rows
+
+    columns = args.column or ["reference", "optimized"]
+    models = [Path(m) for m in args.model] if args.model else default_models()
+    rows = [bench_model(board, model, cfg, columns) for board in (args.board or DEFAULT_BOARDS)
+            for model in models]
+    for line in format_rows(rows, columns):
+        print(line)
+    return 0

@@ -58,6 +58,12 @@ class HostBuildConfig:
     defines: tuple[str, ...] = ()
     build_root: Path = field(default_factory=lambda: TandemConfig.from_env().cache_dir / "host")
 
+    @classmethod
+    def optimized(cls, dsp: bool) -> HostBuildConfig:
+        """The optimized kernels ahead of the reference ones: their portable C paths, or
+        (``dsp``) their DSP-extension paths with the intrinsics emulated in C."""
+        return cls(defines=("TFL_HOST_OPTIMIZED", *(("TFL_OPT_DSP_EMULATE",) if dsp else ())))
+
 
 @dataclass
 class RuntimeStatus:
@@ -111,6 +117,7 @@ class RunOutput:
 
 def runtime_sources() -> list[Path]:
     srcs = sorted((RUNTIME_DIR / "src").glob("*.c")) + sorted((RUNTIME_DIR / "kernels" / "reference").glob("*.c"))
+    srcs += sorted((RUNTIME_DIR / "kernels" / "optimized").glob("*.c"))  # linked, used only when registered
     return srcs + [RUNTIME_DIR / "host" / "host_api.c"]
 
 

@@ -27,11 +27,16 @@ from tandem.tinyml.model import ModelInfo, read_model
 
 RUNTIME = "runtime"
 # "model": the kernels the model uses, as a TFLM application registers them with a
-# MicroMutableOpResolver (flash follows the model); "accel" with the model's ops is the same
-# with the accelerated kernels in place of the reference ones; the others are tables in app/.
-OP_SETS = ("model", "reference", "dscnn", "accel")
+# MicroMutableOpResolver (flash follows the model); "accel" and "optimized" with the model's ops
+# are the same with the accelerated (kernels/accel/) or optimized (kernels/optimized/: DSP
+# extension or portable fast C) kernels in place of the reference ones where they exist; the
+# others are tables in app/.
+OP_SETS = ("model", "reference", "dscnn", "accel", "optimized")
+# op sets whose table is generated from the model's ops, and the kernel family each puts first
+_GENERATED = {"model": "reference", "accel": "accel", "optimized": "optimized"}
 _KERNEL_DEF = re.compile(r"const\s+tfl_kernel_t\s+(tfl_ref_\w+)\s*=\s*\{\s*TFL_OP_(\w+)")
 _ACCEL_DEF = re.compile(r"const\s+tfl_kernel_t\s+(tfl_accel_\w+)\s*=\s*\{\s*TFL_OP_(\w+)")
+_OPT_DEF = re.compile(r"const\s+tfl_kernel_t\s+(tfl_opt_\w+)\s*=\s*\{\s*TFL_OP_(\w+)")
 
 
 # Kernels that drive a user-style RTL block (a Tandem.RtlPeripheral), keyed by the block's `top`:
@@ -55,6 +60,12 @@ def accel_kernels(cfg: TandemConfig) -> dict[str, str]:
             for symbol, op in _ACCEL_DEF.findall(src.read_text())}
 
 
+def optimized_kernels(cfg: TandemConfig) -> dict[str, str]:
+    """Builtin op name -> the optimized kernel's symbol (kernels/optimized/*.c)."""
+    return {op: symbol for src in sorted((cfg.firmware_dir / RUNTIME / "kernels" / "optimized").glob("*.c"))
+            for symbol, op in _OPT_DEF.findall(src.read_text())}
+
+
 def reference_kernels(cfg: TandemConfig) -> dict[str, str]:
     """Builtin op name -> the reference kernel's symbol, read from the kernels' definitions
     (``const tfl_kernel_t tfl_ref_x = {TFL_OP_NAME, ...}``): the sources are the one list."""
@@ -67,11 +78,17 @@ def reference_kernels(cfg: TandemConfig) -> dict[str, str]:
     return table
 
 
-def model_op_set(cfg: TandemConfig, ops: Iterable[str], accel: bool = False, tops: Iterable[str] = ()) -> Path:
-    """Write (once, atomically) the resolver table of the kernels for ``ops`` (``accel``: the
-    accelerated kernel where there is one; ``tops``: the kernels of those RTL blocks); an op
-    without a kernel is left out, so the runtime reports it as unsupported, by name and op index."""
-    kernels = {**reference_kernels(cfg), **(accel_kernels(cfg) if accel else {})}
+def model_op_set(cfg: TandemConfig, ops: Iterable[str], accel: bool = False, flavour: str = "reference",
+                 tops: Iterable[str] = ()) -> Path:
+    """Write (once, atomically) the resolver table of the kernels for ``ops``: reference kernels,
+    or the accelerated (``accel``, or flavour "accel") or optimized (flavour "optimized") kernel
+    where there is one, and the kernels of the RTL blocks ``tops``; an op without a kernel is left
+    out, so the runtime reports it as unsupported, by name and op index."""
+    kernels = reference_kernels(cfg)
+    if accel or flavour == "accel":
+        kernels.update(accel_kernels(cfg))
+    elif flavour == "optimized":
+        kernels.update(optimized_kernels(cfg))
     for top in tops:
         kernels.update(RTL_KERNELS[top][1])
     symbols = sorted({kernels[op] for op in ops if op in kernels})
@@ -100,13 +117,15 @@ def runtime_sources(cfg: TandemConfig, op_set: str, ops: Iterable[str] | None = 
     srcs += [root / RUNTIME / "app" / "main.c"]
     if op_set == "accel":
         srcs += [root / RUNTIME / "kernels" / "accel" / "conv_accel_kernel.c", root / "drivers" / "conv_accel.c"]
+    if op_set == "optimized":
+        srcs += sorted((root / RUNTIME / "kernels" / "optimized").glob("*.c"))
     out = [str(p.relative_to(root)) for p in srcs]
     out += [src for top in tops for src in RTL_KERNELS[top][0]]
-    if op_set == "model" and ops is None:
-        raise ModelError("op set 'model' needs the model's ops")
-    if op_set in ("model", "accel") and ops is not None:
+    if op_set in ("model", "optimized") and ops is None:
+        raise ModelError(f"op set {op_set!r} needs the model's ops")
+    if op_set in _GENERATED and ops is not None:
         # absolute: it lives in the cache
-        out.append(str(model_op_set(cfg, ops, accel=op_set == "accel", tops=tops)))
+        out.append(str(model_op_set(cfg, ops, flavour=_GENERATED[op_set], tops=tops)))
     else:
         out.append(f"{RUNTIME}/app/op_set_{op_set}.c")
     return tuple(out)
@@ -240,5 +259,5 @@ class InferenceJob:
                    runtime if image is not None else "interpreter")
 
 
-__all__ = ["OP_SETS", "InferenceJob", "build_runtime", "check_inputs", "dtype_of", "model_op_set", "random_inputs",
-           "read_model_file", "reference_kernels", "runtime_sources"]
+__all__ = ["OP_SETS", "InferenceJob", "build_runtime", "check_inputs", "dtype_of", "model_op_set",
+           "optimized_kernels", "random_inputs", "read_model_file", "reference_kernels", "runtime_sources"]

@@ -1,13 +1,23 @@
 /*
  * Host harness: the runtime compiled for the build machine, driven from Python (ctypes)
- * or from the command line (host/main.c).  Registers every reference kernel.
+ * or from the command line (host/main.c).  Registers every reference kernel; with
+ * TFL_HOST_OPTIMIZED the optimized kernels (kernels/optimized/) come first, so they take the ops
+ * they have (the resolver picks the first kernel for an op) and the reference kernels the rest.
  */
 #include <string.h>
 
 #include "host_api.h"
 #include "ref_kernels.h"
 
+#ifdef TFL_HOST_OPTIMIZED
+extern const tfl_kernel_t tfl_opt_conv_2d, tfl_opt_depthwise_conv_2d, tfl_opt_fully_connected;
+#define TFL_HOST_OPT_KERNELS &tfl_opt_conv_2d, &tfl_opt_depthwise_conv_2d, &tfl_opt_fully_connected,
+#else
+#define TFL_HOST_OPT_KERNELS
+#endif
+
 static const tfl_kernel_t *const all_kernels[] = {
+    TFL_HOST_OPT_KERNELS
     &tfl_ref_conv_2d, &tfl_ref_depthwise_conv_2d, &tfl_ref_fully_connected, &tfl_ref_average_pool_2d,
     &tfl_ref_max_pool_2d, &tfl_ref_add, &tfl_ref_mul, &tfl_ref_reshape, &tfl_ref_softmax,
     &tfl_ref_mean, &tfl_ref_pad, &tfl_ref_concatenation, &tfl_ref_quantize, &tfl_ref_dequantize,

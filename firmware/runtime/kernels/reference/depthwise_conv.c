@@ -3,12 +3,7 @@
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
-typedef struct {
-    tfl_ref_window_t win;
-    int32_t depth_mult;
-    int32_t *mult;
-    int8_t *shift;
-} dw_data_t;
+typedef tfl_ref_dw_data_t dw_data_t;
 
 static tfl_status_t prepare_common(tfl_interp_t *ip, tfl_node_t *n, uint8_t dtype)
 {

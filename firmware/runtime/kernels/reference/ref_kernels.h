@@ -20,6 +20,22 @@ typedef struct {
     int8_t *shift; /* exponents fit in int8 (range -31..30); saves 3 bytes per channel */
 } tfl_ref_conv_data_t;
 
+/* DEPTHWISE_CONV_2D's prepared data (shared with the optimized kernel, kernels/optimized/). */
+typedef struct {
+    tfl_ref_window_t win;
+    int32_t depth_mult;
+    int32_t *mult;
+    int8_t *shift;
+} tfl_ref_dw_data_t;
+
+/* FULLY_CONNECTED's prepared data (shared with the optimized kernel); mult/shift have one entry,
+ * or one per unit when per_channel. */
+typedef struct {
+    int32_t act_min, act_max, batches, depth, units, per_channel;
+    int32_t *mult;
+    int8_t *shift;
+} tfl_ref_fc_data_t;
+
 /* CONV_2D and DEPTHWISE_CONV_2D tensors: 4-d input and output of type `dtype` (int8, or int16
  * for 16x8), an int8 filter; an optional int32 bias with `cout` elements for int8 (16x8 callers
  * check theirs with tfl_ref_check_bias). */

@@ -1,0 +1,131 @@
+"""The "optimized" op set on simulated boards: the DSP-extension kernels (real ACLE intrinsics,
+cross-compiled for the Cortex-M4F of nucleo_l4r5zi) and the portable C ones (Cortex-M3 of
+bluepill) give the reference kernels' outputs bit for bit, and the optimized kernels take fewer
+cycles than the reference ones on every op they implement. (Absolute cycle counts move with the
+flash timing model, so only the relation is asserted.) The host tests
+(test_runtime_ops_optimized.py) cover many more shapes of the same C."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_runtime_ops import ACTIVATIONS, PADDING, quant
+
+from tandem.errors import ModelError
+from tandem.machine.board import Board
+from tandem.platform.model import load_platform
+from tandem.tinyml.infer import build_runtime, infer, run_model
+from tandem.tinyml.job import model_op_set, optimized_kernels, reference_kernels
+from tandem.tinyml.litert_ref import run_reference
+from tandem.tinyml.models import ops
+
+MODELS = Path(__file__).parent / "models"
+OPTIMIZED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+BOARD_SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def test_optimized_table_takes_optimized_kernels_where_they_exist(cfg) -> None:
+    opt = optimized_kernels(cfg)
+    assert set(opt) == OPTIMIZED_OPS and all(s.startswith("tfl_opt_") for s in opt.values())
+    text = model_op_set(cfg, ["CONV_2D", "SOFTMAX", "RESHAPE"], flavour="optimized").read_text()
+    assert "&tfl_opt_conv_2d" in text and "&tfl_ref_softmax" in text and "&tfl_ref_reshape" in text
+    assert "tfl_ref_conv_2d" not in text  # the optimized kernel links its reference fallback itself
+    plain = model_op_set(cfg, ["CONV_2D", "SOFTMAX"]).read_text()
+    assert "tfl_opt_" not in plain and f"&{reference_kernels(cfg)['CONV_2D']}" in plain
+    with pytest.raises(ModelError, match="needs the model's ops"):
+        build_runtime(load_platform("nucleo_l4r5zi", cfg.platforms_search), cfg, "optimized")
+
+
+@pytest.mark.parametrize("model", ["ds_cnn.tflite", "mobilenet_v1_025.tflite", "fc_autoencoder.tflite"])
+def test_models_bit_exact_and_faster_on_cortex_m4(cfg, model: str) -> None:
+    ref = run_model("nucleo_l4r5zi", MODELS / model, cfg, op_set="model")
+    opt = run_model("nucleo_l4r5zi", MODELS / model, cfg, op_set="optimized")
+    for r, o in zip(ref.outputs, opt.outputs, strict=True):
+        np.testing.assert_array_equal(o, r)
+    for r, o in zip(ref.ops, opt.ops, strict=True):
+        if r.op in OPTIMIZED_OPS and r.macs:
+            assert o.cycles < r.cycles, (model, r.index, r.op, r.cycles, o.cycles)
+    assert opt.cycles < ref.cycles
+
+
+def test_portable_kernels_on_cortex_m3(cfg) -> None:
+    # op_depthwise_conv2d has channel multiplier 2: the optimized kernel hands it to the
+    # reference kernel, the same code at another flash address (1% for the fetch alignment)
+    for model, faster in (("op_conv2d.tflite", True), ("op_fully_connected.tflite", True),
+                          ("op_depthwise_conv2d.tflite", False)):
+        ref = run_model("bluepill", MODELS / model, cfg, op_set="model")
+        opt = run_model("bluepill", MODELS / model, cfg, op_set="optimized")  # the same seeded input
+        assert len(opt.outputs) == len(ref.outputs) > 0
+        for r, o in zip(ref.outputs, opt.outputs, strict=True):
+            np.testing.assert_array_equal(o, r)
+        if faster:
+            assert opt.cycles < ref.cycles, model
+        else:
+            assert abs(opt.ops[0].cycles - ref.ops[0].cycles) <= ref.ops[0].cycles // 100, model
+
+
+@pytest.fixture(scope="module")
+def on_m4(cfg):
+    elf = build_runtime(load_platform("nucleo_l4r5zi", cfg.platforms_search), cfg, "optimized",
+                        ops=sorted(OPTIMIZED_OPS))
+
+    def run(model: bytes, inputs: list[np.ndarray]) -> None:
+        b = Board.from_platform("nucleo_l4r5zi", cfg)
+        got = infer(b, b.load_elf(elf), model, inputs).outputs
+        for e, g in zip(run_reference(model, inputs), got, strict=True):
+            np.testing.assert_array_equal(g, e)
+
+    return run
+
+
+@BOARD_SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), hw=st.integers(1, 6), cin=st.integers(1, 40), cout=st.integers(1, 9),
+       k=st.integers(1, 3), stride=st.integers(1, 2), padding=PADDING, act=ACTIVATIONS, per_channel=st.booleans(),
+       inp=quant(), out=quant(0.01, 1.0))
+def test_conv2d_dsp_on_board(on_m4, seed, hw, cin, cout, k, stride, padding, act, per_channel, inp, out):
+    hw = max(hw, k) if padding == "VALID" else hw
+    model, inputs = ops.conv2d(np.random.default_rng(seed), h=hw, w=hw, cin=cin, cout=cout, kh=k, kw=k,
+                               stride=(stride, stride), dilation=(1, 1), padding=padding, activation=act,
+                               per_channel=per_channel, inp=inp, out=out)
+    on_m4(model, inputs)
+
+
+@BOARD_SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), h=st.integers(3, 8), w=st.integers(3, 8), cin=st.integers(1, 21),
+       stride=st.integers(1, 2), dil=st.integers(1, 2), padding=PADDING, act=ACTIVATIONS,
+       per_channel=st.booleans(), inp=quant(), out=quant(0.01, 1.0))
+def test_depthwise_dsp_on_board(on_m4, seed, h, w, cin, stride, dil, padding, act, per_channel, inp, out):
+    h, w = (max(h, 2 * dil + 1), max(w, 2 * dil + 1)) if padding == "VALID" else (h, w)
+    model, inputs = ops.depthwise_conv2d(np.random.default_rng(seed), h=h, w=w, cin=cin, depth_multiplier=1,
+                                         kh=3, kw=3, stride=(stride, stride), dilation=(dil, dil), padding=padding,
+                                         activation=act, per_channel=per_channel, inp=inp, out=out)
+    on_m4(model, inputs)
+
+
+@BOARD_SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 2), depth=st.integers(1, 70), units=st.integers(1, 9),
+       act=ACTIVATIONS, inp=quant(), out=quant(0.01, 2.0), bias=st.booleans(), per_channel=st.booleans())
+def test_fully_connected_dsp_on_board(on_m4, seed, batch, depth, units, act, inp, out, bias, per_channel):
+    model, inputs = ops.fully_connected(np.random.default_rng(seed), batch=batch, depth=depth, units=units,
+                                        activation=act, inp=inp, out=out, bias=bias, per_channel=per_channel)
+    on_m4(model, inputs)
+
+
+def test_bench_kernels_prints_cycles_per_mac_per_op_set() -> None:
+    from test_cli import tandem
+
+    res = tandem("bench", "kernels", "--board", "nucleo_l4r5zi", "--model", str(MODELS / "op_conv2d.tflite"))
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[2] == "nucleo_l4r5zi" and "reference" in lines[3] and "optimized" in lines[3]
+    model = next(line.split() for line in lines if line.strip().startswith("op_conv2d.tflite"))
+    op = next(line.split() for line in lines if line.strip().startswith("CONV_2D"))
+    assert model[1] == op[1] == "12,960"  # the model is one CONV_2D: its MACs, as the reader counts them
+    assert float(model[3]) < float(model[2]) and float(op[3]) < float(op[2])  # optimized < reference
+    bad = tandem("bench", "kernels", "--board", "nucleo_l4r5zi", "--model", "no_such.tflite")
+    assert bad.returncode != 0 and "no_such.tflite: no such model file" in bad.stderr
+    assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
