@@ -28,8 +28,8 @@ typedef struct {
     int8_t *shift;
 } tfl_ref_dw_data_t;
 
-/* FULLY_CONNECTED's prepared data (shared with the optimized kernel); mult/shift have one entry,
- * or one per unit when per_channel. */
+/* FULLY_CONNECTED's prepared data (shared with the optimized and the accelerated kernels):
+ * clamp range, shape; mult/shift have one entry, or one per unit when per_channel. */
 typedef struct {
     int32_t act_min, act_max, batches, depth, units, per_channel;
     int32_t *mult;
@@ -48,13 +48,6 @@ tfl_status_t tfl_ref_check_conv_tensors(tfl_interp_t *ip, const tfl_tensor_t *in
 tfl_status_t tfl_ref_window(tfl_interp_t *ip, const tfl_tensor_t *in, const tfl_tensor_t *w, const tfl_tensor_t *out,
                             int32_t padding, int32_t activation, tfl_ref_window_t *g);
 
-/* What FULLY_CONNECTED's prepare leaves in n->data (accelerated FC kernels reuse it): clamp
- * range, shape, and the output multiplier and shift per weight channel (one if per-tensor). */
-typedef struct {
-    int32_t act_min, act_max, batches, depth, units, per_channel;
-    int32_t *mult;
-    int8_t *shift;
-} tfl_ref_fc_data_t;
 /* The eval of a kernel as a function of its own, `NAME_eval`: the AOT runtime (firmware/aot/)
  * calls it with the prepared data resolved at compile time, so the prepare is not linked. */
 #define TFL_REF_EVAL(kernel, fn) \
