@@ -200,9 +200,10 @@ def _c_float(bits: int) -> str:
     return f"{value.hex()}f" if value == value and abs(value) != float("inf") else "0.0f"
 
 
-def _array(ctype: str, name: str, values: list[str], align: int = 4) -> list[str]:
+def _array(ctype: str, name: str, values: list[str], align: int = 4, ram: bool = False) -> list[str]:
     body = [", ".join(values[i:i + 16]) for i in range(0, len(values), 16)] or ["0"]
-    return [f"static const {ctype} {name}[{max(len(values), 1)}] __attribute__((aligned({align}))) = {{",
+    qual = "" if ram else "const "
+    return [f"static {qual}{ctype} {name}[{max(len(values), 1)}] __attribute__((aligned({align}))) = {{",
             *(f"    {row}," for row in body), "};"]
 
 
@@ -224,28 +225,31 @@ def render(prog: AotProgram, model: bytes) -> str:
             continue
         words = ", ".join(f"0x{w:08x}u" for w in n.words)
         if n.mult:
-            out += _array("int32_t", f"aot_m{n.index}", [str(v) for v in n.mult])
-            out += _array("int8_t", f"aot_s{n.index}", [str(v) for v in n.shift])
+            out += _array("int32_t", f"aot_m{n.index}", [str(v) for v in n.mult], ram=True)
+            out += _array("int8_t", f"aot_s{n.index}", [str(v) for v in n.shift], ram=True)
             # the kernel's struct on Cortex-M: the int32 fields, then the two array pointers
-            out += [f"static const struct {{ uint32_t w[{len(n.words)}]; const int32_t *mult; const int8_t *shift; }}",
+            out += [f"static struct {{ uint32_t w[{len(n.words)}]; int32_t *mult; int8_t *shift; }}",
                     f"    aot_d{n.index} __attribute__((aligned(8))) =",
                     f"    {{{{{words}}}, aot_m{n.index}, aot_s{n.index}}};"]
         else:
-            out += [f"static const uint32_t aot_d{n.index}[{len(n.words)}] __attribute__((aligned(8))) = {{{words}}};"]
-    out += ["", f"static const tfl_tensor_t aot_tensors[{max(len(prog.tensors), 1)}] = {{"]
+            out += [f"static uint32_t aot_d{n.index}[{len(n.words)}] __attribute__((aligned(8))) = {{{words}}};"]
+    # Tensors, nodes and the prepared data live in RAM (.data), as the interpreter's do (its
+    # arena): kernels read them in their loops, and from flash every read would pay wait states.
+    # Constant tensors' data and the nodes' index lists stay in flash, as in the .tflite.
+    out += ["", f"static tfl_tensor_t aot_tensors[{max(len(prog.tensors), 1)}] = {{"]
     for t in prog.tensors:
         data = (f"(void *)aot_c{t.index}" if t.is_const else f"aot_arena + {t.offset}u" if t.planned else "0")
         dims = ", ".join(str(d) for d in (*t.dims, *([0] * (6 - len(t.dims)))))
         out.append(f"    {{{data}, {t.nbytes}u, {{{dims}}}, {len(t.dims)}, {t.type}, {int(t.is_const)}, 0, "
                    f"{_c_float(t.scale_bits)}, {t.zero_point}, 0, 0, 0, 0, -1, 0, 0, {t.offset}u}},")
-    out += ["};", "", f"static const tfl_node_t aot_nodes[{max(len(prog.nodes), 1)}] = {{"]
+    out += ["};", "", f"static tfl_node_t aot_nodes[{max(len(prog.nodes), 1)}] = {{"]
     for n in prog.nodes:
         data = f"(void *)&aot_d{n.index}" if n.has_data else "0"
         out.append(f"    {{0, {n.builtin_code}, {{0, 0, 0}}, 0, {len(n.inputs)}, {len(n.outputs)}, "
                    f"aot_io{n.index}, aot_io{n.index} + {len(n.inputs)}, {data}}},")
     out += ["};", "",
-            f"static tfl_interp_t aot_ip = {{.tensors = (tfl_tensor_t *)aot_tensors, .ntensors = {len(prog.tensors)}u, "
-            f".nodes = (tfl_node_t *)aot_nodes, .nnodes = {len(prog.nodes)}u, .ready = 1}};",
+            f"static tfl_interp_t aot_ip = {{.tensors = aot_tensors, .ntensors = {len(prog.tensors)}u, "
+            f".nodes = aot_nodes, .nnodes = {len(prog.nodes)}u, .ready = 1}};",
             f"static const int32_t aot_inputs[{max(len(prog.inputs), 1)}] = "
             f"{{{', '.join(map(str, prog.inputs)) or '0'}}};",
             f"static const int32_t aot_outputs[{max(len(prog.outputs), 1)}] = "
