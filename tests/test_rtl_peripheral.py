@@ -176,7 +176,9 @@ def test_an_rtl_that_never_answers_is_a_hang_report(cfg: TandemConfig, build: Ca
     ('accel:\n    top: ""\n', r"amend.repl:2: accel: property 'top' \(the top-level module\) is required"),
     ('accel:\n    registerBus: "ahb"\n', r"amend.repl:2: accel: unknown registerBus 'ahb' \(choose one of "
                                        r"axi4lite, apb3, wishbone\)"),
-    ('accel:\n    memoryBus: "ahb"\n', r"amend.repl:2: accel: memoryBus 'ahb' is not supported yet"),
+    ('accel:\n    memoryBus: "ahb"\n', r"accel: memoryBus is ahb but the top level has no m_ahb_\* ports"),
+    ('accel:\n    memoryBus: "apb"\n', r"amend.repl:2: accel: unknown memoryBus 'apb' \(choose one of none, axi4, ahb, "
+                                      r"wishbone\)"),
     ('accel:\n    memoryBus: "wishbone"\n', r"accel: memoryBus is wishbone but the top level has no m_wb_\* ports"),
     ('accel:\n    memoryBus: "axi4"\n', r"accel: memoryBus is axi4 but the top level has no m_axi_\* ports"),
     ('accel:\n    registerBus: "apb3"\n', r"accel: the top level has no port 's_apb_paddr'"),

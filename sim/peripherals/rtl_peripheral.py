@@ -24,7 +24,7 @@ accelerator.md is the contract. Timing, on the board's one clock:
   and stops the quantum events until the next access: an idle block costs nothing.
 * A transaction not answered within ``timeoutCycles`` RTL cycles ends the run with an
   AcceleratorError naming the address and the bus signals.
-* With ``memoryBus: axi4`` (or ``wishbone``) the block's AXI4 (Wishbone) master reads and writes the board's memories in
+* With ``memoryBus: axi4`` (``ahb``, ``wishbone``) the block's AXI4 (AHB-Lite, Wishbone) master reads and writes the board's memories in
   place: the shim gets each RAM/ROM window's host buffer once, here, and serves every beat in C
   at the wait states of the memory it touches (re-sent when the firmware changes the flash
   latency). A beat outside memory or a burst breaking AXI4's rules ends the run with an
@@ -40,11 +40,9 @@ from tandem.errors import AcceleratorError, PlatformError
 from tandem.peripherals.base import BoardContext, MemoryWindow, Peripheral
 from tandem.platform.model import PeripheralSpec
 from tandem.rtlsim.model import ModelSpec, RtlModel, build_model
-from tandem.rtlsim.ports import BUSES
+from tandem.rtlsim.ports import BUSES, MEMORY_BUSES
 
 TYPE_NAME = "Tandem.RtlPeripheral"
-MEMORY_BUSES = ("none", "axi4", "wishbone")
-PLANNED_MEMORY_BUSES = ("ahb",)  # of the issue's design, not built yet
 RESET_CYCLES = 4
 _KNOWN = frozenset({"sources", "top", "parameters", "registerBus", "memoryBus", "frequency", "resetPort",
                     "timeoutCycles", "quantumCycles"})
@@ -93,9 +91,6 @@ def model_spec(spec: PeripheralSpec) -> ModelSpec:
     if bus not in BUSES:
         raise _error(spec, "registerBus", f"unknown registerBus {bus!r} (choose one of {', '.join(BUSES)})")
     memory = _string(spec, "memoryBus", "none") or ""
-    if memory in PLANNED_MEMORY_BUSES:
-        raise _error(spec, "memoryBus", f"memoryBus {memory!r} is not supported yet (choose one of "
-                     f"{', '.join(MEMORY_BUSES)})")
     if memory not in MEMORY_BUSES:
         raise _error(spec, "memoryBus", f"unknown memoryBus {memory!r} (choose one of {', '.join(MEMORY_BUSES)})")
     params: dict[str, int | str] = {}

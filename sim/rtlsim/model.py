@@ -29,6 +29,7 @@ from tandem.errors import PlatformError, ToolchainError
 from tandem.rtlsim.ports import SHIM_BUS, PortCheck, check_ports, read_ports
 
 SHIM = Path(__file__).with_name("shim.cpp")
+SHIM_PARTS = (SHIM, SHIM.with_name("shim_ahb.inc"))  # what the shim's build reads
 _CXXFLAGS = ("-O2", "-fPIC", "-std=c++17", "-faligned-new", "-w")
 
 
@@ -66,7 +67,8 @@ class ModelSpec:
         for src in self.sources:
             h.update(src.name.encode())
             h.update(src.read_bytes())
-        h.update(SHIM.read_bytes())
+        for part in SHIM_PARTS:
+            h.update(part.read_bytes())
         h.update(json.dumps([self.top, sorted(self.parameters.items()), self.bus, self.reset, self.memory,
                              str(verilator.resolve()), _CXXFLAGS]).encode())
         return h.hexdigest()[:16]
@@ -151,13 +153,15 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
             reads, writes = check.memory_channels()
             defines += ["-DTANDEM_MEM_AXI", *(["-DTANDEM_MEM_READ"] if reads else []),
                         *(["-DTANDEM_MEM_WRITE"] if writes else [])]
+        elif check.memory == "ahb":
+            defines.append("-DTANDEM_MEM_AHB")
         elif check.memory == "wishbone":
             defines.append("-DTANDEM_MEM_WB")
         defines += [f"-DTANDEM_HAS_M_{sig.upper()}" for sig in sorted(check.memory_signals)]
         runtime = _runtime(build_root, verilator, cxx)
         vinc = _verilator_root(verilator) / "include"
         model_cpps = sorted(str(p) for p in obj.glob(f"V{spec.top}*.cpp"))
-        _run([cxx, *_CXXFLAGS, "-shared", f"-I{obj}", f"-I{vinc}", f"-I{vinc / 'vltstd'}", *defines,
+        _run([cxx, *_CXXFLAGS, "-shared", f"-I{obj}", f"-I{SHIM.parent}", f"-I{vinc}", f"-I{vinc / 'vltstd'}", *defines,
               str(SHIM), *model_cpps, str(runtime), "-o", str(tmp / "lib.so"), "-pthread"],
              tmp, f"{spec.where}: compiling the model of {spec.top}")
         shutil.rmtree(obj, ignore_errors=True)

@@ -12,7 +12,10 @@ to the convention (docs/bring-your-own-accelerator.md):
 * ``irq``: optional, output, 1 bit;
 * with ``memoryBus: axi4``, the AXI4 master ``m_axi_*`` (cocotbext-axi's ``AxiBus`` names): its
   read channels (AR, R), its write channels (AW, W, B) or both; 32-bit data, 32-bit addresses;
-  with ``memoryBus: wishbone``, a classic Wishbone master ``m_wb_*`` (``datwr`` its data out).
+  with ``memoryBus: ahb``, an AHB-Lite master ``m_ahb_*`` (``haddr``, ``htrans``, ``hwrite``,
+  ``hrdata``, ``hready``, ``hresp``; optional ``hsize``, ``hburst``, ``hwdata``, ``hprot``,
+  ``hmastlock``); with ``memoryBus: wishbone``, a classic Wishbone master ``m_wb_*`` (``datwr``
+  its data out).
 
 Every other port is an error naming it (an input nobody drives would be undefined).
 """
@@ -74,13 +77,25 @@ _WB_MASTER = {
     "datwr": ("out", 32), "datrd": ("in", 32), "ack": ("in", 1),
 }
 _WB_MASTER_OPT = {"sel": ("out", 4), "err": ("in", 1)}
-MEMORY_PREFIXES: MappingProxyType[str, str] = MappingProxyType({"axi4": "m_axi_", "wishbone": "m_wb_"})
+# AHB-Lite master (ARM IHI 0033A 2.2, cocotbext-ahb's names); HREADY is the slave's HREADYOUT
+_AHB_MASTER = {
+    "haddr": ("out", 32), "htrans": ("out", 2), "hwrite": ("out", 1),
+    "hrdata": ("in", 32), "hready": ("in", 1), "hresp": ("in", 1),
+}
+_AHB_MASTER_OPT = {"hsize": ("out", 3), "hburst": ("out", 3), "hwdata": ("out", 32), "hprot": ("out", 4),
+                   "hmastlock": ("out", 1)}
+MEMORY_PREFIXES: MappingProxyType[str, str] = MappingProxyType({"axi4": "m_axi_", "ahb": "m_ahb_",
+                                                                "wishbone": "m_wb_"})
 # bus -> channel groups (name, required, optional)
 _MEMORY_GROUPS = MappingProxyType({
     "axi4": (("read", _AXI_READ, _AXI_READ_OPT), ("write", _AXI_WRITE, _AXI_WRITE_OPT)),
+    "ahb": (("master", _AHB_MASTER, _AHB_MASTER_OPT),),
     "wishbone": (("master", _WB_MASTER, _WB_MASTER_OPT),),
 })
-MEMORY_BUSES = ("none", "axi4", "wishbone")
+MEMORY_BUSES = ("none", "axi4", "ahb", "wishbone")
+_NOT_A_SIGNAL = MappingProxyType({"axi4": "not a signal of cocotbext-axi's AxiBus",
+                                  "ahb": "not a signal of an AHB-Lite master",
+                                  "wishbone": "not a signal of a Wishbone classic master"})
 
 # the shim's name for each bus (TANDEM_BUS_<name>)
 SHIM_BUS: MappingProxyType[str, str] = MappingProxyType({"axi4lite": "AXIL", "apb3": "APB", "wishbone": "WB"})
@@ -196,10 +211,9 @@ def check_ports(ports: list[Port], bus: str, reset: str | None, where: str, memo
     for port in ports:
         if port.name not in known:
             if port.name.startswith(mprefix) and memory != "none":
-                hint = ("not a signal of cocotbext-axi's AxiBus" if memory == "axi4"
-                        else "not a signal of a Wishbone classic master")
+                hint = _NOT_A_SIGNAL[memory]
             elif port.name.startswith("m_"):
-                hint = ("a memory port needs memoryBus: axi4 or wishbone" if memory == "none"
+                hint = ("a memory port needs memoryBus: axi4, ahb or wishbone" if memory == "none"
                         else f"the {memory} memory port's signals are {mprefix}*")
             else:
                 hint = f"expected clk, {reset or 'rst'}, irq and {prefix}* ports"

@@ -12,6 +12,8 @@
 //   TANDEM_HAS_<PORT>              optional bus ports the top has (WSTRB, PSTRB, PSLVERR, SEL, ...)
 //   TANDEM_MEM_WB                  a Wishbone master port m_wb_* (classic cycles; TANDEM_HAS_M_SEL,
 //                                  TANDEM_HAS_M_ERR for its optional signals)
+//   TANDEM_MEM_AHB                 an AHB-Lite master port m_ahb_* (shim_ahb.inc; TANDEM_HAS_M_HSIZE,
+//                                  _HBURST, _HWDATA for its optional signals)
 //   TANDEM_MEM_AXI                 an AXI4 master port m_axi_*: TANDEM_MEM_READ (its AR/R
 //                                  channels) and/or TANDEM_MEM_WRITE (AW/W/B), TANDEM_HAS_M_<SIG>
 //                                  for its optional signals (ARLEN, ARSIZE, ARBURST, RRESP, ...)
@@ -44,7 +46,7 @@
 
 #include "verilated.h"
 #include TANDEM_TOP_H
-#if defined(TANDEM_MEM_AXI) || defined(TANDEM_MEM_WB)
+#if defined(TANDEM_MEM_AXI) || defined(TANDEM_MEM_WB) || defined(TANDEM_MEM_AHB)
 #define TANDEM_MEM 1
 #endif
 #include TANDEM_ROOT_H
@@ -72,6 +74,12 @@ struct MemPort {
     // Wishbone: a request in progress, its answer, and what was sampled before the edge
     int wb_busy, wb_ack, wb_err, s_req, s_done, s_we;
     uint32_t wb_wait, wb_data, s_adr, s_dat, s_sel;
+    // AHB-Lite: the data phase in progress (its address, size, wait states left, error state:
+    // 0 none, 1 and 2 the two cycles of an ERROR response), the burst it belongs to, the outputs
+    // and what was sampled before the edge
+    int h_active, h_write, h_err, h_stall, h_resp, s_hready, s_htrans, s_hwrite;
+    uint32_t h_addr, h_size, h_wait, h_rdata, hb_burst, hb_left, hb_next, hb_lo, hb_span;
+    uint32_t s_haddr, s_hsize, s_hburst, s_hwdata;
 };
 constexpr int kMaxRegions = 32;
 #endif
@@ -410,6 +418,8 @@ void mem_drive(Tb* tb) {
 #endif
 }
 #undef M
+#elif defined(TANDEM_MEM_AHB)
+#include "shim_ahb.inc"
 #else  // TANDEM_MEM_WB
 #define M(sig) tb->top->m_wb_##sig
 
@@ -478,7 +488,7 @@ void mem_drive(Tb* tb) {
 #endif
 }
 #undef M
-#endif  // TANDEM_MEM_AXI / TANDEM_MEM_WB
+#endif  // TANDEM_MEM_AXI / TANDEM_MEM_AHB / TANDEM_MEM_WB
 #endif  // TANDEM_MEM
 
 }  // namespace
