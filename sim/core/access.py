@@ -37,6 +37,7 @@ class _MemInsn:
     post_index: bool
     width: int  # bytes transferred
     multi: bool
+    store: bool  # writes memory (STR*, STM*, PUSH, VSTR, VSTM, VPUSH); otherwise reads it
 
 
 class AccessLocator:
@@ -51,10 +52,14 @@ class AccessLocator:
         # the access in progress, (serial, address, index), so the second ask matches the first
         self._serial = 0
         self._memo: tuple[int, int, int | None] | None = None
+        self._write: bool | None = None  # the access in progress is a write (None: not known)
 
-    def begin_access(self) -> None:
-        """A new MMIO access starts (called by the bus before its handler runs)."""
+    def begin_access(self, write: bool | None = None) -> None:
+        """A new MMIO access starts (called by the bus before its handler runs); ``write`` says
+        whether it is a store, so only instructions of that kind are candidates (a load and a
+        store in one block then need no register reads to tell apart)."""
         self._serial += 1
+        self._write = write
 
     def invalidate(self) -> None:
         self._decoded.clear()
@@ -104,13 +109,15 @@ class AccessLocator:
             regs = [op for op in insn.operands if op.type == CA.ARM_OP_REG]
             base = "sp" if name in ("push", "pop", "vpush", "vpop") else _REG_NAMES.get(regs[0].reg) if regs else None
             count = len(regs) - (0 if name in ("push", "pop", "vpush", "vpop") else 1)
-            return _MemInsn(index, insn.address, name, base, None, 0, 0, False, 4 * max(count, 1), True)
+            return _MemInsn(index, insn.address, name, base, None, 0, 0, False, 4 * max(count, 1), True,
+                            name.startswith(("st", "push", "vst", "vpush")))
         for op in insn.operands:
             if op.type == CA.ARM_OP_MEM:
                 width = 8 if name in ("ldrd", "strd") else 2 if name.endswith("h") else 1 if name.endswith("b") else 4
                 return _MemInsn(index, insn.address, name, _REG_NAMES.get(op.mem.base),
                                 _REG_NAMES.get(op.mem.index), op.mem.lshift, op.mem.disp,
-                                bool(getattr(insn, "post_index", False)), width, False)
+                                bool(getattr(insn, "post_index", False)), width, False,
+                                name.startswith(("st", "vst")))
         return None
 
     def _span(self, m: _MemInsn) -> tuple[int, int] | None:
@@ -145,8 +152,10 @@ class AccessLocator:
         if self._last is not None and self._last[:2] == execution:
             after = self._last[2]
         # an LDRD/STRD/LDM/STM may make several accesses; any other instruction makes one
+        write = self._write
         left = [m for m in self._insns(block)
-                if not (m.index < after or (m.index == after and not (m.multi or m.width > 4)))]
+                if not (m.index < after or (m.index == after and not (m.multi or m.width > 4)))
+                and (write is None or m.store == write)]
         if len(left) == 1:
             # one memory instruction can have made it: that one (no registers to read)
             self._last = (*execution, left[0].index)

@@ -23,6 +23,11 @@ from tandem.config import share_root
 from tandem.errors import AcceleratorError, ToolchainError
 from tandem.rtlsim.model import find_verilator  # one finder for both RTL paths
 
+# No delays in the design, so no --timing. -O3 and fast X handling for the model; the C++ at
+# -O2 (it was -O1: 0.31 M conv8x8 cycles/s in the bridge, see docs/cosim.md for -O2). cocotb's
+# runner already runs make with -j.
+VERILATOR_ARGS = ("-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-CFLAGS", "-O2")
+
 RTL_DIR = share_root() / "rtl"
 RTL_INCLUDE_DIR = RTL_DIR / "generated"
 SIMULATORS = ("verilator", "icarus")
@@ -122,9 +127,7 @@ def build(simulator: str, design: RtlDesign, build_root: Path,
     build_dir = build_root / f"{simulator}-{design.toplevel}-{design.key()}"
     build_args: list[str] = []
     if simulator == "verilator":
-        # No delays in the design, so no --timing; keep the C++ build quiet and reasonably fast.
-        build_args = ["-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast",
-                      "-CFLAGS", "-O1"]
+        build_args = list(VERILATOR_ARGS)
         if waves == "fst":
             build_args.append("--trace-fst")
     elif simulator == "icarus":

@@ -26,7 +26,9 @@ from typing import Any
 
 from tandem import errors
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
-from tandem.cosim.rtl import RTL_DIR, RTL_INCLUDE_DIR, SIMULATORS, RtlDesign, build, find_verilator, make_runner
+from tandem.cosim.rtl import (RTL_DIR, RTL_INCLUDE_DIR, SIMULATORS, VERILATOR_ARGS, RtlDesign, build, find_verilator,
+                              make_runner)
+from tandem.rtlsim.model import verilator_identity
 from tandem.errors import AcceleratorError, TandemError
 from tandem.machine.results import RunResult
 from tandem.peripherals.conv_accel import TYPE_NAME, AccelParams
@@ -80,7 +82,8 @@ def _content_key(simulator: str, design: RtlDesign, waves: str | None) -> str:
         h.update(src.read_bytes())
     h.update(json.dumps([simulator, dict(sorted(design.parameters.items())), waves]).encode())
     if simulator == "verilator":
-        h.update(str(find_verilator().resolve()).encode())
+        # the version, not the path: checkouts sharing $TANDEM_CACHE share the build
+        h.update(json.dumps([verilator_identity(find_verilator()), VERILATOR_ARGS]).encode())
     return h.hexdigest()[:16]
 
 

@@ -64,7 +64,7 @@ class Bus:
         self.cpu.stop()
 
     def read(self, addr: int, size: int) -> int:
-        self.locator.begin_access()
+        self.locator.begin_access(False)
         hit = self.find(addr)
         if hit is None:
             self.miss("read", addr, size)
@@ -84,7 +84,7 @@ class Bus:
         return value
 
     def write(self, addr: int, size: int, value: int) -> None:
-        self.locator.begin_access()
+        self.locator.begin_access(True)
         hit = self.find(addr)
         if hit is None:
             self.miss("write", addr, size)

@@ -125,7 +125,7 @@ class MemoryChecker:
     def _on_access(self, uc: unicorn.Uc, access: int, address: int, size: int, _value: int, guard: Guard) -> None:
         if self.violation is not None:
             return
-        self.locator.begin_access()
+        self.locator.begin_access(access == unicorn.UC_MEM_WRITE)
         pc = self.locator.instruction_at(address)
         kind = "write" if access == unicorn.UC_MEM_WRITE else "read"
         self.violation = Violation(kind, address, size, pc if pc is not None else self.cpu.reg("pc"), guard,

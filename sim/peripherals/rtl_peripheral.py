@@ -185,30 +185,37 @@ class RtlPeripheral(Peripheral):
             raise AcceleratorError(f"{self.name}: bus error on the RTL's {self.memory_bus} memory port: {message}")
 
     def _transact(self, offset: int, write: bool, wdata: int, size: int) -> None:
+        # the hot path of every register access (tandem bench cosim): the clock arithmetic of
+        # _ratio/_rtl_at/_cpu_at inlined, one call into the model
         if self._window_index:
             self._retime()
-        self._ratio()
-        now = self.ctx.now()
-        start = max(self._rtl_at(now), self.rtl.cycles)
+        ctx, rtl = self.ctx, self.rtl
+        if ctx.cpu_hz != self._hz:
+            self._ratio()
+        hz = self._hz
+        f = self.frequency or hz
+        now = ctx.now()
+        start = max(self._rtl0 + (now - self._cpu0) * f // hz, rtl.cycles)
         strb = ((1 << size) - 1) << (offset & 3) if write else 0
-        n = self.rtl.access(start - self.rtl.cycles, offset & ~3 & self.addr_mask, write, wdata, strb,
-                            self.timeout)
+        n = rtl.access(start - rtl.cycles, offset & ~3 & self.addr_mask, write, wdata, strb, self.timeout)
         if n < 0:
             kind = "write" if write else "read"
             raise AcceleratorError(
                 f"{self.name}: {kind} at 0x{(self.spec.base or 0) + offset:08x} not answered after "
                 f"{self.timeout} RTL cycles ({self.bus_name}: {self.rtl.bus_state()})")
-        if self.rtl.bus_error:
+        if rtl.bus_error:
             self._bus_fault()
         self.transactions += 1
-        stall = self._cpu_at(start + n) - now - 1
+        stall = self._cpu0 + -(-(start + n - self._rtl0) * hz // f) - now - 1
         if stall > 0:
-            self.ctx.stall(stall)
-        if self.rtl.response:
-            self.ctx.note(f"{self.name}: the RTL answered an access at offset 0x{offset:x} with an error "
-                          f"response ({self.rtl.response}); tandem ignores it")
-        self._update_irq()
-        self._arm(now)
+            ctx.stall(stall)
+        if rtl.response:
+            ctx.note(f"{self.name}: the RTL answered an access at offset 0x{offset:x} with an error "
+                     f"response ({rtl.response}); tandem ignores it")
+        if rtl.irq != self.irq_level:
+            self._update_irq()
+        if self.irq_lines and not self.irq_level and self._event_at is None:
+            self._arm(now)
 
     # irq -------------------------------------------------------------------------------------
     def _update_irq(self) -> None:
