@@ -26,14 +26,22 @@ from typing import Any
 
 from tandem import errors
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
-from tandem.cosim.rtl import (RTL_DIR, RTL_INCLUDE_DIR, SIMULATORS, VERILATOR_ARGS, RtlDesign, build, find_verilator,
-                              make_runner)
-from tandem.rtlsim.model import verilator_identity
+from tandem.cosim.rtl import (
+    RTL_DIR,
+    RTL_INCLUDE_DIR,
+    SIMULATORS,
+    VERILATOR_ARGS,
+    RtlDesign,
+    build,
+    find_verilator,
+    make_runner,
+)
 from tandem.errors import AcceleratorError, TandemError
 from tandem.machine.results import RunResult
 from tandem.peripherals.conv_accel import TYPE_NAME, AccelParams
 from tandem.platform import search
 from tandem.platform.model import Platform, load_platform
+from tandem.rtlsim.model import verilator_identity
 
 BRIDGE_TOP = "tb_accel_bridge"
 BRIDGE_SOURCES = (RTL_DIR / "tandem_conv_accel.v", RTL_DIR / "bridge" / "tb_accel_bridge.v")
