@@ -62,9 +62,8 @@ Reader: TypeAlias = MemReader | Callable[[int, int], bytes | bytearray]
 
 
 def _read(src: Reader, addr: int, size: int) -> bytes:
-    if isinstance(src, MemReader):
-        return bytes(src.mem_read(addr, size))
-    return bytes(src(addr, size))
+    mem_read = getattr(src, "mem_read", None)  # not isinstance(MemReader): a Protocol check is slow
+    return bytes(mem_read(addr, size) if mem_read is not None else src(addr, size))  # type: ignore[operator]
 
 
 _REG_PC = A.ARM_REG_PC
