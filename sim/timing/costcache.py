@@ -35,7 +35,7 @@ from tandem.timing.costs import BlockCost
 __all__ = ["MAGIC", "MAX_ENTRIES", "CostCache", "Read", "shared", "source_digest"]
 
 MAGIC = b"tandem-costs-1\n"
-MAX_ENTRIES = 1 << 17  # per context file (about 10-20 MB at the largest)
+MAX_ENTRIES = 1 << 14  # per context file: about 2.8 MB, 0.1-0.2 s to load (~170 B, ~10 us an entry)
 _DIGEST = 32
 
 # One memory read a decode made: (address, size, bytes seen, or None: the read failed).
