@@ -56,7 +56,7 @@ from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nvic import CPACR, DEMCR, VTOR, Nvic
 from tandem.platform.model import Platform, load_platform
 from tandem.reports.profile import FunctionTable, Profile
-from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing
+from tandem.timing import CoreTiming, CycleCounter, MemoryTiming, core_timing, costcache
 from tandem.timing.counter import RING
 
 # The run loop stops at least every chunk to look for spinning code; the chunk doubles while
@@ -101,6 +101,7 @@ class Board:
                                 *(m.art_geometry or (64, 8, 16)))
                    for m in platform.memories for b in (m.base, *m.aliases)]
         timing = core_timing(platform.cpu.cpu_type, timings, multiplier=platform.cpu.multiplier)
+        timing.cost_cache = costcache.shared(self.config.cache_dir / "costs")
         self.timing = timing
         self.isa_guard = IsaGuard(timing, platform.cpu.fpu, self._fpu_enabled, self.cpu.stop)
         self.traps = TrapGuard(self.isa_guard, self.cpu.uc, timing.table.arch, lambda: ccr(self), self.cpu.stop,

@@ -15,6 +15,7 @@ as *line events* whose cost depends on cache state and is charged by the counter
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, TypeAlias, runtime_checkable
@@ -24,6 +25,7 @@ from capstone import arm_const as A
 from capstone.arm import ArmOpMem
 
 from tandem.errors import PlatformError
+from tandem.timing.costcache import CostCache, Read, source_digest
 from tandem.timing.costs import BlockCost, LineEvent
 from tandem.timing.insn_classes import (
     _BARRIERS,
@@ -60,9 +62,8 @@ Reader: TypeAlias = MemReader | Callable[[int, int], bytes | bytearray]
 
 
 def _read(src: Reader, addr: int, size: int) -> bytes:
-    if isinstance(src, MemReader):
-        return bytes(src.mem_read(addr, size))
-    return bytes(src(addr, size))
+    mem_read = getattr(src, "mem_read", None)  # not isinstance(MemReader): a Protocol check is slow
+    return bytes(mem_read(addr, size) if mem_read is not None else src(addr, size))  # type: ignore[operator]
 
 
 _REG_PC = A.ARM_REG_PC
@@ -189,6 +190,8 @@ class CoreTiming:
             capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS
         )
         self._cs.detail = True
+        self.cost_cache: CostCache | None = None  # set by the board: costs kept across runs
+        self._context: tuple[MemoryMap, str] | None = None  # (memory map, its context hash)
         # One I-cache and one D-cache tag array per ART memory (counter cache indexes); the
         # aliases of a memory (same name, other base, e.g. flash at 0) share its caches.
         self.caches: list[tuple[int, int]] = []  # (slots, line bytes) per cache index
@@ -362,7 +365,43 @@ class CoreTiming:
     # -- per-block --------------------------------------------------------------------------
 
     def block_cost(self, uc_or_reader: Reader, addr: int, size: int) -> BlockCost:
-        """Decode the ``size`` bytes at ``addr`` and cost them on this core and memory map."""
+        """Decode the ``size`` bytes at ``addr`` and cost them on this core and memory map
+        (from ``cost_cache`` when it has the block with the same bytes: sim/timing/costcache.py)."""
+        cache = self.cost_cache
+        if cache is None:
+            return self._block_cost(uc_or_reader, addr, size)
+        if self._context is None or self._context[0] is not self.memory:
+            ctx = repr((self.table, self.memory, sorted(self._cache_index.items()), source_digest()))
+            self._context = (self.memory, hashlib.sha256(ctx.encode()).hexdigest())
+        context = self._context[1]
+
+        def reread(a: int, n: int) -> bytes | None:
+            try:
+                return _read(uc_or_reader, a, n)
+            except Exception:
+                return None
+
+        hit = cache.get(context, addr, size, reread)
+        if hit is not None:
+            self.conditional_divides.update(hit[2])
+            return hit[0]
+        reads: list[Read] = []
+
+        def record(a: int, n: int) -> bytes:
+            seen = reread(a, n)
+            reads.append((a, n, seen))
+            return _read(uc_or_reader, a, n) if seen is None else seen  # raises as it did
+
+        known, self.conditional_divides = self.conditional_divides, set()
+        try:
+            bc = self._block_cost(record, addr, size)
+        finally:
+            added, self.conditional_divides = self.conditional_divides, known
+            known |= added
+        cache.put(context, addr, size, (bc, tuple(reads), tuple(sorted(added))))
+        return bc
+
+    def _block_cost(self, uc_or_reader: Reader, addr: int, size: int) -> BlockCost:
         insns = self._decode(_read(uc_or_reader, addr, size), addr, uc_or_reader)
         costs = self._costs(insns)
         taken_extra = 0
