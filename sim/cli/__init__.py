@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from tandem import __version__
+from tandem import version
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import TandemError
 from tandem.machine.limits import DEFAULT_MAX_HANDLER_CYCLES
@@ -88,6 +88,14 @@ def _plot_file(text: str) -> str:
 _TOP = _int_in(0, 1_000_000)
 
 
+class _Version(argparse.Action):
+    """``--version``, with the version looked up only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        parser.exit(0, f"tandem {version()}\n")
+
+
 def _command(module: str, name: str) -> Callable[[argparse.Namespace, TandemConfig], int]:
     """The subcommand's function, imported when it runs (``--help`` imports no simulator)."""
 
@@ -108,7 +116,7 @@ def _platforms(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tandem", description="Simulated Cortex-M boards for tiny ML")
-    parser.add_argument("--version", action="version", version=f"tandem {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("boards", help="list the boards (core, clock, memories)")
@@ -329,7 +337,7 @@ def _crash_log(cfg: TandemConfig, argv: list[str] | None) -> str:
     import time
     import traceback
 
-    text = f"tandem {__version__}: {' '.join(sys.argv if argv is None else ['tandem', *argv])}\n\n"
+    text = f"tandem {version()}: {' '.join(sys.argv if argv is None else ['tandem', *argv])}\n\n"
     text += traceback.format_exc()
     for folder in (cfg.cache_dir / "logs", Path(tempfile.gettempdir())):
         try:
