@@ -69,8 +69,8 @@ HEAVY = ("numpy", "unicorn", "capstone", "tflite", "elftools", "importlib.metada
 @pytest.mark.parametrize("argv", [["boards"], ["--help"], ["bench", "--help"], ["run", "--help"]])
 def test_light_commands_import_nothing_heavy(argv: list[str]) -> None:
     code = ("import sys\nfrom tandem.cli import main\n"
-            "try:\n    main(%r)\nexcept SystemExit:\n    pass\n"
-            "print('HEAVY:' + ' '.join(m for m in %r if m in sys.modules), file=sys.stderr)" % (argv, HEAVY))
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print('HEAVY:' + ' '.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     line = [ln for ln in out.stderr.splitlines() if ln.startswith("HEAVY:")]
     assert line == ["HEAVY:"], out.stderr
@@ -82,3 +82,27 @@ def test_version_is_looked_up_on_first_use() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
+
+
+def test_bench_startup_prints_its_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    from tandem.cli import main
+
+    assert main(["bench", "startup", "--runs", "1"]) == 0
+    out = capsys.readouterr().out
+    for name in ("tandem run cpubound.c", "tandem infer kws_ds_cnn"):
+        line = next(ln for ln in out.splitlines() if ln.startswith(name))
+        assert "first instruction best" in line and "imports best" in line and "(1 runs)" in line
+
+
+def test_bench_prints_its_named_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    from tandem.cli import main
+
+    assert main(["bench", "--no-cosim", "--runs", "1", "--rounds", "200"]) == 0
+    out = capsys.readouterr().out
+    rows = {ln.split(",")[0] for ln in out.splitlines()}
+    for name in ("cpubound.c integer loop (200 rounds)", "conv kernel (op_conv2d.tflite)",
+                 "KWS DS-CNN inference (kws_ds_cnn.tflite)"):
+        assert name in rows, out
+    loop = next(ln for ln in out.splitlines() if ln.startswith("cpubound.c"))
+    assert loop.split()[-2:] != ["n/a", "n/a"]  # QEMU is installed by the set-up: its ratio is printed
+    assert "tandem infer kws_ds_cnn" in out

@@ -236,7 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_command("size", "cmd_size"))
 
     p = sub.add_parser("bench", help="speed benchmarks (host MIPS, kernels' cycles per MAC)")
-    bench = p.add_subparsers(dest="what", required=True)
+    _platforms(p)
+    p.add_argument("--rounds", type=_int_in(1, 10_000_000), default=4000,
+                   help="cpubound.c work size (default 4000: about 30 M instructions)")
+    p.add_argument("--runs", type=_int_in(1, 1000), default=3, help="runs per figure (default 3)")
+    p.add_argument("--no-cosim", dest="cosim", action="store_false",
+                   help="leave out the co-simulated inference and the RTL speed (they build Verilator models)")
+    p.set_defaults(func=_command("bench", "cmd_bench_suite"))
+    bench = p.add_subparsers(dest="what")
+    q = bench.add_parser("startup", help="time from a fresh process to the first simulated instruction, "
+                                         "and import time (tandem run, tandem infer)")
+    _platforms(q)
+    q.add_argument("--runs", type=_int_in(1, 1000), default=5)
+    q.set_defaults(func=_command("bench", "cmd_bench_startup"))
     q = bench.add_parser("sim", help="a CPU-bound firmware on the board vs Unicorn with no hooks")
     _platforms(q)
     q.add_argument("--board", action="append", default=None, help="board(s); default stm32f4_discovery and bluepill")
