@@ -5,7 +5,6 @@ the package is described in docs/architecture.md.
 """
 from __future__ import annotations
 
-from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 from tandem.errors import TandemError
@@ -14,12 +13,23 @@ if TYPE_CHECKING:
     from tandem.machine.board import Board
     from tandem.machine.results import RunResult
 
-try:
-    __version__ = metadata.version("tandem")
-except metadata.PackageNotFoundError:  # imported from a source tree that is not installed
-    __version__ = "0+unknown"
+__all__ = ["Board", "RunResult", "TandemError", "__version__", "version"]
 
-__all__ = ["Board", "RunResult", "TandemError", "__version__"]
+_VERSION: str | None = None
+
+
+def version() -> str:
+    """The installed package's version, looked up once on first use (importlib.metadata costs
+    tens of milliseconds at import, which every command would pay)."""
+    global _VERSION
+    if _VERSION is None:
+        from importlib import metadata
+
+        try:
+            _VERSION = metadata.version("tandem")
+        except metadata.PackageNotFoundError:  # imported from a source tree that is not installed
+            _VERSION = "0+unknown"
+    return _VERSION
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing tandem must not load Unicorn
@@ -31,4 +41,6 @@ def __getattr__(name: str) -> Any:  # lazy: importing tandem must not load Unico
         from tandem.machine.results import RunResult
 
         return RunResult
+    if name == "__version__":
+        return version()
     raise AttributeError(name)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
-from tandem import __version__
+from tandem import version
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import TandemError
 from tandem.machine.limits import DEFAULT_MAX_HANDLER_CYCLES
@@ -88,6 +88,14 @@ def _plot_file(text: str) -> str:
 _TOP = _int_in(0, 1_000_000)
 
 
+class _Version(argparse.Action):
+    """``--version``, with the version looked up only when asked for."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        parser.exit(0, f"tandem {version()}\n")
+
+
 def _command(module: str, name: str) -> Callable[[argparse.Namespace, TandemConfig], int]:
     """The subcommand's function, imported when it runs (``--help`` imports no simulator)."""
 
@@ -108,7 +116,7 @@ def _platforms(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tandem", description="Simulated Cortex-M boards for tiny ML")
-    parser.add_argument("--version", action="version", version=f"tandem {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("boards", help="list the boards (core, clock, memories)")
@@ -228,7 +236,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_command("size", "cmd_size"))
 
     p = sub.add_parser("bench", help="speed benchmarks (host MIPS, kernels' cycles per MAC)")
-    bench = p.add_subparsers(dest="what", required=True)
+    _platforms(p)
+    p.add_argument("--rounds", type=_int_in(1, 10_000_000), default=4000,
+                   help="cpubound.c work size (default 4000: about 30 M instructions)")
+    p.add_argument("--runs", type=_int_in(1, 1000), default=3, help="runs per figure (default 3)")
+    p.add_argument("--no-cosim", dest="cosim", action="store_false",
+                   help="leave out the co-simulated inference and the RTL speed (they build Verilator models)")
+    p.set_defaults(func=_command("bench", "cmd_bench_suite"))
+    bench = p.add_subparsers(dest="what")
+    q = bench.add_parser("startup", help="time from a fresh process to the first simulated instruction, "
+                                         "and import time (tandem run, tandem infer)")
+    _platforms(q)
+    q.add_argument("--runs", type=_int_in(1, 1000), default=5)
+    q.set_defaults(func=_command("bench", "cmd_bench_startup"))
     q = bench.add_parser("sim", help="a CPU-bound firmware on the board vs Unicorn with no hooks")
     _platforms(q)
     q.add_argument("--board", action="append", default=None, help="board(s); default stm32f4_discovery and bluepill")
@@ -329,7 +349,7 @@ def _crash_log(cfg: TandemConfig, argv: list[str] | None) -> str:
     import time
     import traceback
 
-    text = f"tandem {__version__}: {' '.join(sys.argv if argv is None else ['tandem', *argv])}\n\n"
+    text = f"tandem {version()}: {' '.join(sys.argv if argv is None else ['tandem', *argv])}\n\n"
     text += traceback.format_exc()
     for folder in (cfg.cache_dir / "logs", Path(tempfile.gettempdir())):
         try:

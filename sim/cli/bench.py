@@ -1,11 +1,19 @@
-"""``tandem bench sim``: host MIPS of a CPU-bound firmware on the boards vs bare Unicorn;
+"""``tandem bench``: the named workloads (integer loop, conv kernel, a model, a co-simulated model)
+against bare Unicorn and QEMU, and the start-up time; ``tandem bench startup``: start-up alone;
+``tandem bench sim``: host MIPS of a CPU-bound firmware on the boards vs bare Unicorn;
 ``tandem bench cosim``: the register access overhead and RTL speed of a Tandem.RtlPeripheral."""
 from __future__ import annotations
 
 import argparse
+import os
+from typing import TYPE_CHECKING
 
 from tandem.config import TandemConfig
 from tandem.machine.bench import bench_sim
+
+if TYPE_CHECKING:
+    from tandem.cli.startup_bench import StartupRow
+    from tandem.tinyml.results import Inference
 
 
 def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
@@ -44,4 +52,99 @@ def cmd_bench_kernels(args: argparse.Namespace, cfg: TandemConfig) -> int:
             for model in models]
     for line in format_rows(rows, columns):
         print(line)
+    return 0
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:5.2f}" if a and b else "  n/a"
+
+
+def _mips(x: float | None) -> str:
+    return f"{x:7.1f}" if x else "    n/a"
+
+
+def cmd_bench_suite(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    """``tandem bench``: the named workloads, each built here, with what this machine measures."""
+    import platform as host
+
+    from tandem.config import share_root
+    from tandem.machine.bench import QEMU_MACHINES, qemu_seconds
+
+    print(f"tandem bench on {host.node()} ({host.machine()}, {os.cpu_count()} cores, Python "
+          f"{host.python_version()}); host MIPS = simulated instructions per wall second, best of {args.runs}")
+    print(f"{'workload':<58} {'instr M':>8} {'tandem':>7} {'Unicorn':>7} {'QEMU':>7} {'t/U':>5} {'t/Q':>5}")
+    board = "mps2_an386"
+    runs = [bench_sim(board, cfg, args.rounds) for _ in range(args.runs)]
+    tandem_mips = max(r.board_mips for r in runs)
+    bare_mips = max(r.bare_mips for r in runs)
+    qemu = [qemu_seconds(runs[0].elf, QEMU_MACHINES[board]) for _ in range(args.runs)]
+    qemu_mips = runs[0].instructions / min(q for q in qemu if q) / 1e6 if all(qemu) else None
+    print(f"{f'cpubound.c integer loop ({args.rounds} rounds), {board}':<58} {runs[0].instructions / 1e6:8.1f} "
+          f"{_mips(tandem_mips)} {_mips(bare_mips)} {_mips(qemu_mips)} {_ratio(tandem_mips, bare_mips)} "
+          f"{_ratio(tandem_mips, qemu_mips)}")
+    root = share_root()
+    for name, model in (("conv kernel (op_conv2d.tflite)", root / "tests/models/op_conv2d.tflite"),
+                        ("KWS DS-CNN inference (kws_ds_cnn.tflite)", root / "examples/models/kws_ds_cnn.tflite")):
+        best = max((_infer_mips(model, cfg) for _ in range(args.runs)), key=lambda r: r[1])
+        print(f"{f'{name}, nucleo_l4r5zi':<58} {best[0] / 1e6:8.1f} {_mips(best[1])} {'n/a':>7} {'n/a':>7}")
+    if args.cosim:
+        inf = _cosim_infer(root / "examples/models/kws_ds_cnn.tflite", cfg)
+        secs, acc = _num(inf.extra["cosim_seconds"]), int(_num(inf.extra["accel_cycles"]))
+        print(f"{'KWS DS-CNN co-simulated (conv8x8, verilator)':<58} {inf.run.instructions / 1e6:8.1f} "
+              f"whole run {secs:.2f} s wall (RTL build {_num(inf.extra['rtl_build_seconds']):.1f} s), "
+              f"{acc:,} accelerator cycles, {acc / secs / 1e6:.3f} M accelerator cycles per wall second")
+        from tandem.cosim.rtl_bench import bench
+
+        for line in bench("generic_m4", "mac_axil", 20_000, 10_000_000, cfg, 0):
+            print(f"  RTL (bench cosim, mac_axil): {line}")
+    print("start-up (tandem bench startup):")
+    for row in _startup_rows(cfg, args.runs):
+        print(f"  {row.line()}")
+    return 0
+
+
+def _num(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _infer_mips(model: object, cfg: TandemConfig) -> tuple[int, float]:
+    from pathlib import Path
+
+    from tandem.tinyml.infer import run_job
+    from tandem.tinyml.job import InferenceJob
+
+    job = InferenceJob.create("nucleo_l4r5zi", Path(str(model)), cfg)
+    run = run_job(job, cfg).run
+    return run.instructions, run.mips
+
+
+def _cosim_infer(model: object, cfg: TandemConfig) -> Inference:
+    from pathlib import Path
+
+    from tandem.tinyml.infer import run_job_accel
+    from tandem.tinyml.job import InferenceJob
+
+    job = InferenceJob.create("nucleo_l4r5zi", Path(str(model)), cfg, accel="conv8x8")
+    return run_job_accel(job, cfg)
+
+
+def _startup_rows(cfg: TandemConfig, runs: int) -> list[StartupRow]:
+    from tandem.cli.startup_bench import bench_startup
+    from tandem.config import share_root
+    from tandem.firmware.build import FirmwareSpec, build_firmware
+    from tandem.platform import load_platform
+
+    platform = load_platform("stm32f4_discovery", cfg.platforms_search)
+    spec = FirmwareSpec(("tests/cpubound.c",), name="cpubound4000", port="semihost")
+    elf = build_firmware(platform, spec, cfg)
+    kws = str(share_root() / "examples/models/kws_ds_cnn.tflite")
+    run = ["run", "--board", "stm32f4_discovery", "--quiet", str(elf)]
+    infer = ["infer", "--board", "nucleo_l4r5zi", "--model", kws]
+    return bench_startup([("tandem run cpubound.c", "run", run), ("tandem infer kws_ds_cnn", "infer", infer)], runs)
+
+
+def cmd_bench_startup(args: argparse.Namespace, cfg: TandemConfig) -> int:
+    print(f"tandem bench startup: a fresh process to the core's first instruction, cached builds, {args.runs} runs")
+    for row in _startup_rows(cfg, args.runs):
+        print(row.line())
     return 0

@@ -8,15 +8,12 @@ import sys
 
 from tandem.cli.common import summary, write_json
 from tandem.config import TandemConfig
-from tandem.debug.gdbserver import GdbServer
 from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
 from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
-from tandem.machine.memcheck import check_memory
 from tandem.peripherals.rtl_peripheral import RtlPeripheral
 from tandem.platform import load_platform
 from tandem.platform.search import resolve_accel
-from tandem.reports.ops import op_breakdown
 
 CONV_TYPE = "Tandem.ConvAccelerator"  # co-simulated under cocotb (tandem.cosim)
 
@@ -48,7 +45,9 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
             raise TandemError("--waves needs --accel (the waveform is the accelerator's RTL)")
         board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
     image = board.load_elf(args.firmware)
-    if args.check_memory:
+    if args.check_memory:  # the checker, the GDB server and the op report: imported only when used
+        from tandem.machine.memcheck import check_memory
+
         check_memory(board)
     stdin = sys.stdin.buffer.read() if args.stdin else b""
     stream = None if args.quiet else sys.stdout.buffer
@@ -56,6 +55,8 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     limits = RunLimits(0, args.max_seconds, args.max_handler_cycles or None)
     try:
         if args.gdb is not None:
+            from tandem.debug.gdbserver import GdbServer
+
             server = GdbServer(board, args.gdb_host, args.gdb)
             print(f"[tandem] gdb server listening on {server.host}:{server.port} "
                   f"(gdb-multiarch {args.firmware} -ex 'target remote {server.host}:{server.port}')",
@@ -89,6 +90,8 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
             print(f"[tandem] {periph.describe()}", file=sys.stderr)
     if result.profile is not None:
         print(result.profile.table(args.top), file=sys.stderr)
+        from tandem.reports.ops import op_breakdown
+
         ops = op_breakdown(result.profile, image)
         if ops is not None:
             print("\n-- cycles per op (functions grouped by their kernel's source file, from DWARF line information)",

@@ -7,11 +7,15 @@ definition of how firmware is compiled and linked with them. The compiler is run
 list, never through a shell, so no option can run a command. A build is cached under the cache
 directory by a hash of the firmware sources, the generated files, the flags and the compiler's
 version; it is made in a directory of its own and renamed into place, so concurrent runs share
-the cache safely. A failed build is one line naming its first error and the full log's path.
+the cache safely. A stat index (``firmware/stat-index/``) maps the sources' (path, size,
+mtime_ns) and the compiler binary's stat to that content key, so a cached build is found without
+reading every source or running the compiler; a changed stat falls back to hashing the contents.
+A failed build is one line naming its first error and the full log's path.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shlex
 import shutil
@@ -177,6 +181,49 @@ def _tree_digest(root: Path, h: hashlib._Hash) -> None:
             h.update(path.read_bytes())
 
 
+def _tree_stats(root: Path, h: hashlib._Hash) -> None:
+    for path in sorted(root.rglob("*")):
+        if path.suffix in _SOURCE_SUFFIXES:
+            st = path.stat()
+            if path.is_file():
+                h.update(f"{path.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+
+
+def _stat_key(config: TandemConfig, fw: Path, sources: list[str], params: bytes, prefix: str) -> str | None:
+    """The stat index's key: what the content key depends on, by stat rather than by content
+    (None when the compiler is not on PATH: the full path then says why)."""
+    gcc = shutil.which(config.arm_gcc)
+    if gcc is None:
+        return None
+    h = hashlib.sha256(params + prefix.encode())
+    _tree_stats(fw, h)
+    for s in sources:
+        if Path(s).is_absolute():
+            st = Path(s).stat()
+            h.update(f"{s}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    real = os.path.realpath(gcc)
+    st = os.stat(real)
+    h.update(f"{real}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:32]
+
+
+def _read_index(entry: Path) -> str | None:
+    try:
+        return entry.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _write_index(entry: Path, key: str) -> None:
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+        tmp.write_text(key + "\n")
+        os.replace(tmp, entry)
+    except OSError:
+        pass  # the index only saves time: a read-only cache still builds
+
+
 def _compiler_version(config: TandemConfig) -> str:
     gcc = shutil.which(config.arm_gcc)
     if gcc is None:
@@ -198,22 +245,34 @@ def build_firmware(platform: Platform, spec: FirmwareSpec, config: TandemConfig)
     port = spec.port or port_for(platform)
     cpuflags = CPU_FLAGS[platform.cpu.cpu_type]
 
+    params = repr((platform.name, platform.path.read_bytes(), sources, port, cpuflags, spec.opt,
+                   spec.extra_cflags, spec.stack_size, spec.heap_size, sorted(spec.defines.items()),
+                   _platform_digest(platform))).encode()
+    if needs_accel_regs(platform, spec):
+        params += render_c_header().encode()
+    prefix = f"{platform.name}-{spec.program}-"
+    stat_key = _stat_key(config, fw, sources, params, prefix)
+    index = config.cache_dir / "firmware" / "stat-index" / f"{stat_key}"
+    if stat_key is not None:
+        key = _read_index(index)
+        if key is not None:
+            elf = config.cache_dir / "firmware" / f"{prefix}{key}" / f"{spec.program}.elf"
+            if elf.is_file():
+                return elf
     h = hashlib.sha256()
     _tree_digest(fw, h)
     for s in sources:
         p = Path(s)
         if p.is_absolute():
             h.update(p.read_bytes())
-    h.update(repr((platform.name, platform.path.read_bytes(), sources, port, cpuflags, spec.opt,
-                   spec.extra_cflags, spec.stack_size, spec.heap_size, sorted(spec.defines.items()),
-                   _platform_digest(platform))).encode())
+    h.update(params)
     h.update(_compiler_version(config).encode())
-    if needs_accel_regs(platform, spec):
-        h.update(render_c_header().encode())
     key = h.hexdigest()[:16]
-    out_dir = config.cache_dir / "firmware" / f"{platform.name}-{spec.program}-{key}"
+    out_dir = config.cache_dir / "firmware" / f"{prefix}{key}"
     elf = out_dir / f"{spec.program}.elf"
     if elf.is_file():
+        if stat_key is not None:
+            _write_index(index, key)
         return elf
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
@@ -235,6 +294,8 @@ def build_firmware(platform: Platform, spec: FirmwareSpec, config: TandemConfig)
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    if stat_key is not None:
+        _write_index(index, key)
     return elf
 
 

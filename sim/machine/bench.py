@@ -7,6 +7,9 @@ memory map and no hooks but one that ends the run at the exit BKPT. The figures 
 """
 from __future__ import annotations
 
+import shutil
+import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -29,6 +32,7 @@ class SimBench:
     board_seconds: float
     bare_seconds: float
     profiled_seconds: float | None = None  # the same run with run(profile=True)
+    elf: str = ""
 
     @property
     def board_mips(self) -> float:
@@ -92,4 +96,27 @@ def bench_sim(board_name: str, cfg: TandemConfig, rounds: int = 4000,
             raise RuntimeError(f"profiling changed the cycle count: {presult.cycles} != {result.cycles}")
         profiled = presult.wall_seconds
     return SimBench(board_name, result.instructions, result.cycles, result.wall_seconds, bare,
-                    profiled)
+                    profiled, str(elf))
+
+
+QEMU_MACHINES = {"mps2_an386": "mps2-an386", "netduinoplus2": "netduinoplus2"}
+
+
+def qemu_seconds(elf: str, machine: str = "mps2-an386", timeout: float = 600) -> float | None:
+    """Wall time of the whole ``qemu-system-arm`` process running ``elf`` to its semihosting exit
+    (its own start-up included; no timing model; ``-icount shift=0`` as the tests' QEMU oracle
+    runs it), or None when QEMU is not installed."""
+    qemu = shutil.which("qemu-system-arm")
+    if qemu is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="tandem-qemu-") as tmp:
+        cmd = [qemu, "-M", machine, "-nographic", "-monitor", "none", "-icount", "shift=0", "-serial", "none",
+               "-chardev", f"file,id=semi,path={tmp}/out", "-semihosting-config",
+               "enable=on,target=native,chardev=semi", "-kernel", elf]
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+        elapsed = time.perf_counter() - t0
+    if res.returncode != 0:
+        raise RuntimeError(f"qemu-system-arm -M {machine} {elf}: exit {res.returncode}: "
+                           f"{res.stderr.decode(errors='replace').strip()[:200]}")
+    return elapsed

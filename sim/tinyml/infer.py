@@ -254,7 +254,8 @@ def run_job_accel(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAUL
     inference = finish(prep, res.run, res.memory, res.trace_events, job.platform.name)
     attribute_jobs(inference.ops, res.jobs)
     inference.extra.update({"accel": job.accel, "simulator": simulator, "accelerator_jobs": len(res.jobs),
-                            "cosim_seconds": res.total_seconds, "rtl_build_seconds": res.build_seconds})
+                            "cosim_seconds": res.total_seconds, "rtl_build_seconds": res.build_seconds,
+                            "accel_cycles": sum(int(j["accel_cycles"]) for j in res.jobs)})
     return inference
 
 
