@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(gcc-arm-none-eabi libnewlib-arm-none-eabi iverilog qemu-system-arm make gcc g++ libc6-dev perl
-              python3 python3-venv python3-dev gdb-multiarch)
+              python3 python3-venv python3-dev gdb-multiarch yosys chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

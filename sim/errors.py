@@ -95,3 +95,14 @@ class ModelError(TandemError):
 
 class AcceleratorError(SimulationError):
     """The RTL accelerator misbehaved (timeout, protocol violation)."""
+
+
+class SweepError(TandemError):
+    """A design-space sweep that cannot run: a bad ``--param``, spec file or design point
+    (``SPEC:LINE: ...`` when a spec file says it)."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        where = f"{path}:{line}: " if path is not None and line is not None else (f"{path}: " if path else "")
+        super().__init__(where + message)
+        self.path = path
+        self.line = line

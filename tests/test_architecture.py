@@ -25,7 +25,7 @@ LAYERS = {
     "machine": 6,
     "cosim": 7, "debug": 7, "renode": 7,
     "tinyml": 8,
-    "aot": 9,
+    "aot": 9, "sweep": 9,
     "cli": 10, "pytest_plugin": 10, "__init__": 10, "__main__": 10,
 }
 

@@ -1,4 +1,4 @@
-"""The ``tandem`` command line: boards, build, run, infer, compile, size, bench, demo, robot.
+"""The ``tandem`` command line: boards, build, run, infer, compile, size, bench, sweep, demo, robot.
 
 This module assembles the parser and runs a subcommand; each subcommand's implementation lives
 in its own module (``tandem.cli.run`` and so on), imported only when that subcommand runs.
@@ -277,6 +277,24 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--column", action="append", choices=("reference", "optimized"), default=None,
                    help="op set column(s); default both")
     q.set_defaults(func=_command("bench", "cmd_bench_kernels"))
+
+    p = sub.add_parser("sweep", help="accelerator design-space sweep: cycles, area (yosys) and Pareto plots, "
+                                     "on local cores or a Dask cluster")
+    _platforms(p)
+    p.add_argument("--board", help="board name or .repl (or `board` in --spec)")
+    p.add_argument("--model", action="append", metavar="M.tflite", help="model(s) run on every design point")
+    p.add_argument("--accel", metavar="NAME|PATH.repl", help="the accelerator overlay to vary (e.g. conv4x4)")
+    p.add_argument("--param", action="append", metavar="NAME=V1,V2",
+                   help="a .repl property of the accelerator or a Verilog parameter of a Tandem.RtlPeripheral "
+                        "and its values (LO..HI for a range); repeatable: the sweep is the cross product")
+    p.add_argument("--spec", metavar="SWEEP.toml", help="board, models, accel and [params] in a TOML file")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="results.csv (points already there are skipped), pareto.png, sweep.html")
+    p.add_argument("--workers", type=_int_in(1, 1024), default=None, metavar="N",
+                   help="local worker processes (default: the cores)")
+    p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the points on this Dask scheduler's workers")
+    p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
+    p.set_defaults(func=_command("sweep", "cmd_sweep"))
 
     p = sub.add_parser("demo", help="keyword spotting on the NUCLEO-L4R5ZI, CPU-only and with the RTL accelerator")
     p.add_argument("--out", default="tandem-demo", help="directory for the plot, timeline and profile")
