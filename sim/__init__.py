@@ -5,6 +5,7 @@ the package is described in docs/architecture.md.
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from tandem.errors import TandemError
@@ -15,21 +16,16 @@ if TYPE_CHECKING:
 
 __all__ = ["Board", "RunResult", "TandemError", "__version__", "version"]
 
-_VERSION: str | None = None
-
-
+@functools.cache
 def version() -> str:
     """The installed package's version, looked up once on first use (importlib.metadata costs
     tens of milliseconds at import, which every command would pay)."""
-    global _VERSION
-    if _VERSION is None:
-        from importlib import metadata
+    from importlib import metadata
 
-        try:
-            _VERSION = metadata.version("tandem")
-        except metadata.PackageNotFoundError:  # imported from a source tree that is not installed
-            _VERSION = "0+unknown"
-    return _VERSION
+    try:
+        return metadata.version("tandem")
+    except metadata.PackageNotFoundError:  # imported from a source tree that is not installed
+        return "0+unknown"
 
 
 def __getattr__(name: str) -> Any:  # lazy: importing tandem must not load Unicorn

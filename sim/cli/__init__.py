@@ -93,7 +93,8 @@ class _Version(argparse.Action):
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: object, option_string: str | None = None) -> None:
-        parser.exit(0, f"tandem {version()}\n")
+        sys.stdout.write(f"tandem {version()}\n")  # as argparse's own "version" action: stdout
+        parser.exit(0)
 
 
 def _command(module: str, name: str) -> Callable[[argparse.Namespace, TandemConfig], int]:
