@@ -87,7 +87,25 @@ def conv2d_accumulate(
             patch = patch * (vy[None, :, None, None] & vx[None, None, :, None])
             acc += np.einsum("nhwc,oc->nhwo", patch, w[:, ky, kx, :])
     # C accumulates in int32; wrap the same way a real int32 would.
+    return wrap_int32(acc)
+
+
+def wrap_int32(acc: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     return ((acc + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
+
+
+def requantize(
+    acc: npt.NDArray[np.int64],
+    bias: npt.NDArray[np.int32] | None,
+    multipliers: npt.NDArray[np.int32],
+    shifts: npt.NDArray[np.int32],
+    quant: ConvQuant,
+) -> npt.NDArray[np.int8]:
+    """Bias, per-channel MultiplyByQuantizedMultiplier, output offset, clamp (last axis = channel)."""
+    if bias is not None:
+        acc = wrap_int32(acc + np.asarray(bias, dtype=np.int64))
+    scaled = multiply_by_quantized_multiplier_array(acc, multipliers, shifts)
+    return np.clip(scaled + quant.output_offset, quant.act_min, quant.act_max).astype(np.int8)
 
 
 def conv2d_int8(
@@ -104,10 +122,4 @@ def conv2d_int8(
     if multipliers.shape != (out_c,) or shifts.shape != (out_c,):
         raise ValueError(f"need {out_c} multipliers and shifts")
     acc = conv2d_accumulate(inp, filt, geom, quant.input_offset)
-    if bias is not None:
-        acc = acc + np.asarray(bias, dtype=np.int64)[None, None, None, :]
-        acc = ((acc + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
-    scaled = multiply_by_quantized_multiplier_array(acc, multipliers[None, None, None, :], shifts)
-    out = scaled + quant.output_offset
-    out = np.clip(out, quant.act_min, quant.act_max)
-    return out.astype(np.int8)
+    return requantize(acc, bias, multipliers, shifts, quant)

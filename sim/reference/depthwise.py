@@ -12,26 +12,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from tandem.reference.conv2d import ConvGeometry, ConvQuant
-from tandem.reference.quant import multiply_by_quantized_multiplier_array
-
-
-def _wrap(acc: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    return ((acc + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
-
-
-def requantize(
-    acc: npt.NDArray[np.int64],
-    bias: npt.NDArray[np.int32] | None,
-    multipliers: npt.NDArray[np.int32],
-    shifts: npt.NDArray[np.int32],
-    quant: ConvQuant,
-) -> npt.NDArray[np.int8]:
-    """Bias, per-channel MultiplyByQuantizedMultiplier, output offset, clamp (last axis = channel)."""
-    if bias is not None:
-        acc = _wrap(acc + np.asarray(bias, dtype=np.int64))
-    scaled = multiply_by_quantized_multiplier_array(acc, multipliers, shifts)
-    return np.clip(scaled + quant.output_offset, quant.act_min, quant.act_max).astype(np.int8)
+from tandem.reference.conv2d import ConvGeometry, ConvQuant, requantize, wrap_int32
 
 
 def depthwise_accumulate(
@@ -58,7 +39,7 @@ def depthwise_accumulate(
             patch = x[:, np.clip(iy, 0, in_h - 1)][:, :, np.clip(ix, 0, in_w - 1)]
             patch = patch * (vy[None, :, None, None] & vx[None, None, :, None])
             acc += patch * w[ky, kx][None, None, None, :]
-    return _wrap(acc)
+    return wrap_int32(acc)
 
 
 def depthwise_conv2d_int8(
@@ -89,7 +70,7 @@ def fully_connected_int8(
     """int8 FULLY_CONNECTED: input (batches, depth), weights (units, depth), per-tensor scale."""
     if inp.ndim != 2 or weights.ndim != 2 or inp.shape[1] != weights.shape[1]:
         raise ValueError(f"input {inp.shape} and weights {weights.shape} do not match")
-    acc = _wrap((inp.astype(np.int64) + quant.input_offset) @ weights.astype(np.int64).T)
+    acc = wrap_int32((inp.astype(np.int64) + quant.input_offset) @ weights.astype(np.int64).T)
     units = weights.shape[0]
     mults = np.full(units, multiplier, dtype=np.int32)
     shifts = np.full(units, shift, dtype=np.int32)
