@@ -144,10 +144,13 @@ def stage(src: Path, names: tuple[str, ...], what: str, cfg: TandemConfig,
           skip: tuple[str, ...] = (), extra: dict[str, str] | None = None) -> Path:
     """Copy ``names`` and the checkout's other top-level headers (but ``skip``), plus the
     generated ``extra`` files, into a cache directory named by a digest of all of them."""
-    files = {n: (src / n).read_bytes() for n in names}
-    for header in sorted(src.glob("*.h")):
-        if header.name not in skip and header.name not in files and header.is_file():
-            files[header.name] = header.read_bytes()
+    try:
+        files = {n: (src / n).read_bytes() for n in names}
+        for header in sorted(src.glob("*.h")):
+            if header.name not in skip and header.name not in files and header.is_file():
+                files[header.name] = header.read_bytes()
+    except OSError as exc:
+        raise FidelityError(f"{what} checkout {src}: {exc.strerror}: {exc.filename}") from exc
     for name, text in (extra or {}).items():
         files[name] = text.encode()
     h = hashlib.sha256()

@@ -394,3 +394,14 @@ def test_a_header_change_rebuilds(tmp_path: Path, cfg) -> None:
     # Tick++ adds a load, an add and a store to each run: at least 1 + 1 + 1 cycles (M4 TRM
     # table 3-1: LDR 2, or 1 when pipelined after another load; ADD 1; STR 1)
     assert after.cycles - before.cycles >= 3
+
+
+@pytest.mark.parametrize("board", ["nucleo_l4r5zi", "bluepill"])
+def test_the_public_shapes_run_on_the_stm32_boards(tmp_path: Path, cfg, board: str) -> None:
+    """The ART board and the 20 KiB Blue Pill: the Dhrystone port's stack and heap fit, and the
+    CoreMark port's DWT timing counts there too."""
+    d = _dhrystone_style(tmp_path, "dhry", "void main (int argc, char **argv)", "argc == 1")
+    row = fidelity.run_dhrystone(d, board, "-O2", ("-fno-inline",), 50, cfg)
+    assert row.board == board and 5 < row.cycles < 60
+    cm = fidelity.run_coremark(_coremark_style(tmp_path, "-O2"), board, "-O2", (), 3, cfg)
+    assert cm.cycles > 100
