@@ -2,7 +2,10 @@
 
 The stand-ins have the file names and console output of the real benchmarks but trivial
 work, so the tests check the harness: building with tandem's port files, the run-count
-difference for Dhrystone, the CRC check for CoreMark, and the table.
+difference for Dhrystone, the CRC check for CoreMark, and the table. The *_STYLE trees are
+written in the shape of the common public copies (eembc/coremark's coremark.h and core_main.c:
+COMPILER_FLAGS printed as a string; Dhrystone 2.1's dhry_1.c: K&R definitions,
+``extern int times ();`` under TIMES, main reading the run count only when argc == 1).
 """
 from __future__ import annotations
 
@@ -157,3 +160,248 @@ def test_missing_sources_and_table(tmp_path: Path, capsys) -> None:
 def test_extra_flag_sets_parse() -> None:
     sets = fidelity._flag_sets(["-O3 -funroll-loops", "-fno-inline"], ())
     assert sets == [("-O3", ("-funroll-loops",)), ("-O2", ("-fno-inline",))]
+
+
+# eembc/coremark's shape: coremark.h includes core_portme.h and maps ee_printf to printf;
+# core_main.c prints COMPILER_FLAGS with %s, so it must expand to a string literal.
+COREMARK_H_STYLE = r"""
+#ifndef TOTAL_DATA_SIZE
+#define TOTAL_DATA_SIZE 2*1000
+#endif
+#define SEED_ARG 0
+#define SEED_FUNC 1
+#define SEED_VOLATILE 2
+#define MEM_STATIC 0
+#define MEM_MALLOC 1
+#define MEM_STACK 2
+#include "core_portme.h"
+#if HAS_STDIO
+#include <stdio.h>
+#endif
+#if HAS_PRINTF
+#define ee_printf printf
+#endif
+#if MAIN_HAS_NORETURN
+#define MAIN_RETURN_VAL
+#define MAIN_RETURN_TYPE void
+#else
+#define MAIN_RETURN_VAL 0
+#define MAIN_RETURN_TYPE int
+#endif
+typedef ee_u32 secs_ret;
+void start_time(void);
+void stop_time(void);
+CORE_TICKS get_time(void);
+secs_ret time_in_secs(CORE_TICKS ticks);
+ee_s32 get_seed_32(int i);
+"""
+COREMARK_MAIN_STYLE = r"""
+#include <string.h>
+#include "coremark.h"
+volatile ee_u32 sink;
+#if MAIN_HAS_NOARGC
+MAIN_RETURN_TYPE
+main(void)
+{
+    int   argc = 0;
+    char *argv[1];
+#else
+MAIN_RETURN_TYPE
+main(int argc, char *argv[])
+{
+#endif
+    core_portable port;
+    ee_u32 i, iterations = (ee_u32)get_seed_32(4);
+    portable_init(&port, &argc, argv);
+    start_time();
+    for (i = 0; i < iterations * 100u; i++)
+        sink += i;
+    stop_time();
+    ee_printf("Total ticks      : %lu\n", (long unsigned)get_time());
+    ee_printf("Compiler version : %s\n", COMPILER_VERSION);
+    ee_printf("Compiler flags   : %s\n", COMPILER_FLAGS);
+    ee_printf("Memory location  : %s\n", MEM_LOCATION);
+    /* the list CRC is right only if the flags arrived as the string the harness built */
+    ee_printf("[%d]crclist       : 0x%04x\n", 0, strcmp(COMPILER_FLAGS, WANT_FLAGS) ? 0 : 0xe714);
+    ee_printf("[%d]crcmatrix     : 0x%04x\n", 0, 0x1fd7);
+    ee_printf("[%d]crcstate      : 0x%04x\n", 0, 0x8e3a);
+    portable_fini(&port);
+    return MAIN_RETURN_VAL;
+}
+"""
+
+
+def _coremark_style(tmp: Path, want_flags: str, main: str = COREMARK_MAIN_STYLE) -> Path:
+    d = tmp / "coremark-style"
+    d.mkdir(exist_ok=True)
+    (d / "coremark.h").write_text(COREMARK_H_STYLE)
+    want = want_flags.replace("\\", "\\\\").replace('"', '\\"')
+    (d / "core_main.c").write_text(f'#define WANT_FLAGS "{want}"\n' + main)
+    (d / "core_util.c").write_text(COREMARK_UTIL)
+    for name in ("core_list_join.c", "core_matrix.c", "core_state.c"):
+        (d / name).write_text('#include "coremark.h"\n')
+    # Some forks keep a port header next to coremark.h; tandem's must be used instead.
+    (d / "core_portme.h").write_text('#error "the checkout\'s core_portme.h was used"\n')
+    return d
+
+
+@pytest.mark.parametrize("opt,flags", [
+    ("-O2", ()),
+    ("-O3", ("-funroll-all-loops", "-finline-limit=600", "-fno-schedule-insns")),
+    ("-O2", ('-DTAG="a b"', "-DPATH=c:\\x")),  # quotes and a backslash inside the string
+])
+def test_coremark_compiler_flags_reach_core_main_as_a_string(tmp_path: Path, cfg, opt: str,
+                                                             flags: tuple[str, ...]) -> None:
+    """The failure of issue 15 item 5: through make's shell -DCOMPILER_FLAGS="-O2" lost its
+    quotes ("'O2' undeclared"). Here the stand-in checks the string it received."""
+    want = " ".join((opt,) + flags)
+    assert fidelity.c_string_define("X", 'a "b" \\c') == '-DX="a \\"b\\" \\\\c"'
+    row = fidelity.run_coremark(_coremark_style(tmp_path, want), "generic_m4", opt, flags, 3, cfg)
+    assert row.flags == want and row.cycles > 100
+
+
+def test_coremark_build_failure_is_one_line(tmp_path: Path, cfg, capsys) -> None:
+    src = _coremark_style(tmp_path, "-O2", main=COREMARK_MAIN_STYLE + "\nint broken(void) { return }\n")
+    assert fidelity.main(["--coremark", str(src), "--boards", "generic_m4"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("fidelity: building coremark for generic_m4 failed: ")
+    assert f"{src / 'core_main.c'}:" in err and "error" in err  # the checkout's file, not a copy
+
+
+def test_bad_checkout_and_board_are_one_line(tmp_path: Path, cfg, capsys) -> None:
+    assert fidelity.main(["--dhrystone", str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert err == f"fidelity: Dhrystone checkout {tmp_path / 'nowhere'}: not a directory\n"
+    src = _dhrystone(tmp_path)
+    assert fidelity.main(["--dhrystone", str(src), "--boards", "no_such_board"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("fidelity: ") and "no_such_board" in err
+
+
+# Dhrystone 2.1 as the common public copies have it (Weicker's dhry.h / dhry_1.c / dhry_2.c):
+# K&R definitions, implicit int, malloc declared by hand, the clock declared K&R style under
+# TIMES, and a main that reads the run count with scanf only when argc == 1.
+DHRY_H_STYLE = r"""
+#ifdef TIMES
+#include <sys/types.h>
+#include <sys/times.h>
+#endif
+#include <stdio.h>
+#include <string.h>
+#define Null 0
+#define true 1
+#define false 0
+typedef int One_Fifty;
+typedef int Boolean;
+typedef struct record { struct record *Ptr_Comp; int Int_Comp; } Rec_Type, *Rec_Pointer;
+#define structassign(d, s) d = s
+"""
+DHRY_1_STYLE = r"""
+#include "dhry.h"
+Rec_Pointer Ptr_Glob;
+int Int_Glob;
+#ifdef TIMES
+struct tms      time_info;
+extern  int     times ();
+#define Too_Small_Time (2*HZ)
+#endif
+extern char *malloc ();
+long Begin_Time, End_Time, User_Time;
+
+MAIN_DECL
+{
+  REG int Run_Index;
+  REG int Number_Of_Runs;
+  One_Fifty Int_Loc = 3;
+  Ptr_Glob = (Rec_Pointer) malloc (sizeof (Rec_Type));
+  Ptr_Glob->Int_Comp = 40;
+  printf ("Dhrystone Benchmark, Version 2.1 (Language: C)\n");
+  if (ARGC_IS_ONE)
+  {
+    printf ("Please give the number of runs through the benchmark: ");
+    { int n; scanf ("%d", &n); Number_Of_Runs = n; }
+  }
+  else
+    Number_Of_Runs = 7;  /* atoi (argv[1]) in the copies */
+  printf ("Execution starts, %d runs through Dhrystone\n", Number_Of_Runs);
+  times (&time_info);
+  Begin_Time = (long) time_info.tms_utime;
+  for (Run_Index = 1; Run_Index <= Number_Of_Runs; ++Run_Index)
+  {
+    Proc_7 (Run_Index, Int_Loc, &Int_Glob);
+  }
+  times (&time_info);
+  End_Time = (long) time_info.tms_utime;
+  printf ("Execution ends\n");
+  User_Time = End_Time - Begin_Time;
+  if (User_Time < Too_Small_Time)
+    printf ("Measured time too small to obtain meaningful results\n");
+}
+"""
+DHRY_2_STYLE = r"""
+#include "dhry.h"
+#ifndef REG
+#define REG
+#endif
+Proc_7 (Int_1_Par_Val, Int_2_Par_Val, Int_Par_Ref)
+One_Fifty       Int_1_Par_Val;
+One_Fifty       Int_2_Par_Val;
+One_Fifty      *Int_Par_Ref;
+{
+  One_Fifty Int_Loc;
+  Int_Loc = Int_1_Par_Val + EXTRA;
+  *Int_Par_Ref = Int_2_Par_Val + Int_Loc;
+}
+"""
+
+
+def _dhrystone_style(tmp: Path, name: str, main_decl: str, argc_test: str,
+                     extra: int = 2) -> Path:
+    d = tmp / name
+    d.mkdir(exist_ok=True)
+    (d / "dhry.h").write_text(DHRY_H_STYLE + f"#define EXTRA {extra}\n")
+    (d / "dhry_1.c").write_text("#ifndef REG\n#define REG\n#endif\n" + DHRY_1_STYLE
+                                .replace("MAIN_DECL", main_decl).replace("ARGC_IS_ONE", argc_test))
+    (d / "dhry_2.c").write_text(DHRY_2_STYLE)
+    return d
+
+
+@pytest.mark.parametrize("main_decl,argc_test", [
+    ("main ()", "1"),  # Weicker's original: implicit int, no parameters
+    ("void main (int argc, char **argv)", "argc == 1"),  # copies that also take argv[1]
+    ("int main (int argc, char *argv[])", "argc == 1 && argv[1] == 0"),
+])
+def test_public_dhrystone_shapes_build_and_read_the_run_count(tmp_path: Path, cfg, main_decl: str,
+                                                              argc_test: str) -> None:
+    src = _dhrystone_style(tmp_path, "dhry", main_decl, argc_test)
+    row = fidelity.run_dhrystone(src, "generic_m4", "-O2", ("-fno-inline",), 50, cfg)
+    # One run: the loop's compare/branch/increment and a call to Proc_7 (a few instructions):
+    # between the two runs only the 80 extra loop passes differ.
+    assert 5 < row.cycles < 40
+
+
+def test_a_header_change_rebuilds(tmp_path: Path, cfg) -> None:
+    """dhry.h is not compiled on its own; the staged copy is named by every file's digest."""
+    a = _dhrystone_style(tmp_path, "dhry-a", "main ()", "1", extra=2)
+    staged = fidelity.stage(a, ("dhry_1.c", "dhry_2.c", "dhry.h"), "dhrystone", cfg)
+    assert fidelity.stage(a, ("dhry_1.c", "dhry_2.c", "dhry.h"), "dhrystone", cfg) == staged
+    assert sorted(p.name for p in staged.iterdir()) == ["dhry.h", "dhry_1.c", "dhry_2.c"]
+    before = fidelity.run_dhrystone(a, "generic_m4", "-O2", ("-fno-inline",), 50, cfg)
+    (a / "dhry.h").write_text(DHRY_H_STYLE + "static volatile int Tick;\n#define EXTRA (Tick++ + 2)\n")
+    assert fidelity.stage(a, ("dhry_1.c", "dhry_2.c", "dhry.h"), "dhrystone", cfg) != staged
+    after = fidelity.run_dhrystone(a, "generic_m4", "-O2", ("-fno-inline",), 50, cfg)
+    # Tick++ adds a load, an add and a store to each run: at least 1 + 1 + 1 cycles (M4 TRM
+    # table 3-1: LDR 2, or 1 when pipelined after another load; ADD 1; STR 1)
+    assert after.cycles - before.cycles >= 3
+
+
+@pytest.mark.parametrize("board", ["nucleo_l4r5zi", "bluepill"])
+def test_the_public_shapes_run_on_the_stm32_boards(tmp_path: Path, cfg, board: str) -> None:
+    """The ART board and the 20 KiB Blue Pill: the Dhrystone port's stack and heap fit, and the
+    CoreMark port's DWT timing counts there too."""
+    d = _dhrystone_style(tmp_path, "dhry", "void main (int argc, char **argv)", "argc == 1")
+    row = fidelity.run_dhrystone(d, board, "-O2", ("-fno-inline",), 50, cfg)
+    assert row.board == board and 5 < row.cycles < 60
+    cm = fidelity.run_coremark(_coremark_style(tmp_path, "-O2"), board, "-O2", (), 3, cfg)
+    assert cm.cycles > 100

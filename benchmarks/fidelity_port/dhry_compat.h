@@ -1,4 +1,4 @@
-/* Included ahead of every Dhrystone source (benchmarks/fidelity.py, gcc -include): public
+/* Included ahead of every Dhrystone source (benchmarks/fidelity.py's wrappers): public
  * Dhrystone 2.1 copies declare the clock themselves, K&R style (dhry_1.c: "extern int times ();"
  * under TIMES), which conflicts with newlib's clock_t times(struct tms *). newlib's header is
  * read first, under its own name; the benchmark's declaration and calls then name
