@@ -31,12 +31,16 @@ accelerator.md is the contract. Timing, on the board's one clock:
   burst breaking its bus's rules ends the run with an
   AcceleratorError naming the RTL's address (exit 3), at the CPU access, quantum or sleep during
   which the RTL made it.
+
+With :attr:`RtlPeripheral.log` set to a list, every transaction is appended to it as an
+:class:`Access` (what a report needs to tell the block's jobs apart: :mod:`tandem.accel.joblog`).
 """
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
 
+from tandem.accel.joblog import Access
 from tandem.errors import AcceleratorError, PlatformError
 from tandem.peripherals.base import BoardContext, MemoryWindow, Peripheral
 from tandem.platform.model import PeripheralSpec
@@ -134,6 +138,7 @@ class RtlPeripheral(Peripheral):
                                   for w in self._windows]
         self.rtl.reset(RESET_CYCLES)
         self.transactions = 0
+        self.log: list[Access] | None = None  # every transaction, when a report asks for them
         self.irq_level = False
         self._hz = ctx.cpu_hz
         self._cpu0 = 0  # the clock anchor: CPU cycle _cpu0 is RTL cycle _rtl0
@@ -209,6 +214,9 @@ class RtlPeripheral(Peripheral):
         stall = self._cpu0 + -(-(start + n - self._rtl0) * hz // f) - now - 1
         if stall > 0:
             ctx.stall(stall)
+        if self.log is not None:
+            self.log.append(Access(now, offset, write, wdata if write else rtl.read_data, max(stall, 0),
+                                   start + n, rtl.beats() if self._window_index else 0))
         if rtl.response:
             ctx.note(f"{self.name}: the RTL answered an access at offset 0x{offset:x} with an error "
                      f"response ({rtl.response}); tandem ignores it")

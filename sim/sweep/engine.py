@@ -123,7 +123,7 @@ def point_task(env: TaskEnv, point: DesignPoint, models: Sequence[str]) -> dict[
                 on_accel = [o for o in res.ops if o.where == "accel"]
                 busy = sum(o.accel_cycles or 0 for o in on_accel)
                 util = sum((o.mac_utilisation or 0.0) * (o.accel_cycles or 0) for o in on_accel)
-                runs[model] = {"cycles": res.cycles, "accel_cycles": busy if point.conv else None,
+                runs[model] = {"cycles": res.cycles, "accel_cycles": busy if on_accel else None,
                                "mac_utilisation": util / busy if busy else None, "outputs": res.outputs,
                                "wall_seconds": time.perf_counter() - t0}
     except TandemError as exc:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from tandem.accel.joblog import jobs_of
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import ModelError, SimulationError
 from tandem.firmware.elf import ElfImage
@@ -25,6 +26,7 @@ from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
 from tandem.machine.memcheck import Guard, model_guards
 from tandem.machine.results import RunResult
+from tandem.peripherals.rtl_peripheral import RtlPeripheral
 from tandem.peripherals.trace import Trace
 from tandem.tinyml import protocol as P
 from tandem.tinyml.job import (
@@ -213,10 +215,11 @@ def attribute_jobs(ops: list[OpProfile], jobs: Sequence[Mapping[str, Any]]) -> N
         op.accel_spans = [(int(j["start_cycle"]), int(j["stall_cycles"])) for j in done]
         op.accel_cycles = sum(int(j["accel_cycles"]) for j in done)
         op.stall_cycles = sum(int(j["stall_cycles"]) for j in done)
-        op.bytes_moved = sum(int(j["bytes_in"]) + int(j["bytes_out"]) for j in done)
+        op.bytes_moved = sum(int(j["bytes_moved"]) if "bytes_moved" in j else int(j["bytes_in"]) + int(j["bytes_out"])
+                             for j in done)
         macs = sum(int(j["useful_macs"]) for j in done)
         peak = sum(float(j["useful_macs"]) / float(j["mac_utilisation"]) for j in done
-                   if float(j["mac_utilisation"]))
+                   if j["mac_utilisation"])
         op.mac_utilisation = macs / peak if peak else None
 
 
@@ -234,8 +237,17 @@ def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_
     apply_writes(board, prep.writes)
     if check_memory:
         memcheck.check_memory(board, prep.guards, model=True)
+    blocks = [p for p in board.peripherals.values() if isinstance(p, RtlPeripheral)]
+    for block in blocks:
+        block.log = []
     run = board.run(max_cycles=max_cycles, profile=profile, limits=limits)
-    return collect(board, prep, run)
+    inference = collect(board, prep, run)
+    if blocks:  # the RTL blocks' jobs, told apart from their register accesses (tandem.accel.joblog)
+        jobs = sorted((j for b in blocks for j in jobs_of(b.log or [])), key=lambda j: int(j["start_cycle"]))
+        attribute_jobs(inference.ops, jobs)
+        inference.extra.update({"accelerator_jobs": len(jobs),
+                                "accel_cycles": sum(int(j["accel_cycles"]) for j in jobs)})
+    return inference
 
 
 def run_job_accel(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_CYCLES,
