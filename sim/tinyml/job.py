@@ -42,9 +42,18 @@ _OPT_DEF = re.compile(r"const\s+tfl_kernel_t\s+(tfl_opt_\w+)\s*=\s*\{\s*TFL_OP_(
 # Kernels that drive a user-style RTL block (a Tandem.RtlPeripheral), keyed by the block's `top`:
 # (sources under firmware/, builtin op -> kernel symbol). A board with the block (its overlay,
 # e.g. --accel vmac_axi) gets them in the "model" op set in place of the reference kernels.
+# The conv engine's kernels (the "accel" op set; and the "model" op set on a board with the
+# engine as a Tandem.RtlPeripheral, top ENGINE_TOP) and its driver.
+ENGINE_TOP = "tandem_conv_engine_axi"
+ENGINE_SOURCES = (f"{RUNTIME}/kernels/accel/conv_accel_kernel.c",
+                  f"{RUNTIME}/kernels/accel/depthwise_conv_accel_kernel.c",
+                  f"{RUNTIME}/kernels/accel/fully_connected_accel_kernel.c", "drivers/conv_accel.c")
+ENGINE_OPS = MappingProxyType({"CONV_2D": "tfl_accel_conv_2d", "DEPTHWISE_CONV_2D": "tfl_accel_depthwise_conv_2d",
+                               "FULLY_CONNECTED": "tfl_accel_fully_connected"})
 RTL_KERNELS: MappingProxyType[str, tuple[tuple[str, ...], MappingProxyType[str, str]]] = MappingProxyType({
     "vmac_axi": ((f"{RUNTIME}/kernels/accel/vmac_fc_kernel.c",),
                  MappingProxyType({"FULLY_CONNECTED": "tfl_vmac_fully_connected"})),
+    ENGINE_TOP: (ENGINE_SOURCES, ENGINE_OPS),
 })
 
 
@@ -116,7 +125,7 @@ def runtime_sources(cfg: TandemConfig, op_set: str, ops: Iterable[str] | None = 
     srcs = sorted((root / RUNTIME / "src").glob("*.c")) + sorted((root / RUNTIME / "kernels" / "reference").glob("*.c"))
     srcs += [root / RUNTIME / "app" / "main.c"]
     if op_set == "accel":
-        srcs += [root / RUNTIME / "kernels" / "accel" / "conv_accel_kernel.c", root / "drivers" / "conv_accel.c"]
+        srcs += [root / src for src in ENGINE_SOURCES]
     if op_set == "optimized":
         srcs += sorted((root / RUNTIME / "kernels" / "optimized").glob("*.c"))
     out = [str(p.relative_to(root)) for p in srcs]
