@@ -89,6 +89,7 @@ module tandem_conv_accel #(
     reg [7:0]  k_h, k_w, s_h, s_w, d_h, d_w, pad_t, pad_b, pad_l, pad_r;
     reg [31:0] in_off_r, out_off_r, act_min_r, act_max_r;
     reg [31:0] in_addr, filt_addr, bias_addr, mult_addr, shift_addr, out_addr, out_pstride;
+    reg [1:0]  cfg_mode;          // CONFIG.MODE
     reg [31:0] cyc_total, cyc_compute, cyc_mac, cyc_load, cyc_store;
     reg        st_done, st_error;
     reg [7:0]  st_code;
@@ -101,10 +102,12 @@ module tandem_conv_accel #(
         if (rst) begin
             in_h <= 16'd0; in_w <= 16'd0; in_c <= 16'd0;
             out_h <= 16'd0; out_w <= 16'd0; out_c <= 16'd0;
-            k_h <= 8'd0; k_w <= 8'd0; s_h <= 8'd0; s_w <= 8'd0; d_h <= 8'd1; d_w <= 8'd1;
+            k_h <= 8'd0; k_w <= 8'd0; s_h <= 8'd0; s_w <= 8'd0;
+            d_h <= DILATION_RESET[DILATION_DH_LSB +: 8]; d_w <= DILATION_RESET[DILATION_DW_LSB +: 8];
             pad_t <= 8'd0; pad_b <= 8'd0; pad_l <= 8'd0; pad_r <= 8'd0;
             in_off_r <= 32'd0; out_off_r <= 32'd0;
-            act_min_r <= 32'hFFFF_FF80; act_max_r <= 32'd127;
+            act_min_r <= ACT_MIN_RESET; act_max_r <= ACT_MAX_RESET;
+            cfg_mode <= CONFIG_RESET[CONFIG_MODE_LSB +: 2];
             in_addr <= 32'd0; filt_addr <= 32'd0; bias_addr <= 32'd0; mult_addr <= 32'd0;
             shift_addr <= 32'd0; out_addr <= 32'd0; out_pstride <= 32'd0;
         end else if (wr && !busy) begin
@@ -129,6 +132,7 @@ module tandem_conv_accel #(
                 REG_SHIFT_ADDR:  shift_addr <= reg_wdata;
                 REG_OUT_ADDR:    out_addr <= reg_wdata;
                 REG_OUT_PSTRIDE: out_pstride <= reg_wdata;
+                REG_CONFIG:      cfg_mode <= reg_wdata[CONFIG_MODE_LSB +: 2];
                 default: ;
             endcase
         end
@@ -167,6 +171,7 @@ module tandem_conv_accel #(
             REG_MAC_CYCLES:     reg_rdata = cyc_mac;
             REG_LOAD_CYCLES:    reg_rdata = cyc_load;
             REG_STORE_CYCLES:   reg_rdata = cyc_store;
+            REG_CONFIG:         reg_rdata = {30'd0, cfg_mode};
             default:            reg_rdata = 32'd0;
         endcase
     end
@@ -664,7 +669,8 @@ module tandem_conv_accel #(
                 padded_w <= {2'd0, in_w} + {10'd0, pad_l} + {10'd0, pad_r};
                 npix_in <= {16'd0, in_h} * {16'd0, in_w};
                 npix_out <= {16'd0, out_h} * {16'd0, out_w};
-                if (zero_cfg) finish_error(ERR_ZERO_SIZE);
+                if (cfg_mode != CONFIG_MODE_CONV) finish_error(ERR_BAD_MODE);
+                else if (zero_cfg) finish_error(ERR_ZERO_SIZE);
                 else if (bad_param) finish_error(ERR_BAD_PARAM);
                 else if (unaligned) finish_error(ERR_UNALIGNED);
                 else state <= S_CHK2;
