@@ -10,14 +10,10 @@
  * guards against a missing or wedged device. */
 #define POLL_LIMIT 100000000u
 
-/* Whether the register map (sim/accel/regmap.py) has the depthwise mode and the single-rounding
- * requantization, and where: CTRL, written with START, or a CONFIG register. */
-#if defined(TANDEM_ACCEL_CTRL_MODE_SHIFT) || defined(TANDEM_ACCEL_CONFIG_MODE_SHIFT)
+/* The register map (sim/accel/regmap.py) has CONFIG.MODE; a single-rounding requantization
+ * (CONFIG.ROUND), which FULLY_CONNECTED needs to be bit-exact, only if the map defines it. */
 #define HAS_MODE 1
-#else
-#define HAS_MODE 0
-#endif
-#if defined(TANDEM_ACCEL_CTRL_ROUND_SHIFT) || defined(TANDEM_ACCEL_CONFIG_ROUND_SHIFT)
+#if defined(TANDEM_ACCEL_CONFIG_ROUND_SHIFT)
 #define HAS_ROUND 1
 #else
 #define HAS_ROUND 0
@@ -50,21 +46,14 @@ int conv_accel_start(uintptr_t base, const conv_accel_layer_t *l)
     }
     uint32_t pstride = l->out_pstride ? l->out_pstride : l->out_c;
     uint32_t start = TANDEM_ACCEL_CTRL_START_MASK;
-    if ((l->mode != CONV_ACCEL_MODE_CONV && !HAS_MODE) || (l->single_round && !HAS_ROUND)) {
+    if (l->single_round && !HAS_ROUND) {
         return CONV_ACCEL_ERR_MODE;
     }
-#if defined(TANDEM_ACCEL_CTRL_MODE_SHIFT)
-    start |= FIELD(CTRL, MODE, l->mode);
-#elif defined(TANDEM_ACCEL_CONFIG_MODE_SHIFT)
     REG(base, CONFIG) = FIELD(CONFIG, MODE, l->mode)
-#if defined(TANDEM_ACCEL_CONFIG_ROUND_SHIFT)
+#if HAS_ROUND
                         | FIELD(CONFIG, ROUND, l->single_round)
 #endif
         ;
-#endif
-#if defined(TANDEM_ACCEL_CTRL_ROUND_SHIFT)
-    start |= FIELD(CTRL, ROUND, l->single_round);
-#endif
     REG(base, IN_HW) = FIELD(IN_HW, H, l->in_h) | FIELD(IN_HW, W, l->in_w);
     REG(base, IN_C) = l->in_c;
     REG(base, OUT_HW) = FIELD(OUT_HW, H, l->out_h) | FIELD(OUT_HW, W, l->out_w);

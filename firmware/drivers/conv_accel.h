@@ -26,11 +26,11 @@
 #define CONV_ACCEL_ERR_ABSENT 0x100  /* no accelerator (ID mismatch) at the base address */
 #define CONV_ACCEL_ERR_TIMEOUT 0x101 /* STATUS never showed DONE or ERROR */
 #define CONV_ACCEL_ERR_BUSY 0x102    /* conv_accel_finish() before the run ended */
-#define CONV_ACCEL_ERR_MODE 0x103    /* a depthwise or single-rounding job on an engine without it */
+#define CONV_ACCEL_ERR_MODE 0x103    /* a single-rounding job on an engine without CONFIG.ROUND */
 
-/* Job modes (the MODE field; conv is the reset value). */
-#define CONV_ACCEL_MODE_CONV 0u
-#define CONV_ACCEL_MODE_DEPTHWISE 1u
+/* Job modes (CONFIG.MODE; conv is the reset value). */
+#define CONV_ACCEL_MODE_CONV TANDEM_ACCEL_CONFIG_MODE_CONV
+#define CONV_ACCEL_MODE_DEPTHWISE TANDEM_ACCEL_CONFIG_MODE_DEPTHWISE
 
 typedef struct {
     uint8_t mode;          /* CONV_ACCEL_MODE_*: conv (OHWI filter) or depthwise (1HWO, out_c = in_c * m) */
@@ -68,8 +68,8 @@ typedef struct {
     int32_t tile_oc, tile_rows;
 } conv_accel_tile_t;
 
-/* Whether the register map has the depthwise mode (the generated header's MODE field) and the
- * single-rounding requantization (its ROUND field). */
+/* Whether the register map has the depthwise mode (CONFIG.MODE) and the single-rounding
+ * requantization (CONFIG.ROUND). */
 int conv_accel_has_depthwise(void);
 int conv_accel_has_single_rounding(void);
 

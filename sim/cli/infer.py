@@ -68,26 +68,31 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
         raise TandemError("--profile profiles the CPU-only run: use it with --compare, or without --accel")
     runs: list[Inference] = []
     jobs: list[InferenceJob] = []
-    overlays: list[Path] = []
+    rtl: tuple[str, Path] | None = None
     if args.accel and not _is_conv_overlay(args.accel, args.board, cfg):
-        # a Tandem.RtlPeripheral overlay: the RTL sits on the bus of the CPU-only run (no kernel
-        # of the runtime offloads to it yet)
-        if args.compare:
-            raise TandemError(f"--compare: {args.accel} is not a convolution accelerator overlay")
-        overlays = [resolve_accel(args.accel, cfg.platforms_dir)]
+        # a Tandem.RtlPeripheral overlay: the RTL sits on the bus of an ordinary run, whose image
+        # links the kernels that drive it (tinyml.job.RTL_KERNELS); with --compare after a run
+        # without it
+        rtl = (args.accel, resolve_accel(args.accel, cfg.platforms_dir))
         args.accel = None
     runtimes = ["interpreter", "aot"] if args.compare_runtimes else [args.runtime]
+    passes: list[Path | None] = [None, rtl[1]] if rtl and args.compare else [rtl[1] if rtl else None]
     for runtime in runtimes if not args.accel or args.compare else []:
-        print(f"[tandem] building the {_runtime_label(runtime, args.op_set)} for {args.board} and simulating "
-              f"{args.invocations} inference(s) on the CPU ...", file=sys.stderr, flush=True)
-        image = None if runtime == "interpreter" else _aot_image(cfg, model, model_path)
-        jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, args.op_set, args.seed,
-                                        overlays=overlays, model=model, info=info, image=image, runtime=runtime))
-        runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None,
-                            exact_flash_data=args.exact_flash_data,
-                            limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None),
-                            check_memory=not args.no_check_memory))
-        runs[-1].extra["runtime"] = runtime
+        for overlay in passes:
+            where = f"with {rtl[0]} in RTL" if overlay is not None and rtl else "on the CPU"
+            print(f"[tandem] building the {_runtime_label(runtime, args.op_set)} for {args.board} and simulating "
+                  f"{args.invocations} inference(s) {where} ...", file=sys.stderr, flush=True)
+            image = None if runtime == "interpreter" else _aot_image(cfg, model, model_path)
+            jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, args.op_set,
+                                            args.seed, overlays=[overlay] if overlay else [], model=model,
+                                            info=info, image=image, runtime=runtime))
+            runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None and not overlay,
+                                exact_flash_data=args.exact_flash_data,
+                                limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None),
+                                check_memory=not args.no_check_memory))
+            runs[-1].extra["runtime"] = runtime
+            if overlay is not None and rtl:
+                runs[-1].extra.update({"accel": rtl[0], "simulator": "verilator"})
     if args.accel:
         print(f"[tandem] building the runtime (accelerated CONV_2D) and the {args.accel} RTL on {args.simulator}, "
               f"then co-simulating ...", file=sys.stderr, flush=True)
