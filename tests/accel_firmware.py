@@ -111,7 +111,8 @@ def render_c(cases: list[Case]) -> str:
             f"{kh}, {kw}, {g.stride_h}, {g.stride_w}, {g.dilation_h}, {g.dilation_w}, "
             f"{g.pad_top}, {j.pad_bottom}, {g.pad_left}, {j.pad_right}, "
             f"{q.input_offset}, {q.output_offset}, {q.act_min}, {q.act_max}, "
-            f"in{i}, filt{i}, bias{i}, mult{i}, shift{i}, out{i} + {c.out_skew}, {c.pstride}}}, "
+            f"in{i}, filt{i}, bias{i}, mult{i}, shift{i}, out{i} + {c.out_skew}, {c.pstride}, "
+            f"CONV_ACCEL_MODE_CONV, 0}}, "
             f"out{i}, exp{i}, {c.out_bytes()}, {c.expect_rc}, (conv_path_t){c.expect_path}}},\n")
     out.append("const accel_case_t accel_cases[] = {\n" + "".join(entries) + "};\n")
     out.append(f"const unsigned accel_num_cases = {len(cases)};\n")

@@ -152,7 +152,8 @@ void conv_accel_plan(const conv_accel_caps_t *caps, const conv_accel_layer_t *l,
     int32_t n = oc < caps->max_oc ? oc : caps->max_oc, m;
     t->tile_oc = 0;
     t->tile_rows = 0;
-    if (po <= 0 || pi <= 0 || (dw && (!HAS_MODE || n < oc)))
+    /* a depthwise job needs all channels in one tile and ROWS <= COLS (ERR_BAD_MODE otherwise) */
+    if (po <= 0 || pi <= 0 || (dw && (!HAS_MODE || n < oc || po > pi)))
         return;
     while (n > 0 && (int64_t)ceil_div(n, po) * l->k_h * l->k_w * kgroups > (int64_t)caps->wbuf_words)
         n = n > po ? ((n - 1) / po) * po : 0; /* next lower multiple of PO */

@@ -33,8 +33,6 @@
 #define CONV_ACCEL_MODE_DEPTHWISE TANDEM_ACCEL_CONFIG_MODE_DEPTHWISE
 
 typedef struct {
-    uint8_t mode;          /* CONV_ACCEL_MODE_*: conv (OHWI filter) or depthwise (1HWO, out_c = in_c * m) */
-    uint8_t single_round;  /* requantize with one rounding (FULLY_CONNECTED's), not two (conv's) */
     uint16_t in_h, in_w, in_c;
     uint16_t out_h, out_w, out_c;
     uint8_t k_h, k_w, stride_h, stride_w, dil_h, dil_w;
@@ -47,6 +45,8 @@ typedef struct {
     const int32_t *bias, *mult, *shift; /* per output channel */
     int8_t *output;        /* NHWC */
     uint32_t out_pstride;  /* bytes between output pixels; 0 = out_c */
+    uint8_t mode;          /* CONV_ACCEL_MODE_*: conv (OHWI filter) or depthwise (1HWO, out_c = in_c * m) */
+    uint8_t single_round;  /* requantize with one rounding (FULLY_CONNECTED's), not two (conv's) */
 } conv_accel_layer_t;
 
 typedef struct {
