@@ -25,7 +25,11 @@
 // mem_wdata, mem_wstrb) is held until the cycle mem_ready is high, which accepts it; each read
 // is answered later by one mem_rvalid cycle carrying mem_rdata, in request order, after any
 // latency; up to 4 reads may be in flight; writes carry byte strobes and complete on acceptance.
-// mem_req never depends combinationally on mem_ready or mem_rvalid.
+// mem_req never depends combinationally on mem_ready or mem_rvalid.  With a read request,
+// mem_rcount is the number of words the fetcher will still read at consecutive addresses from
+// mem_addr on (this one included), so a bus adapter can issue them as one burst; mem_flush is
+// high while an aborted run waits for its reads in flight (an adapter drains any burst beats
+// it fetched ahead).
 `default_nettype none
 
 module tandem_conv_accel #(
@@ -53,7 +57,10 @@ module tandem_conv_accel #(
     output reg  [3:0]  mem_wstrb,
     input  wire        mem_ready,
     input  wire        mem_rvalid,
-    input  wire [31:0] mem_rdata
+    input  wire [31:0] mem_rdata,
+    output wire [31:0] mem_rcount,
+    output wire        mem_flush,
+    output wire        busy           // STATUS.BUSY
 );
 `include "tandem_accel_regs.vh"
 
@@ -93,7 +100,7 @@ module tandem_conv_accel #(
     reg [31:0] cyc_total, cyc_compute, cyc_mac, cyc_load, cyc_store;
     reg        st_done, st_error;
     reg [7:0]  st_code;
-    wire       busy = (state != S_IDLE);
+    assign busy = (state != S_IDLE);
 
     assign irq = st_done | st_error;
 
@@ -582,6 +589,8 @@ module tandem_conv_accel #(
     wire       f_issue = (state == S_LOAD) && (f_left != 32'd0) &&
                          ({1'b0, f_out_n} + {1'b0, rq_cnt} < 4'd4);
     wire       f_acc = f_issue && mem_ready;
+    assign mem_rcount = f_left;
+    assign mem_flush = (state == S_ABORT);
     wire       f_resp = (f_out_n != 3'd0) && mem_rvalid;
     wire [7:0] emit_byte = e_word[8*e_bi +: 8];
     wire       emit_b = (state == S_LOAD) && rd_bytes && e_valid;
