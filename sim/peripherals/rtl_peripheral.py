@@ -23,7 +23,8 @@ accelerator.md is the contract. Timing, on the board's one clock:
 * An RTL at a fixed point (its whole state unchanged by an idle clock edge) skips idle cycles
   and stops the quantum events until the next access: an idle block costs nothing.
 * A transaction not answered within ``timeoutCycles`` RTL cycles ends the run with an
-  AcceleratorError naming the address and the bus signals.
+  AcceleratorError naming the address and the bus signals; so does a sleep with nothing but
+  the block to wake the core when its irq stays low for ``timeoutCycles`` RTL cycles.
 * With ``memoryBus: axi4`` (``ahb``, ``wishbone``) the block's AXI4 (AHB-Lite, Wishbone)
   master reads and writes the board's memories in place: the shim gets each RAM/ROM window's
   host buffer once, here, and serves every beat in C at the wait states of the memory it
@@ -278,7 +279,13 @@ class RtlPeripheral(Peripheral):
         if self.rtl.irq:
             self._event_at = max(now, self._cpu_at(self.rtl.cycles))
             self.ctx.schedule(self._event_at, self._raise_irq, self)
-        elif until is not None and not self.rtl.quiet():
+        elif until is None:
+            # nothing else can wake the core: the block is the one it waits for, and it hung
+            idle = "; the RTL is idle, so it never will" if self.rtl.quiet() else ""
+            raise AcceleratorError(
+                f"{self.name}: the CPU sleeps (WFI/WFE) at cycle {now} waiting for irq, which the RTL did not "
+                f"raise within {self.timeout} RTL cycles{idle} ({self.describe()})")
+        elif not self.rtl.quiet():
             self._arm(until)
 
     def describe(self) -> str:
