@@ -47,7 +47,7 @@ def test_short_bursts_still_cover_every_word() -> None:
     _run({**SMALL, "MAX_BURST": 3}, ["conv_jobs"], seed=5)
 
 
-@pytest.mark.parametrize("overlay", ["conv4x4_rtl", "conv8x8_rtl", "conv16x16_rtl"])
+@pytest.mark.parametrize("overlay", ["conv4x4", "conv8x8", "conv16x16"])
 def test_wrapper_lint_clean(overlay: str) -> None:
     """verilator --lint-only -Wall as Verilog-2005 with each overlay's parameters."""
     gparams = [f"-G{k}={v}" for k, v in _overlay_parameters(overlay).items()]

@@ -21,7 +21,7 @@ from tandem.peripherals.rtl_peripheral import RtlPeripheral, model_spec
 from tandem.platform import load_platform
 from tandem.platform.model import Platform
 
-OVERLAY = "conv8x8_rtl"
+OVERLAY = "conv8x8"
 
 
 @dataclass(frozen=True)
