@@ -137,10 +137,12 @@ class Tb:
     async def read(self, name: str) -> int:
         return int(await self.regs.read_dword(REG_BY_NAME[name].offset))
 
-    async def run(self, job: EngineJob, image: bytearray, mode: int | None = None) -> int:
-        """Program ``job`` over the image in RAM, start it, wait for irq; returns STATUS."""
+    async def run(self, job: EngineJob, image: bytearray, mode: int | None = None,
+                  **overrides: int) -> int:
+        """Program ``job`` (register values in ``overrides`` replace its own) over the image in
+        RAM, start it, wait for irq; returns STATUS."""
         self.ram.write(0, bytes(image))
-        for name, value in registers(job, mode).items():
+        for name, value in {**registers(job, mode), **overrides}.items():
             await self.write(name, value)
         self.bursts.clear()
         await self.write("CTRL", START)
@@ -250,15 +252,19 @@ async def refused_jobs(dut: Any) -> None:
     rng = random.Random(_seed() + 2)
     image = bytearray(RAM_BYTES)
     dw = make_job(rng, image, "depthwise", (4, 4), 2, 4, 3, 1, 1)
-    cases = [
-        ("BAD_DEPTH", replace(dw, out_c=5), None),
-        ("BAD_MODE", dw, 2),
-        ("ZERO_SIZE", replace(dw, in_c=0), None),
-        ("BAD_OUT_SHAPE", replace(dw, out_h=dw.out_h + 1), None),
-        ("CAPACITY", replace(dw, out_c=2 * int(tb.params["MAX_OC"])), None),
+    cases: list[tuple[str, EngineJob, dict[str, int]]] = [
+        ("BAD_DEPTH", replace(dw, out_c=5), {}),
+        ("BAD_MODE", dw, {"CONFIG": 2}),
+        ("ZERO_SIZE", replace(dw, in_c=0), {}),
+        ("BAD_OUT_SHAPE", replace(dw, out_pstride=dw.out_c - 1), {}),
+        ("BAD_OUT_SHAPE", dw, {"OUT_HW": pack("OUT_HW", H=dw.out_h + 1, W=dw.out_w)}),
+        ("KERNEL_TOO_BIG", replace(dw, kh=7, pad_top=0, out_h=1), {"PAD": pack("PAD", LEFT=1, RIGHT=1)}),
+        ("UNALIGNED", replace(dw, bias_addr=dw.bias_addr + 2), {}),
+        ("BAD_PARAM", replace(dw, act_min=10, act_max=5), {}),
+        ("CAPACITY", replace(dw, out_c=2 * int(tb.params["MAX_OC"])), {}),
     ]
-    for name, job, mode in cases:
-        status = await tb.run(job, image, mode)
+    for name, job, overrides in cases:
+        status = await tb.run(job, image, **overrides)
         assert status == ERROR | (ERR_BY_NAME[name] << 8), (name, hex(status))
         assert tb.ram.read(0, RAM_BYTES) == bytes(image), name
     await tb.check("dw_after_errors", dw, image)
