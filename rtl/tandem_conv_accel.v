@@ -39,7 +39,9 @@
 // latency; up to 4 reads may be in flight; writes carry byte strobes and complete on acceptance.
 // mem_req never depends combinationally on mem_ready or mem_rvalid.  With a read request,
 // mem_rcount is the number of words the fetcher will still read at consecutive addresses from
-// mem_addr on (this one included), so a bus adapter can issue them as one burst; mem_flush is
+// mem_addr on (this one included), so a bus adapter can issue them as one burst; mem_wcount is
+// the same for a write (a dense output, OUT_PSTRIDE = OUT_C, is written as consecutive words,
+// each once; otherwise 1); mem_flush is
 // high while an aborted run waits for its reads in flight (an adapter drains any burst beats
 // it fetched ahead).
 `default_nettype none
@@ -71,6 +73,7 @@ module tandem_conv_accel #(
     input  wire        mem_rvalid,
     input  wire [31:0] mem_rdata,
     output wire [31:0] mem_rcount,
+    output wire [31:0] mem_wcount,
     output wire        mem_flush,
     output wire        busy           // STATUS.BUSY
 );
@@ -589,6 +592,9 @@ module tandem_conv_accel #(
     // Quad write-back: 4 channels from one output-buffer word go out as one full-word write when
     // OUT_C, OUT_ADDR and OUT_PSTRIDE are multiples of 4 (and PO >= 4).
     reg         wq_mode;
+    reg         wr_dense;       // OUT_PSTRIDE = OUT_C: the output is one run of words
+    reg  [31:0] wr_left;        // words of that run not yet accepted
+    assign mem_wcount = wr_dense ? wr_left : 32'd1;
     wire [2:0]  wa_n = wq_mode ? 3'd4 : 3'd1;
     wire [15:0] wa_n16 = {13'd0, wa_n};
     wire [8*PO+31:0] ob_rdata_pad = {32'd0, ob_rdata};
@@ -889,6 +895,8 @@ module tandem_conv_accel #(
                     wa_oaddr <= 32'd0; wa_done <= 1'b0;
                     wq_mode <= (PO >= 4) && (out_c[1:0] == 2'd0) && (out_addr[1:0] == 2'd0) &&
                                (out_pstride[1:0] == 2'd0);
+                    wr_dense <= (out_pstride == {16'd0, out_c});
+                    wr_left <= ({30'd0, out_addr[1:0]} + npix_out * {16'd0, out_c} + 32'd3) >> 2;
                     b_valid <= 1'b0;
                     cb_strb <= 4'd0;
                 end
@@ -939,6 +947,7 @@ module tandem_conv_accel #(
             default: state <= S_IDLE;
             endcase
 
+            if (mem_req && mem_we && mem_ready) wr_left <= wr_left - 32'd1;
             // read queue bookkeeping (all states, so an abort can drain reads in flight)
             f_out_n <= f_out_n + {2'd0, f_acc} - {2'd0, f_resp};
             if (f_resp) begin

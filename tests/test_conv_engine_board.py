@@ -101,7 +101,8 @@ def test_engine_cycles_are_reported_and_bounded_by_the_cpu_wait(
     for e, c in zip(engine[:3] + engine[4:], cpu[:3] + cpu[4:], strict=True):
         assert 0 < e <= c
     assert engine[0] > 64 * 4 * 2
-    print("engine cycles", engine, "cpu cycles", cpu)
+    print("engine cycles", engine, "cpu cycles", cpu, "load", _words(board, sym, "load_cycles"),
+          "compute", _words(board, sym, "compute_cycles"), "store", _words(board, sym, "store_cycles"))
 
 
 def test_the_filter_in_flash_pays_flash_wait_states(engine_run: tuple[Board, dict[str, int], int]) -> None:

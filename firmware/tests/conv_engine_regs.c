@@ -44,6 +44,7 @@ int8_t pw_out_ram[H * W * PW_OC] __attribute__((aligned(4)));
 
 #define NJOBS 5
 uint32_t status[NJOBS], engine_cycles[NJOBS], cpu_cycles[NJOBS];
+uint32_t load_cycles[NJOBS], compute_cycles[NJOBS], store_cycles[NJOBS];
 
 static uint32_t hw(uint32_t h, uint32_t w) { return h | (w << 16); }
 
@@ -77,6 +78,9 @@ static void run(int job)
     cpu_cycles[job] = hal_cycles() - t0;
     status[job] = s;
     engine_cycles[job] = REG(CYCLES);
+    load_cycles[job] = REG(LOAD_CYCLES);
+    compute_cycles[job] = REG(COMPUTE_CYCLES);
+    store_cycles[job] = REG(STORE_CYCLES);
 }
 
 int main(void)

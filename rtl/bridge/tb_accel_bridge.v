@@ -199,6 +199,7 @@ module tb_accel_bridge #(
         .mem_wstrb(mem_wstrb), .mem_ready(mem_ready), .mem_rvalid(mem_rvalid),
         .mem_rdata(mem_rdata),
         .mem_rcount(),
+        .mem_wcount(),
         .mem_flush(),
         .busy()
     );

@@ -4,7 +4,7 @@ engine job's golden model (sim/reference/conv_engine.py) as the scoreboard. Each
 memory image into the RAM, programs the registers (sim/accel/regmap.py), starts, waits for irq
 and compares the whole RAM with the image the model says the job leaves (so a stray write
 fails too). Every read burst is checked against AXI4's rules: INCR, at most MAX_BURST beats,
-never across a 4 KiB boundary (ARM IHI 0022E A3.4.1)."""
+never across a 4 KiB boundary (ARM IHI 0022E A3.4.1), and so is every write burst."""
 from __future__ import annotations
 
 import json
@@ -113,6 +113,7 @@ class Tb:
         self.regs = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
         self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=RAM_BYTES)
         self.bursts: list[tuple[int, int, int, int]] = []
+        self.wbursts: list[tuple[int, int, int, int]] = []
         self.cycles: dict[str, int] = {}
 
     async def start(self) -> None:
@@ -130,6 +131,9 @@ class Tb:
             if int(dut.m_axi_arvalid.value) and int(dut.m_axi_arready.value):
                 self.bursts.append((int(dut.m_axi_araddr.value), int(dut.m_axi_arlen.value) + 1,
                                     int(dut.m_axi_arburst.value), int(dut.m_axi_arsize.value)))
+            if int(dut.m_axi_awvalid.value) and int(dut.m_axi_awready.value):
+                self.wbursts.append((int(dut.m_axi_awaddr.value), int(dut.m_axi_awlen.value) + 1,
+                                     int(dut.m_axi_awburst.value), int(dut.m_axi_awsize.value)))
 
     async def write(self, name: str, value: int) -> None:
         await self.regs.write_dword(REG_BY_NAME[name].offset, value)
@@ -145,6 +149,7 @@ class Tb:
         for name, value in {**registers(job, mode), **overrides}.items():
             await self.write(name, value)
         self.bursts.clear()
+        self.wbursts.clear()
         await self.write("CTRL", START)
         for _ in range(20000):
             await ClockCycles(self.dut.clk, 16)
@@ -152,7 +157,7 @@ class Tb:
                 break
         else:
             raise AssertionError(f"no irq after 320000 cycles for {job}")
-        for addr, beats, burst, size in self.bursts:
+        for addr, beats, burst, size in self.bursts + self.wbursts:
             assert burst == 1 and size == 2, (hex(addr), burst, size)
             assert 1 <= beats <= self.max_burst, (hex(addr), beats)
             assert addr >> 12 == (addr + 4 * beats - 1) >> 12, (hex(addr), beats)  # A3.4.1
@@ -172,8 +177,14 @@ class Tb:
                                  f"0x{job.out_addr:04X}")
         self.cycles[label] = await self.read("CYCLES")
         words = sum(b for _, b, _, _ in self.bursts)
-        self.dut._log.info("%s: %d cycles, %d read bursts, %d beats", label, self.cycles[label],
-                           len(self.bursts), words)
+        wwords = sum(b for _, b, _, _ in self.wbursts)
+        dense = (job.out_pstride or job.out_c) == job.out_c
+        if dense:  # one run of words: every word once, in bursts
+            n = job.out_h * job.out_w * job.out_c
+            assert wwords == (job.out_addr % 4 + n + 3) // 4, (label, wwords)
+        self.dut._log.info("%s: %d cycles, %d read bursts, %d beats, %d write bursts, %d beats",
+                           label, self.cycles[label], len(self.bursts), words, len(self.wbursts),
+                           wwords)
 
 
 def _seed() -> int:
