@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -45,22 +47,25 @@ def _gathered(board: Board, job: EngineJob) -> tuple[EngineJob, bytes]:
     return EngineJob(**{**job.__dict__, **moved}), bytes(image)
 
 
-@pytest.fixture(scope="module")
-def engine_run(cfg: TandemConfig, tmp_path_factory: pytest.TempPathFactory
-               ) -> tuple[Board, dict[str, int], int]:
-    timed = tmp_path_factory.mktemp("engine") / "timed.repl"
+def _run_firmware(cfg: TandemConfig, tmp: Path, **defines: str) -> tuple[Board, dict[str, int], int]:
+    timed = tmp / "timed.repl"
     timed.write_text(f"flash:\n    waitStates: {FLASH_WS}\n")
     platform = load_platform("generic_m4", cfg.platforms_search,
                              [cfg.platforms_dir / "accel" / "conv8x8_rtl.repl", timed])
     # the register header comes from rtl/generated; its digest in a define keys the build on it
     digest = hashlib.sha256(render_c_header().encode()).hexdigest()[:12]
-    elf = build_firmware(platform, FirmwareSpec(("tests/conv_engine_regs.c",),
-                                                extra_cflags=(f"-I{RTL_INCLUDE_DIR}",),
-                                                defines={"TANDEM_REGMAP_DIGEST": f"0x{digest}"}), cfg)
+    spec = FirmwareSpec(("tests/conv_engine_regs.c",), extra_cflags=(f"-I{RTL_INCLUDE_DIR}",),
+                        defines={"TANDEM_REGMAP_DIGEST": f"0x{digest}", **defines})
     board = Board(platform, cfg)
-    board.load_elf(elf)
+    board.load_elf(build_firmware(platform, spec, cfg))
     result = board.run(max_cycles=5_000_000)
     return board, board.elf.all_symbols, result.exit_code
+
+
+@pytest.fixture(scope="module")
+def engine_run(cfg: TandemConfig, tmp_path_factory: pytest.TempPathFactory
+               ) -> tuple[Board, dict[str, int], int]:
+    return _run_firmware(cfg, tmp_path_factory.mktemp("engine"))
 
 
 def _words(board: Board, sym: dict[str, int], name: str) -> list[int]:
@@ -117,3 +122,15 @@ def test_the_filter_in_flash_pays_flash_wait_states(engine_run: tuple[Board, dic
     engine = _words(board, sym, "engine_cycles")
     assert engine[0] - engine[4] == 128 * FLASH_WS
     assert board.read_memory(sym["pw_out"], 2048) == board.read_memory(sym["pw_out_ram"], 2048)
+
+
+def test_waiting_in_wfi_gives_the_same_engine_cycles(
+        cfg: TandemConfig, tmp_path: Path, engine_run: tuple[Board, dict[str, int], int]) -> None:
+    """Sleeping in WFI until irq instead of polling STATUS changes nothing the engine does."""
+    polled, sym, _ = engine_run
+    board, wsym, exit_code = _run_firmware(cfg, tmp_path, WAIT_WFI="1")
+    assert exit_code == 0
+    for name in ("status", "engine_cycles", "load_cycles", "compute_cycles", "store_cycles"):
+        assert _words(board, wsym, name) == _words(polled, sym, name), name
+    for name in ("pw_out", "dw_out", "dw2_out"):
+        assert board.read_memory(wsym[name], 512) == polled.read_memory(sym[name], 512), name

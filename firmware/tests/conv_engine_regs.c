@@ -6,14 +6,20 @@
  * SRAM (the difference is the flash wait states the engine's filter beats pay). For each job: STATUS after the run, the engine's
  * CYCLES and the DWT cycles from the START store to the STATUS read that saw BUSY clear.
  * tests/test_conv_engine_board.py checks the outputs against sim/reference/conv_engine.py.
- * Exit code: the number of jobs whose STATUS is not the expected one. */
+ * Exit code: the number of jobs whose STATUS is not the expected one. -DREPEAT=N runs the
+ * jobs N times (a longer run for RTL speed measurements; the results are the same); -DWAIT_WFI
+ * sleeps in WFI until the engine's interrupt (IRQ 0, as the overlays wire it) instead of
+ * polling STATUS. */
 #include <stdint.h>
 
+#include "board.h"
 #include "hal/cycles.h"
 #include "tandem_accel_regs.h"
 
-#define ENGINE_BASE 0x50000000u
-#define REG(name) (*(volatile uint32_t *)(ENGINE_BASE + TANDEM_ACCEL_##name##_OFFSET))
+#ifndef TANDEM_ACCEL_BASE
+#error "this test needs a board with the engine's overlay (platforms/accel/conv*_rtl.repl)"
+#endif
+#define REG(name) (*(volatile uint32_t *)(TANDEM_ACCEL_BASE + TANDEM_ACCEL_##name##_OFFSET))
 
 #define H 8
 #define W 8
@@ -43,6 +49,9 @@ int8_t pw_filter_ram[PW_OC * C] __attribute__((aligned(4)));
 int8_t pw_out_ram[H * W * PW_OC] __attribute__((aligned(4)));
 
 #define NJOBS 5
+#ifndef REPEAT
+#define REPEAT 1
+#endif
 uint32_t status[NJOBS], engine_cycles[NJOBS], cpu_cycles[NJOBS];
 uint32_t load_cycles[NJOBS], compute_cycles[NJOBS], store_cycles[NJOBS];
 
@@ -67,14 +76,36 @@ static void common(uint32_t mode, uint32_t in_c, uint32_t out_c, const int8_t *f
     REG(OUT_PSTRIDE) = out_c;
 }
 
+#ifdef WAIT_WFI
+#define NVIC_ISER0 (*(volatile uint32_t *)0xE000E100u)
+#define NVIC_ICER0 (*(volatile uint32_t *)0xE000E180u)
+static volatile uint32_t irq_count;
+
+void IRQ_Handler(void)
+{
+    irq_count++;
+    NVIC_ICER0 = 1u;  /* the level stays high until the next START: mask it until then */
+}
+#endif
+
 static void run(int job)
 {
     uint32_t t0 = hal_cycles();
+#ifdef WAIT_WFI
+    uint32_t seen = irq_count;
+    REG(CTRL) = 1u << TANDEM_ACCEL_CTRL_START_SHIFT;
+    NVIC_ISER0 = 1u;
+    while (irq_count == seen) {
+        __asm__ volatile("wfi");
+    }
+    uint32_t s = REG(STATUS);
+#else
     REG(CTRL) = 1u << TANDEM_ACCEL_CTRL_START_SHIFT;
     uint32_t s;
     do {
         s = REG(STATUS);
     } while (s & TANDEM_ACCEL_STATUS_BUSY_MASK);
+#endif
     cpu_cycles[job] = hal_cycles() - t0;
     status[job] = s;
     engine_cycles[job] = REG(CYCLES);
@@ -105,6 +136,7 @@ int main(void)
     const uint32_t bad_depth = TANDEM_ACCEL_STATUS_ERROR_MASK |
                                (TANDEM_ACCEL_ERR_BAD_DEPTH << TANDEM_ACCEL_STATUS_ERR_CODE_SHIFT);
 
+    for (int rep = 0; rep < REPEAT; rep++) {
     /* 1x1 CONV_2D, stride 1, no padding */
     common(TANDEM_ACCEL_CONFIG_MODE_CONV, C, PW_OC, pw_filter, pw_out);
     REG(OUT_HW) = hw(H, W);
@@ -138,6 +170,7 @@ int main(void)
     REG(KERNEL) = 1u | (1u << 8) | (1u << 16) | (1u << 24);
     REG(PAD) = 0;
     run(4);
+    }
 
     return (status[0] != done) + (status[1] != done) + (status[2] != done) + (status[3] != bad_depth) +
            (status[4] != done);
