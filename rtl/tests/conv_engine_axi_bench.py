@@ -279,3 +279,36 @@ async def refused_jobs(dut: Any) -> None:
         assert status == ERROR | (ERR_BY_NAME[name] << 8), (name, hex(status))
         assert tb.ram.read(0, RAM_BYTES) == bytes(image), name
     await tb.check("dw_after_errors", dw, image)
+
+
+@cocotb.test()
+async def bus_errors(dut: Any) -> None:
+    """An error response (the RAM answers SLVERR from FAULT_BASE on) on a read or on a write
+    makes the run end in STATUS.ERROR with ERR_BUS_ERROR and irq; the next START clears it."""
+    tb = Tb(dut)
+    await tb.start()
+    fault_base = RAM_BYTES - 0x100
+    read, write = tb.ram.read_if._read, tb.ram.write_if._write
+
+    async def faulting_read(address: int, length: int) -> bytes:
+        if address >= fault_base:
+            raise ValueError(f"0x{address:X}: no memory here")  # AxiSlaveRead answers SLVERR
+        return bytes(await read(address, length))
+
+    async def faulting_write(address: int, data: bytes) -> None:
+        if address >= fault_base:
+            raise ValueError(f"0x{address:X}: no memory here")  # AxiSlaveWrite answers SLVERR
+        await write(address, data)
+
+    tb.ram.read_if._read = faulting_read  # type: ignore[method-assign]
+    tb.ram.write_if._write = faulting_write  # type: ignore[method-assign]
+    rng = random.Random(_seed() + 3)
+    image = bytearray(RAM_BYTES)
+    job = make_job(rng, image, "conv", (3, 3), 4, 4, 1, 1, 0, in_addr=0x1000)
+    bus_error = ERROR | (ERR_BY_NAME["BUS_ERROR"] << 8)
+    for label, bad in (("read", replace(job, filter_addr=fault_base - 8)),
+                       ("write", replace(job, out_addr=fault_base - 16))):
+        status = await tb.run(bad, image)
+        assert status == bus_error, (label, hex(status))
+        assert int(dut.irq.value) == 1, label
+    await tb.check("after_bus_errors", job, image)
