@@ -19,8 +19,10 @@
 // never crosses 4 KiB, ARM IHI 0022E A3.4.1), and the engine's next requests are accepted as
 // claims on its beats.  RREADY is high only for beats the engine has claimed, so the engine's
 // 4-word read queue bounds what is in flight; an aborted run's unclaimed beats are drained.
-// Writes are single beats (AWLEN 0, the engine's byte strobes on WSTRB), AW and W together,
-// the next one as soon as both have been accepted; up to 31 write responses may be pending.
+// Writes the same way: the first write of a run opens an INCR burst of min(mem_wcount,
+// MAX_BURST, words to the next 4 KiB boundary) beats (mem_wcount is 1 unless the output is
+// dense), and the engine's writes become its beats, each taken as the previous one is accepted,
+// WSTRB the engine's byte strobes; up to 30 write responses may be pending.
 // ARID/AWID are 0, so responses come back in order.
 `default_nettype none
 
@@ -69,14 +71,14 @@ module tandem_conv_engine_axi #(
     output wire        m_axi_rready,
     output wire [0:0]  m_axi_awid,
     output reg  [31:0] m_axi_awaddr,
-    output wire [7:0]  m_axi_awlen,
+    output reg  [7:0]  m_axi_awlen,
     output wire [2:0]  m_axi_awsize,
     output wire [1:0]  m_axi_awburst,
     output reg         m_axi_awvalid,
     input  wire        m_axi_awready,
     output reg  [31:0] m_axi_wdata,
     output reg  [3:0]  m_axi_wstrb,
-    output wire        m_axi_wlast,
+    output reg         m_axi_wlast,
     output reg         m_axi_wvalid,
     input  wire        m_axi_wready,
     input  wire [0:0]  m_axi_bid,
@@ -98,7 +100,7 @@ module tandem_conv_engine_axi #(
     wire        eng_irq, eng_busy;
     wire [31:0] eng_rdata;
     wire        mem_req, mem_we;
-    wire [31:0] mem_addr, mem_wdata, mem_rcount;
+    wire [31:0] mem_addr, mem_wdata, mem_rcount, mem_wcount;
     wire [3:0]  mem_wstrb;
     wire        mem_flush;
     wire        mem_ready, mem_rvalid;
@@ -114,7 +116,7 @@ module tandem_conv_engine_axi #(
         .reg_rdata(eng_rdata), .irq(eng_irq),
         .mem_req(mem_req), .mem_we(mem_we), .mem_addr(mem_addr), .mem_wdata(mem_wdata),
         .mem_wstrb(mem_wstrb), .mem_ready(mem_ready), .mem_rvalid(mem_rvalid),
-        .mem_rdata(m_axi_rdata), .mem_rcount(mem_rcount), .mem_flush(mem_flush), .busy(eng_busy)
+        .mem_rdata(m_axi_rdata), .mem_rcount(mem_rcount), .mem_wcount(mem_wcount), .mem_flush(mem_flush), .busy(eng_busy)
     );
 
     // ---------------------------------------------------------------- read master
@@ -137,20 +139,26 @@ module tandem_conv_engine_axi #(
     assign m_axi_arburst = 2'b01;
 
     // ---------------------------------------------------------------- write master
-    reg  [4:0]  b_pending;
+    reg  [4:0]  b_pending;    // write bursts whose response has not come back
+    reg  [8:0]  w_left;       // beats of the open write burst not yet taken from the engine
+    reg  [31:0] w_next;       // the next such beat's address
     wire        wr_req = mem_req && mem_we;
-    wire        wr_accept = wr_req && !m_axi_awvalid && !m_axi_wvalid && (b_pending != 5'd31);
+    wire [10:0] w_room = 11'd1024 - {1'b0, mem_addr[11:2]};
+    wire [31:0] w_cap = ({21'd0, w_room} < MAXB) ? {21'd0, w_room} : MAXB;
+    wire [31:0] w_beats = (mem_wcount < w_cap) ? mem_wcount : w_cap;
+    wire        open_wburst = wr_req && (w_left == 9'd0) && !m_axi_awvalid && (b_pending < 5'd30);
+    // a beat is taken as the previous one leaves (in this cycle at the latest)
+    wire        w_free = !m_axi_wvalid || m_axi_wready;
+    wire        wr_accept = wr_req && (w_left != 9'd0) && (mem_addr == w_next) && w_free;
     wire        b_beat = m_axi_bvalid && m_axi_bready;
     assign m_axi_awid = 1'b0;
-    assign m_axi_awlen = 8'd0;
     assign m_axi_awsize = 3'd2;
     assign m_axi_awburst = 2'b01;
-    assign m_axi_wlast = 1'b1;
     assign m_axi_bready = 1'b1;
     assign mem_ready = claim || wr_accept;
 
-    wire quiet = (r_left == 9'd0) && !m_axi_arvalid && !m_axi_awvalid && !m_axi_wvalid &&
-                 (b_pending == 5'd0);
+    wire quiet = (r_left == 9'd0) && !m_axi_arvalid && (w_left == 9'd0) && !m_axi_awvalid &&
+                 !m_axi_wvalid && (b_pending == 5'd0);
     reg  bus_err;
     assign irq = eng_irq && quiet;
 
@@ -191,8 +199,9 @@ module tandem_conv_engine_axi #(
             s_axil_bvalid <= 1'b0; s_axil_bresp <= 2'b00;
             s_axil_rvalid <= 1'b0; s_axil_rresp <= 2'b00; s_axil_rdata <= 32'd0;
             m_axi_arvalid <= 1'b0; m_axi_araddr <= 32'd0; m_axi_arlen <= 8'd0;
-            m_axi_awvalid <= 1'b0; m_axi_awaddr <= 32'd0;
-            m_axi_wvalid <= 1'b0; m_axi_wdata <= 32'd0; m_axi_wstrb <= 4'd0;
+            m_axi_awvalid <= 1'b0; m_axi_awaddr <= 32'd0; m_axi_awlen <= 8'd0;
+            m_axi_wvalid <= 1'b0; m_axi_wdata <= 32'd0; m_axi_wstrb <= 4'd0; m_axi_wlast <= 1'b0;
+            w_left <= 9'd0; w_next <= 32'd0;
             claim_left <= 9'd0; claim_addr <= 32'd0; r_left <= 9'd0; claimed <= 3'd0;
             b_pending <= 5'd0;
             bus_err <= 1'b0;
@@ -226,20 +235,31 @@ module tandem_conv_engine_axi #(
             if (open_burst) r_left <= beats[8:0];
             else if (r_beat) r_left <= r_left - 9'd1;
             claimed <= claimed + {2'd0, claim} - {2'd0, mem_rvalid};
-            // writes
-            if (wr_accept) begin
+            // write bursts: AW when the first beat is asked for, then the beats as they come
+            if (open_wburst) begin
                 m_axi_awvalid <= 1'b1;
                 m_axi_awaddr <= {mem_addr[31:2], 2'b00};
+                m_axi_awlen <= w_beats[7:0] - 8'd1;
+                w_left <= w_beats[8:0];
+                w_next <= {mem_addr[31:2], 2'b00};
+            end else begin
+                if (m_axi_awvalid && m_axi_awready) m_axi_awvalid <= 1'b0;
+                if (wr_accept) begin
+                    w_left <= w_left - 9'd1;
+                    w_next <= w_next + 32'd4;
+                end
+            end
+            if (wr_accept) begin
                 m_axi_wvalid <= 1'b1;
                 // bytes outside the strobes are zeroed (the engine leaves them undefined)
                 m_axi_wdata <= mem_wdata & {{8{mem_wstrb[3]}}, {8{mem_wstrb[2]}},
                                             {8{mem_wstrb[1]}}, {8{mem_wstrb[0]}}};
                 m_axi_wstrb <= mem_wstrb;
-            end else begin
-                if (m_axi_awvalid && m_axi_awready) m_axi_awvalid <= 1'b0;
-                if (m_axi_wvalid && m_axi_wready) m_axi_wvalid <= 1'b0;
+                m_axi_wlast <= (w_left == 9'd1);
+            end else if (m_axi_wvalid && m_axi_wready) begin
+                m_axi_wvalid <= 1'b0;
             end
-            b_pending <= b_pending + {4'd0, wr_accept} - {4'd0, b_beat};
+            b_pending <= b_pending + {4'd0, open_wburst} - {4'd0, b_beat};
             // bus errors of the current run
             if (start_wr) bus_err <= 1'b0;
             else if ((r_beat && m_axi_rresp[1]) || (b_beat && m_axi_bresp[1])) bus_err <= 1'b1;
@@ -248,7 +268,7 @@ module tandem_conv_engine_axi #(
 
     // the low address bits and the IDs and RLAST carry nothing this master needs
     wire unused = &{1'b0, s_axil_awaddr[1:0], s_axil_araddr[1:0], m_axi_rid, m_axi_rlast,
-                    m_axi_bid, m_axi_rresp[0], m_axi_bresp[0], beats[31:9]};
+                    m_axi_bid, m_axi_rresp[0], m_axi_bresp[0], beats[31:9], w_beats[31:9]};
 
 endmodule
 

@@ -42,6 +42,18 @@ def test_conv_and_fc_jobs_match_the_golden_model() -> None:
     _run(SMALL, ["conv_jobs"])
 
 
+def test_depthwise_jobs_match_the_golden_model() -> None:
+    _run(SMALL, ["depthwise_jobs"])
+
+
+def test_refused_jobs_report_their_error_code() -> None:
+    _run(SMALL, ["refused_jobs"])
+
+
+def test_error_responses_end_the_run_in_err_bus_error() -> None:
+    _run(SMALL, ["bus_errors"])
+
+
 def test_short_bursts_still_cover_every_word() -> None:
     """MAX_BURST=3: every stream is split into bursts of at most 3 beats."""
     _run({**SMALL, "MAX_BURST": 3}, ["conv_jobs"], seed=5)

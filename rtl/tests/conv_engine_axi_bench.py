@@ -4,7 +4,7 @@ engine job's golden model (sim/reference/conv_engine.py) as the scoreboard. Each
 memory image into the RAM, programs the registers (sim/accel/regmap.py), starts, waits for irq
 and compares the whole RAM with the image the model says the job leaves (so a stray write
 fails too). Every read burst is checked against AXI4's rules: INCR, at most MAX_BURST beats,
-never across a 4 KiB boundary (ARM IHI 0022E A3.4.1)."""
+never across a 4 KiB boundary (ARM IHI 0022E A3.4.1), and so is every write burst."""
 from __future__ import annotations
 
 import json
@@ -113,6 +113,7 @@ class Tb:
         self.regs = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axil"), dut.clk, dut.rst)
         self.ram = AxiRam(AxiBus.from_prefix(dut, "m_axi"), dut.clk, dut.rst, size=RAM_BYTES)
         self.bursts: list[tuple[int, int, int, int]] = []
+        self.wbursts: list[tuple[int, int, int, int]] = []
         self.cycles: dict[str, int] = {}
 
     async def start(self) -> None:
@@ -130,6 +131,9 @@ class Tb:
             if int(dut.m_axi_arvalid.value) and int(dut.m_axi_arready.value):
                 self.bursts.append((int(dut.m_axi_araddr.value), int(dut.m_axi_arlen.value) + 1,
                                     int(dut.m_axi_arburst.value), int(dut.m_axi_arsize.value)))
+            if int(dut.m_axi_awvalid.value) and int(dut.m_axi_awready.value):
+                self.wbursts.append((int(dut.m_axi_awaddr.value), int(dut.m_axi_awlen.value) + 1,
+                                     int(dut.m_axi_awburst.value), int(dut.m_axi_awsize.value)))
 
     async def write(self, name: str, value: int) -> None:
         await self.regs.write_dword(REG_BY_NAME[name].offset, value)
@@ -137,12 +141,15 @@ class Tb:
     async def read(self, name: str) -> int:
         return int(await self.regs.read_dword(REG_BY_NAME[name].offset))
 
-    async def run(self, job: EngineJob, image: bytearray, mode: int | None = None) -> int:
-        """Program ``job`` over the image in RAM, start it, wait for irq; returns STATUS."""
+    async def run(self, job: EngineJob, image: bytearray, mode: int | None = None,
+                  **overrides: int) -> int:
+        """Program ``job`` (register values in ``overrides`` replace its own) over the image in
+        RAM, start it, wait for irq; returns STATUS."""
         self.ram.write(0, bytes(image))
-        for name, value in registers(job, mode).items():
+        for name, value in {**registers(job, mode), **overrides}.items():
             await self.write(name, value)
         self.bursts.clear()
+        self.wbursts.clear()
         await self.write("CTRL", START)
         for _ in range(20000):
             await ClockCycles(self.dut.clk, 16)
@@ -150,7 +157,7 @@ class Tb:
                 break
         else:
             raise AssertionError(f"no irq after 320000 cycles for {job}")
-        for addr, beats, burst, size in self.bursts:
+        for addr, beats, burst, size in self.bursts + self.wbursts:
             assert burst == 1 and size == 2, (hex(addr), burst, size)
             assert 1 <= beats <= self.max_burst, (hex(addr), beats)
             assert addr >> 12 == (addr + 4 * beats - 1) >> 12, (hex(addr), beats)  # A3.4.1
@@ -170,8 +177,14 @@ class Tb:
                                  f"0x{job.out_addr:04X}")
         self.cycles[label] = await self.read("CYCLES")
         words = sum(b for _, b, _, _ in self.bursts)
-        self.dut._log.info("%s: %d cycles, %d read bursts, %d beats", label, self.cycles[label],
-                           len(self.bursts), words)
+        wwords = sum(b for _, b, _, _ in self.wbursts)
+        dense = (job.out_pstride or job.out_c) == job.out_c
+        if dense:  # one run of words: every word once, in bursts
+            n = job.out_h * job.out_w * job.out_c
+            assert wwords == (job.out_addr % 4 + n + 3) // 4, (label, wwords)
+        self.dut._log.info("%s: %d cycles, %d read bursts, %d beats, %d write bursts, %d beats",
+                           label, self.cycles[label], len(self.bursts), words, len(self.wbursts),
+                           wwords)
 
 
 def _seed() -> int:
@@ -250,15 +263,52 @@ async def refused_jobs(dut: Any) -> None:
     rng = random.Random(_seed() + 2)
     image = bytearray(RAM_BYTES)
     dw = make_job(rng, image, "depthwise", (4, 4), 2, 4, 3, 1, 1)
-    cases = [
-        ("BAD_DEPTH", replace(dw, out_c=5), None),
-        ("BAD_MODE", dw, 2),
-        ("ZERO_SIZE", replace(dw, in_c=0), None),
-        ("BAD_OUT_SHAPE", replace(dw, out_h=dw.out_h + 1), None),
-        ("CAPACITY", replace(dw, out_c=2 * int(tb.params["MAX_OC"])), None),
+    cases: list[tuple[str, EngineJob, dict[str, int]]] = [
+        ("BAD_DEPTH", replace(dw, out_c=5), {}),
+        ("BAD_MODE", dw, {"CONFIG": 2}),
+        ("ZERO_SIZE", replace(dw, in_c=0), {}),
+        ("BAD_OUT_SHAPE", replace(dw, out_pstride=dw.out_c - 1), {}),
+        ("BAD_OUT_SHAPE", dw, {"OUT_HW": pack("OUT_HW", H=dw.out_h + 1, W=dw.out_w)}),
+        ("KERNEL_TOO_BIG", replace(dw, kh=7, pad_top=0, out_h=1), {"PAD": pack("PAD", LEFT=1, RIGHT=1)}),
+        ("UNALIGNED", replace(dw, bias_addr=dw.bias_addr + 2), {}),
+        ("BAD_PARAM", replace(dw, act_min=10, act_max=5), {}),
+        ("CAPACITY", replace(dw, out_c=2 * int(tb.params["MAX_OC"])), {}),
     ]
-    for name, job, mode in cases:
-        status = await tb.run(job, image, mode)
+    for name, job, overrides in cases:
+        status = await tb.run(job, image, **overrides)
         assert status == ERROR | (ERR_BY_NAME[name] << 8), (name, hex(status))
         assert tb.ram.read(0, RAM_BYTES) == bytes(image), name
     await tb.check("dw_after_errors", dw, image)
+
+
+@cocotb.test()
+async def bus_errors(dut: Any) -> None:
+    """An error response (the RAM answers SLVERR from FAULT_BASE on) on a read or on a write
+    makes the run end in STATUS.ERROR with ERR_BUS_ERROR and irq; the next START clears it."""
+    tb = Tb(dut)
+    await tb.start()
+    fault_base = RAM_BYTES - 0x100
+    read, write = tb.ram.read_if._read, tb.ram.write_if._write
+
+    async def faulting_read(address: int, length: int) -> bytes:
+        if address >= fault_base:
+            raise ValueError(f"0x{address:X}: no memory here")  # AxiSlaveRead answers SLVERR
+        return bytes(await read(address, length))
+
+    async def faulting_write(address: int, data: bytes) -> None:
+        if address >= fault_base:
+            raise ValueError(f"0x{address:X}: no memory here")  # AxiSlaveWrite answers SLVERR
+        await write(address, data)
+
+    tb.ram.read_if._read = faulting_read  # type: ignore[method-assign]
+    tb.ram.write_if._write = faulting_write  # type: ignore[method-assign]
+    rng = random.Random(_seed() + 3)
+    image = bytearray(RAM_BYTES)
+    job = make_job(rng, image, "conv", (3, 3), 4, 4, 1, 1, 0, in_addr=0x1000)
+    bus_error = ERROR | (ERR_BY_NAME["BUS_ERROR"] << 8)
+    for label, bad in (("read", replace(job, filter_addr=fault_base - 8)),
+                       ("write", replace(job, out_addr=fault_base - 16))):
+        status = await tb.run(bad, image)
+        assert status == bus_error, (label, hex(status))
+        assert int(dut.irq.value) == 1, label
+    await tb.check("after_bus_errors", job, image)

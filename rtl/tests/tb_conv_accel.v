@@ -72,6 +72,7 @@ module tb_conv_accel #(
         .mem_wstrb(mem_wstrb), .mem_ready(mem_ready), .mem_rvalid(mem_rvalid),
         .mem_rdata(mem_rdata),
         .mem_rcount(),
+        .mem_wcount(),
         .mem_flush(),
         .busy()
     );
