@@ -312,3 +312,19 @@ async def bus_errors(dut: Any) -> None:
         assert status == bus_error, (label, hex(status))
         assert int(dut.irq.value) == 1, label
     await tb.check("after_bus_errors", job, image)
+
+
+@cocotb.test()
+async def depthwise_needs_rows_at_most_cols(dut: Any) -> None:
+    """On an array with more rows than columns DEPTHWISE is refused (ERR_BAD_MODE); CONV_2D
+    still runs."""
+    tb = Tb(dut)
+    await tb.start()
+    assert tb.params["PO"] > tb.params["PI"]
+    rng = random.Random(_seed() + 4)
+    image = bytearray(RAM_BYTES)
+    dw = make_job(rng, image, "depthwise", (4, 4), 4, 4, 3, 1, 1)
+    assert await tb.run(dw, image) == ERROR | (ERR_BY_NAME["BAD_MODE"] << 8)
+    image = bytearray(RAM_BYTES)
+    job = make_job(rng, image, "conv", (5, 4), 6, 10, 3, 1, 1)
+    await tb.check("conv_on_8x4", job, image)
