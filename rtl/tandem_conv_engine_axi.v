@@ -11,7 +11,8 @@
 // reads BUSY and irq stays low, and register writes wait (AWREADY low), so a START never
 // overlaps the previous run's traffic and DONE means the output is in memory.  An error
 // response (SLVERR, DECERR) on any beat of a run makes that run end with STATUS.ERROR and
-// ERR_CODE = ERR_BUS_ERROR; START clears it.
+// ERR_CODE = ERR_BUS_ERROR; START clears it.  The engine's CYCLES ends when it hands over its
+// last write; the write responses after it are not in the count.
 //
 // Memory: the engine's fetcher asks for consecutive words (mem_rcount says how many are still
 // to come); each time no read burst is open, the request becomes one INCR burst of
