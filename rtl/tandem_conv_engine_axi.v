@@ -11,7 +11,8 @@
 // reads BUSY and irq stays low, and register writes wait (AWREADY low), so a START never
 // overlaps the previous run's traffic and DONE means the output is in memory.  An error
 // response (SLVERR, DECERR) on any beat of a run makes that run end with STATUS.ERROR and
-// ERR_CODE = ERR_BUS_ERROR; START clears it.
+// ERR_CODE = ERR_BUS_ERROR; START clears it.  The engine's CYCLES ends when it hands over its
+// last write; the write responses after it are not in the count.
 //
 // Memory: the engine's fetcher asks for consecutive words (mem_rcount says how many are still
 // to come); each time no read burst is open, the request becomes one INCR burst of
@@ -130,7 +131,9 @@ module tandem_conv_engine_axi #(
     wire [31:0] beats = (mem_rcount < cap) ? mem_rcount : cap;
     wire        open_burst = rd_req && (r_left == 9'd0) && !m_axi_arvalid;
     wire        claim = rd_req && (claim_left != 9'd0) && (mem_addr == claim_addr);
-    assign m_axi_rready = (claimed != 3'd0) || mem_flush;
+    // after an abort the unclaimed beats are drained, also once the engine has gone idle
+    reg         draining;
+    assign m_axi_rready = (claimed != 3'd0) || mem_flush || draining;
     wire        r_beat = m_axi_rvalid && m_axi_rready;
     wire        drain = r_beat && (claimed == 3'd0);
     assign mem_rvalid = r_beat && (claimed != 3'd0);
@@ -203,6 +206,7 @@ module tandem_conv_engine_axi #(
             m_axi_wvalid <= 1'b0; m_axi_wdata <= 32'd0; m_axi_wstrb <= 4'd0; m_axi_wlast <= 1'b0;
             w_left <= 9'd0; w_next <= 32'd0;
             claim_left <= 9'd0; claim_addr <= 32'd0; r_left <= 9'd0; claimed <= 3'd0;
+            draining <= 1'b0;
             b_pending <= 5'd0;
             bus_err <= 1'b0;
         end else begin
@@ -235,6 +239,8 @@ module tandem_conv_engine_axi #(
             if (open_burst) r_left <= beats[8:0];
             else if (r_beat) r_left <= r_left - 9'd1;
             claimed <= claimed + {2'd0, claim} - {2'd0, mem_rvalid};
+            if (mem_flush) draining <= 1'b1;
+            else if (r_left == 9'd0 || (r_left == 9'd1 && r_beat)) draining <= 1'b0;
             // write bursts: AW when the first beat is asked for, then the beats as they come
             if (open_wburst) begin
                 m_axi_awvalid <= 1'b1;

@@ -1,7 +1,8 @@
 """The conv engine behind AXI4-Lite and AXI4 (rtl/tandem_conv_engine_axi.v) under cocotbext-axi's
 bus models (rtl/tests/conv_engine_axi_bench.py), the golden model (sim/reference/conv_engine.py)
 as the scoreboard: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED as a 1x1 conv, refused jobs.
-Icarus on a 4x4 array; Verilator lint of the wrapper for every shipped overlay's parameters."""
+Icarus on a 4x4 array (and an 8x4 one), Verilator on the 16x16 overlay's parameters, and
+Verilator lint of the wrapper for every shipped overlay's parameters."""
 from __future__ import annotations
 
 import json
@@ -26,9 +27,9 @@ def _overlay_parameters(name: str) -> dict[str, int]:
     return {k: int(v) for k, v in (item.split("=") for item in match.group(1).split())}
 
 
-def _run(params: dict[str, int], tests: list[str], seed: int = 1) -> None:
+def _run(params: dict[str, int], tests: list[str], seed: int = 1, simulator: str = "icarus") -> None:
     design = RtlDesign(toplevel="tandem_conv_engine_axi", sources=SOURCES, parameters=params)
-    built = build("icarus", design, TandemConfig.from_env().cache_dir / "rtl")
+    built = build(simulator, design, TandemConfig.from_env().cache_dir / "rtl")
     env = {"TANDEM_BENCH_PARAMS": json.dumps(params), "TANDEM_BENCH_SEED": str(seed)}
     total, _ = run_tests(built, BENCH, testcase=tests, extra_env=env, seed=seed)
     assert total == len(tests)
@@ -52,6 +53,16 @@ def test_refused_jobs_report_their_error_code() -> None:
 
 def test_error_responses_end_the_run_in_err_bus_error() -> None:
     _run(SMALL, ["bus_errors"])
+
+
+def test_depthwise_is_refused_with_more_rows_than_columns() -> None:
+    _run({**SMALL, "PO": 8, "MAX_OC": 32}, ["depthwise_needs_rows_at_most_cols"])
+
+
+def test_full_size_array_under_verilator() -> None:
+    """The 16x16 overlay's parameters (Verilator): conv, FC and depthwise against the model."""
+    _run(_overlay_parameters("conv16x16_rtl"), ["conv_jobs", "depthwise_jobs"], seed=9,
+         simulator="verilator")
 
 
 def test_short_bursts_still_cover_every_word() -> None:
