@@ -1,5 +1,5 @@
 // tandem_conv_engine_axi: the conv engine (tandem_conv_accel.v) behind standard buses, for
-// Tandem.RtlPeripheral (platforms/accel/conv*_rtl.repl) and cocotbext-axi benches: an AXI4-Lite
+// Tandem.RtlPeripheral (platforms/accel/conv*.repl) and cocotbext-axi benches: an AXI4-Lite
 // register slave (s_axil_*) and an AXI4 master (m_axi_*) on the board's memory, named as
 // sim/rtlsim/ports.py's convention wants.  Verilog-2005.
 //

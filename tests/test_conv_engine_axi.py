@@ -61,7 +61,7 @@ def test_depthwise_is_refused_with_more_rows_than_columns() -> None:
 
 def test_full_size_array_under_verilator() -> None:
     """The 16x16 overlay's parameters (Verilator): conv, FC and depthwise against the model."""
-    _run(_overlay_parameters("conv16x16_rtl"), ["conv_jobs", "depthwise_jobs"], seed=9,
+    _run(_overlay_parameters("conv16x16"), ["conv_jobs", "depthwise_jobs"], seed=9,
          simulator="verilator")
 
 

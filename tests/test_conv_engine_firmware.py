@@ -1,5 +1,5 @@
 """The conv engine as a Tandem.RtlPeripheral (rtl/tandem_conv_engine_axi.v, platforms/accel/
-conv*_rtl.repl) driven by the firmware driver on a board: bit-exact jobs through the firmware
+conv*.repl) driven by the firmware driver on a board: bit-exact jobs through the firmware
 (cases from the golden model, tests/accel_firmware.py), the jobs the host reads from the register
 accesses (tandem.accel.joblog), flash wait states paid by the engine's reads, a bus error naming
 the engine's address, an interrupt-driven driver and a hang while the CPU sleeps."""
