@@ -8,8 +8,8 @@
  * channels from input + g * n, so a job sees an image G * W wide with stride, dilation and
  * horizontal padding multiplied by G (taps outside the group's columns land on padding or on
  * other groups' columns that no output reads; the output shape rule gives the same OUT_W).
- * That job reads (G - 1) * n bytes past the input tensor (not used), and G times the input in
- * all. The filter is regrouped once (first eval) into G dense 1HWO blocks in the arena; bias,
+ * That job reads (G - 1) * n bytes past the input tensor (not used; the CPU runs the layer if
+ * they would leave the arena), and G times the input in all. The filter is regrouped once (first eval) into G dense 1HWO blocks in the arena; bias,
  * multipliers, shifts and OUT_ADDR are offset by g * n * multiplier, OUT_PSTRIDE is the layer's
  * channel count. Per layer, the CPU reference kernel runs it when no grouping fits or the
  * registers cannot describe it, or when the engine refuses it; 16x8 layers go to the reference
@@ -113,6 +113,10 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
         !group_layer(&g, &l, a->groups, d->depth_mult))
         return eval_cpu(ip, n, a);
     const int32_t taps = w->dims[1] * w->dims[2], per_in = l.in_c / a->groups, per_out = l.out_c / a->groups;
+    const uint8_t *x = (const uint8_t *)in->data;
+    const uint32_t over = (uint32_t)(a->groups - 1) * (uint32_t)per_in; /* read past the input */
+    if (over && (x < ip->arena || x + tfl_num_elements(in) + over > ip->arena + ip->arena_size))
+        return eval_cpu(ip, n, a); /* the over-read would leave the arena */
     if (a->filter != 0 && !a->filter_ready)
         regroup_filter(a, (const int8_t *)w->data, taps, l.out_c);
     for (int32_t grp = 0; grp < a->groups; grp++) {
