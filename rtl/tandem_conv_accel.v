@@ -1,4 +1,5 @@
-// tandem_conv_accel: int8 CONV_2D engine with TFLite per-channel requantization.
+// tandem_conv_accel: int8 CONV_2D and DEPTHWISE_CONV_2D engine with TFLite per-channel
+// requantization (CONFIG.MODE picks the job kind; FULLY_CONNECTED runs as a 1x1 CONV_2D).
 //
 // A synchronous coprocessor: the CPU writes the configuration registers and START, the engine
 // loads input, filter and per-channel arrays from the board's memory through its memory port,
@@ -14,6 +15,17 @@
 // multiple of PO keep every lane busy.  Taps outside the input and lanes beyond IC are masked
 // to zero, which is exactly the reference kernel's "skip the tap".
 //
+// Depthwise (CONFIG.MODE = DEPTHWISE, 1HWO filter, OUT_C = IN_C * M; needs PO <= PI): the
+// input is loaded by output channel, each input byte written to the M lanes of its output
+// channels (so word (pixel, g) holds x[pixel][(g*PI + j) / M] in lane j), and the filter as a
+// diagonal: tap t of channel oc goes to word (oc / PO) * KH*KW + t, row oc mod PO, column
+// oc mod PI.  Each cycle then takes one output pixel, one tap and PO output channels: row r
+// uses only its diagonal product, so PO of the PO x PI multipliers do useful work (utilisation
+// 1/PI: 1/8 on an 8x8 array), one tap per cycle, KH*KW cycles per pixel and group of PO
+// channels.  M is found by repeated subtraction before loading (M + 1 cycles); the input
+// loads at one byte per cycle unless M = 1 (then four, as for CONV_2D), the filter at one byte
+// per cycle.
+//
 // Requantization (per output channel, PO lanes in parallel, pipelined): acc + bias, then
 // MultiplyByQuantizedMultiplier = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(
 // acc << left_shift, multiplier), right_shift), + output offset, clamp to [act_min, act_max].
@@ -25,7 +37,13 @@
 // mem_wdata, mem_wstrb) is held until the cycle mem_ready is high, which accepts it; each read
 // is answered later by one mem_rvalid cycle carrying mem_rdata, in request order, after any
 // latency; up to 4 reads may be in flight; writes carry byte strobes and complete on acceptance.
-// mem_req never depends combinationally on mem_ready or mem_rvalid.
+// mem_req never depends combinationally on mem_ready or mem_rvalid.  With a read request,
+// mem_rcount is the number of words the fetcher will still read at consecutive addresses from
+// mem_addr on (this one included), so a bus adapter can issue them as one burst; mem_wcount is
+// the same for a write (a dense output, OUT_PSTRIDE = OUT_C, is written as consecutive words,
+// each once; otherwise 1); mem_flush is
+// high while an aborted run waits for its reads in flight (an adapter drains any burst beats
+// it fetched ahead).
 `default_nettype none
 
 module tandem_conv_accel #(
@@ -53,7 +71,11 @@ module tandem_conv_accel #(
     output reg  [3:0]  mem_wstrb,
     input  wire        mem_ready,
     input  wire        mem_rvalid,
-    input  wire [31:0] mem_rdata
+    input  wire [31:0] mem_rdata,
+    output wire [31:0] mem_rcount,
+    output wire [31:0] mem_wcount,
+    output wire        mem_flush,
+    output wire        busy           // STATUS.BUSY
 );
 `include "tandem_accel_regs.vh"
 
@@ -65,6 +87,7 @@ module tandem_conv_accel #(
     localparam integer PD = MAX_OC / PO;
     localparam integer PA = (PD > 1) ? $clog2(PD) : 1;
     localparam integer NL = PO * PI;
+    localparam integer DWSH = (LPI > LPO) ? LPI - LPO : 0;  // log2(PI / PO), depthwise only
     // sized copies of the parameters for width-exact arithmetic
     localparam [15:0] PO16 = PO[15:0];
     localparam [15:0] PI16 = PI[15:0];
@@ -78,7 +101,7 @@ module tandem_conv_accel #(
     // ---------------------------------------------------------------- states
     localparam [3:0] S_IDLE = 4'd0, S_CHK1 = 4'd1, S_CHK2 = 4'd2, S_CHK3 = 4'd3,
                      S_LD_START = 4'd4, S_LOAD = 4'd5, S_COMPUTE = 4'd6, S_WB = 4'd7,
-                     S_WB_FLUSH = 4'd8, S_FINISH = 4'd9, S_ABORT = 4'd10;
+                     S_WB_FLUSH = 4'd8, S_FINISH = 4'd9, S_ABORT = 4'd10, S_DIV = 4'd11;
     localparam [2:0] PH_IN = 3'd0, PH_FILT = 3'd1, PH_BIAS = 3'd2, PH_MULT = 3'd3, PH_SHIFT = 3'd4;
 
     reg [3:0] state;
@@ -89,10 +112,13 @@ module tandem_conv_accel #(
     reg [7:0]  k_h, k_w, s_h, s_w, d_h, d_w, pad_t, pad_b, pad_l, pad_r;
     reg [31:0] in_off_r, out_off_r, act_min_r, act_max_r;
     reg [31:0] in_addr, filt_addr, bias_addr, mult_addr, shift_addr, out_addr, out_pstride;
+    reg [1:0]  cfg_mode;          // CONFIG.MODE
+    wire       dw = (cfg_mode == CONFIG_MODE_DEPTHWISE);
+    reg [15:0] dw_m, dw_rem;      // depth multiplier OUT_C / IN_C, and the division's remainder
     reg [31:0] cyc_total, cyc_compute, cyc_mac, cyc_load, cyc_store;
     reg        st_done, st_error;
     reg [7:0]  st_code;
-    wire       busy = (state != S_IDLE);
+    assign busy = (state != S_IDLE);
 
     assign irq = st_done | st_error;
 
@@ -101,10 +127,12 @@ module tandem_conv_accel #(
         if (rst) begin
             in_h <= 16'd0; in_w <= 16'd0; in_c <= 16'd0;
             out_h <= 16'd0; out_w <= 16'd0; out_c <= 16'd0;
-            k_h <= 8'd0; k_w <= 8'd0; s_h <= 8'd0; s_w <= 8'd0; d_h <= 8'd1; d_w <= 8'd1;
+            k_h <= 8'd0; k_w <= 8'd0; s_h <= 8'd0; s_w <= 8'd0;
+            d_h <= DILATION_RESET[DILATION_DH_LSB +: 8]; d_w <= DILATION_RESET[DILATION_DW_LSB +: 8];
             pad_t <= 8'd0; pad_b <= 8'd0; pad_l <= 8'd0; pad_r <= 8'd0;
             in_off_r <= 32'd0; out_off_r <= 32'd0;
-            act_min_r <= 32'hFFFF_FF80; act_max_r <= 32'd127;
+            act_min_r <= ACT_MIN_RESET; act_max_r <= ACT_MAX_RESET;
+            cfg_mode <= CONFIG_RESET[CONFIG_MODE_LSB +: 2];
             in_addr <= 32'd0; filt_addr <= 32'd0; bias_addr <= 32'd0; mult_addr <= 32'd0;
             shift_addr <= 32'd0; out_addr <= 32'd0; out_pstride <= 32'd0;
         end else if (wr && !busy) begin
@@ -129,6 +157,7 @@ module tandem_conv_accel #(
                 REG_SHIFT_ADDR:  shift_addr <= reg_wdata;
                 REG_OUT_ADDR:    out_addr <= reg_wdata;
                 REG_OUT_PSTRIDE: out_pstride <= reg_wdata;
+                REG_CONFIG:      cfg_mode <= reg_wdata[CONFIG_MODE_LSB +: 2];
                 default: ;
             endcase
         end
@@ -167,6 +196,7 @@ module tandem_conv_accel #(
             REG_MAC_CYCLES:     reg_rdata = cyc_mac;
             REG_LOAD_CYCLES:    reg_rdata = cyc_load;
             REG_STORE_CYCLES:   reg_rdata = cyc_store;
+            REG_CONFIG:         reg_rdata = {30'd0, cfg_mode};
             default:            reg_rdata = 32'd0;
         endcase
     end
@@ -317,7 +347,7 @@ module tandem_conv_accel #(
     reg [31:0] rd_left;           // bytes (or words) still to emit in this phase
     wire       rd_bytes = (phase == PH_IN) || (phase == PH_FILT);
     // load destination counters
-    reg [15:0] ld_c, ld_icg, ld_t;
+    reg [15:0] ld_c, ld_icg, ld_t, ld_rep;
     reg [LPI:0] ld_lane;
     reg [LPO:0] ld_olane;
     reg [31:0] ld_iaddr, ld_wgrp, ld_tbase;
@@ -337,7 +367,7 @@ module tandem_conv_accel #(
     wire c_inside = (c_in_y >= 26'sd0) && (c_in_y < $signed({10'd0, in_h})) &&
                     (c_in_x >= 26'sd0) && (c_in_x < $signed({10'd0, in_w}));
     wire c_first = (c_icg == 16'd0) && (c_kx == 8'd0) && (c_ky == 8'd0);
-    wire c_last_icg = (c_icg == icg - 16'd1);
+    wire c_last_icg = dw || (c_icg == icg - 16'd1);
     wire c_last_kx = (c_kx == k_w - 8'd1);
     wire c_last_ky = (c_ky == k_h - 8'd1);
     wire c_last = c_last_icg && c_last_kx && c_last_ky;
@@ -346,12 +376,27 @@ module tandem_conv_accel #(
     always @* begin
         for (mi = 0; mi < PI; mi = mi + 1) c_mask[mi] = (mi < {15'd0, c_icleft});
     end
+    // Depthwise: row r of output-channel group g is channel g*PO + r, whose input word (the
+    // input is stored by output channel, see the header) is group (g*PO)/PI and whose lane is
+    // (g*PO) mod PI + r; only that product of the row is used (PO <= PI).
+    wire [LPI-1:0] c_dwbase = c_ocg[LPI-1:0] << LPO;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [15:0] c_dwicg = c_ocg >> DWSH;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [NL-1:0] c_dmask;
+    integer dr, dc;
+    always @* begin
+        for (dr = 0; dr < PO; dr = dr + 1)
+            for (dc = 0; dc < PI; dc = dc + 1)
+                c_dmask[dr*PI + dc] = (dr + {{(32-LPI){1'b0}}, c_dwbase} == dc);
+    end
 
     // pipeline stage 1: buffer addresses
     reg          p1_valid, p1_inside, p1_first, p1_last;
     reg [15:0]   p1_row, p1_col, p1_icg, p1_ocg;
     reg [WA-1:0] p1_waddr;
     reg [PI-1:0] p1_mask;
+    reg [NL-1:0] p1_dmask;
     reg [OA-1:0] p1_oidx;
     wire [31:0] p1_pix = {16'd0, p1_row} * {16'd0, in_w} + {16'd0, p1_col};
     // The capacity check bounds in-range addresses to IA bits; the upper bits are never needed.
@@ -367,6 +412,7 @@ module tandem_conv_accel #(
     reg [15:0]   p2_ocg;  // only the bank-index bits reach the requant stage
     /* verilator lint_on UNUSEDSIGNAL */
     reg [PI-1:0] p2_mask;
+    reg [NL-1:0] p2_dmask;
     reg [OA-1:0] p2_oidx;
     reg [32*PO-1:0] acc;
     reg [32*PO-1:0] acc_next;
@@ -380,7 +426,7 @@ module tandem_conv_accel #(
             for (ci = 0; ci < PI; ci = ci + 1) begin
                 xin = $signed({ib_rdata[8*ci + 7], ib_rdata[8*ci +: 8]}) + $signed(in_off_r[8:0]);
                 wv = $signed(wb_rdata[8*(ro*PI + ci) +: 8]);
-                if (p2_inside && p2_mask[ci]) rsum = rsum + xin * wv;
+                if (p2_inside && (dw ? p2_dmask[ro*PI + ci] : p2_mask[ci])) rsum = rsum + xin * wv;
             end
             acc_next[32*ro +: 32] = p2_first ? rsum : $signed(acc[32*ro +: 32]) + rsum;
         end
@@ -476,10 +522,11 @@ module tandem_conv_accel #(
             p1_last <= c_last;
             p1_row <= c_in_y[15:0];
             p1_col <= c_in_x[15:0];
-            p1_icg <= c_icg;
+            p1_icg <= dw ? c_dwicg : c_icg;
             p1_ocg <= c_ocg;
             p1_waddr <= c_waddr[WA-1:0];
             p1_mask <= c_mask;
+            p1_dmask <= c_dmask;
             p1_oidx <= c_oidx[OA-1:0];
             // stage 2 (buffer data arrives with these)
             p2_valid <= p1_valid;
@@ -488,6 +535,7 @@ module tandem_conv_accel #(
             p2_last <= p1_last;
             p2_ocg <= p1_ocg;
             p2_mask <= p1_mask;
+            p2_dmask <= p1_dmask;
             p2_oidx <= p1_oidx;
             if (p2_valid) acc <= acc_next;
             // accumulated pixel enters requant
@@ -544,6 +592,9 @@ module tandem_conv_accel #(
     // Quad write-back: 4 channels from one output-buffer word go out as one full-word write when
     // OUT_C, OUT_ADDR and OUT_PSTRIDE are multiples of 4 (and PO >= 4).
     reg         wq_mode;
+    reg         wr_dense;       // OUT_PSTRIDE = OUT_C: the output is one run of words
+    reg  [31:0] wr_left;        // words of that run not yet accepted
+    assign mem_wcount = wr_dense ? wr_left : 32'd1;
     wire [2:0]  wa_n = wq_mode ? 3'd4 : 3'd1;
     wire [15:0] wa_n16 = {13'd0, wa_n};
     wire [8*PO+31:0] ob_rdata_pad = {32'd0, ob_rdata};
@@ -577,6 +628,8 @@ module tandem_conv_accel #(
     wire       f_issue = (state == S_LOAD) && (f_left != 32'd0) &&
                          ({1'b0, f_out_n} + {1'b0, rq_cnt} < 4'd4);
     wire       f_acc = f_issue && mem_ready;
+    assign mem_rcount = f_left;
+    assign mem_flush = (state == S_ABORT);
     wire       f_resp = (f_out_n != 3'd0) && mem_rvalid;
     wire [7:0] emit_byte = e_word[8*e_bi +: 8];
     wire       emit_b = (state == S_LOAD) && rd_bytes && e_valid;
@@ -588,7 +641,12 @@ module tandem_conv_accel #(
     wire [31:0] e_n32 = {29'd0, e_n};
     wire [15:0] e_n16 = {13'd0, e_n};
     wire [LPI:0] e_nl = {{(LPI-2){1'b0}}, e_n};
-    wire       e_last = e_valid && (q_mode || (e_bi == 2'd3) || (rd_left == 32'd1));
+    // Depthwise input: each byte (input channel c) is written dw_m times, to the lanes of
+    // output channels c*dw_m .. c*dw_m + dw_m - 1; the byte is used up on its last copy.
+    wire       dw_in = dw && (phase == PH_IN);
+    wire       e_adv = !dw_in || (ld_rep == dw_m - 16'd1);
+    wire [15:0] ld_cn = dw_in ? out_c : in_c;  // lanes per pixel (input) or per tap (filter)
+    wire       e_last = e_valid && e_adv && (q_mode || (e_bi == 2'd3) || (rd_left == 32'd1));
     wire       e_take = (state == S_LOAD) && rd_bytes && nb_valid && (!e_valid || e_last);
     /* verilator lint_off UNUSEDSIGNAL */
     wire [31:0] ld_waddr_full = ld_wgrp + ld_tbase + {16'd0, ld_icg};  // < WBUF_WORDS by check
@@ -655,7 +713,9 @@ module tandem_conv_accel #(
                 cyc_load <= 32'd0; cyc_store <= 32'd0;
             end
             S_CHK1: begin
-                icg <= (in_c + PI16 - 16'd1) >> LPI;
+                icg <= ((dw ? out_c : in_c) + PI16 - 16'd1) >> LPI;
+                dw_rem <= out_c;
+                dw_m <= 16'd0;
                 ocg <= (out_c + PO16 - 16'd1) >> LPO;
                 kk <= {8'd0, k_h} * {8'd0, k_w};
                 ekh <= {1'b0, ({8'd0, k_h} - 16'd1) * {8'd0, d_h}} + 17'd1;
@@ -664,10 +724,22 @@ module tandem_conv_accel #(
                 padded_w <= {2'd0, in_w} + {10'd0, pad_l} + {10'd0, pad_r};
                 npix_in <= {16'd0, in_h} * {16'd0, in_w};
                 npix_out <= {16'd0, out_h} * {16'd0, out_w};
-                if (zero_cfg) finish_error(ERR_ZERO_SIZE);
+                if (cfg_mode > CONFIG_MODE_DEPTHWISE || (dw && PO > PI)) finish_error(ERR_BAD_MODE);
+                else if (zero_cfg) finish_error(ERR_ZERO_SIZE);
                 else if (bad_param) finish_error(ERR_BAD_PARAM);
                 else if (unaligned) finish_error(ERR_UNALIGNED);
-                else state <= S_CHK2;
+                else state <= dw ? S_DIV : S_CHK2;
+            end
+            S_DIV: begin
+                // depth multiplier by repeated subtraction: OUT_C / IN_C + 1 cycles
+                if (dw_rem >= in_c) begin
+                    dw_rem <= dw_rem - in_c;
+                    dw_m <= dw_m + 16'd1;
+                end else if (dw_rem != 16'd0) begin
+                    finish_error(ERR_BAD_DEPTH);
+                end else begin
+                    state <= S_CHK2;
+                end
             end
             S_CHK2: begin
                 oh_lo <= ({16'd0, out_h} - 32'd1) * {24'd0, s_h} + {15'd0, ekh};
@@ -675,11 +747,11 @@ module tandem_conv_accel #(
                 oh_hi <= {16'd0, out_h} * {24'd0, s_h} + {15'd0, ekh};
                 ow_hi <= {16'd0, out_w} * {24'd0, s_w} + {15'd0, ekw};
                 need_in <= {16'd0, npix_in} * {32'd0, icg};
-                need_w <= {32'd0, ocg} * {32'd0, kk} * {32'd0, icg};
+                need_w <= {32'd0, ocg} * {32'd0, kk} * (dw ? 48'd1 : {32'd0, icg});
                 need_o <= {32'd0, ocg} * {16'd0, npix_out};
                 in_bytes <= npix_in * {16'd0, in_c};
-                filt_bytes <= {16'd0, out_c} * {16'd0, kk} * {16'd0, in_c};
-                kkicg <= {16'd0, kk} * {16'd0, icg};
+                filt_bytes <= {16'd0, out_c} * {16'd0, kk} * (dw ? 32'd1 : {16'd0, in_c});
+                kkicg <= {16'd0, kk} * (dw ? 32'd1 : {16'd0, icg});
                 state <= S_CHK3;
             end
             S_CHK3: begin
@@ -698,14 +770,14 @@ module tandem_conv_accel #(
                 end
             end
             S_LD_START: begin
-                ld_c <= 16'd0; ld_icg <= 16'd0; ld_t <= 16'd0;
+                ld_c <= 16'd0; ld_icg <= 16'd0; ld_t <= 16'd0; ld_rep <= 16'd0;
                 ld_lane <= 0; ld_olane <= 0;
                 ld_iaddr <= 32'd0; ld_wgrp <= 32'd0; ld_tbase <= 32'd0;
                 ld_pgrp <= 0;
                 rq_wp <= 2'd0; rq_rp <= 2'd0; rq_cnt <= 3'd0; e_valid <= 1'b0;
                 q_mode <= (in_c[1:0] == 2'd0) &&
-                          (((phase == PH_IN) && (in_addr[1:0] == 2'd0)) ||
-                           ((phase == PH_FILT) && (filt_addr[1:0] == 2'd0)));
+                          (((phase == PH_IN) && (in_addr[1:0] == 2'd0) && (!dw || dw_m == 16'd1)) ||
+                           ((phase == PH_FILT) && (filt_addr[1:0] == 2'd0) && !dw));
                 state <= S_LOAD;
                 case (phase)
                     PH_IN:    begin f_waddr <= in_addr[31:2]; e_bi <= in_addr[1:0];
@@ -757,10 +829,30 @@ module tandem_conv_accel #(
                         end
                     end
                 end
-                if (emit_b) begin
-                    rd_left <= rd_left - e_n32;
-                    e_bi <= e_bi + e_n[1:0];
-                    if (ld_c == in_c - e_n16) begin
+                if (emit_b && dw && phase == PH_FILT) begin
+                    // 1HWO: tap-major, output channel minor; word (oc / PO) * KK + tap, row
+                    // oc mod PO, lane oc mod PI (the lane the MAC uses for that row)
+                    rd_left <= rd_left - 32'd1;
+                    e_bi <= e_bi + 2'd1;
+                    if (ld_c == out_c - 16'd1) begin
+                        ld_c <= 16'd0; ld_lane <= 0; ld_olane <= 0; ld_wgrp <= 32'd0;
+                        ld_t <= ld_t + 16'd1; ld_tbase <= ld_tbase + 32'd1;
+                    end else begin
+                        ld_c <= ld_c + 16'd1;
+                        ld_lane <= (ld_lane == PI16[LPI:0] - 1'b1) ? 0 : ld_lane + 1'b1;
+                        if (ld_olane == PO_M1) begin
+                            ld_olane <= 0; ld_wgrp <= ld_wgrp + kkicg;
+                        end else begin
+                            ld_olane <= ld_olane + 1'b1;
+                        end
+                    end
+                end else if (emit_b) begin
+                    if (e_adv) begin
+                        rd_left <= rd_left - e_n32;
+                        e_bi <= e_bi + e_n[1:0];
+                    end
+                    if (dw_in) ld_rep <= e_adv ? 16'd0 : ld_rep + 16'd1;
+                    if (ld_c == ld_cn - e_n16) begin
                         // last channel(s) of a pixel (input) or of a tap (filter)
                         ld_c <= 16'd0; ld_lane <= 0;
                         if (phase == PH_IN) begin
@@ -788,7 +880,9 @@ module tandem_conv_accel #(
                             ld_lane <= ld_lane + e_nl;
                         end
                     end
-                    if (rd_left == e_n32) begin
+                end
+                if (emit_b) begin
+                    if (rd_left == e_n32 && e_adv) begin
                         phase <= phase + 3'd1;
                         state <= S_LD_START;
                     end
@@ -801,6 +895,8 @@ module tandem_conv_accel #(
                     wa_oaddr <= 32'd0; wa_done <= 1'b0;
                     wq_mode <= (PO >= 4) && (out_c[1:0] == 2'd0) && (out_addr[1:0] == 2'd0) &&
                                (out_pstride[1:0] == 2'd0);
+                    wr_dense <= (out_pstride == {16'd0, out_c});
+                    wr_left <= ({30'd0, out_addr[1:0]} + npix_out * {16'd0, out_c} + 32'd3) >> 2;
                     b_valid <= 1'b0;
                     cb_strb <= 4'd0;
                 end
@@ -851,6 +947,7 @@ module tandem_conv_accel #(
             default: state <= S_IDLE;
             endcase
 
+            if (mem_req && mem_we && mem_ready) wr_left <= wr_left - 32'd1;
             // read queue bookkeeping (all states, so an abort can drain reads in flight)
             f_out_n <= f_out_n + {2'd0, f_acc} - {2'd0, f_resp};
             if (f_resp) begin

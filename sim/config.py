@@ -41,7 +41,7 @@ class TandemConfig:
 
     ``cache_dir`` is the one root for every build tandem makes, so nothing is written beside the
     sources: ``firmware/`` (ELFs), ``native/`` (the block hook), ``rtl/`` (simulator models),
-    ``host/`` (host runtimes), ``cosim-runs/`` (co-simulation run folders).
+    ``host/`` (host runtimes).
     """
 
     root: Path = field(default_factory=share_root)

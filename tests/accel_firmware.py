@@ -7,20 +7,33 @@ for capacity so the driver falls back to the CPU, one with a bad configuration) 
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from tandem.accel.job import ConvJob
-from tandem.peripherals.conv_accel import AccelParams
 from tandem.reference.conv2d import ConvGeometry, ConvQuant, compute_padding
 from tandem.reference.quant import quantize_multiplier
 
+# one line of firmware/tests/accel_conv.c's output per case
+LINE_RE = re.compile(r"case (\S+): rc=(-?\d+) \((\S+)\) path=(\S+) cycles=(\d+) accel_cycles=(\d+) "
+                     r"crc=([0-9a-f]{8}) mismatches=(\d+) (ok|FAIL)")
 FILL = 0x5A  # the firmware fills output buffers with this before each case
 ERR_BAD_PARAM = 2
 PATH_ACCEL, PATH_CPU, PATH_NONE = 1, 2, 0
+
+
+class EngineParams(Protocol):
+    """The engine's array and buffer sizes the cases are chosen for (the overlay's parameters)."""
+
+    rows: int
+    cols: int
+    max_out_channels: int
+    input_buffer_words: int
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,7 @@ def conv_job(rng: np.random.Generator, h: int, w: int, ic: int, oc: int, k: int,
     return ConvJob(inp, filt, bias, mult, shift, geom, quant, pb, pr)
 
 
-def make_cases(params: AccelParams, seed: int = 5) -> list[Case]:
+def make_cases(params: EngineParams, seed: int = 5) -> list[Case]:
     rng = np.random.default_rng(seed)
     po, pi = params.rows, params.cols
     oc2 = min(2 * po, params.max_out_channels)
@@ -111,7 +124,8 @@ def render_c(cases: list[Case]) -> str:
             f"{kh}, {kw}, {g.stride_h}, {g.stride_w}, {g.dilation_h}, {g.dilation_w}, "
             f"{g.pad_top}, {j.pad_bottom}, {g.pad_left}, {j.pad_right}, "
             f"{q.input_offset}, {q.output_offset}, {q.act_min}, {q.act_max}, "
-            f"in{i}, filt{i}, bias{i}, mult{i}, shift{i}, out{i} + {c.out_skew}, {c.pstride}}}, "
+            f"in{i}, filt{i}, bias{i}, mult{i}, shift{i}, out{i} + {c.out_skew}, {c.pstride}, "
+            f"CONV_ACCEL_MODE_CONV, 0}}, "
             f"out{i}, exp{i}, {c.out_bytes()}, {c.expect_rc}, (conv_path_t){c.expect_path}}},\n")
     out.append("const accel_case_t accel_cases[] = {\n" + "".join(entries) + "};\n")
     out.append(f"const unsigned accel_num_cases = {len(cases)};\n")

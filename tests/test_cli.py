@@ -138,13 +138,13 @@ def test_infer_wrong_input_shape_and_arena(tmp_path):
 
 
 def test_infer_with_the_rtl_accelerator_compare_plot_timeline(tmp_path):
-    """A small conv model with the 4x4 engine on Icarus: bit-exact, faster, plot and timeline."""
+    """A small conv model with the 4x4 engine on the bus: bit-exact, faster, plot and timeline."""
     out, png, trace = tmp_path / "r.json", tmp_path / "ops.png", tmp_path / "t.json"
     res = tandem("infer", "--board", "nucleo_l4r5zi", "--model", "tests/models/op_conv2d.tflite", "--accel", "conv4x4",
-                 "--simulator", "icarus", "--compare", "--check", "--json", str(out), "--plot", str(png),
+                 "--compare", "--check", "--json", str(out), "--plot", str(png),
                  "--timeline", str(trace))
     assert res.returncode == 0, res.stderr
-    assert "-- with the conv4x4 accelerator (icarus)" in res.stdout and "-- CPU only vs accelerated" in res.stdout
+    assert "-- with the conv4x4 accelerator (verilator)" in res.stdout and "-- CPU only vs accelerated" in res.stdout
     assert "[accelerated] output 0: bit-exact with the TFLite reference kernels" in res.stdout
     assert "[CPU only] output 0: bit-exact" in res.stdout
     data = json.loads(out.read_text())

@@ -25,5 +25,6 @@ def test_demo(tmp_path):
     assert data["outputs_match_reference"] is True
     assert abs(data["speedup"] - float(m.group(3))) < 0.01  # the printed speedup is rounded
     assert [o["where"] for o in data["ops"] if o["op"] == "CONV_2D"] == ["accel"] * 5
+    assert [o["where"] for o in data["ops"] if o["op"] == "DEPTHWISE_CONV_2D"] == ["accel"] * 4
     # progress of the long steps goes to stderr
-    assert "building the runtime image" in res.stderr and "co-simulating" in res.stderr
+    assert "building the runtime image" in res.stderr and "with conv8x8 in RTL" in res.stderr

@@ -22,12 +22,12 @@ def test_default_windows():
     assert default_window("Miscellaneous.DWT") == 0x1000
     assert default_window("UART.STM32_UART") == default_window("UART.STM32F7_USART") == 0x400
     assert default_window("Tandem.Trace") == 0x400
-    assert default_window("Tandem.ConvAccelerator") is None  # the entry must give its size
+    assert default_window("Tandem.RtlPeripheral") is None  # the entry must give its size
     assert default_window("Miscellaneous.STM32F4_RCC") == 0x400
 
 
 def test_modelled():
-    assert is_modelled("Tandem.ConvAccelerator") and is_modelled("CPU.CortexM")
+    assert is_modelled("Tandem.RtlPeripheral") and is_modelled("CPU.CortexM")
     assert is_modelled("Miscellaneous.STM32F4_RCC") and not is_modelled("CRC.STM32_CRC")
 
 

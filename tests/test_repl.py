@@ -104,7 +104,7 @@ SEMANTIC = [
     (CPU + MEMS + "odd: Memory.MappedMemory @ sysbus 0x30000100\n    size: 0x400\n", 8, "not aligned"),
     (CPU.replace("cortex-m4", "cortex-m99") + MEMS, 2, "unsupported cpuType"),
     # a modelled type with no default window (an unmodelled one gets Renode's size or a guess)
-    (CPU + MEMS + "acc: Tandem.ConvAccelerator @ sysbus 0x40000000\n", 8, "needs a size"),
+    (CPU + MEMS + "acc: Tandem.RtlPeripheral @ sysbus 0x40000000\n", 8, "needs a size"),
     (CPU + MEMS + "ghost:\n    size: 4\n", 8, "amends nothing"),
     (CPU + MEMS + "flash: Memory.MappedMemory @ sysbus 0x0\n    size: 0x400\n"
      "flash: UART.STM32_UART @ sysbus 0x40000000\n", 10, "already defined"),

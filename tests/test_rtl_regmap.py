@@ -8,7 +8,9 @@ from pathlib import Path
 
 from tandem.accel.regmap import (
     ERROR_CODES,
+    REG_BY_NAME,
     REGISTERS,
+    RESET_VALUES,
     render_c_header,
     render_markdown,
     render_verilog_include,
@@ -58,9 +60,13 @@ def test_c_header_compiles_for_the_target_with_the_right_values(tmp_path: Path) 
     checks = []
     for reg in REGISTERS:
         checks.append(f"_Static_assert(TANDEM_ACCEL_{reg.name}_OFFSET == {4 * reg.index}u, \"{reg.name}\");")
+        if reg.access == "RW":
+            checks.append(f"_Static_assert(TANDEM_ACCEL_{reg.name}_RESET == {reg.reset}u, \"{reg.name}\");")
         for fld in reg.fields:
             base = f"TANDEM_ACCEL_{reg.name}_{fld.name}"
             checks.append(f"_Static_assert({base}_SHIFT == {fld.lsb}u && {base}_MASK == {fld.mask}u, \"{base}\");")
+            for vname, value, _ in fld.values:
+                checks.append(f"_Static_assert({base}_{vname} == {value}u, \"{base}_{vname}\");")
     for name, code, _ in ERROR_CODES:
         checks.append(f"_Static_assert(TANDEM_ACCEL_ERR_{name} == {code}u, \"{name}\");")
     src = tmp_path / "check.c"
@@ -71,3 +77,28 @@ def test_c_header_compiles_for_the_target_with_the_right_values(tmp_path: Path) 
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_reset_values_and_mode_values_reach_header_and_verilog() -> None:
+    """Reset values and CONFIG.MODE's named values come from the one map (issue 13 item 4)."""
+    assert dict(RESET_VALUES) == {"DILATION": 0x0101, "ACT_MIN": 0xFFFFFF80, "ACT_MAX": 127}
+    header = render_c_header()
+    vh = render_verilog_include()
+    for reg in REGISTERS:
+        if reg.access == "RW":
+            assert f"#define TANDEM_ACCEL_{reg.name}_RESET 0x{reg.reset:08X}u" in header
+            assert f"localparam [31:0] {reg.name}_RESET = 32'h{reg.reset:08X};" in vh
+        else:
+            assert f"TANDEM_ACCEL_{reg.name}_RESET" not in header
+    mode = REG_BY_NAME["CONFIG"].fields[0]
+    assert (mode.name, mode.lsb, mode.width) == ("MODE", 0, 2)
+    assert dict((n, v) for n, v, _ in mode.values) == {"CONV": 0, "DEPTHWISE": 1}
+    assert "localparam [1:0] CONFIG_MODE_DEPTHWISE = 2'd1;" in vh
+    assert "#define TANDEM_ACCEL_CONFIG_MODE_DEPTHWISE 1u" in header
+
+
+def test_rtl_resets_from_the_generated_values() -> None:
+    """The engine's reset branch takes the generated *_RESET values, not literals of its own."""
+    src = (RTL_DIR / "tandem_conv_accel.v").read_text()
+    for name in RESET_VALUES:
+        assert f"{name}_RESET" in src, name

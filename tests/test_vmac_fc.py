@@ -75,3 +75,22 @@ def test_the_overlay_picks_the_kernel_on_the_ordinary_path(cfg: TandemConfig) ->
     assert "tfl_vmac_fully_connected" not in ElfImage.load(plain.elf).all_symbols
     result = run_job(job, cfg)
     np.testing.assert_array_equal(result.outputs[0], run_reference(job.model, job.inputs)[0])
+
+
+def test_the_per_op_report_shows_the_units_jobs(cfg: TandemConfig) -> None:
+    """run_job reads the unit's jobs from its register accesses (tandem.accel.joblog): one job per
+    output (the blocking RESULT read), on the FULLY_CONNECTED op, with the bytes its master read:
+    the input row and the weight row, `depth` bytes each."""
+    batch, depth, units = 2, 64, 12
+    model, inputs = ops.fully_connected(np.random.default_rng(3), batch=batch, depth=depth, units=units)
+    job = InferenceJob.create("generic_m4", "fc.tflite", cfg, inputs=inputs, model=model,
+                              overlays=[cfg.platforms_dir / "accel" / "vmac_axi.repl"])
+    result = run_job(job, cfg)
+    np.testing.assert_array_equal(result.outputs[0], run_reference(model, inputs)[0])
+    (fc,) = [o for o in result.ops if o.op == "FULLY_CONNECTED"]
+    assert fc.where == "accel"
+    assert result.extra["accelerator_jobs"] == batch * units
+    assert fc.bytes_moved == batch * units * 2 * depth
+    assert 0 < fc.stall_cycles < fc.cycles
+    assert fc.accel_cycles == result.extra["accel_cycles"] > 0
+    assert fc.mac_utilisation is None  # the unit has no MAC-array figures

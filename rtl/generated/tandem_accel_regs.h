@@ -4,7 +4,7 @@
 #define TANDEM_ACCEL_REGS_H
 
 #define TANDEM_ACCEL_ID 0x54414343u
-#define TANDEM_ACCEL_VERSION 0x00010000u
+#define TANDEM_ACCEL_VERSION 0x00010001u
 
 /* ID (RO): Identification, reads 0x54414343 ('TACC'). */
 #define TANDEM_ACCEL_ID_OFFSET 0x00u
@@ -48,6 +48,7 @@
 
 /* IN_HW (RW): Input height and width. */
 #define TANDEM_ACCEL_IN_HW_OFFSET 0x20u
+#define TANDEM_ACCEL_IN_HW_RESET 0x00000000u
 #define TANDEM_ACCEL_IN_HW_H_SHIFT 0u  /* Input height. */
 #define TANDEM_ACCEL_IN_HW_H_MASK 0x0000FFFFu
 #define TANDEM_ACCEL_IN_HW_W_SHIFT 16u  /* Input width. */
@@ -55,11 +56,13 @@
 
 /* IN_C (RW): Input channels. */
 #define TANDEM_ACCEL_IN_C_OFFSET 0x24u
+#define TANDEM_ACCEL_IN_C_RESET 0x00000000u
 #define TANDEM_ACCEL_IN_C_C_SHIFT 0u  /* Input channels. */
 #define TANDEM_ACCEL_IN_C_C_MASK 0x0000FFFFu
 
 /* OUT_HW (RW): Output height and width. */
 #define TANDEM_ACCEL_OUT_HW_OFFSET 0x28u
+#define TANDEM_ACCEL_OUT_HW_RESET 0x00000000u
 #define TANDEM_ACCEL_OUT_HW_H_SHIFT 0u  /* Output height. */
 #define TANDEM_ACCEL_OUT_HW_H_MASK 0x0000FFFFu
 #define TANDEM_ACCEL_OUT_HW_W_SHIFT 16u  /* Output width. */
@@ -67,11 +70,13 @@
 
 /* OUT_C (RW): Output channels. */
 #define TANDEM_ACCEL_OUT_C_OFFSET 0x2Cu
+#define TANDEM_ACCEL_OUT_C_RESET 0x00000000u
 #define TANDEM_ACCEL_OUT_C_C_SHIFT 0u  /* Output channels. */
 #define TANDEM_ACCEL_OUT_C_C_MASK 0x0000FFFFu
 
 /* KERNEL (RW): Kernel size and strides. */
 #define TANDEM_ACCEL_KERNEL_OFFSET 0x30u
+#define TANDEM_ACCEL_KERNEL_RESET 0x00000000u
 #define TANDEM_ACCEL_KERNEL_KH_SHIFT 0u  /* Kernel height. */
 #define TANDEM_ACCEL_KERNEL_KH_MASK 0x000000FFu
 #define TANDEM_ACCEL_KERNEL_KW_SHIFT 8u  /* Kernel width. */
@@ -83,6 +88,7 @@
 
 /* DILATION (RW): Dilation factors. */
 #define TANDEM_ACCEL_DILATION_OFFSET 0x34u
+#define TANDEM_ACCEL_DILATION_RESET 0x00000101u
 #define TANDEM_ACCEL_DILATION_DH_SHIFT 0u  /* Dilation in height. */
 #define TANDEM_ACCEL_DILATION_DH_MASK 0x000000FFu
 #define TANDEM_ACCEL_DILATION_DW_SHIFT 8u  /* Dilation in width. */
@@ -90,6 +96,7 @@
 
 /* PAD (RW): Implicit zero padding (contributes nothing after the input offset). */
 #define TANDEM_ACCEL_PAD_OFFSET 0x38u
+#define TANDEM_ACCEL_PAD_RESET 0x00000000u
 #define TANDEM_ACCEL_PAD_TOP_SHIFT 0u  /* Rows above. */
 #define TANDEM_ACCEL_PAD_TOP_MASK 0x000000FFu
 #define TANDEM_ACCEL_PAD_BOTTOM_SHIFT 8u  /* Rows below. */
@@ -101,36 +108,47 @@
 
 /* IN_OFFSET (RW): Input offset = -input_zero_point, int32 in -128..128. */
 #define TANDEM_ACCEL_IN_OFFSET_OFFSET 0x3Cu
+#define TANDEM_ACCEL_IN_OFFSET_RESET 0x00000000u
 
 /* OUT_OFFSET (RW): Output zero point, int32 in -128..127. */
 #define TANDEM_ACCEL_OUT_OFFSET_OFFSET 0x40u
+#define TANDEM_ACCEL_OUT_OFFSET_RESET 0x00000000u
 
 /* ACT_MIN (RW): Activation clamp minimum, int32 in -128..127. */
 #define TANDEM_ACCEL_ACT_MIN_OFFSET 0x44u
+#define TANDEM_ACCEL_ACT_MIN_RESET 0xFFFFFF80u
 
 /* ACT_MAX (RW): Activation clamp maximum, int32 in ACT_MIN..127. */
 #define TANDEM_ACCEL_ACT_MAX_OFFSET 0x48u
+#define TANDEM_ACCEL_ACT_MAX_RESET 0x0000007Fu
 
 /* IN_ADDR (RW): Byte address of the NHWC int8 input (any alignment). */
 #define TANDEM_ACCEL_IN_ADDR_OFFSET 0x4Cu
+#define TANDEM_ACCEL_IN_ADDR_RESET 0x00000000u
 
 /* FILTER_ADDR (RW): Byte address of the OHWI int8 filter (any alignment). */
 #define TANDEM_ACCEL_FILTER_ADDR_OFFSET 0x50u
+#define TANDEM_ACCEL_FILTER_ADDR_RESET 0x00000000u
 
 /* BIAS_ADDR (RW): Byte address of the int32 bias array, one per output channel (4-aligned). */
 #define TANDEM_ACCEL_BIAS_ADDR_OFFSET 0x54u
+#define TANDEM_ACCEL_BIAS_ADDR_RESET 0x00000000u
 
 /* MULT_ADDR (RW): Byte address of the int32 Q31 multiplier array (4-aligned). */
 #define TANDEM_ACCEL_MULT_ADDR_OFFSET 0x58u
+#define TANDEM_ACCEL_MULT_ADDR_RESET 0x00000000u
 
 /* SHIFT_ADDR (RW): Byte address of the int32 shift array, each in -31..30 (4-aligned). */
 #define TANDEM_ACCEL_SHIFT_ADDR_OFFSET 0x5Cu
+#define TANDEM_ACCEL_SHIFT_ADDR_RESET 0x00000000u
 
 /* OUT_ADDR (RW): Byte address of the NHWC int8 output (any alignment). */
 #define TANDEM_ACCEL_OUT_ADDR_OFFSET 0x60u
+#define TANDEM_ACCEL_OUT_ADDR_RESET 0x00000000u
 
 /* OUT_PSTRIDE (RW): Bytes between consecutive output pixels (>= OUT_C; OUT_C when dense). */
 #define TANDEM_ACCEL_OUT_PSTRIDE_OFFSET 0x64u
+#define TANDEM_ACCEL_OUT_PSTRIDE_RESET 0x00000000u
 
 /* CYCLES (RO): Clock cycles from START to DONE/ERROR of the current or last run. */
 #define TANDEM_ACCEL_CYCLES_OFFSET 0x68u
@@ -147,6 +165,14 @@
 /* STORE_CYCLES (RO): Cycles spent writing the output back. */
 #define TANDEM_ACCEL_STORE_CYCLES_OFFSET 0x78u
 
+/* CONFIG (RW): Job kind. */
+#define TANDEM_ACCEL_CONFIG_OFFSET 0x7Cu
+#define TANDEM_ACCEL_CONFIG_RESET 0x00000000u
+#define TANDEM_ACCEL_CONFIG_MODE_SHIFT 0u  /* What one START computes. */
+#define TANDEM_ACCEL_CONFIG_MODE_MASK 0x00000003u
+#define TANDEM_ACCEL_CONFIG_MODE_CONV 0u  /* CONV_2D: OHWI filter (FULLY_CONNECTED as a 1x1 conv). */
+#define TANDEM_ACCEL_CONFIG_MODE_DEPTHWISE 1u  /* DEPTHWISE_CONV_2D: 1HWO filter, OUT_C = IN_C * depth multiplier. */
+
 #define TANDEM_ACCEL_ERR_NONE 0u  /* No error. */
 #define TANDEM_ACCEL_ERR_ZERO_SIZE 1u  /* A size, stride or dilation is zero. */
 #define TANDEM_ACCEL_ERR_BAD_PARAM 2u  /* An offset or activation bound is out of range, or ACT_MIN > ACT_MAX. */
@@ -155,5 +181,8 @@
 #define TANDEM_ACCEL_ERR_BAD_OUT_SHAPE 5u  /* OUT_HW does not follow from input, padding, kernel and stride, or OUT_PSTRIDE < OUT_C. */
 #define TANDEM_ACCEL_ERR_CAPACITY 6u  /* The layer does not fit the on-chip buffers (see CAPS*); split it. */
 #define TANDEM_ACCEL_ERR_BAD_SHIFT 7u  /* A per-channel shift is outside -31..30 (found while loading). */
+#define TANDEM_ACCEL_ERR_BAD_MODE 8u  /* CONFIG.MODE is not a known mode, or DEPTHWISE on an engine with ROWS > COLS. */
+#define TANDEM_ACCEL_ERR_BAD_DEPTH 9u  /* DEPTHWISE: OUT_C is not a multiple of IN_C. */
+#define TANDEM_ACCEL_ERR_BUS_ERROR 10u  /* A memory-port access got an error response (AXI SLVERR or DECERR). */
 
 #endif /* TANDEM_ACCEL_REGS_H */

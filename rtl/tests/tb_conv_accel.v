@@ -70,7 +70,11 @@ module tb_conv_accel #(
         .reg_rdata(reg_rdata), .irq(irq),
         .mem_req(mem_req), .mem_we(mem_we), .mem_addr(mem_addr), .mem_wdata(mem_wdata),
         .mem_wstrb(mem_wstrb), .mem_ready(mem_ready), .mem_rvalid(mem_rvalid),
-        .mem_rdata(mem_rdata)
+        .mem_rdata(mem_rdata),
+        .mem_rcount(),
+        .mem_wcount(),
+        .mem_flush(),
+        .busy()
     );
 
 

@@ -4,7 +4,8 @@ The register map is data (:data:`REGISTERS`, :data:`ERROR_CODES`, :data:`STATUS_
 this module renders the firmware C header (``tandem_accel_regs.h``) and the Verilog include
 (``tandem_accel_regs.vh``) that the RTL uses for its decoder, so the three cannot drift apart.
 Registers are 32 bits wide and word-addressed: register ``index`` sits at byte offset
-``4 * index`` from the accelerator's base address.
+``4 * index`` from the accelerator's base address. Each register carries its reset value and a
+field may name its values (CONFIG.MODE: CONV, DEPTHWISE); both reach the header and the RTL.
 
 Run ``python -m tandem.accel.regmap --c-header F --verilog F`` to regenerate the files.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 ACCEL_ID = 0x54414343  # "TACC"
-ACCEL_VERSION = 0x00010000  # major 1, minor 0
+ACCEL_VERSION = 0x00010001  # major 1, minor 1 (CONFIG.MODE: depthwise)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Field:
     width: int
     doc: str
     signed: bool = False
+    values: tuple[tuple[str, int, str], ...] = ()  # named values: (name, value, doc)
 
     @property
     def mask(self) -> int:
@@ -44,14 +46,16 @@ class Register:
     access: str
     doc: str
     fields: tuple[Field, ...] = field(default_factory=tuple)
+    reset: int = 0
 
     @property
     def offset(self) -> int:
         return 4 * self.index
 
 
-def _f(name: str, lsb: int, width: int, doc: str, signed: bool = False) -> Field:
-    return Field(name, lsb, width, doc, signed)
+def _f(name: str, lsb: int, width: int, doc: str, signed: bool = False,
+       values: tuple[tuple[str, int, str], ...] = ()) -> Field:
+    return Field(name, lsb, width, doc, signed, values)
 
 
 REGISTERS: tuple[Register, ...] = (
@@ -91,15 +95,15 @@ REGISTERS: tuple[Register, ...] = (
     )),
     Register("DILATION", 13, "RW", "Dilation factors.", (
         _f("DH", 0, 8, "Dilation in height."), _f("DW", 8, 8, "Dilation in width."),
-    )),
+    ), reset=0x0101),
     Register("PAD", 14, "RW", "Implicit zero padding (contributes nothing after the input offset).", (
         _f("TOP", 0, 8, "Rows above."), _f("BOTTOM", 8, 8, "Rows below."),
         _f("LEFT", 16, 8, "Columns left."), _f("RIGHT", 24, 8, "Columns right."),
     )),
     Register("IN_OFFSET", 15, "RW", "Input offset = -input_zero_point, int32 in -128..128."),
     Register("OUT_OFFSET", 16, "RW", "Output zero point, int32 in -128..127."),
-    Register("ACT_MIN", 17, "RW", "Activation clamp minimum, int32 in -128..127."),
-    Register("ACT_MAX", 18, "RW", "Activation clamp maximum, int32 in ACT_MIN..127."),
+    Register("ACT_MIN", 17, "RW", "Activation clamp minimum, int32 in -128..127.", reset=0xFFFFFF80),
+    Register("ACT_MAX", 18, "RW", "Activation clamp maximum, int32 in ACT_MIN..127.", reset=127),
     Register("IN_ADDR", 19, "RW", "Byte address of the NHWC int8 input (any alignment)."),
     Register("FILTER_ADDR", 20, "RW", "Byte address of the OHWI int8 filter (any alignment)."),
     Register("BIAS_ADDR", 21, "RW", "Byte address of the int32 bias array, one per output channel (4-aligned)."),
@@ -112,6 +116,12 @@ REGISTERS: tuple[Register, ...] = (
     Register("MAC_CYCLES", 28, "RO", "Compute cycles in which the MAC array was issued a step."),
     Register("LOAD_CYCLES", 29, "RO", "Cycles spent loading input, filter and per-channel arrays."),
     Register("STORE_CYCLES", 30, "RO", "Cycles spent writing the output back."),
+    Register("CONFIG", 31, "RW", "Job kind.", (
+        _f("MODE", 0, 2, "What one START computes.", values=(
+            ("CONV", 0, "CONV_2D: OHWI filter (FULLY_CONNECTED as a 1x1 conv)."),
+            ("DEPTHWISE", 1, "DEPTHWISE_CONV_2D: 1HWO filter, OUT_C = IN_C * depth multiplier."),
+        )),
+    )),
 )
 
 # Error codes in STATUS.ERR_CODE; 0 means no error.
@@ -125,10 +135,14 @@ ERROR_CODES: tuple[tuple[str, int, str], ...] = (
      "or OUT_PSTRIDE < OUT_C."),
     ("CAPACITY", 6, "The layer does not fit the on-chip buffers (see CAPS*); split it."),
     ("BAD_SHIFT", 7, "A per-channel shift is outside -31..30 (found while loading)."),
+    ("BAD_MODE", 8, "CONFIG.MODE is not a known mode, or DEPTHWISE on an engine with ROWS > COLS."),
+    ("BAD_DEPTH", 9, "DEPTHWISE: OUT_C is not a multiple of IN_C."),
+    ("BUS_ERROR", 10, "A memory-port access got an error response (AXI SLVERR or DECERR)."),
 )
 
 REG_BY_NAME: Mapping[str, Register] = MappingProxyType({r.name: r for r in REGISTERS})
 ERR_BY_NAME: Mapping[str, int] = MappingProxyType({name: code for name, code, _ in ERROR_CODES})
+RESET_VALUES: Mapping[str, int] = MappingProxyType({r.name: r.reset for r in REGISTERS if r.reset})
 
 
 def _check() -> None:
@@ -141,6 +155,11 @@ def _check() -> None:
             if fld.lsb + fld.width > 32 or used & fld.mask:
                 raise ValueError(f"register {reg.name}: field {fld.name} overlaps or exceeds 32 bits")
             used |= fld.mask
+            for vname, value, _ in fld.values:
+                if not 0 <= value < (1 << fld.width):
+                    raise ValueError(f"register {reg.name}: {fld.name} value {vname} does not fit the field")
+        if reg.reset & ~0xFFFFFFFF or (reg.access != "RW" and reg.reset):
+            raise ValueError(f"register {reg.name}: reset value must be 32 bits, on an RW register")
 
 
 def address_bits() -> int:
@@ -165,10 +184,14 @@ def render_c_header() -> str:
     for reg in REGISTERS:
         out.append(f"/* {reg.name} ({reg.access}): {reg.doc} */")
         out.append(f"#define TANDEM_ACCEL_{reg.name}_OFFSET 0x{reg.offset:02X}u")
+        if reg.access == "RW":
+            out.append(f"#define TANDEM_ACCEL_{reg.name}_RESET 0x{reg.reset:08X}u")
         for fld in reg.fields:
             base = f"TANDEM_ACCEL_{reg.name}_{fld.name}"
             out.append(f"#define {base}_SHIFT {fld.lsb}u  /* {fld.doc} */")
             out.append(f"#define {base}_MASK 0x{fld.mask:08X}u")
+            for vname, value, vdoc in fld.values:
+                out.append(f"#define {base}_{vname} {value}u  /* {vdoc} */")
         out.append("")
     for name, code, doc in ERROR_CODES:
         out.append(f"#define TANDEM_ACCEL_ERR_{name} {code}u  /* {doc} */")
@@ -191,9 +214,14 @@ def render_verilog_include() -> str:
     ]
     for reg in REGISTERS:
         out.append(f"localparam [{abits - 1}:0] REG_{reg.name} = {abits}'d{reg.index};  // {reg.access}")
+        if reg.access == "RW":
+            out.append(f"localparam [31:0] {reg.name}_RESET = 32'h{reg.reset:08X};")
         for fld in reg.fields:
             out.append(f"localparam integer {reg.name}_{fld.name}_LSB = {fld.lsb};")
             out.append(f"localparam integer {reg.name}_{fld.name}_W = {fld.width};")
+            for vname, value, _ in fld.values:
+                out.append(f"localparam [{fld.width - 1}:0] {reg.name}_{fld.name}_{vname} = "
+                           f"{fld.width}'d{value};")
     for name, code, _ in ERROR_CODES:
         out.append(f"localparam [7:0] ERR_{name} = 8'd{code};")
     out.append("/* verilator lint_on UNUSEDPARAM */")
@@ -204,14 +232,17 @@ def render_verilog_include() -> str:
 def render_markdown() -> str:
     """A table of the register map for documentation and reports."""
     _check()
-    lines = ["| offset | name | access | description |", "|---|---|---|---|"]
+    lines = ["| offset | name | access | reset | description |", "|---|---|---|---|---|"]
     for reg in REGISTERS:
         desc = reg.doc
         if reg.fields:
             desc += " " + "; ".join(
-                f"[{f.lsb + f.width - 1}:{f.lsb}] {f.name}" for f in reg.fields
+                f"[{f.lsb + f.width - 1}:{f.lsb}] {f.name}"
+                + (" (" + ", ".join(f"{v}={n}" for n, v, _ in f.values) + ")" if f.values else "")
+                for f in reg.fields
             )
-        lines.append(f"| 0x{reg.offset:02X} | {reg.name} | {reg.access} | {desc} |")
+        reset = f"0x{reg.reset:08X}" if reg.access == "RW" else "-"
+        lines.append(f"| 0x{reg.offset:02X} | {reg.name} | {reg.access} | {reset} | {desc} |")
     return "\n".join(lines) + "\n"
 
 

@@ -155,13 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=_TOP, default=20, metavar="N",
                    help="functions in the --profile table (default 20; 0: all)")
     p.add_argument("--accel", metavar="NAME|PATH.repl",
-                   help="layer an accelerator overlay: a name under platforms/accel/ (conv4x4, conv8x8, "
-                        "conv16x16 co-simulated under cocotb; mac_axil, mac_apb, mac_wb as "
-                        "Tandem.RtlPeripheral) or your own .repl file")
-    p.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator",
-                   help="RTL simulator for --accel (default verilator)")
-    p.add_argument("--waves", metavar="OUT.fst",
-                   help="with --accel: dump the RTL's waveform (.fst; .vcd with Verilator)")
+                   help="layer an accelerator overlay (a Tandem.RtlPeripheral, Verilated): a name under "
+                        "platforms/accel/ (conv4x4, conv8x8, conv16x16, vmac_axi, mac_axil, mac_apb, mac_wb) "
+                        "or your own .repl file")
     p.add_argument("--gdb", type=_int_in(0, 65535), metavar="PORT",
                    help="wait for GDB (target remote HOST:PORT) and run under it; 0 picks a free port")
     p.add_argument("--gdb-host", default="127.0.0.1", metavar="HOST",
@@ -211,11 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exact-flash-data", action="store_true",
                    help="no effect, kept for old scripts: data loads from wait-stated flash are always timed")
     p.add_argument("--accel", metavar="NAME|PATH.repl",
-                   help="co-simulate the RTL accelerator overlay (e.g. conv8x8); a Tandem.RtlPeripheral "
-                        "overlay is layered on the CPU-only run")
+                   help="run with an RTL accelerator overlay on the bus (e.g. conv8x8: CONV_2D, DEPTHWISE_CONV_2D "
+                        "and FULLY_CONNECTED on the engine where it takes them)")
     p.add_argument("--compare", action="store_true", help="with --accel: also run CPU-only and print the speedup")
-    p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
-    p.add_argument("--waves", metavar="OUT.vcd", help="with --accel: dump the accelerator's waveform")
     p.add_argument("--plot", metavar="OUT.png", type=_plot_file,
                    help="bar chart of cycles per op (CPU-only vs accelerated)")
     p.add_argument("--timeline", metavar="OUT.json", help="per-op timeline (Chrome/Perfetto trace)")
@@ -294,7 +288,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_int_in(1, 1024), default=None, metavar="N",
                    help="local worker processes (default: the cores)")
     p.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run the points on this Dask scheduler's workers")
-    p.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"))
     p.set_defaults(func=_command("sweep", "cmd_sweep"))
 
     p = sub.add_parser("demo", help="keyword spotting on the NUCLEO-L4R5ZI, CPU-only and with the RTL accelerator")
@@ -334,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         return INTERNAL_ERROR_EXIT
 
 
-_OUTPUT_OPTIONS = ("json", "profile", "plot", "timeline", "waves")
+_OUTPUT_OPTIONS = ("json", "profile", "plot", "timeline")
 
 
 def _check_outputs(args: argparse.Namespace) -> None:

@@ -1,5 +1,6 @@
 """``tandem infer``: a .tflite model on a board with tandem's micro runtime, on the CPU and/or with
-the RTL accelerator; per-op tables, the comparison, plots, the profile and the JSON result."""
+an RTL accelerator overlay on the bus; per-op tables, the comparison, plots, the profile and the
+JSON result."""
 from __future__ import annotations
 
 import argparse
@@ -14,10 +15,9 @@ from tandem.cli.common import write_json
 from tandem.config import TandemConfig
 from tandem.errors import TandemError
 from tandem.machine.limits import RunLimits
-from tandem.platform import load_platform
 from tandem.platform.model import Platform
 from tandem.platform.search import resolve_accel
-from tandem.tinyml.infer import run_job, run_job_accel
+from tandem.tinyml.infer import run_job
 from tandem.tinyml.job import InferenceJob, check_inputs, random_inputs, read_model_file
 from tandem.tinyml.model import read_model
 from tandem.tinyml.report import compare_table, op_table, totals
@@ -34,12 +34,6 @@ def _load_inputs(paths: list[str] | None) -> list[np.ndarray] | None:
         except (OSError, ValueError) as exc:
             raise TandemError(f"{path}: cannot read input array: {exc}") from None
     return arrays
-
-
-def _is_conv_overlay(accel: str, board: str, cfg: TandemConfig) -> bool:
-    """Whether the --accel overlay adds the convolution engine (co-simulated under cocotb)."""
-    platform = load_platform(board, cfg.platforms_search, [resolve_accel(accel, cfg.platforms_dir)])
-    return any(p.type == "Tandem.ConvAccelerator" for p in platform.peripherals)
 
 
 def _runtime_label(runtime: str, op_set: str) -> str:
@@ -68,33 +62,27 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
         raise TandemError("--profile profiles the CPU-only run: use it with --compare, or without --accel")
     runs: list[Inference] = []
     jobs: list[InferenceJob] = []
-    overlays: list[Path] = []
-    if args.accel and not _is_conv_overlay(args.accel, args.board, cfg):
-        # a Tandem.RtlPeripheral overlay: the RTL sits on the bus of the CPU-only run (no kernel
-        # of the runtime offloads to it yet)
-        if args.compare:
-            raise TandemError(f"--compare: {args.accel} is not a convolution accelerator overlay")
-        overlays = [resolve_accel(args.accel, cfg.platforms_dir)]
-        args.accel = None
+    # the overlay (a Tandem.RtlPeripheral) sits on the bus of an ordinary run, whose image links
+    # the kernels that drive it (tinyml.job.RTL_KERNELS); with --compare after a run without it
+    rtl = (args.accel, resolve_accel(args.accel, cfg.platforms_dir)) if args.accel else None
     runtimes = ["interpreter", "aot"] if args.compare_runtimes else [args.runtime]
-    for runtime in runtimes if not args.accel or args.compare else []:
-        print(f"[tandem] building the {_runtime_label(runtime, args.op_set)} for {args.board} and simulating "
-              f"{args.invocations} inference(s) on the CPU ...", file=sys.stderr, flush=True)
-        image = None if runtime == "interpreter" else _aot_image(cfg, model, model_path)
-        jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, args.op_set, args.seed,
-                                        overlays=overlays, model=model, info=info, image=image, runtime=runtime))
-        runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None,
-                            exact_flash_data=args.exact_flash_data,
-                            limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None),
-                            check_memory=not args.no_check_memory))
-        runs[-1].extra["runtime"] = runtime
-    if args.accel:
-        print(f"[tandem] building the runtime (accelerated CONV_2D) and the {args.accel} RTL on {args.simulator}, "
-              f"then co-simulating ...", file=sys.stderr, flush=True)
-        jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, seed=args.seed,
-                                        accel=args.accel, model=model, info=info))
-        runs.append(run_job_accel(jobs[-1], cfg, args.max_cycles, args.simulator, args.waves))
-
+    passes: list[Path | None] = [None, rtl[1]] if rtl and args.compare else [rtl[1] if rtl else None]
+    for runtime in runtimes:
+        for overlay in passes:
+            where = f"with {rtl[0]} in RTL" if overlay is not None and rtl else "on the CPU"
+            print(f"[tandem] building the {_runtime_label(runtime, args.op_set)} for {args.board} and simulating "
+                  f"{args.invocations} inference(s) {where} ...", file=sys.stderr, flush=True)
+            image = None if runtime == "interpreter" else _aot_image(cfg, model, model_path)
+            jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, args.op_set,
+                                            args.seed, overlays=[overlay] if overlay else [], model=model,
+                                            info=info, image=image, runtime=runtime))
+            runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None and not overlay,
+                                exact_flash_data=args.exact_flash_data,
+                                limits=RunLimits(0, args.max_seconds, args.max_handler_cycles or None),
+                                check_memory=not args.no_check_memory))
+            runs[-1].extra["runtime"] = runtime
+            if overlay is not None and rtl:
+                runs[-1].extra.update({"accel": rtl[0], "simulator": "verilator"})
     # an accelerator overlay adds a peripheral only: the description is the plain board's
     print(f"{args.model} on {args.board} ({jobs[0].platform.describe()})")
     for r in runs:

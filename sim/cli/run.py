@@ -1,11 +1,12 @@
-"""``tandem run``: a firmware ELF on a simulated board, with the RTL accelerator (``--accel``) or
-without; the summary, the profile (per function, and per op for firmware with TFLM-style kernel
-files) and the JSON result."""
+"""``tandem run``: a firmware ELF on a simulated board, with an RTL accelerator overlay (``--accel``,
+a Tandem.RtlPeripheral on the bus) or without; the summary, the accelerator's jobs, the profile
+(per function, and per op for firmware with TFLM-style kernel files) and the JSON result."""
 from __future__ import annotations
 
 import argparse
 import sys
 
+from tandem.accel.joblog import jobs_of
 from tandem.cli.common import summary, write_json
 from tandem.config import TandemConfig
 from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
@@ -14,8 +15,6 @@ from tandem.machine.limits import RunLimits
 from tandem.peripherals.rtl_peripheral import RtlPeripheral
 from tandem.platform import load_platform
 from tandem.platform.search import resolve_accel
-
-CONV_TYPE = "Tandem.ConvAccelerator"  # co-simulated under cocotb (tandem.cosim)
 
 
 def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
@@ -30,20 +29,12 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
     if args.accel:
         overlay = resolve_accel(args.accel, cfg.platforms_dir)
         platform = load_platform(args.board, cfg.platforms_search, [overlay])
-        if any(p.type == CONV_TYPE for p in platform.peripherals):
-            if args.gdb is not None:
-                raise TandemError(f"--gdb: {overlay.name} is co-simulated under cocotb, which the GDB "
-                                  "server cannot drive yet")
-            return _run_accel(args, cfg)
-        # any other overlay (Tandem.RtlPeripheral: RTL on the bus, driven from C) runs in-process
-        if args.waves:
-            raise TandemError(f"--waves: {overlay.name} has no {CONV_TYPE}; waveforms of a "
-                              "Tandem.RtlPeripheral are not supported yet")
         board = Board(platform, cfg, exact_flash_data=args.exact_flash_data)
     else:
-        if args.waves:
-            raise TandemError("--waves needs --accel (the waveform is the accelerator's RTL)")
         board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
+    blocks = [p for p in board.peripherals.values() if isinstance(p, RtlPeripheral)]
+    for block in blocks:
+        block.log = []  # for the jobs summary (tandem.accel.joblog)
     image = board.load_elf(args.firmware)
     if args.check_memory:  # the checker, the GDB server and the op report: imported only when used
         from tandem.machine.memcheck import check_memory
@@ -85,9 +76,11 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
         print(f"[tandem] note: {note}", file=sys.stderr)
     print(summary(result), file=sys.stderr)
     ops = None
-    for periph in board.peripherals.values():
-        if isinstance(periph, RtlPeripheral):
-            print(f"[tandem] {periph.describe()}", file=sys.stderr)
+    jobs = []
+    for block in blocks:
+        print(f"[tandem] {block.describe()}", file=sys.stderr)
+        jobs += jobs_of(block.log or [])
+        _print_jobs(block.name, jobs_of(block.log or []), result.cycles)
     if result.profile is not None:
         print(result.profile.table(args.top), file=sys.stderr)
         from tandem.reports.ops import op_breakdown
@@ -106,39 +99,24 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
             data["profile"] = result.profile.to_json()
         if ops is not None:
             data["ops"] = ops.to_json()
+        if blocks:
+            data["accelerator_jobs"] = [{k: v for k, v in j.items() if k != "registers"} for j in jobs]
         write_json(args.json, data)
     return result.exit_code & 0xFF if result.exit_code >= 0 else 1
 
 
-def _run_accel(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    if args.profile:
-        raise TandemError("--profile is not available with --accel yet")
-    from tandem.cosim import run_with_accel  # the RTL tool-chain's imports only when co-simulating
-
-    stdin = sys.stdin.buffer.read() if args.stdin else b""
-    res = run_with_accel(args.board, args.firmware, args.accel, cfg, simulator=args.simulator,
-                         max_cycles=args.max_cycles, stdin=stdin, stream=not args.quiet,
-                         waves=args.waves, vector_faults=args.vector_faults)
-    result = res.run
-    sys.stdout.flush()
-    for note in result.notes:
-        print(f"[tandem] note: {note}", file=sys.stderr)
-    stall = sum(int(j["stall_cycles"]) for j in res.jobs)
-    print(summary(result), file=sys.stderr)
-    print(f"[tandem] accelerator ({args.accel}, {res.simulator}): {len(res.jobs)} runs, {stall:,} stall "
-          f"cycles ({100 * stall / max(result.cycles, 1):.1f}% of the run); "
-          f"RTL build {'cached' if res.build_seconds == 0 else f'{res.build_seconds:.1f} s'}, "
-          f"{res.total_seconds:.2f} s wall in all", file=sys.stderr)
-    for j in res.jobs:
+def _print_jobs(name: str, jobs: list[dict[str, object]], cycles: int) -> None:
+    """One line for the block's jobs, and one per job (the first 20)."""
+    if not jobs:
+        return
+    stall = sum(int(str(j["stall_cycles"])) for j in jobs)
+    print(f"[tandem] {name}: {len(jobs)} jobs, {stall:,} CPU cycles waiting for them "
+          f"({100 * stall / max(cycles, 1):.1f}% of the run)", file=sys.stderr)
+    for i, j in enumerate(jobs[:20]):
         err = f" error {j['error_code']}" if j["error_code"] else ""
-        print(f"[tandem]   run {j['index']}: {j['accel_cycles']:,} accelerator cycles -> {j['stall_cycles']:,} "
-              f"CPU cycles{err}; {j['bytes_in']:,} B in, {j['bytes_out']:,} B out; MAC utilisation "
-              f"{j['mac_utilisation']:.3f}", file=sys.stderr)
-    if res.waves is not None:
-        print(f"[tandem] waveform: {res.waves}", file=sys.stderr)
-    if args.json:
-        write_json(args.json, res.to_json())
-    return result.exit_code & 0xFF if result.exit_code >= 0 else 1
+        util = f"; MAC utilisation {j['mac_utilisation']:.3f}" if j["mac_utilisation"] is not None else ""
+        print(f"[tandem]   job {i}: {j['accel_cycles']:,} accelerator cycles, {j['stall_cycles']:,} CPU cycles"
+              f"{err}; {j['bytes_moved']:,} B moved{util}", file=sys.stderr)
 
 
 def _run_script(args: argparse.Namespace, cfg: TandemConfig) -> int:
@@ -147,7 +125,7 @@ def _run_script(args: argparse.Namespace, cfg: TandemConfig) -> int:
 
     from tandem.renode.script import parse_variables, run_script
 
-    for option in ("board", "accel", "profile", "waves"):
+    for option in ("board", "accel", "profile"):
         if getattr(args, option):
             raise TandemError(f"--{option} does not apply to a .resc script (the script loads its platform "
                               "and firmware)")

@@ -22,7 +22,7 @@ def cmd_sweep(args: argparse.Namespace, cfg: TandemConfig) -> int:
     if out.exists() and not out.is_dir():
         raise SweepError(f"--out {out}: is a file, not a folder")
     workers = args.workers or len(os.sched_getaffinity(0))
-    outcome = run_sweep(spec, cfg, out, workers, args.scheduler, args.simulator, tuple(args.platforms))
+    outcome = run_sweep(spec, cfg, out, workers, args.scheduler, tuple(args.platforms))
     print(markdown_table(outcome.rows, list(spec.params)))
     where = f"Dask scheduler {args.scheduler}" if args.scheduler else f"{workers} local worker(s)"
     print(f"[sweep] {outcome.ran} point(s) run, {outcome.skipped} skipped, {len(outcome.failed)} failed on "

@@ -1,10 +1,3 @@
-"""Co-simulation of a board with the RTL convolution accelerator (cocotb + Verilator/Icarus).
-
-:func:`run_with_accel` (in :mod:`tandem.cosim.run`) is the API; :mod:`tandem.cosim.bridge` and
-:mod:`tandem.cosim.entry` run inside the RTL simulator's process.
-"""
+"""RTL builds for the engine's cocotb benches (``rtl``) and the speed figures of a
+Tandem.RtlPeripheral (``rtl_bench``, ``tandem bench cosim``)."""
 from __future__ import annotations
-
-from tandem.cosim.run import CosimResult, run_with_accel
-
-__all__ = ["CosimResult", "run_with_accel"]

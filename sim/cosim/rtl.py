@@ -24,7 +24,7 @@ from tandem.errors import AcceleratorError, ToolchainError
 from tandem.rtlsim.model import find_verilator  # one finder for both RTL paths
 
 # No delays in the design, so no --timing. -O3 and fast X handling for the model; the C++ at
-# -O2 (it was -O1: 0.31 M conv8x8 cycles/s in the bridge, see docs/cosim.md for -O2). cocotb's
+# -O2 (it was -O1: 0.31 M conv8x8 cycles/s in the former cocotb bridge, 0.34 M at -O2). cocotb's
 # runner already runs make with -j.
 VERILATOR_ARGS = ("-Wno-fatal", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-CFLAGS", "-O2")
 

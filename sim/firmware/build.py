@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tandem.accel import ENGINE_TOP
 from tandem.accel.regmap import render_c_header
 from tandem.config import TandemConfig
 from tandem.errors import ToolchainError
@@ -46,7 +47,7 @@ CPU_FLAGS = {
 PORTS = {"UART.STM32_UART": "stm32_usart", "UART.STM32F7_USART": "stm32_usart_v2",
          "UART.NRF52840_UART": "nrf_uarte", "UART.SAMD5_UART": "sam_sercom",
          "UART.LowPower_UART": "nxp_lpuart", "UART.CMSDK_APB_UART": "cmsdk_uart"}
-ACCEL_TYPE = "Tandem.ConvAccelerator"
+RTL_TYPE = "Tandem.RtlPeripheral"
 ACCEL_DRIVER = "drivers/conv_accel.c"
 _SOURCE_SUFFIXES = {".c", ".h", ".S", ".s", ".ld", ".inc"}
 CORE_SOURCES = ("core/startup.c", "core/syscalls.c")
@@ -121,9 +122,10 @@ def data_span(platform: Platform) -> tuple[int, int]:
 
 
 def needs_accel_regs(platform: Platform, spec: FirmwareSpec) -> bool:
-    """Whether the build gets ``tandem_accel_regs.h``: a board with the accelerator, or a build of
-    its driver (firmware/drivers/conv_accel.h includes the header)."""
-    return (any(p.type == ACCEL_TYPE for p in platform.peripherals)
+    """Whether the build gets ``tandem_accel_regs.h``: a board with the conv engine (a
+    Tandem.RtlPeripheral whose top is ENGINE_TOP), or a build of its driver
+    (firmware/drivers/conv_accel.h includes the header)."""
+    return (any(p.type == RTL_TYPE and p.properties.get("top") == ENGINE_TOP for p in platform.peripherals)
             or any(Path(s).as_posix().endswith(ACCEL_DRIVER) for s in spec.sources))
 
 

@@ -348,7 +348,7 @@ class Board:
         steps.close()
         raise SimulationError(
             f"{periph.name} ({periph.spec.type}) is co-simulated and needs a driver: run the board "
-            "with tandem.cosim.run_with_accel (tandem run --accel)")
+            "that serves it (Board.run_iter)")
 
     def run_iter(self, max_cycles: int | None = DEFAULT_MAX_CYCLES, stdin: bytes = b"",
                  stream: BinaryIO | None = None, reset: bool = True, profile: bool = False,

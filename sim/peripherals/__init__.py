@@ -13,7 +13,6 @@ from types import MappingProxyType
 from tandem.peripherals.base import BoardContext, Peripheral, Unimplemented
 from tandem.peripherals.bitband import BitBanding
 from tandem.peripherals.cmsdk_uart import CmsdkApbUart
-from tandem.peripherals.conv_accel import ConvAccelerator
 from tandem.peripherals.dwt import Dwt
 from tandem.peripherals.nrf_uart import Nrf52840Uart
 from tandem.peripherals.nvic import Nvic
@@ -42,7 +41,6 @@ _FACTORIES: dict[str, Factory] = {
     "UART.SAMD5_UART": lambda spec, ctx, core: SamSercomUsart(spec, ctx),
     "UART.LowPower_UART": lambda spec, ctx, core: NxpLpuart(spec, ctx),
     "UART.CMSDK_APB_UART": lambda spec, ctx, core: CmsdkApbUart(spec, ctx),
-    "Tandem.ConvAccelerator": lambda spec, ctx, core: ConvAccelerator(spec, ctx),
     "Tandem.RtlPeripheral": lambda spec, ctx, core: RtlPeripheral(spec, ctx),
     "Tandem.Trace": lambda spec, ctx, core: Trace(spec, ctx),
     "Miscellaneous.STM32F4_RCC": lambda spec, ctx, core: Stm32F4Rcc(spec, ctx),

@@ -23,7 +23,8 @@ accelerator.md is the contract. Timing, on the board's one clock:
 * An RTL at a fixed point (its whole state unchanged by an idle clock edge) skips idle cycles
   and stops the quantum events until the next access: an idle block costs nothing.
 * A transaction not answered within ``timeoutCycles`` RTL cycles ends the run with an
-  AcceleratorError naming the address and the bus signals.
+  AcceleratorError naming the address and the bus signals; so does a sleep with nothing but
+  the block to wake the core when its irq stays low for ``timeoutCycles`` RTL cycles.
 * With ``memoryBus: axi4`` (``ahb``, ``wishbone``) the block's AXI4 (AHB-Lite, Wishbone)
   master reads and writes the board's memories in place: the shim gets each RAM/ROM window's
   host buffer once, here, and serves every beat in C at the wait states of the memory it
@@ -31,12 +32,16 @@ accelerator.md is the contract. Timing, on the board's one clock:
   burst breaking its bus's rules ends the run with an
   AcceleratorError naming the RTL's address (exit 3), at the CPU access, quantum or sleep during
   which the RTL made it.
+
+With :attr:`RtlPeripheral.log` set to a list, every transaction is appended to it as an
+:class:`Access` (what a report needs to tell the block's jobs apart: :mod:`tandem.accel.joblog`).
 """
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
 
+from tandem.accel.joblog import Access
 from tandem.errors import AcceleratorError, PlatformError
 from tandem.peripherals.base import BoardContext, MemoryWindow, Peripheral
 from tandem.platform.model import PeripheralSpec
@@ -134,6 +139,7 @@ class RtlPeripheral(Peripheral):
                                   for w in self._windows]
         self.rtl.reset(RESET_CYCLES)
         self.transactions = 0
+        self.log: list[Access] | None = None  # every transaction, when a report asks for them
         self.irq_level = False
         self._hz = ctx.cpu_hz
         self._cpu0 = 0  # the clock anchor: CPU cycle _cpu0 is RTL cycle _rtl0
@@ -209,6 +215,9 @@ class RtlPeripheral(Peripheral):
         stall = self._cpu0 + -(-(start + n - self._rtl0) * hz // f) - now - 1
         if stall > 0:
             ctx.stall(stall)
+        if self.log is not None:
+            self.log.append(Access(now, offset, write, wdata if write else rtl.read_data, max(stall, 0),
+                                   start + n, rtl.beats() if self._window_index else 0))
         if rtl.response:
             ctx.note(f"{self.name}: the RTL answered an access at offset 0x{offset:x} with an error "
                      f"response ({rtl.response}); tandem ignores it")
@@ -270,7 +279,13 @@ class RtlPeripheral(Peripheral):
         if self.rtl.irq:
             self._event_at = max(now, self._cpu_at(self.rtl.cycles))
             self.ctx.schedule(self._event_at, self._raise_irq, self)
-        elif until is not None and not self.rtl.quiet():
+        elif until is None:
+            # nothing else can wake the core: the block is the one it waits for, and it hung
+            idle = "; the RTL is idle, so it never will" if self.rtl.quiet() else ""
+            raise AcceleratorError(
+                f"{self.name}: the CPU sleeps (WFI/WFE) at cycle {now} waiting for irq, which the RTL did not "
+                f"raise within {self.timeout} RTL cycles{idle} ({self.describe()})")
+        elif not self.rtl.quiet():
             self._arm(until)
 
     def describe(self) -> str:

@@ -58,7 +58,6 @@ _TYPES = (
     TypeInfo("Miscellaneous.STM32_SYSCFG", 0x400),
     TypeInfo("Miscellaneous.STM32L4_SYSCFG", 0x400),
     TypeInfo("Miscellaneous.STM32F1_AFIO", 0x400),
-    TypeInfo("Tandem.ConvAccelerator"),
     TypeInfo("Tandem.RtlPeripheral"),  # a user's RTL block; the entry gives its window
 )
 

@@ -51,6 +51,9 @@ def find_verilator() -> Path:
     return candidate
 
 
+INCLUDE_SUFFIXES = frozenset({".vh", ".svh"})
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """What to build: sources, top level, parameters, register bus and reset port."""
@@ -170,9 +173,13 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
     try:
         obj = tmp / "obj"
         params = [f"-G{k}={v}" for k, v in spec.parameters.items()]
+        # a listed .vh/.svh is an `include file: its folder goes on the include path (its contents
+        # are in the key like every source's)
+        headers = [s for s in spec.sources if s.suffix in INCLUDE_SUFFIXES]
+        incdirs = list(dict.fromkeys(f"-I{h.parent}" for h in headers))
         _run([str(verilator), "--cc", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal",
-              "-Wno-lint", "-Wno-style", "--top-module", spec.top, "--Mdir", str(obj), *params,
-              *[str(s) for s in spec.sources]], tmp, f"{spec.where}: verilating {spec.top}")
+              "-Wno-lint", "-Wno-style", "--top-module", spec.top, "--Mdir", str(obj), *params, *incdirs,
+              *[str(s) for s in spec.sources if s not in headers]], tmp, f"{spec.where}: verilating {spec.top}")
         header = obj / f"V{spec.top}.h"
         check = check_ports(read_ports(header), spec.bus, spec.reset, spec.where, spec.memory)
         defines = [f"-DTANDEM_TOP=V{spec.top}", f'-DTANDEM_TOP_H="V{spec.top}.h"',

@@ -44,7 +44,7 @@ def _label(build: RtlBuild) -> str:
 
 
 def run_sweep(spec: SweepSpec, cfg: TandemConfig, out: Path, workers: int, scheduler: str | None = None,
-              simulator: str = "verilator", platforms: tuple[str, ...] = ()) -> SweepOutcome:
+              platforms: tuple[str, ...] = ()) -> SweepOutcome:
     assert spec.board is not None and spec.accel is not None
     t0 = time.perf_counter()
     points = design_points(spec, cfg)
@@ -67,7 +67,7 @@ def run_sweep(spec: SweepSpec, cfg: TandemConfig, out: Path, workers: int, sched
         print(f"[sweep] {outcome.skipped} of {len(points)} design points already in {table}: skipped",
               file=sys.stderr)
     if todo:
-        env = TaskEnv(spec.board, platforms, simulator)
+        env = TaskEnv(spec.board, platforms)
         pool = Pool(workers, scheduler)
         try:
             _run(pool, env, todo, names, paths, sorted(todo_models), version, spec, table, columns, outcome, key, have)

@@ -9,11 +9,12 @@ Three kinds of task, all module-level functions a Dask worker imports by name:
   :mod:`tandem.sweep.synth`); once per distinct parameter set, submitted before the points so
   the syntheses run beside the simulations;
 - :func:`point_task`: one design point with every model, through ``tandem infer --accel``'s
-  machinery (:func:`tandem.tinyml.infer.run_job_accel`). The Verilator build of the point's
+  machinery (the point's overlay on the board, :func:`tandem.tinyml.infer.run_job`; the
+  accelerator's figures from its jobs, :mod:`tandem.accel.joblog`). The Verilator build of the point's
   parameters is shared through the worker's cache (built under a lock: a second worker with the
   same parameters waits for it rather than building it again).
 
-A task's own stdout and stderr (Verilator's ``$finish`` lines, cocotb's log) go to a log file
+A task's own stdout and stderr (the Verilator build's output) go to a log file
 under the cache, so the progress line stays clean. Cycles are deterministic, so the table does
 not depend on where a point ran.
 """
@@ -40,7 +41,6 @@ class TaskEnv:
 
     board: str
     platforms: tuple[str, ...]
-    simulator: str
     max_cycles: int = DEFAULT_MAX_CYCLES
 
     def config(self) -> TandemConfig:
@@ -104,7 +104,7 @@ def synth_task(env: TaskEnv, build: RtlBuild, version: str) -> dict[str, Any]:
 
 def point_task(env: TaskEnv, point: DesignPoint, models: Sequence[str]) -> dict[str, Any]:
     """Every model on the point's overlay: cycles, accelerator figures and outputs per model."""
-    from tandem.tinyml.infer import run_job, run_job_accel
+    from tandem.tinyml.infer import run_job
     from tandem.tinyml.job import InferenceJob
 
     cfg = env.config()
@@ -114,16 +114,13 @@ def point_task(env: TaskEnv, point: DesignPoint, models: Sequence[str]) -> dict[
         with quiet(cfg, "point"):
             for model in models:
                 t0 = time.perf_counter()
-                if point.conv:
-                    job = InferenceJob.create(env.board, model, cfg, accel=str(overlay))
-                    res = run_job_accel(job, cfg, env.max_cycles, env.simulator)
-                else:  # a Tandem.RtlPeripheral: on the bus of the run, its kernels in the op set
-                    job = InferenceJob.create(env.board, model, cfg, overlays=[overlay])
-                    res = run_job(job, cfg, env.max_cycles)
+                # the Tandem.RtlPeripheral on the bus of the run, its kernels in the op set
+                job = InferenceJob.create(env.board, model, cfg, overlays=[overlay])
+                res = run_job(job, cfg, env.max_cycles)
                 on_accel = [o for o in res.ops if o.where == "accel"]
                 busy = sum(o.accel_cycles or 0 for o in on_accel)
                 util = sum((o.mac_utilisation or 0.0) * (o.accel_cycles or 0) for o in on_accel)
-                runs[model] = {"cycles": res.cycles, "accel_cycles": busy if point.conv else None,
+                runs[model] = {"cycles": res.cycles, "accel_cycles": busy if on_accel else None,
                                "mac_utilisation": util / busy if busy else None, "outputs": res.outputs,
                                "wall_seconds": time.perf_counter() - t0}
     except TandemError as exc:

@@ -1,12 +1,12 @@
 """One design point's overlay: the sweep's accelerator overlay with the point's parameters set.
 
-A parameter is either a ``.repl`` property of the accelerator's entry (``rows``, ``busWaitStates``
-of a ``Tandem.ConvAccelerator``; ``frequency`` of a ``Tandem.RtlPeripheral``) or, for a
-``Tandem.RtlPeripheral``, a Verilog parameter inside its ``parameters: "A=1 B=2"``. The derived
+A parameter is either a ``.repl`` property of the accelerator's ``Tandem.RtlPeripheral`` entry
+(``frequency``, ``timeoutCycles``) or a Verilog parameter inside its ``parameters: "A=1 B=2"``
+(``PO``, ``IBUF_WORDS`` of the conv engine). The derived
 overlay is the original file with those lines rewritten; ``sources`` are rewritten as absolute
 paths, so they still name the files beside the ORIGINAL overlay. Each point is then loaded and
-validated like any board, so a value the accelerator refuses (rows=3) stops the sweep before it
-starts, with the point named.
+validated like any board, so a property value the peripheral refuses stops the sweep before it
+starts, with the point named (a Verilog parameter the RTL refuses stops its point's build).
 """
 from __future__ import annotations
 
@@ -18,19 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tandem.config import TandemConfig
-from tandem.cosim.rtl import RTL_DIR, RTL_INCLUDE_DIR
+from tandem.cosim.rtl import RTL_INCLUDE_DIR
 from tandem.errors import PlatformError, SweepError
-from tandem.peripherals import conv_accel, rtl_peripheral
+from tandem.peripherals import rtl_peripheral
 from tandem.platform.model import PeripheralSpec, Platform, load_platform
 from tandem.platform.search import resolve_accel
 from tandem.sweep.spec import Point, SweepSpec, Value
 
-ACCEL_TYPES = (conv_accel.TYPE_NAME, rtl_peripheral.TYPE_NAME)
-# the properties conv_accel.AccelParams.from_spec reads (a point may set one the overlay leaves out)
-CONV_PROPERTIES = frozenset({"rows", "cols", "inputBufferWords", "filterBufferWords", "outputBufferWords",
-                             "maxOutChannels", "frequency", "busWidth", "busWaitStates", "busReadLatency",
-                             "registerWaitStates", "timeoutCycles"})
-CONV_TOP = "tandem_conv_accel"
+ACCEL_TYPES = (rtl_peripheral.TYPE_NAME,)
 
 
 @dataclass(frozen=True)
@@ -48,7 +43,6 @@ class DesignPoint:
     point: Point
     overlay_text: str  # the derived overlay (written where a worker runs it: :func:`write_overlay`)
     rtl: RtlBuild
-    conv: bool  # a Tandem.ConvAccelerator (co-simulated with the accelerated kernels)
 
 
 def accel_entry(platform: Platform, accel: str) -> PeripheralSpec:
@@ -65,10 +59,8 @@ def _repl_value(value: Value) -> str:
 
 def _param_kinds(spec: SweepSpec, entry: PeripheralSpec, overlay: Path) -> dict[str, str]:
     """param -> "property" or "verilog"; an unknown name is an error naming where it was given."""
-    verilog: dict[str, int | str] = {}
-    if entry.type == rtl_peripheral.TYPE_NAME:
-        verilog = dict(rtl_peripheral.model_spec(entry).parameters)
-    props = CONV_PROPERTIES if entry.type == conv_accel.TYPE_NAME else rtl_peripheral._KNOWN - {"parameters"}
+    verilog = dict(rtl_peripheral.model_spec(entry).parameters)
+    props = rtl_peripheral._KNOWN - {"parameters"}
     kinds: dict[str, str] = {}
     for name in spec.params:
         if name in verilog:
@@ -101,11 +93,10 @@ def derive(text: str, overlay: Path, entry: PeripheralSpec, kinds: dict[str, str
                          "that file's overlay")
     header = entry.line - 1
     sets: dict[str, str] = {k: _repl_value(v) for k, v in point.params if kinds[k] == "property"}
-    if entry.type == rtl_peripheral.TYPE_NAME:
-        mspec = rtl_peripheral.model_spec(entry)
-        params = {**mspec.parameters, **{k: v for k, v in point.params if kinds[k] == "verilog"}}
-        sets["parameters"] = json.dumps(" ".join(f"{k}={v}" for k, v in params.items()))
-        sets["sources"] = json.dumps([str(s) for s in mspec.sources])
+    mspec = rtl_peripheral.model_spec(entry)
+    params = {**mspec.parameters, **{k: v for k, v in point.params if kinds[k] == "verilog"}}
+    sets["parameters"] = json.dumps(" ".join(f"{k}={v}" for k, v in params.items()))
+    sets["sources"] = json.dumps([str(s) for s in mspec.sources])
     for key, value in sets.items():
         where = entry.property_lines.get(key)
         if where is not None and Path(where[0]).resolve() == overlay.resolve():
@@ -132,13 +123,11 @@ def write_overlay(text: str, cfg: TandemConfig) -> Path:
 
 
 def rtl_build(entry: PeripheralSpec) -> RtlBuild:
-    if entry.type == conv_accel.TYPE_NAME:
-        params = conv_accel.AccelParams.from_spec(entry).rtl_parameters()
-        return RtlBuild((str(RTL_DIR / f"{CONV_TOP}.v"),), (str(RTL_INCLUDE_DIR),), CONV_TOP,
-                        tuple(sorted(params.items())))
     mspec = rtl_peripheral.model_spec(entry)
     includes = tuple(sorted({str(s.parent) for s in mspec.sources} | {str(RTL_INCLUDE_DIR)}))
-    return RtlBuild(tuple(str(s) for s in mspec.sources), includes, mspec.top, tuple(sorted(mspec.parameters.items())))
+    # a .vh among the sources is an include file (found through `includes`), not a module
+    sources = tuple(str(s) for s in mspec.sources if s.suffix != ".vh")
+    return RtlBuild(sources, includes, mspec.top, tuple(sorted(mspec.parameters.items())))
 
 
 def design_points(spec: SweepSpec, cfg: TandemConfig) -> list[DesignPoint]:
@@ -157,5 +146,5 @@ def design_points(spec: SweepSpec, cfg: TandemConfig) -> list[DesignPoint]:
             build = rtl_build(mine)
         except PlatformError as exc:
             raise SweepError(f"design point {point.label}: {exc.reason}") from None
-        out.append(DesignPoint(point, derived, build, entry.type == conv_accel.TYPE_NAME))
+        out.append(DesignPoint(point, derived, build))
     return out

@@ -3,8 +3,7 @@
 One runtime image per board and op set serves every model with those ops (by default the op set
 is the model's own ops, as a TFLM application registers them). The host side here places the model
 in the board's free flash and the inputs at the top of its free RAM, fills the mailbox
-(sim/tinyml/protocol.py) — as a list of memory writes, so a board in another process (the
-co-simulation's) can apply them — runs the board, and turns the result block and the trace
+(sim/tinyml/protocol.py) as a list of memory writes, runs the board, and turns the result block and the trace
 register's exact cycle stamps into per-op figures. Errors the firmware reports (unsupported op,
 arena too small, wrong input) come back as typed errors naming the op, the tensor or the size.
 """
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tandem.accel.joblog import jobs_of
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import ModelError, SimulationError
 from tandem.firmware.elf import ElfImage
@@ -25,6 +25,7 @@ from tandem.machine.board import Board
 from tandem.machine.limits import RunLimits
 from tandem.machine.memcheck import Guard, model_guards
 from tandem.machine.results import RunResult
+from tandem.peripherals.rtl_peripheral import RtlPeripheral
 from tandem.peripherals.trace import Trace
 from tandem.tinyml import protocol as P
 from tandem.tinyml.job import (
@@ -203,7 +204,7 @@ def _per_op(events: Sequence[tuple[int, int, int]], info: ModelInfo) -> tuple[li
 
 
 def attribute_jobs(ops: list[OpProfile], jobs: Sequence[Mapping[str, Any]]) -> None:
-    """Mark the ops during which the accelerator ran (jobs from the accelerator's log)."""
+    """Mark the ops during which the accelerator ran (jobs from :mod:`tandem.accel.joblog`)."""
     for op in ops:
         mine = [j for j in jobs if op.start <= int(j["start_cycle"]) < op.end]
         done = [j for j in mine if int(j["error_code"]) == 0]
@@ -213,17 +214,18 @@ def attribute_jobs(ops: list[OpProfile], jobs: Sequence[Mapping[str, Any]]) -> N
         op.accel_spans = [(int(j["start_cycle"]), int(j["stall_cycles"])) for j in done]
         op.accel_cycles = sum(int(j["accel_cycles"]) for j in done)
         op.stall_cycles = sum(int(j["stall_cycles"]) for j in done)
-        op.bytes_moved = sum(int(j["bytes_in"]) + int(j["bytes_out"]) for j in done)
+        op.bytes_moved = sum(int(j["bytes_moved"]) for j in done)
         macs = sum(int(j["useful_macs"]) for j in done)
         peak = sum(float(j["useful_macs"]) / float(j["mac_utilisation"]) for j in done
-                   if float(j["mac_utilisation"]))
+                   if j["mac_utilisation"])
         op.mac_utilisation = macs / peak if peak else None
 
 
 def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_CYCLES, profile: bool = False,
             exact_flash_data: bool = False, limits: RunLimits | None = None,
             check_memory: bool = False) -> Inference:
-    """Run the job on a fresh board with the CPU only (``limits``: wall-clock and handler limits);
+    """Run the job on a fresh board (``limits``: wall-clock and handler limits); the jobs of its RTL
+    blocks (Tandem.RtlPeripheral) are attributed to the ops during which they ran;
     with ``check_memory`` under the memory checker (``tandem infer`` turns it on: it costs about
     1.55x in simulation time, which the library's callers, e.g. test suites, may not want)."""
     board = Board(job.platform, cfg, exact_flash_data)
@@ -234,28 +236,18 @@ def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_
     apply_writes(board, prep.writes)
     if check_memory:
         memcheck.check_memory(board, prep.guards, model=True)
+    blocks = [p for p in board.peripherals.values() if isinstance(p, RtlPeripheral)]
+    for block in blocks:
+        block.log = []
     run = board.run(max_cycles=max_cycles, profile=profile, limits=limits)
-    return collect(board, prep, run)
-
-
-def run_job_accel(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_CYCLES,
-                  simulator: str = "verilator", waves: str | Path | None = None) -> Inference:
-    """Run the job with its accelerator co-simulated in RTL (the board inside the simulator's
-    process, which applies :func:`plan`'s writes and sends back what :func:`finish` reads)."""
-    from tandem.cosim.run import run_with_accel
-
-    if job.accel is None:
-        raise ModelError(f"{job.model_path}: the job has no accelerator to co-simulate")
-    image = ElfImage.load(job.elf)
-    prep = plan(image, job.platform.name, job.info, job.model, job.inputs, job.invocations, job.model_path)
-    res = run_with_accel(job.board, job.elf, job.accel, cfg, simulator=simulator, max_cycles=max_cycles,
-                         waves=waves, overlays=list(job.overlays[1:]), platform=job.platform,
-                         writes=prep.writes, reads=prep.reads, trace=True)
-    inference = finish(prep, res.run, res.memory, res.trace_events, job.platform.name)
-    attribute_jobs(inference.ops, res.jobs)
-    inference.extra.update({"accel": job.accel, "simulator": simulator, "accelerator_jobs": len(res.jobs),
-                            "cosim_seconds": res.total_seconds, "rtl_build_seconds": res.build_seconds,
-                            "accel_cycles": sum(int(j["accel_cycles"]) for j in res.jobs)})
+    inference = collect(board, prep, run)
+    if blocks:  # the RTL blocks' jobs, told apart from their register accesses (tandem.accel.joblog)
+        jobs = sorted((j for b in blocks for j in jobs_of(b.log or [])), key=lambda j: int(j["start_cycle"]))
+        attribute_jobs(inference.ops, jobs)
+        inference.extra.update({"accelerator_jobs": len(jobs),
+                                "accel_cycles": sum(int(j["accel_cycles"]) for j in jobs)})
+    if job.accel is not None:
+        inference.extra.update({"accel": job.accel, "simulator": "verilator"})
     return inference
 
 
@@ -270,22 +262,18 @@ def run_model(board_name: str, model_path: str | Path, cfg: TandemConfig, inputs
 
 def run_model_accel(board_name: str, model_path: str | Path, cfg: TandemConfig, accel: str = "conv8x8",
                     inputs: list[np.ndarray] | None = None, invocations: int = 1,
-                    max_cycles: int = DEFAULT_MAX_CYCLES, seed: int = 0, simulator: str = "verilator",
-                    waves: str | Path | None = None) -> Inference:
-    """The same as :func:`run_model` with the RTL accelerator ``accel`` co-simulated under cocotb.
-
-    The runtime is built with the "accel" op set for the board plus the accelerator overlay;
-    the board runs inside the RTL simulator's process (sim/cosim), and the ops are marked with
-    where they ran and what the accelerator did.
-    """
+                    max_cycles: int = DEFAULT_MAX_CYCLES, seed: int = 0) -> Inference:
+    """The same as :func:`run_model` with the accelerator overlay ``accel`` (a Tandem.RtlPeripheral)
+    on the board: the image links the kernels that drive it, and the ops are marked with where
+    they ran and what the accelerator did (its jobs)."""
     path = Path(model_path)
     if not path.is_file():
         raise ModelError(f"{path}: cannot read model: no such file")
     job = InferenceJob.create(board_name, path, cfg, inputs, invocations, seed=seed, accel=accel)
-    return run_job_accel(job, cfg, max_cycles, simulator, waves)
+    return run_job(job, cfg, max_cycles)
 
 
 __all__ = ["OP_SETS", "RUNTIME", "Inference", "InferenceJob", "OpProfile", "Prepared", "apply_writes",
            "attribute_jobs", "build_runtime", "check_inputs", "collect", "finish", "image_sizes", "infer",
-           "plan", "prepare", "random_inputs", "run_job", "run_job_accel", "run_model", "run_model_accel",
+           "plan", "prepare", "random_inputs", "run_job", "run_model", "run_model_accel",
            "runtime_sources"]

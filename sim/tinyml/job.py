@@ -2,8 +2,7 @@
 
 :class:`InferenceJob` parses the platform (with any overlays, the accelerator's first), reads the
 model, fixes the inputs (given or random from a seed) and builds (or reuses) the runtime image
-for the op set, once; :func:`tandem.tinyml.infer.run_job` and
-:func:`~tandem.tinyml.infer.run_job_accel` run it without parsing anything again. This module also
+for the op set, once; :func:`tandem.tinyml.infer.run_job` runs it without parsing anything again. This module also
 owns the runtime image's sources and the input helpers both paths share.
 """
 from __future__ import annotations
@@ -18,11 +17,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from tandem.accel import ENGINE_TOP
 from tandem.config import TandemConfig
 from tandem.errors import ModelError
 from tandem.files import MAX_MODEL_BYTES, read_user_file
 from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.platform.model import Platform, load_platform
+from tandem.platform.search import resolve_accel
 from tandem.tinyml.model import ModelInfo, read_model
 
 RUNTIME = "runtime"
@@ -42,9 +43,17 @@ _OPT_DEF = re.compile(r"const\s+tfl_kernel_t\s+(tfl_opt_\w+)\s*=\s*\{\s*TFL_OP_(
 # Kernels that drive a user-style RTL block (a Tandem.RtlPeripheral), keyed by the block's `top`:
 # (sources under firmware/, builtin op -> kernel symbol). A board with the block (its overlay,
 # e.g. --accel vmac_axi) gets them in the "model" op set in place of the reference kernels.
+# The conv engine's kernels (the "accel" op set; and the "model" op set on a board with the
+# engine as a Tandem.RtlPeripheral, top ENGINE_TOP) and its driver.
+ENGINE_SOURCES = (f"{RUNTIME}/kernels/accel/conv_accel_kernel.c",
+                  f"{RUNTIME}/kernels/accel/depthwise_conv_accel_kernel.c",
+                  f"{RUNTIME}/kernels/accel/fully_connected_accel_kernel.c", "drivers/conv_accel.c")
+ENGINE_OPS = MappingProxyType({"CONV_2D": "tfl_accel_conv_2d", "DEPTHWISE_CONV_2D": "tfl_accel_depthwise_conv_2d",
+                               "FULLY_CONNECTED": "tfl_accel_fully_connected"})
 RTL_KERNELS: MappingProxyType[str, tuple[tuple[str, ...], MappingProxyType[str, str]]] = MappingProxyType({
     "vmac_axi": ((f"{RUNTIME}/kernels/accel/vmac_fc_kernel.c",),
                  MappingProxyType({"FULLY_CONNECTED": "tfl_vmac_fully_connected"})),
+    ENGINE_TOP: (ENGINE_SOURCES, ENGINE_OPS),
 })
 
 
@@ -116,7 +125,7 @@ def runtime_sources(cfg: TandemConfig, op_set: str, ops: Iterable[str] | None = 
     srcs = sorted((root / RUNTIME / "src").glob("*.c")) + sorted((root / RUNTIME / "kernels" / "reference").glob("*.c"))
     srcs += [root / RUNTIME / "app" / "main.c"]
     if op_set == "accel":
-        srcs += [root / RUNTIME / "kernels" / "accel" / "conv_accel_kernel.c", root / "drivers" / "conv_accel.c"]
+        srcs += [root / src for src in ENGINE_SOURCES]
     if op_set == "optimized":
         srcs += sorted((root / RUNTIME / "kernels" / "optimized").glob("*.c"))
     out = [str(p.relative_to(root)) for p in srcs]
@@ -144,7 +153,7 @@ def build_runtime(platform: Platform, cfg: TandemConfig, op_set: str = "referenc
         extra_cflags=(f"-I{RUNTIME}/include", f"-I{RUNTIME}/kernels/reference", f"-I{RUNTIME}/app", "-Idrivers"),
         heap_size=0,
     )
-    if op_set == "accel" and not any(p.type == "Tandem.ConvAccelerator" for p in platform.peripherals):
+    if op_set == "accel" and ENGINE_TOP not in rtl_tops(platform):
         raise ModelError(f"op set 'accel' needs a board with an accelerator (e.g. --accel conv8x8); "
                          f"{platform.name} has none")
     return build_firmware(platform, spec, cfg)
@@ -218,7 +227,7 @@ class InferenceJob:
     inputs: list[np.ndarray]  # checked against the model (given, or random from the seed)
     invocations: int
     op_set: str
-    accel: str | None  # the accelerator overlay's name for a co-simulated run
+    accel: str | None  # the accelerator overlay's name, when the job was made with one
     elf: Path  # the runtime image for the platform and op set
     runtime: str = "interpreter"  # or "aot": the image was generated for this model (tandem.aot)
 
@@ -233,26 +242,18 @@ class InferenceJob:
         ``image`` builds the runtime image for the platform instead of the interpreter's for the
         op set (the AOT runtime's, named ``runtime``).
 
-        With ``accel`` the op set is "accel" and the accelerator overlay goes under ``overlays``;
-        the model and inputs are checked before the board (the co-simulation's order).
+        With ``accel`` (an overlay's name or path) its overlay goes first under ``overlays``; the
+        image links the kernels of the RTL blocks it adds (RTL_KERNELS).
         """
         path = Path(model_path)
         data = model if model is not None else read_model_file(path)
         extra = [Path(p) for p in overlays or []]
         if accel is not None:
-            from tandem.cosim.run import resolve_accel
-
-            info = info or read_model(data, str(path))
-            used = check_inputs(info, inputs) if inputs is not None else None
-            extra = [resolve_accel(accel, cfg), *[p.resolve() for p in extra]]
-            op_set = "accel"
-            platform = load_platform(board, cfg.platforms_search, extra)
-            elf = build_runtime(platform, cfg, op_set, ops=info.op_names())
-        else:
-            platform = load_platform(board, cfg.platforms_search, extra or None)
-            info = info or read_model(data, str(path))
-            elf = image(platform) if image is not None else build_runtime(platform, cfg, op_set, ops=info.op_names())
-            used = check_inputs(info, inputs) if inputs is not None else None
+            extra = [resolve_accel(accel, cfg.platforms_dir), *[p.resolve() for p in extra]]
+        platform = load_platform(board, cfg.platforms_search, extra or None)
+        info = info or read_model(data, str(path))
+        elf = image(platform) if image is not None else build_runtime(platform, cfg, op_set, ops=info.op_names())
+        used = check_inputs(info, inputs) if inputs is not None else None
         if used is None:
             used = check_inputs(info, random_inputs(info, seed))
         return cls(board, platform, tuple(extra), str(path), data, info, used, invocations, op_set, accel, elf,
