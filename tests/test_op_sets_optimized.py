@@ -106,6 +106,31 @@ def test_depthwise_dsp_on_board(on_m4, seed, h, w, cin, stride, dil, padding, ac
     on_m4(model, inputs)
 
 
+# The DSP depthwise paths drawn on purpose (the host build runs their C twins, not the asm):
+# full 3x3 windows (one asm block), windows clipped by SAME padding to 1, 2 or 3 taps a row
+# (asm rows), a 5x5 filter and dilation 2 (C tap loops), odd channel counts (the scalar tail),
+# strides 1 and 2, and multiplier 2 (handed to the reference kernel).
+@pytest.mark.parametrize("h, w, cin, mult, k, stride, dil, padding, act", [
+    (5, 5, 8, 1, 3, 1, 1, "SAME", "RELU"),
+    (6, 3, 12, 1, 3, 2, 1, "SAME", "NONE"),
+    (4, 7, 7, 1, 3, 1, 1, "SAME", "RELU6"),
+    (2, 2, 16, 1, 3, 1, 1, "SAME", "NONE"),
+    (1, 5, 4, 1, 3, 2, 1, "SAME", "RELU"),
+    (7, 6, 9, 1, 5, 1, 1, "SAME", "NONE"),
+    (7, 7, 8, 1, 3, 1, 2, "SAME", "RELU"),
+    (5, 5, 6, 2, 3, 1, 1, "SAME", "NONE"),
+])
+def test_depthwise_dsp_paths_on_board(on_m4, h, w, cin, mult, k, stride, dil, padding, act) -> None:
+    from tandem.tinyml.models.ops import Quant
+
+    for seed, zp in ((1, -128), (2, 5)):
+        model, inputs = ops.depthwise_conv2d(np.random.default_rng(seed), h=h, w=w, cin=cin, depth_multiplier=mult,
+                                             kh=k, kw=k, stride=(stride, stride), dilation=(dil, dil),
+                                             padding=padding, activation=act, per_channel=seed == 1,
+                                             inp=Quant(0.05, zp), out=Quant(0.1, -128 if act == "RELU" else 3))
+        on_m4(model, inputs)
+
+
 @BOARD_SETTINGS
 @given(seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 2), depth=st.integers(1, 70), units=st.integers(1, 9),
        act=ACTIVATIONS, inp=quant(), out=quant(0.01, 2.0), bias=st.booleans(), per_channel=st.booleans())

@@ -8,6 +8,9 @@
  * The sums and the rounding are the reference's, so the bits are too. */
 #include "opt_common.h"
 #include "ref_kernels.h"
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+#include <arm_acle.h>
+#endif
 
 extern const tfl_kernel_t tfl_opt_depthwise_conv_2d;
 
@@ -95,12 +98,22 @@ static inline __attribute__((always_inline)) int32_t dw_rq_fast(int32_t acc, con
     return (r + (r >> 31) + p->half) >> p->right;
 }
 
-/* The pixel's output channels from its sums (which do not include the bias). */
-static void dw_requant(const opt_dw_t *o, const int32_t *acc, int8_t *y, int32_t ch, int32_t out_off, int32_t lo,
-                       int32_t hi)
+/* The pixel's output channels from its sums (which do not include the bias). The clamp to the
+ * whole int8 range (no activation, or ReLU with the zero point at -128) is one SSAT. */
+static __attribute__((noinline)) void dw_requant(const opt_dw_t *o, const int32_t *acc, int8_t *y, int32_t ch, int32_t out_off, int32_t lo,
+                                                 int32_t hi)
 {
     const dw_chan_t *p = o->chan, *end = p + ch;
-    if (o->fast) {
+    if (o->fast && lo == -128 && hi == 127) {
+        for (; p != end; p++, acc++, y++) {
+            const int32_t v = dw_rq_fast((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p) + out_off;
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+            *y = (int8_t)__ssat(v, 8);
+#else
+            *y = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
+#endif
+        }
+    } else if (o->fast) {
         for (; p != end; p++, acc++, y++) {
             int32_t v = dw_rq_fast((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p) + out_off;
             v = v < lo ? lo : v;
@@ -204,6 +217,29 @@ static __attribute__((noinline)) void dw_sums_any(const int8_t *xw, const uint32
                                                   uint32_t off2, int32_t *acc)
 {
     int32_t c, ky, kx;
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    if (xcol == ch && nkx >= 1 && nkx <= 3) { /* dilation 1, up to 3 taps a row: asm rows */
+        const int32_t fskip = 2 * (kw - nkx), row = xrow;
+        for (c = 0; c + 4 <= ch; c += 4, acc += 4, fw += 2 * taps) {
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            const int8_t *xr = xw + c;
+            const uint32_t *fr = fw;
+            uint32_t t0, t1, t2, t3;
+            for (ky = 0; ky < nky; ky++, fr += fskip) {
+                if (nkx == 3)
+                    __asm__(DW_ASM_ROW : DW_ASM_OUT : [off2] "r"(off2), [ch] "r"(ch), [row] "r"(row) : "memory");
+                else if (nkx == 2)
+                    __asm__(DW_ASM_TAP("[%[xr]]") DW_ASM_TAP("[%[xr], %[ch]]") "add %[xr], %[xr], %[row]\n\t"
+                            : DW_ASM_OUT : [off2] "r"(off2), [ch] "r"(ch), [row] "r"(row) : "memory");
+                else
+                    __asm__(DW_ASM_TAP("[%[xr]]") "add %[xr], %[xr], %[row]\n\t"
+                            : DW_ASM_OUT : [off2] "r"(off2), [row] "r"(row) : "memory");
+            }
+            DW_STORE4(acc);
+        }
+        return;
+    }
+#endif
     for (c = 0; c + 4 <= ch; c += 4, acc += 4, fw += 2 * taps) {
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         const int8_t *xr = xw + c;
