@@ -140,6 +140,27 @@ def test_fully_connected_dsp_on_board(on_m4, seed, batch, depth, units, act, inp
     on_m4(model, inputs)
 
 
+# The DSP FULLY_CONNECTED paths drawn on purpose: four units a step (the asm loop: eight values
+# an iteration, a step of four, the scalar tail), then two and one; per-tensor and per-channel
+# rescales; a batch of two.
+@pytest.mark.parametrize("batch, depth, units, act, per_channel", [
+    (1, 64, 8, "NONE", False),
+    (1, 36, 9, "RELU", True),
+    (2, 23, 7, "RELU6", False),
+    (1, 4, 4, "NONE", True),
+    (1, 3, 6, "RELU", False),
+    (1, 77, 1, "NONE", False),
+])
+def test_fully_connected_dsp_paths_on_board(on_m4, batch, depth, units, act, per_channel) -> None:
+    from tandem.tinyml.models.ops import Quant
+
+    for seed in (1, 2):
+        model, inputs = ops.fully_connected(np.random.default_rng(seed), batch=batch, depth=depth, units=units,
+                                            activation=act, inp=Quant(0.05, 3 * seed), out=Quant(0.2, -5),
+                                            bias=seed == 1, per_channel=per_channel)
+        on_m4(model, inputs)
+
+
 def test_bench_kernels_prints_cycles_per_mac_per_op_set() -> None:
     from test_cli import tandem
 
