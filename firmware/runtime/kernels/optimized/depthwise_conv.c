@@ -22,7 +22,7 @@ typedef struct {
 typedef struct {
     const tfl_ref_dw_data_t *ref;
     dw_chan_t *chan;
-    int32_t *acc;  /* one pixel's sums, one per channel */
+    int32_t *acc;  /* one output row's sums, ch per pixel */
     uint32_t *wide; /* DSP: the filter widened (dw_widen) */
     int32_t fast;  /* dw_rq_fast is exact for every channel and every reachable sum (prepare) */
 } opt_dw_t;
@@ -37,7 +37,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_tensor_t *w, *bias;
     const tfl_ref_dw_data_t *d;
     opt_dw_t *o;
-    int32_t ch, c;
+    int32_t ch, c, ow;
     int64_t taps, bmax = 0;
     uint32_t wide = 0;
     if (s != TFL_OK || n->kernel != &tfl_opt_depthwise_conv_2d) /* 16x8: the reference 16x8 kernel */
@@ -54,13 +54,15 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 #if TFL_OPT_DSP
     wide = 2u * (uint32_t)taps * (uint32_t)(ch / 4);
 #endif
-    o = (opt_dw_t *)tfl_alloc_persistent(ip, sizeof(opt_dw_t) + (uint32_t)ch * (sizeof(dw_chan_t) + 4u) + 4u * wide);
+    ow = tfl_node_output(ip, n, 0)->dims[2];
+    o = (opt_dw_t *)tfl_alloc_persistent(ip, sizeof(opt_dw_t) + (uint32_t)ch * (uint32_t)sizeof(dw_chan_t) +
+                                                 4u * (uint32_t)ch * (uint32_t)ow + 4u * wide);
     if (o == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
     o->ref = d;
     o->chan = (dw_chan_t *)(o + 1);
     o->acc = (int32_t *)(o->chan + ch);
-    o->wide = (uint32_t *)(o->acc + ch);
+    o->wide = (uint32_t *)(o->acc + ch * ow);
 #if TFL_OPT_DSP
     dw_widen((const int8_t *)w->data, (int32_t)taps, ch, o->wide);
 #endif
@@ -98,31 +100,36 @@ static inline __attribute__((always_inline)) int32_t dw_rq_fast(int32_t acc, con
     return (r + (r >> 31) + p->half) >> p->right;
 }
 
-/* The pixel's output channels from its sums (which do not include the bias). The clamp to the
- * whole int8 range (no activation, or ReLU with the zero point at -128) is one SSAT. */
-static __attribute__((noinline)) void dw_requant(const opt_dw_t *o, const int32_t *acc, int8_t *y, int32_t ch, int32_t out_off, int32_t lo,
-                                                 int32_t hi)
+/* The output channels of npix consecutive pixels from their sums (which do not include the
+ * bias). The clamp to the whole int8 range (no activation, or ReLU with the zero point at -128)
+ * is one SSAT. */
+static __attribute__((noinline)) void dw_requant(const opt_dw_t *o, const int32_t *acc, int8_t *y, int32_t ch,
+                                                 int32_t npix, int32_t out_off, int32_t lo, int32_t hi)
 {
-    const dw_chan_t *p = o->chan, *end = p + ch;
-    if (o->fast && lo == -128 && hi == 127) {
-        for (; p != end; p++, acc++, y++) {
-            const int32_t v = dw_rq_fast((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p) + out_off;
+    const dw_chan_t *const end = o->chan + ch;
+    const dw_chan_t *p;
+    const int sat8 = lo == -128 && hi == 127;
+    for (; npix > 0; npix--) {
+        if (o->fast && sat8) {
+            for (p = o->chan; p != end; p++, acc++, y++) {
+                const int32_t v = dw_rq_fast((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p) + out_off;
 #if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
-            *y = (int8_t)__ssat(v, 8);
+                *y = (int8_t)__ssat(v, 8);
 #else
-            *y = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
+                *y = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
 #endif
+            }
+        } else if (o->fast) {
+            for (p = o->chan; p != end; p++, acc++, y++) {
+                int32_t v = dw_rq_fast((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p) + out_off;
+                v = v < lo ? lo : v;
+                v = v > hi ? hi : v;
+                *y = (int8_t)v;
+            }
+        } else {
+            for (p = o->chan; p != end; p++, acc++, y++)
+                *y = opt_out8((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p->mult, -p->right, out_off, lo, hi);
         }
-    } else if (o->fast) {
-        for (; p != end; p++, acc++, y++) {
-            int32_t v = dw_rq_fast((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p) + out_off;
-            v = v < lo ? lo : v;
-            v = v > hi ? hi : v;
-            *y = (int8_t)v;
-        }
-    } else {
-        for (; p != end; p++, acc++, y++)
-            *y = opt_out8((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p->mult, -p->right, out_off, lo, hi);
     }
 }
 
@@ -184,29 +191,35 @@ static void dw_widen(const int8_t *f, int32_t taps, int32_t ch, uint32_t *wide)
         [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
 #endif
 
-/* A whole 3x3 window (dilation 1): the sums of channels [0, ch & ~3) from xp (the window's
- * top-left tap); row = iw * ch. On the Cortex-M the 9 taps of a group are one asm block (GCC's
- * own schedule hoists the loads and spills the sums). */
-static __attribute__((noinline)) void dw_sums_3x3(const int8_t *xp, const uint32_t *fr, int32_t row, int32_t ch,
-                                                  uint32_t off2, int32_t *acc)
+/* npix pixels xstep apart, each a whole 3x3 window (dilation 1): the sums of channels
+ * [0, ch & ~3) into acc (ch per pixel) from xp (the first window's top-left tap); row = iw * ch.
+ * On the Cortex-M the 9 taps of a group are one asm block (GCC's own schedule hoists the loads
+ * and spills the sums); the widened weights of consecutive groups are consecutive. */
+static __attribute__((noinline)) void dw_sums_3x3(const int8_t *xp, const uint32_t *wide, int32_t row, int32_t ch,
+                                                  uint32_t off2, int32_t *acc, int32_t npix, int32_t xstep)
 {
-    const int32_t *const end = acc + (ch & ~3);
-    for (; acc != end; xp += 4, acc += 4) {
-        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-        const int8_t *xr = xp;
+    const int32_t groups = ch >> 2;
+    for (; npix > 0; npix--, xp += xstep, acc += ch) {
+        const int8_t *xg = xp;
+        const uint32_t *fr = wide;
+        int32_t *ag = acc, g;
+        for (g = groups; g > 0; g--, xg += 4, ag += 4) {
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            const int8_t *xr = xg;
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-        uint32_t t0, t1, t2, t3;
-        __asm__(DW_ASM_ROW DW_ASM_ROW DW_ASM_ROW : DW_ASM_OUT : [off2] "r"(off2), [ch] "r"(ch), [row] "r"(row)
-                : "memory");
+            uint32_t t0, t1, t2, t3;
+            __asm__(DW_ASM_ROW DW_ASM_ROW DW_ASM_ROW : DW_ASM_OUT : [off2] "r"(off2), [ch] "r"(ch), [row] "r"(row)
+                    : "memory");
 #else
-        int32_t ky;
-        for (ky = 0; ky < 3; ky++, xr += row, fr += 6) {
-            DW_TAP(xr, fr);
-            DW_TAP(xr + ch, fr + 2);
-            DW_TAP(xr + 2 * ch, fr + 4);
-        }
+            int32_t ky;
+            for (ky = 0; ky < 3; ky++, xr += row, fr += 6) {
+                DW_TAP(xr, fr);
+                DW_TAP(xr + ch, fr + 2);
+                DW_TAP(xr + 2 * ch, fr + 4);
+            }
 #endif
-        DW_STORE4(acc);
+            DW_STORE4(ag);
+        }
     }
 }
 
@@ -255,6 +268,24 @@ static __attribute__((noinline)) void dw_sums_any(const int8_t *xw, const uint32
 }
 #endif
 
+/* Channels [c0, ch) of one window of nky x nkx taps, one at a time: xw and fw point at its first
+ * tap (channel 0) in the input and the filter. */
+static void dw_tail(const int8_t *xw, const int8_t *fw, int32_t nky, int32_t nkx, int32_t xrow, int32_t xcol,
+                    int32_t frow, int32_t ch, int32_t c0, int32_t in_off, int32_t *acc)
+{
+    int32_t c, ky, kx;
+    for (c = c0; c < ch; c++) {
+        uint32_t a = 0;
+        const int8_t *xr = xw + c, *fr = fw + c;
+        for (ky = 0; ky < nky; ky++, xr += xrow, fr += frow) {
+            const int8_t *xp = xr, *fp = fr;
+            for (kx = 0; kx < nkx; kx++, xp += xcol, fp += ch)
+                a += (uint32_t)((int32_t)*fp * ((int32_t)*xp + in_off));
+        }
+        acc[c] = (int32_t)a;
+    }
+}
+
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
@@ -272,7 +303,7 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     const int32_t lo = g->act_min, hi = g->act_max;
     const int32_t xrow = g->dil_h * iw * ch, xcol = g->dil_w * ch, frow = kw * ch;
     const int full3x3 = kh == 3 && kw == 3 && g->dil_h == 1 && g->dil_w == 1;
-    int32_t bt, oy, ox, c, ky, kx;
+    int32_t bt, oy, ox;
 #if TFL_OPT_DSP
     const uint32_t off2 = ((uint32_t)in_off & 0xFFFFu) | ((uint32_t)in_off << 16);
 #else
@@ -291,36 +322,35 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                 ky1--;
             for (ox = 0; ox < ow; ox++) {
                 const int32_t x0 = ox * g->stride_w - g->pad_w;
-                int32_t kx0 = 0, kx1 = kw;
-                const int8_t *xw, *fw;
+                int32_t kx0 = 0, kx1 = kw, *pa = acc + ox * ch;
+                const int8_t *xw;
                 while (kx0 < kw && x0 + g->dil_w * kx0 < 0)
                     kx0++;
                 while (kx1 > kx0 && x0 + g->dil_w * (kx1 - 1) >= iw)
                     kx1--;
                 /* tap (ky0, kx0), channel 0; only formed when the window has a tap inside */
                 xw = ky1 > ky0 && kx1 > kx0 ? xb + ((y0 + g->dil_h * ky0) * iw + x0 + g->dil_w * kx0) * ch : xb;
-                fw = f + (ky0 * kw + kx0) * ch;
-                c = 0;
 #if TFL_OPT_DSP
-                if (full3x3 && ky1 - ky0 == 3 && kx1 - kx0 == 3)
-                    dw_sums_3x3(xw, o->wide, iw * ch, ch, off2, acc);
-                else
-                    dw_sums_any(xw, o->wide + 2 * (ky0 * kw + kx0), ky1 - ky0, kx1 - kx0, xrow, xcol, kw, kh * kw, ch,
-                                off2, acc);
-                c = ch & ~3;
-#endif
-                for (; c < ch; c++) {
-                    uint32_t a = 0;
-                    const int8_t *xr = xw + c, *fr = fw + c;
-                    for (ky = ky0; ky < ky1; ky++, xr += xrow, fr += frow) {
-                        const int8_t *xp = xr, *fp = fr;
-                        for (kx = kx0; kx < kx1; kx++, xp += xcol, fp += ch)
-                            a += (uint32_t)((int32_t)*fp * ((int32_t)*xp + in_off));
-                    }
-                    acc[c] = (int32_t)a;
+                if (full3x3 && ky1 - ky0 == 3 && kx1 - kx0 == 3) {
+                    /* this pixel and the next ones whose windows lie inside the input */
+                    int32_t run = 1, p;
+                    while (ox + run < ow && x0 + run * g->stride_w + 2 < iw)
+                        run++;
+                    dw_sums_3x3(xw, o->wide, iw * ch, ch, off2, pa, run, g->stride_w * ch);
+                    for (p = 0; p < run && (ch & 3); p++)
+                        dw_tail(xw + p * g->stride_w * ch, f, 3, 3, xrow, xcol, frow, ch, ch & ~3, in_off,
+                                pa + p * ch);
+                    ox += run - 1;
+                    continue;
                 }
-                dw_requant(o, acc, y + ((bt * oh + oy) * ow + ox) * ch, ch, out_off, lo, hi);
+                dw_sums_any(xw, o->wide + 2 * (ky0 * kw + kx0), ky1 - ky0, kx1 - kx0, xrow, xcol, kw, kh * kw, ch, off2,
+                            pa);
+                dw_tail(xw, f + (ky0 * kw + kx0) * ch, ky1 - ky0, kx1 - kx0, xrow, xcol, frow, ch, ch & ~3, in_off, pa);
+#else
+                dw_tail(xw, f + (ky0 * kw + kx0) * ch, ky1 - ky0, kx1 - kx0, xrow, xcol, frow, ch, 0, in_off, pa);
+#endif
             }
+            dw_requant(o, acc, y + (bt * oh + oy) * ow * ch, ch, ow, out_off, lo, hi);
         }
     }
     (void)ip;
