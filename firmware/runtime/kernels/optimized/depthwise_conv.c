@@ -186,6 +186,12 @@ static void dw_widen(const int8_t *f, int32_t taps, int32_t ch, uint32_t *wide)
     DW_ASM_TAP("[%[xr], %[ch]]")                                                                 \
     DW_ASM_TAP("[%[xr], %[ch], lsl #1]")                                                         \
     "add %[xr], %[xr], %[row]\n\t"
+/* two taps of a row of a 3x3 filter, then past its third tap */
+#define DW_ASM_ROW2                                                                              \
+    DW_ASM_TAP("[%[xr]]")                                                                        \
+    DW_ASM_TAP("[%[xr], %[ch]]")                                                                 \
+    "add %[xr], %[xr], %[row]\n\t"                                                               \
+    "add %[fr], %[fr], #8\n\t"
 #define DW_ASM_OUT                                                                               \
     [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xr] "+r"(xr), [fr] "+r"(fr),    \
         [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3)
@@ -231,6 +237,28 @@ static __attribute__((noinline)) void dw_sums_any(const int8_t *xw, const uint32
 {
     int32_t c, ky, kx;
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    if (xcol == ch && kw == 3 && nky >= 2 && nky <= 3 && nkx >= 2 && nkx <= 3 && nky + nkx < 6) {
+        /* a 3x3 filter's window clipped by the border to 3x2, 2x3 or 2x2 taps: one asm block a
+           group (a 2-tap row then skips the filter's third tap) */
+        const int32_t row = xrow, shape = nky * 4 + nkx;
+        for (c = 0; c + 4 <= ch; c += 4, acc += 4, fw += 2 * taps) {
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            const int8_t *xr = xw + c;
+            const uint32_t *fr = fw;
+            uint32_t t0, t1, t2, t3;
+            if (shape == 3 * 4 + 2)
+                __asm__(DW_ASM_ROW2 DW_ASM_ROW2 DW_ASM_ROW2
+                        : DW_ASM_OUT : [off2] "r"(off2), [ch] "r"(ch), [row] "r"(row) : "memory");
+            else if (shape == 2 * 4 + 3)
+                __asm__(DW_ASM_ROW DW_ASM_ROW : DW_ASM_OUT : [off2] "r"(off2), [ch] "r"(ch), [row] "r"(row)
+                        : "memory");
+            else
+                __asm__(DW_ASM_ROW2 DW_ASM_ROW2 : DW_ASM_OUT : [off2] "r"(off2), [ch] "r"(ch), [row] "r"(row)
+                        : "memory");
+            DW_STORE4(acc);
+        }
+        return;
+    }
     if (xcol == ch && nkx >= 1 && nkx <= 3) { /* dilation 1, up to 3 taps a row: asm rows */
         const int32_t fskip = 2 * (kw - nkx), row = xrow;
         for (c = 0; c + 4 <= ch; c += 4, acc += 4, fw += 2 * taps) {
