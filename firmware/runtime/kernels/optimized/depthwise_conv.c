@@ -1,11 +1,13 @@
 /* DEPTHWISE_CONV_2D, optimized (int8, channel multiplier 1): the reference prepare, then per
  * output pixel two passes. The first sums the window clipped to the input (the border's missing
  * taps are skipped, not padded) into one int32 per channel, four channels at a time on the DSP
- * extension: one word of inputs and one of weights per tap, SXTAB16 adding the input offset while
- * it sign-extends, one SMLABB/SMLATT per product; a full 3x3 window (dilation 1) is unrolled.
- * The second requantizes the pixel's channels from a per-channel table (bias, multiplier, shift
- * and rounding constant prepared once). Other multipliers and 16x8 run on the reference kernels.
- * The sums and the rounding are the reference's, so the bits are too. */
+ * extension: one word of inputs per tap, SXTAB16 adding the input offset while it sign-extends,
+ * one SMLABB/SMLATT per product; whole 3x3 windows and 3x3 windows clipped to 3x2, 2x3, 2x2 are
+ * one asm block a group. The second requantizes from a per-channel table (bias, multiplier,
+ * shift and rounding constant). Table, sums and the filter widened for the tap loops live in a
+ * fixed buffer on the stack, filled at each eval for a chunk of channels at a time, so the op
+ * needs no arena beyond the reference's. Other multipliers and 16x8 run on the reference
+ * kernels. The sums and the rounding are the reference's, so the bits are too. */
 #include "opt_common.h"
 #include "ref_kernels.h"
 #if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
@@ -21,15 +23,12 @@ typedef struct {
 
 typedef struct {
     const tfl_ref_dw_data_t *ref;
-    dw_chan_t *chan;
-    int32_t *acc;  /* one output row's sums, ch per pixel */
-    uint32_t *wide; /* DSP: the filter widened (dw_widen) */
-    int32_t fast;  /* dw_rq_fast is exact for every channel and every reachable sum (prepare) */
+    int32_t fast; /* dw_rq_fast is exact for every channel and every reachable sum (prepare) */
 } opt_dw_t;
 
-#if TFL_OPT_DSP
-static void dw_widen(const int8_t *f, int32_t taps, int32_t ch, uint32_t *wide);
-#endif
+/* The eval's buffer (words) and the most pixels summed before one requantization pass. */
+#define DW_BUF_WORDS 1280
+#define DW_RUN 8
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
@@ -37,44 +36,28 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_tensor_t *w, *bias;
     const tfl_ref_dw_data_t *d;
     opt_dw_t *o;
-    int32_t ch, c, ow;
+    int32_t ch, c;
     int64_t taps, bmax = 0;
-    uint32_t wide = 0;
     if (s != TFL_OK || n->kernel != &tfl_opt_depthwise_conv_2d) /* 16x8: the reference 16x8 kernel */
         return s;
     d = (const tfl_ref_dw_data_t *)n->data;
-    if (d->depth_mult != 1) {
-        n->kernel = &tfl_ref_depthwise_conv_2d;
-        return TFL_OK;
-    }
     w = tfl_node_input(ip, n, 1);
     bias = tfl_node_input(ip, n, 2);
     ch = w->dims[3];
     taps = (int64_t)w->dims[1] * w->dims[2];
-#if TFL_OPT_DSP
-    wide = 2u * (uint32_t)taps * (uint32_t)(ch / 4);
-#endif
-    ow = tfl_node_output(ip, n, 0)->dims[2];
-    o = (opt_dw_t *)tfl_alloc_persistent(ip, sizeof(opt_dw_t) + (uint32_t)ch * (uint32_t)sizeof(dw_chan_t) +
-                                                 4u * (uint32_t)ch * (uint32_t)ow + 4u * wide);
+    /* the buffer must hold four channels' table, sums and widened filter */
+    if (d->depth_mult != 1 || 4 * (taps / 2 + 1 + 4 + DW_RUN) > DW_BUF_WORDS) {
+        n->kernel = &tfl_ref_depthwise_conv_2d;
+        return TFL_OK;
+    }
+    o = (opt_dw_t *)tfl_alloc_persistent(ip, sizeof(opt_dw_t));
     if (o == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
     o->ref = d;
-    o->chan = (dw_chan_t *)(o + 1);
-    o->acc = (int32_t *)(o->chan + ch);
-    o->wide = (uint32_t *)(o->acc + ch * ow);
-#if TFL_OPT_DSP
-    dw_widen((const int8_t *)w->data, (int32_t)taps, ch, o->wide);
-#endif
     o->fast = !TFL_SINGLE_ROUNDING;
     for (c = 0; c < ch; c++) {
-        dw_chan_t *p = &o->chan[c];
         const int32_t b = bias ? ((const int32_t *)bias->data)[c] : 0;
-        p->bias = b;
-        p->mult = d->mult[c];
-        p->right = -d->shift[c];
-        p->half = p->right > 0 ? (int32_t)(1u << (p->right - 1)) : 0;
-        if (p->right < 1)
+        if (d->shift[c] > -1)
             o->fast = 0;
         bmax = b < 0 ? (-(int64_t)b > bmax ? -(int64_t)b : bmax) : (b > bmax ? b : bmax);
     }
@@ -83,6 +66,18 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
         o->fast = 0;
     n->data = o;
     return TFL_OK;
+}
+
+/* The table of channels [c0, c0 + nc). */
+static void dw_chan_fill(const tfl_ref_dw_data_t *d, const int32_t *bias, int32_t c0, int32_t nc, dw_chan_t *p)
+{
+    int32_t c;
+    for (c = c0; c < c0 + nc; c++, p++) {
+        p->bias = bias ? bias[c] : 0;
+        p->mult = d->mult[c];
+        p->right = -d->shift[c];
+        p->half = p->right > 0 ? (int32_t)(1u << (p->right - 1)) : 0;
+    }
 }
 
 /* (acc * q * 2^-31) rounded twice as tfl_mbqm does it (SaturatingRoundingDoublingHighMul, then
@@ -100,18 +95,18 @@ static inline __attribute__((always_inline)) int32_t dw_rq_fast(int32_t acc, con
     return (r + (r >> 31) + p->half) >> p->right;
 }
 
-/* The output channels of npix consecutive pixels from their sums (which do not include the
- * bias). The clamp to the whole int8 range (no activation, or ReLU with the zero point at -128)
- * is one SSAT. */
-static __attribute__((noinline)) void dw_requant(const opt_dw_t *o, const int32_t *acc, int8_t *y, int32_t ch,
-                                                 int32_t npix, int32_t out_off, int32_t lo, int32_t hi)
+/* The nc output channels of npix consecutive pixels (ch apart in y) from their sums (nc a
+ * pixel; the sums do not include the bias). The clamp to the whole int8 range (no activation,
+ * or ReLU with the zero point at -128) is one SSAT. */
+static __attribute__((noinline)) void dw_requant(const dw_chan_t *chan, int32_t fast, const int32_t *acc, int8_t *y,
+                                                 int32_t nc, int32_t ch, int32_t npix, int32_t out_off, int32_t lo,
+                                                 int32_t hi)
 {
-    const dw_chan_t *const end = o->chan + ch;
+    const dw_chan_t *const end = chan + nc;
     const dw_chan_t *p;
-    const int sat8 = lo == -128 && hi == 127;
-    for (; npix > 0; npix--) {
-        if (o->fast && sat8) {
-            for (p = o->chan; p != end; p++, acc++, y++) {
+    for (; npix > 0; npix--, y += ch - nc) {
+        if (fast && lo == -128 && hi == 127) {
+            for (p = chan; p != end; p++, acc++, y++) {
                 const int32_t v = dw_rq_fast((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p) + out_off;
 #if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
                 *y = (int8_t)__ssat(v, 8);
@@ -119,29 +114,30 @@ static __attribute__((noinline)) void dw_requant(const opt_dw_t *o, const int32_
                 *y = (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
 #endif
             }
-        } else if (o->fast) {
-            for (p = o->chan; p != end; p++, acc++, y++) {
+        } else if (fast) {
+            for (p = chan; p != end; p++, acc++, y++) {
                 int32_t v = dw_rq_fast((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p) + out_off;
                 v = v < lo ? lo : v;
                 v = v > hi ? hi : v;
                 *y = (int8_t)v;
             }
         } else {
-            for (p = o->chan; p != end; p++, acc++, y++)
+            for (p = chan; p != end; p++, acc++, y++)
                 *y = opt_out8((int32_t)((uint32_t)*acc + (uint32_t)p->bias), p->mult, -p->right, out_off, lo, hi);
         }
     }
 }
 
 #if TFL_OPT_DSP
-/* The filter's groups of four channels as the tap loops read them: group g, tap t (ky * kw + kx)
- * is two words, SXTB16 of the four weights (channels 4g, 4g + 2) and of them rotated by 8
- * (4g + 1, 4g + 3). Made once in prepare, in RAM: read from flash, a group's taps are a filter
- * row apart, more lines than the ART data cache holds (RM0432 3.3.2), so every tap would wait. */
-static void dw_widen(const int8_t *f, int32_t taps, int32_t ch, uint32_t *wide)
+/* The filter's groups of four channels (of the nc from f, ch apart a tap) as the tap loops read
+ * them: group g, tap t (ky * kw + kx) is two words, SXTB16 of the four weights (channels 4g,
+ * 4g + 2) and of them rotated by 8 (4g + 1, 4g + 3). In RAM: read from flash, a group's taps are
+ * a filter row apart, more lines than the ART data cache holds (RM0432 3.3.2), so every tap
+ * would wait. */
+static void dw_widen(const int8_t *f, int32_t taps, int32_t ch, int32_t nc, uint32_t *wide)
 {
     int32_t c, t;
-    for (c = 0; c + 4 <= ch; c += 4)
+    for (c = 0; c + 4 <= nc; c += 4)
         for (t = 0; t < taps; t++) {
             const uint32_t v = opt_rd32(f + t * ch + c);
             *wide++ = opt_sxtb16(v);
@@ -198,14 +194,16 @@ static void dw_widen(const int8_t *f, int32_t taps, int32_t ch, uint32_t *wide)
 #endif
 
 /* npix pixels xstep apart, each a whole 3x3 window (dilation 1): the sums of channels
- * [0, ch & ~3) into acc (ch per pixel) from xp (the first window's top-left tap); row = iw * ch.
+ * [0, nc & ~3) into acc (nc per pixel) from xp (the first window's top-left tap; channels ch
+ * apart a tap); row = iw * ch.
  * On the Cortex-M the 9 taps of a group are one asm block (GCC's own schedule hoists the loads
  * and spills the sums); the widened weights of consecutive groups are consecutive. */
 static __attribute__((noinline)) void dw_sums_3x3(const int8_t *xp, const uint32_t *wide, int32_t row, int32_t ch,
-                                                  uint32_t off2, int32_t *acc, int32_t npix, int32_t xstep)
+                                                  int32_t nc, uint32_t off2, int32_t *acc, int32_t npix,
+                                                  int32_t xstep)
 {
-    const int32_t groups = ch >> 2;
-    for (; npix > 0; npix--, xp += xstep, acc += ch) {
+    const int32_t groups = nc >> 2;
+    for (; npix > 0; npix--, xp += xstep, acc += nc) {
         const int8_t *xg = xp;
         const uint32_t *fr = wide;
         int32_t *ag = acc, g;
@@ -229,19 +227,21 @@ static __attribute__((noinline)) void dw_sums_3x3(const int8_t *xp, const uint32
     }
 }
 
-/* Any window of nky x nkx taps: xw points at its first tap (channel 0), fw at that tap in the
- * widened weights of group 0; xrow/xcol step one tap down/right in the input. */
+/* Any window of nky x nkx taps, channels [0, nc & ~3): xw points at its first tap (channel 0),
+ * fw at that tap in the widened weights of group 0; xrow/xcol step one tap down/right in the
+ * input. */
 static __attribute__((noinline)) void dw_sums_any(const int8_t *xw, const uint32_t *fw, int32_t nky, int32_t nkx,
                                                   int32_t xrow, int32_t xcol, int32_t kw, int32_t taps, int32_t ch,
-                                                  uint32_t off2, int32_t *acc)
+                                                  int32_t nc, uint32_t off2, int32_t *acc)
 {
     int32_t c, ky, kx;
+    (void)ch; /* the input's channel stride: only the asm paths need it apart from xcol */
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
     if (xcol == ch && kw == 3 && nky >= 2 && nky <= 3 && nkx >= 2 && nkx <= 3 && nky + nkx < 6) {
         /* a 3x3 filter's window clipped by the border to 3x2, 2x3 or 2x2 taps: one asm block a
            group (a 2-tap row then skips the filter's third tap) */
         const int32_t row = xrow, shape = nky * 4 + nkx;
-        for (c = 0; c + 4 <= ch; c += 4, acc += 4, fw += 2 * taps) {
+        for (c = 0; c + 4 <= nc; c += 4, acc += 4, fw += 2 * taps) {
             int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             const int8_t *xr = xw + c;
             const uint32_t *fr = fw;
@@ -261,7 +261,7 @@ static __attribute__((noinline)) void dw_sums_any(const int8_t *xw, const uint32
     }
     if (xcol == ch && nkx >= 1 && nkx <= 3) { /* dilation 1, up to 3 taps a row: asm rows */
         const int32_t fskip = 2 * (kw - nkx), row = xrow;
-        for (c = 0; c + 4 <= ch; c += 4, acc += 4, fw += 2 * taps) {
+        for (c = 0; c + 4 <= nc; c += 4, acc += 4, fw += 2 * taps) {
             int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             const int8_t *xr = xw + c;
             const uint32_t *fr = fw;
@@ -281,7 +281,7 @@ static __attribute__((noinline)) void dw_sums_any(const int8_t *xw, const uint32
         return;
     }
 #endif
-    for (c = 0; c + 4 <= ch; c += 4, acc += 4, fw += 2 * taps) {
+    for (c = 0; c + 4 <= nc; c += 4, acc += 4, fw += 2 * taps) {
         int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         const int8_t *xr = xw + c;
         const uint32_t *frow = fw;
@@ -296,13 +296,13 @@ static __attribute__((noinline)) void dw_sums_any(const int8_t *xw, const uint32
 }
 #endif
 
-/* Channels [c0, ch) of one window of nky x nkx taps, one at a time: xw and fw point at its first
- * tap (channel 0) in the input and the filter. */
+/* Channels [c0, nc) of one window of nky x nkx taps, one at a time: xw and fw point at its first
+ * tap (channel 0) in the input and the filter (channels ch apart a tap). */
 static void dw_tail(const int8_t *xw, const int8_t *fw, int32_t nky, int32_t nkx, int32_t xrow, int32_t xcol,
-                    int32_t frow, int32_t ch, int32_t c0, int32_t in_off, int32_t *acc)
+                    int32_t frow, int32_t ch, int32_t c0, int32_t nc, int32_t in_off, int32_t *acc)
 {
     int32_t c, ky, kx;
-    for (c = c0; c < ch; c++) {
+    for (c = c0; c < nc; c++) {
         uint32_t a = 0;
         const int8_t *xr = xw + c, *fr = fw + c;
         for (ky = 0; ky < nky; ky++, xr += xrow, fr += frow) {
@@ -317,68 +317,94 @@ static void dw_tail(const int8_t *xw, const int8_t *fw, int32_t nky, int32_t nkx
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
-    const tfl_tensor_t *out = tfl_node_output(ip, n, 0);
+    const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
     const opt_dw_t *o = (const opt_dw_t *)n->data;
     const tfl_ref_dw_data_t *d = o->ref;
     const int8_t *x = (const int8_t *)in->data, *f = (const int8_t *)w->data;
+    const int32_t *b = bias ? (const int32_t *)bias->data : 0;
     int8_t *y = (int8_t *)out->data;
-    int32_t *acc = o->acc;
     const int32_t batches = in->dims[0], ih = in->dims[1], iw = in->dims[2], ch = in->dims[3];
-    const int32_t kh = w->dims[1], kw = w->dims[2];
+    const int32_t kh = w->dims[1], kw = w->dims[2], taps = kh * kw;
     const int32_t oh = out->dims[1], ow = out->dims[2];
     const int32_t in_off = -in->zero_point, out_off = out->zero_point;
     const tfl_ref_window_t *g = &d->win;
     const int32_t lo = g->act_min, hi = g->act_max;
     const int32_t xrow = g->dil_h * iw * ch, xcol = g->dil_w * ch, frow = kw * ch;
     const int full3x3 = kh == 3 && kw == 3 && g->dil_h == 1 && g->dil_w == 1;
-    int32_t bt, oy, ox;
+    const int32_t run_max = ow < DW_RUN ? ow : DW_RUN;
+    /* words a channel takes: table, sums of run_max pixels, widened filter (half a word a tap) */
+    const int32_t per_ch = 4 + run_max + (TFL_OPT_DSP ? (taps + 1) / 2 : 0);
+    const int32_t cmax = (DW_BUF_WORDS / per_ch) & ~3, nchunks = (ch + cmax - 1) / cmax;
+    const int32_t csz = ((ch + nchunks - 1) / nchunks + 3) & ~3; /* <= cmax */
+    uint32_t buf[DW_BUF_WORDS];
+    dw_chan_t *const chan = (dw_chan_t *)buf;
+    int32_t *const acc = (int32_t *)(chan + csz);
+    uint32_t *const wide = (uint32_t *)(acc + csz * run_max);
+    int32_t c0, bt, oy, ox;
 #if TFL_OPT_DSP
     const uint32_t off2 = ((uint32_t)in_off & 0xFFFFu) | ((uint32_t)in_off << 16);
 #else
     (void)full3x3;
+    (void)wide;
 #endif
 
-    for (bt = 0; bt < batches; bt++) {
-        const int8_t *xb = x + bt * ih * iw * ch;
-        for (oy = 0; oy < oh; oy++) {
-            const int32_t y0 = oy * g->stride_h - g->pad_h;
-            /* taps ky in [ky0, ky1) fall inside the input */
-            int32_t ky0 = 0, ky1 = kh;
-            while (ky0 < kh && y0 + g->dil_h * ky0 < 0)
-                ky0++;
-            while (ky1 > ky0 && y0 + g->dil_h * (ky1 - 1) >= ih)
-                ky1--;
-            for (ox = 0; ox < ow; ox++) {
-                const int32_t x0 = ox * g->stride_w - g->pad_w;
-                int32_t kx0 = 0, kx1 = kw, *pa = acc + ox * ch;
-                const int8_t *xw;
-                while (kx0 < kw && x0 + g->dil_w * kx0 < 0)
-                    kx0++;
-                while (kx1 > kx0 && x0 + g->dil_w * (kx1 - 1) >= iw)
-                    kx1--;
-                /* tap (ky0, kx0), channel 0; only formed when the window has a tap inside */
-                xw = ky1 > ky0 && kx1 > kx0 ? xb + ((y0 + g->dil_h * ky0) * iw + x0 + g->dil_w * kx0) * ch : xb;
+    for (c0 = 0; c0 < ch; c0 += csz) {
+        const int32_t nc = ch - c0 < csz ? ch - c0 : csz;
+        dw_chan_fill(d, b, c0, nc, chan);
 #if TFL_OPT_DSP
-                if (full3x3 && ky1 - ky0 == 3 && kx1 - kx0 == 3) {
-                    /* this pixel and the next ones whose windows lie inside the input */
-                    int32_t run = 1, p;
-                    while (ox + run < ow && x0 + run * g->stride_w + 2 < iw)
-                        run++;
-                    dw_sums_3x3(xw, o->wide, iw * ch, ch, off2, pa, run, g->stride_w * ch);
-                    for (p = 0; p < run && (ch & 3); p++)
-                        dw_tail(xw + p * g->stride_w * ch, f, 3, 3, xrow, xcol, frow, ch, ch & ~3, in_off,
-                                pa + p * ch);
-                    ox += run - 1;
-                    continue;
-                }
-                dw_sums_any(xw, o->wide + 2 * (ky0 * kw + kx0), ky1 - ky0, kx1 - kx0, xrow, xcol, kw, kh * kw, ch, off2,
-                            pa);
-                dw_tail(xw, f + (ky0 * kw + kx0) * ch, ky1 - ky0, kx1 - kx0, xrow, xcol, frow, ch, ch & ~3, in_off, pa);
-#else
-                dw_tail(xw, f + (ky0 * kw + kx0) * ch, ky1 - ky0, kx1 - kx0, xrow, xcol, frow, ch, 0, in_off, pa);
+        dw_widen(f + c0, taps, ch, nc, wide);
 #endif
+        for (bt = 0; bt < batches; bt++) {
+            const int8_t *xb = x + bt * ih * iw * ch + c0;
+            for (oy = 0; oy < oh; oy++) {
+                const int32_t y0 = oy * g->stride_h - g->pad_h;
+                int8_t *yrow = y + (bt * oh + oy) * ow * ch + c0;
+                int32_t seg = 0; /* first pixel of the sums not yet requantized */
+                /* taps ky in [ky0, ky1) fall inside the input */
+                int32_t ky0 = 0, ky1 = kh;
+                while (ky0 < kh && y0 + g->dil_h * ky0 < 0)
+                    ky0++;
+                while (ky1 > ky0 && y0 + g->dil_h * (ky1 - 1) >= ih)
+                    ky1--;
+                for (ox = 0; ox < ow; ox++) {
+                    const int32_t x0 = ox * g->stride_w - g->pad_w;
+                    int32_t kx0 = 0, kx1 = kw, *pa;
+                    const int8_t *xw;
+                    if (ox - seg == run_max) {
+                        dw_requant(chan, o->fast, acc, yrow + seg * ch, nc, ch, ox - seg, out_off, lo, hi);
+                        seg = ox;
+                    }
+                    pa = acc + (ox - seg) * nc;
+                    while (kx0 < kw && x0 + g->dil_w * kx0 < 0)
+                        kx0++;
+                    while (kx1 > kx0 && x0 + g->dil_w * (kx1 - 1) >= iw)
+                        kx1--;
+                    /* tap (ky0, kx0), channel c0; only formed when the window has a tap inside */
+                    xw = ky1 > ky0 && kx1 > kx0 ? xb + ((y0 + g->dil_h * ky0) * iw + x0 + g->dil_w * kx0) * ch : xb;
+#if TFL_OPT_DSP
+                    if (full3x3 && ky1 - ky0 == 3 && kx1 - kx0 == 3) {
+                        /* this pixel and the next ones whose windows lie inside the input */
+                        int32_t run = 1, p;
+                        while (ox + run < ow && ox + run - seg < run_max && x0 + run * g->stride_w + 2 < iw)
+                            run++;
+                        dw_sums_3x3(xw, wide, iw * ch, ch, nc, off2, pa, run, g->stride_w * ch);
+                        for (p = 0; p < run && (nc & 3); p++)
+                            dw_tail(xw + p * g->stride_w * ch, f + c0, 3, 3, xrow, xcol, frow, ch, nc & ~3, nc,
+                                    in_off, pa + p * nc);
+                        ox += run - 1;
+                        continue;
+                    }
+                    dw_sums_any(xw, wide + 2 * (ky0 * kw + kx0), ky1 - ky0, kx1 - kx0, xrow, xcol, kw, taps, ch, nc,
+                                off2, pa);
+                    dw_tail(xw, f + c0 + (ky0 * kw + kx0) * ch, ky1 - ky0, kx1 - kx0, xrow, xcol, frow, ch, nc & ~3,
+                            nc, in_off, pa);
+#else
+                    dw_tail(xw, f + c0 + (ky0 * kw + kx0) * ch, ky1 - ky0, kx1 - kx0, xrow, xcol, frow, ch, 0, nc,
+                            in_off, pa);
+#endif
+                }
+                dw_requant(chan, o->fast, acc, yrow + seg * ch, nc, ch, ow - seg, out_off, lo, hi);
             }
-            dw_requant(o, acc, y + (bt * oh + oy) * ow * ch, ch, ow, out_off, lo, hi);
         }
     }
     (void)ip;
