@@ -109,9 +109,11 @@ def test_depthwise_dsp_on_board(on_m4, seed, h, w, cin, stride, dil, padding, ac
 # The DSP depthwise paths drawn on purpose (the host build runs their C twins, not the asm):
 # full 3x3 windows (one asm block), windows clipped by SAME padding to 1, 2 or 3 taps a row
 # (asm rows), a 5x5 filter and dilation 2 (C tap loops), odd channel counts (the scalar tail),
-# strides 1 and 2, and multiplier 2 (handed to the reference kernel).
+# strides 1 and 2, 150 channels (two chunks of the eval's buffer, the second with a tail), and
+# multiplier 2 (handed to the reference kernel).
 @pytest.mark.parametrize("h, w, cin, mult, k, stride, dil, padding, act", [
     (5, 5, 8, 1, 3, 1, 1, "SAME", "RELU"),
+    (5, 12, 150, 1, 3, 1, 1, "SAME", "RELU6"),
     (6, 3, 12, 1, 3, 2, 1, "SAME", "NONE"),
     (4, 7, 7, 1, 3, 1, 1, "SAME", "RELU6"),
     (2, 2, 16, 1, 3, 1, 1, "SAME", "NONE"),
