@@ -163,6 +163,28 @@ def test_fully_connected_dsp_paths_on_board(on_m4, batch, depth, units, act, per
         on_m4(model, inputs)
 
 
+@pytest.mark.parametrize("op", ["depthwise", "fc"])
+def test_portable_depthwise_multiplier1_and_fc_on_cortex_m3(cfg, op: str) -> None:
+    # the portable C paths (no DSP extension) on the board: the eval buffer's channel chunks,
+    # clipped windows and the fast rescale of the depthwise kernel, FC's two-unit steps
+    from tandem.tinyml.models.ops import Quant
+
+    name = "DEPTHWISE_CONV_2D" if op == "depthwise" else "FULLY_CONNECTED"
+    elf = build_runtime(load_platform("bluepill", cfg.platforms_search), cfg, "optimized", ops=[name])
+    rng = np.random.default_rng(7)
+    if op == "depthwise":
+        model, inputs = ops.depthwise_conv2d(rng, h=5, w=6, cin=13, depth_multiplier=1, kh=3, kw=3, stride=(1, 1),
+                                             dilation=(1, 1), padding="SAME", activation="RELU", per_channel=True,
+                                             inp=Quant(0.05, 4), out=Quant(0.1, -128))
+    else:
+        model, inputs = ops.fully_connected(rng, batch=1, depth=37, units=5, activation="NONE", inp=Quant(0.05, 4),
+                                            out=Quant(0.2, -5), bias=True, per_channel=False)
+    b = Board.from_platform("bluepill", cfg)
+    got = infer(b, b.load_elf(elf), model, inputs).outputs
+    for e, g in zip(run_reference(model, inputs), got, strict=True):
+        np.testing.assert_array_equal(g, e)
+
+
 def test_bench_kernels_prints_cycles_per_mac_per_op_set() -> None:
     from test_cli import tandem
 
