@@ -294,6 +294,50 @@ static __attribute__((noinline)) void dw_sums_any(const int8_t *xw, const uint32
         DW_STORE4(acc);
     }
 }
+#else
+/* Without the DSP extension: the filter's groups of four channels as words, group g, tap t
+ * (ky * kw + kx) at g * taps + t, so a group's taps are consecutive (one line of the flash
+ * cache, not a filter row apart). */
+static void dw_gather(const int8_t *f, int32_t taps, int32_t ch, int32_t nc, uint32_t *wide)
+{
+    int32_t c, t;
+    for (c = 0; c + 4 <= nc; c += 4)
+        for (t = 0; t < taps; t++)
+            *wide++ = opt_rd32(f + t * ch + c);
+}
+
+/* Byte k of v, sign-extended (SXTB with a rotation on the M3) */
+#define DW_B(v, k) ((int32_t)(int8_t)(uint8_t)((v) >> (8 * (k))))
+
+/* Any window of nky x nkx taps, channels [0, nc & ~3), four at a time from one input word and
+ * one filter word a tap: xw points at the window's first tap (channel 0), fw at that tap in the
+ * gathered filter of group 0. */
+static __attribute__((noinline)) void dw_sums_c4(const int8_t *xw, const uint32_t *fw, int32_t nky, int32_t nkx,
+                                                 int32_t xrow, int32_t xcol, int32_t kw, int32_t taps, int32_t nc,
+                                                 int32_t in_off, int32_t *acc)
+{
+    int32_t c, ky, kx;
+    for (c = 0; c + 4 <= nc; c += 4, acc += 4, fw += taps) {
+        uint32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        const int8_t *xr = xw + c;
+        const uint32_t *frow = fw;
+        for (ky = 0; ky < nky; ky++, xr += xrow, frow += kw) {
+            const int8_t *xp = xr;
+            const uint32_t *fp = frow;
+            for (kx = 0; kx < nkx; kx++, xp += xcol, fp++) {
+                const uint32_t xv = opt_rd32(xp), fv = *fp;
+                a0 += (uint32_t)((DW_B(xv, 0) + in_off) * DW_B(fv, 0));
+                a1 += (uint32_t)((DW_B(xv, 1) + in_off) * DW_B(fv, 1));
+                a2 += (uint32_t)((DW_B(xv, 2) + in_off) * DW_B(fv, 2));
+                a3 += (uint32_t)((DW_B(xv, 3) + in_off) * DW_B(fv, 3));
+            }
+        }
+        acc[0] = (int32_t)a0;
+        acc[1] = (int32_t)a1;
+        acc[2] = (int32_t)a2;
+        acc[3] = (int32_t)a3;
+    }
+}
 #endif
 
 /* Channels [c0, nc) of one window of nky x nkx taps, one at a time: xw and fw point at its first
@@ -333,7 +377,7 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     const int full3x3 = kh == 3 && kw == 3 && g->dil_h == 1 && g->dil_w == 1;
     const int32_t run_max = ow < DW_RUN ? ow : DW_RUN;
     /* words a channel takes: table, sums of run_max pixels, widened filter (half a word a tap) */
-    const int32_t per_ch = 4 + run_max + (TFL_OPT_DSP ? (taps + 1) / 2 : 0);
+    const int32_t per_ch = 4 + run_max + (TFL_OPT_DSP ? (taps + 1) / 2 : (taps + 3) / 4);
     const int32_t cmax = (DW_BUF_WORDS / per_ch) & ~3, nchunks = (ch + cmax - 1) / cmax;
     const int32_t csz = ((ch + nchunks - 1) / nchunks + 3) & ~3; /* <= cmax */
     uint32_t buf[DW_BUF_WORDS];
@@ -345,7 +389,6 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     const uint32_t off2 = ((uint32_t)in_off & 0xFFFFu) | ((uint32_t)in_off << 16);
 #else
     (void)full3x3;
-    (void)wide;
 #endif
 
     for (c0 = 0; c0 < ch; c0 += csz) {
@@ -353,6 +396,8 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
         dw_chan_fill(d, b, c0, nc, chan);
 #if TFL_OPT_DSP
         dw_widen(f + c0, taps, ch, nc, wide);
+#else
+        dw_gather(f + c0, taps, ch, nc, wide);
 #endif
         for (bt = 0; bt < batches; bt++) {
             const int8_t *xb = x + bt * ih * iw * ch + c0;
@@ -399,8 +444,9 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                     dw_tail(xw, f + c0 + (ky0 * kw + kx0) * ch, ky1 - ky0, kx1 - kx0, xrow, xcol, frow, ch, nc & ~3,
                             nc, in_off, pa);
 #else
-                    dw_tail(xw, f + c0 + (ky0 * kw + kx0) * ch, ky1 - ky0, kx1 - kx0, xrow, xcol, frow, ch, 0, nc,
-                            in_off, pa);
+                    dw_sums_c4(xw, wide + ky0 * kw + kx0, ky1 - ky0, kx1 - kx0, xrow, xcol, kw, taps, nc, in_off, pa);
+                    dw_tail(xw, f + c0 + (ky0 * kw + kx0) * ch, ky1 - ky0, kx1 - kx0, xrow, xcol, frow, ch, nc & ~3,
+                            nc, in_off, pa);
 #endif
                 }
                 dw_requant(chan, o->fast, acc, yrow + seg * ch, nc, ch, ow - seg, out_off, lo, hi);
