@@ -65,9 +65,9 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 /* tfl_mbqm_single(acc, q, shift) for shift = -1 - hs, hs in [1, 30]: floor((acc q + 2^(31+hs)) /
  * 2^(32+hs)) = floor((floor(acc q / 2^32) + 2^(hs-1)) / 2^hs), the high word of the product
  * (one SMULL), plus half, shifted; |high word| <= 2^30, so the add cannot overflow. */
-static inline __attribute__((always_inline)) int32_t rq_fast(int32_t acc, const fc_rescale_t *p)
+static inline __attribute__((always_inline)) int32_t rq_fast(int32_t acc, int32_t q, int32_t half, int32_t hs)
 {
-    return ((int32_t)(((int64_t)acc * p->mult) >> 32) + p->half) >> p->hs;
+    return ((int32_t)(((int64_t)acc * q) >> 32) + half) >> hs;
 }
 
 /* Unit u's output from its dot product plus the row term; plain arguments, so that the int8
@@ -76,7 +76,7 @@ static inline __attribute__((always_inline)) int8_t requant(uint32_t acc, int32_
                                                             int32_t fast, int32_t out_off, int32_t lo, int32_t hi)
 {
     const int32_t a = (int32_t)(acc + (uint32_t)fold);
-    int32_t v = (fast ? rq_fast(a, p) : tfl_mbqm_single(a, p->mult, p->shift)) + out_off;
+    int32_t v = (fast ? rq_fast(a, p->mult, p->half, p->hs) : tfl_mbqm_single(a, p->mult, p->shift)) + out_off;
     v = v < lo ? lo : v;
     v = v > hi ? hi : v;
     return (int8_t)v;
@@ -181,6 +181,22 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
         const uint32_t row = w_off ? (uint32_t)w_off * (uint32_t)opt_sum(xr, depth) : 0u;
         u = 0;
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+        if (fast && !rstep && !(depth & 3)) {
+            /* one rescale for all units (per-tensor weights), no depth tail: its constants stay
+               in registers */
+            const int32_t q = rs->mult, hs = rs->hs, half = rs->half;
+            for (; u + 3 < units; u += 4) {
+                int32_t sm[4], j;
+                dot_4x4(xr, f + u * depth, depth, sm);
+                for (j = 0; j < 4; j++) {
+                    const int32_t a = (int32_t)((uint32_t)sm[j] + row + (uint32_t)fold[u + j]);
+                    int32_t v = rq_fast(a, q, half, hs) + out_off;
+                    v = v < lo ? lo : v;
+                    v = v > hi ? hi : v;
+                    yr[u + j] = (int8_t)v;
+                }
+            }
+        }
         for (; u + 3 < units; u += 4) {
             int32_t sm[4], j, k;
             dot_4x4(xr, f + u * depth, depth, sm);
