@@ -28,7 +28,7 @@ typedef struct {
 
 /* The eval's buffer (words) and the most pixels summed before one requantization pass. */
 #define DW_BUF_WORDS 1280
-#define DW_RUN 8
+#define DW_RUN 16
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
