@@ -106,6 +106,33 @@ def test_depthwise_dsp_on_board(on_m4, seed, h, w, cin, stride, dil, padding, ac
     on_m4(model, inputs)
 
 
+# The DSP depthwise paths drawn on purpose (the host build runs their C twins, not the asm):
+# full 3x3 windows (one asm block), windows clipped by SAME padding to 1, 2 or 3 taps a row
+# (asm rows), a 5x5 filter and dilation 2 (C tap loops), odd channel counts (the scalar tail),
+# strides 1 and 2, 150 channels (two chunks of the eval's buffer, the second with a tail), and
+# multiplier 2 (handed to the reference kernel).
+@pytest.mark.parametrize("h, w, cin, mult, k, stride, dil, padding, act", [
+    (5, 5, 8, 1, 3, 1, 1, "SAME", "RELU"),
+    (5, 12, 150, 1, 3, 1, 1, "SAME", "RELU6"),
+    (6, 3, 12, 1, 3, 2, 1, "SAME", "NONE"),
+    (4, 7, 7, 1, 3, 1, 1, "SAME", "RELU6"),
+    (2, 2, 16, 1, 3, 1, 1, "SAME", "NONE"),
+    (1, 5, 4, 1, 3, 2, 1, "SAME", "RELU"),
+    (7, 6, 9, 1, 5, 1, 1, "SAME", "NONE"),
+    (7, 7, 8, 1, 3, 1, 2, "SAME", "RELU"),
+    (5, 5, 6, 2, 3, 1, 1, "SAME", "NONE"),
+])
+def test_depthwise_dsp_paths_on_board(on_m4, h, w, cin, mult, k, stride, dil, padding, act) -> None:
+    from tandem.tinyml.models.ops import Quant
+
+    for seed, zp in ((1, -128), (2, 5)):
+        model, inputs = ops.depthwise_conv2d(np.random.default_rng(seed), h=h, w=w, cin=cin, depth_multiplier=mult,
+                                             kh=k, kw=k, stride=(stride, stride), dilation=(dil, dil),
+                                             padding=padding, activation=act, per_channel=seed == 1,
+                                             inp=Quant(0.05, zp), out=Quant(0.1, -128 if act == "RELU" else 3))
+        on_m4(model, inputs)
+
+
 @BOARD_SETTINGS
 @given(seed=st.integers(0, 2**32 - 1), batch=st.integers(1, 2), depth=st.integers(1, 70), units=st.integers(1, 9),
        act=ACTIVATIONS, inp=quant(), out=quant(0.01, 2.0), bias=st.booleans(), per_channel=st.booleans())
@@ -113,6 +140,49 @@ def test_fully_connected_dsp_on_board(on_m4, seed, batch, depth, units, act, inp
     model, inputs = ops.fully_connected(np.random.default_rng(seed), batch=batch, depth=depth, units=units,
                                         activation=act, inp=inp, out=out, bias=bias, per_channel=per_channel)
     on_m4(model, inputs)
+
+
+# The DSP FULLY_CONNECTED paths drawn on purpose: four units a step (the asm loop: eight values
+# an iteration, a step of four, the scalar tail), then two and one; per-tensor and per-channel
+# rescales; a batch of two.
+@pytest.mark.parametrize("batch, depth, units, act, per_channel", [
+    (1, 64, 8, "NONE", False),
+    (1, 36, 9, "RELU", True),
+    (2, 23, 7, "RELU6", False),
+    (1, 4, 4, "NONE", True),
+    (1, 3, 6, "RELU", False),
+    (1, 77, 1, "NONE", False),
+])
+def test_fully_connected_dsp_paths_on_board(on_m4, batch, depth, units, act, per_channel) -> None:
+    from tandem.tinyml.models.ops import Quant
+
+    for seed in (1, 2):
+        model, inputs = ops.fully_connected(np.random.default_rng(seed), batch=batch, depth=depth, units=units,
+                                            activation=act, inp=Quant(0.05, 3 * seed), out=Quant(0.2, -5),
+                                            bias=seed == 1, per_channel=per_channel)
+        on_m4(model, inputs)
+
+
+@pytest.mark.parametrize("op", ["depthwise", "fc"])
+def test_portable_depthwise_multiplier1_and_fc_on_cortex_m3(cfg, op: str) -> None:
+    # the portable C paths (no DSP extension) on the board: the eval buffer's channel chunks,
+    # clipped windows and the fast rescale of the depthwise kernel, FC's two-unit steps
+    from tandem.tinyml.models.ops import Quant
+
+    name = "DEPTHWISE_CONV_2D" if op == "depthwise" else "FULLY_CONNECTED"
+    elf = build_runtime(load_platform("bluepill", cfg.platforms_search), cfg, "optimized", ops=[name])
+    rng = np.random.default_rng(7)
+    if op == "depthwise":
+        model, inputs = ops.depthwise_conv2d(rng, h=5, w=6, cin=13, depth_multiplier=1, kh=3, kw=3, stride=(1, 1),
+                                             dilation=(1, 1), padding="SAME", activation="RELU", per_channel=True,
+                                             inp=Quant(0.05, 4), out=Quant(0.1, -128))
+    else:
+        model, inputs = ops.fully_connected(rng, batch=1, depth=37, units=5, activation="NONE", inp=Quant(0.05, 4),
+                                            out=Quant(0.2, -5), bias=True, per_channel=False)
+    b = Board.from_platform("bluepill", cfg)
+    got = infer(b, b.load_elf(elf), model, inputs).outputs
+    for e, g in zip(run_reference(model, inputs), got, strict=True):
+        np.testing.assert_array_equal(g, e)
 
 
 def test_bench_kernels_prints_cycles_per_mac_per_op_set() -> None:
