@@ -23,7 +23,8 @@ from tandem.tinyml.litert_ref import run_reference
 from tandem.tinyml.models import ops
 
 MODELS = Path(__file__).parent / "models"
-OPTIMIZED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+OPTIMIZED_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "MAX_POOL_2D", "ADD", "MUL",
+                 "SOFTMAX"}
 BOARD_SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
@@ -32,7 +33,7 @@ def test_optimized_table_takes_optimized_kernels_where_they_exist(cfg) -> None:
     opt = optimized_kernels(cfg)
     assert set(opt) == OPTIMIZED_OPS and all(s.startswith("tfl_opt_") for s in opt.values())
     text = model_op_set(cfg, ["CONV_2D", "SOFTMAX", "RESHAPE"], flavour="optimized").read_text()
-    assert "&tfl_opt_conv_2d" in text and "&tfl_ref_softmax" in text and "&tfl_ref_reshape" in text
+    assert "&tfl_opt_conv_2d" in text and "&tfl_opt_softmax" in text and "&tfl_ref_reshape" in text
     assert "tfl_ref_conv_2d" not in text  # the optimized kernel links its reference fallback itself
     plain = model_op_set(cfg, ["CONV_2D", "SOFTMAX"]).read_text()
     assert "tfl_opt_" not in plain and f"&{reference_kernels(cfg)['CONV_2D']}" in plain
@@ -112,6 +113,35 @@ def test_depthwise_dsp_on_board(on_m4, seed, h, w, cin, stride, dil, padding, ac
 def test_fully_connected_dsp_on_board(on_m4, seed, batch, depth, units, act, inp, out, bias, per_channel):
     model, inputs = ops.fully_connected(np.random.default_rng(seed), batch=batch, depth=depth, units=units,
                                         activation=act, inp=inp, out=out, bias=bias, per_channel=per_channel)
+    on_m4(model, inputs)
+
+
+@BOARD_SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["AVERAGE_POOL_2D", "MAX_POOL_2D"]),
+       hw=st.integers(2, 7), c=st.integers(1, 23), f=st.integers(1, 3), stride=st.integers(1, 2), padding=PADDING,
+       act=ACTIVATIONS, q=quant())
+def test_pool_dsp_on_board(on_m4, seed, kind, hw, c, f, stride, padding, act, q):
+    hw = max(hw, f) if padding == "VALID" else hw
+    model, inputs = ops.pool2d(np.random.default_rng(seed), kind, h=hw, w=hw + 1, c=c, fh=f, fw=f,
+                               stride=(stride, stride), padding=padding, activation=act, q=q)
+    on_m4(model, inputs)
+
+
+@BOARD_SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["ADD", "MUL"]), n=st.integers(1, 70),
+       bcast=st.booleans(), act=ACTIVATIONS, q1=quant(), q2=quant(), qo=quant(0.005, 1.0))
+def test_add_mul_dsp_on_board(on_m4, seed, kind, n, bcast, act, q1, q2, qo):
+    # a broadcast second operand goes to the reference kernel the optimized one links
+    model, inputs = ops.binary(np.random.default_rng(seed), kind, shape1=(2, n), shape2=(1, n) if bcast else (2, n),
+                               out_shape=(2, n), q1=q1, q2=q2, qo=qo, activation=act)
+    on_m4(model, inputs)
+
+
+@BOARD_SETTINGS
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 3), depth=st.sampled_from([1, 3, 4, 7, 12, 40, 257]),
+       inp=quant(0.005, 1.0), beta=st.sampled_from([1.0, 0.5, 2.0]))
+def test_softmax_dsp_on_board(on_m4, seed, rows, depth, inp, beta):
+    model, inputs = ops.softmax(np.random.default_rng(seed), shape=(rows, depth), inp=inp, beta=beta)
     on_m4(model, inputs)
 
 

@@ -18,8 +18,15 @@ from hypothesis import strategies as st
 from tandem.tinyml.host_runtime import HostBuildConfig, HostRuntime
 from tandem.tinyml.models import ops
 from tandem.tinyml.models.ops import Quant
-from tests.test_runtime_ops import ACTIVATIONS, PADDING, assert_same, quant
-from tests.test_runtime_ops import test_add_mul, test_pool2d, test_softmax  # noqa: F401  (run on this module's fixture)
+from tests.test_runtime_ops import (  # noqa: F401  (collected here with this module's fixture)
+    ACTIVATIONS,
+    PADDING,
+    assert_same,
+    quant,
+    test_add_mul,
+    test_pool2d,
+    test_softmax,
+)
 from tests.test_runtime_ops_act16 import test_pool_int16, test_softmax_int16  # noqa: F401
 from tests.test_runtime_ops_elem16 import test_add_sub, test_mul_int16  # noqa: F401
 
