@@ -6,7 +6,8 @@ with the intrinsics emulated (TFL_OPT_DSP_EMULATE). The reference kernels' prope
 these ops (int8 and 16x8, with broadcasting, which the optimized ADD/MUL hand back to the
 reference kernel) run unchanged on the DSP build; the strategies here reach the fast paths:
 many channels (the 4-lane loops and their tails), windows of more than 256 taps (the int32
-average), long same-shape ADD/MUL operands, softmax rows longer than the exponential cache.
+average), long same-shape ADD/MUL operands, softmax rows longer than the exponential cache, and
+int16 softmax rows (TFLM is their oracle, as in test_runtime_ops_act16.py).
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from tests.test_runtime_ops import (  # noqa: F401  (collected here with this mo
     test_pool2d,
     test_softmax,
 )
-from tests.test_runtime_ops_act16 import test_pool_int16, test_softmax_int16  # noqa: F401
+from tests.test_runtime_ops_act16 import TFLM, q16, test_pool_int16, test_softmax_int16  # noqa: F401
+from tests.test_runtime_ops_act16 import assert_same as assert_same_oracles
 from tests.test_runtime_ops_elem16 import test_add_sub, test_mul_int16  # noqa: F401
 
 FAST = settings(max_examples=60, deadline=None, derandomize=True)
@@ -102,3 +104,13 @@ def test_add_mul_same_shape_int16(runtime: HostRuntime, seed: int, kind: str, n:
 def test_softmax_rows(runtime: HostRuntime, seed: int, rows: int, depth: int, inp: Quant, beta: float) -> None:
     model, inputs = ops.softmax(np.random.default_rng(seed), shape=(rows, depth), inp=inp, beta=beta)
     assert_same(runtime, model, inputs)
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 3), depth=st.sampled_from([1, 2, 7, 40, 100, 257]),
+       beta=st.sampled_from([1.0, 0.5, 2.0, 0.25]), data=st.data())
+def test_softmax_int16_rows(runtime: HostRuntime, seed: int, rows: int, depth: int, beta: float,
+                            data: st.DataObject) -> None:
+    model, inputs = ops.softmax(np.random.default_rng(seed), shape=(rows, depth), inp=data.draw(q16(1e-5, 1e-3)),
+                                beta=beta, dtype="int16")
+    assert_same_oracles(runtime, model, inputs, (TFLM,))

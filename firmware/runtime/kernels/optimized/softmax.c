@@ -2,14 +2,17 @@
  * arithmetic (the same exp on Q5.26 differences, Q12.19 sum and Newton-Raphson reciprocal, as
  * CMSIS-NN's arm_softmax_s8 and TFLite), with the rounding high multiply branch-free (see
  * opt_mbqm) and each row's exponentials computed once: kept in a buffer for rows of up to
- * OPT_SOFTMAX_CACHE elements (the reference and CMSIS-NN compute them twice). int8 -> int16
- * and int16 run on the reference kernels. */
+ * OPT_SOFTMAX_CACHE elements (the reference and CMSIS-NN compute them twice). int16 in and
+ * out (16x8, as CMSIS-NN's arm_softmax_s16): the reference prepare's tables, the rescale with
+ * opt_mbqm and the table interpolation inline. int8 -> int16 runs on the reference kernel. */
 #include "opt_common.h"
 #include "ref_kernels.h"
 
 #define OPT_SOFTMAX_CACHE 256 /* elements, 1 KiB of arena */
 
 extern const tfl_kernel_t tfl_opt_softmax;
+static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n);
+static const tfl_kernel_t opt_softmax16 = {TFL_OP_SOFTMAX, 0, eval16};
 
 typedef struct {
     const tfl_ref_softmax_data_t *ref;
@@ -22,9 +25,15 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_tensor_t *in;
     opt_softmax_t *o;
     int32_t depth;
-    if (s != TFL_OK || n->kernel != &tfl_opt_softmax) /* int8 -> int16, int16: the reference kernels */
+    if (s != TFL_OK)
         return s;
     in = tfl_node_input(ip, n, 0);
+    if (in->type == TFL_TYPE_INT16) { /* n->data is the reference's tfl_ref_softmax16_data_t */
+        n->kernel = &opt_softmax16;
+        return TFL_OK;
+    }
+    if (n->kernel != &tfl_opt_softmax) /* int8 -> int16: the reference kernel */
+        return TFL_OK;
     depth = in->dims[in->ndim - 1];
     o = (opt_softmax_t *)tfl_alloc_persistent(
         ip, sizeof(opt_softmax_t) + (depth <= OPT_SOFTMAX_CACHE ? 4u * (uint32_t)depth : 0u));
@@ -147,6 +156,53 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
                 v = tfl_clamp(tfl_rdbpot(mul(scale, e), shift) - 128, -128, 127);
             }
             yr[c] = (int8_t)v;
+        }
+    }
+    (void)ip;
+    return TFL_OK;
+}
+
+/* tfl_ref_lut16_lookup: the top 9 bits index the table, the low 7 interpolate */
+static inline __attribute__((always_inline)) int32_t lut16(int32_t x, const int16_t *lut)
+{
+    const int16_t *e = lut + 256 + (x >> 7);
+    return e[0] + (((e[1] - e[0]) * (x & 0x7f) + 64) >> 7);
+}
+
+/* the reference's eval16, the same steps and roundings */
+static tfl_status_t eval16(tfl_interp_t *ip, tfl_node_t *n)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
+    const tfl_ref_softmax16_data_t *d = (const tfl_ref_softmax16_data_t *)n->data;
+    const int32_t q = d->mult, sh = d->shift;
+    const int32_t depth = in->dims[in->ndim - 1];
+    const uint32_t rows = tfl_num_elements(in) / (uint32_t)depth;
+    uint32_t r;
+    int32_t c;
+    for (r = 0; r < rows; r++) {
+        const int16_t *x = (const int16_t *)in->data + r * (uint32_t)depth;
+        int16_t *y = (int16_t *)out->data + r * (uint32_t)depth; /* holds the exponentials first */
+        int32_t maxv = -32768, sum = 0, headroom, shifted, rshift, recip;
+        int64_t round;
+        for (c = 0; c < depth; c++)
+            maxv = x[c] > maxv ? x[c] : maxv;
+        for (c = 0; c < depth; c++) {
+            int32_t sym = opt_mbqm(x[c] - maxv, q, sh) + 32767;
+            int32_t e;
+            sym = sym < -32768 ? -32768 : sym;
+            sym = sym > 32767 ? 32767 : sym;
+            e = (int16_t)lut16(sym, d->exp_lut);
+            y[c] = (int16_t)e;
+            sum = (int32_t)((uint32_t)sum + (uint32_t)e);
+        }
+        headroom = sum == 0 ? 32 : (int32_t)__builtin_clz((uint32_t)sum);
+        shifted = (int32_t)((((int64_t)sum << (headroom - 1)) + (1 << 13)) >> 14);
+        recip = (int16_t)lut16(tfl_clamp(shifted - (32768 + 65536), -32768, 32767), d->recip_lut);
+        rshift = 31 - headroom;
+        round = (int64_t)1 << (rshift - 1);
+        for (c = 0; c < depth; c++) {
+            const int64_t v = ((int64_t)y[c] * recip + round) >> rshift;
+            y[c] = (int16_t)(v < 0 ? 0 : (v > 32767 ? 32767 : v));
         }
     }
     (void)ip;

@@ -63,6 +63,14 @@ typedef struct {
     int32_t mult, left_shift, diff_min;
 } tfl_ref_softmax_data_t;
 
+/* int16 SOFTMAX's prepared data (shared with the optimized kernel): the multiplier of the
+ * differences to the row maximum, and the 513-entry exp and 1 / (1 + x) tables. */
+typedef struct {
+    int32_t mult, shift;
+    int16_t exp_lut[513];
+    int16_t recip_lut[513];
+} tfl_ref_softmax16_data_t;
+
 /* CONV_2D and DEPTHWISE_CONV_2D tensors: 4-d input and output of type `dtype` (int8, or int16
  * for 16x8), an int8 filter; an optional int32 bias with `cout` elements for int8 (16x8 callers
  * check theirs with tfl_ref_check_bias). */
