@@ -5,7 +5,7 @@ As test_runtime_ops_optimized.py: the host build runs the portable C paths and t
 with the intrinsics emulated (TFL_OPT_DSP_EMULATE). The reference kernels' property tests for
 these ops (int8 and 16x8, with broadcasting, which the optimized ADD/MUL hand back to the
 reference kernel) run unchanged on the DSP build; the strategies here reach the fast paths:
-many channels (the 4-lane loops and their tails), windows of more than 256 taps (the int32
+many channels (the 4-lane loops and their tails; int16 pooling as well), windows of more than 256 taps (the int32
 average), long same-shape ADD/MUL operands, softmax rows longer than the exponential cache, and
 int16 softmax rows (TFLM is their oracle, as in test_runtime_ops_act16.py).
 """
@@ -56,6 +56,20 @@ def test_pool_many_channels(runtime: HostRuntime, seed: int, kind: str, hw: int,
     model, inputs = ops.pool2d(np.random.default_rng(seed), kind, h=hw, w=hw + 1, c=c, fh=f, fw=f,
                                stride=(stride, stride), padding=padding, activation=act, q=q, batch=batch)
     assert_same(runtime, model, inputs)
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["AVERAGE_POOL_2D", "MAX_POOL_2D"]),
+       hw=st.integers(1, 6), c=st.integers(1, 13), f=st.integers(1, 3), stride=st.integers(1, 2), padding=PADDING,
+       act=ACTIVATIONS, batch=st.integers(1, 2), data=st.data())
+def test_pool_int16_many_channels(runtime: HostRuntime, seed: int, kind: str, hw: int, c: int, f: int, stride: int,
+                                  padding: str, act: str, batch: int, data: st.DataObject) -> None:
+    hw = max(hw, f) if padding == "VALID" else hw
+    q = data.draw(st.one_of(q16(), st.builds(Quant, st.floats(1e-5, 2e-3), st.integers(-2000, 2000))))
+    model, inputs = ops.pool2d(np.random.default_rng(seed), kind, h=hw, w=hw + 1, c=c, fh=f, fw=f,
+                               stride=(stride, stride), padding=padding, activation=act, q=q, dtype="int16",
+                               batch=batch)
+    assert_same_oracles(runtime, model, inputs)
 
 
 @settings(max_examples=12, deadline=None, derandomize=True)

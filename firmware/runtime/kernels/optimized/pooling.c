@@ -4,16 +4,36 @@
  * running maximum in the output row; with the DSP extension four channels per word (SSUB8/SEL).
  * AVERAGE_POOL_2D sums four channels at a time, with the DSP extension as two halfword pairs
  * (SXTAB16) while the window has at most 256 taps (|sum| <= 128 * 256 fits int16), and divides
- * with the reference's rounding. int16 runs on the reference kernels. */
+ * with the reference's rounding. int16 (16x8, as CMSIS-NN's arm_max_pool_s16 / arm_avgpool_s16):
+ * the same loops in portable C. */
 #include "opt_common.h"
 #include "ref_kernels.h"
 
 extern const tfl_kernel_t tfl_opt_average_pool_2d;
 extern const tfl_kernel_t tfl_opt_max_pool_2d;
 
-/* the reference prepare; int16 nodes leave with the reference's int16 kernel in n->kernel */
-static tfl_status_t prepare_avg(tfl_interp_t *ip, tfl_node_t *n) { return tfl_ref_average_pool_2d.prepare(ip, n); }
-static tfl_status_t prepare_max(tfl_interp_t *ip, tfl_node_t *n) { return tfl_ref_max_pool_2d.prepare(ip, n); }
+static tfl_status_t eval_avg16(tfl_interp_t *ip, tfl_node_t *n);
+static tfl_status_t eval_max16(tfl_interp_t *ip, tfl_node_t *n);
+static const tfl_kernel_t opt_avg16 = {TFL_OP_AVERAGE_POOL_2D, 0, eval_avg16};
+static const tfl_kernel_t opt_max16 = {TFL_OP_MAX_POOL_2D, 0, eval_max16};
+
+/* the reference prepare (n->data: tfl_ref_pool_data_t for int8 and int16); int16 takes this
+ * file's int16 eval in place of the reference's */
+static tfl_status_t prepare_with(tfl_interp_t *ip, tfl_node_t *n, const tfl_kernel_t *ref, const tfl_kernel_t *k16)
+{
+    tfl_status_t s = ref->prepare(ip, n);
+    if (s == TFL_OK && tfl_node_input(ip, n, 0)->type == TFL_TYPE_INT16)
+        n->kernel = k16;
+    return s;
+}
+static tfl_status_t prepare_avg(tfl_interp_t *ip, tfl_node_t *n)
+{
+    return prepare_with(ip, n, &tfl_ref_average_pool_2d, &opt_avg16);
+}
+static tfl_status_t prepare_max(tfl_interp_t *ip, tfl_node_t *n)
+{
+    return prepare_with(ip, n, &tfl_ref_max_pool_2d, &opt_max16);
+}
 
 /* dst = max(dst, src) over ch int8 lanes */
 static void max_row(int8_t *dst, const int8_t *src, int32_t ch)
@@ -140,6 +160,79 @@ static tfl_status_t pool(tfl_interp_t *ip, tfl_node_t *n, int is_max)
     return TFL_OK;
 }
 
+/* int16: the int8 loops' order (taps outer, channels inner for MAX_POOL_2D; four channels per
+ * pass over the window for AVERAGE_POOL_2D) without the DSP paths */
+static tfl_status_t pool16(tfl_interp_t *ip, tfl_node_t *n, int is_max)
+{
+    const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *out = tfl_node_output(ip, n, 0);
+    const tfl_ref_pool_data_t *d = (const tfl_ref_pool_data_t *)n->data;
+    const int16_t *x = (const int16_t *)in->data;
+    int16_t *y = (int16_t *)out->data;
+    const int32_t batches = in->dims[0], ih = in->dims[1], iw = in->dims[2], ch = in->dims[3];
+    const int32_t oh = out->dims[1], ow = out->dims[2], lo = d->act_min, hi = d->act_max, row = iw * ch;
+    int32_t bt, oy, ox, c, ky, kx;
+
+    for (bt = 0; bt < batches; bt++) {
+        for (oy = 0; oy < oh; oy++) {
+            const int32_t y0 = oy * d->stride_h - d->pad_h;
+            const int32_t ky0 = y0 < 0 ? -y0 : 0, ky1 = d->fh < ih - y0 ? d->fh : ih - y0;
+            for (ox = 0; ox < ow; ox++) {
+                const int32_t x0 = ox * d->stride_w - d->pad_w;
+                const int32_t kx0 = x0 < 0 ? -x0 : 0, kx1 = d->fw < iw - x0 ? d->fw : iw - x0;
+                const int32_t th = ky1 - ky0, tw = kx1 - kx0, taps = th > 0 && tw > 0 ? th * tw : 0;
+                const int16_t *first = x + ((bt * ih + y0 + ky0) * iw + x0 + kx0) * ch;
+                int16_t *dst = y + ((bt * oh + oy) * ow + ox) * ch;
+                if (is_max) {
+                    for (c = 0; c < ch; c++)
+                        dst[c] = taps ? first[c] : -32768; /* the reference's initial value */
+                    for (ky = 0; ky < th && taps; ky++) {
+                        for (kx = ky == 0 ? 1 : 0; kx < tw; kx++) {
+                            const int16_t *src = first + ky * row + kx * ch;
+                            for (c = 0; c < ch; c++)
+                                dst[c] = src[c] > dst[c] ? src[c] : dst[c];
+                        }
+                    }
+                    for (c = 0; c < ch; c++)
+                        dst[c] = (int16_t)tfl_clamp(dst[c], lo, hi);
+                    continue;
+                }
+                if (taps == 0)
+                    return tfl_fail(ip, TFL_ERR_BAD_PARAMS, -1);
+                for (c = 0; c + 4 <= ch; c += 4) {
+                    const int16_t *p = first + c;
+                    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                    for (ky = th; ky > 0; ky--, p += row) {
+                        const int16_t *q = p;
+                        for (kx = tw; kx > 0; kx--, q += ch) {
+                            s0 += q[0];
+                            s1 += q[1];
+                            s2 += q[2];
+                            s3 += q[3];
+                        }
+                    }
+                    dst[c] = (int16_t)tfl_clamp(opt_div_round(s0, taps), lo, hi);
+                    dst[c + 1] = (int16_t)tfl_clamp(opt_div_round(s1, taps), lo, hi);
+                    dst[c + 2] = (int16_t)tfl_clamp(opt_div_round(s2, taps), lo, hi);
+                    dst[c + 3] = (int16_t)tfl_clamp(opt_div_round(s3, taps), lo, hi);
+                }
+                for (; c < ch; c++) {
+                    const int16_t *p = first + c;
+                    int32_t s = 0;
+                    for (ky = th; ky > 0; ky--, p += row) {
+                        const int16_t *q = p;
+                        for (kx = tw; kx > 0; kx--, q += ch)
+                            s += *q;
+                    }
+                    dst[c] = (int16_t)tfl_clamp(opt_div_round(s, taps), lo, hi);
+                }
+            }
+        }
+    }
+    return TFL_OK;
+}
+
+static tfl_status_t eval_avg16(tfl_interp_t *ip, tfl_node_t *n) { return pool16(ip, n, 0); }
+static tfl_status_t eval_max16(tfl_interp_t *ip, tfl_node_t *n) { return pool16(ip, n, 1); }
 static tfl_status_t eval_avg(tfl_interp_t *ip, tfl_node_t *n) { return pool(ip, n, 0); }
 static tfl_status_t eval_max(tfl_interp_t *ip, tfl_node_t *n) { return pool(ip, n, 1); }
 
