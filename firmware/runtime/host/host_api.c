@@ -11,7 +11,9 @@
 
 #ifdef TFL_HOST_OPTIMIZED
 extern const tfl_kernel_t tfl_opt_conv_2d, tfl_opt_depthwise_conv_2d, tfl_opt_fully_connected;
-#define TFL_HOST_OPT_KERNELS &tfl_opt_conv_2d, &tfl_opt_depthwise_conv_2d, &tfl_opt_fully_connected,
+extern const tfl_kernel_t tfl_opt_average_pool_2d, tfl_opt_max_pool_2d, tfl_opt_add, tfl_opt_mul, tfl_opt_softmax;
+#define TFL_HOST_OPT_KERNELS &tfl_opt_conv_2d, &tfl_opt_depthwise_conv_2d, &tfl_opt_fully_connected, \
+    &tfl_opt_average_pool_2d, &tfl_opt_max_pool_2d, &tfl_opt_add, &tfl_opt_mul, &tfl_opt_softmax,
 #else
 #define TFL_HOST_OPT_KERNELS
 #endif

@@ -284,4 +284,49 @@ static inline int32_t opt_fold(int32_t bias, int32_t in_off, const int8_t *w, in
     return (int32_t)((uint32_t)bias + (uint32_t)in_off * (uint32_t)opt_sum(w, n));
 }
 
+/* Per-byte signed maximum and minimum of four int8 lanes (MAX_POOL_2D, clamps). With the DSP
+ * extension SSUB8 sets the GE flag of each lane where a >= b and SEL picks those lanes from a
+ * (ARMv7-M ARM A7.7.175 SSUB8, A7.7.127 SEL); one asm block keeps the flags between them. */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+static inline uint32_t opt_max8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+static inline uint32_t opt_min8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+#elif defined(TFL_OPT_DSP_EMULATE)
+static inline uint32_t opt_lanes8(uint32_t a, uint32_t b, int want_max)
+{
+    uint32_t r = 0;
+    int k;
+    for (k = 0; k < 32; k += 8) {
+        const int32_t x = (int8_t)(uint8_t)(a >> k), y = (int8_t)(uint8_t)(b >> k);
+        const int32_t v = (x >= y) == (want_max != 0) ? x : y;
+        r |= ((uint32_t)v & 0xFFu) << k;
+    }
+    return r;
+}
+static inline uint32_t opt_max8x4(uint32_t a, uint32_t b) { return opt_lanes8(a, b, 1); }
+static inline uint32_t opt_min8x4(uint32_t a, uint32_t b) { return opt_lanes8(a, b, 0); }
+#endif
+
+/* four bytes to any address */
+static inline void opt_wr32(int8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+/* v replicated into the two halfwords (the offsets SXTAB16 adds) and the four bytes */
+static inline uint32_t opt_dup16(int32_t v) { return ((uint32_t)v & 0xFFFFu) * 0x00010001u; }
+static inline uint32_t opt_dup8(int32_t v) { return ((uint32_t)v & 0xFFu) * 0x01010101u; }
+
+/* the reference pooling's average: the sum divided by count, rounding half away from zero */
+static inline int32_t opt_div_round(int32_t acc, int32_t count)
+{
+    return acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+}
+
 #endif

@@ -6,11 +6,7 @@
 #include "elementwise.h"
 #include "ref_kernels.h"
 
-typedef struct {
-    int32_t in1_off, in2_off, out_off, left_shift;
-    int32_t m1, s1, m2, s2, mo, so, act_min, act_max;
-    tfl_bcast_t bc;
-} add_data_t;
+typedef tfl_ref_add_data_t add_data_t;
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {

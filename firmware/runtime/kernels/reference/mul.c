@@ -3,10 +3,7 @@
 #include "elementwise.h"
 #include "ref_kernels.h"
 
-typedef struct {
-    int32_t in1_off, in2_off, out_off, mult, shift, act_min, act_max;
-    tfl_bcast_t bc;
-} mul_data_t;
+typedef tfl_ref_mul_data_t mul_data_t;
 
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {

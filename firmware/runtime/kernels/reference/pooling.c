@@ -6,9 +6,7 @@
 #include "tfl/kernel.h"
 #include "ref_kernels.h"
 
-typedef struct {
-    int32_t pad_h, pad_w, stride_h, stride_w, fh, fw, act_min, act_max;
-} pool_data_t;
+typedef tfl_ref_pool_data_t pool_data_t;
 
 static tfl_status_t eval_avg16(tfl_interp_t *ip, tfl_node_t *n);
 static tfl_status_t eval_max16(tfl_interp_t *ip, tfl_node_t *n);

@@ -4,6 +4,7 @@
 
 #include "tfl/fb.h"
 #include "tfl/tfl.h"
+#include "broadcast.h"
 
 /* The sliding window of a convolution: strides and dilations (from the options), padding
  * before the first row/column, and the fused activation's clamp range. */
@@ -35,6 +36,40 @@ typedef struct {
     int32_t *mult;
     int8_t *shift;
 } tfl_ref_fc_data_t;
+
+/* AVERAGE_POOL_2D and MAX_POOL_2D's prepared data (shared with the optimized kernels): the
+ * window, its padding before the first row/column, and the clamp range. */
+typedef struct {
+    int32_t pad_h, pad_w, stride_h, stride_w, fh, fw, act_min, act_max;
+} tfl_ref_pool_data_t;
+
+/* ADD's prepared data (shared with the optimized kernel): input offsets (minus the zero
+ * points), the inputs' left shift and multipliers to the common scale, the output's. */
+typedef struct {
+    int32_t in1_off, in2_off, out_off, left_shift;
+    int32_t m1, s1, m2, s2, mo, so, act_min, act_max;
+    tfl_bcast_t bc;
+} tfl_ref_add_data_t;
+
+/* MUL's prepared data (shared with the optimized kernel). */
+typedef struct {
+    int32_t in1_off, in2_off, out_off, mult, shift, act_min, act_max;
+    tfl_bcast_t bc;
+} tfl_ref_mul_data_t;
+
+/* int8 SOFTMAX's prepared data (shared with the optimized kernel): the input multiplier of
+ * the differences to the row maximum, its left shift, and the smallest difference counted. */
+typedef struct {
+    int32_t mult, left_shift, diff_min;
+} tfl_ref_softmax_data_t;
+
+/* int16 SOFTMAX's prepared data (shared with the optimized kernel): the multiplier of the
+ * differences to the row maximum, and the 513-entry exp and 1 / (1 + x) tables. */
+typedef struct {
+    int32_t mult, shift;
+    int16_t exp_lut[513];
+    int16_t recip_lut[513];
+} tfl_ref_softmax16_data_t;
 
 /* CONV_2D and DEPTHWISE_CONV_2D tensors: 4-d input and output of type `dtype` (int8, or int16
  * for 16x8), an int8 filter; an optional int32 bias with `cout` elements for int8 (16x8 callers

@@ -17,9 +17,7 @@ static const tfl_kernel_t softmax_i8_i16 = {TFL_OP_SOFTMAX, 0, eval_i8_i16};
 #define SCALED_DIFF_INT_BITS 5
 #define ACCUM_INT_BITS 12
 
-typedef struct {
-    int32_t mult, left_shift, diff_min;
-} softmax_data_t;
+typedef tfl_ref_softmax_data_t softmax_data_t;
 
 /* Fixed-point helpers; raw values are int32 with the integer bits noted in the names. */
 static int32_t fx_mul(int32_t a, int32_t b) { return tfl_srdhm(a, b); }

@@ -14,11 +14,7 @@
 #include "act_common.h"
 #include "ref_kernels.h"
 
-typedef struct {
-    int32_t mult, shift;
-    int16_t exp_lut[513];
-    int16_t recip_lut[513];
-} softmax16_data_t;
+typedef tfl_ref_softmax16_data_t softmax16_data_t;
 
 static float exp_f(float x) { return expf(x); }
 static float recip_f(float x) { return 1.0f / (1.0f + x); }
