@@ -246,5 +246,5 @@ def unicorn_lib() -> ctypes.CDLL:
     return ucmod.uclib
 
 
-__all__ = ["CLASSES", "CORE_FIELDS", "BlockInfo", "Event", "FLAG_CALL", "Region", "capstone_include", "FLAG_SP_DYNAMIC", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
-           "unicorn_lib"]
+__all__ = ["CLASSES", "CORE_FIELDS", "FLAG_CALL", "FLAG_SP_DYNAMIC", "MISS_CFUNC", "SOURCE", "BlockInfo", "Event",
+           "NativeLib", "Region", "build", "capstone_include", "load", "unicorn_lib"]
