@@ -21,7 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tandem.config import TandemConfig  # noqa: E402
-from tandem.machine.bench import _bare_run  # noqa: E402
 from tandem.machine.board import Board  # noqa: E402
 from tandem.tinyml.infer import apply_writes, plan  # noqa: E402
 from tandem.tinyml.job import InferenceJob  # noqa: E402
@@ -41,7 +40,7 @@ def _board_run(job: InferenceJob, cfg: TandemConfig) -> tuple[Board, float, int,
 
 
 def _bare_with_writes(board: Board, image: object, writes: list[tuple[int, bytes]], insns: int) -> float:
-    """sim/machine/bench.py's bare run, with the peripheral space as plain RAM (the runtime's
+    """sim/machine/bench.py's bare run (_bare_run), with the peripheral space as plain RAM (the runtime's
     start-up code writes clock and flash registers) and a cap of twice the board's count."""
     import unicorn
     from unicorn import arm_const as A

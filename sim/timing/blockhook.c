@@ -1703,3 +1703,45 @@ int tm_dec_block(struct tm_state *s, void *uc, uint64_t addr, uint32_t size, str
         return -1;
     return tm_decode_block(s->dec, uc, addr, size, info);
 }
+
+/* ---- SDIV/UDIV by operand (sim/timing/divide.py div_cycles) ------------------------------ */
+
+/* One divide instruction: a UC_HOOK_CODE on its address (Unicorn calls it only when the
+ * instruction executes, so a failed IT condition keeps the static cost). */
+struct tm_div_site {
+    struct tm_state *s;
+    int32_t rn, rm;        /* Unicorn register ids of the dividend and the divisor */
+    int32_t is_signed;
+    int32_t lo, hi;        /* CoreTable.div_range */
+    int32_t static_cost;   /* what the block's cost counted for it (CoreTable.div, or 1) */
+};
+
+static inline uint32_t tm_magnitude(uint32_t v, int32_t is_signed)
+{
+    return is_signed && (v & 0x80000000u) ? (uint32_t)(0u - v) : v;
+}
+
+static inline int32_t tm_bits(uint32_t v)
+{
+    return v ? 32 - __builtin_clz(v) : 0;
+}
+
+/* divide.div_cycles: lo + ceil(q * (hi - lo) / 32), q the quotient bits the divider produces. */
+int32_t tm_div_cycles(int32_t lo, int32_t hi, uint32_t dividend, uint32_t divisor, int32_t is_signed)
+{
+    uint32_t n = tm_magnitude(dividend, is_signed), d = tm_magnitude(divisor, is_signed);
+    int32_t q = d && n >= d ? tm_bits(n) - tm_bits(d) + 1 : 0;
+    return lo + (q * (hi - lo) + 31) / 32;
+}
+
+void tm_div_hook(void *uc, uint64_t addr, uint32_t size, void *user)
+{
+    (void)addr, (void)size;
+    struct tm_div_site *d = user;
+    struct tm_state *s = d->s;
+    uint64_t n = 0, m = 0;
+    if (s->reg_read == NULL || s->reg_read(uc, d->rn, &n) != 0 || s->reg_read(uc, d->rm, &m) != 0)
+        return;
+    s->cycles += (uint64_t)(int64_t)(tm_div_cycles(d->lo, d->hi, (uint32_t)n, (uint32_t)m, d->is_signed) -
+                                     d->static_cost);
+}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ctypes
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from tandem.errors import SimulationError
 from tandem.timing import native
 from tandem.timing.cortex_m import CoreTiming
 from tandem.timing.costs import BlockCost, CallTree, LineEvent
+from tandem.timing.divide import DivSite
 from tandem.timing.insn_classes import (
     _BARRIERS,
     _BRANCHES,
@@ -221,6 +222,8 @@ class CycleCounter:
                 info = out.contents
                 pre = native_cost(addr, size, info) if info.native else None
                 bc = me._blocks.decode(addr, size, pre)
+                if me._div_sites:
+                    me._sync_divides()
                 info.fallthrough = bc.fallthrough & 0xFFFFFFFF
                 info.cost = bc.cost
                 info.taken_extra = bc.taken_extra
@@ -278,6 +281,9 @@ class CycleCounter:
         self._hooks = hooks  # shared with the finalizer: swapping the block hook updates it
         self._data_regions = self._time_data_loads(timing, uclib, hooks)
         self._decoder = self._native_decoder(timing, uclib)
+        self._div_sites: dict[int, tuple[Any, int]] = {}  # address -> (DivSiteC, hook handle)
+        self._div_keep: Any = None
+        self._div_conditional = 0  # len(conditional_divides) when the static costs were last set
         # Deletes the hooks and frees the C state when the counter is closed or collected.
         # Holds the callback alive as long as the hook exists; refers to uc only weakly.
         self._finalizer = weakref.finalize(
@@ -381,6 +387,52 @@ class CycleCounter:
     def table_size(self) -> int:
         """Blocks the native table holds."""
         return int(self._lib.tm_table_count(self._state))
+
+    def time_divides(self, sites: Sequence[DivSite]) -> None:
+        """Charge each SDIV/UDIV at ``sites`` its operand-dependent cycles beyond the static cost
+        its block was given (sim/timing/divide.py), in a C code hook on its address (blockhook.c
+        tm_div_hook); replaces the hooks of the previous call. Unicorn calls a code hook only
+        when the instruction executes, so a divide whose IT condition fails keeps its static 1."""
+        from unicorn import UC_HOOK_CODE
+        from unicorn import arm_const as UA
+
+        for _site, old in self._div_sites.values():
+            self._uclib.uc_hook_del(self._uc._uch, old)
+            self._hooks.remove(old)
+        self._div_sites = {}
+        plain = self._blocks.plain
+        if plain is None or plain.table.div_range is None or not sites:
+            return
+        lo, hi = plain.table.div_range
+        regs = [getattr(UA, f"UC_ARM_REG_R{k}") for k in range(13)] + [UA.UC_ARM_REG_SP, UA.UC_ARM_REG_LR,
+                                                                       UA.UC_ARM_REG_PC]
+        arr = (native.DivSiteC * len(sites))()
+        fn = ctypes.cast(self._lib.tm_div_hook, ctypes.c_void_p)
+        for k, site in enumerate(sites):
+            c = arr[k]
+            c.s, c.rn, c.rm, c.is_signed, c.lo, c.hi = self._state.value, regs[site.rn], regs[site.rm], \
+                int(site.signed), lo, hi
+            handle = ctypes.c_size_t()
+            err = self._uclib.uc_hook_add(self._uc._uch, ctypes.byref(handle), UC_HOOK_CODE, fn,
+                                          ctypes.c_void_p(ctypes.addressof(c)), ctypes.c_uint64(site.addr),
+                                          ctypes.c_uint64(site.addr))
+            if err != 0:
+                raise SimulationError(f"uc_hook_add(UC_HOOK_CODE) at the divide at 0x{site.addr:08x} failed "
+                                      f"with Unicorn error {err}")
+            self._hooks.append(handle.value)
+            self._div_sites[site.addr] = (c, handle.value)
+        self._div_keep = arr
+        self._div_conditional = -1
+        self._sync_divides()
+
+    def _sync_divides(self) -> None:
+        """Static divide costs as the decoded blocks gave them: 1 for one in an IT block."""
+        plain = self._blocks.plain
+        if plain is None or len(plain.conditional_divides) == self._div_conditional:
+            return
+        for addr, (c, _handle) in self._div_sites.items():
+            c.static_cost = 1 if addr in plain.conditional_divides else plain.table.div
+        self._div_conditional = len(plain.conditional_divides)
 
     def _abandon(self, uclib: ctypes.CDLL, hooks: list[int]) -> None:
         for h in hooks:

@@ -56,6 +56,20 @@ class BlockInfo(ctypes.Structure):
     )
 
 
+class DivSiteC(ctypes.Structure):
+    """Mirror of ``struct tm_div_site`` (one SDIV/UDIV timed by its operands)."""
+
+    _fields_ = (
+        ("s", ctypes.c_void_p),
+        ("rn", ctypes.c_int32),
+        ("rm", ctypes.c_int32),
+        ("is_signed", ctypes.c_int32),
+        ("lo", ctypes.c_int32),
+        ("hi", ctypes.c_int32),
+        ("static_cost", ctypes.c_int32),
+    )
+
+
 class Region(ctypes.Structure):
     """Mirror of ``struct tm_region`` (one memory region of the native decoder's map)."""
 
@@ -231,6 +245,7 @@ def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
         "tm_dec_native": (u64, [vp]),
         "tm_dec_guarded": (u64, [vp]),
         "tm_dec_block": (c_int, [vp, vp, u64, u32, ctypes.POINTER(BlockInfo)]),
+        "tm_div_cycles": (ctypes.c_int32, [ctypes.c_int32, ctypes.c_int32, u32, u32, ctypes.c_int32]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)
@@ -246,5 +261,5 @@ def unicorn_lib() -> ctypes.CDLL:
     return ucmod.uclib
 
 
-__all__ = ["CLASSES", "CORE_FIELDS", "FLAG_CALL", "FLAG_SP_DYNAMIC", "MISS_CFUNC", "SOURCE", "BlockInfo", "Event",
-           "NativeLib", "Region", "build", "capstone_include", "load", "unicorn_lib"]
+__all__ = ["CLASSES", "CORE_FIELDS", "FLAG_CALL", "FLAG_SP_DYNAMIC", "MISS_CFUNC", "SOURCE", "BlockInfo", "DivSiteC",
+           "Event", "NativeLib", "Region", "build", "capstone_include", "load", "unicorn_lib"]
