@@ -263,3 +263,34 @@ def test_divide_cycles_in_c_match_divide_py(n: int, d: int, signed: bool, core: 
     assert table.div_range is not None
     lib = N.load(cfg.cache_dir / "native").lib
     assert lib.tm_div_cycles(*table.div_range, n, d, int(signed)) == div_cycles(table, n, d, signed)
+
+
+@pytest.mark.parametrize("board_name,source,profile", [
+    ("stm32f4_discovery", "tests/float.c", True),  # ART, FPU: FP blocks through the ISA guard
+    ("generic_m0", "tests/cpubound.c", False),  # ARMv6-M: the ISA guard's v6m check
+    ("generic_m3", "tests/cpubound.c", True),  # ARMv7-M: its DSP check
+    ("nucleo_l4r5zi", "tests/exc_nesting.c", False),  # exceptions, flash wait states
+])
+def test_board_runs_count_the_same_with_and_without_the_native_decoder(
+        board_name: str, source: str, profile: bool, build: Callable[..., Path], cfg: TandemConfig,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tandem.machine.board import Board
+
+    elf = build(board_name, source)
+    results = []
+    for mode in ("off", "on"):
+        monkeypatch.setenv("TANDEM_NATIVE_DECODE", mode)
+        board = Board.from_platform(board_name, cfg)
+        board.timing.cost_cache = None
+        board.load_elf(elf)
+        res = board.run(profile=profile)
+        funcs = () if res.profile is None else tuple(
+            (f.name, f.self_cycles, f.inclusive_cycles, f.calls) for f in res.profile.functions)
+        results.append((res.exit_code, res.cycles, res.instructions, res.stack_bytes, res.output, funcs,
+                        board.counter.decode_errors))
+        c = board.counter
+        if mode == "off":
+            assert c.native_blocks == c.guarded_blocks == 0
+        else:  # costed in C; while profiling every new block still goes to Python for its function
+            assert (c.native_blocks == 0 and c.guarded_blocks > 100) if profile else c.native_blocks > 100
+    assert results[0] == results[1]
