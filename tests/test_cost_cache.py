@@ -40,11 +40,13 @@ def _run(board_name: str, elf: Path, cfg: Any, cache: CostCache | None, profile:
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=lambda p: f"{p[0]}-{p[1]}")
-def test_cold_and_warm_cache_count_what_decoding_counts(program, build, cfg, tmp_path):
+def test_cold_and_warm_cache_count_what_decoding_counts(program, build, cfg, tmp_path, monkeypatch):
     board_name = program[0]
     elf = build(*program)
     profile = board_name in ("generic_m4", "stm32f4_discovery")
-    reference = _run(board_name, elf, cfg, None, profile)
+    reference = _run(board_name, elf, cfg, None, profile)  # blocks costed by the native decoder
+    # The cache serves the blocks Python decodes: with the native decoder off, all of them.
+    monkeypatch.setenv("TANDEM_NATIVE_DECODE", "off")
     cold = CostCache(tmp_path)
     assert _run(board_name, elf, cfg, cold, profile) == reference
     assert cold.misses > 0 and cold.hits == 0
@@ -59,6 +61,7 @@ def test_model_inference_counts_the_same_from_a_warm_cache(cfg, tmp_path, monkey
     monkeypatch.setenv("TANDEM_COST_CACHE", "off")
     ref = run_model("nucleo_l4r5zi", model, cfg)
     monkeypatch.delenv("TANDEM_COST_CACHE")
+    monkeypatch.setenv("TANDEM_NATIVE_DECODE", "off")  # every block through Python and its cache
     caches: list[CostCache] = []
     monkeypatch.setattr(costcache, "shared", lambda d: caches[-1])
     for _ in range(2):

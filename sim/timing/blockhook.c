@@ -40,6 +40,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <capstone/capstone.h> /* types only: the functions come from Python (tm_dec_new) */
+
 #define TM_RING 16u
 #define TM_NO_DEADLINE UINT64_MAX
 
@@ -85,6 +87,11 @@ struct tm_block_info {
     uint32_t func;
     uint32_t sp_descent;
     uint32_t flags;
+    /* Set by the native decoder (tm_decode_block) when it costed the block itself: */
+    const uint32_t *insn_addrs; /* ninsn instruction addresses */
+    const int32_t *insn_costs;  /* ninsn instruction costs */
+    uint32_t guard;             /* TG_* bits of the block */
+    uint32_t native;            /* 1: the fields above are filled; Python runs only the guards */
 };
 
 struct tm_cache {
@@ -203,6 +210,7 @@ struct tm_state {
     int32_t watch_regid[3];
     uint64_t watch_val[3];
     uint64_t watch_deadline;        /* the deadline while the watch forces it to 0 */
+    struct tm_dec *dec;             /* the native decoder, or NULL: Python decodes every block */
 };
 
 static inline uint64_t tm_key(uint64_t addr, uint32_t size)
@@ -281,6 +289,8 @@ static void tm_prof_free(struct tm_prof *pr)
     }
 }
 
+static void tm_dec_free(struct tm_dec *d);
+
 void tm_free(struct tm_state *s)
 {
     if (s != NULL) {
@@ -291,6 +301,7 @@ void tm_free(struct tm_state *s)
         free(s->events);
         free(s->table);
         tm_prof_free(s->prof);
+        tm_dec_free(s->dec);
         free(s);
     }
 }
@@ -348,12 +359,661 @@ void tm_clear_table(struct tm_state *s)
     s->n_events = 0;
 }
 
-static struct tm_entry *tm_insert(struct tm_state *s, uint64_t addr, uint32_t size)
+
+/* ---- native block decoding ------------------------------------------------------------
+ *
+ * A port of CoreTiming.block_cost (sim/timing/cortex_m.py) that runs in the miss path without
+ * Python: capstone's C API (the libcapstone the `capstone` package loaded, its functions
+ * handed over by Python) decodes the block, and the cost rules of the Python model are applied
+ * to the same decoded fields (instruction id, operands, condition, writeback, registers read
+ * and written). Instruction classes (insn_classes.py) and the core's table (tables.py) come
+ * from Python, so both sides price with one set of data. tests/test_native_decode.py checks
+ * that every block of real firmware costs the same on both sides, field by field.
+ *
+ * A block the port does not handle (bytes capstone cannot decode, a conditional SDIV/UDIV
+ * whose run-time charge Python tracks, more than TM_DEC_MAX_INSNS instructions) returns -1
+ * and goes to Python as before. A handled block that holds something the board's guards look
+ * at (guard bits, see tm_dec_guard_bits) goes to Python with its cost filled in (1), so that
+ * only the guards run there. */
+
+typedef cs_err (*tm_cs_open_fn)(cs_arch, cs_mode, csh *);
+typedef cs_err (*tm_cs_option_fn)(csh, cs_opt_type, size_t);
+typedef cs_insn *(*tm_cs_malloc_fn)(csh);
+typedef size_t (*tm_cs_disasm_fn)(csh, const uint8_t *, size_t, uint64_t, size_t, cs_insn **);
+typedef cs_err (*tm_cs_regs_fn)(csh, const cs_insn *, cs_regs, uint8_t *, cs_regs, uint8_t *);
+typedef void (*tm_cs_free_fn)(cs_insn *, size_t);
+typedef cs_err (*tm_cs_close_fn)(csh *);
+typedef int (*tm_mem_read_fn)(void *uc, uint64_t addr, void *bytes, uint64_t size);
+
+/* Instruction classes: the index Python gives each capstone id (native.py CLASSES). */
+enum {
+    TC_NONE, TC_LOAD, TC_STORE, TC_DUAL, TC_MULTIPLE, TC_TABLE, TC_BRANCH, TC_SYSREG, TC_IT,
+    TC_MUL, TC_MLA, TC_MULL, TC_MLAL, TC_DIV, TC_DSP, TC_BARRIER, TC_ISB, TC_VLDR, TC_VSTR,
+    TC_FPMULT, TC_FPMAC, TC_VDIV, TC_VSQRT, TC_VMOV, TC_FPALU
+};
+
+/* Core table fields: the order of native.py CORE_FIELDS. */
+enum {
+    TK_BRANCH_REFILL, TK_DECODE_BRANCH_REFILL, TK_UNALIGNED_TARGET, TK_LOAD_PC_REFILL,
+    TK_TABLE_BRANCH, TK_LOAD, TK_LOAD_PIPELINED, TK_STORE, TK_STORE_REG_OFFSET, TK_DUAL,
+    TK_MULTIPLE_BASE, TK_MUL, TK_MLA, TK_MULL, TK_MLAL, TK_DIV, TK_DIV_RANGE, TK_DSP,
+    TK_AGU_STALL, TK_IT_FOLDING, TK_BARRIER, TK_ISB, TK_CALL_EXTRA, TK_SYSREG, TK_DUAL_ISSUE,
+    TK_FP_ALU, TK_FP_MAC, TK_FP_DIV, TK_FP_SQRT, TK_FP_LOAD_SINGLE, TK_FP_LOAD_DOUBLE,
+    TK_FP_STORE_SINGLE, TK_FP_STORE_DOUBLE, TK_FP_MOV_CORE, TK_FP_MOV_HALF, TK_FP_MULTIPLE_BASE,
+    TK_N
+};
+
+/* _Insn.kind */
+enum { TD_LOAD, TD_STORE, TD_STORE_REG, TD_ALU, TD_IT, TD_TABLE, TD_OTHER };
+
+/* Guard bits: what a block holds that the board's guards (sim/core/isa_guard.py, traps.py,
+ * spin_guard.py) look at when a block is first costed. */
+#define TG_FP 1u          /* an FP instruction (mnemonic v...): NOCP without an enabled FPU */
+#define TG_V6M 2u         /* not an ARMv6-M instruction */
+#define TG_DSP 4u         /* an ARMv7E-M DSP instruction */
+#define TG_ALWAYS 8u      /* LDRD/LDM/LDREX/VLDR...: the trap guard hooks its alignment check */
+#define TG_DIV 16u        /* SDIV/UDIV: hooked while CCR.DIV_0_TRP is set */
+#define TG_UNALIGN 32u    /* LDR/LDRH/STR...: hooked while CCR.UNALIGN_TRP is set */
+#define TG_BSELF 64u      /* the block is `b .` */
+
+#define TM_CCR_DIV_0_TRP (1u << 4)
+#define TM_CCR_UNALIGN_TRP (1u << 3)
+
+#define TM_DEC_MAX_INSNS 1024u
+#define TM_DEC_MAX_BYTES 4096u
+#define TM_DEC_MAX_REGIONS 32u
+
+struct tm_region {
+    uint64_t base, end;
+    uint32_t wait_states;
+    int32_t art;          /* 1: stm32-art */
+    uint32_t line_bytes;  /* MemoryTiming.line_bytes (0: no accelerator) */
+    int32_t icache;       /* the ART I-cache index, or -1 */
+};
+
+struct tm_regset { uint64_t w[2]; };
+
+static inline void rs_add(struct tm_regset *s, unsigned r)
+{
+    if (r < 128u)
+        s->w[r >> 6] |= 1ull << (r & 63u);
+}
+static inline int rs_has(const struct tm_regset *s, unsigned r)
+{
+    return r < 128u && (s->w[r >> 6] >> (r & 63u)) & 1u;
+}
+static inline int rs_meet(const struct tm_regset *a, const struct tm_regset *b)
+{
+    return ((a->w[0] & b->w[0]) | (a->w[1] & b->w[1])) != 0;
+}
+
+struct tm_dins {
+    uint32_t addr;
+    uint32_t size;
+    int32_t cost;
+    int32_t kind;
+    struct tm_regset writes, data_writes, addr_regs, reads;
+    int64_t literal;      /* -1: none */
+    uint8_t conditional, writes_pc, is_mem, call, lr_branch, sp_dynamic;
+    int32_t sp_change;
+};
+
+struct tm_dec {
+    csh h;
+    tm_cs_disasm_fn disasm;
+    tm_cs_regs_fn regs;
+    tm_cs_free_fn cs_free;
+    tm_cs_close_fn cs_close;
+    tm_mem_read_fn mem_read;
+    int32_t t[TK_N];
+    uint8_t cls[ARM_INS_ENDING];
+    struct tm_region reg[TM_DEC_MAX_REGIONS];
+    uint32_t n_reg;
+    uint32_t guard_mask;          /* guard bits that send a block to Python */
+    const uint32_t *ccr;          /* SCB->CCR as the trap guard holds it, or NULL */
+    uint32_t ccr_bits;            /* TG_DIV|TG_UNALIGN: added to the mask as CCR says */
+    int32_t enabled;
+    int32_t always_python;        /* profiling: every block needs its function id */
+    uint64_t native;              /* blocks decoded here without Python */
+    uint64_t guarded;             /* blocks decoded here whose guards ran in Python */
+    /* per-block results, valid until the next decode */
+    uint8_t code[TM_DEC_MAX_BYTES];
+    struct tm_dins ins[TM_DEC_MAX_INSNS];
+    int32_t costs[TM_DEC_MAX_INSNS];
+    int32_t busy[TM_DEC_MAX_INSNS];
+    uint32_t addrs[TM_DEC_MAX_INSNS];
+    struct tm_event ev[2u * TM_DEC_MAX_INSNS + 2u];
+    uint32_t lines[2u * TM_DEC_MAX_INSNS + 2u][3];
+};
+
+static inline int is_dreg(int r) { return r >= ARM_REG_D0 && r <= ARM_REG_D31; }
+static inline int is_sreg(int r) { return r >= ARM_REG_S0 && r <= ARM_REG_S31; }
+
+static const cs_arm_op *tm_mem_op(const cs_arm *a)
+{
+    for (unsigned k = 0; k < a->op_count; k++)
+        if (a->operands[k].type == ARM_OP_MEM)
+            return &a->operands[k];
+    return NULL;
+}
+
+static unsigned tm_reg_ops(const cs_arm *a, int *out)
+{
+    unsigned n = 0;
+    for (unsigned k = 0; k < a->op_count; k++)
+        if (a->operands[k].type == ARM_OP_REG)
+            out[n++] = a->operands[k].reg;
+    return n;
+}
+
+/* cortex_m._decode_time_branch */
+static int tm_decode_time_branch(const cs_insn *in)
+{
+    if (in->id == ARM_INS_B || in->id == ARM_INS_BL)
+        return 1;
+    if (in->id == ARM_INS_BX || in->id == ARM_INS_BLX || (in->id == ARM_INS_MOV && in->size == 2)) {
+        int regs[36];
+        unsigned n = tm_reg_ops(&in->detail->arm, regs);
+        return n > 0 && regs[n - 1] == ARM_REG_LR;
+    }
+    return 0;
+}
+
+/* cortex_m._list_length */
+static int tm_list_length(const cs_insn *in)
+{
+    int regs[36];
+    int n = (int)tm_reg_ops(&in->detail->arm, regs);
+    if (in->id == ARM_INS_PUSH || in->id == ARM_INS_POP || in->id == ARM_INS_VPUSH ||
+        in->id == ARM_INS_VPOP)
+        return n;
+    return n > 1 ? n - 1 : 0;
+}
+
+static int tm_reg_bytes(const int *regs, unsigned n)
+{
+    int b = 0;
+    for (unsigned k = 0; k < n; k++)
+        b += is_dreg(regs[k]) ? 8 : 4;
+    return b;
+}
+
+/* stack.sp_change: bytes SP moves; *dynamic set when not static. */
+static int32_t tm_sp_change(const cs_insn *in, const struct tm_regset *written, uint8_t *dynamic)
+{
+    const cs_arm *a = &in->detail->arm;
+    unsigned id = in->id;
+    int lists = id == ARM_INS_PUSH || id == ARM_INS_POP || id == ARM_INS_VPUSH || id == ARM_INS_VPOP;
+    int fpm = id == ARM_INS_VSTMDB || id == ARM_INS_VLDMIA || id == ARM_INS_VSTMIA || id == ARM_INS_VLDMDB;
+    int intm = id == ARM_INS_STMDB || id == ARM_INS_LDMDB || id == ARM_INS_STM || id == ARM_INS_LDM;
+    *dynamic = 0;
+    if (lists || ((fpm || intm) && a->writeback)) {
+        int regs[36];
+        unsigned n = tm_reg_ops(a, regs);
+        if (id == ARM_INS_PUSH)
+            return -4 * (int32_t)n;
+        if (id == ARM_INS_POP)
+            return 4 * (int32_t)n;
+        if (id == ARM_INS_VPUSH)
+            return -tm_reg_bytes(regs, n);
+        if (id == ARM_INS_VPOP)
+            return tm_reg_bytes(regs, n);
+        if (n && regs[0] == ARM_REG_SP) {
+            int sign = (id == ARM_INS_VSTMDB || id == ARM_INS_VLDMDB || id == ARM_INS_STMDB ||
+                        id == ARM_INS_LDMDB) ? -1 : 1;
+            if (fpm)
+                return sign * tm_reg_bytes(regs + 1, n - 1);
+            return sign * 4 * (int32_t)(n - 1);
+        }
+        return 0;
+    }
+    if (!rs_has(written, ARM_REG_SP))
+        return 0;
+    unsigned nops = a->op_count;
+    const cs_arm_op *ops = a->operands;
+    if ((id == ARM_INS_SUB || id == ARM_INS_SUBW || id == ARM_INS_ADD || id == ARM_INS_ADDW) && nops &&
+        ops[0].type == ARM_OP_REG && ops[0].reg == ARM_REG_SP && ops[nops - 1].type == ARM_OP_IMM &&
+        (nops == 2 || (ops[1].type == ARM_OP_REG && ops[1].reg == ARM_REG_SP))) {
+        int sign = (id == ARM_INS_SUB || id == ARM_INS_SUBW) ? -1 : 1;
+        return sign * ops[nops - 1].imm;
+    }
+    const cs_arm_op *m = tm_mem_op(a);
+    if (a->writeback && m != NULL && m->mem.base == ARM_REG_SP && !m->mem.index) {
+        if (a->post_index) {
+            for (unsigned k = 0; k < nops; k++)
+                if (ops[k].type == ARM_OP_IMM)
+                    return ops[k].subtracted ? -ops[k].imm : ops[k].imm;
+            *dynamic = 1;
+            return 0;
+        }
+        return m->mem.disp;
+    }
+    *dynamic = 1;
+    return 0;
+}
+
+/* cortex_m.CoreTiming._base_cost: (cost, kind); -1 cost: not handled. */
+static int32_t tm_base_cost(const struct tm_dec *d, const cs_insn *in, int writes_pc, int conditional,
+                            int32_t *kind)
+{
+    const int32_t *t = d->t;
+    const cs_arm *a = &in->detail->arm;
+    unsigned c = in->id < ARM_INS_ENDING ? d->cls[in->id] : TC_NONE;
+    const cs_arm_op *m;
+    *kind = TD_OTHER;
+    switch (c) {
+    case TC_LOAD:
+        if (writes_pc)
+            return t[TK_LOAD] + t[TK_LOAD_PC_REFILL];
+        *kind = TD_LOAD;
+        return t[TK_LOAD];
+    case TC_STORE:
+        m = tm_mem_op(a);
+        if (m != NULL && m->mem.index) {
+            *kind = TD_STORE_REG;
+            return t[TK_STORE_REG_OFFSET];
+        }
+        *kind = TD_STORE;
+        return t[TK_STORE];
+    case TC_DUAL:
+        return t[TK_DUAL];
+    case TC_MULTIPLE:
+        return t[TK_MULTIPLE_BASE] + tm_list_length(in) + (writes_pc ? t[TK_LOAD_PC_REFILL] : 0);
+    case TC_TABLE:
+        *kind = TD_TABLE;
+        return t[TK_TABLE_BRANCH];
+    case TC_BRANCH:
+        if (tm_decode_time_branch(in))
+            return 1 + t[TK_DECODE_BRANCH_REFILL] + (in->id == ARM_INS_BL ? t[TK_CALL_EXTRA] : 0);
+        return 1 + t[TK_BRANCH_REFILL];
+    case TC_SYSREG:
+        *kind = TD_ALU;
+        return t[TK_SYSREG];
+    case TC_IT:
+        *kind = TD_IT;
+        return 1;
+    case TC_MUL: *kind = TD_ALU; return t[TK_MUL];
+    case TC_MLA: *kind = TD_ALU; return t[TK_MLA];
+    case TC_MULL: *kind = TD_ALU; return t[TK_MULL];
+    case TC_MLAL: *kind = TD_ALU; return t[TK_MLAL];
+    case TC_DIV:
+        if (t[TK_DIV_RANGE] && conditional)
+            return -1; /* Python records it in conditional_divides (divide.py) */
+        *kind = TD_ALU;
+        return t[TK_DIV];
+    case TC_DSP: *kind = TD_ALU; return t[TK_DSP];
+    case TC_BARRIER: return t[TK_BARRIER];
+    case TC_ISB: return t[TK_ISB];
+    case TC_VLDR:
+        return a->op_count && is_dreg(a->operands[0].reg) ? t[TK_FP_LOAD_DOUBLE] : t[TK_FP_LOAD_SINGLE];
+    case TC_VSTR:
+        *kind = TD_STORE;
+        return a->op_count && is_dreg(a->operands[0].reg) ? t[TK_FP_STORE_DOUBLE] : t[TK_FP_STORE_SINGLE];
+    case TC_FPMULT: {
+        int regs[36];
+        unsigned n = tm_reg_ops(a, regs);
+        int len = tm_list_length(in);
+        if (n && is_dreg(regs[n - 1]))
+            len *= 2;
+        return t[TK_FP_MULTIPLE_BASE] + len;
+    }
+    case TC_FPMAC: return t[TK_FP_MAC];
+    case TC_VDIV: return t[TK_FP_DIV];
+    case TC_VSQRT: return t[TK_FP_SQRT];
+    case TC_VMOV: {
+        int regs[36];
+        unsigned n = tm_reg_ops(a, regs), core = 0;
+        *kind = TD_ALU;
+        for (unsigned k = 0; k < n; k++)
+            core += !is_sreg(regs[k]) && !is_dreg(regs[k]);
+        if (!core)
+            return t[TK_FP_ALU];
+        if (strchr(in->op_str, '[') != NULL)
+            return t[TK_FP_MOV_HALF];
+        return t[TK_FP_MOV_CORE];
+    }
+    case TC_FPALU:
+        *kind = in->id == ARM_INS_VMRS ? TD_ALU : TD_OTHER;
+        return t[TK_FP_ALU];
+    default:
+        break;
+    }
+    if (writes_pc) {
+        if (tm_decode_time_branch(in))
+            return 1 + t[TK_DECODE_BRANCH_REFILL];
+        return 1 + t[TK_BRANCH_REFILL];
+    }
+    *kind = TD_ALU;
+    return 1;
+}
+
+static int tm_in_list(const char *m, const char *const *list)
+{
+    for (; *list != NULL; list++)
+        if (strcmp(m, *list) == 0)
+            return 1;
+    return 0;
+}
+
+static const char *const TM_V6M_WIDE[] = {"bl", "dmb", "dsb", "isb", "mrs", "msr", NULL};
+static const char *const TM_CONDS[] = {"eq", "ne", "hs", "lo", "cs", "cc", "mi", "pl", "vs", "vc",
+                                       "hi", "ls", "ge", "lt", "gt", "le", NULL};
+/* sim/core/traps.py _DIV, _ALWAYS4 + _ALWAYS2, _TRAP4 + _TRAP2 */
+static const char *const TM_T_DIV[] = {"sdiv", "udiv", NULL};
+static const char *const TM_T_ALWAYS[] = {"ldrd", "strd", "ldm", "ldmia", "ldmdb", "stm", "stmia",
+                                          "stmdb", "stmea", "ldmfd", "ldrex", "strex", "vldr",
+                                          "vstr", "vldmia", "vldmdb", "vstmia", "vstmdb", "ldrexh",
+                                          "strexh", NULL};
+static const char *const TM_T_UNALIGN[] = {"ldr", "str", "ldrt", "strt", "ldrh", "ldrsh", "strh",
+                                           "ldrht", "ldrsht", "strht", NULL};
+
+/* The guard bits of one instruction (the guards' own tests, by mnemonic as they do). */
+static uint32_t tm_dec_guard_bits(const struct tm_dec *d, const cs_insn *in)
+{
+    char m[32];
+    uint32_t bits = 0;
+    size_t n = strcspn(in->mnemonic, ".");
+    if (n >= sizeof m)
+        return TG_FP | TG_V6M | TG_DSP | TG_ALWAYS | TG_DIV | TG_UNALIGN;
+    memcpy(m, in->mnemonic, n);
+    m[n] = 0;
+    if (m[0] == 'v')
+        bits |= TG_FP;
+    int it = m[0] == 'i' && m[1] == 't' && n <= 5;
+    for (size_t k = 2; it && k < n; k++)
+        it = m[k] == 't' || m[k] == 'e';
+    if ((in->size == 4 && !tm_in_list(m, TM_V6M_WIDE)) || strcmp(m, "cbz") == 0 ||
+        strcmp(m, "cbnz") == 0 || it)
+        bits |= TG_V6M;
+    if (in->id < ARM_INS_ENDING && d->cls[in->id] == TC_DSP)
+        bits |= TG_DSP;
+    if (!tm_in_list(m, TM_T_DIV) && !tm_in_list(m, TM_T_ALWAYS) && !tm_in_list(m, TM_T_UNALIGN) &&
+        n > 2 && tm_in_list(m + n - 2, TM_CONDS))
+        m[n - 2] = 0;
+    if (tm_in_list(m, TM_T_ALWAYS))
+        bits |= TG_ALWAYS;
+    if (tm_in_list(m, TM_T_DIV))
+        bits |= TG_DIV;
+    if (tm_in_list(m, TM_T_UNALIGN))
+        bits |= TG_UNALIGN;
+    return bits;
+}
+
+static const struct tm_region *tm_region_of(const struct tm_dec *d, uint64_t addr)
+{
+    for (uint32_t k = 0; k < d->n_reg; k++)
+        if (d->reg[k].base <= addr && addr < d->reg[k].end)
+            return &d->reg[k];
+    return NULL;
+}
+
+static int tm_cost_insns(struct tm_dec *d, void *uc, uint64_t addr, uint32_t size, const cs_insn *all,
+                         size_t count, struct tm_block_info *info);
+
+/* Decode and cost the block [addr, addr + size) into *info (events and per-instruction arrays
+ * point into d). Returns 0: handled; 1: handled, but the guards must see it (or profiling);
+ * -1: not handled. */
+static int tm_decode_block(struct tm_dec *d, void *uc, uint64_t addr, uint32_t size,
+                           struct tm_block_info *info)
+{
+    if (size > TM_DEC_MAX_BYTES || d->mem_read == NULL || d->mem_read(uc, addr, d->code, size) != 0)
+        return -1;
+    /* cs_disasm, not cs_disasm_iter: it starts each block outside an IT block, as Python's
+     * Cs.disasm (the iterator keeps the IT state of the previous call). */
+    cs_insn *all = NULL;
+    size_t count = d->disasm(d->h, d->code, size, addr, 0, &all);
+    int rc = tm_cost_insns(d, uc, addr, size, all, count, info);
+    if (all != NULL)
+        d->cs_free(all, count);
+    return rc;
+}
+
+static int tm_cost_insns(struct tm_dec *d, void *uc, uint64_t addr, uint32_t size, const cs_insn *all,
+                         size_t count, struct tm_block_info *info)
+{
+    const int32_t *t = d->t;
+    uint32_t n = 0, guard = 0, covered = 0;
+    if (count == 0 || count > TM_DEC_MAX_INSNS)
+        return -1;
+    for (size_t j = 0; j < count; j++)
+        covered += all[j].size;
+    if (covered != size)
+        return -1; /* capstone stopped: Python charges the rest one per halfword */
+    for (size_t j = 0; j < count; j++) {
+        const cs_insn *in = &all[j];
+        const cs_arm *a = &in->detail->arm;
+        struct tm_dins *x = &d->ins[n];
+        memset(x, 0, sizeof *x);
+        x->addr = (uint32_t)in->address;
+        x->size = in->size;
+        cs_regs rr, ww;
+        uint8_t nr = 0, nw = 0;
+        if (d->regs(d->h, in, rr, &nr, ww, &nw) != CS_ERR_OK)
+            return -1;
+        for (unsigned k = 0; k < nr; k++)
+            rs_add(&x->reads, rr[k]);
+        for (unsigned k = 0; k < nw; k++)
+            rs_add(&x->writes, ww[k]);
+        unsigned c = in->id < ARM_INS_ENDING ? d->cls[in->id] : TC_NONE;
+        x->writes_pc = c == TC_BRANCH || c == TC_TABLE || rs_has(&x->writes, ARM_REG_PC);
+        if (in->id == ARM_INS_CBZ || in->id == ARM_INS_CBNZ)
+            x->conditional = 1;
+        else if (in->id != ARM_INS_IT)
+            x->conditional = a->cc != ARM_CC_AL && a->cc != ARM_CC_INVALID;
+        x->cost = tm_base_cost(d, in, x->writes_pc, x->conditional, &x->kind);
+        if (x->cost < 0)
+            return -1;
+        if (in->id == ARM_INS_B || in->id == ARM_INS_BL || in->id == ARM_INS_CBZ || in->id == ARM_INS_CBNZ) {
+            for (unsigned k = 0; k < a->op_count; k++) {
+                if (a->operands[k].type == ARM_OP_IMM) {
+                    uint32_t target = (uint32_t)a->operands[k].imm;
+                    uint8_t hb[2] = {0, 0};
+                    if (target & 2u) {
+                        uint32_t hw = 0;
+                        if (d->mem_read(uc, target, hb, 2) == 0)
+                            hw = (uint32_t)hb[0] | (uint32_t)hb[1] << 8;
+                        if ((hw >> 11) == 0x1Du || (hw >> 11) == 0x1Eu || (hw >> 11) == 0x1Fu)
+                            x->cost += t[TK_UNALIGNED_TARGET];
+                    }
+                    break;
+                }
+            }
+        }
+        x->data_writes = x->writes;
+        const cs_arm_op *m = tm_mem_op(a);
+        if (a->writeback && m != NULL && (unsigned)m->mem.base < 128u)
+            x->data_writes.w[(unsigned)m->mem.base >> 6] &= ~(1ull << ((unsigned)m->mem.base & 63u));
+        x->is_mem = c == TC_LOAD || c == TC_STORE || c == TC_DUAL || c == TC_MULTIPLE ||
+                    c == TC_FPMULT || c == TC_TABLE || c == TC_VLDR || c == TC_VSTR;
+        if (x->is_mem) {
+            if (m != NULL) {
+                if (m->mem.base)
+                    rs_add(&x->addr_regs, (unsigned)m->mem.base);
+                if (m->mem.index)
+                    rs_add(&x->addr_regs, (unsigned)m->mem.index);
+            } else if (in->id == ARM_INS_PUSH || in->id == ARM_INS_POP || in->id == ARM_INS_VPUSH ||
+                       in->id == ARM_INS_VPOP) {
+                rs_add(&x->addr_regs, ARM_REG_SP);
+            } else if ((c == TC_MULTIPLE || c == TC_FPMULT) && a->op_count) {
+                if (a->operands[0].reg)
+                    rs_add(&x->addr_regs, (unsigned)a->operands[0].reg);
+            }
+        }
+        x->literal = -1;
+        if ((c == TC_LOAD || c == TC_DUAL || c == TC_VLDR) && m != NULL && m->mem.base == ARM_REG_PC &&
+            !m->mem.index)
+            x->literal = (int64_t)((((uint32_t)in->address + 4u) & ~3u) + (int64_t)m->mem.disp);
+        x->sp_change = tm_sp_change(in, &x->writes, &x->sp_dynamic);
+        x->call = in->id == ARM_INS_BL || in->id == ARM_INS_BLX;
+        x->lr_branch = in->id != ARM_INS_B && in->id != ARM_INS_BL && tm_decode_time_branch(in);
+        guard |= tm_dec_guard_bits(d, in);
+        n++;
+    }
+    if (size == 2 && d->code[0] == 0xFE && d->code[1] == 0xE7)
+        guard |= TG_BSELF;
+
+    /* CoreTiming._costs */
+    int32_t *costs = d->costs;
+    const struct tm_dins *prev = NULL;
+    int paired = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct tm_dins *x = &d->ins[k];
+        int32_t c = x->cost;
+        if (t[TK_DUAL_ISSUE] && prev != NULL) {
+            int pair = !paired && x->kind == TD_ALU && prev->kind == TD_ALU && x->cost == 1 &&
+                       prev->cost == 1 && !rs_meet(&prev->writes, &x->reads) && !x->writes_pc;
+            paired = pair;
+            if (pair)
+                c = 0;
+        }
+        if (prev != NULL) {
+            if ((x->kind == TD_LOAD || x->kind == TD_STORE_REG) && prev->kind == TD_LOAD &&
+                !rs_meet(&prev->data_writes, &x->addr_regs))
+                c = t[TK_LOAD_PIPELINED];
+            if (t[TK_AGU_STALL] && x->is_mem && prev->kind == TD_ALU && rs_meet(&prev->writes, &x->addr_regs))
+                c += t[TK_AGU_STALL];
+            if (x->kind == TD_IT && t[TK_IT_FOLDING] && prev->size == 2)
+                c = 0;
+            if (x->lr_branch && rs_has(&prev->writes, ARM_REG_LR))
+                c += t[TK_BRANCH_REFILL] - t[TK_DECODE_BRANCH_REFILL];
+        }
+        costs[k] = c;
+        prev = x;
+    }
+
+    /* CoreTiming._block_cost */
+    const struct tm_region *region = tm_region_of(d, addr);
+    uint32_t ws = region != NULL ? region->wait_states : 0;
+    int32_t taken_extra = 0;
+    const struct tm_dins *last = &d->ins[n - 1];
+    if (last->writes_pc) {
+        int32_t full = costs[n - 1];
+        int32_t fetch = (region != NULL && !region->art) ? (int32_t)ws : 0;
+        if (last->conditional) {
+            costs[n - 1] = 1;
+            taken_extra = full - 1 + fetch;
+        } else {
+            costs[n - 1] = full + fetch;
+        }
+    }
+    int32_t *busy = d->busy;
+    for (uint32_t k = 0; k < n; k++) {
+        busy[k] = costs[k];
+        if (d->ins[k].literal >= 0) {
+            const struct tm_region *lr = tm_region_of(d, (uint64_t)d->ins[k].literal);
+            if (lr != NULL && !lr->art)
+                busy[k] += (int32_t)lr->wait_states;
+        }
+    }
+    uint32_t n_ev = 0;
+    if (region != NULL && ws > 0) {
+        /* CoreTiming._fetch_costs */
+        uint32_t line = region->line_bytes ? region->line_bytes : 4u;
+        uint32_t nl = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            const struct tm_dins *x = &d->ins[k];
+            uint32_t la = x->addr & ~(line - 1u);
+            if (nl == 0 || d->lines[nl - 1][0] != la) {
+                d->lines[nl][0] = la;
+                d->lines[nl][1] = 0;
+                d->lines[nl][2] = k;
+                nl++;
+            }
+            d->lines[nl - 1][1] += (uint32_t)busy[k];
+            uint32_t la2 = (x->addr + x->size - 1u) & ~(line - 1u);
+            if (la2 != la) {
+                d->lines[nl][0] = la2;
+                d->lines[nl][1] = 0;
+                d->lines[nl][2] = k;
+                nl++;
+            }
+        }
+        for (uint32_t l = 0; l < nl; l++) {
+            uint32_t miss;
+            if (l == 0) {
+                if (!region->art)
+                    continue;
+                miss = ws;
+            } else {
+                int64_t st = 1 + (int64_t)ws - (int64_t)(int32_t)d->lines[l - 1][1];
+                miss = st > 0 ? (uint32_t)st : 0;
+                if (!region->art) {
+                    costs[d->lines[l][2]] += (int32_t)miss;
+                    continue;
+                }
+            }
+            /* a line touched twice in a block can only miss the first time */
+            int dup = 0;
+            for (uint32_t e = 0; e < n_ev && !dup; e++)
+                dup = d->ev[e].cache == (uint16_t)region->icache && d->ev[e].line == d->lines[l][0];
+            if (!dup) {
+                d->ev[n_ev].line = d->lines[l][0];
+                d->ev[n_ev].miss_cost = miss > 0xFFFFu ? 0xFFFFu : (uint16_t)miss;
+                d->ev[n_ev].cache = (uint16_t)region->icache;
+                n_ev++;
+            }
+        }
+    }
+    /* stack.block_shape */
+    int64_t off = 0, low = 0;
+    int dynamic = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        if (d->ins[k].sp_dynamic) {
+            dynamic = 1;
+            break;
+        }
+        off += d->ins[k].sp_change;
+        if (off < low)
+            low = off;
+    }
+    int64_t total = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        total += costs[k];
+        d->addrs[k] = d->ins[k].addr;
+    }
+    info->fallthrough = (uint32_t)(addr + size);
+    info->cost = (uint32_t)total;
+    info->taken_extra = (uint32_t)taken_extra;
+    info->ninsn = n;
+    info->n_ev = n_ev;
+    info->ev = d->ev;
+    info->func = 0;
+    info->sp_descent = (uint32_t)(-low);
+    info->flags = (last->call ? TM_F_CALL : 0u) | (dynamic ? TM_F_SPDYN : 0u);
+    info->insn_addrs = d->addrs;
+    info->insn_costs = d->costs;
+    uint32_t mask = d->guard_mask;
+    if (d->ccr_bits) {
+        uint32_t ccr = d->ccr != NULL ? *d->ccr : UINT32_MAX;
+        if (ccr & TM_CCR_DIV_0_TRP)
+            mask |= d->ccr_bits & TG_DIV;
+        if (ccr & TM_CCR_UNALIGN_TRP)
+            mask |= d->ccr_bits & TG_UNALIGN;
+    }
+    info->guard = guard;
+    return (guard & mask) || d->always_python ? 1 : 0;
+}
+
+static struct tm_entry *tm_insert(void *uc, struct tm_state *s, uint64_t addr, uint32_t size)
 {
     struct tm_block_info info;
     s->misses++;
     memset(&info, 0, sizeof info);
-    if (size == 0 || s->miss(addr, size, &info) != 0 || info.n_ev > UINT16_MAX)
+    if (size == 0)
+        return NULL;
+    int native = s->dec != NULL && s->dec->enabled ? tm_decode_block(s->dec, uc, addr, size, &info) : -1;
+    if (native < 0) {
+        memset(&info, 0, sizeof info);
+    } else {
+        info.native = 1;
+        if (native == 0)
+            s->dec->native++;
+        else
+            s->dec->guarded++;
+    }
+    if (native != 0 && s->miss(addr, size, &info) != 0)
+        return NULL;
+    if (info.n_ev > UINT16_MAX)
         return NULL;
     if ((s->count + 1u) * 2u > s->mask + 1u && tm_grow(s) != 0)
         return NULL;
@@ -471,7 +1131,7 @@ static struct tm_entry *tm_enter_or_stop(void *uc, uint64_t addr, uint32_t size,
         return NULL;
     }
     struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
-    if (e->key == 0 && (e = tm_insert(s, addr, size)) == NULL) {
+    if (e->key == 0 && (e = tm_insert(uc, s, addr, size)) == NULL) {
         tm_park(s, 1);
         s->error = 1;
         s->stop(uc);
@@ -855,6 +1515,18 @@ uint64_t tm_cur_addr(const struct tm_state *s) { return (uint32_t)s->cur->key; }
 uint32_t tm_cur_size(const struct tm_state *s) { return (uint32_t)(s->cur->key >> 32); }
 uint64_t tm_misses(const struct tm_state *s) { return s->misses; }
 uint32_t tm_table_count(const struct tm_state *s) { return s->count; }
+
+/* The size of a block in the table that starts at addr (0: none). */
+uint32_t tm_size_at(const struct tm_state *s, uint32_t addr)
+{
+    uint32_t i = tm_slot(addr, s->mask);
+    while (s->table[i].key != 0) {
+        if ((uint32_t)s->table[i].key == addr)
+            return (uint32_t)(s->table[i].key >> 32);
+        i = (i + 1u) & s->mask;
+    }
+    return 0;
+}
 uint64_t tm_line_misses(const struct tm_state *s) { return s->line_misses; }
 
 /* Returns the user-data pointer to register with tm_data_hook for one region, or NULL. */
@@ -939,4 +1611,137 @@ uint32_t tm_recent(const struct tm_state *s, uint32_t *out)
     for (uint64_t k = 0; k < n; k++)
         out[k] = s->ring[(s->entered - n + k) % TM_RING];
     return (uint32_t)n;
+}
+
+/* ---- native decoder set-up (sim/timing/counter.py) ---------------------------------------- */
+
+static void tm_dec_free(struct tm_dec *d)
+{
+    if (d != NULL) {
+        d->cs_close(&d->h);
+        free(d);
+    }
+}
+
+/* Open a capstone handle (Thumb, M-class, details on) with the given capstone functions. */
+int tm_dec_new(struct tm_state *s, tm_cs_open_fn open, tm_cs_option_fn option, tm_cs_malloc_fn cs_malloc,
+               tm_cs_disasm_fn disasm, tm_cs_regs_fn regs, tm_cs_free_fn cs_free, tm_cs_close_fn cs_close,
+               tm_mem_read_fn mem_read)
+{
+    if (s->dec != NULL)
+        return 0;
+    struct tm_dec *d = calloc(1, sizeof *d);
+    if (d == NULL)
+        return -1;
+    if (open(CS_ARCH_ARM, (cs_mode)(CS_MODE_THUMB | CS_MODE_MCLASS), &d->h) != CS_ERR_OK) {
+        free(d);
+        return -1;
+    }
+    (void)cs_malloc;
+    if (option(d->h, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
+        cs_close(&d->h);
+        free(d);
+        return -1;
+    }
+    d->disasm = disasm;
+    d->regs = regs;
+    d->cs_free = cs_free;
+    d->cs_close = cs_close;
+    d->mem_read = mem_read;
+    s->dec = d;
+    return 0;
+}
+
+/* The core's table (n == TK_N values in native.py CORE_FIELDS order) and the class of every
+ * capstone instruction id (ncls == ARM_INS_ENDING). */
+int tm_dec_core(struct tm_state *s, const int32_t *table, uint32_t n, const uint8_t *cls, uint32_t ncls)
+{
+    if (s->dec == NULL || n != TK_N || ncls != ARM_INS_ENDING)
+        return -1;
+    memcpy(s->dec->t, table, sizeof s->dec->t);
+    memcpy(s->dec->cls, cls, sizeof s->dec->cls);
+    return 0;
+}
+
+/* The memory map, sorted by base (MemoryMap.find: the first region holding an address). */
+int tm_dec_regions(struct tm_state *s, const struct tm_region *r, uint32_t n)
+{
+    if (s->dec == NULL || n > TM_DEC_MAX_REGIONS)
+        return -1;
+    memcpy(s->dec->reg, r, (size_t)n * sizeof *r);
+    s->dec->n_reg = n;
+    return 0;
+}
+
+/* Guard bits that send a block to Python; ccr_bits are added while *ccr has DIV_0_TRP
+ * (TG_DIV) or UNALIGN_TRP (TG_UNALIGN); ccr NULL: as if both were set. */
+void tm_dec_guards(struct tm_state *s, uint32_t mask, const uint32_t *ccr, uint32_t ccr_bits)
+{
+    if (s->dec != NULL) {
+        s->dec->guard_mask = mask;
+        s->dec->ccr = ccr;
+        s->dec->ccr_bits = ccr_bits;
+    }
+}
+
+void tm_dec_mode(struct tm_state *s, int32_t enabled, int32_t always_python)
+{
+    if (s->dec != NULL) {
+        s->dec->enabled = enabled;
+        s->dec->always_python = always_python;
+    }
+}
+
+uint64_t tm_dec_native(const struct tm_state *s) { return s->dec ? s->dec->native : 0; }
+uint64_t tm_dec_guarded(const struct tm_state *s) { return s->dec ? s->dec->guarded : 0; }
+
+/* For the differential test: decode one block as the miss path would (-1: not handled). */
+int tm_dec_block(struct tm_state *s, void *uc, uint64_t addr, uint32_t size, struct tm_block_info *info)
+{
+    memset(info, 0, sizeof *info);
+    if (s->dec == NULL)
+        return -1;
+    return tm_decode_block(s->dec, uc, addr, size, info);
+}
+
+/* ---- SDIV/UDIV by operand (sim/timing/divide.py div_cycles) ------------------------------ */
+
+/* One divide instruction: a UC_HOOK_CODE on its address (Unicorn calls it only when the
+ * instruction executes, so a failed IT condition keeps the static cost). */
+struct tm_div_site {
+    struct tm_state *s;
+    int32_t rn, rm;        /* Unicorn register ids of the dividend and the divisor */
+    int32_t is_signed;
+    int32_t lo, hi;        /* CoreTable.div_range */
+    int32_t static_cost;   /* what the block's cost counted for it (CoreTable.div, or 1) */
+};
+
+static inline uint32_t tm_magnitude(uint32_t v, int32_t is_signed)
+{
+    return is_signed && (v & 0x80000000u) ? (uint32_t)(0u - v) : v;
+}
+
+static inline int32_t tm_bits(uint32_t v)
+{
+    return v ? 32 - __builtin_clz(v) : 0;
+}
+
+/* divide.div_cycles: lo + ceil(q * (hi - lo) / 32), q the quotient bits the divider produces. */
+int32_t tm_div_cycles(int32_t lo, int32_t hi, uint32_t dividend, uint32_t divisor, int32_t is_signed)
+{
+    uint32_t n = tm_magnitude(dividend, is_signed), d = tm_magnitude(divisor, is_signed);
+    int32_t q = d && n >= d ? tm_bits(n) - tm_bits(d) + 1 : 0;
+    return lo + (q * (hi - lo) + 31) / 32;
+}
+
+void tm_div_hook(void *uc, uint64_t addr, uint32_t size, void *user)
+{
+    (void)addr, (void)size;
+    struct tm_div_site *d = user;
+    struct tm_state *s = d->s;
+    uint64_t n = 0, m = 0;
+    if (s->reg_read == NULL || s->reg_read(uc, d->rn, &n) != 0 || s->reg_read(uc, d->rm, &m) != 0)
+        return;
+    s->cycles += (uint64_t)(int64_t)(tm_div_cycles(d->lo, d->hi, (uint32_t)n, (uint32_t)m, d->is_signed) -
+                                     d->static_cost);
 }

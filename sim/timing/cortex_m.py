@@ -191,6 +191,9 @@ class CoreTiming:
         )
         self._cs.detail = True
         self.cost_cache: CostCache | None = None  # set by the board: costs kept across runs
+        # A block's cost computed by the native decoder (blockhook.c): block_cost returns it
+        # (once) for that block, so that the guards wrapping this model do not decode it again.
+        self.precomputed: BlockCost | None = None
         self._context: tuple[MemoryMap, str] | None = None  # (memory map, its context hash)
         # One I-cache and one D-cache tag array per ART memory (counter cache indexes); the
         # aliases of a memory (same name, other base, e.g. flash at 0) share its caches.
@@ -221,6 +224,10 @@ class CoreTiming:
     def data_cache(self, name: str) -> int:
         """The D-cache index of ART memory ``name`` (-1: it has none)."""
         return self._cache_index.get((name, "d"), -1)
+
+    def instruction_cache(self, name: str) -> int:
+        """The I-cache index of ART memory ``name`` (-1: it has none)."""
+        return self._cache_index.get((name, "i"), -1)
 
     # -- per-instruction ------------------------------------------------------------------
 
@@ -367,6 +374,11 @@ class CoreTiming:
     def block_cost(self, uc_or_reader: Reader, addr: int, size: int) -> BlockCost:
         """Decode the ``size`` bytes at ``addr`` and cost them on this core and memory map
         (from ``cost_cache`` when it has the block with the same bytes: sim/timing/costcache.py)."""
+        pre = self.precomputed
+        if pre is not None:
+            self.precomputed = None
+            if pre.addr == addr and pre.fallthrough == addr + size:
+                return pre
         cache = self.cost_cache
         if cache is None:
             return self._block_cost(uc_or_reader, addr, size)

@@ -1,9 +1,13 @@
 """The cycle counter: charges each executed basic block its cost from the core's timing model.
 
 :class:`CycleCounter` does the per-block work in a C ``UC_HOOK_BLOCK`` callback
-(sim/timing/blockhook.c) and calls back into Python only once per new block, to decode it.
-The tests check it against an independent pure-Python implementation of the same rules
-(tests/timing_oracle.py).
+(sim/timing/blockhook.c). A new block is decoded and costed in C too (capstone's C API, the
+rules of :class:`CoreTiming` ported: tests/test_native_decode.py); Python is called back only
+for a block the C decoder declines, for one that holds what the board's guards check (then
+with its cost filled in, so that only the guards run), and for every new block while
+profiling (its function id). The tests check the counter against an independent pure-Python
+implementation of the same rules (tests/timing_oracle.py). ``TANDEM_NATIVE_DECODE=off`` in
+the environment turns the C decoder off (every new block decoded in Python, as before).
 
 Accounting rules:
 
@@ -17,15 +21,35 @@ Accounting rules:
 from __future__ import annotations
 
 import ctypes
+import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tandem.errors import SimulationError
 from tandem.timing import native
 from tandem.timing.cortex_m import CoreTiming
-from tandem.timing.costs import BlockCost, CallTree
+from tandem.timing.costs import BlockCost, CallTree, LineEvent
+from tandem.timing.divide import DivSite
+from tandem.timing.insn_classes import (
+    _BARRIERS,
+    _BRANCHES,
+    _DIV,
+    _DSP,
+    _DUALS,
+    _FP_ALU,
+    _FP_MAC,
+    _FP_MULTIPLES,
+    _LOADS,
+    _MLA,
+    _MLAL,
+    _MUL,
+    _MULL,
+    _MULTIPLES,
+    _STORES,
+    _TABLE_BRANCHES,
+)
 
 if TYPE_CHECKING:
     import unicorn
@@ -37,22 +61,102 @@ _NO_DEADLINE = (1 << 64) - 1
 DATA_REGIONS = 4  # TM_DATA_REGIONS in blockhook.c
 
 
+def plain_timing(timing: Any) -> CoreTiming | None:
+    """The :class:`CoreTiming` under the guards wrapping it (each keeps it as ``_timing``), or
+    None if some wrapper is not one of the board's guards (its checks are not known here)."""
+    t = timing
+    while not isinstance(t, CoreTiming):
+        if type(t).__name__ not in _GUARDS:
+            return None
+        t = vars(t).get("_timing")
+    return t
+
+
+# The wrappers sim/machine/board.py puts around CoreTiming, and the guard bits (blockhook.c
+# TG_*) of the blocks each must see when first costed; traps.py's also follows CCR.
+_GUARDS = ("SpinGuard", "TrapGuard", "IsaGuard")
+_GUARD_ARCH = {"v6m": native.G_V6M | native.G_FP, "v7m": native.G_DSP | native.G_FP}
+
+
+def _classes() -> Any:
+    """The class code (native.CLASSES) of every capstone instruction id, as in _base_cost."""
+    from capstone import arm_const as A
+
+    order: list[tuple[str, set[int]]] = [
+        ("load", _LOADS), ("store", _STORES), ("dual", _DUALS), ("multiple", _MULTIPLES),
+        ("table", _TABLE_BRANCHES), ("branch", _BRANCHES), ("sysreg", {A.ARM_INS_MRS, A.ARM_INS_MSR}),
+        ("it", {A.ARM_INS_IT}), ("mul", _MUL), ("mla", _MLA), ("mull", _MULL), ("mlal", _MLAL),
+        ("div", _DIV), ("dsp", _DSP), ("barrier", _BARRIERS), ("isb", {A.ARM_INS_ISB}),
+        ("vldr", {A.ARM_INS_VLDR}), ("vstr", {A.ARM_INS_VSTR}), ("fp_multiple", _FP_MULTIPLES),
+        ("fp_mac", _FP_MAC), ("vdiv", {A.ARM_INS_VDIV}), ("vsqrt", {A.ARM_INS_VSQRT}),
+        ("vmov", {A.ARM_INS_VMOV}), ("fp_alu", _FP_ALU)]
+    arr = (ctypes.c_uint8 * A.ARM_INS_ENDING)()
+    for name, ids in reversed(order):  # the first class of _base_cost's chain wins
+        for i in ids:
+            arr[i] = native.CLASSES.index(name)
+    return arr
+
+
+def _core_values(timing: CoreTiming) -> Any:
+    from tandem.timing.tables import FpuTable
+
+    t = timing.table
+    fpu = t.fpu or FpuTable()
+    vals: list[int] = []
+    for name in native.CORE_FIELDS:
+        if name == "div_range":
+            vals.append(1 if t.div_range else 0)
+        elif name.startswith("fp_"):
+            vals.append(int(getattr(fpu, name[3:])))
+        else:
+            vals.append(int(getattr(t, name)))
+    return (ctypes.c_int32 * len(vals))(*vals)
+
+
+def native_cost(addr: int, size: int, info: Any) -> BlockCost:
+    """The BlockCost the native decoder filled ``info`` (a BlockInfo) with."""
+    n = int(info.ninsn)
+    return BlockCost(
+        addr=addr, fallthrough=addr + size, cost=int(info.cost), taken_extra=int(info.taken_extra),
+        insn_addrs=tuple(info.insn_addrs[:n]), insn_costs=tuple(info.insn_costs[:n]),
+        line_events=tuple(LineEvent(int(info.ev[k].cache), int(info.ev[k].line), int(info.ev[k].miss_cost))
+                          for k in range(int(info.n_ev))),
+        sp_descent=int(info.sp_descent), sp_dynamic=bool(info.flags & native.FLAG_SP_DYNAMIC),
+        call=bool(info.flags & native.FLAG_CALL))
+
+
 class BlockCache:
     """Python-side record of decoded blocks (for block(), rewind_to() and error reports).
 
     Shared with the tests' pure-Python oracle counter (tests/timing_oracle.py), so that both
-    counters decode, fall back and rewind identically.
+    counters decode, fall back and rewind identically. Blocks the native decoder costed
+    without Python are decoded here only when asked for (:meth:`lookup`).
     """
 
     def __init__(self, uc: Any, timing: CoreTiming) -> None:
         self.uc = uc
         self.timing = timing
+        self.plain = plain_timing(timing)
         self.by_key: dict[tuple[int, int], BlockCost] = {}
         self.by_addr: dict[int, BlockCost] = {}
         self.errors: list[str] = []  # cost-model failures (the block got a fallback cost)
 
-    def decode(self, addr: int, size: int) -> BlockCost:
+    def lookup(self, key: tuple[int, int]) -> BlockCost | None:
+        """The cost of block ``key`` (addr, size) the counter holds, decoded in Python (without
+        the guards) if only the native decoder saw it."""
+        bc = self.by_key.get(key)
+        if bc is None and self.plain is not None:
+            try:
+                bc = self.plain.block_cost(self.uc, *key)
+            except Exception:
+                return None
+            self.by_key[key] = bc
+        return bc
+
+    def decode(self, addr: int, size: int, precomputed: BlockCost | None = None) -> BlockCost:
         try:
+            if precomputed is not None and self.plain is not None:
+                self.plain.precomputed = precomputed  # the guards' block_cost returns it
             bc = self.timing.block_cost(self.uc, addr, size)
         except Exception as exc:
             # A model bug must not stop the firmware (the board would see an unexplained
@@ -62,6 +166,9 @@ class BlockCache:
             halves = tuple(range(addr, addr + size, 2))
             bc = BlockCost(addr=addr, fallthrough=addr + size, cost=len(halves), taken_extra=0,
                            insn_addrs=halves, insn_costs=(1,) * len(halves))
+        finally:
+            if self.plain is not None:
+                self.plain.precomputed = None
         self.by_key[(addr, size)] = bc
         self.by_addr[addr] = bc
         return bc
@@ -78,7 +185,7 @@ class BlockCache:
         amount keeps the total equal to an uninterrupted run even where the model's cost of an
         instruction depends on the one before it.
         """
-        bc = self.by_key.get(cur)
+        bc = self.lookup(cur)
         if bc is None or pc not in bc.insn_addrs:
             raise SimulationError(
                 f"rewind_to(0x{pc:08x}): not an instruction of the current block "
@@ -112,8 +219,11 @@ class CycleCounter:
             if me is None:
                 return 1
             try:
-                bc = me._blocks.decode(addr, size)
                 info = out.contents
+                pre = native_cost(addr, size, info) if info.native else None
+                bc = me._blocks.decode(addr, size, pre)
+                if me._div_sites:
+                    me._sync_divides()
                 info.fallthrough = bc.fallthrough & 0xFFFFFFFF
                 info.cost = bc.cost
                 info.taken_extra = bc.taken_extra
@@ -170,6 +280,10 @@ class CycleCounter:
         hooks = [self._hook]
         self._hooks = hooks  # shared with the finalizer: swapping the block hook updates it
         self._data_regions = self._time_data_loads(timing, uclib, hooks)
+        self._decoder = self._native_decoder(timing, uclib)
+        self._div_sites: dict[int, tuple[Any, int]] = {}  # address -> (DivSiteC, hook handle)
+        self._div_keep: Any = None
+        self._div_conditional = 0  # len(conditional_divides) when the static costs were last set
         # Deletes the hooks and frees the C state when the counter is closed or collected.
         # Holds the callback alive as long as the hook exists; refers to uc only weakly.
         self._finalizer = weakref.finalize(
@@ -205,6 +319,120 @@ class CycleCounter:
             hooks.append(dh.value)
             names.append(region.name)
         return names
+
+    def _native_decoder(self, timing: CoreTiming, uclib: ctypes.CDLL) -> bool:
+        """Set up the C decoder (blockhook.c tm_decode_block); False if it stays off."""
+        plain = self._blocks.plain
+        if plain is None or os.environ.get("TANDEM_NATIVE_DECODE", "").lower() in ("off", "0", "no"):
+            return False
+        import capstone
+
+        cs, lib, st = capstone._cs, self._lib, self._state
+        fns = [ctypes.cast(getattr(cs, n), ctypes.c_void_p) for n in
+               ("cs_open", "cs_option", "cs_malloc", "cs_disasm", "cs_regs_access", "cs_free", "cs_close")]
+        if lib.tm_dec_new(st, *fns, ctypes.cast(uclib.uc_mem_read, ctypes.c_void_p)) != 0:
+            return False
+        vals, cls = _core_values(plain), _classes()
+        if lib.tm_dec_core(st, vals, len(vals), cls, len(cls)) != 0:
+            return False
+        self._keep_decoder = (vals, cls)
+        mask, ccr, ccr_bits = 0, None, 0
+        t: Any = timing
+        arch = plain.table.arch
+        while t is not plain:
+            name = type(t).__name__
+            if name == "IsaGuard":
+                mask |= _GUARD_ARCH.get(arch, native.G_FP)
+            elif name == "SpinGuard":
+                mask |= native.G_BSELF
+            elif name == "TrapGuard" and arch != "v6m":
+                mask |= native.G_ALWAYS
+                ccr_bits = native.G_DIV | native.G_UNALIGN
+                state = vars(t).get("_state")  # traps.py's C state: SCB->CCR as the guard knows it
+                field = getattr(type(state), "ccr", None)
+                if isinstance(state, ctypes.Structure) and field is not None:
+                    ccr = ctypes.c_void_p(ctypes.addressof(state) + field.offset)
+            t = vars(t)["_timing"]
+        lib.tm_dec_guards(st, mask, ccr, ccr_bits)
+        self._push_regions()
+        lib.tm_dec_mode(st, 1, 0)
+        return True
+
+    def _push_regions(self) -> None:
+        """The memory map (it changes when the firmware sets the flash timing) to the C decoder."""
+        plain = self._blocks.plain
+        if plain is None:
+            return
+        regions = plain.memory.regions
+        arr = (native.Region * max(1, len(regions)))()
+        for k, m in enumerate(regions):
+            arr[k].base, arr[k].end, arr[k].wait_states = m.base, m.end, m.wait_states
+            arr[k].art = 1 if m.accelerator == "stm32-art" else 0
+            arr[k].line_bytes = m.line_bytes
+            arr[k].icache = plain.instruction_cache(m.name)
+        if self._lib.tm_dec_regions(self._state, arr, len(regions)) != 0:
+            self._lib.tm_dec_mode(self._state, 0, 0)  # more regions than it holds: Python decodes
+
+    @property
+    def native_blocks(self) -> int:
+        """New blocks the C decoder costed without calling Python."""
+        return int(self._lib.tm_dec_native(self._state))
+
+    @property
+    def guarded_blocks(self) -> int:
+        """New blocks the C decoder costed whose guard checks ran in Python."""
+        return int(self._lib.tm_dec_guarded(self._state))
+
+    @property
+    def table_size(self) -> int:
+        """Blocks the native table holds."""
+        return int(self._lib.tm_table_count(self._state))
+
+    def time_divides(self, sites: Sequence[DivSite]) -> None:
+        """Charge each SDIV/UDIV at ``sites`` its operand-dependent cycles beyond the static cost
+        its block was given (sim/timing/divide.py), in a C code hook on its address (blockhook.c
+        tm_div_hook); replaces the hooks of the previous call. Unicorn calls a code hook only
+        when the instruction executes, so a divide whose IT condition fails keeps its static 1."""
+        from unicorn import UC_HOOK_CODE
+        from unicorn import arm_const as UA
+
+        for _site, old in self._div_sites.values():
+            self._uclib.uc_hook_del(self._uc._uch, old)
+            self._hooks.remove(old)
+        self._div_sites = {}
+        plain = self._blocks.plain
+        if plain is None or plain.table.div_range is None or not sites:
+            return
+        lo, hi = plain.table.div_range
+        regs = [getattr(UA, f"UC_ARM_REG_R{k}") for k in range(13)] + [UA.UC_ARM_REG_SP, UA.UC_ARM_REG_LR,
+                                                                       UA.UC_ARM_REG_PC]
+        arr = (native.DivSiteC * len(sites))()
+        fn = ctypes.cast(self._lib.tm_div_hook, ctypes.c_void_p)
+        for k, site in enumerate(sites):
+            c = arr[k]
+            c.s, c.rn, c.rm, c.is_signed, c.lo, c.hi = self._state.value, regs[site.rn], regs[site.rm], \
+                int(site.signed), lo, hi
+            handle = ctypes.c_size_t()
+            err = self._uclib.uc_hook_add(self._uc._uch, ctypes.byref(handle), UC_HOOK_CODE, fn,
+                                          ctypes.c_void_p(ctypes.addressof(c)), ctypes.c_uint64(site.addr),
+                                          ctypes.c_uint64(site.addr))
+            if err != 0:
+                raise SimulationError(f"uc_hook_add(UC_HOOK_CODE) at the divide at 0x{site.addr:08x} failed "
+                                      f"with Unicorn error {err}")
+            self._hooks.append(handle.value)
+            self._div_sites[site.addr] = (c, handle.value)
+        self._div_keep = arr
+        self._div_conditional = -1
+        self._sync_divides()
+
+    def _sync_divides(self) -> None:
+        """Static divide costs as the decoded blocks gave them: 1 for one in an IT block."""
+        plain = self._blocks.plain
+        if plain is None or len(plain.conditional_divides) == self._div_conditional:
+            return
+        for addr, (c, _handle) in self._div_sites.items():
+            c.static_cost = 1 if addr in plain.conditional_divides else plain.table.div
+        self._div_conditional = len(plain.conditional_divides)
 
     def _abandon(self, uclib: ctypes.CDLL, hooks: list[int]) -> None:
         for h in hooks:
@@ -275,7 +503,11 @@ class CycleCounter:
         return [int(buf[i]) for i in range(n)]
 
     def block(self, addr: int) -> BlockCost | None:
-        return self._blocks.by_addr.get(addr)
+        bc = self._blocks.by_addr.get(addr)
+        if bc is None:
+            size = int(self._lib.tm_size_at(self._state, addr & 0xFFFFFFFF))
+            bc = self._blocks.lookup((addr, size)) if size else None
+        return bc
 
     @property
     def current_block(self) -> BlockCost | None:
@@ -285,11 +517,15 @@ class CycleCounter:
         entry, and ``insn_costs`` give the offset of each instruction within it.
         """
         key = (int(self._lib.tm_cur_addr(self._state)), int(self._lib.tm_cur_size(self._state)))
-        return self._blocks.by_key.get(key)
+        if key[1] == 0:
+            return None
+        return self._blocks.lookup(key)
 
     def invalidate(self) -> None:
         self._lib.tm_clear_table(self._state)
         self._blocks.clear()
+        if self._decoder:
+            self._push_regions()
 
     @property
     def misses(self) -> int:
@@ -369,6 +605,7 @@ class CycleCounter:
             raise MemoryError("tm_prof_enable failed")
         was = self._func_of is not None
         self._func_of = func_of
+        self._lib.tm_dec_mode(self._state, int(self._decoder), 1)
         self.invalidate()  # re-decode blocks so that each carries its function id
         if not was:
             self._swap_block_hook("tm_block_hook_prof")
@@ -379,6 +616,7 @@ class CycleCounter:
         self._swap_block_hook("tm_block_hook")
         self._lib.tm_prof_disable(self._state)
         self._func_of = None
+        self._lib.tm_dec_mode(self._state, int(self._decoder), 0)
 
     def note_exception_entry(self, handler_func: int) -> None:
         """The board entered an exception handler (a call in the profile); no-op unless profiling."""

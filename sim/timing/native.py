@@ -2,9 +2,12 @@
 
 The shared library is compiled with the system C compiler on first use into a cache directory
 keyed by the hash of the C source (and the compiler flags), so editing the source rebuilds it
-and several processes can share one build. The library does not link against Unicorn: the hook
-calls ``uc_emu_stop`` through a function pointer handed over by Python, taken from the very
-``libunicorn`` instance the ``unicorn`` package loaded.
+and several processes can share one build. The library does not link against Unicorn or
+capstone: the hook calls ``uc_emu_stop``, ``uc_mem_read`` and capstone's C API (its native
+block decoder, blockhook.c ``tm_decode_block``) through function pointers handed over by
+Python, taken from the very ``libunicorn`` and ``libcapstone`` instances the ``unicorn`` and
+``capstone`` packages loaded; it uses capstone's headers, shipped with the ``capstone`` wheel,
+for the instruction structures.
 """
 from __future__ import annotations
 
@@ -46,7 +49,54 @@ class BlockInfo(ctypes.Structure):
         ("func", ctypes.c_uint32),
         ("sp_descent", ctypes.c_uint32),
         ("flags", ctypes.c_uint32),
+        ("insn_addrs", ctypes.POINTER(ctypes.c_uint32)),
+        ("insn_costs", ctypes.POINTER(ctypes.c_int32)),
+        ("guard", ctypes.c_uint32),
+        ("native", ctypes.c_uint32),
     )
+
+
+class DivSiteC(ctypes.Structure):
+    """Mirror of ``struct tm_div_site`` (one SDIV/UDIV timed by its operands)."""
+
+    _fields_ = (
+        ("s", ctypes.c_void_p),
+        ("rn", ctypes.c_int32),
+        ("rm", ctypes.c_int32),
+        ("is_signed", ctypes.c_int32),
+        ("lo", ctypes.c_int32),
+        ("hi", ctypes.c_int32),
+        ("static_cost", ctypes.c_int32),
+    )
+
+
+class Region(ctypes.Structure):
+    """Mirror of ``struct tm_region`` (one memory region of the native decoder's map)."""
+
+    _fields_ = (
+        ("base", ctypes.c_uint64),
+        ("end", ctypes.c_uint64),
+        ("wait_states", ctypes.c_uint32),
+        ("art", ctypes.c_int32),
+        ("line_bytes", ctypes.c_uint32),
+        ("icache", ctypes.c_int32),
+    )
+
+
+# The class codes blockhook.c gives each capstone instruction id (enum TC_*), in that order.
+CLASSES = ("none", "load", "store", "dual", "multiple", "table", "branch", "sysreg", "it", "mul",
+           "mla", "mull", "mlal", "div", "dsp", "barrier", "isb", "vldr", "vstr", "fp_multiple",
+           "fp_mac", "vdiv", "vsqrt", "vmov", "fp_alu")
+# CoreTable/FpuTable values in the order of blockhook.c's enum TK_* ("div_range": 1 if set).
+CORE_FIELDS = ("branch_refill", "decode_branch_refill", "unaligned_target", "load_pc_refill",
+               "table_branch", "load", "load_pipelined", "store", "store_reg_offset", "dual",
+               "multiple_base", "mul", "mla", "mull", "mlal", "div", "div_range", "dsp",
+               "agu_stall", "it_folding", "barrier", "isb", "call_extra", "sysreg", "dual_issue",
+               "fp_alu", "fp_mac", "fp_div", "fp_sqrt", "fp_load_single", "fp_load_double",
+               "fp_store_single", "fp_store_double", "fp_mov_core", "fp_mov_half",
+               "fp_multiple_base")
+# Guard bits (blockhook.c TG_*): what a block holds that the board's guards look at.
+G_FP, G_V6M, G_DSP, G_ALWAYS, G_DIV, G_UNALIGN, G_BSELF = 1, 2, 4, 8, 16, 32, 64
 
 
 FLAG_CALL = 1  # TM_F_CALL: the block ends with BL/BLX
@@ -78,6 +128,17 @@ def _compiler(cc: str) -> str:
     return found
 
 
+def capstone_include() -> tuple[str, str]:
+    """The capstone headers the ``capstone`` wheel ships, and its version (part of the build key)."""
+    import capstone
+
+    inc = Path(capstone.__file__).resolve().parent / "include"
+    if not (inc / "capstone" / "capstone.h").is_file():
+        raise ToolchainError(f"{inc}: the capstone package ships no C headers (capstone.h); "
+                             "tandem's native block decoder needs them (pip install 'capstone>=5')")
+    return str(inc), str(capstone.__version__)
+
+
 def build(cache_dir: Path, cc: str = "cc", source_path: Path = SOURCE) -> Path:
     """Return the path of the compiled hook library, compiling it if the cache lacks it
     (``source_path``: another self-contained C hook, e.g. sim/core/traps.c)."""
@@ -85,8 +146,14 @@ def build(cache_dir: Path, cc: str = "cc", source_path: Path = SOURCE) -> Path:
         source = source_path.read_bytes()
     except OSError as exc:
         raise ToolchainError(f"{source_path}: cannot read the native hook source: {exc}") from exc
+    flags: tuple[str, ...] = CFLAGS
+    key = ""
+    if source_path == SOURCE:
+        inc, version = capstone_include()
+        flags = (*CFLAGS, "-I", inc)
+        key = f" capstone {version}"  # its headers give the structures' layout
     # The flags are part of the key so that changing them cannot reuse a stale build.
-    digest = hashlib.sha256(source + " ".join(CFLAGS).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(source + (" ".join(flags) + key).encode()).hexdigest()[:16]
     cache = cache_dir.expanduser()
     target = cache / f"{source_path.stem}-{digest}.so"
     if target.exists():
@@ -99,7 +166,7 @@ def build(cache_dir: Path, cc: str = "cc", source_path: Path = SOURCE) -> Path:
         raise ToolchainError(f"{cache}: cannot write the native build cache: {exc}") from exc
     os.close(fd)
     tmp = Path(tmp_name)
-    cmd = [cc, *CFLAGS, "-o", str(tmp), str(source_path)]
+    cmd = [cc, *flags, "-o", str(tmp), str(source_path)]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -144,6 +211,7 @@ def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
         "tm_cur_size": (u32, [vp]),
         "tm_misses": (u64, [vp]),
         "tm_table_count": (u32, [vp]),
+        "tm_size_at": (u32, [vp, u32]),
         "tm_recent": (u32, [vp, ctypes.POINTER(u32)]),
         "tm_set_cache": (c_int, [vp, u32, u32, u32]),
         "tm_flush_caches": (None, [vp]),
@@ -169,6 +237,15 @@ def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
         "tm_watch_masks": (None, [vp, ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(u64)]),
         "tm_watch_off": (None, [vp]),
         "tm_watching": (c_int, [vp]),
+        "tm_dec_new": (c_int, [vp, vp, vp, vp, vp, vp, vp, vp, vp]),
+        "tm_dec_core": (c_int, [vp, ctypes.POINTER(ctypes.c_int32), u32, ctypes.POINTER(ctypes.c_uint8), u32]),
+        "tm_dec_regions": (c_int, [vp, ctypes.POINTER(Region), u32]),
+        "tm_dec_guards": (None, [vp, u32, vp, u32]),
+        "tm_dec_mode": (None, [vp, ctypes.c_int32, ctypes.c_int32]),
+        "tm_dec_native": (u64, [vp]),
+        "tm_dec_guarded": (u64, [vp]),
+        "tm_dec_block": (c_int, [vp, vp, u64, u32, ctypes.POINTER(BlockInfo)]),
+        "tm_div_cycles": (ctypes.c_int32, [ctypes.c_int32, ctypes.c_int32, u32, u32, ctypes.c_int32]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)
@@ -184,5 +261,5 @@ def unicorn_lib() -> ctypes.CDLL:
     return ucmod.uclib
 
 
-__all__ = ["BlockInfo", "Event", "FLAG_CALL", "FLAG_SP_DYNAMIC", "MISS_CFUNC", "NativeLib", "SOURCE", "build", "load",
-           "unicorn_lib"]
+__all__ = ["CLASSES", "CORE_FIELDS", "FLAG_CALL", "FLAG_SP_DYNAMIC", "MISS_CFUNC", "SOURCE", "BlockInfo", "DivSiteC",
+           "Event", "NativeLib", "Region", "build", "capstone_include", "load", "unicorn_lib"]
