@@ -194,7 +194,7 @@ class Tandem:
         return FirmwareRun(name, elf, result, memory_report(image, b.platform))
 
     def infer(self, model: str | Path, inputs: Sequence[Any] | None = None, *, board: str | None = None,
-              invocations: int = 1, op_set: str = "model", profile: bool = True,
+              invocations: int = 1, op_set: str = "auto", profile: bool = True,
               max_cycles: int = DEFAULT_MAX_CYCLES, seed: int = 0) -> ModelRun:
         """Run a .tflite model (path relative to the test file) with tandem's micro runtime."""
         from tandem.reports.memory import memory_report

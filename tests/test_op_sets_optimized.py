@@ -246,3 +246,53 @@ def test_bench_kernels_prints_cycles_per_mac_per_op_set() -> None:
     bad = tandem("bench", "kernels", "--board", "nucleo_l4r5zi", "--model", "no_such.tflite")
     assert bad.returncode != 0 and "no_such.tflite: no such model file" in bad.stderr
     assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+# "auto", the default of `tandem infer`, the pytest plugin and the sweep: the optimized kernels on
+# a core with the DSP extension (ARMv7E-M: M4, M7; ARMv8-M Mainline with DSP: M33), the
+# reference ones elsewhere (ARMv6-M: M0, M0+; ARMv7-M without DSP: M3).
+@pytest.mark.parametrize(("board", "expected"), [
+    ("nucleo_l4r5zi", "optimized"), ("stm32f4_discovery", "optimized"), ("generic_m7", "optimized"),
+    ("generic_m33", "optimized"), ("bluepill", "model"), ("generic_m3", "model"), ("generic_m0", "model"),
+    ("generic_m0plus", "model"),
+])
+def test_auto_op_set_is_optimized_where_the_core_has_dsp(cfg, board: str, expected: str) -> None:
+    from tandem.tinyml.job import resolve_op_set
+
+    platform = load_platform(board, cfg.platforms_search)
+    assert resolve_op_set(platform, "auto") == expected
+    assert resolve_op_set(platform, "reference") == "reference"
+    with pytest.raises(ModelError, match=r"unknown op set 'fast' \(known: auto, model"):
+        resolve_op_set(platform, "fast")
+
+
+def test_cli_default_op_set_is_auto() -> None:
+    from test_cli import tandem
+
+    model = str(MODELS / "op_softmax.tflite")
+    m4 = tandem("infer", "--board", "nucleo_l4r5zi", "--model", model)
+    m3 = tandem("infer", "--board", "bluepill", "--model", model)
+    ref = tandem("infer", "--board", "nucleo_l4r5zi", "--model", model, "--op-set", "model")
+    assert m4.returncode == m3.returncode == ref.returncode == 0, m4.stderr + m3.stderr + ref.stderr
+    assert "; op set optimized\n" in m4.stdout and "; op set model\n" in m3.stdout
+    assert "; op set model\n" in ref.stdout
+
+    def cycles(text: str) -> int:
+        return int(next(line for line in text.splitlines() if line.startswith("inference:")).split()[1]
+                   .replace(",", ""))
+
+    assert cycles(m4.stdout) < cycles(ref.stdout)  # the optimized SOFTMAX took the default run
+    bad = tandem("infer", "--board", "nucleo_l4r5zi", "--model", model, "--op-set", "fast")
+    assert bad.returncode != 0 and "unknown op set 'fast'" in bad.stderr and "Traceback" not in bad.stderr
+    aot = tandem("infer", "--board", "nucleo_l4r5zi", "--model", model, "--runtime", "aot", "--op-set", "optimized")
+    assert aot.returncode != 0 and "--op-set optimized: the AOT runtime is built from the reference kernels" in aot.stderr
+    assert len(aot.stderr.strip().splitlines()) == 1
+
+
+def test_auto_with_an_rtl_block_takes_its_kernels_over_the_optimized_ones(cfg) -> None:
+    from tandem.tinyml.job import runtime_sources
+
+    srcs = runtime_sources(cfg, "optimized", ["CONV_2D", "SOFTMAX"], ["tandem_conv_engine_axi"])
+    table = Path(srcs[-1]).read_text()
+    assert "&tfl_accel_conv_2d" in table and "&tfl_opt_softmax" in table and "tfl_opt_conv_2d" not in table
+    assert "drivers/conv_accel.c" in srcs

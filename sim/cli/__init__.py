@@ -185,11 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "refuses the model, the other decides); prints TFLM's arena beside tandem's")
     p.add_argument("--json", metavar="OUT")
     p.add_argument("--invocations", type=_int_in(1, 1_000_000), default=1, help="inferences to run (default 1)")
-    p.add_argument("--op-set", default="model",
-                   help="kernels linked into the runtime image: model (the ops the model uses, as a TFLM "
-                        "application registers them; default), optimized (the model's ops on the "
-                        "optimized kernels where there is one: DSP extension on M4/M7/M33, portable C "
-                        "elsewhere), reference (every kernel), dscnn")
+    p.add_argument("--op-set", default="auto",
+                   help="kernels linked into the runtime image: auto (default: optimized on a core with "
+                        "the DSP extension, M4/M7/M33, as a CMSIS-NN application ships; model elsewhere), "
+                        "model (the ops the model uses on the reference kernels, as a TFLM application "
+                        "registers them), optimized (the model's ops on the optimized kernels where there "
+                        "is one: DSP extension on M4/M7/M33, portable C elsewhere), reference (every "
+                        "reference kernel), dscnn. With --accel the RTL block's kernels replace the CPU's "
+                        "for the ops it runs")
     p.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0,
                    help="seed of the random input when no --input is given")
     p.add_argument("--runtime", choices=("interpreter", "aot"), default="interpreter",

@@ -16,8 +16,9 @@ def cmd_demo(args: argparse.Namespace, cfg: TandemConfig) -> int:
     model = cfg.root / "examples" / "models" / "kws_ds_cnn.tflite"
     print("tandem demo: a DS-CNN keyword-spotting model (int8, 49x10 MFCC input, 2.66 M MACs) on a simulated\n"
           "NUCLEO-L4R5ZI (Cortex-M4F, 120 MHz, flash at 5 wait states behind the ART), run by tandem's micro\n"
-          "runtime: first on the CPU with the reference kernels, then with CONV_2D and DEPTHWISE_CONV_2D on the\n"
-          "conv8x8 RTL engine (Verilated, on the board's bus and memory). Outputs are checked against LiteRT.\n",
+          "runtime: first on the CPU with the optimized kernels (the DSP extension, as a CMSIS-NN build ships),\n"
+          "then with CONV_2D and DEPTHWISE_CONV_2D on the conv8x8 RTL engine (Verilated, on the board's bus and\n"
+          "memory). Outputs are checked against LiteRT.\n",
           flush=True)
     demo_args = build_parser().parse_args([
         "infer", "--board", "nucleo_l4r5zi", "--model", str(model), "--accel", "conv8x8", "--compare", "--check",

@@ -60,6 +60,14 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
         raise TandemError("--compare needs --accel (it compares CPU-only with accelerated)")
     if args.profile and args.accel and not args.compare:
         raise TandemError("--profile profiles the CPU-only run: use it with --compare, or without --accel")
+    op_set = args.op_set
+    if args.runtime == "aot" or args.compare_runtimes:
+        # the AOT generator calls the reference kernels' evals: the interpreter it is set beside
+        # takes the same kernels, so the comparison is of the runtimes alone
+        if op_set not in ("auto", "model"):
+            raise TandemError(f"--op-set {op_set}: the AOT runtime is built from the reference kernels "
+                              f"(op set model); leave out --op-set with --runtime aot or --compare-runtimes")
+        op_set = "model"
     runs: list[Inference] = []
     jobs: list[InferenceJob] = []
     # the overlay (a Tandem.RtlPeripheral) sits on the bus of an ordinary run, whose image links
@@ -70,10 +78,10 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
     for runtime in runtimes:
         for overlay in passes:
             where = f"with {rtl[0]} in RTL" if overlay is not None and rtl else "on the CPU"
-            print(f"[tandem] building the {_runtime_label(runtime, args.op_set)} for {args.board} and simulating "
+            print(f"[tandem] building the {_runtime_label(runtime, op_set)} for {args.board} and simulating "
                   f"{args.invocations} inference(s) {where} ...", file=sys.stderr, flush=True)
             image = None if runtime == "interpreter" else _aot_image(cfg, model, model_path)
-            jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, args.op_set,
+            jobs.append(InferenceJob.create(args.board, model_path, cfg, used, args.invocations, op_set,
                                             args.seed, overlays=[overlay] if overlay else [], model=model,
                                             info=info, image=image, runtime=runtime))
             runs.append(run_job(jobs[-1], cfg, args.max_cycles, profile=args.profile is not None and not overlay,
@@ -84,7 +92,8 @@ def cmd_infer(args: argparse.Namespace, cfg: TandemConfig) -> int:
             if overlay is not None and rtl:
                 runs[-1].extra.update({"accel": rtl[0], "simulator": "verilator"})
     # an accelerator overlay adds a peripheral only: the description is the plain board's
-    print(f"{args.model} on {args.board} ({jobs[0].platform.describe()})")
+    print(f"{args.model} on {args.board} ({jobs[0].platform.describe()})"
+          + (f"; op set {jobs[0].op_set}" if jobs[0].runtime == "interpreter" else ""))
     for r in runs:
         title = (f"with the {r.extra['accel']} accelerator ({r.extra['simulator']})" if "accel" in r.extra
                  else "CPU only" + (" (AOT runtime)" if r.extra.get("runtime") == "aot" else ""))

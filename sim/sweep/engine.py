@@ -83,7 +83,8 @@ def baseline_task(env: TaskEnv, model_path: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     try:
         with quiet(cfg, "baseline"):
-            job = InferenceJob.create(env.board, model_path, cfg)
+            # the op set a user gets by default (optimized kernels on a core with DSP)
+            job = InferenceJob.create(env.board, model_path, cfg, op_set="auto")
             cpu = run_job(job, cfg, env.max_cycles)
             refs = run_references(job.model, job.inputs, job.invocations)
     except TandemError as exc:
@@ -115,7 +116,7 @@ def point_task(env: TaskEnv, point: DesignPoint, models: Sequence[str]) -> dict[
             for model in models:
                 t0 = time.perf_counter()
                 # the Tandem.RtlPeripheral on the bus of the run, its kernels in the op set
-                job = InferenceJob.create(env.board, model, cfg, overlays=[overlay])
+                job = InferenceJob.create(env.board, model, cfg, op_set="auto", overlays=[overlay])
                 res = run_job(job, cfg, env.max_cycles)
                 on_accel = [o for o in res.ops if o.where == "accel"]
                 busy = sum(o.accel_cycles or 0 for o in on_accel)

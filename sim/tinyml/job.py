@@ -24,6 +24,7 @@ from tandem.files import MAX_MODEL_BYTES, read_user_file
 from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.platform.model import Platform, load_platform
 from tandem.platform.search import resolve_accel
+from tandem.timing.tables import TABLES
 from tandem.tinyml.model import ModelInfo, read_model
 
 RUNTIME = "runtime"
@@ -31,8 +32,10 @@ RUNTIME = "runtime"
 # MicroMutableOpResolver (flash follows the model); "accel" and "optimized" with the model's ops
 # are the same with the accelerated (kernels/accel/) or optimized (kernels/optimized/: DSP
 # extension or portable fast C) kernels in place of the reference ones where they exist; the
-# others are tables in app/.
-OP_SETS = ("model", "reference", "dscnn", "accel", "optimized")
+# others are tables in app/. "auto" is what users get by default (the CLI, the pytest plugin, the
+# sweep): "optimized" where the core has the DSP extension (ARMv7E-M, ARMv8-M Mainline with DSP:
+# M4, M7, M33), as an application built with CMSIS-NN would ship, "model" elsewhere.
+OP_SETS = ("auto", "model", "reference", "dscnn", "accel", "optimized")
 # op sets whose table is generated from the model's ops, and the kernel family each puts first
 _GENERATED = {"model": "reference", "accel": "accel", "optimized": "optimized"}
 _KERNEL_DEF = re.compile(r"const\s+tfl_kernel_t\s+(tfl_ref_\w+)\s*=\s*\{\s*TFL_OP_(\w+)")
@@ -55,6 +58,21 @@ RTL_KERNELS: MappingProxyType[str, tuple[tuple[str, ...], MappingProxyType[str, 
                  MappingProxyType({"FULLY_CONNECTED": "tfl_vmac_fully_connected"})),
     ENGINE_TOP: (ENGINE_SOURCES, ENGINE_OPS),
 })
+
+
+def has_dsp(platform: Platform) -> bool:
+    """Whether the board's core has the DSP extension (the "v7em" and "v8m" cycle tables)."""
+    table = TABLES.get(platform.cpu.core)
+    return table is not None and table.arch in ("v7em", "v8m")
+
+
+def resolve_op_set(platform: Platform, op_set: str) -> str:
+    """``op_set`` with "auto" made concrete for ``platform``; unknown names are refused."""
+    if op_set not in OP_SETS:
+        raise ModelError(f"unknown op set {op_set!r} (known: {', '.join(OP_SETS)})")
+    if op_set != "auto":
+        return op_set
+    return "optimized" if has_dsp(platform) else "model"
 
 
 def rtl_tops(platform: Platform) -> tuple[str, ...]:
@@ -119,9 +137,9 @@ def model_op_set(cfg: TandemConfig, ops: Iterable[str], accel: bool = False, fla
 def runtime_sources(cfg: TandemConfig, op_set: str, ops: Iterable[str] | None = None,
                     tops: Iterable[str] = ()) -> tuple[str, ...]:
     """The runtime's sources for ``op_set``; ``tops``: RTL blocks on the board whose kernels the
-    "model" op set uses (RTL_KERNELS)."""
+    "model" and "optimized" op sets use (RTL_KERNELS) in place of the CPU's."""
     root = cfg.firmware_dir
-    tops = tuple(tops) if op_set == "model" else ()
+    tops = tuple(tops) if op_set in ("model", "optimized") else ()
     srcs = sorted((root / RUNTIME / "src").glob("*.c")) + sorted((root / RUNTIME / "kernels" / "reference").glob("*.c"))
     srcs += [root / RUNTIME / "app" / "main.c"]
     if op_set == "accel":
@@ -142,10 +160,9 @@ def runtime_sources(cfg: TandemConfig, op_set: str, ops: Iterable[str] | None = 
 
 def build_runtime(platform: Platform, cfg: TandemConfig, op_set: str = "reference", opt: str = "-O2",
                   ops: Iterable[str] | None = None) -> Path:
-    """The runtime image for ``platform`` with ``op_set`` (``ops``: the model's op names, for
-    the "model" set)."""
-    if op_set not in OP_SETS:
-        raise ModelError(f"unknown op set {op_set!r} (known: {', '.join(OP_SETS)})")
+    """The runtime image for ``platform`` with ``op_set`` ("auto" resolved for the board by
+    :func:`resolve_op_set`; ``ops``: the model's op names, for the generated sets)."""
+    op_set = resolve_op_set(platform, op_set)
     spec = FirmwareSpec(
         sources=runtime_sources(cfg, op_set, ops, rtl_tops(platform)),
         name=f"runtime-{op_set}",
@@ -226,7 +243,7 @@ class InferenceJob:
     info: ModelInfo
     inputs: list[np.ndarray]  # checked against the model (given, or random from the seed)
     invocations: int
-    op_set: str
+    op_set: str  # as built: "auto" resolved for the board
     accel: str | None  # the accelerator overlay's name, when the job was made with one
     elf: Path  # the runtime image for the platform and op set
     runtime: str = "interpreter"  # or "aot": the image was generated for this model (tandem.aot)
@@ -252,6 +269,7 @@ class InferenceJob:
             extra = [resolve_accel(accel, cfg.platforms_dir), *[p.resolve() for p in extra]]
         platform = load_platform(board, cfg.platforms_search, extra or None)
         info = info or read_model(data, str(path))
+        op_set = resolve_op_set(platform, op_set)
         elf = image(platform) if image is not None else build_runtime(platform, cfg, op_set, ops=info.op_names())
         used = check_inputs(info, inputs) if inputs is not None else None
         if used is None:
@@ -260,5 +278,6 @@ class InferenceJob:
                    runtime if image is not None else "interpreter")
 
 
-__all__ = ["OP_SETS", "InferenceJob", "build_runtime", "check_inputs", "dtype_of", "model_op_set",
-           "optimized_kernels", "random_inputs", "read_model_file", "reference_kernels", "runtime_sources"]
+__all__ = ["OP_SETS", "InferenceJob", "build_runtime", "check_inputs", "dtype_of", "has_dsp", "model_op_set",
+           "optimized_kernels", "random_inputs", "read_model_file", "reference_kernels", "resolve_op_set",
+           "runtime_sources"]
