@@ -36,22 +36,27 @@ def _run(board: str, path: Path, cfg: TandemConfig, runtime: str) -> Inference:
     return r
 
 
+def table_lines(board: str, cfg: TandemConfig) -> tuple[list[str], bool]:
+    """The Markdown table's lines, and whether the two runtimes' outputs were equal on every model."""
+    lines = ["| model | flash interp / AOT | RAM interp / AOT | arena interp / AOT | inference cycles interp / AOT "
+             "| whole run interp / AOT |", "|---|---|---|---|---|---|"]
+    same = True
+    for label, name in MODELS:
+        path = ROOT / "tests" / "models" / f"{name}.tflite"
+        a, b = (_run(board, path, cfg, rt) for rt in ("interpreter", "aot"))
+        same = same and all(np.array_equal(x, y) for x, y in zip(a.outputs, b.outputs, strict=True))
+        ma, mb = memory_of(a), memory_of(b)
+        lines.append(f"| {label} | {ma.flash:,} / {mb.flash:,} | {ma.ram:,} / {mb.ram:,} | {a.arena_bytes:,} / "
+                     f"{b.arena_bytes:,} | {a.cycles:,} / {b.cycles:,} | {a.total_cycles:,} / {b.total_cycles:,} |")
+    return lines, same
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--board", default="nucleo_l4r5zi")
     args = ap.parse_args(argv)
-    cfg = TandemConfig.from_env()
-    print("| model | flash interp / AOT | RAM interp / AOT | arena interp / AOT | inference cycles interp / AOT "
-          "| whole run interp / AOT |")
-    print("|---|---|---|---|---|---|")
-    same = True
-    for label, name in MODELS:
-        path = ROOT / "tests" / "models" / f"{name}.tflite"
-        a, b = (_run(args.board, path, cfg, rt) for rt in ("interpreter", "aot"))
-        same = same and all(np.array_equal(x, y) for x, y in zip(a.outputs, b.outputs, strict=True))
-        ma, mb = memory_of(a), memory_of(b)
-        print(f"| {label} | {ma.flash:,} / {mb.flash:,} | {ma.ram:,} / {mb.ram:,} | {a.arena_bytes:,} / "
-              f"{b.arena_bytes:,} | {a.cycles:,} / {b.cycles:,} | {a.total_cycles:,} / {b.total_cycles:,} |")
+    lines, same = table_lines(args.board, TandemConfig.from_env())
+    print("\n".join(lines))
     if not same:
         print("outputs differ between the runtimes", file=sys.stderr)
     return 0 if same else 1
