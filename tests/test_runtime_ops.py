@@ -232,3 +232,31 @@ def test_quantize_rounds_ties_like_litert(runtime: HostRuntime) -> None:
     model, _ = ops.quantize(np.random.default_rng(0), shape=(1, 12), out=q)
     x = np.array([[0.25, -0.25, 0.75, -0.75, 1.25, -1.25, 1e9, -1e9, 63.75, -64.25, 0.0, 2.5]], dtype=np.float32)
     assert_same(runtime, model, [x])
+
+
+def test_quantize_divides_in_single_precision_like_tflite(runtime: HostRuntime) -> None:
+    """TFLite's AffineQuantize rounds val / static_cast<float>(scale), a float32 quotient. With
+    scale 0.1 (float32 0.100000001490116...) and x = -11.75 the exact quotient is
+    -117.4999982...: a double quotient rounds to -117, the float32 one is -117.5 and rounds to -118,
+    as LiteRT does. Every value here is such a case (found by comparing the two quotients)."""
+    q = Quant(0.1, 0)
+    model, _ = ops.quantize(np.random.default_rng(0), shape=(1, 8), out=q)
+    x = np.array([[-11.75, -11.25, -10.75, -10.25, -9.75, -11.949999809265137, -11.449999809265137,
+                   -10.949999809265137]], dtype=np.float32)
+    assert_same(runtime, model, [x])
+    got = runtime.run(model, [x])
+    assert got.outputs[0][0, 0] == -118
+
+
+@pytest.mark.parametrize("scale", [1e-4, 0.1, 0.0078125, 1 / 3, 7.123456789, 1234.5678])
+@pytest.mark.parametrize("zero_point", [-128, -1, 0, 127])
+def test_dequantize_every_code_like_tflite(runtime: HostRuntime, scale: float, zero_point: int) -> None:
+    """All 256 int8 codes: the float32 product the kernel computes is TFLite's double product
+    rounded once to float32, bit for bit (dequantize.c's argument)."""
+    model, _ = ops.dequantize(np.random.default_rng(0), shape=(2, 128), inp=Quant(scale, zero_point))
+    x = np.arange(-128, 128, dtype=np.int8).reshape(2, 128)
+    got = runtime.run(model, [x])
+    assert got.status.ok, got.status
+    want = (np.float64(np.float32(scale)) * (x.astype(np.float64) - zero_point)).astype(np.float32)
+    np.testing.assert_array_equal(got.outputs[0].view(np.uint32), want.view(np.uint32))
+    assert_same(runtime, model, [x])

@@ -107,32 +107,35 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
         requantize(in, out, (const requant_data_t *)n->data, count);
     } else if (out->type == TFL_TYPE_INT8) {
         const float *x = (const float *)in->data;
-        const double scale = out->scale;
+        /* TFLite's AffineQuantize (reference/quantize.h) divides in single precision,
+         * TfLiteRound(val / static_cast<float>(scale)): a double quotient can round to the other
+         * side of a .5 and is ~10x the cycles without a double-precision FPU */
+        const float scale = out->scale;
         for (i = 0; i < count; i++) {
-            double q = round((double)x[i] / scale);
+            float q = roundf(x[i] / scale);
             int32_t v;
             /* saturate before the int conversion (NaN maps to the zero point) */
-            if (q > 1e9)
-                q = 1e9;
-            else if (q < -1e9)
-                q = -1e9;
+            if (q > 1e9f)
+                q = 1e9f;
+            else if (q < -1e9f)
+                q = -1e9f;
             else if (q != q)
-                q = 0;
+                q = 0.0f;
             v = (int32_t)q + out->zero_point;
             y[i] = (int8_t)tfl_clamp(v, -128, 127);
         }
     } else {
         const float *x = (const float *)in->data;
-        const double scale = out->scale;
+        const float scale = out->scale;
         int16_t *y16 = (int16_t *)out->data;
         for (i = 0; i < count; i++) {
-            double q = round((double)x[i] / scale);
-            if (q > 1e9)
-                q = 1e9;
-            else if (q < -1e9)
-                q = -1e9;
+            float q = roundf(x[i] / scale);
+            if (q > 1e9f)
+                q = 1e9f;
+            else if (q < -1e9f)
+                q = -1e9f;
             else if (q != q)
-                q = 0;
+                q = 0.0f;
             y16[i] = (int16_t)tfl_clamp((int32_t)q + out->zero_point, -32768, 32767);
         }
     }
