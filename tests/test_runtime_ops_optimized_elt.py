@@ -111,6 +111,46 @@ def test_add_mul_same_shape_int16(runtime: HostRuntime, seed: int, kind: str, n:
     assert_same(runtime, model, inputs)
 
 
+@st.composite
+def block_broadcast(draw: st.DrawFn) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(full, small): small is full's trailing dims after leading 1s (dropped or kept), the shapes
+    the optimized ADD/MUL run by blocks (a per-channel operand, a row, a single value)."""
+    full = tuple(draw(st.integers(1, 9)) for _ in range(draw(st.integers(1, 4))))
+    keep = draw(st.integers(0, len(full)))
+    tail = full[len(full) - keep:]
+    lead = draw(st.integers(0, len(full) - keep))
+    return full, (1,) * lead + tail
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["ADD", "MUL"]), shapes=block_broadcast(),
+       small_first=st.booleans(), act=ACTIVATIONS, q1=quant(), q2=quant(), qo=quant(0.005, 1.0))
+def test_add_mul_block_broadcast(runtime: HostRuntime, seed: int, kind: str, shapes: tuple[tuple[int, ...], ...],
+                                 small_first: bool, act: str, q1: Quant, q2: Quant, qo: Quant) -> None:
+    full, small = shapes
+    a, b = (small, full) if small_first else (full, small)
+    model, inputs = ops.binary(np.random.default_rng(seed), kind, shape1=a, shape2=b, out_shape=full,
+                               q1=q1, q2=q2, qo=qo, activation=act)
+    assert_same(runtime, model, inputs)
+
+
+@FAST
+@given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["ADD", "MUL"]), shapes=block_broadcast(),
+       small_first=st.booleans(), act=ACTIVATIONS, data=st.data())
+def test_add_mul_block_broadcast_int16(runtime: HostRuntime, seed: int, kind: str,
+                                       shapes: tuple[tuple[int, ...], ...], small_first: bool, act: str,
+                                       data: st.DataObject) -> None:
+    full, small = shapes
+    a, b = (small, full) if small_first else (full, small)
+    q16 = st.builds(Quant, st.floats(1e-5, 1e-3), st.just(0))
+    q1, q2 = data.draw(q16), data.draw(q16)
+    qo = data.draw(q16) if kind == "ADD" else Quant(q1.scale * q2.scale * data.draw(st.floats(256.0, 65536.0)), 0)
+    model, inputs = ops.binary(np.random.default_rng(seed), kind, shape1=a, shape2=b, out_shape=full,
+                               q1=q1, q2=q2, qo=qo, activation=act, dtype="int16",
+                               **({"pot_scale_int16": False} if kind == "ADD" else {}))
+    assert_same(runtime, model, inputs)
+
+
 @FAST
 @given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 3), depth=st.sampled_from([1, 3, 4, 5, 12, 255, 256, 257,
                                                                                       300]),

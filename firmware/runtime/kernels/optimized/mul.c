@@ -1,8 +1,10 @@
-/* MUL, optimized (int8 and int16, both inputs and the output of one shape): the reference
- * prepare, then one pass with the reference's arithmetic ((x1 + off1) * (x2 + off2) rescaled;
- * opt_mbqm is tfl_mbqm's bits) without the broadcast index walk. With the DSP extension four
- * int8 pairs come from one word each, offset by SXTAB16 and multiplied by SMULBB/SMULTT (as
- * CMSIS-NN's arm_elementwise_mul_s8). A broadcast runs on the reference kernel. */
+/* MUL, optimized (int8 and int16): the reference prepare, then passes with the reference's
+ * arithmetic ((x1 + off1) * (x2 + off2) rescaled; opt_mbqm is tfl_mbqm's bits) without the
+ * broadcast index walk. With the DSP extension four int8 pairs come from one word each, offset by
+ * SXTAB16 and multiplied by SMULBB/SMULTT (as CMSIS-NN's arm_elementwise_mul_s8). Inputs of the
+ * output's shape take one pass; an operand broadcast by blocks (opt_block_bcast: a per-channel
+ * scale, as in squeeze-and-excitation blocks) one pass per block; a single value is a constant
+ * factor. Any other broadcast runs on the reference kernel. */
 #include "opt_common.h"
 #include "ref_kernels.h"
 
@@ -17,7 +19,8 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     a = tfl_node_input(ip, n, 0);
     b = tfl_node_input(ip, n, 1);
     out = tfl_node_output(ip, n, 0);
-    if (!tfl_same_shape(a, b) || !tfl_same_shape(a, out))
+    uint32_t inner;
+    if (!opt_block_bcast(b, a, out, &inner) && !opt_block_bcast(a, b, out, &inner))
         n->kernel = &tfl_ref_mul;
     return TFL_OK;
 }
@@ -54,16 +57,54 @@ static void mul_int16(const tfl_ref_mul_data_t *d, const int16_t *x1, const int1
         y[i] = (int16_t)tfl_clamp(opt_mbqm(x1[i] * x2[i], q, sh), lo, hi);
 }
 
+/* x * c for a single value c (its offset added once); the product commutes */
+static void mul_scalar(const tfl_ref_mul_data_t *d, const void *x, int32_t xoff, int32_t c, void *y, uint32_t total,
+                       int is16)
+{
+    const int32_t q = d->mult, sh = d->shift, zo = d->out_off, lo = d->act_min, hi = d->act_max;
+    uint32_t i;
+    if (is16) {
+        for (i = 0; i < total; i++)
+            ((int16_t *)y)[i] = (int16_t)tfl_clamp(opt_mbqm(((const int16_t *)x)[i] * c, q, sh), lo, hi);
+    } else {
+        for (i = 0; i < total; i++)
+            ((int8_t *)y)[i] = opt_out8((((const int8_t *)x)[i] + xoff) * c, q, sh, zo, lo, hi);
+    }
+}
+
+static void mul_block(const tfl_ref_mul_data_t *d, const void *x1, const void *x2, void *y, uint32_t total, int is16)
+{
+    if (is16)
+        mul_int16(d, (const int16_t *)x1, (const int16_t *)x2, (int16_t *)y, total);
+    else
+        mul_int8(d, (const int8_t *)x1, (const int8_t *)x2, (int8_t *)y, total);
+}
+
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
 {
     const tfl_tensor_t *a = tfl_node_input(ip, n, 0), *b = tfl_node_input(ip, n, 1);
     const tfl_tensor_t *out = tfl_node_output(ip, n, 0);
     const tfl_ref_mul_data_t *d = (const tfl_ref_mul_data_t *)n->data;
-    const uint32_t total = tfl_num_elements(out);
-    if (out->type == TFL_TYPE_INT16)
-        mul_int16(d, (const int16_t *)a->data, (const int16_t *)b->data, (int16_t *)out->data, total);
-    else
-        mul_int8(d, (const int8_t *)a->data, (const int8_t *)b->data, (int8_t *)out->data, total);
+    const uint32_t total = tfl_num_elements(out), size = out->type == TFL_TYPE_INT16 ? 2u : 1u;
+    const int is16 = size == 2u;
+    const uint8_t *x1 = (const uint8_t *)a->data, *x2 = (const uint8_t *)b->data;
+    uint8_t *y = (uint8_t *)out->data;
+    uint32_t inner = total, o;
+    const int b_small = opt_block_bcast(b, a, out, &inner); /* prepare saw one of the two hold */
+    if (!b_small)
+        opt_block_bcast(a, b, out, &inner);
+    if (inner == total) {
+        mul_block(d, x1, x2, y, total, is16);
+    } else if (inner == 1) {
+        const uint8_t *c = b_small ? x2 : x1;
+        const int32_t cv = is16 ? *(const int16_t *)c : *(const int8_t *)c + (b_small ? d->in2_off : d->in1_off);
+        mul_scalar(d, b_small ? x1 : x2, b_small ? d->in1_off : d->in2_off, cv, y, total, is16);
+    } else {
+        for (o = 0; o < total; o += inner) {
+            const uint32_t at = o * size;
+            mul_block(d, b_small ? x1 + at : x1, b_small ? x2 : x2 + at, y + at, inner, is16);
+        }
+    }
     return TFL_OK;
 }
 

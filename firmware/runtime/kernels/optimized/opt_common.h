@@ -329,4 +329,24 @@ static inline int32_t opt_div_round(int32_t acc, int32_t count)
     return acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
 }
 
+/* Whether `small` broadcasts over `full` (which has the output's shape) by blocks: its dims,
+ * aligned right with the output's, equal the output's up to some axis and are 1 before it (a
+ * per-channel scale or offset, a row, a scalar). Then output element o * inner + j pairs full's
+ * element o * inner + j with small's element j; *inner is the product of those trailing dims. */
+static inline int opt_block_bcast(const tfl_tensor_t *small, const tfl_tensor_t *full, const tfl_tensor_t *out,
+                                  uint32_t *inner)
+{
+    uint32_t n = 1;
+    int32_t j = (int32_t)small->ndim - 1, k = (int32_t)out->ndim - 1;
+    if (!tfl_same_shape(full, out) || small->ndim > out->ndim)
+        return 0;
+    for (; j >= 0 && small->dims[j] == out->dims[k]; j--, k--)
+        n *= (uint32_t)out->dims[k];
+    for (; j >= 0; j--)
+        if (small->dims[j] != 1)
+            return 0;
+    *inner = n;
+    return 1;
+}
+
 #endif
