@@ -1,5 +1,6 @@
 // tandem_conv_accel: int8 CONV_2D and DEPTHWISE_CONV_2D engine with TFLite per-channel
-// requantization (CONFIG.MODE picks the job kind; FULLY_CONNECTED runs as a 1x1 CONV_2D).
+// requantization (CONFIG.MODE picks the job kind; FULLY_CONNECTED runs as a 1x1 CONV_2D with
+// CONFIG.ROUND = SINGLE, its one-rounding rescale).
 //
 // A synchronous coprocessor: the CPU writes the configuration registers and START, the engine
 // loads input, filter and per-channel arrays from the board's memory through its memory port,
@@ -27,8 +28,13 @@
 // per cycle.
 //
 // Requantization (per output channel, PO lanes in parallel, pipelined): acc + bias, then
-// MultiplyByQuantizedMultiplier = RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(
-// acc << left_shift, multiplier), right_shift), + output offset, clamp to [act_min, act_max].
+// CONFIG.ROUND = DOUBLE (conv's MultiplyByQuantizedMultiplier): RoundingDivideByPOT(
+// SaturatingRoundingDoublingHighMul(acc << left_shift, multiplier), right_shift); or
+// CONFIG.ROUND = SINGLE (FULLY_CONNECTED's, tensorflow/lite/kernels/internal/common.cc with
+// TFLITE_SINGLE_ROUNDING and ruy/apply_multiplier.cc, which LiteRT's int8 FULLY_CONNECTED
+// takes): int32((int64 acc * multiplier + 2^(30 - shift)) >>> (31 - shift)), one rounding of
+// the 64-bit product (no left shift, no saturation; the int32 cast wraps as the firmware's C
+// does); then + output offset, clamp to [act_min, act_max].
 //
 // Register interface: 32-bit, word-addressed (reg_addr is the word index), combinational read;
 // a write takes effect at the clock edge where reg_sel & reg_we; configuration writes are
@@ -113,6 +119,7 @@ module tandem_conv_accel #(
     reg [31:0] in_off_r, out_off_r, act_min_r, act_max_r;
     reg [31:0] in_addr, filt_addr, bias_addr, mult_addr, shift_addr, out_addr, out_pstride;
     reg [1:0]  cfg_mode;          // CONFIG.MODE
+    reg        cfg_round;         // CONFIG.ROUND: 0 DOUBLE, 1 SINGLE (see the requant pipeline)
     wire       dw = (cfg_mode == CONFIG_MODE_DEPTHWISE);
     reg [15:0] dw_m, dw_rem;      // depth multiplier OUT_C / IN_C, and the division's remainder
     reg [31:0] cyc_total, cyc_compute, cyc_mac, cyc_load, cyc_store;
@@ -133,6 +140,7 @@ module tandem_conv_accel #(
             in_off_r <= 32'd0; out_off_r <= 32'd0;
             act_min_r <= ACT_MIN_RESET; act_max_r <= ACT_MAX_RESET;
             cfg_mode <= CONFIG_RESET[CONFIG_MODE_LSB +: 2];
+            cfg_round <= CONFIG_RESET[CONFIG_ROUND_LSB];
             in_addr <= 32'd0; filt_addr <= 32'd0; bias_addr <= 32'd0; mult_addr <= 32'd0;
             shift_addr <= 32'd0; out_addr <= 32'd0; out_pstride <= 32'd0;
         end else if (wr && !busy) begin
@@ -157,7 +165,8 @@ module tandem_conv_accel #(
                 REG_SHIFT_ADDR:  shift_addr <= reg_wdata;
                 REG_OUT_ADDR:    out_addr <= reg_wdata;
                 REG_OUT_PSTRIDE: out_pstride <= reg_wdata;
-                REG_CONFIG:      cfg_mode <= reg_wdata[CONFIG_MODE_LSB +: 2];
+                REG_CONFIG:      begin cfg_mode <= reg_wdata[CONFIG_MODE_LSB +: 2];
+                                       cfg_round <= reg_wdata[CONFIG_ROUND_LSB]; end
                 default: ;
             endcase
         end
@@ -196,7 +205,7 @@ module tandem_conv_accel #(
             REG_MAC_CYCLES:     reg_rdata = cyc_mac;
             REG_LOAD_CYCLES:    reg_rdata = cyc_load;
             REG_STORE_CYCLES:   reg_rdata = cyc_store;
-            REG_CONFIG:         reg_rdata = {30'd0, cfg_mode};
+            REG_CONFIG:         reg_rdata = {29'd0, cfg_round, cfg_mode};
             default:            reg_rdata = 32'd0;
         endcase
     end
@@ -439,19 +448,24 @@ module tandem_conv_accel #(
     reg              q1_valid;
     reg [32*PO-1:0]  q1_x, q1_m;
     reg [5*PO-1:0]   q1_rs;
+    reg [6*PO-1:0]   q1_ts;
     reg [OA-1:0]     q1_oidx;
     reg              q2_valid;
     reg [64*PO-1:0]  q2_prod;
     reg [PO-1:0]     q2_ovf;
     reg [5*PO-1:0]   q2_rs;
+    reg [6*PO-1:0]   q2_ts;
     reg [OA-1:0]     q2_oidx;
     reg              q3_valid;
     reg [32*PO-1:0]  q3_high;
     reg [5*PO-1:0]   q3_rs;
     reg [OA-1:0]     q3_oidx;
 
-    // stage q0 -> q1: bias add, split shift, left shift (int32 wrap as in C)
+    // stage q0 -> q1: bias add, split shift, left shift (int32 wrap as in C); SINGLE: no left
+    // shift, no RoundingDivideByPOT (q0_rs = 0 makes it the identity), total shift 31 - shift
+    // (1..62 for a shift in -31..30) for the q2 stage
     reg [5*PO-1:0]  q0_rs;
+    reg [6*PO-1:0]  q0_ts;
     reg [32*PO-1:0] q0_xl;
     integer lo;
     reg signed [31:0] sh_v;
@@ -460,7 +474,11 @@ module tandem_conv_accel #(
         for (lo = 0; lo < PO; lo = lo + 1) begin
             xb = q0_acc[32*lo +: 32] + bias_rd[32*lo +: 32];
             sh_v = $signed(shift_rd[32*lo +: 32]);
-            if (sh_v > 32'sd0) begin
+            q0_ts[6*lo +: 6] = 6'd31 - sh_v[5:0];
+            if (cfg_round) begin
+                q0_xl[32*lo +: 32] = xb;
+                q0_rs[5*lo +: 5] = 5'd0;
+            end else if (sh_v > 32'sd0) begin
                 q0_xl[32*lo +: 32] = xb << sh_v[4:0];
                 q0_rs[5*lo +: 5] = 5'd0;
             end else begin
@@ -470,19 +488,27 @@ module tandem_conv_accel #(
         end
     end
 
-    // stage q2 -> q3: SaturatingRoundingDoublingHighMul's nudge and truncating divide by 2^31
+    // stage q2 -> q3: SaturatingRoundingDoublingHighMul's nudge and truncating divide by 2^31;
+    // SINGLE: + 2^(total shift - 1), arithmetic shift right by the total shift, low 32 bits
     reg [32*PO-1:0] q2_high;
-    reg signed [63:0] pr, tot;
+    reg signed [63:0] pr, tot, s_tot;
     /* verilator lint_off UNUSEDSIGNAL */
     reg [63:0] tot_mag;  // |product + nudge| < 2^63; bits 62:31 are the quotient
+    reg signed [63:0] s_res;  // the int32 cast keeps bits 31:0
     /* verilator lint_on UNUSEDSIGNAL */
+    reg [5:0] ts;
     integer ho;
     always @* begin
         for (ho = 0; ho < PO; ho = ho + 1) begin
             pr = $signed(q2_prod[64*ho +: 64]);
             tot = pr + (pr >= 64'sd0 ? 64'sd1073741824 : -64'sd1073741823);
             tot_mag = tot[63] ? (~tot + 64'd1) : tot;
-            if (q2_ovf[ho]) q2_high[32*ho +: 32] = 32'h7FFF_FFFF;
+            ts = q2_ts[6*ho +: 6];
+            // |product| <= 2^62 and the rounding term <= 2^61: no overflow
+            s_tot = pr + $signed(64'd1 << (ts - 6'd1));
+            s_res = s_tot >>> ts;
+            if (cfg_round) q2_high[32*ho +: 32] = s_res[31:0];
+            else if (q2_ovf[ho]) q2_high[32*ho +: 32] = 32'h7FFF_FFFF;
             else if (tot[63]) q2_high[32*ho +: 32] = ~tot_mag[62:31] + 32'd1;
             else q2_high[32*ho +: 32] = tot_mag[62:31];
         end
@@ -549,6 +575,7 @@ module tandem_conv_accel #(
             q1_x <= q0_xl;
             q1_m <= mult_rd;
             q1_rs <= q0_rs;
+            q1_ts <= q0_ts;
             q1_oidx <= q0_oidx;
             q2_valid <= q1_valid;
             for (mo = 0; mo < PO; mo = mo + 1) begin
@@ -557,6 +584,7 @@ module tandem_conv_accel #(
                               (q1_m[32*mo +: 32] == 32'h8000_0000);
             end
             q2_rs <= q1_rs;
+            q2_ts <= q1_ts;
             q2_oidx <= q1_oidx;
             q3_valid <= q2_valid;
             q3_high <= q2_high;

@@ -1,6 +1,7 @@
 """The conv engine behind AXI4-Lite and AXI4 (rtl/tandem_conv_engine_axi.v) under cocotbext-axi's
 bus models (rtl/tests/conv_engine_axi_bench.py), the golden model (sim/reference/conv_engine.py)
-as the scoreboard: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED as a 1x1 conv, refused jobs.
+as the scoreboard: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED as a 1x1 conv (in both
+CONFIG.ROUND modes, edge shifts and saturating values included), refused jobs.
 Icarus on a 4x4 array (and an 8x4 one), Verilator on the 16x16 overlay's parameters, and
 Verilator lint of the wrapper for every shipped overlay's parameters."""
 from __future__ import annotations
@@ -43,6 +44,10 @@ def test_conv_and_fc_jobs_match_the_golden_model() -> None:
     _run(SMALL, ["conv_jobs"])
 
 
+def test_fc_jobs_in_both_rounding_modes_match_the_golden_model() -> None:
+    _run(SMALL, ["fc_rounding_jobs"])
+
+
 def test_depthwise_jobs_match_the_golden_model() -> None:
     _run(SMALL, ["depthwise_jobs"])
 
@@ -60,8 +65,9 @@ def test_depthwise_is_refused_with_more_rows_than_columns() -> None:
 
 
 def test_full_size_array_under_verilator() -> None:
-    """The 16x16 overlay's parameters (Verilator): conv, FC and depthwise against the model."""
-    _run(_overlay_parameters("conv16x16"), ["conv_jobs", "depthwise_jobs"], seed=9,
+    """The 16x16 overlay's parameters (Verilator): conv, FC (both roundings) and depthwise
+    against the model."""
+    _run(_overlay_parameters("conv16x16"), ["conv_jobs", "fc_rounding_jobs", "depthwise_jobs"], seed=9,
          simulator="verilator")
 
 

@@ -45,20 +45,20 @@ def _run(simulator: str, params: dict[str, int], tests: list[str], cases: int, m
 
 
 def test_accel_icarus_small() -> None:
-    _run("icarus", SMALL, ["registers", "random_convolutions", "misconfigurations",
+    _run("icarus", SMALL, ["registers", "random_convolutions", "fc_rounding", "misconfigurations",
                            "busy_ignores_writes"],
          cases=5, max_hw=5, seed=11)
 
 
 def test_accel_verilator_8x8() -> None:
-    _run("verilator", MEDIUM, ["registers", "random_convolutions", "misconfigurations",
+    _run("verilator", MEDIUM, ["registers", "random_convolutions", "fc_rounding", "misconfigurations",
                                "busy_ignores_writes",
                                "utilisation_1x1"], cases=25, max_hw=10, seed=23,
          report=(TandemConfig.from_env().cache_dir / "rtl") / "accel_report.json")
 
 
 def test_accel_verilator_16x16() -> None:
-    _run("verilator", LARGE, ["random_convolutions", "utilisation_1x1"], cases=8, max_hw=8,
+    _run("verilator", LARGE, ["random_convolutions", "fc_rounding", "utilisation_1x1"], cases=8, max_hw=8,
          seed=37, report=(TandemConfig.from_env().cache_dir / "rtl") / "accel_report.json")
 
 

@@ -4,7 +4,7 @@
 #define TANDEM_ACCEL_REGS_H
 
 #define TANDEM_ACCEL_ID 0x54414343u
-#define TANDEM_ACCEL_VERSION 0x00010001u
+#define TANDEM_ACCEL_VERSION 0x00010002u
 
 /* ID (RO): Identification, reads 0x54414343 ('TACC'). */
 #define TANDEM_ACCEL_ID_OFFSET 0x00u
@@ -165,13 +165,17 @@
 /* STORE_CYCLES (RO): Cycles spent writing the output back. */
 #define TANDEM_ACCEL_STORE_CYCLES_OFFSET 0x78u
 
-/* CONFIG (RW): Job kind. */
+/* CONFIG (RW): Job kind and requantization rounding. */
 #define TANDEM_ACCEL_CONFIG_OFFSET 0x7Cu
 #define TANDEM_ACCEL_CONFIG_RESET 0x00000000u
 #define TANDEM_ACCEL_CONFIG_MODE_SHIFT 0u  /* What one START computes. */
 #define TANDEM_ACCEL_CONFIG_MODE_MASK 0x00000003u
 #define TANDEM_ACCEL_CONFIG_MODE_CONV 0u  /* CONV_2D: OHWI filter (FULLY_CONNECTED as a 1x1 conv). */
 #define TANDEM_ACCEL_CONFIG_MODE_DEPTHWISE 1u  /* DEPTHWISE_CONV_2D: 1HWO filter, OUT_C = IN_C * depth multiplier. */
+#define TANDEM_ACCEL_CONFIG_ROUND_SHIFT 2u  /* How acc + bias is scaled by the multiplier and shift. */
+#define TANDEM_ACCEL_CONFIG_ROUND_MASK 0x00000004u
+#define TANDEM_ACCEL_CONFIG_ROUND_DOUBLE 0u  /* TFLite conv's MultiplyByQuantizedMultiplier: SaturatingRoundingDoublingHighMul then RoundingDivideByPOT. */
+#define TANDEM_ACCEL_CONFIG_ROUND_SINGLE 1u  /* TFLite's reference FULLY_CONNECTED single rounding: int32((x * mult + 2^(30 - shift)) >> (31 - shift)), 64-bit product. */
 
 #define TANDEM_ACCEL_ERR_NONE 0u  /* No error. */
 #define TANDEM_ACCEL_ERR_ZERO_SIZE 1u  /* A size, stride or dilation is zero. */

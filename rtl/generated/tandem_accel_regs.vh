@@ -3,7 +3,7 @@
 // Not every field position is used by the decoder; the rest document the map.
 /* verilator lint_off UNUSEDPARAM */
 localparam [31:0] ACCEL_ID = 32'h54414343;
-localparam [31:0] ACCEL_VERSION = 32'h00010001;
+localparam [31:0] ACCEL_VERSION = 32'h00010002;
 localparam integer REG_ABITS = 5;
 localparam [4:0] REG_ID = 5'd0;  // RO
 localparam [4:0] REG_VERSION = 5'd1;  // RO
@@ -108,6 +108,10 @@ localparam integer CONFIG_MODE_LSB = 0;
 localparam integer CONFIG_MODE_W = 2;
 localparam [1:0] CONFIG_MODE_CONV = 2'd0;
 localparam [1:0] CONFIG_MODE_DEPTHWISE = 2'd1;
+localparam integer CONFIG_ROUND_LSB = 2;
+localparam integer CONFIG_ROUND_W = 1;
+localparam [0:0] CONFIG_ROUND_DOUBLE = 1'd0;
+localparam [0:0] CONFIG_ROUND_SINGLE = 1'd1;
 localparam [7:0] ERR_NONE = 8'd0;
 localparam [7:0] ERR_ZERO_SIZE = 8'd1;
 localparam [7:0] ERR_BAD_PARAM = 8'd2;

@@ -16,7 +16,7 @@ import json
 import math
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from cocotb.triggers import FallingEdge, RisingEdge, with_timeout
 from tandem.accel.job import ConvJob, MemoryLayout
 from tandem.accel.regmap import ACCEL_ID, ACCEL_VERSION, ERR_BY_NAME, REG_BY_NAME, REGISTERS
 from tandem.reference.conv2d import ConvGeometry, ConvQuant, compute_padding
-from tandem.reference.quant import SHIFT_MAX, SHIFT_MIN, quantize_multiplier
+from tandem.reference.quant import INT32_MAX, INT32_MIN, SHIFT_MAX, SHIFT_MIN, quantize_multiplier
 
 CLOCK_NS = 10
 
@@ -261,15 +261,18 @@ async def registers(dut: Any) -> None:
 
 @cocotb.test()
 async def random_convolutions(dut: Any) -> None:
-    """Random shapes, paddings, strides, dilations and quantization against the golden model."""
+    """Random shapes, paddings, strides, dilations and quantization against the golden model;
+    a third of the jobs with CONFIG.ROUND = SINGLE (its own generator, so the shapes are the
+    ones the seed gave before the mode existed)."""
     tb = AccelTb(dut)
     await tb.start()
     caps = await tb.caps()
     rng = random.Random(_seed())
+    rounding = random.Random(_seed() + 7)
     cases = int(os.environ.get("TANDEM_BENCH_CASES", "6"))
     max_hw = int(os.environ.get("TANDEM_BENCH_MAX_HW", "6"))
     for i in range(cases):
-        job = random_job(rng, caps, max_hw)
+        job = replace(random_job(rng, caps, max_hw), single_round=rounding.random() < 1 / 3)
         dut.cfg_req_wait.value = rng.choice([0, 0, 1, 3])
         dut.cfg_rd_lat.value = rng.choice([0, 0, 2, 5])
         dut.cfg_random.value = rng.choice([0, 1])
@@ -281,6 +284,53 @@ async def random_convolutions(dut: Any) -> None:
         dut._log.info(
             "case %d: in %s filt %s %s pstride %d -> %d cycles (compute %d)", i, job.inp.shape,
             job.filt.shape, job.geom, stride, result["CYCLES"], result["COMPUTE_CYCLES"])
+
+
+@cocotb.test()
+async def fc_rounding(dut: Any) -> None:
+    """FULLY_CONNECTED as a 1x1 conv over a batches x 1 image, in both CONFIG.ROUND modes, against
+    the golden model: converter-like and raw int32 operands, every shift from -31 to 30 (jobs
+    of up to MAX_OC units until each has been used), multipliers 0, 1, 2^30, INT32_MAX and
+    INT32_MIN, and the saturating INT32_MIN * INT32_MIN product. The modes must differ on the
+    edge jobs, so an engine that ignored CONFIG.ROUND fails."""
+    tb = AccelTb(dut)
+    await tb.start()
+    caps = await tb.caps()
+    rng = random.Random(_seed() + 3)
+    shifts = list(range(SHIFT_MIN, SHIFT_MAX + 1))
+    rng.shuffle(shifts)
+    units = min(caps.max_oc, len(shifts))
+    used: set[int] = set()
+    differ = 0
+    jobs = [(2, caps.pi + 1, units, (shifts + shifts)[i:i + units]) for i in range(0, len(shifts), units)]
+    jobs += [(1, 3 * caps.pi, caps.po, None), (3, caps.pi - 1, caps.po + 1, None)]
+    for batches, depth, n, edge in jobs:
+        geom = ConvGeometry(1, 1, 1, 1, 0, 0, batches, 1)
+        job = _random_tensors(rng, batches, 1, depth, n, 1, 1, geom, 0, 0)
+        if edge is not None:
+            special = [0, 1, 1 << 30, INT32_MAX, INT32_MIN][:n]
+            mult = job.mult.copy()
+            mult[:len(special)] = special
+            bias = job.bias.copy()
+            # batch 0 accumulates 0 when its inputs are -IN_OFFSET; with bias and multiplier
+            # INT32_MIN (unit 4) that is the saturating product of the double rounding
+            inp = job.inp.copy()
+            offset = max(job.quant.input_offset, -127)
+            inp[0, 0, 0, :] = -offset
+            if n > 4:
+                bias[4] = INT32_MIN
+            job = replace(job, inp=inp, mult=mult, bias=bias, shift=np.array(edge, dtype=np.int32),
+                          quant=replace(job.quant, input_offset=offset))
+            used.update(edge)
+        outs = []
+        for single in (False, True):
+            rjob = replace(job, single_round=single)
+            await run_job(tb, rjob, tb.layout(rjob, in_skew=rng.choice([0, 1, 3])), rng)
+            assert await tb.read("CONFIG") == rjob.register_values(tb.layout(rjob))["CONFIG"]
+            outs.append(rjob.expected())
+        differ += edge is not None and not np.array_equal(outs[0], outs[1])
+    assert used == set(range(SHIFT_MIN, SHIFT_MAX + 1))
+    assert differ > 0, "the two roundings agree on every edge job"
 
 
 @cocotb.test()

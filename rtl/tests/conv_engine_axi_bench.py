@@ -21,9 +21,12 @@ from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
 
 from tandem.accel.regmap import ACCEL_ID, ACCEL_VERSION, ERR_BY_NAME, REG_BY_NAME
 from tandem.reference.conv_engine import EngineJob, apply_job, fc_as_conv_job, filter_elements
+from tandem.reference.quant import INT32_MAX, INT32_MIN, SHIFT_MAX, SHIFT_MIN
 
 RAM_BYTES = 1 << 16
 MODE = {"conv": 0, "depthwise": 1}
+_ROUND = {n: v for n, v, _ in next(f for f in REG_BY_NAME["CONFIG"].fields if f.name == "ROUND").values}
+ROUND_DOUBLE, ROUND_SINGLE = _ROUND["DOUBLE"], _ROUND["SINGLE"]
 START = 1
 BUSY, DONE, ERROR = 1, 2, 4
 
@@ -44,7 +47,8 @@ def registers(job: EngineJob, mode: int | None = None) -> dict[str, int]:
     pad_r = max(0, (job.out_w - 1) * job.sw + ekw - job.in_w - job.pad_left)
     m32 = 0xFFFFFFFF
     return {
-        "CONFIG": pack("CONFIG", MODE=MODE[job.mode] if mode is None else mode),
+        "CONFIG": pack("CONFIG", MODE=MODE[job.mode] if mode is None else mode,
+                       ROUND=ROUND_SINGLE if job.single_round else ROUND_DOUBLE),
         "IN_HW": pack("IN_HW", H=job.in_h, W=job.in_w),
         "IN_C": job.in_c,
         "OUT_HW": pack("OUT_HW", H=job.out_h, W=job.out_w),
@@ -232,6 +236,88 @@ async def conv_jobs(dut: Any) -> None:
                         out_offset=rng.randrange(-128, 128))
     fc = place(rng, image, fc, 0x4000)
     await tb.check("fc_as_conv", fc, image)
+
+
+def fc_operands(rng: random.Random, image: bytearray, job: EngineJob, in_addr: int, style: str,
+                shifts: list[int] | None = None) -> EngineJob:
+    """Place an FC-as-conv job with operands of one ``style``: "tflite" (positive Q31
+    multipliers, shifts and biases as a converter makes them), "edges" (the given ``shifts``,
+    the multipliers 0, 1, 2^30, INT32_MAX, INT32_MIN, then random int32 ones), "saturating"
+    (int32 extremes: biases that wrap the accumulator, the INT32_MIN * INT32_MIN product of
+    SaturatingRoundingDoublingHighMul's saturating case, positive shifts whose results leave
+    int32)."""
+    if style == "saturating" and job.in_offset == -128:
+        job = replace(job, in_offset=-127)  # the zero row below needs an input of -IN_OFFSET
+    job = place(rng, image, job, in_addr)
+    n = job.out_c
+    if style == "tflite":
+        mult = [rng.randrange(1 << 30, 1 << 31) for _ in range(n)]
+        shift = [rng.randrange(-12, 2) for _ in range(n)]
+        bias = [rng.randrange(-20000, 20000) for _ in range(n)]
+    elif style == "edges":
+        assert shifts is not None and len(shifts) == n
+        shift = shifts
+        special = [0, 1, 1 << 30, INT32_MAX, INT32_MIN]
+        mult = [special[i] if i < len(special) else rng.randrange(INT32_MIN, INT32_MAX + 1) for i in range(n)]
+        bias = [rng.randrange(-(1 << 20), 1 << 20) for _ in range(n)]
+    else:
+        shift = [rng.choice([SHIFT_MIN, -1, 0, 1, 7, SHIFT_MAX, rng.randrange(SHIFT_MIN, SHIFT_MAX + 1)])
+                 for _ in range(n)]
+        mult = [rng.choice([INT32_MIN, INT32_MAX, rng.randrange(INT32_MIN, INT32_MAX + 1)]) for _ in range(n)]
+        bias = [rng.choice([INT32_MIN, INT32_MAX, rng.randrange(INT32_MIN, INT32_MAX + 1)]) for _ in range(n)]
+        # batch 0 accumulates 0 (its inputs are -IN_OFFSET); unit 0's bias INT32_MIN, multiplier
+        # INT32_MIN and shift 0 make the saturating product
+        image[job.in_addr:job.in_addr + job.in_c] = bytes([(-job.in_offset) & 0xFF] * job.in_c)
+        bias[0], mult[0], shift[0] = INT32_MIN, INT32_MIN, 0
+    for addr, values in ((job.bias_addr, bias), (job.mult_addr, mult), (job.shift_addr, shift)):
+        image[addr:addr + 4 * n] = np.array(values, "<i4").tobytes()
+    return job
+
+
+@cocotb.test()
+async def fc_rounding_jobs(dut: Any) -> None:
+    """FULLY_CONNECTED as a 1x1 conv in both CONFIG.ROUND modes against the golden model:
+    converter-like operands over batches 1..3, depths that are and are not multiples of PI and
+    units across PO groups; every shift from -31 to 30 with edge multipliers (as many jobs of
+    MAX_OC units as that takes); saturating int32 values. CONFIG reads back the mode written.
+    On the edge and saturating operands the two roundings give different bytes, so an engine
+    that ignored CONFIG.ROUND would fail."""
+    tb = Tb(dut)
+    await tb.start()
+    rng = random.Random(_seed() + 5)
+    po, pi, max_oc = tb.params["PO"], tb.params["PI"], tb.params["MAX_OC"]
+    shapes = [(1, 4 * pi, 2 * po), (3, pi + 3, po + 1), (2, 17, max_oc)]
+    all_shifts = list(range(SHIFT_MIN, SHIFT_MAX + 1))
+    rng.shuffle(all_shifts)
+    units = min(max_oc, len(all_shifts))
+    jobs: list[tuple[str, tuple[int, int, int], list[int] | None]] = [
+        *(("tflite", shape, None) for shape in shapes),
+        *(("edges", (2, pi + 1, units), (all_shifts + all_shifts)[i:i + units])
+          for i in range(0, len(all_shifts), units)),
+        *(("saturating", shape, None) for shape in shapes),
+    ]
+    differ = {"edges": 0, "saturating": 0}
+    for style, (batches, depth, n), shifts in jobs:
+        fc = fc_as_conv_job(batches, depth, n, in_offset=rng.randrange(-128, 129),
+                            out_offset=rng.randrange(-128, 128),
+                            act_min=rng.choice([-128, rng.randrange(-128, 0)]),
+                            act_max=rng.choice([127, rng.randrange(0, 128)]))
+        image = bytearray(RAM_BYTES)
+        job = fc_operands(rng, image, fc, 0x1000 + rng.randrange(4), style, shifts)
+        outs = []
+        for single in (False, True):
+            rjob = replace(job, single_round=single)
+            await tb.check(f"fc_{style}_{batches}x{depth}x{n}_{'single' if single else 'double'}", rjob, image)
+            assert await tb.read("CONFIG") == pack("CONFIG", MODE=MODE["conv"],
+                                                   ROUND=ROUND_SINGLE if single else ROUND_DOUBLE)
+            want = bytearray(image)
+            apply_job(rjob, want)
+            outs.append(bytes(want))
+        if style in differ:
+            differ[style] += outs[0] != outs[1]
+    covered = {s for style, _, shifts in jobs if shifts for s in shifts}
+    assert covered == set(range(SHIFT_MIN, SHIFT_MAX + 1))
+    assert all(differ.values()), f"the roundings agree on every job of a style: {differ}"
 
 
 @cocotb.test()

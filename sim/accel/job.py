@@ -31,7 +31,8 @@ class MemoryLayout:
 
 @dataclass(frozen=True)
 class ConvJob:
-    """An int8 per-channel CONV_2D: NHWC input (N=1), OHWI filter, per-channel arrays."""
+    """An int8 per-channel CONV_2D: NHWC input (N=1), OHWI filter, per-channel arrays;
+    ``single_round`` asks for FULLY_CONNECTED's one-rounding requantization (CONFIG.ROUND)."""
 
     inp: npt.NDArray[np.int8]
     filt: npt.NDArray[np.int8]
@@ -42,6 +43,7 @@ class ConvJob:
     quant: ConvQuant
     pad_bottom: int
     pad_right: int
+    single_round: bool = False
 
     @property
     def in_h(self) -> int:
@@ -60,7 +62,8 @@ class ConvJob:
         return int(self.filt.shape[0])
 
     def expected(self) -> npt.NDArray[np.int8]:
-        return conv2d_int8(self.inp, self.filt, self.bias, self.mult, self.shift, self.geom, self.quant)
+        return conv2d_int8(self.inp, self.filt, self.bias, self.mult, self.shift, self.geom, self.quant,
+                           self.single_round)
 
     def useful_macs(self) -> int:
         """Multiply-accumulates the reference performs (taps inside the input only)."""
@@ -113,7 +116,10 @@ class ConvJob:
         """Configuration register values (unsigned 32-bit) for this job and layout."""
         g, q = self.geom, self.quant
         kh, kw = int(self.filt.shape[1]), int(self.filt.shape[2])
+        config = REG_BY_NAME["CONFIG"]
         values = {
+            "CONFIG": pack(config, MODE=value_of(config, "MODE", "CONV"),
+                           ROUND=value_of(config, "ROUND", "SINGLE" if self.single_round else "DOUBLE")),
             "IN_HW": pack(REG_BY_NAME["IN_HW"], H=self.in_h, W=self.in_w),
             "IN_C": self.in_c,
             "OUT_HW": pack(REG_BY_NAME["OUT_HW"], H=g.out_h, W=g.out_w),
@@ -135,6 +141,12 @@ class ConvJob:
             "OUT_PSTRIDE": lay.out_pstride,
         }
         return values
+
+
+def value_of(reg: Register, field: str, name: str) -> int:
+    """The number of a field's named value (CONFIG.ROUND's SINGLE is 1)."""
+    fld = next(f for f in reg.fields if f.name == field)
+    return next(v for n, v, _ in fld.values if n == name)
 
 
 def pack(reg: Register, **fields: int) -> int:

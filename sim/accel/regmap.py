@@ -5,7 +5,8 @@ this module renders the firmware C header (``tandem_accel_regs.h``) and the Veri
 (``tandem_accel_regs.vh``) that the RTL uses for its decoder, so the three cannot drift apart.
 Registers are 32 bits wide and word-addressed: register ``index`` sits at byte offset
 ``4 * index`` from the accelerator's base address. Each register carries its reset value and a
-field may name its values (CONFIG.MODE: CONV, DEPTHWISE); both reach the header and the RTL.
+field may name its values (CONFIG.MODE: CONV, DEPTHWISE; CONFIG.ROUND: DOUBLE, SINGLE); both
+reach the header and the RTL.
 
 Run ``python -m tandem.accel.regmap --c-header F --verilog F`` to regenerate the files.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 ACCEL_ID = 0x54414343  # "TACC"
-ACCEL_VERSION = 0x00010001  # major 1, minor 1 (CONFIG.MODE: depthwise)
+ACCEL_VERSION = 0x00010002  # major 1, minor 2 (minor 1: CONFIG.MODE, depthwise; 2: CONFIG.ROUND)
 
 
 @dataclass(frozen=True)
@@ -116,10 +117,16 @@ REGISTERS: tuple[Register, ...] = (
     Register("MAC_CYCLES", 28, "RO", "Compute cycles in which the MAC array was issued a step."),
     Register("LOAD_CYCLES", 29, "RO", "Cycles spent loading input, filter and per-channel arrays."),
     Register("STORE_CYCLES", 30, "RO", "Cycles spent writing the output back."),
-    Register("CONFIG", 31, "RW", "Job kind.", (
+    Register("CONFIG", 31, "RW", "Job kind and requantization rounding.", (
         _f("MODE", 0, 2, "What one START computes.", values=(
             ("CONV", 0, "CONV_2D: OHWI filter (FULLY_CONNECTED as a 1x1 conv)."),
             ("DEPTHWISE", 1, "DEPTHWISE_CONV_2D: 1HWO filter, OUT_C = IN_C * depth multiplier."),
+        )),
+        _f("ROUND", 2, 1, "How acc + bias is scaled by the multiplier and shift.", values=(
+            ("DOUBLE", 0, "TFLite conv's MultiplyByQuantizedMultiplier: "
+             "SaturatingRoundingDoublingHighMul then RoundingDivideByPOT."),
+            ("SINGLE", 1, "TFLite's reference FULLY_CONNECTED single rounding: "
+             "int32((x * mult + 2^(30 - shift)) >> (31 - shift)), 64-bit product."),
         )),
     )),
 )

@@ -14,7 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from tandem.reference.quant import multiply_by_quantized_multiplier_array
+from tandem.reference.quant import (
+    multiply_by_quantized_multiplier_array,
+    multiply_by_quantized_multiplier_single_array,
+)
 
 
 @dataclass(frozen=True)
@@ -100,12 +103,23 @@ def requantize(
     multipliers: npt.NDArray[np.int32],
     shifts: npt.NDArray[np.int32],
     quant: ConvQuant,
+    single_round: bool = False,
 ) -> npt.NDArray[np.int8]:
-    """Bias, per-channel MultiplyByQuantizedMultiplier, output offset, clamp (last axis = channel)."""
+    """Bias, per-channel MultiplyByQuantizedMultiplier, output offset, clamp (last axis = channel).
+
+    ``single_round`` takes FULLY_CONNECTED's one-rounding rescale
+    (:func:`~tandem.reference.quant.multiply_by_quantized_multiplier_single_array`) instead of
+    the conv's two roundings. The int32 rescaled value plus the output offset wraps as the
+    kernels' int32 addition does in practice (and the engine's adder), before the clamp.
+    """
     if bias is not None:
         acc = wrap_int32(acc + np.asarray(bias, dtype=np.int64))
-    scaled = multiply_by_quantized_multiplier_array(acc, multipliers, shifts)
-    return np.clip(scaled + quant.output_offset, quant.act_min, quant.act_max).astype(np.int8)
+    if single_round:
+        scaled = multiply_by_quantized_multiplier_single_array(acc, multipliers, shifts)
+    else:
+        scaled = multiply_by_quantized_multiplier_array(acc, multipliers, shifts)
+    out = wrap_int32(scaled + quant.output_offset)
+    return np.clip(out, quant.act_min, quant.act_max).astype(np.int8)
 
 
 def conv2d_int8(
@@ -116,10 +130,12 @@ def conv2d_int8(
     shifts: npt.NDArray[np.int32],
     geom: ConvGeometry,
     quant: ConvQuant,
+    single_round: bool = False,
 ) -> npt.NDArray[np.int8]:
-    """Per-channel int8 convolution, bit-exact with TFLite's reference kernel."""
+    """Per-channel int8 convolution, bit-exact with TFLite's reference kernel (with
+    ``single_round``, FULLY_CONNECTED's requantization: the engine's CONFIG.ROUND = SINGLE)."""
     out_c = filt.shape[0]
     if multipliers.shape != (out_c,) or shifts.shape != (out_c,):
         raise ValueError(f"need {out_c} multipliers and shifts")
     acc = conv2d_accumulate(inp, filt, geom, quant.input_offset)
-    return requantize(acc, bias, multipliers, shifts, quant)
+    return requantize(acc, bias, multipliers, shifts, quant, single_round)

@@ -10,7 +10,8 @@ and the firmware tests share one scoreboard.
 Modes: ``conv`` (CONV_2D, OHWI filter) and ``depthwise`` (DEPTHWISE_CONV_2D, 1HWO filter with
 OUT_C = IN_C * depth_multiplier). FULLY_CONNECTED runs as ``conv`` with a 1x1 kernel on an
 H x 1 "image" of H batches (:func:`fc_as_conv_job`): TFLM's FullyConnected is that convolution
-with every per-channel multiplier and shift equal to the per-tensor pair.
+with every per-channel multiplier and shift equal to the per-tensor pair, requantized with one
+rounding (``single_round``, the engine's CONFIG.ROUND = SINGLE) where the conv rounds twice.
 """
 from __future__ import annotations
 
@@ -59,6 +60,9 @@ class EngineJob:
     shift_addr: int = 0
     out_addr: int = 0
     out_pstride: int = 0  # 0 means dense (OUT_C)
+    # CONFIG.ROUND: False = DOUBLE (conv's MultiplyByQuantizedMultiplier), True = SINGLE
+    # (FULLY_CONNECTED's one rounding of the 64-bit product)
+    single_round: bool = False
 
 
 def _read(mem: bytes, base: int, addr: int, count: int, dtype: str) -> npt.NDArray[np.generic]:
@@ -93,9 +97,9 @@ def run_job(job: EngineJob, mem: bytes, base: int = 0) -> npt.NDArray[np.int8]:
     quant = ConvQuant(job.in_offset, job.out_offset, job.act_min, job.act_max)
     if job.mode == "conv":
         filt = flat.reshape(job.out_c, job.kh, job.kw, job.in_c)
-        return conv2d_int8(inp, filt, bias, mults, shifts, geom, quant)
+        return conv2d_int8(inp, filt, bias, mults, shifts, geom, quant, job.single_round)
     filt = flat.reshape(1, job.kh, job.kw, job.out_c)
-    return depthwise_conv2d_int8(inp, filt, bias, mults, shifts, geom, quant)
+    return depthwise_conv2d_int8(inp, filt, bias, mults, shifts, geom, quant, job.single_round)
 
 
 def apply_job(job: EngineJob, mem: bytearray, base: int = 0) -> None:
@@ -112,10 +116,12 @@ def apply_job(job: EngineJob, mem: bytearray, base: int = 0) -> None:
         mem[start:start + job.out_c] = row.tobytes()
 
 
-def fc_as_conv_job(batches: int, depth: int, units: int, **addresses_and_quant: int) -> EngineJob:
-    """FULLY_CONNECTED as the engine runs it: a 1x1 conv over a batches x 1 image."""
+def fc_as_conv_job(batches: int, depth: int, units: int, single_round: bool = True,
+                   **addresses_and_quant: int) -> EngineJob:
+    """FULLY_CONNECTED as the engine runs it: a 1x1 conv over a batches x 1 image, with
+    FULLY_CONNECTED's single rounding unless ``single_round`` is False."""
     return EngineJob(mode="conv", in_h=batches, in_w=1, in_c=depth, out_h=batches, out_w=1,
-                     out_c=units, kh=1, kw=1, **addresses_and_quant)
+                     out_c=units, kh=1, kw=1, single_round=single_round, **addresses_and_quant)
 
 
 __all__ = ["MODES", "EngineJob", "EngineJobError", "apply_job", "fc_as_conv_job", "run_job"]

@@ -50,13 +50,15 @@ def depthwise_conv2d_int8(
     shifts: npt.NDArray[np.int32],
     geom: ConvGeometry,
     quant: ConvQuant,
+    single_round: bool = False,
 ) -> npt.NDArray[np.int8]:
-    """Per-channel int8 depthwise convolution, bit-exact with TFLite's reference kernel."""
+    """Per-channel int8 depthwise convolution, bit-exact with TFLite's reference kernel
+    (``single_round``: the engine's CONFIG.ROUND = SINGLE requantization)."""
     out_c = filt.shape[3]
     if multipliers.shape != (out_c,) or shifts.shape != (out_c,):
         raise ValueError(f"need {out_c} multipliers and shifts")
     acc = depthwise_accumulate(inp, filt, geom, quant.input_offset)
-    return requantize(acc, bias, multipliers, shifts, quant)
+    return requantize(acc, bias, multipliers, shifts, quant, single_round)
 
 
 def fully_connected_int8(
@@ -67,14 +69,15 @@ def fully_connected_int8(
     shift: int,
     quant: ConvQuant,
 ) -> npt.NDArray[np.int8]:
-    """int8 FULLY_CONNECTED: input (batches, depth), weights (units, depth), per-tensor scale."""
+    """int8 FULLY_CONNECTED: input (batches, depth), weights (units, depth), per-tensor scale,
+    requantized with one rounding as LiteRT does (quant.multiply_by_quantized_multiplier_single)."""
     if inp.ndim != 2 or weights.ndim != 2 or inp.shape[1] != weights.shape[1]:
         raise ValueError(f"input {inp.shape} and weights {weights.shape} do not match")
     acc = wrap_int32((inp.astype(np.int64) + quant.input_offset) @ weights.astype(np.int64).T)
     units = weights.shape[0]
     mults = np.full(units, multiplier, dtype=np.int32)
     shifts = np.full(units, shift, dtype=np.int32)
-    return requantize(acc, bias, mults, shifts, quant)
+    return requantize(acc, bias, mults, shifts, quant, single_round=True)
 
 
 __all__ = ["depthwise_accumulate", "depthwise_conv2d_int8", "fully_connected_int8", "requantize"]

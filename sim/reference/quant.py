@@ -97,6 +97,37 @@ def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int) -> int
     )
 
 
+def multiply_by_quantized_multiplier_single(x: int, multiplier: int, shift: int) -> int:
+    """The single-rounding MultiplyByQuantizedMultiplier of TFLite's FULLY_CONNECTED, as LiteRT runs it.
+
+    tensorflow/lite/kernels/internal/common.cc (TFLITE_SINGLE_ROUNDING) and ruy's
+    ruy/apply_multiplier.cc (the path LiteRT's int8 FULLY_CONNECTED takes) compute
+    ``total_shift = 31 - shift; round = 1 << (total_shift - 1);
+    result = (int64)x * multiplier + round; result >>= total_shift`` (an arithmetic shift: one
+    rounding, half towards +inf) and return it as int32.  This is ``tfl_mbqm_single`` in
+    firmware/runtime/include/tfl/kernel.h, which the firmware's reference FULLY_CONNECTED uses;
+    its cast wraps a result outside int32, and so does this.
+    """
+    if not SHIFT_MIN <= shift <= SHIFT_MAX:
+        raise ValueError(f"single-rounding shift {shift} outside {SHIFT_MIN}..{SHIFT_MAX}")
+    total_shift = 31 - shift
+    return wrap_int32((wrap_int32(x) * wrap_int32(multiplier) + (1 << (total_shift - 1))) >> total_shift)
+
+
+def multiply_by_quantized_multiplier_single_array(
+    x: npt.NDArray[np.integer], multiplier: npt.NDArray[np.integer], shift: npt.NDArray[np.integer]
+) -> npt.NDArray[np.int64]:
+    """Vectorised :func:`multiply_by_quantized_multiplier_single`; int64 results holding int32."""
+    x64 = _wrap_int32_array(np.asarray(x, dtype=np.int64))
+    m64 = _wrap_int32_array(np.asarray(multiplier, dtype=np.int64))
+    s64 = np.asarray(shift, dtype=np.int64)
+    if np.any((s64 < SHIFT_MIN) | (s64 > SHIFT_MAX)):
+        raise ValueError(f"single-rounding shift outside {SHIFT_MIN}..{SHIFT_MAX}")
+    total = 31 - s64
+    # |x * m| <= 2**62 and the rounding term is at most 2**61: the sum fits int64.
+    return _wrap_int32_array((x64 * m64 + (np.int64(1) << (total - 1))) >> total)
+
+
 def multiply_by_quantized_multiplier_array(
     x: npt.NDArray[np.integer], multiplier: npt.NDArray[np.integer], shift: npt.NDArray[np.integer]
 ) -> npt.NDArray[np.int64]:
