@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,9 @@ from tandem.cosim.rtl import RtlDesign, run_tests
 from tandem.cosim.rtl import build as build_rtl
 from tandem.errors import AcceleratorError, PlatformError
 from tandem.machine.board import Board
+from tandem.peripherals.rtl_peripheral import RESET_CYCLES, model_spec
 from tandem.platform import load_platform
+from tandem.rtlsim.model import RtlModel, build_model
 
 BUSES = ("mac_axil", "mac_apb", "mac_wb")
 BASE = 0x50000000
@@ -162,6 +165,24 @@ def test_an_idle_block_reaches_a_fixed_point(cfg: TandemConfig) -> None:
     ran = model.run(10**9, stop_on_irq=True)  # stops at irq: DONE, 5000 edges after START's
     assert (ran, model.irq) == (5000 - 1, True)  # START took effect at its write's first edge
     assert model.library_cycles() == model.cycles == start + ran
+    prof = model.profile()  # every cycle since reset either evaluated or skipped (reset's edges too)
+    assert prof.edges + prof.skipped == model.cycles + RESET_CYCLES and prof.skipped >= 10**9 - 64
+    assert prof.eval_seconds == prof.call_seconds == 0  # timed only in a TANDEM_PROFILE build
+
+
+def test_a_profile_build_times_its_evals(cfg: TandemConfig) -> None:
+    """The TANDEM_PROFILE build (tandem bench cosim's split) is another cached build of the same
+    block, counting the same cycles and timing the evals inside the calls."""
+    board = _board(cfg, "mac_axil")
+    spec = replace(model_spec(board.peripherals["accel"].spec), profile=True)
+    lib, _ = build_model(spec, cfg.cache_dir / "rtl", cfg.cxx)
+    model = RtlModel(lib)
+    model.reset(RESET_CYCLES)
+    assert model.access(10, 0, True, 7, 0xF, 1000) > 0 and model.run(100, stop_on_irq=False) == 100
+    prof = model.profile()
+    assert prof.edges + prof.skipped == model.cycles + RESET_CYCLES
+    assert 0 < prof.eval_seconds <= prof.call_seconds
+    model.close()
 
 
 def test_an_rtl_that_never_answers_is_a_hang_report(cfg: TandemConfig, build: Callable[..., Path],

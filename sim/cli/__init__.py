@@ -256,10 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--profile", action="store_true", help="also time runs with the function profiler")
     q.set_defaults(func=_command("bench", "cmd_bench"))
     q = bench.add_parser("cosim", help="CPU-to-RTL register access overhead and RTL cycles/s of a "
-                                       "Tandem.RtlPeripheral (the example MAC unit)")
+                                       "Tandem.RtlPeripheral (the example MAC unit; conv8x8: the conv engine "
+                                       "during a DS-CNN inference)")
     _platforms(q)
     q.add_argument("--accel", default="mac_axil", help="a Tandem.RtlPeripheral overlay (default mac_axil)")
-    q.add_argument("--board", default="generic_m4")
+    q.add_argument("--board", default=None, help="default generic_m4 (nucleo_l4r5zi for conv4x4/8x8/16x16)")
     q.add_argument("--loops", type=int, default=20_000, help="store+load pairs (default 20000)")
     q.add_argument("--latency", type=int, default=10_000_000, help="RTL cycles of the long run (default 10 M)")
     q.add_argument("--memory-kib", type=_int_in(0, 512), default=256,

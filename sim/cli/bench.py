@@ -13,6 +13,7 @@ from tandem.machine.bench import bench_sim
 
 if TYPE_CHECKING:
     from tandem.cli.startup_bench import StartupRow
+    from tandem.machine.board import Board
     from tandem.tinyml.results import Inference
 
 
@@ -34,11 +35,34 @@ def cmd_bench(args: argparse.Namespace, cfg: TandemConfig) -> int:
 
 
 def cmd_bench_cosim(args: argparse.Namespace, cfg: TandemConfig) -> int:
-    from tandem.cosim.rtl_bench import bench  # builds the RTL: only when asked
+    from tandem.cosim.rtl_bench import ENGINES, bench, bench_engine, default_board  # builds the RTL: only when asked
 
-    for line in bench(args.board, args.accel, args.loops, args.latency, cfg, args.memory_kib):
+    board = args.board or default_board(args.accel)
+    if args.accel in ENGINES:
+        lines = bench_engine(board, args.accel, lambda: _inference_board(board, args.accel, cfg), cfg)
+    else:
+        lines = bench(board, args.accel, args.loops, args.latency, cfg, args.memory_kib)
+    for line in lines:
         print(line)
     return 0
+
+
+def _inference_board(board: str, accel: str, cfg: TandemConfig) -> Board:
+    """A board with the DS-CNN inference loaded and the accelerator overlay ``accel`` on it, as
+    run_job sets it up (tandem bench cosim times the run alone)."""
+    from tandem.config import share_root
+    from tandem.cosim.rtl_bench import ENGINE_MODEL
+    from tandem.machine.board import Board
+    from tandem.tinyml.infer import apply_writes, plan
+    from tandem.tinyml.job import InferenceJob
+
+    job = InferenceJob.create(board, share_root() / ENGINE_MODEL, cfg, accel=accel)
+    b = Board(job.platform, cfg)
+    image = b.load_elf(job.elf)
+    model = job.model if job.runtime == "interpreter" else b""  # an AOT image holds its model
+    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
+    apply_writes(b, prep.writes)
+    return b
 
 
 def cmd_bench_kernels(args: argparse.Namespace, cfg: TandemConfig) -> int:

@@ -1,7 +1,8 @@
 """Speed of a Tandem.RtlPeripheral: CPU-to-RTL register access overhead and RTL cycles per second.
 
 ``tandem bench cosim`` or ``python -m tandem.cosim.rtl_bench [--accel mac_axil] [--loops N]``.
-Workload: firmware/tests/rtlp_bench.S on generic_m4 with the example MAC unit's overlay:
+Workload, for a register block (the example MAC unit's overlay by default):
+firmware/tests/rtlp_bench.S on generic_m4 with the overlay:
 
 * ``--loops`` iterations of a store and a load of one register (2 transactions each); the run's
   host wall time per transaction is the whole path (Unicorn's MMIO callback, the bus dispatch,
@@ -14,6 +15,15 @@ Workload: firmware/tests/rtlp_bench.S on generic_m4 with the example MAC unit's 
   four times, in 16-beat AXI4 bursts served by the shim from the board's memory: RTL cycles and
   beats per second.
 
+For tandem's conv engine (``tandem bench cosim --accel conv8x8``, conv4x4, conv16x16; the CLI sets
+the inference up, models being a layer above this one) the workload is one KWS DS-CNN inference
+(examples/models/kws_ds_cnn.tflite) on nucleo_l4r5zi with the engine on the bus, as ``tandem
+infer --accel conv8x8`` runs it: the engine's cycles (its CYCLES register, summed over its jobs)
+and the clock edges the model evaluated per second of the run, and from a second run on a build
+timing itself (``TANDEM_PROFILE``) the split of the run into the Verilated model's eval, the
+shim's own per-cycle work (the rest of the time inside the library) and everything outside it
+(Python, Unicorn, ctypes).
+
 Times are this process's CPU time (``time.process_time``), steadier than wall time on a shared
 machine; best of two runs.
 """
@@ -22,14 +32,22 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
+from tandem.accel.joblog import jobs_of
 from tandem.config import TandemConfig
 from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.machine.board import Board
-from tandem.peripherals.rtl_peripheral import RtlPeripheral
+from tandem.peripherals.rtl_peripheral import RtlPeripheral, model_spec
 from tandem.platform.model import load_platform
 from tandem.platform.search import resolve_accel
+from tandem.rtlsim.model import Profile, build_model
+
+ENGINES = ("conv4x4", "conv8x8", "conv16x16")  # tandem's conv engine overlays (the inference workload)
+ENGINE_BOARD = "nucleo_l4r5zi"
+ENGINE_MODEL = "examples/models/kws_ds_cnn.tflite"
 
 
 def _board_run(board: str, accel: str, loops: int, latency: int, cfg: TandemConfig) -> tuple[float, RtlPeripheral, int]:
@@ -70,8 +88,52 @@ def _memory_run(board: str, kib: int, repeat: int, cfg: TandemConfig) -> tuple[f
     return wall, periph
 
 
+def _engine_run(make_board: Callable[[], Board], cfg: TandemConfig, profile: bool) -> tuple[float, int, int, Profile]:
+    """One inference with the engine on the bus (``make_board``: the board, loaded and ready to
+    run it): (CPU seconds of the run, engine cycles, RTL cycles, the library's counters)."""
+    b = make_board()
+    periph = next(p for p in b.peripherals.values() if isinstance(p, RtlPeripheral))
+    if profile:
+        spec = replace(model_spec(periph.spec), profile=True)
+        periph.load_model(build_model(spec, cfg.cache_dir / "rtl", cfg.cxx)[0])
+    periph.log = []  # as tandem infer runs it: the log gives the jobs
+    t0 = time.process_time()
+    result = b.run(max_cycles=1 << 40)
+    wall = time.process_time() - t0
+    if result.exit_code != 0:
+        raise SystemExit(f"inference firmware failed (exit {result.exit_code})")
+    engine = sum(int(j["accel_cycles"]) for j in jobs_of(periph.log))
+    return wall, engine, periph.rtl.cycles, periph.rtl.profile()
+
+
+def bench_engine(board: str, accel: str, make_board: Callable[[], Board], cfg: TandemConfig) -> list[str]:
+    """The conv engine's report lines: the speed (best of two runs), then the profiled split.
+    The inference is set up by the caller (``tandem bench cosim``: this layer does not know
+    models)."""
+    lines = [f"tandem bench cosim: {accel} (tandem's conv engine, Verilated, driven from C) on {board}, "
+             f"one {Path(ENGINE_MODEL).name} inference"]
+    wall, engine, rtl_cycles, prof = min((_engine_run(make_board, cfg, False) for _ in range(2)),
+                                         key=lambda r: r[0])
+    lines.append(f"  {engine:,} engine cycles (CYCLES, summed over the jobs); {rtl_cycles:,} RTL cycles, "
+                 f"{prof.edges:,} of them evaluated ({prof.skipped:,} skipped at fixed points) in "
+                 f"{wall:.3f} s CPU -> {engine / wall / 1e6:.2f} M engine cycles/s, "
+                 f"{prof.edges / wall / 1e6:.2f} M evaluated edges/s")
+    pwall, _, _, p = _engine_run(make_board, cfg, True)
+    shim = p.call_seconds - p.eval_seconds
+    rest = pwall - p.call_seconds
+    lines.append(f"  split (a TANDEM_PROFILE build, {pwall:.3f} s CPU): Verilated eval {p.eval_seconds:.3f} s "
+                 f"({p.eval_seconds / pwall:.0%}), the shim's own work {shim:.3f} s ({shim / pwall:.0%}), "
+                 f"outside the library (Python, Unicorn, ctypes) {rest:.3f} s ({rest / pwall:.0%}); "
+                 f"inside the library {p.edges / p.call_seconds / 1e6:.2f} M edges/s")
+    return lines
+
+
+def default_board(accel: str) -> str:
+    return ENGINE_BOARD if accel in ENGINES else "generic_m4"
+
+
 def bench(board: str, accel: str, loops: int, latency: int, cfg: TandemConfig, memory_kib: int = 0) -> list[str]:
-    """The report's lines (best of two runs each)."""
+    """The report's lines (best of two runs each); for the conv engine see :func:`bench_engine`."""
     lines = [f"tandem bench cosim: {accel} (Tandem.RtlPeripheral, Verilated, driven from C) on {board}"]
     runs = [_board_run(board, accel, loops, 0, cfg) for _ in range(2)]
     wall, periph, cycles = min(runs, key=lambda r: r[0])
@@ -105,12 +167,16 @@ def bench(board: str, accel: str, loops: int, latency: int, cfg: TandemConfig, m
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--accel", default="mac_axil", help="a Tandem.RtlPeripheral overlay (default mac_axil)")
-    parser.add_argument("--board", default="generic_m4")
+    parser.add_argument("--board", default=None, help=f"default generic_m4 ({ENGINE_BOARD} for {', '.join(ENGINES)})")
     parser.add_argument("--loops", type=int, default=20_000)
     parser.add_argument("--latency", type=int, default=10_000_000)
     parser.add_argument("--memory-kib", type=int, default=256)
     args = parser.parse_args(argv)
-    for line in bench(args.board, args.accel, args.loops, args.latency, TandemConfig.from_env(), args.memory_kib):
+    if args.accel in ENGINES:
+        raise SystemExit(f"{args.accel}: the conv engine's workload is an inference: "
+                         f"tandem bench cosim --accel {args.accel}")
+    board = args.board or default_board(args.accel)
+    for line in bench(board, args.accel, args.loops, args.latency, TandemConfig.from_env(), args.memory_kib):
         print(line)
     return 0
 

@@ -117,6 +117,8 @@ def model_spec(spec: PeripheralSpec) -> ModelSpec:
 class RtlPeripheral(Peripheral):
     """The register window of a user's RTL block; see the module docstring for its timing."""
 
+    rtl: RtlModel
+
     def __init__(self, spec: PeripheralSpec, ctx: BoardContext) -> None:
         super().__init__(spec, ctx)
         mspec = model_spec(spec)
@@ -129,15 +131,10 @@ class RtlPeripheral(Peripheral):
         if self.irq_lines and not self.ports.has_irq:
             raise _error(spec, None, f"{mspec.top} has no irq output for its -> nvic connection")
         self.addr_mask = (1 << self.ports.address_bits) - 1
-        self.rtl = RtlModel(lib)
         self.memory_bus = mspec.memory
         self._windows: tuple[MemoryWindow, ...] = ()
         self._window_index: list[int] = []
-        if self.memory_bus != "none":
-            self._windows = ctx.memory_windows()
-            self._window_index = [self.rtl.map_memory(w.base, w.size, w.host, w.writable, w.wait_states)
-                                  for w in self._windows]
-        self.rtl.reset(RESET_CYCLES)
+        self.load_model(lib)
         self.transactions = 0
         self.log: list[Access] | None = None  # every transaction, when a report asks for them
         self.irq_level = False
@@ -146,6 +143,19 @@ class RtlPeripheral(Peripheral):
         self._rtl0 = 0
         self._event_at: int | None = None
         self._arm(0)
+
+    def load_model(self, lib: Path) -> None:
+        """Load the block's library (another build of the same spec, e.g. a profiling one, may
+        replace the first before the run starts), give it the board's memories and reset it."""
+        previous: RtlModel | None = getattr(self, "rtl", None)
+        if previous is not None:
+            previous.close()
+        self.rtl = RtlModel(lib)
+        if self.memory_bus != "none":
+            self._windows = self.ctx.memory_windows()
+            self._window_index = [self.rtl.map_memory(w.base, w.size, w.host, w.writable, w.wait_states)
+                                  for w in self._windows]
+        self.rtl.reset(RESET_CYCLES)
 
     # clocks ----------------------------------------------------------------------------------
     def _ratio(self) -> tuple[int, int]:
@@ -191,17 +201,19 @@ class RtlPeripheral(Peripheral):
             raise AcceleratorError(f"{self.name}: bus error on the RTL's {self.memory_bus} memory port: {message}")
 
     def _transact(self, offset: int, write: bool, wdata: int, size: int) -> None:
-        # the hot path of every register access (tandem bench cosim): the clock arithmetic of
-        # _ratio/_rtl_at/_cpu_at inlined, one call into the model
-        if self._window_index:
-            self._retime()
+        # the hot path of every register access (tandem bench cosim): _retime's check and the
+        # clock arithmetic of _ratio/_rtl_at/_cpu_at inlined, one call into the model
         ctx, rtl = self.ctx, self.rtl
+        if self._window_index and ctx.memory_windows() is not self._windows:
+            self._retime()
         if ctx.cpu_hz != self._hz:
             self._ratio()
         hz = self._hz
         f = self.frequency or hz
         now = ctx.now()
-        start = max(self._rtl0 + (now - self._cpu0) * f // hz, rtl.cycles)
+        start = self._rtl0 + (now - self._cpu0) * f // hz
+        if start < rtl.cycles:
+            start = rtl.cycles
         strb = ((1 << size) - 1) << (offset & 3) if write else 0
         n = rtl.access(start - rtl.cycles, offset & ~3 & self.addr_mask, write, wdata, strb, self.timeout)
         if n < 0:
@@ -216,8 +228,8 @@ class RtlPeripheral(Peripheral):
         if stall > 0:
             ctx.stall(stall)
         if self.log is not None:
-            self.log.append(Access(now, offset, write, wdata if write else rtl.read_data, max(stall, 0),
-                                   start + n, rtl.beats() if self._window_index else 0))
+            self.log.append(Access(now, offset, write, wdata if write else rtl.read_data, stall if stall > 0 else 0,
+                                   start + n, rtl.access_beats))
         if rtl.response:
             ctx.note(f"{self.name}: the RTL answered an access at offset 0x{offset:x} with an error "
                      f"response ({rtl.response}); tandem ignores it")

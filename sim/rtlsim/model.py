@@ -65,6 +65,7 @@ class ModelSpec:
     reset: str | None
     where: str  # "file:line: entry" for error messages
     memory: str = "none"  # the memory port's bus (MEMORY_BUSES)
+    profile: bool = False  # the shim times the model's evals and its calls (tandem bench cosim)
 
     def key(self, verilator: Path) -> str:
         h = hashlib.sha256()
@@ -74,7 +75,8 @@ class ModelSpec:
         for part in SHIM_PARTS:
             h.update(part.read_bytes())
         h.update(json.dumps([self.top, sorted(self.parameters.items()), self.bus, self.reset, self.memory,
-                             verilator_identity(verilator), _CXXFLAGS]).encode())
+                             verilator_identity(verilator), _CXXFLAGS, *(["profile"] if self.profile else [])]
+                            ).encode())
         return h.hexdigest()[:16]
 
 
@@ -199,6 +201,8 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
         elif check.memory == "wishbone":
             defines.append("-DTANDEM_MEM_WB")
         defines += [f"-DTANDEM_HAS_M_{sig.upper()}" for sig in sorted(check.memory_signals)]
+        if spec.profile:
+            defines.append("-DTANDEM_PROFILE")
         runtime = _runtime(build_root, verilator, cxx)
         vinc = _verilator_root(verilator) / "include"
         # each of Verilator's output files and the shim compiled side by side, then linked
@@ -220,6 +224,17 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
     return lib, check
 
 
+@dataclass(frozen=True)
+class Profile:
+    """The library's counters: clock edges evaluated, idle cycles skipped at fixed points, and
+    (a ``profile`` build) the seconds in the model's eval and in the calls into the library."""
+
+    edges: int
+    skipped: int
+    eval_seconds: float
+    call_seconds: float
+
+
 class RtlModel:
     """The loaded model: reset, run idle cycles, one bus access at a time."""
 
@@ -236,8 +251,8 @@ class RtlModel:
         lib.tb_irq.argtypes = [vp]
         lib.tb_run.restype = u64
         lib.tb_run.argtypes = [vp, u64, ctypes.c_int]
+        # no argtypes: the handle and the array are passed as they are, nothing is converted
         lib.tb_access.restype = ctypes.c_int64
-        lib.tb_access.argtypes = [vp, u64, u32, ctypes.c_int, u32, u32, ctypes.POINTER(u32), u64]
         lib.tb_quiet.restype = ctypes.c_int
         lib.tb_quiet.argtypes = [vp]
         lib.tb_state.restype = ctypes.c_char_p
@@ -249,14 +264,16 @@ class RtlModel:
         lib.tb_mem_error.argtypes = [vp]
         lib.tb_beats.restype = u64
         lib.tb_beats.argtypes = [vp]
+        lib.tb_profile.argtypes = [vp, ctypes.POINTER(u64)]
         self._lib = lib
         self._h = vp(lib.tb_new())
-        self._out = (u32 * 4)()
+        self._io = (u64 * 11)()  # tb_access's arguments and results
         self.bus_error = False  # the memory port has a bus error to report (take it with mem_error)
         self._access = lib.tb_access
         self.read_data = 0
         self.response = 0
         self.irq = False
+        self.access_beats = 0  # data beats the memory port had served at the end of the last access
         self.cycles = 0  # RTL cycles since reset, kept here (no call to ask the library)
 
     def close(self) -> None:
@@ -286,11 +303,14 @@ class RtlModel:
 
     def access(self, catchup: int, addr: int, write: bool, wdata: int, strb: int, timeout: int) -> int:
         """``catchup`` idle cycles, then one transaction: its cycles, or -1 after ``timeout``.
-        Sets :attr:`read_data`, :attr:`response` and :attr:`irq`."""
-        out = self._out
-        n = int(self._access(self._h, catchup, addr, 1 if write else 0, wdata, strb, out, timeout))
-        self.read_data, self.response, self.irq, self.bus_error = out[0], out[1], bool(out[2]), bool(out[3])
-        self.cycles += catchup + max(n, 0)
+        Sets :attr:`read_data`, :attr:`response`, :attr:`irq`, :attr:`bus_error` and
+        :attr:`access_beats`."""
+        io = self._io
+        io[0], io[1], io[2], io[3], io[4], io[5] = catchup, addr, write, wdata, strb, timeout
+        n: int = self._access(self._h, io)
+        self.read_data, self.response, self.irq, self.bus_error, self.access_beats = (
+            io[6], io[7], io[8] != 0, io[9] != 0, io[10])
+        self.cycles += catchup + n if n > 0 else catchup
         return n
 
     def map_memory(self, base: int, size: int, host: int, writable: bool, wait_states: int) -> int:
@@ -314,9 +334,15 @@ class RtlModel:
         """Data beats the memory port has served."""
         return int(self._lib.tb_beats(self._h))
 
+    def profile(self) -> Profile:
+        """What the library counted since it was loaded (times only in a ``profile`` build)."""
+        out = (ctypes.c_uint64 * 4)()
+        self._lib.tb_profile(self._h, out)
+        return Profile(edges=out[0], skipped=out[1], eval_seconds=out[2] * 1e-9, call_seconds=out[3] * 1e-9)
+
     def bus_state(self) -> str:
         raw: bytes = self._lib.tb_state(self._h)
         return raw.decode()
 
 
-__all__ = ["ModelSpec", "RtlModel", "build_model", "find_verilator"]
+__all__ = ["ModelSpec", "Profile", "RtlModel", "build_model", "find_verilator"]

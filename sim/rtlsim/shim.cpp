@@ -17,6 +17,8 @@
 //   TANDEM_MEM_AXI                 an AXI4 master port m_axi_*: TANDEM_MEM_READ (its AR/R
 //                                  channels) and/or TANDEM_MEM_WRITE (AW/W/B), TANDEM_HAS_M_<SIG>
 //                                  for its optional signals (ARLEN, ARSIZE, ARBURST, RRESP, ...)
+//   TANDEM_PROFILE                 time the model's evals and the calls into this file
+//                                  (clock_gettime; tb_profile reads them; tandem bench cosim)
 //
 // The memory port is an AXI4 slave in this file over the board's own memories: the host buffers
 // Unicorn maps (tb_map, once at load), read and written in place. Timing, per 32-bit beat: the
@@ -43,6 +45,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#ifdef TANDEM_PROFILE
+#include <ctime>
+#endif
 
 #include "verilated.h"
 #include TANDEM_TOP_H
@@ -88,7 +93,12 @@ struct Tb {
     VerilatedContext ctx;
     TANDEM_TOP* top;
     uint64_t cycles = 0;
+    uint64_t edges = 0;    // clock edges evaluated (cycles minus those skipped at fixed points)
+    uint64_t skipped = 0;  // idle cycles skipped at fixed points
+    uint64_t eval_ns = 0;  // TANDEM_PROFILE: in the model's eval, and in calls into this file
+    uint64_t call_ns = 0;
     int quiet = 0;  // the last idle run ended at a fixed point
+    uint32_t out[4] = {0, 0, 0, 0};  // the last access's results (tb_access)
     unsigned char snap[sizeof(TANDEM_ROOT)];
     char state[512];
 #ifdef TANDEM_MEM
@@ -106,8 +116,32 @@ struct Tb {
     }
 };
 
+#ifdef TANDEM_PROFILE
+inline uint64_t clock_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// the time from construction to destruction added to a counter
+struct Timed {
+    uint64_t& sum;
+    uint64_t t0;
+    explicit Timed(uint64_t& s) : sum(s), t0(clock_ns()) {}
+    ~Timed() { sum += clock_ns() - t0; }
+};
+#define TANDEM_TIMED(tb, counter) Timed timed_##counter((tb)->counter)
+#else
+#define TANDEM_TIMED(tb, counter) (void)0
+#endif
+
+inline void eval(Tb* tb) {
+    TANDEM_TIMED(tb, eval_ns);
+    tb->top->eval();
+}
+
 // clk is low between edges; settle() evaluates the inputs set since the last edge
-inline void settle(Tb* tb) { tb->top->eval(); }
+inline void settle(Tb* tb) { eval(tb); }
 
 #ifdef TANDEM_MEM
 void mem_sample(Tb* tb);
@@ -121,9 +155,10 @@ inline void edge(Tb* tb) {
     mem_sample(tb);
 #endif
     tb->top->clk = 1;
-    tb->top->eval();
+    eval(tb);
     tb->top->clk = 0;
     tb->cycles++;
+    tb->edges++;
 #ifdef TANDEM_MEM
     mem_update(tb);
     mem_drive(tb);
@@ -491,6 +526,36 @@ void mem_drive(Tb* tb) {
 #endif  // TANDEM_MEM_AXI / TANDEM_MEM_AHB / TANDEM_MEM_WB
 #endif  // TANDEM_MEM
 
+// tb_run's loop (tb_access catches up with it too)
+uint64_t run_idle(Tb* tb, uint64_t n, int stop_on_irq) {
+    uint64_t i = 0;
+    tb->quiet = 0;
+    if (stop_on_irq && irq_level(tb)) return 0;
+    const void* root = tb->top->rootp;
+    while (i < n) {
+        bool probe = (i & 63) == 63;
+        if (probe) std::memcpy(tb->snap, root, sizeof(TANDEM_ROOT));
+#ifdef TANDEM_MEM
+        if (probe) tb->mem_snap = tb->mem;
+#endif
+        settle(tb);
+        edge(tb);
+        i++;
+        if (stop_on_irq && irq_level(tb)) break;
+        if (probe && std::memcmp(tb->snap, root, sizeof(TANDEM_ROOT)) == 0
+#ifdef TANDEM_MEM
+            && std::memcmp(&tb->mem_snap, &tb->mem, sizeof(MemPort)) == 0
+#endif
+        ) {
+            tb->quiet = 1;
+            tb->cycles += n - i;
+            tb->skipped += n - i;
+            i = n;
+        }
+    }
+    return i;
+}
+
 }  // namespace
 
 extern "C" {
@@ -583,31 +648,8 @@ int tb_irq(void* h) {
 // goes high (at once if it is high already). Returns the cycles run.
 uint64_t tb_run(void* h, uint64_t n, int stop_on_irq) {
     Tb* tb = static_cast<Tb*>(h);
-    uint64_t i = 0;
-    tb->quiet = 0;
-    if (stop_on_irq && irq_level(tb)) return 0;
-    const void* root = tb->top->rootp;
-    while (i < n) {
-        bool probe = (i & 63) == 63;
-        if (probe) std::memcpy(tb->snap, root, sizeof(TANDEM_ROOT));
-#ifdef TANDEM_MEM
-        if (probe) tb->mem_snap = tb->mem;
-#endif
-        settle(tb);
-        edge(tb);
-        i++;
-        if (stop_on_irq && irq_level(tb)) break;
-        if (probe && std::memcmp(tb->snap, root, sizeof(TANDEM_ROOT)) == 0
-#ifdef TANDEM_MEM
-            && std::memcmp(&tb->mem_snap, &tb->mem, sizeof(MemPort)) == 0
-#endif
-        ) {
-            tb->quiet = 1;
-            tb->cycles += n - i;
-            i = n;
-        }
-    }
-    return i;
+    TANDEM_TIMED(tb, call_ns);
+    return run_idle(tb, n, stop_on_irq);
 }
 
 // Whether the last idle run reached a fixed point (nothing changes until the next access).
@@ -619,16 +661,15 @@ int tb_quiet(void* h) { return static_cast<Tb*>(h)->quiet; }
 // a CPU stuck on a bus would leave it; tb_state describes it). out[0] is the read data, out[1]
 // the slave's error response (AXI RESP, APB PSLVERR, Wishbone ERR; 0 if none), out[2] irq after,
 // out[3] whether the memory port has a bus error to report (tb_mem_error).
-int64_t tb_access(void* h, uint64_t catchup, uint32_t addr, int write, uint32_t wdata, uint32_t strb,
-                  uint32_t* out, uint64_t timeout) {
-    Tb* tb = static_cast<Tb*>(h);
+static int64_t transact(Tb* tb, uint64_t catchup, uint32_t addr, int write, uint32_t wdata, uint32_t strb,
+                        uint32_t* out, uint64_t timeout) {
     TANDEM_TOP* t = tb->top;
     uint64_t n = 0;
     uint32_t* rdata = &out[0];
     uint32_t* resp = &out[1];
     *resp = 0;
     out[3] = 0;
-    tb_run(h, catchup, 0);
+    run_idle(tb, catchup, 0);
     (void)strb;
 #if defined(TANDEM_BUS_AXIL)
     bool addr_done = false, data_done = !write;
@@ -736,6 +777,36 @@ int64_t tb_access(void* h, uint64_t catchup, uint32_t addr, int write, uint32_t 
     out[3] = 0;
 #endif
     return static_cast<int64_t>(n);
+}
+
+// transact() with its arguments and results in one array (a ctypes call converts each argument
+// it is passed, and that conversion was most of a call's cost): in io[0] catchup, io[1] addr,
+// io[2] write, io[3] wdata, io[4] strb, io[5] timeout; out io[6..9] transact's out[0..3] (as the
+// last access left them when this one timed out) and io[10] the data beats served so far.
+int64_t tb_access(void* h, uint64_t* io) {
+    Tb* tb = static_cast<Tb*>(h);
+    TANDEM_TIMED(tb, call_ns);
+    uint32_t* out = tb->out;
+    int64_t n = transact(tb, io[0], static_cast<uint32_t>(io[1]), static_cast<int>(io[2]),
+                         static_cast<uint32_t>(io[3]), static_cast<uint32_t>(io[4]), out, io[5]);
+    for (int i = 0; i < 4; i++) io[6 + i] = out[i];
+#ifdef TANDEM_MEM
+    io[10] = tb->beats;
+#else
+    io[10] = 0;
+#endif
+    return n;
+}
+
+// out[0] clock edges evaluated, out[1] idle cycles skipped at fixed points, and with
+// TANDEM_PROFILE out[2] the nanoseconds in the model's eval, out[3] in calls of tb_run and
+// tb_access (0 without it).
+void tb_profile(void* h, uint64_t* out) {
+    Tb* tb = static_cast<Tb*>(h);
+    out[0] = tb->edges;
+    out[1] = tb->skipped;
+    out[2] = tb->eval_ns;
+    out[3] = tb->call_ns;
 }
 
 // The bus signals now, as "name=value ..." text (for the hang report).
