@@ -238,11 +238,15 @@ def test_bench_kernels_prints_cycles_per_mac_per_op_set() -> None:
     res = tandem("bench", "kernels", "--board", "nucleo_l4r5zi", "--model", str(MODELS / "op_conv2d.tflite"))
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
-    assert lines[2] == "nucleo_l4r5zi" and "reference" in lines[3] and "optimized" in lines[3]
+    assert lines[2] == "nucleo_l4r5zi" and lines[3].split()[-3:] == ["reference", "optimized", "aot"]
     model = next(line.split() for line in lines if line.strip().startswith("op_conv2d.tflite"))
     op = next(line.split() for line in lines if line.strip().startswith("CONV_2D"))
     assert model[1] == op[1] == "12,960"  # the model is one CONV_2D: its MACs, as the reader counts them
     assert float(model[3]) < float(model[2]) and float(op[3]) < float(op[2])  # optimized < reference
+    # the AOT runtime calls the same reference kernel, linked at another flash address (its loops'
+    # fetch alignment against the flash interface differs) and reading its prepared data from
+    # .data: within 2% (measured 24.38 against 24.64)
+    assert abs(float(op[4]) - float(op[2])) <= 0.02 * float(op[2])
     bad = tandem("bench", "kernels", "--board", "nucleo_l4r5zi", "--model", "no_such.tflite")
     assert bad.returncode != 0 and "no_such.tflite: no such model file" in bad.stderr
     assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

@@ -16,6 +16,7 @@ from tandem.errors import ModelError, TandemError, ToolchainError
 from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.platform.model import Platform
 from tandem.tinyml.job import RUNTIME
+from tandem.tinyml.results import Inference
 
 RUNTIMES = ("interpreter", "aot")
 
@@ -112,4 +113,18 @@ def export(image: AotImage, out_dir: Path) -> list[Path]:
     return written
 
 
-__all__ = ["RUNTIMES", "AotImage", "aot_sources", "build_aot", "export", "kernel_files"]
+def run_aot(board: str, model: Path, cfg: TandemConfig) -> Inference:
+    """One inference of ``model`` on ``board`` with the AOT runtime (the seeded random input the
+    interpreter's runs get), as ``tandem infer --runtime aot`` runs it."""
+    from tandem.tinyml.infer import run_job
+    from tandem.tinyml.job import InferenceJob, read_model_file
+
+    data = read_model_file(model)
+    job = InferenceJob.create(board, model, cfg, model=data, runtime="aot",
+                              image=lambda platform: build_aot(platform, cfg, data, str(model)).elf)
+    inf = run_job(job, cfg)
+    inf.extra["runtime"] = "aot"
+    return inf
+
+
+__all__ = ["RUNTIMES", "AotImage", "aot_sources", "build_aot", "export", "kernel_files", "run_aot"]

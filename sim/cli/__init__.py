@@ -267,14 +267,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="KiB each of the vector MAC unit's memory-port runs reads (0: skip; default 256)")
     q.set_defaults(func=_command("bench", "cmd_bench_cosim"))
     q = bench.add_parser("kernels", help="cycles per MAC per model and per op type for each op set "
-                                         "(reference, optimized)")
+                                         "(reference, optimized) and the AOT runtime")
     _platforms(q)
     q.add_argument("--board", action="append", default=None,
                    help="board(s); default nucleo_l4r5zi and stm32f4_discovery")
     q.add_argument("--model", action="append", default=None, metavar="M.tflite",
                    help="model(s); default DS-CNN, MobileNetV1-0.25, ResNet-8 and the FC autoencoder")
-    q.add_argument("--column", action="append", choices=("reference", "optimized"), default=None,
-                   help="op set column(s); default both")
+    q.add_argument("--column", action="append", choices=("reference", "optimized", "aot"), default=None,
+                   help="column(s): the interpreter with the reference or optimized op set, the AOT runtime "
+                        "(reference kernels); default all three")
     q.set_defaults(func=_command("bench", "cmd_bench_kernels"))
 
     p = sub.add_parser("sweep", help="accelerator design-space sweep: cycles, area (yosys) and Pareto plots, "

@@ -68,11 +68,13 @@ def _inference_board(board: str, accel: str, cfg: TandemConfig) -> Board:
 def cmd_bench_kernels(args: argparse.Namespace, cfg: TandemConfig) -> int:
     from pathlib import Path
 
-    from tandem.tinyml.kernel_bench import DEFAULT_BOARDS, bench_model, default_models, format_rows
+    from tandem.aot.image import run_aot
+    from tandem.tinyml.kernel_bench import COLUMNS, DEFAULT_BOARDS, bench_model, default_models, format_rows
 
-    columns = args.column or ["reference", "optimized"]
+    columns = args.column or ["reference", "optimized", "aot"]
     models = [Path(m) for m in args.model] if args.model else default_models()
-    rows = [bench_model(board, model, cfg, columns) for board in (args.board or DEFAULT_BOARDS)
+    runners = {**COLUMNS, "aot": run_aot}  # the AOT runtime: generated C calling the reference kernels
+    rows = [bench_model(board, model, cfg, columns, runners) for board in (args.board or DEFAULT_BOARDS)
             for model in models]
     for line in format_rows(rows, columns):
         print(line)

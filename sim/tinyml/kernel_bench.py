@@ -8,7 +8,7 @@ uses the same seeded random input; MACs are the model reader's (``OpInfo.macs``)
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,18 +57,22 @@ def default_models() -> list[Path]:
     return [share_root() / m for m in DEFAULT_MODELS]
 
 
-def bench_model(board: str, model: Path, cfg: TandemConfig, columns: Sequence[str]) -> ModelRow:
+def bench_model(board: str, model: Path, cfg: TandemConfig, columns: Sequence[str],
+                runners: Mapping[str, Runner] | None = None) -> ModelRow:
+    """``runners``: the columns to choose from (default :data:`COLUMNS`; the CLI adds the AOT
+    runtime's, which lives a layer above this module)."""
+    table = COLUMNS if runners is None else runners
     if not model.is_file():
         raise ModelError(f"{model}: no such model file")
-    unknown = [c for c in columns if c not in COLUMNS]
+    unknown = [c for c in columns if c not in table]
     if unknown:
-        raise ModelError(f"unknown column {unknown[0]!r} (known: {', '.join(COLUMNS)})")
+        raise ModelError(f"unknown column {unknown[0]!r} (known: {', '.join(table)})")
     cycles: dict[str, int] = {}
     op_cycles: dict[str, dict[str, int]] = {}
     op_macs: dict[str, int] = {}
     macs = 0
     for col in columns:
-        inf = COLUMNS[col](board, model, cfg)
+        inf = table[col](board, model, cfg)
         cycles[col] = inf.cycles
         macs = inf.macs
         per_op: dict[str, int] = {}
