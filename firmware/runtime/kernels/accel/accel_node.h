@@ -1,7 +1,8 @@
 /* What the engine's kernels (conv_accel_kernel.c, depthwise_conv_accel_kernel.c) keep per node: the
  * reference kernel's prepared data (for the CPU fallback), the per-channel arrays as the engine
  * reads them (int32 shifts; the model's bias or zeros) and the layer's tiling, planned in prepare
- * from the engine's CAPS registers and kept across invocations (tile_oc 0: the CPU runs it). */
+ * from the engine's CAPS registers and kept across invocations (tile_oc 0: the CPU runs it).
+ * A layer prepare finds the engine cannot take leaves the engine's kernel (accel_to_cpu). */
 #ifndef TANDEM_ACCEL_NODE_H
 #define TANDEM_ACCEL_NODE_H
 
@@ -79,14 +80,39 @@ static inline int accel_layer(conv_accel_layer_t *l, uint8_t mode, const tfl_ten
     return 1;
 }
 
-/* Plan the node's tiles in prepare: probe the engine, describe the layer, plan. */
-static inline void accel_plan(accel_node_t *a, uint8_t mode, const tfl_tensor_t *in, const tfl_tensor_t *w,
+/* Plan a layer's tiles in prepare: probe the engine, describe the layer, plan (tile_oc 0: no
+ * engine, or the layer cannot be described or tiled). */
+static inline void accel_plan(conv_accel_tile_t *tile, uint8_t mode, const tfl_tensor_t *in, const tfl_tensor_t *w,
                               const tfl_tensor_t *out, const tfl_ref_window_t *win)
 {
     conv_accel_caps_t caps;
     conv_accel_layer_t l;
+    tile->tile_oc = 0;
+    tile->tile_rows = 0;
     if (conv_accel_probe(TANDEM_ACCEL_BASE, &caps) == CONV_ACCEL_OK && accel_layer(&l, mode, in, w, out, win))
-        conv_accel_plan(&caps, &l, &a->tile);
+        conv_accel_plan(&caps, &l, tile);
+}
+
+/* The optimized kernels, where the image links them (the "optimized" op set with the engine's
+ * kernels over it); 0 otherwise (weak references: nothing is pulled in). */
+extern const tfl_kernel_t tfl_opt_conv_2d __attribute__((weak));
+extern const tfl_kernel_t tfl_opt_depthwise_conv_2d __attribute__((weak));
+extern const tfl_kernel_t tfl_opt_fully_connected __attribute__((weak));
+
+/* A layer prepare finds the engine will not take goes to the CPU for good: the optimized kernel
+ * `opt` where the image links it, prepared afresh (the reference data already prepared stays in
+ * the arena, a few bytes per channel), else `ref` on the reference data `ref_data`. (A layer the
+ * engine refuses only when it runs falls back to the reference kernel: the node has its data.) */
+static inline tfl_status_t accel_to_cpu(tfl_interp_t *ip, tfl_node_t *n, const tfl_kernel_t *opt,
+                                        const tfl_kernel_t *ref, void *ref_data)
+{
+    n->data = ref_data;
+    if (opt == 0) {
+        n->kernel = ref;
+        return TFL_OK;
+    }
+    n->kernel = opt;
+    return opt->prepare(ip, n);
 }
 
 #endif

@@ -5,10 +5,11 @@
  * (accel_node.h). It also plans tiles from the engine's CAPS registers (conv_accel_plan): a
  * layer whose input, filter or output does not fit the on-chip buffers is split into
  * output-channel and output-row tiles. eval runs the tiles one after another, polling each.
- * The decision is per layer: a layer the registers cannot describe, that no tile fits, or that
- * the engine refuses runs on the CPU reference kernel (the whole output, again); 16x8 layers go
- * to the reference 16x8 kernel in prepare. The host tells which op ran where from the engine's
- * jobs (tandem.accel.joblog), so nothing extra is traced here. TANDEM_ACCEL_BASE comes from
+ * The decision is per layer: a layer the registers cannot describe or that no tile fits goes to
+ * the CPU's kernel in prepare (the optimized one where the image links it: accel_to_cpu); one
+ * the engine refuses when it runs goes to the CPU reference kernel (the whole output, again);
+ * 16x8 layers go to the reference 16x8 kernel in prepare. The host tells which op ran where from
+ * the engine's jobs (tandem.accel.joblog), so nothing extra is traced here. TANDEM_ACCEL_BASE comes from
  * board.h, generated from a platform with an engine overlay (platforms/accel/). */
 #include "accel_node.h"
 
@@ -22,11 +23,15 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_tensor_t *in = tfl_node_input(ip, n, 0), *w = tfl_node_input(ip, n, 1);
     const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
     tfl_ref_conv_data_t *d = (tfl_ref_conv_data_t *)n->data;
+    conv_accel_tile_t tile = {0};
+    if (w->dims[3] == in->dims[3]) /* grouped convolutions stay on the CPU */
+        accel_plan(&tile, CONV_ACCEL_MODE_CONV, in, w, out, &d->win);
+    if (tile.tile_oc == 0)
+        return accel_to_cpu(ip, n, &tfl_opt_conv_2d, &tfl_ref_conv_2d, d);
     accel_node_t *a = accel_node_new(ip, n, w->dims[0], d->shift, bias);
     if (a == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
-    if (w->dims[3] == in->dims[3]) /* grouped convolutions stay on the CPU */
-        accel_plan(a, CONV_ACCEL_MODE_CONV, in, w, out, &d->win);
+    a->tile = tile;
     n->data = a;
     return TFL_OK;
 }

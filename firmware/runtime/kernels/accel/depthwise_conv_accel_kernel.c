@@ -11,9 +11,10 @@
  * That job reads (G - 1) * n bytes past the input tensor (not used; the CPU runs the layer if
  * they would leave the arena), and G times the input in all. The filter is regrouped once (first eval) into G dense 1HWO blocks in the arena; bias,
  * multipliers, shifts and OUT_ADDR are offset by g * n * multiplier, OUT_PSTRIDE is the layer's
- * channel count. Per layer, the CPU reference kernel runs it when no grouping fits or the
- * registers cannot describe it, or when the engine refuses it; 16x8 layers go to the reference
- * 16x8 kernel in prepare. */
+ * channel count. Per layer, the CPU's kernel runs it when no grouping fits or the registers
+ * cannot describe it (decided in prepare: the optimized kernel where the image links it,
+ * accel_to_cpu), the reference kernel when the engine refuses it as it runs; 16x8 layers go to
+ * the reference 16x8 kernel in prepare. */
 #include "accel_node.h"
 
 extern const tfl_kernel_t tfl_accel_depthwise_conv_2d;
@@ -53,6 +54,21 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_tensor_t *bias = tfl_node_input(ip, n, 2), *out = tfl_node_output(ip, n, 0);
     tfl_ref_dw_data_t *d = (tfl_ref_dw_data_t *)n->data;
     const int32_t oc = out->dims[3], ic = in->dims[3];
+    conv_accel_caps_t caps;
+    conv_accel_layer_t l, g;
+    conv_accel_tile_t tile = {0};
+    int32_t groups = 0;
+    if (conv_accel_has_depthwise() && conv_accel_probe(TANDEM_ACCEL_BASE, &caps) == CONV_ACCEL_OK &&
+        accel_layer(&l, CONV_ACCEL_MODE_DEPTHWISE, in, w, out, &d->win)) {
+        for (int32_t k = 1; k <= ic && tile.tile_oc == 0; k++) {
+            if (ic % k == 0 && group_layer(&g, &l, k, d->depth_mult)) {
+                conv_accel_plan(&caps, &g, &tile);
+                groups = k;
+            }
+        }
+    }
+    if (tile.tile_oc == 0)
+        return accel_to_cpu(ip, n, &tfl_opt_depthwise_conv_2d, &tfl_ref_depthwise_conv_2d, d);
     accel_dw_t *a = (accel_dw_t *)tfl_alloc_persistent(ip, sizeof(accel_dw_t));
     if (a == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
@@ -60,24 +76,14 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     if (base == 0)
         return TFL_ERR_ARENA_TOO_SMALL;
     a->node = *base;
-    a->groups = 0;
+    a->node.tile = tile;
+    a->groups = groups;
     a->filter = 0;
     a->filter_ready = 0;
-    conv_accel_caps_t caps;
-    conv_accel_layer_t l, g;
-    if (conv_accel_has_depthwise() && conv_accel_probe(TANDEM_ACCEL_BASE, &caps) == CONV_ACCEL_OK &&
-        accel_layer(&l, CONV_ACCEL_MODE_DEPTHWISE, in, w, out, &d->win)) {
-        for (int32_t groups = 1; groups <= ic && a->node.tile.tile_oc == 0; groups++) {
-            if (ic % groups == 0 && group_layer(&g, &l, groups, d->depth_mult)) {
-                conv_accel_plan(&caps, &g, &a->node.tile);
-                a->groups = groups;
-            }
-        }
-    }
-    if (a->node.tile.tile_oc != 0 && a->groups > 1) {
+    if (groups > 1) {
         a->filter = (int8_t *)tfl_alloc_persistent(ip, (uint32_t)(w->dims[1] * w->dims[2] * oc));
-        if (a->filter == 0)
-            a->node.tile.tile_oc = 0; /* no room for the regrouped filter: the CPU runs it */
+        if (a->filter == 0) /* no room for the regrouped filter: the CPU runs it */
+            return accel_to_cpu(ip, n, &tfl_opt_depthwise_conv_2d, &tfl_ref_depthwise_conv_2d, d);
     }
     n->data = a;
     return TFL_OK;

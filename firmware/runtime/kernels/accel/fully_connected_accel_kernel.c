@@ -7,9 +7,10 @@
  * TFLite's reference FULLY_CONNECTED rounds once (tfl_mbqm_single, fully_connected.c). So a layer
  * goes to the engine only when its register map has the single-rounding mode
  * (conv_accel_has_single_rounding); without it, and for weights with a zero point (the engine
- * has no filter offset), a layer the registers cannot describe, one that no tile fits or one the
- * engine refuses, the CPU reference kernel runs it; 16x8 layers go to the reference 16x8 kernel
- * in prepare. */
+ * has no filter offset), a layer the registers cannot describe or one that no tile fits, the CPU's
+ * kernel runs it (decided in prepare: the optimized one where the image links it, accel_to_cpu);
+ * one the engine refuses as it runs, the reference kernel; 16x8 layers go to the reference 16x8
+ * kernel in prepare. */
 #include "accel_node.h"
 
 extern const tfl_kernel_t tfl_accel_fully_connected;
@@ -45,11 +46,12 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
     const tfl_ref_fc_data_t *d = (const tfl_ref_fc_data_t *)n->data;
     conv_accel_caps_t caps;
     conv_accel_layer_t l;
-    if (!conv_accel_has_single_rounding() || w->zero_point != 0 || !fc_layer(&l, d, in, out) ||
-        conv_accel_probe(TANDEM_ACCEL_BASE, &caps) != CONV_ACCEL_OK) {
-        n->kernel = &tfl_ref_fully_connected_int8; /* the CPU runs this layer */
-        return TFL_OK;
-    }
+    conv_accel_tile_t tile = {0};
+    if (conv_accel_has_single_rounding() && w->zero_point == 0 && fc_layer(&l, d, in, out) &&
+        conv_accel_probe(TANDEM_ACCEL_BASE, &caps) == CONV_ACCEL_OK)
+        conv_accel_plan(&caps, &l, &tile);
+    if (tile.tile_oc == 0) /* the CPU runs this layer */
+        return accel_to_cpu(ip, n, &tfl_opt_fully_connected, &tfl_ref_fully_connected_int8, n->data);
     accel_fc_t *a = (accel_fc_t *)tfl_alloc_persistent(ip, sizeof(accel_fc_t) + 4u * (uint32_t)d->units *
                                                        (bias ? 2u : 3u));
     if (a == 0)
@@ -70,7 +72,7 @@ static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
             zeros[u] = 0;
         a->node.bias = zeros;
     }
-    conv_accel_plan(&caps, &l, &a->node.tile);
+    a->node.tile = tile;
     n->data = a;
     return TFL_OK;
 }
