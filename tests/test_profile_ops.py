@@ -196,14 +196,22 @@ def test_run_profile_groups_a_user_app_by_op(tmp_path: Path) -> None:
     assert set(ops) == {"DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX", "RESHAPE"}
     assert ops["DEPTHWISE_CONV_2D"]["files"] == ["depthwise_conv.c"]
     inf = tmp_path / "i.json"
+    # the app links the reference kernels: the same op set for infer (its default on an M4 is
+    # "auto", the optimized kernels)
     res = tandem("infer", "--board", BOARD, "--model", str(tflm_model("micro_speech_quantized.tflite")),
-                 "--json", str(inf))
+                 "--op-set", "model", "--json", str(inf))
     assert res.returncode == 0, res.stderr
     marked = {o["op"]: o["cycles"] for o in json.loads(inf.read_text())["ops"]}
     for op, o in ops.items():
         assert o["calls"] == n + 1  # prepare and ten evals
         # ten evals and one prepare against ten marked windows: the prepare is extra, the dispatch
         # between the marks is missing (the prepare's per-channel multipliers use double arithmetic,
-        # in software on the M4F: 16,282 cycles for the depthwise layer, measured as above)
-        assert -DISPATCH_CYCLES * n <= o["cycles"] - n * marked[op] <= PREPARE_CYCLES, (op, o["cycles"], marked[op])
-    assert abs(ops["DEPTHWISE_CONV_2D"]["cycles"] / (n * marked["DEPTHWISE_CONV_2D"]) - 1) < 0.001
+        # in software on the M4F: 16,282 cycles for the depthwise layer, measured as above). The two
+        # images link the kernels at different flash addresses, and the alignment of a kernel's
+        # loops against the flash interface's lines moves an eval by a few tenths of a percent
+        # (0.26% for the depthwise layer once QUANTIZE's libm call changed the app's layout): half
+        # a percent of slack on the evals.
+        slack = n * marked[op] // 200
+        assert -DISPATCH_CYCLES * n - slack <= o["cycles"] - n * marked[op] <= PREPARE_CYCLES + slack, \
+            (op, o["cycles"], marked[op])
+    assert abs(ops["DEPTHWISE_CONV_2D"]["cycles"] / (n * marked["DEPTHWISE_CONV_2D"]) - 1) < 0.005
