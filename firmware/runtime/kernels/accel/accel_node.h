@@ -8,6 +8,7 @@
 
 #include "board.h"
 #include "conv_accel.h"
+#include "cpu_fallback.h"
 #include "ref_kernels.h"
 #include "tfl/kernel.h"
 
@@ -91,28 +92,6 @@ static inline void accel_plan(conv_accel_tile_t *tile, uint8_t mode, const tfl_t
     tile->tile_rows = 0;
     if (conv_accel_probe(TANDEM_ACCEL_BASE, &caps) == CONV_ACCEL_OK && accel_layer(&l, mode, in, w, out, win))
         conv_accel_plan(&caps, &l, tile);
-}
-
-/* The optimized kernels, where the image links them (the "optimized" op set with the engine's
- * kernels over it); 0 otherwise (weak references: nothing is pulled in). */
-extern const tfl_kernel_t tfl_opt_conv_2d __attribute__((weak));
-extern const tfl_kernel_t tfl_opt_depthwise_conv_2d __attribute__((weak));
-extern const tfl_kernel_t tfl_opt_fully_connected __attribute__((weak));
-
-/* A layer prepare finds the engine will not take goes to the CPU for good: the optimized kernel
- * `opt` where the image links it, prepared afresh (the reference data already prepared stays in
- * the arena, a few bytes per channel), else `ref` on the reference data `ref_data`. (A layer the
- * engine refuses only when it runs falls back to the reference kernel: the node has its data.) */
-static inline tfl_status_t accel_to_cpu(tfl_interp_t *ip, tfl_node_t *n, const tfl_kernel_t *opt,
-                                        const tfl_kernel_t *ref, void *ref_data)
-{
-    n->data = ref_data;
-    if (opt == 0) {
-        n->kernel = ref;
-        return TFL_OK;
-    }
-    n->kernel = opt;
-    return opt->prepare(ip, n);
 }
 
 #endif

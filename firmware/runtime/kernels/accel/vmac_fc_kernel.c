@@ -6,10 +6,13 @@
  * The unit reads the input row and the weight row itself through its AXI4 master, so one output
  * costs four register writes and a blocking RESULT read. Its accumulator wraps as int32 like the
  * reference's, and it starts from the bias. A layer runs on the CPU instead when the unit does not
- * answer (ID), when the depth is not a multiple of 4 or the input or weights are not word
- * aligned (the unit reads 32-bit words), and 16x8 layers go to the reference 16x8 kernel.
+ * answer (ID), when the depth is not a multiple of 4 or the weights are not word aligned (the
+ * unit reads 32-bit words): decided in prepare, on the optimized kernel where the image links it
+ * (cpu_fallback.h). An input the planner left unaligned, found as the layer runs, goes to the
+ * reference kernel; 16x8 layers go to the reference 16x8 kernel.
  * sim/tinyml/job.py links this kernel when the board has the unit (its `top` is vmac_axi). */
 #include "board.h"
+#include "cpu_fallback.h"
 #include "ref_kernels.h"
 #include "tfl/kernel.h"
 #include "vmac.h"
@@ -19,9 +22,13 @@ extern const tfl_kernel_t tfl_vmac_fully_connected;
 static tfl_status_t prepare(tfl_interp_t *ip, tfl_node_t *n)
 {
     tfl_status_t s = tfl_ref_fully_connected.prepare(ip, n);
-    if (s == TFL_OK && n->kernel == &tfl_vmac_fully_connected && !vmac_present())
-        n->kernel = &tfl_ref_fully_connected_int8; /* no unit on this board: the CPU does it */
-    return s;
+    const tfl_ref_fc_data_t *d;
+    if (s != TFL_OK || n->kernel != &tfl_vmac_fully_connected) /* 16x8: the reference 16x8 kernel */
+        return s;
+    d = (const tfl_ref_fc_data_t *)n->data;
+    if (!vmac_present() || (d->depth & 3) != 0 || !vmac_fits(0, tfl_node_input(ip, n, 1)->data))
+        return accel_to_cpu(ip, n, &tfl_opt_fully_connected, &tfl_ref_fully_connected_int8, n->data);
+    return TFL_OK;
 }
 
 static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
@@ -35,7 +42,7 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     const int32_t out_off = out->zero_point;
     int32_t bt, u;
 
-    if ((d->depth & 3) != 0 || !vmac_fits(x, f))
+    if (!vmac_fits(x, f))
         return tfl_ref_fully_connected_int8.eval(ip, n);
     vmac_set_offsets(-in->zero_point, -w->zero_point);
     for (bt = 0; bt < d->batches; bt++) {
