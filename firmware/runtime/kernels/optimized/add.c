@@ -91,8 +91,9 @@ static void add_scalar(const tfl_ref_add_data_t *d, const void *x, int x_first, 
     }
 }
 
-static void add_block(const tfl_ref_add_data_t *d, const void *x1, const void *x2, void *y, uint32_t total, int is16)
+static void add_block(const void *data, const void *x1, const void *x2, void *y, uint32_t total, int is16)
 {
+    const tfl_ref_add_data_t *d = (const tfl_ref_add_data_t *)data;
     if (is16)
         add_int16(d, (const int16_t *)x1, (const int16_t *)x2, (int16_t *)y, total);
     else
@@ -108,20 +109,15 @@ static tfl_status_t eval(tfl_interp_t *ip, tfl_node_t *n)
     const int is16 = size == 2u;
     const uint8_t *x1 = (const uint8_t *)a->data, *x2 = (const uint8_t *)b->data;
     uint8_t *y = (uint8_t *)out->data;
-    uint32_t inner = total, o;
-    const int b_small = opt_block_bcast(b, a, out, &inner); /* prepare saw one of the two hold */
-    if (!b_small)
-        opt_block_bcast(a, b, out, &inner);
+    uint32_t inner = total;
+    const int b_small = opt_bcast_b(a, b, out, &inner);
     if (inner == total) {
         add_block(d, x1, x2, y, total, is16);
     } else if (inner == 1) {
         const uint8_t *c = b_small ? x2 : x1;
         add_scalar(d, b_small ? x1 : x2, b_small, is16 ? *(const int16_t *)c : *(const int8_t *)c, y, total, is16);
     } else {
-        for (o = 0; o < total; o += inner) {
-            const uint32_t at = o * size;
-            add_block(d, b_small ? x1 + at : x1, b_small ? x2 : x2 + at, y + at, inner, is16);
-        }
+        opt_bcast_blocks(add_block, d, x1, x2, y, total, inner, size, is16, b_small);
     }
     return TFL_OK;
 }

@@ -349,4 +349,34 @@ static inline int opt_block_bcast(const tfl_tensor_t *small, const tfl_tensor_t 
     return 1;
 }
 
+/* Which input of a binary op broadcasts by blocks (prepare saw one of the two forms hold): 1 for
+ * b, 0 for a; *inner is the block length (the output's size when neither broadcasts).
+ * always_inline here and below: inlined, the kernels compile to the same code as with the loop
+ * written in each (the block function's call stays direct and is inlined). */
+static inline __attribute__((always_inline)) int opt_bcast_b(const tfl_tensor_t *a, const tfl_tensor_t *b,
+                                                             const tfl_tensor_t *out, uint32_t *inner)
+{
+    const int b_small = opt_block_bcast(b, a, out, inner);
+    if (!b_small)
+        opt_block_bcast(a, b, out, inner);
+    return b_small;
+}
+
+/* An elementwise kernel's loop over `n` elements of int8 or int16 operands. */
+typedef void (*opt_block_fn)(const void *d, const void *x1, const void *x2, void *y, uint32_t n, int is16);
+
+/* `block` over the output in blocks of `inner` elements of `size` bytes, the broadcast input
+ * (b when b_small, else a) starting again at each block. */
+static inline __attribute__((always_inline)) void opt_bcast_blocks(opt_block_fn block, const void *d,
+                                                                  const uint8_t *x1, const uint8_t *x2, uint8_t *y,
+                                                                  uint32_t total, uint32_t inner, uint32_t size,
+                                                                  int is16, int b_small)
+{
+    uint32_t o;
+    for (o = 0; o < total; o += inner) {
+        const uint32_t at = o * size;
+        block(d, b_small ? x1 + at : x1, b_small ? x2 : x2 + at, y + at, inner, is16);
+    }
+}
+
 #endif
