@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from tandem.config import TandemConfig  # noqa: E402
 from tandem.errors import TandemError  # noqa: E402
 from tandem.machine.board import Board  # noqa: E402
-from tandem.tinyml.infer import apply_writes, plan  # noqa: E402
+from tandem.tinyml.infer import load_job  # noqa: E402
 from tandem.tinyml.job import InferenceJob  # noqa: E402
 from tandem.tinyml.kernel_bench import default_models  # noqa: E402
 
@@ -127,11 +127,7 @@ def attach(board: Board) -> ITCounter:
 
 def measure(board_name: str, model: Path, op_set: str, cfg: TandemConfig) -> tuple[int, Tally]:
     job = InferenceJob.create(board_name, model, cfg, op_set=op_set)
-    board = Board(job.platform, cfg)
-    image = board.load_elf(job.elf)
-    prep = plan(image, job.platform.name, job.info, job.model, job.inputs, job.invocations,
-                job.model_path)
-    apply_writes(board, prep.writes)
+    board, _ = load_job(job, cfg)
     counter = attach(board)
     run = board.run(max_cycles=2_000_000_000)
     return run.cycles, counter.tally

@@ -25,16 +25,12 @@ sys.path.insert(0, str(ROOT))
 
 from tandem.config import TandemConfig  # noqa: E402
 from tandem.machine.board import Board  # noqa: E402
-from tandem.tinyml.infer import apply_writes, plan  # noqa: E402
+from tandem.tinyml.infer import load_job, plan  # noqa: E402
 from tandem.tinyml.job import InferenceJob  # noqa: E402
 
 
 def _board_run(job: InferenceJob, cfg: TandemConfig) -> tuple[Board, float, int, int, int]:
-    board = Board(job.platform, cfg)
-    image = board.load_elf(job.elf)
-    model = job.model if job.runtime == "interpreter" else b""
-    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
-    apply_writes(board, prep.writes)
+    board, _ = load_job(job, cfg)
     t0 = time.perf_counter()
     run = board.run()
     wall = time.perf_counter() - t0

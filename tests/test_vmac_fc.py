@@ -12,9 +12,8 @@ import pytest
 
 from tandem.config import TandemConfig
 from tandem.firmware.elf import ElfImage
-from tandem.machine.board import Board
 from tandem.peripherals.rtl_peripheral import RtlPeripheral
-from tandem.tinyml.infer import apply_writes, collect, plan, run_job
+from tandem.tinyml.infer import collect, load_job, run_job
 from tandem.tinyml.job import InferenceJob
 from tandem.tinyml.litert_ref import run_reference
 from tandem.tinyml.models import ops
@@ -26,10 +25,7 @@ def _run(cfg: TandemConfig, model: bytes, inputs: list[np.ndarray], board: str, 
     """(outputs, cycles of the inference, register transactions of the unit or None)."""
     job = InferenceJob.create(board, "fc.tflite", cfg, inputs=inputs, overlays=overlays, model=model,
                               op_set=op_set)
-    b = Board(job.platform, cfg)
-    image = b.load_elf(job.elf)
-    prep = plan(image, job.platform.name, job.info, job.model, job.inputs, job.invocations, job.model_path)
-    apply_writes(b, prep.writes)
+    b, prep = load_job(job, cfg)
     result = collect(b, prep, b.run(max_cycles=50_000_000))
     unit = b.peripherals.get("accel")
     return result.outputs, result.cycles, unit.transactions if isinstance(unit, RtlPeripheral) else None

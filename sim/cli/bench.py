@@ -52,17 +52,10 @@ def _inference_board(board: str, accel: str, cfg: TandemConfig) -> Board:
     run_job sets it up (tandem bench cosim times the run alone)."""
     from tandem.config import share_root
     from tandem.cosim.rtl_bench import ENGINE_MODEL
-    from tandem.machine.board import Board
-    from tandem.tinyml.infer import apply_writes, plan
+    from tandem.tinyml.infer import load_job
     from tandem.tinyml.job import InferenceJob
 
-    job = InferenceJob.create(board, share_root() / ENGINE_MODEL, cfg, accel=accel)
-    b = Board(job.platform, cfg)
-    image = b.load_elf(job.elf)
-    model = job.model if job.runtime == "interpreter" else b""  # an AOT image holds its model
-    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
-    apply_writes(b, prep.writes)
-    return b
+    return load_job(InferenceJob.create(board, share_root() / ENGINE_MODEL, cfg, accel=accel), cfg)[0]
 
 
 def cmd_bench_kernels(args: argparse.Namespace, cfg: TandemConfig) -> int:

@@ -221,6 +221,18 @@ def attribute_jobs(ops: list[OpProfile], jobs: Sequence[Mapping[str, Any]]) -> N
         op.mac_utilisation = macs / peak if peak else None
 
 
+def load_job(job: InferenceJob, cfg: TandemConfig, exact_flash_data: bool = False) -> tuple[Board, Prepared]:
+    """A fresh board with the job's image loaded and its model, inputs and request in place,
+    ready to run."""
+    board = Board(job.platform, cfg, exact_flash_data)
+    image = board.load_elf(job.elf)
+    # the AOT image holds its model: nothing to place in flash
+    model = job.model if job.runtime == "interpreter" else b""
+    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
+    apply_writes(board, prep.writes)
+    return board, prep
+
+
 def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_CYCLES, profile: bool = False,
             exact_flash_data: bool = False, limits: RunLimits | None = None,
             check_memory: bool = False) -> Inference:
@@ -228,12 +240,7 @@ def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_
     blocks (Tandem.RtlPeripheral) are attributed to the ops during which they ran;
     with ``check_memory`` under the memory checker (``tandem infer`` turns it on: it costs about
     1.55x in simulation time, which the library's callers, e.g. test suites, may not want)."""
-    board = Board(job.platform, cfg, exact_flash_data)
-    image = board.load_elf(job.elf)
-    # the AOT image holds its model: nothing to place in flash
-    model = job.model if job.runtime == "interpreter" else b""
-    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
-    apply_writes(board, prep.writes)
+    board, prep = load_job(job, cfg, exact_flash_data)
     if check_memory:
         memcheck.check_memory(board, prep.guards, model=True)
     blocks = [p for p in board.peripherals.values() if isinstance(p, RtlPeripheral)]
@@ -275,5 +282,5 @@ def run_model_accel(board_name: str, model_path: str | Path, cfg: TandemConfig, 
 
 __all__ = ["OP_SETS", "RUNTIME", "Inference", "InferenceJob", "OpProfile", "Prepared", "apply_writes",
            "attribute_jobs", "build_runtime", "check_inputs", "collect", "finish", "image_sizes", "infer",
-           "plan", "prepare", "random_inputs", "run_job", "run_model", "run_model_accel",
+           "load_job", "plan", "prepare", "random_inputs", "run_job", "run_model", "run_model_accel",
            "runtime_sources"]
