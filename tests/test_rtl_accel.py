@@ -5,8 +5,10 @@ and runs the coroutines in rtl/tests/accel_bench.py.  Icarus covers a small 4x4 
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -72,3 +74,26 @@ def test_rtl_lint_clean(params: dict[str, int]) -> None:
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 0 and "%Warning" not in proc.stderr, proc.stderr
+
+
+def test_a_build_waits_while_another_process_holds_its_lock(tmp_path: Path) -> None:
+    """pytest-xdist workers and checkouts share the cache: a build of a design whose lock is held
+    (as another process's build or test run holds it) does not touch the directory until it is
+    released. An Icarus build takes well under a second, so 3 s without one means it waited."""
+    design = accel_design(SMALL)
+    build_dir = tmp_path / f"icarus-{design.toplevel}-{design.key()}"
+    done = threading.Event()
+
+    def _build() -> None:
+        build("icarus", design, tmp_path)
+        done.set()
+
+    with open(build_dir.with_name(build_dir.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        worker = threading.Thread(target=_build)
+        worker.start()
+        assert not done.wait(3.0)
+        assert not build_dir.exists() or not any(build_dir.iterdir())
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    worker.join(120)
+    assert done.is_set() and any(build_dir.iterdir())
