@@ -25,6 +25,23 @@ def test_unmapped_read_report(build, cfg, board):
     assert "last blocks (oldest first):" in f.report and "<read_nowhere>" in f.report
 
 
+@pytest.mark.parametrize("target", [0x40000000, 0xA0000000, 0xE0001000])
+def test_a_fetch_from_an_execute_never_region_faults_the_same_with_timed_flash(build, cfg, target):
+    """stm32f4_discovery's flash is timed, so its core runs on the counter's virtual TLB
+    (timing/dataloads.py), which sends such a fetch to an unmapped alias; mps2_an386's memories
+    have no wait states, so Unicorn's own TLB refuses it. The report must not tell them apart."""
+    summaries = []
+    for board in ("stm32f4_discovery", "mps2_an386"):
+        b = Board.from_platform(board, cfg)
+        assert bool(b.counter.read_mirror_offsets(0, 0xFFFFFFFF)) == (board == "stm32f4_discovery")
+        b.load_elf(build(board, "tests/fetch_xn.c", name=f"fetch_xn_{target:x}",
+                         extra_cflags=(f"-DTARGET=0x{target:08x}u",)))
+        with pytest.raises(FirmwareFault) as err:
+            b.run(max_cycles=1_000_000)
+        summaries.append(err.value.summary)
+    assert summaries[0] == summaries[1] == f"BusFault: bus error at 0x{target:08x}"
+
+
 def test_undefined_instruction_report(build, cfg):
     with pytest.raises(FirmwareFault) as err:
         _run(build, cfg, "nucleo_l4r5zi", "tests/undef.c")

@@ -43,3 +43,30 @@ def test_flash_reads_match_ram_reads(board: str, ws: int | None, cfg: TandemConf
     assert result.exit_code == 0, result.output
     words = 21 if platform.cpu.core.startswith("cortex-m0") else 69
     assert f"flash loads ok: {words} probe words" in result.output
+
+
+@pytest.mark.parametrize("offset", [1, 2, 3])
+def test_an_unaligned_load_from_flash_is_timed_as_two_accesses(offset: int, cfg: TandemConfig,
+                                                               tmp_path: Path) -> None:
+    """With no cache in front of the flash every access waits. An unaligned word load is two
+    aligned accesses (QEMU splits it so; the core makes two or three transfers, Cortex-M4 TRM
+    3.3.2, docs/timing.md), so firmware/tests/flash_unaligned.c's eight LDRs cost 8 x ws more
+    at an unaligned offset than at offset 0; every other flash load of the two builds is the
+    same."""
+    ws = 3
+    overlay = tmp_path / "flash_ws.repl"
+    overlay.write_text(f"flash:\n    waitStates: {ws}\n")
+    platform = load_platform("generic_m4", cfg.platforms_search, [overlay])
+
+    def data_cycles(off: int) -> int:
+        board = Board(platform, cfg)
+        spec = FirmwareSpec(("tests/flash_unaligned.c",), name=f"flash_unaligned{off}",
+                            extra_cflags=(f"-DOFFSET={off}",))
+        board.load_elf(build_firmware(platform, spec, cfg))
+        result = board.run(max_cycles=1_000_000)
+        assert result.exit_code == 0, result.output  # the words read match their bytes
+        return board.counter.data_cycles
+
+    aligned = data_cycles(0)
+    assert aligned >= 8 * ws  # the eight loads are timed at all
+    assert data_cycles(offset) - aligned == 8 * ws

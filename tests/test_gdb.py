@@ -485,3 +485,27 @@ def test_monitor_script_start_gdb_server(elf: Path, plain: RunResult, tmp_path: 
     m = re.search(r"exit 55; ([\d,]+) instructions, ([\d,]+) cycles", stderr)
     assert m, stderr
     assert (int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))) == (plain.instructions, plain.cycles)
+
+
+def test_a_read_watchpoint_on_timed_flash_stops_at_the_load(cfg: TandemConfig, build: Callable[..., Path]) -> None:
+    """nucleo_l4r5zi's flash has wait states: its data loads reach the cycle counter's read
+    mirror (timing/dataloads.py) instead of the flash's own address, and a read watchpoint must
+    see them there too."""
+    board = Board.from_platform("nucleo_l4r5zi", cfg)
+    board.load_elf(build("nucleo_l4r5zi", "tests/flash_unaligned.c"))
+    assert board.elf is not None and board.counter.read_mirror_offsets(0x08000000, 0x08000000)
+    table = board.elf.all_symbols["flash_table"]
+    server = GdbServer(board, "127.0.0.1", 0)
+    outcome: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=server.serve()), daemon=True)
+    thread.start()
+    client = Client(server.port)
+    try:
+        assert client.packet(f"Z3,{table + 8:x},4") == b"OK"
+        assert client.packet("c") == b"T05rwatch:%x;thread:1;" % (table + 8)  # LOAD(8)
+        assert client.packet(f"z3,{table + 8:x},4") == b"OK"
+        assert client.packet("c") == b"W00"  # the loads read what they should
+    finally:
+        client.sock.close()
+        thread.join(TIMEOUT)
+    assert isinstance(outcome.get("result"), RunResult)

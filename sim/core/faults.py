@@ -16,6 +16,7 @@ import unicorn
 
 from tandem.core import cpu as C
 from tandem.errors import FirmwareFault
+from tandem.timing.memory import XN_FETCH_BASE
 
 # CFSR bits (UFSR << 16 | BFSR << 8 | MMFSR)
 IBUSERR = 1 << 8
@@ -41,6 +42,10 @@ class Fault(NamedTuple):
 
 def classify_uc_error(err: unicorn.UcError, access: C.UnmappedAccess | None) -> Fault:
     """The fault for an error Unicorn raised; ``access`` is the unmapped access it stopped on."""
+    if access is not None and access.kind == "fetch" and access.address >= XN_FETCH_BASE:
+        # a fetch from an execute-never region under the cycle counter's virtual TLB: the
+        # prefetch abort Unicorn's own TLB raises (timing/blockhook.c tm_tlb_fill)
+        return _CPU_EXCEPTION_FAULTS[C.EXCP_PREFETCH_ABORT]
     if access is not None:
         if "read-only" in access.kind:
             return Fault("BusFault", f"{access.kind} at 0x{access.address:08x} ({access.size} bytes)",

@@ -82,7 +82,7 @@ class GdbServer:
         self._link: Link | None = None
         self.target = TargetView(board)
         self._breakpoints: dict[int, int] = {}  # address -> hook handle (Z0 and Z1)
-        self._watchpoints: dict[tuple[int, int, int], int] = {}  # (type 2-4, address, length) -> hook
+        self._watchpoints: dict[tuple[int, int, int], list[int]] = {}  # (type 2-4, address, length) -> hooks
         self._step_hook: int | None = None
         self._step_seen = 0
         self._skip_at: int | None = None  # resuming at a breakpoint: let it run once
@@ -393,10 +393,16 @@ class GdbServer:
                 types = {2: unicorn.UC_HOOK_MEM_WRITE, 3: unicorn.UC_HOOK_MEM_READ,
                          4: unicorn.UC_HOOK_MEM_READ | unicorn.UC_HOOK_MEM_WRITE}[kind]
                 # an access of up to 8 bytes that starts below the range may still overlap it
-                self._watchpoints[key] = uc.hook_add(types, self._on_watch, user_data=key,
-                                                     begin=max(0, addr - 7), end=addr + length - 1)
+                begin, end = max(0, addr - 7), addr + length - 1
+                handles = [uc.hook_add(types, self._on_watch, user_data=key, begin=begin, end=end)]
+                if kind != 2:  # loads from a timed memory reach its read mirror (timing/counter.py)
+                    handles += [uc.hook_add(unicorn.UC_HOOK_MEM_READ, self._on_watch, user_data=key,
+                                            begin=begin + off, end=end + off)
+                                for off in self.board.counter.read_mirror_offsets(begin, end)]
+                self._watchpoints[key] = handles
             elif not insert and key in self._watchpoints:
-                uc.hook_del(self._watchpoints.pop(key))
+                for handle in self._watchpoints.pop(key):
+                    uc.hook_del(handle)
             return "OK"
         return ""
 
@@ -411,6 +417,7 @@ class GdbServer:
     def _on_watch(self, uc: unicorn.Uc, access: int, address: int, size: int, value: int,
                   key: tuple[int, int, int]) -> None:
         kind, start, length = key
+        address &= 0xFFFFFFFF  # a read mirror's address (above 4 GiB) as the core addressed it
         if address >= start + length or address + size <= start or self._watch_hit is not None:
             return
         name = {2: "watch", 3: "rwatch", 4: "awatch"}[kind]
@@ -419,7 +426,7 @@ class GdbServer:
 
     def _remove_all(self) -> None:
         uc = self.board.cpu.uc
-        for handle in [*self._breakpoints.values(), *self._watchpoints.values()]:
+        for handle in [*self._breakpoints.values(), *(h for hs in self._watchpoints.values() for h in hs)]:
             uc.hook_del(handle)
         had_code_hooks = bool(self._breakpoints)
         self._breakpoints.clear()

@@ -109,7 +109,8 @@ class Board:
         self._deadline_set = 0  # the deadline the run loop set last
         # the guards stand in for the CoreTiming they wrap (they forward every other attribute)
         self.counter = CycleCounter(self.cpu.uc, cast(CoreTiming, SpinGuard(self.traps, self._spin_soon)),
-                                    cache_dir=self.config.cache_dir / "native", cc=self.config.cc)
+                                    cache_dir=self.config.cache_dir / "native", cc=self.config.cc,
+                                    host_windows=self.cpu.host_windows)
         self.divides = DivideTimer(self.cpu, timing, self.counter)  # SDIV/UDIV by their operands
 
         self.locator = AccessLocator(self.cpu, self.counter)

@@ -127,12 +127,19 @@ static inline int tm_cache_access(struct tm_cache *c, uint32_t line)
 
 struct tm_state;
 
-/* A wait-stated region whose data loads tm_data_hook times (a UC_HOOK_MEM_READ on the region:
- * Unicorn then sends every load through its slow path). */
+
+typedef int (*tm_mem_read_fn)(void *uc, uint64_t addr, void *bytes, uint64_t size);
+
+/* A wait-stated region whose data loads are timed through its read mirror (tm_tlb_fill,
+ * tm_mirror_read below). */
 struct tm_data_region {
     struct tm_state *s;
     int32_t cache;        /* D-cache index, or -1: every access waits */
     uint32_t wait_states;
+    uint64_t vbase, size; /* the region as the core addresses it */
+    uint64_t pbase;       /* its mirror: where data reads of it are sent (0: none yet) */
+    uint8_t *host;        /* its bytes (Unicorn's host buffer), or NULL: read with mem_read */
+    tm_mem_read_fn mem_read;
 };
 
 typedef int (*tm_miss_fn)(uint64_t addr, uint32_t size, struct tm_block_info *out);
@@ -192,8 +199,9 @@ struct tm_state {
     struct tm_cache caches[TM_CACHES];
     struct tm_data_region data[TM_DATA_REGIONS];
     uint32_t n_data;
-    tm_reg_rw_fn xpsr_read, xpsr_write;  /* uc_reg_read / uc_reg_write, for tm_data_hook */
-    uint64_t data_cycles;           /* wait cycles tm_data_hook charged (in `cycles` too) */
+    tm_reg_rw_fn xpsr_read, xpsr_write;  /* uc_reg_read / uc_reg_write, for tm_tlb_fill */
+    uint64_t data_cycles;           /* wait cycles tm_mirror_read charged (in `cycles` too) */
+    uint64_t xn_base;               /* where tm_tlb_fill sends fetches from execute-never pages */
     int32_t xpsr_regid;
     uint64_t line_misses;
     struct tm_entry held;
@@ -383,7 +391,6 @@ typedef size_t (*tm_cs_disasm_fn)(csh, const uint8_t *, size_t, uint64_t, size_t
 typedef cs_err (*tm_cs_regs_fn)(csh, const cs_insn *, cs_regs, uint8_t *, cs_regs, uint8_t *);
 typedef void (*tm_cs_free_fn)(cs_insn *, size_t);
 typedef cs_err (*tm_cs_close_fn)(csh *);
-typedef int (*tm_mem_read_fn)(void *uc, uint64_t addr, void *bytes, uint64_t size);
 
 /* Instruction classes: the index Python gives each capstone id (native.py CLASSES). */
 enum {
@@ -1529,7 +1536,7 @@ uint32_t tm_size_at(const struct tm_state *s, uint32_t addr)
 }
 uint64_t tm_line_misses(const struct tm_state *s) { return s->line_misses; }
 
-/* Returns the user-data pointer to register with tm_data_hook for one region, or NULL. */
+/* Adds a timed region (then mirrored with tm_mirror_region); returns it, or NULL. */
 struct tm_data_region *tm_add_data_region(struct tm_state *s, int32_t cache, uint32_t ws)
 {
     if (s->n_data >= TM_DATA_REGIONS)
@@ -1550,44 +1557,143 @@ void tm_set_xpsr_access(struct tm_state *s, tm_reg_rw_fn rd, tm_reg_rw_fn wr, in
     s->xpsr_regid = regid;
 }
 
+/* ---- data loads from wait-stated memory ---------------------------------------------------
+ *
+ * Loads from a wait-stated region (flash) must be seen one by one: their address decides the
+ * D-cache line. A Unicorn memory hook (UC_HOOK_MEM_READ) would see them, but while one is
+ * registered Unicorn sends every load and store of the run, to any address, through its slow
+ * path (its x86 backend's tcg_out_qemu_ld/st emit the fast TLB path only when no memory hook
+ * exists): KWS on nucleo_l4r5zi ran 3.2x slower. Instead the counter puts the core on
+ * Unicorn's virtual TLB (UC_TLB_VIRTUAL) with tm_tlb_fill as its fill hook, and maps a mirror
+ * of each region (uc_mmio_map, tm_mirror_read) above the 4 GiB the core can address: the TLB
+ * sends data reads of the region's pages to the mirror, and everything else (fetches and
+ * stores there, every other page) to the address itself, so only loads from a timed region
+ * leave Unicorn's fast path.
+ *
+ * An unaligned load is two reads of the mirror (QEMU splits an unaligned I/O access into the
+ * two aligned accesses that cover it), each timed: the memory is accessed twice, as on the
+ * core, which performs an unaligned access as two or three aligned transfers (Cortex-M4 TRM
+ * r0p1 3.3.2, "Load/store timings"). */
+
 #define TM_XPSR_IT 0x0600FC00u /* ICI/IT bits [26:25] and [15:10] */
 
-/* UC_HOOK_MEM_READ callback for a region added with tm_add_data_region.
- *
- * Before calling a memory hook Unicorn restores the CPU state of the loading instruction from
- * its translation data, IT state included, into the CPU; inside an IT block that value then
- * outlives the block (nothing writes the IT state again when the block ends inside the same
- * translated block), and the next translated block runs as if still in the IT block: Unicorn
- * skipped the first instructions after `ite hi; ldrhhi; movls; bx lr` (TFLM's flatbuffers
- * GetOptionalFieldOffset, tests/test_flash_loads.py). The translated code of the current block
- * does not read that copy (its IT conditions are compiled in, an exception restores them
- * again, a block ending inside the IT block stores the right state), so the hook puts back the
- * value the block started with: zero. */
-void tm_data_hook(void *uc, int type, uint64_t addr, int size, int64_t value, void *user)
+/* Unicorn restores the CPU state of the loading instruction from its translation data, IT
+ * state included, into the CPU before a TLB fill (unicorn_fill_tlb: cpu_restore_state) and
+ * before a memory hook; inside an IT block that value then outlives the block (nothing writes
+ * the IT state again when the block ends inside the same translated block), and the next
+ * translated block runs as if still in the IT block: Unicorn skipped the first instructions
+ * after `ite hi; ldrhhi; movls; bx lr` (TFLM's flatbuffers GetOptionalFieldOffset,
+ * tests/test_flash_loads.py). The translated code of the current block does not read that
+ * copy (its IT conditions are compiled in, an exception restores them again, a block ending
+ * inside the IT block stores the right state), so the value the block started with is put
+ * back: zero. */
+static void tm_undo_restored_it(struct tm_state *s, void *uc)
 {
-    (void)type, (void)size, (void)value;
+    if (s->xpsr_read == NULL)
+        return;
+    uint32_t xpsr = 0;
+    if (s->xpsr_read(uc, s->xpsr_regid, &xpsr) == 0 && (xpsr & TM_XPSR_IT)) {
+        xpsr &= ~TM_XPSR_IT;
+        s->xpsr_write(uc, s->xpsr_regid, &xpsr);
+    }
+}
+
+/* Mirror region `r` at `pbase` (the caller maps it there with uc_mmio_map, tm_mirror_read and
+ * tm_mirror_write, `r` as their user data). */
+void tm_mirror_region(struct tm_data_region *r, uint64_t vbase, uint64_t size, uint64_t pbase,
+                      void *host, tm_mem_read_fn mem_read)
+{
+    r->vbase = vbase;
+    r->size = size;
+    r->pbase = pbase;
+    r->host = host;
+    r->mem_read = mem_read;
+}
+
+/* uc_mmio_map read callback of a mirror: one data read of the region, timed. */
+uint64_t tm_mirror_read(void *uc, uint64_t offset, unsigned size, void *user)
+{
     struct tm_data_region *r = user;
     struct tm_state *s = r->s;
-    if (s->xpsr_read != NULL) {
-        uint32_t xpsr = 0;
-        if (s->xpsr_read(uc, s->xpsr_regid, &xpsr) == 0 && (xpsr & TM_XPSR_IT)) {
-            xpsr &= ~TM_XPSR_IT;
-            s->xpsr_write(uc, s->xpsr_regid, &xpsr);
-        }
-    }
+    uint64_t value = 0;
+    if (size > sizeof value || offset + size > r->size)
+        return 0;
+    if (r->host != NULL)
+        memcpy(&value, r->host + offset, size); /* little-endian host, as Unicorn's own loads */
+    else
+        r->mem_read(uc, r->vbase + offset, &value, size);
     if (r->cache < 0) {
         s->cycles += r->wait_states;
         s->data_cycles += r->wait_states;
-        return;
+        return value;
     }
     struct tm_cache *c = &s->caches[r->cache];
-    uint32_t line = ((uint32_t)addr >> c->shift) << c->shift;
+    uint32_t line = ((uint32_t)(r->vbase + offset) >> c->shift) << c->shift;
     if (tm_cache_access(c, line)) {
         s->cycles += r->wait_states;
         s->data_cycles += r->wait_states;
         s->line_misses++;
         tm_bump_gen(s);
     }
+    return value;
+}
+
+/* uc_mmio_map write callback of a mirror: never called (tm_tlb_fill sends stores to the region
+ * itself); the bytes are written through should that change. */
+void tm_mirror_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    (void)uc;
+    struct tm_data_region *r = user;
+    if (r->host != NULL && size <= sizeof value && offset + size <= r->size)
+        memcpy(r->host + offset, &value, size);
+}
+
+struct tm_tlb_entry { uint64_t paddr; uint32_t perms; }; /* uc_tlb_entry */
+
+enum { TM_PROT_READ = 1, TM_PROT_WRITE = 2, TM_PROT_EXEC = 4 };
+enum { TM_MEM_READ = 16, TM_MEM_WRITE = 17, TM_MEM_FETCH = 18 }; /* uc_mem_type */
+
+/* Execute-never regions of the default memory map (ARMv7-M ARM B3.1.1, Table B3-1; the same in
+ * ARMv6-M and ARMv8-M): Peripheral, Device and System. Unicorn's own TLB (UC_TLB_CPU) refuses
+ * fetches there with a prefetch abort. tm_tlb_fill cannot refuse one (Unicorn would stop with
+ * UC_ERR_EXCEPTION, also for the TLB lookups it makes itself outside the firmware's fetches,
+ * as for the address emulation stops at), so it sends such a fetch to `xn_base` + the
+ * address, where nothing is mapped: the fetch ends as an unmapped fetch of that address,
+ * which the board reports as the prefetch abort (core/faults.py classify_uc_error). */
+static int tm_execute_never(uint64_t addr)
+{
+    return (addr >= 0x40000000u && addr < 0x60000000u) || addr >= 0xA0000000u;
+}
+
+void tm_set_xn_base(struct tm_state *s, uint64_t base) { s->xn_base = base; }
+
+/* UC_HOOK_TLB_FILL callback (user data: the state): the page of `vaddr` for an access of
+ * `type`. */
+int tm_tlb_fill(void *uc, uint64_t vaddr, int type, struct tm_tlb_entry *e, void *user)
+{
+    struct tm_state *s = user;
+    if (type != TM_MEM_FETCH) /* a fetch is the translator's: no state was restored */
+        tm_undo_restored_it(s, uc);
+    e->paddr = vaddr;
+    e->perms = TM_PROT_READ | TM_PROT_WRITE | TM_PROT_EXEC;
+    for (uint32_t k = 0; k < s->n_data; k++) {
+        const struct tm_data_region *r = &s->data[k];
+        if (r->pbase != 0 && vaddr >= r->vbase && vaddr - r->vbase < r->size) {
+            /* one access type per entry: a page filled for a fetch must not serve a load */
+            if (type == TM_MEM_READ) {
+                e->paddr = r->pbase + (vaddr - r->vbase);
+                e->perms = TM_PROT_READ;
+            } else {
+                e->perms = type == TM_MEM_WRITE ? TM_PROT_WRITE : TM_PROT_EXEC;
+            }
+            return 1;
+        }
+    }
+    if (type == TM_MEM_FETCH && s->xn_base != 0 && tm_execute_never(vaddr)) {
+        e->paddr = s->xn_base + vaddr;
+        e->perms = TM_PROT_EXEC;
+    }
+    return 1;
 }
 
 uint64_t tm_data_cycles(const struct tm_state *s) { return s->data_cycles; }

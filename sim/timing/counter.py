@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tandem.errors import SimulationError
-from tandem.timing import native
+from tandem.timing import dataloads, native
 from tandem.timing.blocks import _GUARD_ARCH, BlockCache, _classes, _core_values, native_cost
 from tandem.timing.cortex_m import CoreTiming
 from tandem.timing.costs import BlockCost, CallTree
@@ -41,15 +41,18 @@ __all__ = ["RING", "BlockCache", "BlockCost", "CallTree", "CycleCounter"]
 
 RING = 16
 _NO_DEADLINE = (1 << 64) - 1
-DATA_REGIONS = 4  # TM_DATA_REGIONS in blockhook.c
 
 
 class CycleCounter:
     """Counts cycles with a native block hook installed on ``uc``."""
 
     def __init__(
-        self, uc: unicorn.Uc, timing: CoreTiming, cache_dir: Path, cc: str = "cc"
+        self, uc: unicorn.Uc, timing: CoreTiming, cache_dir: Path, cc: str = "cc",
+        host_windows: Sequence[tuple[int, int, int, bool]] = (),
     ) -> None:
+        """``host_windows`` are the memories' host buffers (``CortexM.host_windows``: base, size,
+        host address, writable); data loads of a timed memory are served from its buffer (else
+        read through ``uc_mem_read``)."""
         self._native = native.load(cache_dir, cc)
         lib = self._native.lib
         self._lib = lib
@@ -125,7 +128,13 @@ class CycleCounter:
         self._hook = handle.value
         hooks = [self._hook]
         self._hooks = hooks  # shared with the finalizer: swapping the block hook updates it
-        self._data_regions = self._time_data_loads(timing, uclib, hooks)
+        self._mirrors = dataloads.DataMirrors()
+        try:
+            dataloads.install(lib, self._state, uc, uclib, timing, host_windows, self._mirrors, hooks)
+        except SimulationError:
+            self._abandon(uclib, hooks)
+            raise
+        self._data_regions = self._mirrors.names
         self._decoder = self._native_decoder(timing, uclib)
         self._div_sites: dict[int, tuple[Any, int]] = {}  # address -> (DivSiteC, hook handle)
         self._div_keep: Any = None
@@ -133,38 +142,13 @@ class CycleCounter:
         # Deletes the hooks and frees the C state when the counter is closed or collected.
         # Holds the callback alive as long as the hook exists; refers to uc only weakly.
         self._finalizer = weakref.finalize(
-            self, _release, weakref.ref(uc), uclib, lib, hooks, self._state, self._miss
+            self, _release, weakref.ref(uc), uclib, lib, hooks, self._state, self._miss, self._mirrors
         )
 
-    def _time_data_loads(self, timing: CoreTiming, uclib: ctypes.CDLL, hooks: list[int]) -> list[str]:
-        """Time data loads from wait-stated memories: a native UC_HOOK_MEM_READ on each
-        (blockhook.c, tm_data_hook, which also undoes the IT state Unicorn restores before
-        calling it). Returns the memory name of each region, in the C state's order."""
-        from unicorn import UC_HOOK_MEM_READ
-        from unicorn import arm_const as A
-
-        regions = timing.data_regions()
-        if not regions:
-            return []
-        lib, uc = self._lib, self._uc
-        lib.tm_set_xpsr_access(self._state, ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p),
-                               ctypes.cast(uclib.uc_reg_write, ctypes.c_void_p), A.UC_ARM_REG_XPSR)
-        names: list[str] = []
-        for region, cache in regions:
-            ptr = lib.tm_add_data_region(self._state, cache, region.wait_states)
-            dh = ctypes.c_size_t()
-            err = 1 if not ptr else uclib.uc_hook_add(
-                uc._uch, ctypes.byref(dh), UC_HOOK_MEM_READ,
-                ctypes.cast(lib.tm_data_hook, ctypes.c_void_p), ctypes.c_void_p(ptr),
-                ctypes.c_uint64(region.base), ctypes.c_uint64(region.end - 1))
-            if err != 0:
-                self._abandon(uclib, hooks)
-                raise SimulationError(
-                    f"cannot install the data-load hook on memory '{region.name}' "
-                    f"(Unicorn error {err}; at most {DATA_REGIONS} regions)")
-            hooks.append(dh.value)
-            names.append(region.name)
-        return names
+    def read_mirror_offsets(self, begin: int, end: int) -> list[int]:
+        """The offsets at which data reads of ``[begin, end]`` reach a read mirror
+        (:meth:`tandem.timing.dataloads.DataMirrors.offsets`)."""
+        return self._mirrors.offsets(begin, end)
 
     def _native_decoder(self, timing: CoreTiming, uclib: ctypes.CDLL) -> bool:
         """Set up the C decoder (blockhook.c tm_decode_block); False if it stays off."""
@@ -283,6 +267,7 @@ class CycleCounter:
     def _abandon(self, uclib: ctypes.CDLL, hooks: list[int]) -> None:
         for h in hooks:
             uclib.uc_hook_del(self._uc._uch, h)
+        dataloads.unmap(uclib, self._uc._uch, self._mirrors)
         self._lib.tm_free(self._state)
 
     def retime_data(self, timing: CoreTiming) -> None:
@@ -503,10 +488,12 @@ def _release(
     hooks: list[int],
     state: ctypes.c_void_p,
     miss: Callable[..., int],
+    mirrors: dataloads.DataMirrors,
 ) -> None:
     uc = uc_ref()
     if uc is not None and getattr(uc, "_uch", None):
         for hook in hooks:
             uclib.uc_hook_del(uc._uch, hook)
+        dataloads.unmap(uclib, uc._uch, mirrors)
     lib.tm_free(state)
     del miss  # the C state that pointed at it is gone

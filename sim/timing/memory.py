@@ -11,6 +11,12 @@ from dataclasses import dataclass, replace
 
 from tandem.errors import PlatformError
 
+# Physical addresses above the 4 GiB the core addresses, used by the cycle counter's virtual TLB
+# (timing/blockhook.c tm_tlb_fill): a timed memory at A has its read mirror at MIRROR_BASE + A,
+# and a fetch from an execute-never address A is sent to XN_FETCH_BASE + A, where nothing is.
+MIRROR_BASE = 1 << 32
+XN_FETCH_BASE = 1 << 33
+
 ACCELERATORS = ("stm32-art", "stm32f1-prefetch")
 
 

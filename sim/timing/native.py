@@ -220,6 +220,8 @@ def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
         "tm_set_data_timing": (c_int, [vp, u32, ctypes.c_int32, u32]),
         "tm_data_cycles": (u64, [vp]),
         "tm_set_xpsr_access": (None, [vp, vp, vp, ctypes.c_int32]),
+        "tm_mirror_region": (None, [vp, u64, u64, u64, vp, vp]),
+        "tm_set_xn_base": (None, [vp, u64]),
         "tm_prof_enable": (c_int, [vp]),
         "tm_prof_disable": (None, [vp]),
         "tm_prof_exc_enter": (None, [vp, u32]),
