@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import unicorn
@@ -18,10 +19,12 @@ from unicorn import arm_const as A
 
 from tandem.config import TandemConfig
 from tandem.core.cpu import CortexM
+from tandem.errors import SimulationError
 from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.firmware.elf import ElfImage
 from tandem.machine.board import Board
 from tandem.platform import load_platform
+from tandem.platform.model import Platform
 
 
 @dataclass(frozen=True)
@@ -49,31 +52,47 @@ class SimBench:
         return self.instructions / self.profiled_seconds / 1e6
 
 
-def _bare_run(board: Board, image: ElfImage) -> float:
-    cpu = CortexM(board.platform.cpu.core)
-    for m in board.platform.memories:
+def bare_seconds(platform: Platform, image: ElfImage, writes: Sequence[tuple[int, bytes]] = (),
+                 timeout_s: float = 120.0) -> float:
+    """Wall seconds of ``image`` on a bare Unicorn with ``platform``'s memory map and core, its
+    segments and ``writes`` in memory, and no hooks but the semihosting exit call and a
+    first-touch mapper: the system space is plain RAM, and a page outside the memories (a
+    peripheral's registers) becomes plain RAM filled with ones on first access, so that polls
+    of ready and empty flags (a UART's TXE, TEACK) pass. Raises SimulationError if the
+    run does not reach the exit call within ``timeout_s``."""
+    cpu = CortexM(platform.cpu.core)
+    for m in platform.memories:
         cpu.map_memory((m.base, *m.aliases), m.size)
     cpu.map_memory((0xE0000000,), 0x100000)  # system space as plain RAM: start-up code writes CPACR
     for seg in image.segments:
         cpu.write(seg.address, seg.data)
+    for addr, data in writes:
+        cpu.write(addr, data)
     done = []
 
     def on_intr(uc: unicorn.Uc, intno: int, _d: object) -> None:
         pc = uc.reg_read(A.UC_ARM_REG_PC)
-        op = uc.reg_read(A.UC_ARM_REG_R0)
-        if op in (0x18, 0x20):
+        if uc.reg_read(A.UC_ARM_REG_R0) in (0x18, 0x20):
             done.append(True)
             uc.emu_stop()
         uc.reg_write(A.UC_ARM_REG_PC, (pc + 2) | 1)  # other semihosting calls: ignored
 
+    def on_unmapped(uc: unicorn.Uc, _access: int, addr: int, _size: int, _value: int, _d: object) -> bool:
+        page = addr & ~0xFFF
+        uc.mem_map(page, 0x1000)
+        uc.mem_write(page, b"\xff" * 0x1000)
+        return True
+
     cpu.uc.hook_add(unicorn.UC_HOOK_INTR, on_intr)
+    cpu.uc.hook_add(unicorn.UC_HOOK_MEM_UNMAPPED, on_unmapped)
     cpu.set_reg("sp", cpu.read_u32(0))
     pc = cpu.read_u32(4)
     t0 = time.perf_counter()
-    cpu.uc.emu_start(pc | 1, 0xFFFFFFFE)
+    cpu.uc.emu_start(pc | 1, 0xFFFFFFFE, timeout=int(timeout_s * 1e6))  # us; not count=, a code hook
     elapsed = time.perf_counter() - t0
     if not done:
-        raise RuntimeError("bare run did not reach the exit call")
+        raise SimulationError(f"bare Unicorn run of {platform.name} did not reach the exit call "
+                              f"(PC 0x{cpu.reg('pc'):08x} after {elapsed:.1f} s)")
     return elapsed
 
 
@@ -86,7 +105,7 @@ def bench_sim(board_name: str, cfg: TandemConfig, rounds: int = 4000,
     board = Board(platform, cfg)
     image = board.load_elf(elf)
     result = board.run()
-    bare = _bare_run(board, image)
+    bare = bare_seconds(platform, image)
     profiled = None
     if profile:
         pboard = Board(platform, cfg)

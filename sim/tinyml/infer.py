@@ -233,6 +233,19 @@ def load_job(job: InferenceJob, cfg: TandemConfig, exact_flash_data: bool = Fals
     return board, prep
 
 
+def bare_job_seconds(job: InferenceJob, cfg: TandemConfig) -> float:
+    """Wall seconds of the job's image on a bare Unicorn (no cycle model, no peripherals:
+    :func:`tandem.machine.bench.bare_seconds`) with the same model, inputs and request in
+    memory as :func:`load_job` places: what ``tandem bench`` compares a board's run with."""
+    from tandem.machine.bench import bare_seconds
+
+    board = Board(job.platform, cfg)
+    image = board.load_elf(job.elf)
+    model = job.model if job.runtime == "interpreter" else b""
+    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
+    return bare_seconds(job.platform, image, prep.writes)
+
+
 def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_CYCLES, profile: bool = False,
             exact_flash_data: bool = False, limits: RunLimits | None = None,
             check_memory: bool = False) -> Inference:
