@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import unicorn
 from unicorn import arm_const as A
@@ -121,17 +122,24 @@ def bench_sim(board_name: str, cfg: TandemConfig, rounds: int = 4000,
 QEMU_MACHINES = {"mps2_an386": "mps2-an386", "netduinoplus2": "netduinoplus2"}
 
 
-def qemu_seconds(elf: str, machine: str = "mps2-an386", timeout: float = 600) -> float | None:
+def qemu_seconds(elf: str, machine: str = "mps2-an386", timeout: float = 600,
+                 writes: Sequence[tuple[int, bytes]] = ()) -> float | None:
     """Wall time of the whole ``qemu-system-arm`` process running ``elf`` to its semihosting exit
     (its own start-up included; no timing model; ``-icount shift=0`` as the tests' QEMU oracle
-    runs it), or None when QEMU is not installed."""
+    runs it), or None when QEMU is not installed. ``writes`` are put in memory before the run
+    (QEMU's generic loader device, one per write: raw bytes at an address)."""
     qemu = shutil.which("qemu-system-arm")
     if qemu is None:
         return None
     with tempfile.TemporaryDirectory(prefix="tandem-qemu-") as tmp:
+        loaders: list[str] = []
+        for k, (addr, data) in enumerate(writes):
+            blob = Path(tmp) / f"write{k}.bin"
+            blob.write_bytes(data)
+            loaders += ["-device", f"loader,file={blob},addr=0x{addr:x},force-raw=on"]
         cmd = [qemu, "-M", machine, "-nographic", "-monitor", "none", "-icount", "shift=0", "-serial", "none",
                "-chardev", f"file,id=semi,path={tmp}/out", "-semihosting-config",
-               "enable=on,target=native,chardev=semi", "-kernel", elf]
+               "enable=on,target=native,chardev=semi", "-kernel", elf, *loaders]
         t0 = time.perf_counter()
         res = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
         elapsed = time.perf_counter() - t0

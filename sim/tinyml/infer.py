@@ -75,8 +75,9 @@ class Prepared:
 
 
 def plan(image: ElfImage, board_name: str, info: ModelInfo, model: bytes, inputs: list[np.ndarray],
-         invocations: int = 1, model_path: str = "<model>") -> Prepared:
-    """The memory writes that place the model, the (checked) inputs and the request."""
+         invocations: int = 1, model_path: str = "<model>", trace_ops: bool = True) -> Prepared:
+    """The memory writes that place the model, the (checked) inputs and the request (with
+    ``trace_ops``, asking for the op markers on the board's Tandem.Trace register)."""
     syms = image.all_symbols
     for name in (P.SYM_MAILBOX, "__tandem_free_flash_start", "__tandem_free_flash_end",
                  "__tandem_free_ram_start", "__tandem_free_ram_end"):
@@ -97,7 +98,8 @@ def plan(image: ElfImage, board_name: str, info: ModelInfo, model: bytes, inputs
         raise ModelError(f"{model_path}: inputs and outputs ({io_size:,} bytes) do not fit in the free RAM of "
                          f"{board_name} ({ram1 - ram0:,} bytes)")
     in_addr, out_addr = io_start, io_start + P.align16(len(in_blob))
-    request = P.Request(flash0, len(model), in_addr, len(in_blob), out_addr, out_cap, invocations)
+    request = P.Request(flash0, len(model), in_addr, len(in_blob), out_addr, out_cap, invocations,
+                        P.FLAG_TRACE_OPS if trace_ops else 0)
     writes = [(flash0, model), (in_addr, in_blob), (syms[P.SYM_MAILBOX], request.pack())]
     # the arena is the free RAM below the I/O block (firmware/runtime/app/main.c, arena_end)
     guards = model_guards(image, (ram0, io_start), (in_addr, in_addr + len(in_blob)),
@@ -233,17 +235,27 @@ def load_job(job: InferenceJob, cfg: TandemConfig, exact_flash_data: bool = Fals
     return board, prep
 
 
+def job_memory(job: InferenceJob, cfg: TandemConfig, trace_ops: bool = True
+               ) -> tuple[ElfImage, list[tuple[int, bytes]]]:
+    """The job's image and the memory writes :func:`load_job` makes before the run (the model,
+    the inputs and the request): what another emulator needs to run the same inference.
+    ``trace_ops=False`` asks for no op markers (an emulator without tandem's Tandem.Trace
+    register: the markers are a few stores per op)."""
+    image = Board(job.platform, cfg).load_elf(job.elf)
+    model = job.model if job.runtime == "interpreter" else b""
+    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path,
+                trace_ops)
+    return image, list(prep.writes)
+
+
 def bare_job_seconds(job: InferenceJob, cfg: TandemConfig) -> float:
     """Wall seconds of the job's image on a bare Unicorn (no cycle model, no peripherals:
-    :func:`tandem.machine.bench.bare_seconds`) with the same model, inputs and request in
-    memory as :func:`load_job` places: what ``tandem bench`` compares a board's run with."""
+    :func:`tandem.machine.bench.bare_seconds`) with the memory :func:`job_memory` gives: what
+    ``tandem bench`` compares a board's run with."""
     from tandem.machine.bench import bare_seconds
 
-    board = Board(job.platform, cfg)
-    image = board.load_elf(job.elf)
-    model = job.model if job.runtime == "interpreter" else b""
-    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
-    return bare_seconds(job.platform, image, prep.writes)
+    image, writes = job_memory(job, cfg)
+    return bare_seconds(job.platform, image, writes)
 
 
 def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_CYCLES, profile: bool = False,
