@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'Unicorn':>7} {'t/U':>5}")
     for m in args.models:
         job = InferenceJob.create(args.board, Path(m), cfg)
-        bare = min(bare_job_seconds(job, cfg) for _ in range(args.runs))
+        bare = min(bare_job_seconds(job) for _ in range(args.runs))
         for mode in args.modes.split(","):
             os.environ["TANDEM_NATIVE_DECODE"] = mode
             runs = [_board_run(job, cfg) for _ in range(args.runs)]

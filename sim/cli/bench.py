@@ -148,10 +148,10 @@ def _infer_mips(model: object, board: str, cfg: TandemConfig) -> tuple[int, floa
 
     job = InferenceJob.create(board, Path(str(model)), cfg)
     run = run_job(job, cfg).run
-    bare = run.instructions / bare_job_seconds(job, cfg) / 1e6
+    bare = run.instructions / bare_job_seconds(job) / 1e6
     qemu = None
     if board in QEMU_MACHINES:
-        secs = qemu_seconds(str(job.elf), QEMU_MACHINES[board], writes=job_memory(job, cfg, trace_ops=False)[1])
+        secs = qemu_seconds(str(job.elf), QEMU_MACHINES[board], writes=job_memory(job, trace_ops=False)[1])
         qemu = run.instructions / secs / 1e6 if secs else None
     return run.instructions, run.mips, bare, qemu
 

@@ -134,7 +134,6 @@ class CycleCounter:
         except SimulationError:
             self._abandon(uclib, hooks)
             raise
-        self._data_regions = self._mirrors.names
         self._decoder = self._native_decoder(timing, uclib)
         self._div_sites: dict[int, tuple[Any, int]] = {}  # address -> (DivSiteC, hook handle)
         self._div_keep: Any = None
@@ -273,7 +272,7 @@ class CycleCounter:
     def retime_data(self, timing: CoreTiming) -> None:
         """The firmware set new flash timing (FLASH_ACR): data loads follow ``timing``'s memories."""
         current = {m.name: m for m in timing.memory.regions}
-        for idx, name in enumerate(self._data_regions):
+        for idx, name in enumerate(self._mirrors.names):
             m = current[name]
             cache = timing.data_cache(name) if m.accelerator == "stm32-art" else -1
             self._lib.tm_set_data_timing(self._state, idx, cache, m.wait_states)

@@ -227,34 +227,33 @@ def load_job(job: InferenceJob, cfg: TandemConfig, exact_flash_data: bool = Fals
     """A fresh board with the job's image loaded and its model, inputs and request in place,
     ready to run."""
     board = Board(job.platform, cfg, exact_flash_data)
-    image = board.load_elf(job.elf)
-    # the AOT image holds its model: nothing to place in flash
-    model = job.model if job.runtime == "interpreter" else b""
-    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path)
+    prep = _job_plan(job, board.load_elf(job.elf))
     apply_writes(board, prep.writes)
     return board, prep
 
 
-def job_memory(job: InferenceJob, cfg: TandemConfig, trace_ops: bool = True
-               ) -> tuple[ElfImage, list[tuple[int, bytes]]]:
+def _job_plan(job: InferenceJob, image: ElfImage, trace_ops: bool = True) -> Prepared:
+    # the AOT image holds its model: nothing to place in flash
+    model = job.model if job.runtime == "interpreter" else b""
+    return plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path, trace_ops)
+
+
+def job_memory(job: InferenceJob, trace_ops: bool = True) -> tuple[ElfImage, list[tuple[int, bytes]]]:
     """The job's image and the memory writes :func:`load_job` makes before the run (the model,
     the inputs and the request): what another emulator needs to run the same inference.
     ``trace_ops=False`` asks for no op markers (an emulator without tandem's Tandem.Trace
     register: the markers are a few stores per op)."""
-    image = Board(job.platform, cfg).load_elf(job.elf)
-    model = job.model if job.runtime == "interpreter" else b""
-    prep = plan(image, job.platform.name, job.info, model, job.inputs, job.invocations, job.model_path,
-                trace_ops)
-    return image, list(prep.writes)
+    image = ElfImage.load(job.elf)
+    return image, list(_job_plan(job, image, trace_ops).writes)
 
 
-def bare_job_seconds(job: InferenceJob, cfg: TandemConfig) -> float:
+def bare_job_seconds(job: InferenceJob) -> float:
     """Wall seconds of the job's image on a bare Unicorn (no cycle model, no peripherals:
     :func:`tandem.machine.bench.bare_seconds`) with the memory :func:`job_memory` gives: what
     ``tandem bench`` compares a board's run with."""
     from tandem.machine.bench import bare_seconds
 
-    image, writes = job_memory(job, cfg)
+    image, writes = job_memory(job)
     return bare_seconds(job.platform, image, writes)
 
 
