@@ -353,3 +353,19 @@ def test_model_failure_falls_back_and_is_recorded(tmp_path: Path, timing, cache_
         assert c.instructions == ref.instructions + 50 * (5 - len(real.insn_addrs))
         c.close()
     assert ref.decode_errors == []
+
+
+def test_counts_read_in_place_follow_add_and_survive_close(tmp_path: Path, timing, cache_dir: Path) -> None:
+    """cycles, instructions, add and current_block read and write the C state in place (bound
+    views, not calls); after close the last counts stay readable and no block is current."""
+    prog = _prog(tmp_path, MIXED)
+    _, c = _run(CycleCounter, prog, timing, cache_dir)
+    cycles, insns = c.cycles, c.instructions
+    assert cycles > 0 and insns > 0
+    block = c.current_block
+    assert block is not None and block.addr == c.recent_blocks()[-1]
+    c.add(1000)
+    c.add(-1)
+    assert c.cycles == cycles + 999 and c.instructions == insns
+    c.close()
+    assert (c.cycles, c.instructions, c.current_block) == (cycles + 999, insns, None)

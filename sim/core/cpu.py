@@ -55,6 +55,11 @@ _MODELS = {"cortex-m0": A.UC_CPU_ARM_CORTEX_M0, "cortex-m0+": A.UC_CPU_ARM_CORTE
 
 MmioRead = Callable[[int, int], int]
 MmioWrite = Callable[[int, int, int], None]
+def _keep(uc: unicorn.Uc, exc: BaseException) -> None:
+    """Stop emulation with ``exc``, the first one kept, as the binding's own callbacks do."""
+    if getattr(uc, "_hook_exception", None) is None:
+        uc._hook_exception = exc
+    uc.emu_stop()
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ class CortexM:
         self._mrs_pending: int | None = None
         self._until = 0xFFFFFFFE  # where the next start() stops (see stop_before)
         self._memory_spans: list[tuple[int, int]] = []  # RAM/ROM windows (not MMIO), sorted
+        self._mmio_callbacks: list[tuple[object, object]] = []
         # asked about a store to read-only memory (flash): True = handled (the store is dropped and
         # execution goes on), False = a fault (the error Unicorn raises)
         self.on_write_protect: Callable[[int, int, int], bool] | None = None
@@ -128,13 +134,32 @@ class CortexM:
         return self._windows[1]
 
     def map_mmio(self, base: int, size: int, read: MmioRead, write: MmioWrite) -> None:
-        def on_read(uc: unicorn.Uc, offset: int, sz: int, _data: object) -> int:
-            return read(base + offset, sz)
+        # Raw ctypes callbacks rather than Uc.mmio_map's, which add two Python frames to every
+        # peripheral access (tandem bench cosim). An exception is kept as the binding keeps its
+        # own (Uc._hook_exception, raised by Uc.emu_start once emulation stops).
+        uc = self.uc
 
-        def on_write(uc: unicorn.Uc, offset: int, sz: int, value: int, _data: object) -> None:
-            write(base + offset, sz, value)
+        def on_read(_h: object, offset: int, sz: int, _data: object) -> int:
+            try:
+                return read(base + offset, sz)
+            except BaseException as exc:  # noqa: BLE001 - ctypes would print and drop it
+                _keep(uc, exc)
+                return 0
 
-        self.uc.mmio_map(base, size, on_read, None, on_write, None)
+        def on_write(_h: object, offset: int, sz: int, value: int, _data: object) -> None:
+            try:
+                write(base + offset, sz, value)
+            except BaseException as exc:  # noqa: BLE001
+                _keep(uc, exc)
+
+        from unicorn.unicorn_py3 import unicorn as binding  # the types uc_mmio_map's prototype names
+
+        callbacks = (binding.MMIO_READ_CFUNC(on_read), binding.MMIO_WRITE_CFUNC(on_write))
+        err = binding.uclib.uc_mmio_map(uc._uch, ctypes.c_uint64(base), ctypes.c_size_t(size), callbacks[0], None,
+                                   callbacks[1], None)
+        if err != unicorn.UC_ERR_OK:
+            raise unicorn.UcError(err)
+        self._mmio_callbacks.append(callbacks)  # the C side holds only their addresses
 
     def read(self, addr: int, size: int) -> bytes:
         return bytes(self.uc.mem_read(addr, size))

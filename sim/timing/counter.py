@@ -103,6 +103,14 @@ class CycleCounter:
         if not state:
             raise MemoryError("tm_new failed")
         self._state = ctypes.c_void_p(state)
+        layout = (ctypes.c_uint64 * 4)()
+        lib.tm_layout(layout)
+        # the hot fields, read and written in place: MMIO handlers ask for the clock on every
+        # access, and a bound view's read costs about 40 ns where a ctypes call costs 230-370
+        self._cycles_v = ctypes.c_uint64.from_address(state + layout[0])
+        self._insns_v = ctypes.c_uint64.from_address(state + layout[1])
+        self._cur_v = ctypes.c_size_t.from_address(state + layout[2])
+        self._key_offset = int(layout[3])
         from unicorn import arm_const
 
         lib.tm_set_sp_reader(self._state, ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p),
@@ -279,7 +287,7 @@ class CycleCounter:
 
     @property
     def cycles(self) -> int:
-        return int(self._lib.tm_cycles(self._state))
+        return self._cycles_v.value
 
     @property
     def data_cycles(self) -> int:
@@ -288,11 +296,16 @@ class CycleCounter:
 
     @property
     def instructions(self) -> int:
-        return int(self._lib.tm_instructions(self._state))
+        return self._insns_v.value
 
     def add(self, cycles: int) -> None:
         """Charge cycles spent outside instruction execution (stalls, exceptions, accelerators)."""
-        self._lib.tm_add(self._state, cycles)
+        self._cycles_v.value += cycles
+
+    def _cur_key(self) -> tuple[int, int]:
+        """(address, size) of the block entered last (size 0: none)."""
+        key = ctypes.c_uint64.from_address(self._cur_v.value + self._key_offset).value
+        return key & 0xFFFFFFFF, key >> 32
 
     def set_deadline(self, cycle: int | None) -> None:
         self._lib.tm_set_deadline(self._state, _NO_DEADLINE if cycle is None else max(0, cycle))
@@ -322,7 +335,7 @@ class CycleCounter:
         self._lib.tm_clear_stop(self._state)
 
     def rewind_to(self, pc: int) -> None:
-        cur = (int(self._lib.tm_cur_addr(self._state)), int(self._lib.tm_cur_size(self._state)))
+        cur = self._cur_key()
         cycles, insns = self._blocks.rewind_amounts(cur, pc)
         self._lib.tm_sub(self._state, cycles, insns)
         self._lib.tm_forget_pending(self._state)
@@ -346,7 +359,7 @@ class CycleCounter:
         Its whole ``cost`` is already in ``cycles``; ``cycles - cost`` is the count at its
         entry, and ``insn_costs`` give the offset of each instruction within it.
         """
-        key = (int(self._lib.tm_cur_addr(self._state)), int(self._lib.tm_cur_size(self._state)))
+        key = self._cur_key()
         if key[1] == 0:
             return None
         return self._blocks.lookup(key)
@@ -477,6 +490,10 @@ class CycleCounter:
         )
 
     def close(self) -> None:
+        # the views point into the C state: keep the last counts readable once it is freed
+        self._cycles_v, self._insns_v = ctypes.c_uint64(self.cycles), ctypes.c_uint64(self.instructions)
+        self._no_block = ctypes.c_uint64(0)
+        self._cur_v = ctypes.c_size_t(ctypes.addressof(self._no_block) - self._key_offset)
         self._finalizer()
 
 

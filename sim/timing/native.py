@@ -198,6 +198,7 @@ def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
         "tm_new": (vp, [MISS_CFUNC, vp]),
         "tm_free": (None, [vp]),
         "tm_clear_table": (None, [vp]),
+        "tm_layout": (None, [ctypes.POINTER(u64)]),
         "tm_cycles": (u64, [vp]),
         "tm_instructions": (u64, [vp]),
         "tm_add": (None, [vp, i64]),
