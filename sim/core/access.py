@@ -83,6 +83,19 @@ class AccessLocator:
         index = self._locate(block, addr)
         return None if index is None else block.insn_addrs[index]
 
+    def site(self) -> tuple[int, int] | None:
+        """During a read: (the running block's key in the cycle counter, the cycles from the
+        reading instruction's start to the block's end) when the block has a single load
+        instruction of one transfer, so that every read the block makes is that instruction's
+        at that offset (an RTL peripheral's repeated reads, rtlsim/fast.py); else None."""
+        block = self.counter.current_block
+        if block is None:
+            return None
+        loads = [m for m in self._insns(block) if not m.store]
+        if len(loads) != 1 or loads[0].multi or loads[0].width > 4:
+            return None
+        return self.counter.current_key, block.cost - sum(block.insn_costs[:loads[0].index])
+
     def volatile_loads(self, block: BlockCost) -> int:
         """How many loads of the block read memory that another context may change: all but
         those from the stack (SP) and literal pools (PC)."""

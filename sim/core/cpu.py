@@ -133,7 +133,12 @@ class CortexM:
                                            for r, base, size, host, writable in found))
         return self._windows[1]
 
-    def map_mmio(self, base: int, size: int, read: MmioRead, write: MmioWrite) -> None:
+    def map_mmio(self, base: int, size: int, read: MmioRead, write: MmioWrite,
+                 native_read: tuple[int, int] | None = None) -> int:
+        """Map ``[base, base + size)`` to ``read`` and ``write``; with ``native_read`` (a C read
+        callback's address and user data) Unicorn calls that one for reads, and it calls the
+        returned address (Python's read callback, alive as long as the CPU) for those it does
+        not serve itself."""
         # Raw ctypes callbacks rather than Uc.mmio_map's, which add two Python frames to every
         # peripheral access (tandem bench cosim). An exception is kept as the binding keeps its
         # own (Uc._hook_exception, raised by Uc.emu_start once emulation stops).
@@ -155,11 +160,16 @@ class CortexM:
         from unicorn.unicorn_py3 import unicorn as binding  # the types uc_mmio_map's prototype names
 
         callbacks = (binding.MMIO_READ_CFUNC(on_read), binding.MMIO_WRITE_CFUNC(on_write))
-        err = binding.uclib.uc_mmio_map(uc._uch, ctypes.c_uint64(base), ctypes.c_size_t(size), callbacks[0], None,
-                                   callbacks[1], None)
+        python_read = ctypes.cast(callbacks[0], ctypes.c_void_p).value or 0
+        read_fn, read_user = callbacks[0], None
+        if native_read is not None:
+            read_fn, read_user = ctypes.cast(ctypes.c_void_p(native_read[0]), binding.MMIO_READ_CFUNC), native_read[1]
+        err = binding.uclib.uc_mmio_map(uc._uch, ctypes.c_uint64(base), ctypes.c_size_t(size), read_fn, read_user,
+                                        callbacks[1], None)
         if err != unicorn.UC_ERR_OK:
             raise unicorn.UcError(err)
         self._mmio_callbacks.append(callbacks)  # the C side holds only their addresses
+        return python_read
 
     def read(self, addr: int, size: int) -> bytes:
         return bytes(self.uc.mem_read(addr, size))

@@ -452,7 +452,9 @@ class Board:
             pc = cpu.reg("pc")
             try:
                 cpu.start(pc)
+                self.bus.settle()
             except unicorn.UcError as err:
+                self.bus.settle()
                 kind, detail, cfsr, bfar = classify_uc_error(err, cpu.last_unmapped)
                 if self.exceptions.vectored(kind, detail, cfsr, bfar) and self._pending_fault is None:
                     continue

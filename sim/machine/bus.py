@@ -33,6 +33,7 @@ class Bus:
         self.mmio_addr: int | None = None  # the address of the access in progress
         self.polls: PollWatch | None = None  # sees every read's value (machine/polling.py)
         self.error: TandemError | None = None  # raised by a handler, for the run loop
+        self.armed: list[Peripheral] = []  # whose C read path may serve reads (settle)
 
     def add(self, base: int, size: int, periph: Peripheral) -> None:
         i = bisect.bisect(self.starts, base)
@@ -40,15 +41,26 @@ class Bus:
         self.windows.insert(i, (base, size, periph))
 
     def map_all(self) -> None:
-        spans: list[list[int]] = []
-        for base, size, _ in self.windows:
+        spans: list[tuple[int, int, list[tuple[int, Peripheral]]]] = []
+        for base, size, periph in self.windows:
             lo, hi = base & ~(PAGE - 1), (base + size + PAGE - 1) & ~(PAGE - 1)
             if spans and lo <= spans[-1][1]:
-                spans[-1][1] = max(spans[-1][1], hi)
+                spans[-1] = (spans[-1][0], max(spans[-1][1], hi), [*spans[-1][2], (base, periph)])
             else:
-                spans.append([lo, hi])
-        for lo, hi in spans:
-            self.cpu.map_mmio(lo, hi - lo, self.read, self.write)
+                spans.append((lo, hi, [(base, periph)]))
+        for lo, hi, members in spans:
+            # a window with its pages to itself may serve reads in C (Peripheral.native_read)
+            native = members[0][1].native_read() if len(members) == 1 else None
+            fallback = self.cpu.map_mmio(lo, hi - lo, self.read, self.write, native)
+            if native is not None:
+                members[0][1].bind_native(fallback, lo - members[0][0], self)
+
+    def settle(self) -> None:
+        """Let every peripheral whose C read path is armed take in what it did (and disarm it):
+        before any Python access, and whenever emulation stops."""
+        armed, self.armed = self.armed, []
+        for periph in armed:
+            periph.settle()
 
     def find(self, addr: int) -> tuple[Peripheral, int] | None:
         i = bisect.bisect_right(self.starts, addr) - 1
@@ -64,6 +76,8 @@ class Bus:
         self.cpu.stop()
 
     def read(self, addr: int, size: int) -> int:
+        if self.armed:
+            self.settle()
         self.locator.begin_access(False)
         hit = self.find(addr)
         if hit is None:
@@ -84,6 +98,8 @@ class Bus:
         return value
 
     def write(self, addr: int, size: int, value: int) -> None:
+        if self.armed:
+            self.settle()
         self.locator.begin_access(True)
         hit = self.find(addr)
         if hit is None:
@@ -102,6 +118,8 @@ class Bus:
     def system_read(self, addr: int, size: int) -> int:
         """A read by another bus master (the bit-band alias): a peripheral register or memory;
         an unmapped address is a bus fault as for the CPU. ``mmio_addr`` stays the CPU's."""
+        if self.armed:
+            self.settle()
         hit = self.find(addr)
         if hit is not None:
             return hit[0].read(hit[1], size)
@@ -111,6 +129,8 @@ class Bus:
         return int.from_bytes(self.cpu.read(addr, size), "little")
 
     def system_write(self, addr: int, size: int, value: int) -> None:
+        if self.armed:
+            self.settle()
         hit = self.find(addr)
         if hit is not None:
             hit[0].write(hit[1], size, value)

@@ -8,14 +8,17 @@ registers that expose time (cycle counters, timer values) are exact to the instr
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tandem.config import TandemConfig
 from tandem.core.console import Console
 from tandem.core.cpu import MemoryWindow
 from tandem.platform.model import PeripheralSpec
 
-__all__ = ["BoardContext", "Console", "MemoryWindow", "Peripheral", "Unimplemented"]
+if TYPE_CHECKING:
+    from tandem.core.access import AccessLocator
+
+__all__ = ["BoardContext", "Console", "MemoryWindow", "NativeHost", "Peripheral", "Unimplemented"]
 
 
 class BoardContext(Protocol):
@@ -97,6 +100,13 @@ class BoardContext(Protocol):
         ...
 
 
+class NativeHost(Protocol):
+    """What a peripheral's C read path asks of the bus that maps it (machine/bus.py)."""
+
+    locator: AccessLocator
+    armed: list[Peripheral]
+
+
 class Peripheral:
     """Base class: a register window with a reset state. A part that takes signals from others
     (a ``source -> target#index@line`` connection in the .repl) overrides :meth:`signal`."""
@@ -117,6 +127,20 @@ class Peripheral:
         peripheral: the model never changes it by itself (no clock, event or input does). The
         board's poll detection counts repeated reads of such registers (machine/polling.py)."""
         return False
+
+    def native_read(self) -> tuple[int, int] | None:
+        """A C read callback (its address and user data) that serves some of the window's reads
+        without Python, when the window has its MMIO pages to itself; None: Python serves all."""
+        return None
+
+    def bind_native(self, fallback: int, window: int, host: NativeHost) -> None:
+        """The window is mapped with :meth:`native_read`'s callback: ``fallback`` is Python's read
+        callback for the reads the C side leaves, ``window`` the window's offset of the mapping's
+        first byte; the peripheral joins ``host.armed`` while the C side may serve reads, and
+        ``host`` calls :meth:`settle` before any Python access and whenever emulation stops."""
+
+    def settle(self) -> None:
+        """Take in what the C read path did since it was armed, and disarm it."""
 
     def sleep(self, now: int, until: int | None) -> None:
         """The core sleeps (WFI/WFE) from cycle ``now`` with no interrupt due; ``until`` is the

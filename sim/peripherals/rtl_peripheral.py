@@ -43,8 +43,9 @@ from pathlib import Path
 
 from tandem.accel.joblog import Access
 from tandem.errors import AcceleratorError, PlatformError
-from tandem.peripherals.base import BoardContext, MemoryWindow, Peripheral
+from tandem.peripherals.base import BoardContext, MemoryWindow, NativeHost, Peripheral
 from tandem.platform.model import PeripheralSpec
+from tandem.rtlsim.fast import FastReads, Site
 from tandem.rtlsim.model import ModelSpec, RtlModel, build_model
 from tandem.rtlsim.ports import BUSES, MEMORY_BUSES
 
@@ -133,6 +134,10 @@ class RtlPeripheral(Peripheral):
         self.addr_mask = (1 << self.ports.address_bits) - 1
         self.memory_bus = mspec.memory
         self._windows: tuple[MemoryWindow, ...] = ()
+        self._host: NativeHost | None = None  # the bus, once it maps the library's read callback
+        self._mapped: FastReads | None = None  # the model whose callback Unicorn calls
+        self._binding: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
+        self._last_read: tuple[int, int, int] | None = None  # (offset, size, read data) of the last read
         self._window_index: list[int] = []
         self.load_model(lib)
         self.transactions = 0
@@ -151,6 +156,10 @@ class RtlPeripheral(Peripheral):
         if previous is not None:
             previous.close()
         self.rtl = RtlModel(lib)
+        mapped = getattr(self, "_mapped", None)
+        if mapped is not None:  # Unicorn calls the first model's read callback: hand reads on
+            self.rtl.fast.bind(*self._binding)
+            mapped.delegate(self.rtl.fast)
         if self.memory_bus != "none":
             self._windows = self.ctx.memory_windows()
             self._window_index = [self.rtl.map_memory(w.base, w.size, w.host, w.writable, w.wait_states)
@@ -204,6 +213,13 @@ class RtlPeripheral(Peripheral):
         # the hot path of every register access (tandem bench cosim): _retime's check and the
         # clock arithmetic of _ratio/_rtl_at/_cpu_at inlined, one call into the model
         ctx, rtl = self.ctx, self.rtl
+        if self._host is not None and not write:
+            pending = rtl.fast.pending()
+            if pending is not None:  # a read the library ran (shim_fast.inc) that Python finishes
+                rtl.read_data, rtl.response, rtl.irq, rtl.bus_error, rtl.access_beats = pending[3:]
+                rtl.cycles = rtl.library_cycles()
+                self._finish(offset, False, 0, size, pending.now, pending.start, pending.n)
+                return
         if self._window_index and ctx.memory_windows() is not self._windows:
             self._retime()
         if ctx.cpu_hz != self._hz:
@@ -216,6 +232,12 @@ class RtlPeripheral(Peripheral):
             start = rtl.cycles
         strb = ((1 << size) - 1) << (offset & 3) if write else 0
         n = rtl.access(start - rtl.cycles, offset & ~3 & self.addr_mask, write, wdata, strb, self.timeout)
+        self._finish(offset, write, wdata, size, now, start, n)
+
+    def _finish(self, offset: int, write: bool, wdata: int, size: int, now: int, start: int, n: int) -> None:
+        """The rest of a transaction that took ``n`` RTL cycles from RTL cycle ``start``, made by
+        the instruction that started at CPU cycle ``now``."""
+        ctx, rtl = self.ctx, self.rtl
         if n < 0:
             kind = "write" if write else "read"
             raise AcceleratorError(
@@ -224,6 +246,8 @@ class RtlPeripheral(Peripheral):
         if rtl.bus_error:
             self._bus_fault()
         self.transactions += 1
+        hz = self._hz
+        f = self.frequency or hz
         stall = self._cpu0 + -(-(start + n - self._rtl0) * hz // f) - now - 1
         if stall > 0:
             ctx.stall(stall)
@@ -237,6 +261,45 @@ class RtlPeripheral(Peripheral):
             self._update_irq()
         if self.irq_lines and not self.irq_level and self._event_at is None:
             self._arm(now)
+        if self._host is not None and not write:
+            read = (offset, size, rtl.read_data)
+            if read == self._last_read and not rtl.response:
+                self._arm_reads(read, now, max(stall, 0))
+            self._last_read = read
+
+    # reads served by the library (rtlsim/fast.py) --------------------------------------------
+    def native_read(self) -> tuple[int, int] | None:
+        return self.rtl.fast.callback()
+
+    def bind_native(self, fallback: int, window: int, host: NativeHost) -> None:
+        self._host, self._mapped = host, self.rtl.fast
+        self._binding = (fallback, *host.locator.counter.hot_fields(), window)
+        self.rtl.fast.bind(*self._binding)
+
+    def _arm_reads(self, read: tuple[int, int, int], now: int, stalled: int) -> None:
+        """The second read in a row of one register with one result: let the library serve the
+        same read by the same instruction while it keeps giving that result (see shim_fast.inc)."""
+        assert self._host is not None
+        locator = self._host.locator
+        site = locator.site()
+        if site is None or locator.counter.cycles - stalled - site[1] != now:  # the C side's `now`
+            return
+        offset, size, value = read
+        hz = self._hz
+        self.rtl.fast.arm(Site(site[0], site[1], offset, size, offset & ~3 & self.addr_mask, value,
+                               int(self.rtl.irq), self._rtl0, self._cpu0, self.frequency or hz, hz, self.timeout))
+        self._host.armed.append(self)
+
+    def settle(self) -> None:
+        records = self.rtl.fast.take()
+        if not records:
+            return
+        self.rtl.cycles = self.rtl.library_cycles()
+        self.transactions += len(records)
+        if self.log is not None and self._last_read is not None:  # the armed read
+            offset, _size, value = self._last_read
+            self.log.extend(Access(cycle, offset, False, value, stall, end, beats)
+                            for cycle, stall, end, beats in records)
 
     # irq -------------------------------------------------------------------------------------
     def _update_irq(self) -> None:

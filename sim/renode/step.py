@@ -26,6 +26,8 @@ def step(board: Board, count: int) -> None:
     except unicorn.UcError as err:
         kind, detail, _cfsr, _bfar = classify_uc_error(err, cpu.last_unmapped)
         raise SimulationError(f"cpu Step: {kind}: {detail}") from None
+    finally:
+        board.bus.settle()  # the reads a peripheral's C path served (machine/bus.py)
     now = cpu.reg("pc")
     block = counter.current_block
     # charged beyond the instructions run: the current block's tail from PC (all of it when

@@ -27,10 +27,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tandem.errors import PlatformError, ToolchainError
+from tandem.rtlsim.fast import FastReads
 from tandem.rtlsim.ports import SHIM_BUS, PortCheck, check_ports, read_ports
 
 SHIM = Path(__file__).with_name("shim.cpp")
-SHIM_PARTS = (SHIM, SHIM.with_name("shim_ahb.inc"))  # what the shim's build reads
+SHIM_PARTS = (SHIM, SHIM.with_name("shim_ahb.inc"), SHIM.with_name("shim_fast.inc"))  # what the shim's build reads
 _CXXFLAGS = ("-O2", "-fPIC", "-std=c++17", "-faligned-new", "-w")
 
 
@@ -275,8 +276,11 @@ class RtlModel:
         self.irq = False
         self.access_beats = 0  # data beats the memory port had served at the end of the last access
         self.cycles = 0  # RTL cycles since reset, kept here (no call to ask the library)
+        self.fast = FastReads(lib, self._h)  # repeated reads served by the library (fast.py)
 
     def close(self) -> None:
+        self.fast.take()
+        self.fast.free()
         if self._h:
             self._lib.tb_free(self._h)
             self._h = ctypes.c_void_p()

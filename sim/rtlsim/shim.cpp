@@ -562,6 +562,7 @@ extern "C" {
 
 void* tb_new(void) {
     Tb* tb = new Tb();
+    TANDEM_TIMED(tb, call_ns);  // every eval inside a timed call: eval_ns <= call_ns
     tb->top->clk = 0;
     idle_bus(tb->top);
 #ifdef TANDEM_MEM
@@ -623,6 +624,7 @@ void tb_free(void* h) { delete static_cast<Tb*>(h); }
 // Hold reset for `n` cycles (the bus idle), then release it. The cycle count restarts at 0.
 void tb_reset(void* h, uint32_t n) {
     Tb* tb = static_cast<Tb*>(h);
+    TANDEM_TIMED(tb, call_ns);
 #ifdef TANDEM_RESET
     tb->top->TANDEM_RESET = TANDEM_RESET_ON;
     for (uint32_t i = 0; i < n; i++) {
@@ -812,6 +814,7 @@ void tb_profile(void* h, uint64_t* out) {
 // The bus signals now, as "name=value ..." text (for the hang report).
 const char* tb_state(void* h) {
     Tb* tb = static_cast<Tb*>(h);
+    TANDEM_TIMED(tb, call_ns);
     TANDEM_TOP* t = tb->top;
     settle(tb);
 #if defined(TANDEM_BUS_AXIL)
@@ -832,3 +835,5 @@ const char* tb_state(void* h) {
 }
 
 }  // extern "C"
+
+#include "shim_fast.inc"

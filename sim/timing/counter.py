@@ -302,6 +302,12 @@ class CycleCounter:
         """Charge cycles spent outside instruction execution (stalls, exceptions, accelerators)."""
         self._cycles_v.value += cycles
 
+    def hot_fields(self) -> tuple[int, int, int]:
+        """For a C reader in this process: the addresses of the cycle count (uint64) and of the
+        pointer to the block entered last, and the offset of the key in what it points at
+        (``(uint32)addr | size << 32``; an RTL peripheral's repeated reads, rtlsim/fast.py)."""
+        return ctypes.addressof(self._cycles_v), ctypes.addressof(self._cur_v), self._key_offset
+
     def _cur_key(self) -> tuple[int, int]:
         """(address, size) of the block entered last (size 0: none)."""
         key = ctypes.c_uint64.from_address(self._cur_v.value + self._key_offset).value
@@ -363,6 +369,12 @@ class CycleCounter:
         if key[1] == 0:
             return None
         return self._blocks.lookup(key)
+
+    @property
+    def current_key(self) -> int:
+        """The table key of the block entered last (``addr | size << 32``; 0: none)."""
+        addr, size = self._cur_key()
+        return addr | size << 32
 
     def invalidate(self) -> None:
         self._lib.tm_clear_table(self._state)
