@@ -38,6 +38,7 @@ With :attr:`RtlPeripheral.log` set to a list, every transaction is appended to i
 """
 from __future__ import annotations
 
+import ctypes
 import shlex
 from pathlib import Path
 
@@ -138,6 +139,7 @@ class RtlPeripheral(Peripheral):
         self._mapped: FastReads | None = None  # the model whose callback Unicorn calls
         self._binding: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
         self._last_read: tuple[int, int, int] | None = None  # (offset, size, read data) of the last read
+        self._pending = ctypes.c_int(0)  # the bound model's pending flag (rtlsim/fast.py), once mapped
         self._window_index: list[int] = []
         self.load_model(lib)
         self.transactions = 0
@@ -160,6 +162,7 @@ class RtlPeripheral(Peripheral):
         if mapped is not None:  # Unicorn calls the first model's read callback: hand reads on
             self.rtl.fast.bind(*self._binding)
             mapped.delegate(self.rtl.fast)
+            self._pending = self.rtl.fast.pending_flag
         if self.memory_bus != "none":
             self._windows = self.ctx.memory_windows()
             self._window_index = [self.rtl.map_memory(w.base, w.size, w.host, w.writable, w.wait_states)
@@ -213,31 +216,24 @@ class RtlPeripheral(Peripheral):
         # the hot path of every register access (tandem bench cosim): _retime's check and the
         # clock arithmetic of _ratio/_rtl_at/_cpu_at inlined, one call into the model
         ctx, rtl = self.ctx, self.rtl
-        if self._host is not None and not write:
-            pending = rtl.fast.pending()
-            if pending is not None:  # a read the library ran (shim_fast.inc) that Python finishes
-                rtl.read_data, rtl.response, rtl.irq, rtl.bus_error, rtl.access_beats = pending[3:]
-                rtl.cycles = rtl.library_cycles()
-                self._finish(offset, False, 0, size, pending.now, pending.start, pending.n)
-                return
-        if self._window_index and ctx.memory_windows() is not self._windows:
-            self._retime()
-        if ctx.cpu_hz != self._hz:
-            self._ratio()
         hz = self._hz
-        f = self.frequency or hz
-        now = ctx.now()
-        start = self._rtl0 + (now - self._cpu0) * f // hz
-        if start < rtl.cycles:
-            start = rtl.cycles
-        strb = ((1 << size) - 1) << (offset & 3) if write else 0
-        n = rtl.access(start - rtl.cycles, offset & ~3 & self.addr_mask, write, wdata, strb, self.timeout)
-        self._finish(offset, write, wdata, size, now, start, n)
-
-    def _finish(self, offset: int, write: bool, wdata: int, size: int, now: int, start: int, n: int) -> None:
-        """The rest of a transaction that took ``n`` RTL cycles from RTL cycle ``start``, made by
-        the instruction that started at CPU cycle ``now``."""
-        ctx, rtl = self.ctx, self.rtl
+        pending = not write and self._pending.value and rtl.fast.pending()
+        if pending:  # a read the library ran (shim_fast.inc) with another outcome: finish it here
+            now, start, n = pending.now, pending.start, pending.n
+            rtl.read_data, rtl.response, rtl.irq, rtl.bus_error, rtl.access_beats = pending[3:]
+            rtl.cycles = rtl.library_cycles()
+        else:
+            if self._window_index and ctx.memory_windows() is not self._windows:
+                self._retime()
+            if ctx.cpu_hz != hz:
+                self._ratio()
+                hz = self._hz
+            now = ctx.now()
+            start = self._rtl0 + (now - self._cpu0) * (self.frequency or hz) // hz
+            if start < rtl.cycles:
+                start = rtl.cycles
+            strb = ((1 << size) - 1) << (offset & 3) if write else 0
+            n = rtl.access(start - rtl.cycles, offset & ~3 & self.addr_mask, write, wdata, strb, self.timeout)
         if n < 0:
             kind = "write" if write else "read"
             raise AcceleratorError(
@@ -246,9 +242,7 @@ class RtlPeripheral(Peripheral):
         if rtl.bus_error:
             self._bus_fault()
         self.transactions += 1
-        hz = self._hz
-        f = self.frequency or hz
-        stall = self._cpu0 + -(-(start + n - self._rtl0) * hz // f) - now - 1
+        stall = self._cpu0 + -(-(start + n - self._rtl0) * hz // (self.frequency or hz)) - now - 1
         if stall > 0:
             ctx.stall(stall)
         if self.log is not None:
@@ -275,6 +269,7 @@ class RtlPeripheral(Peripheral):
         self._host, self._mapped = host, self.rtl.fast
         self._binding = (fallback, *host.locator.counter.hot_fields(), window)
         self.rtl.fast.bind(*self._binding)
+        self._pending = self.rtl.fast.pending_flag
 
     def _arm_reads(self, read: tuple[int, int, int], now: int, stalled: int) -> None:
         """The second read in a row of one register with one result: let the library serve the

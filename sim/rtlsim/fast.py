@@ -65,6 +65,7 @@ class FastReads:
         lib.tb_fast_flags(self.handle, flags)
         self._count = ctypes.c_uint32.from_address(flags[0])
         self._pending = ctypes.c_int.from_address(flags[1])
+        self.pending_flag = self._pending  # nonzero while a read waits for Python (pending)
         self._armed = ctypes.c_int.from_address(flags[2])
         self._args = (u64 * 12)()
         self._records = (u64 * (4 * RECORDS))()
