@@ -45,6 +45,24 @@ def test_exclusive_cycles_sum_to_the_run_and_profiling_changes_nothing(calls_run
     assert (unprofiled.cycles, unprofiled.instructions) == (result.cycles, result.instructions)
 
 
+def test_a_recursive_function_returns_into_itself(build, cfg):
+    """Each return of rec lands in rec (derivation in firmware/tests/profile_recursion.S): the
+    profile must pop a frame there though the function does not change."""
+    board = Board.from_platform("generic_m4", cfg)
+    board.load_elf(build("generic_m4", "tests/profile_recursion.S"))
+    result = board.run(profile=True)
+    prof = result.profile
+    assert prof is not None
+    rec, main = prof.function("rec"), prof.function("main")
+    assert (rec.self_cycles, rec.inclusive_cycles, rec.calls) == (103, 103, 8)
+    assert (main.self_cycles, main.inclusive_cycles, main.calls) == (13, 116, 1)
+    # per call depth: each rec's own 13 cycles (12 for the base case), the POP after its BL
+    # included, which runs once the deeper call has returned (and popped its frame)
+    depths = {len(path) - 2: cycles for path, cycles in prof.stacks() if path[-1] == "rec"}
+    assert depths == {**{k: 13 for k in range(1, 8)}, 8: 12}
+    assert prof.tree.open_depth <= 2 and prof.total_cycles == result.cycles
+
+
 def test_exception_handlers_are_calls(run_program, cfg, build):
     board = Board.from_platform("stm32f4_discovery", cfg)
     board.load_elf(build("stm32f4_discovery", "tests/systick.c"))

@@ -369,3 +369,33 @@ def test_counts_read_in_place_follow_add_and_survive_close(tmp_path: Path, timin
     assert c.cycles == cycles + 999 and c.instructions == insns
     c.close()
     assert (c.cycles, c.instructions, c.current_block) == (cycles + 999, insns, None)
+
+
+# Two hot blocks 2 KiB apart: the halfword index modulo the initial 1,024-slot table puts them
+# in one slot, so one of them is found by probing on every entry until the table grows.
+SHARED_SLOT = """
+_start:
+  ldr r1, =20000
+  movs r0, #0
+loop:
+  bl far
+  subs r1, #1
+  bne loop
+done: b done
+  .org loop + 4096
+far:
+  adds r0, #3
+  eors r0, r1
+  bx lr
+"""
+
+
+def test_blocks_sharing_a_slot_grow_the_table_and_cost_the_same(tmp_path: Path, timing, cache_dir: Path) -> None:
+    prog = _prog(tmp_path, SHARED_SLOT)
+    assert (prog.sym("far") - prog.sym("loop")) % 2048 == 0  # the same slot in 1,024
+    _, native_c = _run(CycleCounter, prog, timing, cache_dir)
+    _, py_c = _run(PyCycleCounter, prog, timing, cache_dir)
+    assert native_c.instructions == py_c.instructions > 100_000
+    assert native_c.cycles == py_c.cycles
+    assert native_c.table_slots > 1024
+    native_c.close()

@@ -156,6 +156,11 @@ struct tm_node {
     int64_t self;         /* cycles charged while this node was current */
 };
 
+#define TM_DISPLACED_CHECK 4096u
+#define TM_MAX_SLOTS (1u << 19) /* 24 MiB of entries: code spans up to 1 MiB slot for slot */
+#define TM_RET_SLOTS 4096u
+#define TM_RET_SLOT(addr) (((addr) >> 1) & (TM_RET_SLOTS - 1u))
+
 struct tm_frame {
     uint32_t ret;         /* block address that pops this frame (TM_NO_RET: never) */
     uint32_t node;
@@ -173,6 +178,9 @@ struct tm_prof {
     uint32_t cur_node;
     uint64_t mark;        /* cycles already attributed */
     uint64_t lost;        /* frames not pushed (stack limit or no memory) */
+    /* Frames on the stack per hash of their return address: a block whose slot is 0 returns
+     * to no frame, so the hook needs no scan of the stack (tm_block_hook_prof's fast path). */
+    uint32_t rets[TM_RET_SLOTS];
 };
 
 struct tm_state {
@@ -220,6 +228,8 @@ struct tm_state {
     uint64_t watch_val[3];
     uint64_t watch_deadline;        /* the deadline while the watch forces it to 0 */
     struct tm_dec *dec;             /* the native decoder, or NULL: Python decodes every block */
+    uint32_t displaced;             /* block entries found away from their slot, since... */
+    uint64_t displaced_mark;        /* ...this many blocks had been entered (tm_enter_or_stop) */
 };
 
 static inline uint64_t tm_key(uint64_t addr, uint32_t size)
@@ -1138,7 +1148,18 @@ static struct tm_entry *tm_enter_or_stop(void *uc, uint64_t addr, uint32_t size,
         s->stop(uc);
         return NULL;
     }
-    struct tm_entry *e = tm_find(s->table, s->mask, tm_key(addr, size));
+    uint64_t key = tm_key(addr, size);
+    struct tm_entry *e = tm_find(s->table, s->mask, key);
+    if (e->key == key && e != &s->table[tm_slot(key, s->mask)] && ++s->displaced == TM_DISPLACED_CHECK) {
+        /* The slot is the halfword index modulo the table: code wider than twice the table
+         * puts blocks into each other's slot, and each such entry takes this path. When one
+         * block entry in 8 did since the last check, double the table (up to TM_MAX_SLOTS). */
+        if (s->entered - s->displaced_mark < 8u * TM_DISPLACED_CHECK && s->mask + 1u < TM_MAX_SLOTS &&
+            tm_grow(s) == 0)
+            e = tm_find(s->table, s->mask, key);
+        s->displaced = 0;
+        s->displaced_mark = s->entered;
+    }
     if (e->key == 0 && (e = tm_insert(uc, s, addr, size)) == NULL) {
         tm_park(s, 1);
         s->error = 1;
@@ -1279,6 +1300,7 @@ static int tm_push(struct tm_prof *pr, uint32_t ret, uint32_t func, uint32_t is_
     pr->nodes[node].calls++;
     struct tm_frame *f = &pr->stack[pr->depth++];
     f->ret = ret;
+    pr->rets[TM_RET_SLOT(ret)]++;
     f->node = node;
     f->is_exc = is_exc;
     if (saved != NULL)
@@ -1293,6 +1315,13 @@ static inline void tm_prof_flush(struct tm_state *s)
     pr->mark = s->cycles;
 }
 
+/* Pop frames down to `depth` frames. */
+static inline void tm_pop_to(struct tm_prof *pr, uint32_t depth)
+{
+    while (pr->depth > depth)
+        pr->rets[TM_RET_SLOT(pr->stack[--pr->depth].ret)]--;
+}
+
 /* Block entry at `addr` (function `func`) after a block with flags pflags/fallthrough pfall. */
 static void tm_prof_enter(struct tm_state *s, uint32_t addr, uint32_t pflags, uint32_t pfall,
                           uint32_t func)
@@ -1303,7 +1332,7 @@ static void tm_prof_enter(struct tm_state *s, uint32_t addr, uint32_t pflags, ui
      * down to it: a BL that was a jump, not a call (libgcc's soft-float code, noreturn calls),
      * leaves a frame that would otherwise swallow its caller's later cycles. */
     uint32_t hit = 0;
-    for (uint32_t k = pr->depth, seen = 0; k > 0 && seen < 16u; k--, seen++) {
+    for (uint32_t k = pr->rets[TM_RET_SLOT(addr)] ? pr->depth : 0, seen = 0; k > 0 && seen < 16u; k--, seen++) {
         if (pr->stack[k - 1u].is_exc)
             break; /* an exception frame ends only through its exception return */
         if (pr->stack[k - 1u].ret == addr) {
@@ -1312,7 +1341,7 @@ static void tm_prof_enter(struct tm_state *s, uint32_t addr, uint32_t pflags, ui
         }
     }
     if (hit)
-        pr->depth = hit - 1u;
+        tm_pop_to(pr, hit - 1u);
     else if ((pflags & TM_F_CALL) && addr != pfall)
         tm_push(pr, pfall, func, 0, NULL);
     if (pr->depth == 0)
@@ -1327,17 +1356,33 @@ static void tm_prof_enter(struct tm_state *s, uint32_t addr, uint32_t pflags, ui
     pr->cur_node = node;
 }
 
-void tm_block_hook_prof(void *uc, uint64_t addr, uint32_t size, void *user)
+__attribute__((aligned(64))) void tm_block_hook_prof(void *uc, uint64_t addr, uint32_t size, void *user)
 {
     struct tm_state *s = user;
     const struct tm_entry *p = s->cur;
     if ((uint32_t)addr != p->fallthrough)
         s->cycles += p->taken_extra;
+    /* Fast path, tm_block_hook's plus: no call before it, no frame returning here, the same
+     * function as the current frame's. Then tm_prof_enter would change nothing: it leaves
+     * cur_node (the top frame's node while there is a frame), so the cycles need no flush
+     * either (they go to cur_node when it next changes). */
+    uint64_t key = tm_key(addr, size);
+    struct tm_entry *e = &s->table[tm_slot(key, s->mask)];
+    const struct tm_prof *pr = s->prof;
+    if (__builtin_expect(e->key == key && s->cycles < s->deadline && e->gen == s->line_gen &&
+                         !(p->flags & TM_F_CALL) && pr->depth && pr->rets[TM_RET_SLOT((uint32_t)addr)] == 0 &&
+                         pr->nodes[pr->cur_node].func == e->func, 1)) {
+        s->cycles += e->cost;
+        s->instructions += e->ninsn;
+        s->cur = e;
+        s->ring[s->entered++ & (TM_RING - 1u)] = (uint32_t)addr;
+        return;
+    }
     tm_sp_pending(uc, s);
     if (s->watch && tm_watch_hit(uc, s))
         return;
     uint32_t pflags = p->flags, pfall = p->fallthrough; /* p may move when the table grows */
-    struct tm_entry *e = tm_enter_or_stop(uc, addr, size, s);
+    e = tm_enter_or_stop(uc, addr, size, s);
     if (e == NULL)
         return;
     tm_prof_enter(s, (uint32_t)addr, pflags, pfall, e->func);
@@ -1403,7 +1448,8 @@ void tm_prof_exc_return(struct tm_state *s)
         return;
     tm_prof_flush(s);
     while (pr->depth) {
-        struct tm_frame *f = &pr->stack[--pr->depth];
+        struct tm_frame *f = &pr->stack[pr->depth - 1u];
+        tm_pop_to(pr, pr->depth - 1u);
         if (f->is_exc) {
             s->held = f->saved;
             s->held.taken_extra = 0;
@@ -1533,6 +1579,7 @@ uint64_t tm_cur_addr(const struct tm_state *s) { return (uint32_t)s->cur->key; }
 uint32_t tm_cur_size(const struct tm_state *s) { return (uint32_t)(s->cur->key >> 32); }
 uint64_t tm_misses(const struct tm_state *s) { return s->misses; }
 uint32_t tm_table_count(const struct tm_state *s) { return s->count; }
+uint32_t tm_table_slots(const struct tm_state *s) { return s->mask + 1u; }
 
 /* The size of a block in the table that starts at addr (0: none). */
 uint32_t tm_size_at(const struct tm_state *s, uint32_t addr)

@@ -302,6 +302,11 @@ class CycleCounter:
         """Charge cycles spent outside instruction execution (stalls, exceptions, accelerators)."""
         self._cycles_v.value += cycles
 
+    @property
+    def table_slots(self) -> int:
+        """Slots of the C block table (it doubles when blocks keep landing in each other's)."""
+        return int(self._lib.tm_table_slots(self._state))
+
     def hot_fields(self) -> tuple[int, int, int]:
         """For a C reader in this process: the addresses of the cycle count (uint64) and of the
         pointer to the block entered last, and the offset of the key in what it points at

@@ -199,6 +199,7 @@ def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
         "tm_free": (None, [vp]),
         "tm_clear_table": (None, [vp]),
         "tm_layout": (None, [ctypes.POINTER(u64)]),
+        "tm_table_slots": (u32, [vp]),
         "tm_cycles": (u64, [vp]),
         "tm_instructions": (u64, [vp]),
         "tm_add": (None, [vp, i64]),
