@@ -105,6 +105,8 @@ def test_bench_prints_its_named_rows(capsys: pytest.CaptureFixture[str]) -> None
         assert name in rows, out
     loop = next(ln for ln in out.splitlines() if ln.startswith("cpubound.c"))
     assert loop.split()[-2:] != ["n/a", "n/a"]  # QEMU is installed by the set-up: its ratio is printed
+    profiled = next(ln for ln in out.splitlines() if "the same loop profiled" in ln)
+    assert float(profiled.split("MIPS, ")[1].split("x")[0]) > 0, profiled
     model_rows = [ln for ln in out.splitlines() if ln.startswith(("conv kernel", "KWS DS-CNN inference"))]
     assert len(model_rows) == 3, out  # KWS on nucleo_l4r5zi and on mps2_an386
     for model_row in model_rows:

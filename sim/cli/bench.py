@@ -93,7 +93,7 @@ def cmd_bench_suite(args: argparse.Namespace, cfg: TandemConfig) -> int:
           f"{host.python_version()}); host MIPS = simulated instructions per wall second, best of {args.runs}")
     print(f"{'workload':<58} {'instr M':>8} {'tandem':>7} {'Unicorn':>7} {'QEMU':>7} {'t/U':>5} {'t/Q':>5}")
     board = "mps2_an386"
-    runs = [bench_sim(board, cfg, args.rounds) for _ in range(args.runs)]
+    runs = [bench_sim(board, cfg, args.rounds, profile=True) for _ in range(args.runs)]
     tandem_mips = max(r.board_mips for r in runs)
     bare_mips = max(r.bare_mips for r in runs)
     qemu = [qemu_seconds(runs[0].elf, QEMU_MACHINES[board]) for _ in range(args.runs)]
@@ -101,6 +101,9 @@ def cmd_bench_suite(args: argparse.Namespace, cfg: TandemConfig) -> int:
     print(f"{f'cpubound.c integer loop ({args.rounds} rounds), {board}':<58} {runs[0].instructions / 1e6:8.1f} "
           f"{_mips(tandem_mips)} {_mips(bare_mips)} {_mips(qemu_mips)} {_ratio(tandem_mips, bare_mips)} "
           f"{_ratio(tandem_mips, qemu_mips)}")
+    profiled = max(r.profiled_mips or 0.0 for r in runs)
+    print(f"  the same loop profiled (tandem run --profile, the same cycles): {profiled:.1f} MIPS, "
+          f"{profiled / tandem_mips:.2f}x of unprofiled")
     root = share_root()
     kws = ("KWS DS-CNN inference (kws_ds_cnn.tflite)", root / "examples/models/kws_ds_cnn.tflite")
     # nucleo_l4r5zi times every flash data load (ART D-cache); mps2_an386's memories have no wait
