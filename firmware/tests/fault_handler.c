@@ -32,5 +32,9 @@ __attribute__((noinline)) uint32_t read_it(void)
 int main(void)
 {
     printf("start\n");
+#ifdef FETCH_XN
+    /* a call into an execute-never region instead (ARMv7-M ARM B3.1.1): MemManage, IACCVIOL */
+    ((void (*)(void))(FETCH_XN | 1u))();
+#endif
     return (int)read_it();
 }

@@ -16,9 +16,10 @@ import unicorn
 
 from tandem.core import cpu as C
 from tandem.errors import FirmwareFault
-from tandem.timing.memory import XN_FETCH_BASE
+from tandem.timing.memory import XN_FETCH_BASE, execute_never
 
 # CFSR bits (UFSR << 16 | BFSR << 8 | MMFSR)
+IACCVIOL = 1 << 0
 IBUSERR = 1 << 8
 PRECISERR = 1 << 9
 IMPRECISERR = 1 << 10
@@ -43,9 +44,9 @@ class Fault(NamedTuple):
 def classify_uc_error(err: unicorn.UcError, access: C.UnmappedAccess | None) -> Fault:
     """The fault for an error Unicorn raised; ``access`` is the unmapped access it stopped on."""
     if access is not None and access.kind == "fetch" and access.address >= XN_FETCH_BASE:
-        # a fetch from an execute-never region under the cycle counter's virtual TLB: the
-        # prefetch abort Unicorn's own TLB raises (timing/blockhook.c tm_tlb_fill)
-        return _CPU_EXCEPTION_FAULTS[C.EXCP_PREFETCH_ABORT]
+        # a fetch from an execute-never region under the cycle counter's virtual TLB, which
+        # sends it to an unmapped alias (timing/blockhook.c tm_tlb_fill)
+        return XN_FETCH
     if access is not None:
         if "read-only" in access.kind:
             return Fault("BusFault", f"{access.kind} at 0x{access.address:08x} ({access.size} bytes)",
@@ -73,9 +74,17 @@ _CPU_EXCEPTION_FAULTS = {
 }
 
 
-def cpu_exception_fault(intno: int) -> Fault:
-    """The fault for a CPU exception number Unicorn's interrupt hook reported (not BKPT, SVC or
-    exception exit, which are not faults)."""
+# An instruction fetch from an execute-never region: a MemManage fault, IACCVIOL, with MMFAR not
+# written (ARMv7-M ARM B3.1.1 "Execute Never"; B3.2.15, MMFSR). Escalated to HardFault while
+# MemManage is disabled, and a HardFault on ARMv6-M (core/exceptions.py).
+XN_FETCH = Fault("MemManage", "IACCVIOL: instruction fetch from an execute-never region", IACCVIOL)
+
+
+def cpu_exception_fault(intno: int, pc: int | None = None) -> Fault:
+    """The fault for a CPU exception number Unicorn's interrupt hook reported at ``pc`` (not
+    BKPT, SVC or exception exit, which are not faults)."""
+    if intno == C.EXCP_PREFETCH_ABORT and pc is not None and execute_never(pc):
+        return XN_FETCH  # Unicorn's own TLB refuses such a fetch with a prefetch abort
     return _CPU_EXCEPTION_FAULTS.get(intno) or Fault("HardFault", f"CPU exception {intno}", 0)
 
 

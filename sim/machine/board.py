@@ -318,7 +318,7 @@ class Board:
         elif intno == C.EXCP_SWI:
             self.exceptions.supervisor_call()
         else:
-            self.exceptions.fault(*cpu_exception_fault(intno))
+            self.exceptions.fault(*cpu_exception_fault(intno, pc))
 
     def _stop_fault(self, kind: str, detail: str) -> None:
         self._pending_fault = (kind, detail)

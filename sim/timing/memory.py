@@ -17,6 +17,13 @@ from tandem.errors import PlatformError
 MIRROR_BASE = 1 << 32
 XN_FETCH_BASE = 1 << 33
 
+
+def execute_never(addr: int) -> bool:
+    """Whether ``addr`` is in an execute-never region of the default memory map (ARMv7-M ARM
+    B3.1.1, Table B3-1: Peripheral, Device and System); blockhook.c tm_execute_never is the
+    same test."""
+    return 0x4000_0000 <= addr < 0x6000_0000 or addr >= 0xA000_0000
+
 ACCELERATORS = ("stm32-art", "stm32f1-prefetch")
 
 
