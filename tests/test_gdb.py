@@ -509,3 +509,33 @@ def test_a_read_watchpoint_on_timed_flash_stops_at_the_load(cfg: TandemConfig, b
         client.sock.close()
         thread.join(TIMEOUT)
     assert isinstance(outcome.get("result"), RunResult)
+
+
+def test_a_write_watchpoint_on_a_page_the_memory_checker_guards_stops_at_the_store(
+        cfg: TandemConfig, build: Callable[..., Path]) -> None:
+    """The memory checker sends stores to a guarded page to its check mirror (timing/dataloads.py
+    guard): a write watchpoint on an owned word of that page must see the store there too.
+    tests/memcheck.c mode 4 stores host_block[3]; the guard covers host_block[0..2] only."""
+    from tandem.machine.memcheck import Guard, check_memory
+
+    board = Board.from_platform("mps2_an386", cfg)
+    board.load_elf(build("mps2_an386", "tests/memcheck.c", defines={"MEMCHECK_MODE": "4"}))
+    assert board.elf is not None
+    block = board.elf.all_symbols["host_block"]
+    checker = check_memory(board, [Guard("three words of the host's block", block, block + 12)])
+    assert checker.native and board.counter.read_mirror_offsets(block + 12, block + 15, write=True)
+    server = GdbServer(board, "127.0.0.1", 0)
+    outcome: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=server.serve()), daemon=True)
+    thread.start()
+    client = Client(server.port)
+    try:
+        assert client.packet(f"Z2,{block + 12:x},4") == b"OK"
+        assert client.packet("c") == b"T05watch:%x;thread:1;" % (block + 12)
+        assert client.packet(f"z2,{block + 12:x},4") == b"OK"
+        assert client.packet("c") == b"W00"  # outside the guard: no violation
+    finally:
+        client.sock.close()
+        thread.join(TIMEOUT)
+    assert isinstance(outcome.get("result"), RunResult) and checker.violation is None
+    assert board.read_memory(block + 12, 4) == (7).to_bytes(4, "little")  # the store went through

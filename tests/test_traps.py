@@ -180,27 +180,34 @@ def test_flash_store_without_a_controller_is_a_bus_fault(build, cfg, board):
 
 
 # --- memory checker ------------------------------------------------------------------------
-def _checked(build, cfg, board, mode):
+def _checked(build, cfg, board, mode, in_c=True):
     b = _board(build, cfg, board, "tests/memcheck.c", "check_mode", mode)
     hb = b.elf.all_symbols["host_block"]
+    if not in_c:  # as where the guards cannot be checked in C: one memory hook each
+        b.counter.guard = lambda guards, on_hit: False
     check_memory(b, [Guard("the host's block", hb, hb + 32)])
+    assert b.memcheck is not None and b.memcheck.native == in_c
     return b
 
 
 @pytest.mark.parametrize("board", ["stm32f4_discovery", "mps2_an386"])
 def test_memory_checker_passes_a_correct_program(build, cfg, board):
-    r = _checked(build, cfg, board, 0).run()
+    b = _checked(build, cfg, board, 0)
+    r = b.run()
     assert r.output == "owned ok 37\ndone\n" and r.exit_code == 0  # recurse(8) = 36, + heap byte 1
+    b.memcheck.remove()  # the check mirrors go, and the same board runs unchecked
+    assert not b.memcheck.native and not b.counter.read_mirror_offsets(0, 0xFFFFFFFF, write=True)
 
 
+@pytest.mark.parametrize("in_c", [True, False])
 @pytest.mark.parametrize("board", ["stm32f4_discovery", "mps2_an386"])
 @pytest.mark.parametrize("mode, region, where", [
     (1, "RAM between the heap limit (_heap_limit) and the stack limit (_stack_limit)", "<recurse"),
     (2, "section .text", "<main+0x"),
     (3, "RAM between the heap limit (_heap_limit) and the stack limit (_stack_limit)", "<main+0x"),
     (4, "the host's block", "<main+0x")])
-def test_memory_checker_stops_outside_owned_memory(build, cfg, board, mode, region, where):
-    b = _checked(build, cfg, board, mode)
+def test_memory_checker_stops_outside_owned_memory(build, cfg, board, mode, region, where, in_c):
+    b = _checked(build, cfg, board, mode, in_c)
     with pytest.raises(FirmwareFault) as err:
         b.run(max_cycles=50_000_000)
     s = err.value.summary

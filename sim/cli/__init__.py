@@ -148,8 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vector-faults", action="store_true",
                    help="take faults into the firmware's own handlers (default: stop with a report)")
     p.add_argument("--check-memory", action="store_true",
-                   help="stop at an access outside what the firmware owns (its sections, heap, stack); "
-                        "about 1.6x slower to simulate")
+                   help="stop at an access outside what the firmware owns (its sections, heap, stack)")
     p.add_argument("--profile", metavar="OUT.json",
                    help="profile cycles per function (speedscope JSON) and print the top functions")
     p.add_argument("--top", type=_TOP, default=20, metavar="N",
@@ -204,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     _limits(p)
     p.add_argument("--no-check-memory", action="store_true",
                    help="turn the memory checker off (on by default: stops at a write outside the arena, "
-                        "the I/O block and the runtime's own memory; costs about 1.6x in simulation speed)")
+                        "the I/O block and the runtime's own memory)")
     p.add_argument("--profile", metavar="OUT.json", help="profile cycles per function (speedscope JSON)")
     p.add_argument("--top", type=_TOP, default=15, metavar="N", help="functions in the --profile table")
     p.add_argument("--exact-flash-data", action="store_true",

@@ -83,6 +83,18 @@ class AccessLocator:
         index = self._locate(block, addr)
         return None if index is None else block.insn_addrs[index]
 
+    def span_at(self, addr: int) -> tuple[int, int] | None:
+        """(address, bytes) of the whole access that the running block's single-transfer load or
+        store covering ``addr`` makes (QEMU splits an unaligned access to an MMIO page into
+        smaller ones: the memory checker reports the instruction's); None for LDM/STM-style ones."""
+        block = self.counter.current_block
+        index = None if block is None else self._locate(block, addr)
+        if block is None or index is None:
+            return None
+        m = next(m for m in self._insns(block) if m.index == index)
+        span = None if m.multi else self._span(m)
+        return None if span is None else (span[0], span[1] - span[0])
+
     def site(self) -> tuple[int, int] | None:
         """During a read: (the running block's key in the cycle counter, the cycles from the
         reading instruction's start to the block's end) when the block has a single load

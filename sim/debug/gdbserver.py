@@ -395,10 +395,13 @@ class GdbServer:
                 # an access of up to 8 bytes that starts below the range may still overlap it
                 begin, end = max(0, addr - 7), addr + length - 1
                 handles = [uc.hook_add(types, self._on_watch, user_data=key, begin=begin, end=end)]
-                if kind != 2:  # loads from a timed memory reach its read mirror (timing/counter.py)
-                    handles += [uc.hook_add(unicorn.UC_HOOK_MEM_READ, self._on_watch, user_data=key,
-                                            begin=begin + off, end=end + off)
-                                for off in self.board.counter.read_mirror_offsets(begin, end)]
+                # loads from a timed memory reach its read mirror, accesses to pages the memory
+                # checker guards its check mirror (timing/dataloads.py)
+                for write, hook in ((False, unicorn.UC_HOOK_MEM_READ), (True, unicorn.UC_HOOK_MEM_WRITE)):
+                    if kind == 4 or (kind == 2) == write:
+                        handles += [uc.hook_add(hook, self._on_watch, user_data=key, begin=begin + off,
+                                                end=end + off)
+                                    for off in self.board.counter.read_mirror_offsets(begin, end, write)]
                 self._watchpoints[key] = handles
             elif not insert and key in self._watchpoints:
                 for handle in self._watchpoints.pop(key):

@@ -16,9 +16,13 @@ accesses a correct program makes never reach it:
 - for a model run, the request half of the mailbox and the input block, which the host writes
   and the firmware only reads: writes.
 
-Each guard is one Unicorn memory hook bounded to its range; Unicorn sends every load and store
-through its slower checked path while any memory hook exists, which is the checker's cost
-(measured: about 1.6x the simulation time of a DS-CNN inference on the F4 board).
+The guards are checked in C: the cycle counter's virtual TLB sends stores to a guarded page (and
+loads, where a guard checks reads) to a check mirror whose callbacks report an access inside a
+guard and pass any other to the RAM (timing/dataloads.py ``guard``), so every other access stays
+on Unicorn's fast path. Where that cannot be (a guard on a timed memory, or on memory without a
+host buffer) each guard is a Unicorn memory hook bounded to its range, and Unicorn then sends
+every load and store through its slower checked path (about 1.6x the simulation time of a
+DS-CNN inference on the F4 board).
 """
 from __future__ import annotations
 
@@ -107,7 +111,9 @@ class MemoryChecker:
         self.guards = [g for g in guards if g.end > g.start]
         self.violation: Violation | None = None
         self._handles: list[int] = []
-        for g in self.guards:
+        # in C where the cycle counter can (timing/dataloads.py guard), else as memory hooks
+        self.native = locator.counter.guard([(g.start, g.end, g.reads) for g in self.guards], self._on_guard)
+        for g in self.guards if not self.native else ():
             kinds = unicorn.UC_HOOK_MEM_WRITE | (unicorn.UC_HOOK_MEM_READ if g.reads else 0)
             self._handles.append(cpu.uc.hook_add(kinds, self._on_access, g, begin=g.start, end=g.end - 1))
 
@@ -121,15 +127,28 @@ class MemoryChecker:
         for h in self._handles:
             self.cpu.uc.hook_del(h)
         self._handles.clear()
+        if self.native:
+            self.locator.counter.guard([], self._on_guard)
+            self.native = False
 
     def _on_access(self, uc: unicorn.Uc, access: int, address: int, size: int, _value: int, guard: Guard) -> None:
+        self._record(access == unicorn.UC_MEM_WRITE, address, size, guard)
+
+    def _on_guard(self, address: int, size: int, write: bool, index: int) -> None:
+        self.locator.begin_access(write)
+        span = self.locator.span_at(address)
+        if span is not None and span[0] <= address < span[0] + span[1]:
+            address, size = span  # the instruction's access, not the piece of it QEMU split off
+        self._record(write, address, size, self.guards[index])
+
+    def _record(self, write: bool, address: int, size: int, guard: Guard) -> None:
         if self.violation is not None:
             return
-        self.locator.begin_access(access == unicorn.UC_MEM_WRITE)
+        self.locator.begin_access(write)
         pc = self.locator.instruction_at(address)
-        kind = "write" if access == unicorn.UC_MEM_WRITE else "read"
-        self.violation = Violation(kind, address, size, pc if pc is not None else self.cpu.reg("pc"), guard,
-                                   self.cpu.reg("sp"), self.stack_limit)
+        self.violation = Violation("write" if write else "read", address, size,
+                                   pc if pc is not None else self.cpu.reg("pc"), guard, self.cpu.reg("sp"),
+                                   self.stack_limit)
         self.cpu.stop()
 
     def flash_store(self, elf: ElfImage | None, address: int, size: int, pc: int) -> bool:

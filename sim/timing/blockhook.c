@@ -143,6 +143,23 @@ struct tm_data_region {
     tm_mem_read_fn mem_read;
 };
 
+/* The memory checker's guards (sim/machine/memcheck.py) through the virtual TLB: tm_tlb_fill
+ * sends stores to a guarded page (and loads, where a guard checks reads) to its check mirror,
+ * whose callbacks report an access inside a guard and pass any other to the RAM's bytes. */
+#define TM_GUARDS 8
+struct tm_guard {
+    uint64_t start, end; /* [start, end) */
+    int32_t reads;       /* loads are violations too (else only stores) */
+};
+struct tm_guard_map {
+    struct tm_state *s;
+    uint64_t vbase, size; /* whole pages holding guards, as the core addresses them */
+    uint64_t pbase;       /* their check mirror */
+    uint8_t *host;        /* their bytes */
+    int32_t reads;        /* a guard in them checks loads: loads go to the mirror too */
+};
+typedef void (*tm_guard_fn)(uint64_t addr, uint32_t size, int32_t write, int32_t guard);
+
 typedef int (*tm_miss_fn)(uint64_t addr, uint32_t size, struct tm_block_info *out);
 typedef int (*tm_stop_fn)(void *uc);
 typedef int (*tm_reg_read_fn)(void *uc, int regid, void *value);
@@ -228,6 +245,11 @@ struct tm_state {
     uint64_t watch_val[3];
     uint64_t watch_deadline;        /* the deadline while the watch forces it to 0 */
     struct tm_dec *dec;             /* the native decoder, or NULL: Python decodes every block */
+    struct tm_guard guards[TM_GUARDS];
+    uint32_t n_guards;
+    struct tm_guard_map gmaps[TM_GUARDS];
+    uint32_t n_gmaps;
+    tm_guard_fn guard_hit;
     uint32_t displaced;             /* block entries found away from their slot, since... */
     uint64_t displaced_mark;        /* ...this many blocks had been entered (tm_enter_or_stop) */
 };
@@ -1734,6 +1756,16 @@ int tm_tlb_fill(void *uc, uint64_t vaddr, int type, struct tm_tlb_entry *e, void
         tm_undo_restored_it(s, uc);
     e->paddr = vaddr;
     e->perms = TM_PROT_READ | TM_PROT_WRITE | TM_PROT_EXEC;
+    for (uint32_t k = 0; k < s->n_gmaps; k++) {
+        const struct tm_guard_map *m = &s->gmaps[k];
+        if (vaddr >= m->vbase && vaddr - m->vbase < m->size) {
+            /* one access type per entry, as for a mirror below */
+            if (type == TM_MEM_WRITE || (type == TM_MEM_READ && m->reads))
+                e->paddr = m->pbase + (vaddr - m->vbase);
+            e->perms = type == TM_MEM_READ ? TM_PROT_READ : type == TM_MEM_WRITE ? TM_PROT_WRITE : TM_PROT_EXEC;
+            return 1;
+        }
+    }
     for (uint32_t k = 0; k < s->n_data; k++) {
         const struct tm_data_region *r = &s->data[k];
         if (r->pbase != 0 && vaddr >= r->vbase && vaddr - r->vbase < r->size) {
@@ -1755,6 +1787,86 @@ int tm_tlb_fill(void *uc, uint64_t vaddr, int type, struct tm_tlb_entry *e, void
 }
 
 uint64_t tm_data_cycles(const struct tm_state *s) { return s->data_cycles; }
+
+/* ---- the memory checker's guards ----------------------------------------------------------- */
+
+/* Add a guard; its index (the one tm_guard_fn reports), or -1 when the table is full. */
+int32_t tm_guard_add(struct tm_state *s, uint64_t start, uint64_t end, int32_t reads)
+{
+    if (s->n_guards >= TM_GUARDS)
+        return -1;
+    s->guards[s->n_guards] = (struct tm_guard){start, end, reads};
+    return (int32_t)s->n_guards++;
+}
+
+/* The pages [vbase, vbase + size) (holding guards added before) get their check mirror at pbase
+ * over the bytes at host; the user data of its uc_mmio_map callbacks, or NULL when full. */
+struct tm_guard_map *tm_guard_map(struct tm_state *s, uint64_t vbase, uint64_t size, uint64_t pbase,
+                                  uint8_t *host)
+{
+    if (s->n_gmaps >= TM_GUARDS)
+        return NULL;
+    struct tm_guard_map *m = &s->gmaps[s->n_gmaps++];
+    *m = (struct tm_guard_map){s, vbase, size, pbase, host, 0};
+    for (uint32_t k = 0; k < s->n_guards; k++)
+        if (s->guards[k].reads && s->guards[k].start < vbase + size && s->guards[k].end > vbase)
+            m->reads = 1;
+    return m;
+}
+
+void tm_guard_set_hit(struct tm_state *s, tm_guard_fn fn) { s->guard_hit = fn; }
+
+/* Forget every guard (the check mirrors must be unmapped by the caller). */
+void tm_guard_clear(struct tm_state *s)
+{
+    s->n_guards = 0;
+    s->n_gmaps = 0;
+}
+
+static int32_t tm_guard_hits(const struct tm_state *s, uint64_t addr, unsigned size, int write)
+{
+    for (uint32_t k = 0; k < s->n_guards; k++) {
+        const struct tm_guard *g = &s->guards[k];
+        if ((write || g->reads) && addr < g->end && addr + size > g->start)
+            return (int32_t)k;
+    }
+    return -1;
+}
+
+/* uc_mmio_map read callback of a check mirror: a load inside a read guard is reported (and
+ * reads 0: the checker stops the run), any other reads the RAM. */
+uint64_t tm_guard_read(void *uc, uint64_t offset, unsigned size, void *user)
+{
+    (void)uc;
+    struct tm_guard_map *m = user;
+    uint64_t addr = m->vbase + offset, value = 0;
+    int32_t k = size <= 8 ? tm_guard_hits(m->s, addr, size, 0) : -1;
+    if (k >= 0) {
+        if (m->s->guard_hit != NULL)
+            m->s->guard_hit(addr, size, 0, k);
+        return 0;
+    }
+    if (size <= 8 && offset + size <= m->size)
+        memcpy(&value, m->host + offset, size); /* little-endian host, as Unicorn's own loads */
+    return value;
+}
+
+/* uc_mmio_map write callback of a check mirror: a store inside a guard is reported and not
+ * made, any other is written to the RAM. */
+void tm_guard_write(void *uc, uint64_t offset, unsigned size, uint64_t value, void *user)
+{
+    (void)uc;
+    struct tm_guard_map *m = user;
+    uint64_t addr = m->vbase + offset;
+    int32_t k = size <= 8 ? tm_guard_hits(m->s, addr, size, 1) : -1;
+    if (k >= 0) {
+        if (m->s->guard_hit != NULL)
+            m->s->guard_hit(addr, size, 1, k);
+        return;
+    }
+    if (size <= 8 && offset + size <= m->size)
+        memcpy(m->host + offset, &value, size);
+}
 
 /* Run-time flash timing (FLASH_ACR) for region `idx`: its wait states and D-cache (-1: none). */
 int tm_set_data_timing(struct tm_state *s, uint32_t idx, int32_t cache, uint32_t ws)

@@ -137,6 +137,7 @@ class CycleCounter:
         hooks = [self._hook]
         self._hooks = hooks  # shared with the finalizer: swapping the block hook updates it
         self._mirrors = dataloads.DataMirrors()
+        self._host_windows = host_windows
         try:
             dataloads.install(lib, self._state, uc, uclib, timing, host_windows, self._mirrors, hooks)
         except SimulationError:
@@ -152,10 +153,14 @@ class CycleCounter:
             self, _release, weakref.ref(uc), uclib, lib, hooks, self._state, self._miss, self._mirrors
         )
 
-    def read_mirror_offsets(self, begin: int, end: int) -> list[int]:
-        """The offsets at which data reads of ``[begin, end]`` reach a read mirror
-        (:meth:`tandem.timing.dataloads.DataMirrors.offsets`)."""
-        return self._mirrors.offsets(begin, end)
+    def read_mirror_offsets(self, begin: int, end: int, write: bool = False) -> list[int]:
+        """Where loads (stores) of ``[begin, end]`` reach a mirror (``DataMirrors.offsets``)."""
+        return self._mirrors.offsets(begin, end, write)
+
+    def guard(self, guards: Sequence[tuple[int, int, bool]], on_hit: Callable[[int, int, bool, int], None]) -> bool:
+        """The memory checker's guards in C (``dataloads.guard``; ``[]`` removes them)."""
+        return dataloads.guard(self._lib, self._state, self._uc, self._uclib, self._host_windows, self._mirrors,
+                               self._hooks, guards, on_hit)
 
     def _native_decoder(self, timing: CoreTiming, uclib: ctypes.CDLL) -> bool:
         """Set up the C decoder (blockhook.c tm_decode_block); False if it stays off."""

@@ -13,9 +13,11 @@ from tandem.errors import PlatformError
 
 # Physical addresses above the 4 GiB the core addresses, used by the cycle counter's virtual TLB
 # (timing/blockhook.c tm_tlb_fill): a timed memory at A has its read mirror at MIRROR_BASE + A,
-# and a fetch from an execute-never address A is sent to XN_FETCH_BASE + A, where nothing is.
+# a fetch from an execute-never address A is sent to XN_FETCH_BASE + A, where nothing is, and a
+# page of RAM the memory checker guards at A has its check mirror at CHECK_BASE + A.
 MIRROR_BASE = 1 << 32
 XN_FETCH_BASE = 1 << 33
+CHECK_BASE = 3 << 32
 
 
 def execute_never(addr: int) -> bool:

@@ -262,8 +262,8 @@ def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_
             check_memory: bool = False) -> Inference:
     """Run the job on a fresh board (``limits``: wall-clock and handler limits); the jobs of its RTL
     blocks (Tandem.RtlPeripheral) are attributed to the ops during which they ran;
-    with ``check_memory`` under the memory checker (``tandem infer`` turns it on: it costs about
-    1.55x in simulation time, which the library's callers, e.g. test suites, may not want)."""
+    with ``check_memory`` under the memory checker (``tandem infer`` turns it on; checked in C it
+    costs next to nothing, machine/memcheck.py)."""
     board, prep = load_job(job, cfg, exact_flash_data)
     if check_memory:
         memcheck.check_memory(board, prep.guards, model=True)
