@@ -258,3 +258,21 @@ def test_infer_cli_has_the_checker_on_with_a_way_off():
     out = subprocess.run([sys.executable, "-m", "tandem.cli", "run", "--help"], capture_output=True, text=True,
                          timeout=60).stdout
     assert "--check-memory" in out
+
+
+@pytest.mark.parametrize("board", ["stm32f4_discovery", "mps2_an386"])
+def test_exclusive_accesses_beside_a_guard_go_through(build, cfg, board):
+    """An atomic add (LDREX/STREX) on a word in a guarded page but outside the guard runs through
+    the page's check mirror as on plain RAM (firmware/tests/memcheck_exclusive.c)."""
+    import capstone
+
+    b = Board.from_platform(board, cfg)
+    b.load_elf(build(board, "tests/memcheck_exclusive.c"))
+    pair = b.elf.all_symbols["pair"]
+    code = b.read_memory(b.elf.all_symbols["main"] & ~1, 128)
+    md = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB)
+    assert {"ldrex", "strex"} <= {i.mnemonic for i in md.disasm(code, 0)}
+    checker = check_memory(b, [Guard("the neighbour words", pair, pair + 16)])
+    assert checker.native
+    r = b.run()
+    assert (r.output, r.exit_code, checker.violation) == ("counter 31 neighbour read\n", 0, None)
