@@ -46,7 +46,9 @@ def _gathered(board: Board, job: EngineJob) -> tuple[EngineJob, bytes]:
     return EngineJob(**{**job.__dict__, **moved}), bytes(image)
 
 
-def _run_firmware(cfg: TandemConfig, tmp: Path, **defines: str) -> tuple[Board, dict[str, int], int]:
+def engine_board(cfg: TandemConfig, tmp: Path, **defines: str) -> Board:
+    """generic_m4 with conv8x8 and FLASH_WS flash wait states, firmware/tests/conv_engine_regs.c
+    loaded (built with ``defines``)."""
     timed = tmp / "timed.repl"
     timed.write_text(f"flash:\n    waitStates: {FLASH_WS}\n")
     platform = load_platform("generic_m4", cfg.platforms_search,
@@ -57,6 +59,12 @@ def _run_firmware(cfg: TandemConfig, tmp: Path, **defines: str) -> tuple[Board, 
                         defines={"TANDEM_REGMAP_DIGEST": f"0x{digest}", **defines})
     board = Board(platform, cfg)
     board.load_elf(build_firmware(platform, spec, cfg))
+    return board
+
+
+def _run_firmware(cfg: TandemConfig, tmp: Path, **defines: str) -> tuple[Board, dict[str, int], int]:
+    board = engine_board(cfg, tmp, **defines)
+    assert board.elf is not None
     result = board.run(max_cycles=5_000_000)
     return board, board.elf.all_symbols, result.exit_code
 

@@ -34,7 +34,7 @@ def test_a_fetch_from_an_execute_never_region_faults_the_same_with_timed_flash(b
     summaries = []
     for board in ("stm32f4_discovery", "mps2_an386"):
         b = Board.from_platform(board, cfg)
-        assert bool(b.counter.read_mirror_offsets(0, 0xFFFFFFFF)) == (board == "stm32f4_discovery")
+        assert bool(b.counter.mirror_offsets(0, 0xFFFFFFFF)) == (board == "stm32f4_discovery")
         b.load_elf(build(board, "tests/fetch_xn.c", name=f"fetch_xn_{target:x}",
                          extra_cflags=(f"-DTARGET=0x{target:08x}u",)))
         with pytest.raises(FirmwareFault) as err:

@@ -7,6 +7,7 @@ fails a test instead of hanging the suite.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 import select
 import shutil
@@ -171,10 +172,10 @@ class Client:
         return data
 
 
-@pytest.fixture
-def served(cfg: TandemConfig, elf: Path) -> Iterator[tuple[Client, Board, dict[str, object]]]:
-    board = Board.from_platform(BOARD, cfg)
-    board.load_elf(elf)
+@contextlib.contextmanager
+def serving(board: Board) -> Iterator[tuple[Client, dict[str, object]]]:
+    """A GdbServer for ``board`` on a thread and a client connected to it; ``outcome`` gets the
+    serve() result (or "error"), checked to have finished once the client left."""
     server = GdbServer(board, "127.0.0.1", 0)
     outcome: dict[str, object] = {}
 
@@ -188,10 +189,20 @@ def served(cfg: TandemConfig, elf: Path) -> Iterator[tuple[Client, Board, dict[s
     thread.start()
     client = Client(server.port)
     outcome["thread"] = thread
-    yield client, board, outcome
-    client.sock.close()
-    thread.join(TIMEOUT)
+    try:
+        yield client, outcome
+    finally:
+        client.sock.close()
+        thread.join(TIMEOUT)
     assert not thread.is_alive(), "the server did not finish after the client left"
+
+
+@pytest.fixture
+def served(cfg: TandemConfig, elf: Path) -> Iterator[tuple[Client, Board, dict[str, object]]]:
+    board = Board.from_platform(BOARD, cfg)
+    board.load_elf(elf)
+    with serving(board) as (client, outcome):
+        yield client, board, outcome
 
 
 def test_raw_protocol_errors_are_replies_not_tracebacks(served: tuple[Client, Board, dict[str, object]]) -> None:
@@ -493,21 +504,13 @@ def test_a_read_watchpoint_on_timed_flash_stops_at_the_load(cfg: TandemConfig, b
     see them there too."""
     board = Board.from_platform("nucleo_l4r5zi", cfg)
     board.load_elf(build("nucleo_l4r5zi", "tests/flash_unaligned.c"))
-    assert board.elf is not None and board.counter.read_mirror_offsets(0x08000000, 0x08000000)
+    assert board.elf is not None and board.counter.mirror_offsets(0x08000000, 0x08000000)
     table = board.elf.all_symbols["flash_table"]
-    server = GdbServer(board, "127.0.0.1", 0)
-    outcome: dict[str, object] = {}
-    thread = threading.Thread(target=lambda: outcome.update(result=server.serve()), daemon=True)
-    thread.start()
-    client = Client(server.port)
-    try:
+    with serving(board) as (client, outcome):
         assert client.packet(f"Z3,{table + 8:x},4") == b"OK"
         assert client.packet("c") == b"T05rwatch:%x;thread:1;" % (table + 8)  # LOAD(8)
         assert client.packet(f"z3,{table + 8:x},4") == b"OK"
         assert client.packet("c") == b"W00"  # the loads read what they should
-    finally:
-        client.sock.close()
-        thread.join(TIMEOUT)
     assert isinstance(outcome.get("result"), RunResult)
 
 
@@ -523,19 +526,11 @@ def test_a_write_watchpoint_on_a_page_the_memory_checker_guards_stops_at_the_sto
     assert board.elf is not None
     block = board.elf.all_symbols["host_block"]
     checker = check_memory(board, [Guard("three words of the host's block", block, block + 12)])
-    assert checker.native and board.counter.read_mirror_offsets(block + 12, block + 15, write=True)
-    server = GdbServer(board, "127.0.0.1", 0)
-    outcome: dict[str, object] = {}
-    thread = threading.Thread(target=lambda: outcome.update(result=server.serve()), daemon=True)
-    thread.start()
-    client = Client(server.port)
-    try:
+    assert checker.native and board.counter.mirror_offsets(block + 12, block + 15, write=True)
+    with serving(board) as (client, outcome):
         assert client.packet(f"Z2,{block + 12:x},4") == b"OK"
         assert client.packet("c") == b"T05watch:%x;thread:1;" % (block + 12)
         assert client.packet(f"z2,{block + 12:x},4") == b"OK"
         assert client.packet("c") == b"W00"  # outside the guard: no violation
-    finally:
-        client.sock.close()
-        thread.join(TIMEOUT)
     assert isinstance(outcome.get("result"), RunResult) and checker.violation is None
     assert board.read_memory(block + 12, 4) == (7).to_bytes(4, "little")  # the store went through

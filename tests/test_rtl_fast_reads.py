@@ -8,34 +8,23 @@ run leaves must be equal: cycles, instructions, every logged transaction (cycle,
 RTL end, beats), the RTL's cycle count and the outputs in memory."""
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from tandem.accel.regmap import REG_BY_NAME, render_c_header
+from tandem.accel.regmap import REG_BY_NAME
 from tandem.config import TandemConfig
-from tandem.cosim.rtl import RTL_INCLUDE_DIR
-from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.machine.board import Board
 from tandem.peripherals.rtl_peripheral import RtlPeripheral, model_spec
-from tandem.platform import load_platform
 from tandem.rtlsim.model import build_model
+from tests.test_conv_engine_board import engine_board
 
 STATUS = REG_BY_NAME["STATUS"].offset
 
 
-def _board(cfg: TandemConfig, tmp: Path, **defines: str) -> tuple[Board, RtlPeripheral]:
-    timed = tmp / "timed.repl"
-    timed.write_text("flash:\n    waitStates: 5\n")
-    platform = load_platform("generic_m4", cfg.platforms_search,
-                             [cfg.platforms_dir / "accel" / "conv8x8.repl", timed])
-    digest = hashlib.sha256(render_c_header().encode()).hexdigest()[:12]
-    spec = FirmwareSpec(("tests/conv_engine_regs.c",), extra_cflags=(f"-I{RTL_INCLUDE_DIR}",),
-                        defines={"TANDEM_REGMAP_DIGEST": f"0x{digest}", **defines})
-    board = Board(platform, cfg)
-    board.load_elf(build_firmware(platform, spec, cfg))
+def _board(cfg: TandemConfig, tmp: Path) -> tuple[Board, RtlPeripheral]:
+    board = engine_board(cfg, tmp)
     periph = next(p for p in board.peripherals.values() if isinstance(p, RtlPeripheral))
     periph.log = []
     return board, periph

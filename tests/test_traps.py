@@ -196,7 +196,7 @@ def test_memory_checker_passes_a_correct_program(build, cfg, board):
     r = b.run()
     assert r.output == "owned ok 37\ndone\n" and r.exit_code == 0  # recurse(8) = 36, + heap byte 1
     b.memcheck.remove()  # the check mirrors go, and the same board runs unchecked
-    assert not b.memcheck.native and not b.counter.read_mirror_offsets(0, 0xFFFFFFFF, write=True)
+    assert not b.memcheck.native and not b.counter.mirror_offsets(0, 0xFFFFFFFF, write=True)
 
 
 @pytest.mark.parametrize("in_c", [True, False])

@@ -401,7 +401,7 @@ class GdbServer:
                     if kind == 4 or (kind == 2) == write:
                         handles += [uc.hook_add(hook, self._on_watch, user_data=key, begin=begin + off,
                                                 end=end + off)
-                                    for off in self.board.counter.read_mirror_offsets(begin, end, write)]
+                                    for off in self.board.counter.mirror_offsets(begin, end, write)]
                 self._watchpoints[key] = handles
             elif not insert and key in self._watchpoints:
                 for handle in self._watchpoints.pop(key):

@@ -58,6 +58,8 @@ class Bus:
     def settle(self) -> None:
         """Let every peripheral whose C read path is armed take in what it did (and disarm it):
         before any Python access, and whenever emulation stops."""
+        if not self.armed:
+            return
         armed, self.armed = self.armed, []
         for periph in armed:
             periph.settle()

@@ -132,6 +132,7 @@ class MemoryChecker:
             self.native = False
 
     def _on_access(self, uc: unicorn.Uc, access: int, address: int, size: int, _value: int, guard: Guard) -> None:
+        self.locator.begin_access(access == unicorn.UC_MEM_WRITE)
         self._record(access == unicorn.UC_MEM_WRITE, address, size, guard)
 
     def _on_guard(self, address: int, size: int, write: bool, index: int) -> None:
@@ -144,7 +145,6 @@ class MemoryChecker:
     def _record(self, write: bool, address: int, size: int, guard: Guard) -> None:
         if self.violation is not None:
             return
-        self.locator.begin_access(write)
         pc = self.locator.instruction_at(address)
         self.violation = Violation("write" if write else "read", address, size,
                                    pc if pc is not None else self.cpu.reg("pc"), guard, self.cpu.reg("sp"),

@@ -38,7 +38,6 @@ With :attr:`RtlPeripheral.log` set to a list, every transaction is appended to i
 """
 from __future__ import annotations
 
-import ctypes
 import shlex
 from pathlib import Path
 
@@ -139,7 +138,6 @@ class RtlPeripheral(Peripheral):
         self._mapped: FastReads | None = None  # the model whose callback Unicorn calls
         self._binding: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)
         self._last_read: tuple[int, int, int] | None = None  # (offset, size, read data) of the last read
-        self._pending = ctypes.c_int(0)  # the bound model's pending flag (rtlsim/fast.py), once mapped
         self._window_index: list[int] = []
         self.load_model(lib)
         self.transactions = 0
@@ -162,7 +160,6 @@ class RtlPeripheral(Peripheral):
         if mapped is not None:  # Unicorn calls the first model's read callback: hand reads on
             self.rtl.fast.bind(*self._binding)
             mapped.delegate(self.rtl.fast)
-            self._pending = self.rtl.fast.pending_flag
         if self.memory_bus != "none":
             self._windows = self.ctx.memory_windows()
             self._window_index = [self.rtl.map_memory(w.base, w.size, w.host, w.writable, w.wait_states)
@@ -217,7 +214,7 @@ class RtlPeripheral(Peripheral):
         # clock arithmetic of _ratio/_rtl_at/_cpu_at inlined, one call into the model
         ctx, rtl = self.ctx, self.rtl
         hz = self._hz
-        pending = not write and self._pending.value and rtl.fast.pending()
+        pending = not write and rtl.fast.pending_flag.value and rtl.fast.pending()
         if pending:  # a read the library ran (shim_fast.inc) with another outcome: finish it here
             now, start, n = pending.now, pending.start, pending.n
             rtl.read_data, rtl.response, rtl.irq, rtl.bus_error, rtl.access_beats = pending[3:]
@@ -269,7 +266,6 @@ class RtlPeripheral(Peripheral):
         self._host, self._mapped = host, self.rtl.fast
         self._binding = (fallback, *host.locator.counter.hot_fields(), window)
         self.rtl.fast.bind(*self._binding)
-        self._pending = self.rtl.fast.pending_flag
 
     def _arm_reads(self, read: tuple[int, int, int], now: int, stalled: int) -> None:
         """The second read in a row of one register with one result: let the library serve the

@@ -64,8 +64,7 @@ class FastReads:
         flags = (u64 * 3)()
         lib.tb_fast_flags(self.handle, flags)
         self._count = ctypes.c_uint32.from_address(flags[0])
-        self._pending = ctypes.c_int.from_address(flags[1])
-        self.pending_flag = self._pending  # nonzero while a read waits for Python (pending)
+        self.pending_flag = ctypes.c_int.from_address(flags[1])  # nonzero while a read waits for Python
         self._armed = ctypes.c_int.from_address(flags[2])
         self._args = (u64 * 12)()
         self._records = (u64 * (4 * RECORDS))()
@@ -111,7 +110,7 @@ class FastReads:
 
     def pending(self) -> Pending | None:
         """The read whose outcome Python finishes, if there is one (then cleared)."""
-        if not self._pending.value:
+        if not self.pending_flag.value:
             return None
         p = self._p
         self._lib.tb_fast_pending(self.handle, p)

@@ -153,7 +153,7 @@ class CycleCounter:
             self, _release, weakref.ref(uc), uclib, lib, hooks, self._state, self._miss, self._mirrors
         )
 
-    def read_mirror_offsets(self, begin: int, end: int, write: bool = False) -> list[int]:
+    def mirror_offsets(self, begin: int, end: int, write: bool = False) -> list[int]:
         """Where loads (stores) of ``[begin, end]`` reach a mirror (``DataMirrors.offsets``)."""
         return self._mirrors.offsets(begin, end, write)
 
