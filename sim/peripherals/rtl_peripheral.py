@@ -282,15 +282,15 @@ class RtlPeripheral(Peripheral):
         self._host.armed.append(self)
 
     def settle(self) -> None:
-        records = self.rtl.fast.take()
-        if not records:
+        n = self.rtl.fast.take()
+        if not n:
             return
         self.rtl.cycles = self.rtl.library_cycles()
-        self.transactions += len(records)
+        self.transactions += n
         if self.log is not None and self._last_read is not None:  # the armed read
             offset, _size, value = self._last_read
             self.log.extend(Access(cycle, offset, False, value, stall, end, beats)
-                            for cycle, stall, end, beats in records)
+                            for cycle, stall, end, beats in self.rtl.fast.records(n))
 
     # irq -------------------------------------------------------------------------------------
     def _update_irq(self) -> None:

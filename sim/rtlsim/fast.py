@@ -8,6 +8,8 @@ to arm it; docs/bring-your-own-accelerator.md ("Repeated reads") says why it is 
 from __future__ import annotations
 
 import ctypes
+import struct
+from collections.abc import Iterator
 from typing import NamedTuple
 
 RECORDS = 4096  # kFastRecords in shim_fast.inc
@@ -98,15 +100,18 @@ class FastReads:
             a[i] = v
         self._lib.tb_fast_arm(self.handle, a)
 
-    def take(self) -> list[tuple[int, int, int, int]]:
-        """Disarm; the reads done since the last take: (cycle, stall, RTL end, beats) each."""
+    def take(self) -> int:
+        """Disarm; the number of reads done since the last take (:meth:`records` gives them)."""
         if not self._count.value:
             self._armed.value = 0
-            return []
+            return 0
         n = int(self._lib.tb_fast_take(self.handle, self._records))
         self.served += n
-        r = self._records
-        return [(r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]) for i in range(n)]
+        return n
+
+    def records(self, n: int) -> Iterator[tuple[int, int, int, int]]:
+        """The ``n`` reads the last :meth:`take` counted: (cycle, stall, RTL end, beats) each."""
+        return struct.iter_unpack("4Q", memoryview(self._records).cast("B")[:32 * n])
 
     def pending(self) -> Pending | None:
         """The read whose outcome Python finishes, if there is one (then cleared)."""

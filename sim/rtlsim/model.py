@@ -32,7 +32,7 @@ from tandem.rtlsim.ports import SHIM_BUS, PortCheck, check_ports, read_ports
 
 SHIM = Path(__file__).with_name("shim.cpp")
 SHIM_PARTS = (SHIM, SHIM.with_name("shim_ahb.inc"), SHIM.with_name("shim_fast.inc"))  # what the shim's build reads
-_CXXFLAGS = ("-O2", "-fPIC", "-std=c++17", "-faligned-new", "-w")
+_CXXFLAGS = ("-O2", "-fPIC", "-fvisibility=hidden", "-std=c++17", "-faligned-new", "-w")
 
 
 def find_verilator() -> Path:
@@ -187,6 +187,7 @@ def build_model(spec: ModelSpec, build_root: Path, cxx: str = "g++") -> tuple[Pa
         check = check_ports(read_ports(header), spec.bus, spec.reset, spec.where, spec.memory)
         defines = [f"-DTANDEM_TOP=V{spec.top}", f'-DTANDEM_TOP_H="V{spec.top}.h"',
                    f"-DTANDEM_ROOT=V{spec.top}___024root", f'-DTANDEM_ROOT_H="V{spec.top}___024root.h"',
+                   f"-DTANDEM_ROOT_EVAL=V{spec.top}___024root___eval",
                    f"-DTANDEM_BUS_{SHIM_BUS[spec.bus]}"]
         if check.has_irq:
             defines.append("-DTANDEM_HAS_IRQ")
