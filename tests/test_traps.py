@@ -104,6 +104,68 @@ def test_ldrd_ldm_ldrex_off_word_alignment_always_fault(build, cfg, mode, text):
     assert lines[0] == f"cfsr {CFSR_UNALIGNED:08x} hfsr {HFSR_FORCED:08x}" and r.exit_code == 7
 
 
+# words[1] + words[2] (traps.c): the doubleword 4 bytes into `words`
+_SUM_AT_4 = (0x55667788 + 0x99AABBCC) & 0xFFFFFFFF
+
+
+@pytest.mark.parametrize("mode, name, func, text, offset", [
+    (11, "plus2", "ldrd_plus2", "ldrd r2, r3, [r0]", 2),  # adds r0, #2 before it
+    (12, "moved", "ldrd_moved", "ldrd r2, r3, [r1]", 4),  # mov r1, r0; adds r1, #2
+    (13, "postinc", "ldrd_postinc", "ldrd r2, r3, [r0]", 4),  # ldr r1, [r0], #2 (32-bit T4)
+    (14, "indirect", "ldrd_indirect", "ldrd r2, r3, [r0]", 2),  # the base loaded from memory
+])
+def test_ldrd_after_its_base_changed_in_the_block(build, cfg, mode, name, func, text, offset):
+    """The base register is written earlier in the LDRD's block: the address it uses is the
+    entry value plus what the block added (or, loaded from memory, not known at the entry).
+    Called with words, which the block makes words + 2 (an aligned entry value: checked at the
+    entry, this needs the block's addition): the fault is at the LDRD, after the instructions
+    before it ran (the stacked PC is the LDRD's, A3.2.1 / B1.5.6). ldrd_indirect runs once
+    aligned (words) first. Mode 16 runs the others with words + 2, made words + 4."""
+    b = _trap(build, cfg, mode)
+    words = b.elf.all_symbols["words"]
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    assert err.value.summary.startswith(
+        f"UsageFault: UNALIGNED: '{text}' accesses 0x{words + 2:08x}, not 4-byte aligned (always faults")
+    at = (b.elf.all_symbols[func] & ~1) + offset
+    assert b.cpu.reg("pc") == at
+    assert b.cpu.reg("r1" if mode == 12 else "r0") == words + 2
+    r = _trap(build, cfg, mode).run(vector_faults=True)
+    first = [f"{name} 6688aacc"] if mode == 14 else []  # indirect: words[0] + words[1] first
+    assert r.output.splitlines() == [*first, f"cfsr {CFSR_UNALIGNED:08x} hfsr {HFSR_FORCED:08x}",
+                                     f"stacked pc {at:08x}"] and r.exit_code == 7
+
+
+def test_ldrd_in_a_loop_faults_on_the_iteration_that_is_off(build, cfg):
+    """ldrd_walk2 (traps.c) loads doublewords 2 bytes apart in a one-block loop (adds r0, #2 then
+    ldrd [r0, #-4]), called with words + 2: the first iteration's address (words) is aligned,
+    the second's (words + 2) is not; the fault comes on the loop block's second entry with the
+    first iteration's sum in r4, one iteration left and r0 at words + 6."""
+    b = _trap(build, cfg, 15)
+    words = b.elf.all_symbols["words"]
+    with pytest.raises(FirmwareFault) as err:
+        b.run()
+    assert err.value.summary.startswith(f"UsageFault: UNALIGNED: 'ldrd r2, r3, [r0, #-0x4]' accesses 0x{words + 2:08x}")
+    assert b.cpu.reg("pc") == (b.elf.all_symbols["ldrd_walk2"] & ~1) + 6  # push, movs, adds: 16-bit each
+    assert (b.cpu.reg("r0"), b.cpu.reg("r1"), b.cpu.reg("r4")) == (words + 6, 1, 0x6688AACC)
+
+
+def test_entry_checks_replace_the_code_hooks(build, cfg):
+    """An access whose base the block's entry gives is checked there, not by a code hook: mode 16
+    makes only aligned calls of the functions above and leaves none of their LDRDs hooked; mode
+    14's ldrd_indirect (its base loaded in the block) is."""
+    b = _trap(build, cfg, 16)
+    # plus2, moved, postinc: words[1] + words[2] each (x ^ x ^ x = x); walk2(words + 2, 1): words[0] + words[1]
+    assert b.run().output == f"aligned {_SUM_AT_4 ^ 0x6688AACC:08x}\n"
+    sym = b.elf.all_symbols
+    for func, offset in (("ldrd_plus2", 2), ("ldrd_moved", 4), ("ldrd_postinc", 4), ("ldrd_walk2", 6)):
+        assert (sym[func] & ~1) + offset not in b.traps._hooked, func
+    b = _trap(build, cfg, 14)
+    with pytest.raises(FirmwareFault):
+        b.run()
+    assert (b.elf.all_symbols["ldrd_indirect"] & ~1) + 2 in b.traps._hooked
+
+
 def test_cycles_do_not_change_for_hooked_blocks(build, cfg, monkeypatch):
     """A block translated again with its hooks is charged once: mode 10 (LDR/LDRH hooked while
     UNALIGN_TRP is set, printf's LDRD/LDM always) counts exactly the cycles and instructions of

@@ -1,6 +1,7 @@
 /* UsageFaults that depend on operands (tests/test_traps.py): divide by zero with and without
  * CCR.DIV_0_TRP, unaligned LDR/LDRH with CCR.UNALIGN_TRP, LDRD/LDM/LDREX off word alignment
- * (which fault whatever CCR says). The case is TRAP_MODE if defined, else what the host wrote
+ * (which fault whatever CCR says), also with the base register changed earlier in the block
+ * (modes 11-16). The case is TRAP_MODE if defined, else what the host wrote
  * into `trap_mode` before reset. The HardFault handler prints CFSR and the stacked PC and exits
  * with 7 (run with vector_faults); without it the run stops with a fault report. */
 #include <stdint.h>
@@ -28,7 +29,28 @@ __asm__(".text\n.thumb\n.syntax unified\n"
         ".global ldm_sum\n.type ldm_sum, %function\n.thumb_func\n"
         "ldm_sum: ldm r0, {r2, r3}\n adds r0, r2, r3\n bx lr\n"
         ".global ldrex_word\n.type ldrex_word, %function\n.thumb_func\n"
-        "ldrex_word: ldrex r0, [r0]\n clrex\n bx lr\n");
+        "ldrex_word: ldrex r0, [r0]\n clrex\n bx lr\n"
+        /* the base register changed earlier in the block (core/traps.py checks these at the
+         * block's entry from the entry value plus what the block adds to it) */
+        ".global ldrd_plus2\n.type ldrd_plus2, %function\n.thumb_func\n"
+        "ldrd_plus2: adds r0, #2\n ldrd r2, r3, [r0]\n adds r0, r2, r3\n bx lr\n"
+        ".global ldrd_moved\n.type ldrd_moved, %function\n.thumb_func\n"
+        "ldrd_moved: mov r1, r0\n adds r1, #2\n ldrd r2, r3, [r1]\n adds r0, r2, r3\n bx lr\n"
+        ".global ldrd_postinc\n.type ldrd_postinc, %function\n.thumb_func\n"
+        "ldrd_postinc: ldr r1, [r0], #2\n ldrd r2, r3, [r0]\n adds r0, r2, r3\n bx lr\n"
+        ".global ldrd_indirect\n.type ldrd_indirect, %function\n.thumb_func\n"
+        "ldrd_indirect: ldr r0, [r0]\n ldrd r2, r3, [r0]\n adds r0, r2, r3\n bx lr\n"
+        /* sums n doublewords 2 bytes apart from p - 2: the loop's one block is entered n times */
+        ".global ldrd_walk2\n.type ldrd_walk2, %function\n.thumb_func\n"
+        "ldrd_walk2: push {r4}\n movs r4, #0\n"
+        "1: adds r0, #2\n ldrd r2, r3, [r0, #-4]\n adds r4, r4, r2\n adds r4, r4, r3\n subs r1, #1\n bne 1b\n"
+        " mov r0, r4\n pop {r4}\n bx lr\n");
+uint32_t ldrd_plus2(const void *p);
+uint32_t ldrd_moved(const void *p);
+uint32_t ldrd_postinc(const void *p);
+uint32_t ldrd_indirect(const void *const *pp);
+uint32_t ldrd_walk2(const void *p, uint32_t n);
+static const void *pointer;
 
 __attribute__((noinline)) uint32_t udiv_by(uint32_t a, uint32_t b) { return a / b; }
 __attribute__((noinline)) int32_t sdiv_by(int32_t a, int32_t b) { return a / b; }
@@ -72,6 +94,20 @@ int main(void)
         v = load_word(odd + 3) + load_half(odd + 1);
         SCB_CCR &= ~CCR_UNALIGN_TRP;
         printf("aligned %08lx then %08lx\n", (unsigned long)v, (unsigned long)load_word(odd));
+        break;
+    case 11: printf("plus2 %08lx\n", (unsigned long)ldrd_plus2(words)); break;
+    case 12: printf("moved %08lx\n", (unsigned long)ldrd_moved(words)); break;
+    case 13: printf("postinc %08lx\n", (unsigned long)ldrd_postinc(words)); break;
+    case 14:
+        pointer = words;
+        printf("indirect %08lx\n", (unsigned long)ldrd_indirect(&pointer));
+        pointer = odd + 1;
+        printf("indirect %08lx\n", (unsigned long)ldrd_indirect(&pointer));
+        break;
+    case 15: printf("walk %08lx\n", (unsigned long)ldrd_walk2(odd + 1, 2)); break;
+    case 16:
+        v = ldrd_plus2(odd + 1) ^ ldrd_moved(odd + 1) ^ ldrd_postinc(odd + 1) ^ ldrd_walk2(odd + 1, 1);
+        printf("aligned %08lx\n", (unsigned long)v);
         break;
     default: printf("mode %lu?\n", (unsigned long)mode); return 1;
     }

@@ -12,13 +12,26 @@ What the part does (ARMv7-M ARM DDI0403E):
 
 Unicorn runs all of these (measured on 2.1.4: a misaligned LDRD loads, DIV_0_TRP is ignored).
 The guard wraps the timing model like :class:`~tandem.core.isa_guard.IsaGuard`: when a block is
-first costed, its instructions of those kinds get a Unicorn code hook on their own address (and
-the block is translated again with the hook in it); nothing else is instrumented, so code without
-them runs at full speed. The hook (C, sim/core/traps.c, built like the block hook) computes the
-address (or reads the divisor) before the instruction runs and stops there when it would fault;
-the board then takes the fault or reports it. Accesses based on SP need no hook: SP is
-word-aligned by construction (B1.4.1), and LDRD's and LDM's offsets are multiples of 4; LDR/STR
-are hooked only while UNALIGN_TRP is set, SDIV/UDIV only while DIV_0_TRP is.
+first costed, its instructions of those kinds are checked one of two ways; nothing else is
+instrumented, so code without them runs at full speed.
+
+- **At the block's entry** (the counter's C block hook, ``BlockCost.entry_checks``): an
+  unconditional access that must always be aligned whose base and index registers no earlier
+  instruction of the block writes has, at the block's entry, the address it will use. When one
+  is not aligned the counter stops before the block and :meth:`TrapGuard.precise` hooks the
+  block's instructions one by one (below), which then fault exactly at the instruction, with
+  the instructions before it run. This is most of them (a loop's LDRD through a pointer), and a
+  register read costs far less than a code hook.
+- **By a code hook on the instruction's own address** (the block is translated again with the
+  hook in it): every other one, and every one of a block an entry check stopped. The hook (C,
+  sim/core/traps.c, built like the block hook) computes the address (or reads the divisor)
+  before the instruction runs and stops there when it would fault; the board then takes the
+  fault or reports it.
+
+Accesses based on SP need no check: SP is word-aligned by construction (B1.4.1), and LDRD's and
+LDM's offsets are multiples of 4; nor do literal (PC-relative) ones whose address is aligned,
+known when the block is decoded. LDR/STR are hooked only while UNALIGN_TRP is set, SDIV/UDIV
+only while DIV_0_TRP is.
 
 ARMv6-M has no divide and faults every unaligned access; the ARMv6-M part is left to Unicorn's
 model (see isa_guard's "not checked").
@@ -27,7 +40,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +52,7 @@ from unicorn import arm_const as UA
 from tandem.core.faults import DIVBYZERO, UNALIGNED
 from tandem.errors import ToolchainError
 from tandem.timing import native
+from tandem.timing.costs import EntryCheck
 
 C_SOURCE = Path(__file__).resolve().parent / "traps.c"
 _KINDS = {"div": 0, "always": 1, "trap": 2}  # TG_DIV, TG_ALWAYS, TG_TRAP
@@ -81,6 +95,43 @@ def _uc_reg(cs: capstone.Cs, reg: int) -> int:
     return int(getattr(UA, f"UC_ARM_REG_{name.upper()}"))
 
 
+def _address_regs(insn: Any) -> tuple[int, int]:
+    """Capstone ids of the base and index registers of an access's address (index 0: none)."""
+    mem = next((op.mem for op in insn.operands if op.type == CA.ARM_OP_MEM), None)
+    if mem is None:  # LDM/STM: the base register is the first operand
+        return insn.operands[0].reg, 0
+    return mem.base, mem.index
+
+
+_STEPS = frozenset({CA.ARM_INS_MOV, CA.ARM_INS_ADD, CA.ARM_INS_SUB, CA.ARM_INS_ADDW, CA.ARM_INS_SUBW})
+
+
+def _step(insn: Any) -> tuple[int, int, int] | None:
+    """(rd, rn, constant) when the instruction sets register rd to rn plus the constant and
+    changes no other register holding an address: MOV rd, rn, ADD/SUB rd, rn, #imm (rd, #imm),
+    and a single load or store writing back an immediate offset (rd = rn = its base; the
+    registers it loads are written as usual). None for any other, or one that may not run."""
+    ops = insn.operands
+    if insn.cc != CA.ARM_CC_AL or any(op.type == CA.ARM_OP_REG and op.reg == CA.ARM_REG_PC for op in ops):
+        return None  # it may not run; PC at the block's entry is not PC here
+    if insn.id == CA.ARM_INS_MOV and len(ops) == 2 and ops[0].type == ops[1].type == CA.ARM_OP_REG:
+        return ops[0].reg, ops[1].reg, 0
+    if insn.id in (CA.ARM_INS_ADD, CA.ARM_INS_SUB, CA.ARM_INS_ADDW, CA.ARM_INS_SUBW):
+        sign = 1 if insn.id in (CA.ARM_INS_ADD, CA.ARM_INS_ADDW) else -1
+        if len(ops) == 2 and ops[0].type == CA.ARM_OP_REG and ops[1].type == CA.ARM_OP_IMM:
+            return ops[0].reg, ops[0].reg, sign * ops[1].imm
+        if len(ops) == 3 and ops[0].type == ops[1].type == CA.ARM_OP_REG and ops[2].type == CA.ARM_OP_IMM:
+            return ops[0].reg, ops[1].reg, sign * ops[2].imm
+        return None
+    mem = next((op.mem for op in ops if op.type == CA.ARM_OP_MEM), None)
+    if mem is None or not insn.writeback or mem.index or any(
+            op.type == CA.ARM_OP_REG and op.reg == mem.base for op in ops):
+        return None
+    if insn.post_index:
+        return (mem.base, mem.base, ops[-1].imm) if ops[-1].type == CA.ARM_OP_IMM else None
+    return mem.base, mem.base, mem.disp
+
+
 def _base_mnemonic(mnemonic: str) -> str:
     m = mnemonic.split(".")[0]
     if m not in _DIV and m not in _ALWAYS4 and m not in _ALWAYS2 and m not in _TRAP4 and m not in _TRAP2 \
@@ -120,7 +171,7 @@ class TrapGuard:
         self._cs_detail = capstone.Cs(capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS)
         self._cs_detail.detail = True
         self._hooked: dict[int, _Check] = {}
-        self._looked: dict[int, int] = {}  # instruction -> the CCR trap bits it was looked at under
+        self._precise: set[tuple[int, int]] = set()  # blocks whose checks are all code hooks
         self._handles: list[int] = []
         self._checks: list[tuple[_Check, _CCheck]] = []  # kept alive while their hooks are
         self.restart: tuple[int, int] | None = None  # (address, size) of a block to translate again
@@ -176,34 +227,76 @@ class TrapGuard:
         self._state.ccr = ccr
         mode = ccr & (DIV_0_TRP | UNALIGN_TRP)
         code = bytes(uc.mem_read(addr, size))
-        for a, _size, mnemonic, _ops in self._cs.disasm_lite(code, addr):
-            if a in self._looked and not mode & ~self._looked[a]:
-                continue
-            if self._wanted(_base_mnemonic(mnemonic), mode):
-                self._hook_block(code, addr, mode)
-                self.restart = (addr, size)
-                self._stop()
-                break
-        return cost
+        end = max((a + n for a, n, m, _o in self._cs.disasm_lite(code, addr) if self._wanted(_base_mnemonic(m), mode)),
+                  default=addr)
+        if end == addr:
+            return cost
+        entry, hooks = self._plan(code[:end - addr], addr, mode, (addr, size) in self._precise)
+        if self._hook_all(hooks):
+            self.restart = (addr, size)
+            self._stop()
+        return replace(cost, entry_checks=entry) if entry else cost
+
+    def precise(self, addr: int, size: int) -> None:
+        """An entry check of block (addr, size) found an address that is not aligned: check its
+        instructions by code hooks from now on (the caller translates the block again)."""
+        self._precise.add((addr, size))
+        mode = self._state.ccr & (DIV_0_TRP | UNALIGN_TRP)
+        self._hook_all(self._plan(bytes(self._uc.mem_read(addr, size)), addr, mode, True)[1])  # all of it
 
     @staticmethod
     def _wanted(m: str, mode: int) -> bool:
         return (m in _ALWAYS4 or m in _ALWAYS2 or (bool(mode & DIV_0_TRP) and m in _DIV)
                 or (bool(mode & UNALIGN_TRP) and (m in _TRAP4 or m in _TRAP2)))
 
-    def _hook_block(self, code: bytes, addr: int, mode: int) -> None:
+    def _plan(self, code: bytes, addr: int, mode: int, precise: bool
+              ) -> tuple[tuple[EntryCheck, ...], list[tuple[int, _Check]]]:
+        """The checks of the block's instructions in ``code`` (up to its last one checked): those
+        made at the block's entry, and the instructions to hook."""
+        entry: list[EntryCheck] = []
+        hooks: list[tuple[int, _Check]] = []
+        # what earlier instructions left in a register: (register, constant) for its value being
+        # that register's at the block's entry plus the constant, None for not known; a register
+        # not in the map holds its entry value; the map None: nothing is known
+        known: dict[int, tuple[int, int] | None] | None = {}
         for insn in self._cs_detail.disasm(code, addr):
             a = insn.address
-            if a in self._looked and not mode & ~self._looked[a]:
-                continue
-            self._looked[a] = self._looked.get(a, 0) | mode
-            if a in self._hooked or not self._wanted(_base_mnemonic(insn.mnemonic), mode):
-                continue
-            check = self._check_of(insn)
-            if check is None:
-                continue
+            check = self._check_of(insn) if self._wanted(_base_mnemonic(insn.mnemonic), mode) else None
+            if check is not None and check.pc_base:
+                if (((a + 4) & ~3) + check.disp) % check.align:
+                    hooks.append((a, check))  # a literal never aligned: the hook reports it
+            elif check is not None:
+                base_reg, index_reg = _address_regs(insn)
+                base = known.get(base_reg, (base_reg, 0)) if known is not None else None
+                index = known.get(index_reg, (index_reg, 0)) if known is not None and index_reg else (0, 0)
+                if (precise or check.kind != "always" or check.cc != CA.ARM_CC_AL or a in self._hooked
+                        or base is None or index is None or index[1]):
+                    hooks.append((a, check))
+                else:
+                    cs = self._cs_detail
+                    entry.append(EntryCheck(a, _uc_reg(cs, base[0]), _uc_reg(cs, index[0]) if index[0] else -1,
+                                            check.shift, check.disp + base[1], check.align))
+            if known is not None:
+                try:
+                    writes = insn.regs_access()[1]
+                except capstone.CsError:
+                    known = None  # not known: no entry checks after it
+                    continue
+                step = _step(insn) if writes and (insn.id in _STEPS or insn.writeback) else None
+                after = known.get(step[1], (step[1], 0)) if step is not None else None
+                for r in writes:
+                    known[r] = None
+                if step is not None and after is not None:
+                    known[step[0]] = (after[0], after[1] + step[2])
+        return tuple(entry), hooks
+
+    def _hook_all(self, hooks: list[tuple[int, _Check]]) -> bool:
+        """Hook the instructions not hooked yet; True if there were any."""
+        new = [(a, c) for a, c in hooks if a not in self._hooked]
+        for a, check in new:
             self._hooked[a] = check
             self._add_hook(a, check)
+        return bool(new)
 
     def _add_hook(self, addr: int, check: _Check) -> None:
         c = _CCheck(ctypes.pointer(self._state), len(self._checks), _KINDS[check.kind], check.align,
@@ -225,7 +318,7 @@ class TrapGuard:
         self._handles.clear()
         self._checks.clear()
         self._hooked.clear()
-        self._looked.clear()
+        self._precise.clear()
         self._state.fired = 0
 
     @property

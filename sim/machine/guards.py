@@ -1,6 +1,6 @@
 """The run loop's stops for the guards that watch single instructions and accesses: the memory
-checker's violation (machine/memcheck.py) and the trap guard's UsageFaults and re-translations
-(core/traps.py), and the CCR bits the trap guard follows."""
+checker's violation (machine/memcheck.py), the trap guard's UsageFaults, re-translations and the
+blocks one of its entry checks stopped before (core/traps.py), and the CCR bits it follows."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -56,6 +56,14 @@ def guard_stop(board: GuardedBoard) -> bool:
         stray = board.memcheck.violation
         cpu.set_reg("pc", stray.pc)
         raise board._make_fault("Memory check", stray.detail())
+    hit = board.counter.check_hit()
+    if hit is not None:  # an entry check stopped before the block (not charged): hook it instead
+        block, size = hit
+        traps.precise(block, size)
+        board.counter.drop_checks(block, size)
+        cpu.drop_translation(block, block + size)
+        cpu.set_reg("pc", block)
+        return True
     if traps.pending is not None:
         trap, traps.pending = traps.pending, None
         board.counter.rewind_to(traps.pending_pc)  # it did not run

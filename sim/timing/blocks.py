@@ -33,7 +33,7 @@ from tandem.timing.insn_classes import (
     _TABLE_BRANCHES,
 )
 
-__all__ = ["BlockCache", "native_cost", "plain_timing"]
+__all__ = ["BlockCache", "fill_info", "native_cost", "plain_timing"]
 
 
 def plain_timing(timing: Any) -> CoreTiming | None:
@@ -98,6 +98,30 @@ def native_cost(addr: int, size: int, info: Any) -> BlockCost:
                           for k in range(int(info.n_ev))),
         sp_descent=int(info.sp_descent), sp_dynamic=bool(info.flags & native.FLAG_SP_DYNAMIC),
         call=bool(info.flags & native.FLAG_CALL))
+
+
+def fill_info(info: Any, bc: BlockCost, func: int) -> tuple[Any, Any]:
+    """Write ``bc`` into ``info`` (a BlockInfo the miss callback returns to C); the arrays its
+    events and entry checks point into, which must stay alive until C has copied them."""
+    info.fallthrough = bc.fallthrough & 0xFFFFFFFF
+    info.cost = bc.cost
+    info.taken_extra = bc.taken_extra
+    info.ninsn = len(bc.insn_addrs)
+    info.sp_descent = bc.sp_descent
+    info.flags = (native.FLAG_CALL if bc.call else 0) | (native.FLAG_SP_DYNAMIC if bc.sp_dynamic else 0)
+    info.func = func
+    events = checks = None
+    info.n_ev = len(bc.line_events)
+    if bc.line_events:
+        events = (native.Event * len(bc.line_events))(
+            *(native.Event(ev.line & 0xFFFFFFFF, min(ev.miss_cost, 0xFFFF), ev.cache) for ev in bc.line_events))
+        info.ev = ctypes.cast(events, ctypes.POINTER(native.Event))
+    info.n_chk = len(bc.entry_checks)
+    if bc.entry_checks:
+        checks = (native.Check * len(bc.entry_checks))(
+            *(native.Check(c.reg, c.index, c.shift, c.disp, c.align, c.insn & 0xFFFFFFFF) for c in bc.entry_checks))
+        info.chk = ctypes.cast(checks, ctypes.POINTER(native.Check))
+    return events, checks
 
 
 class BlockCache:

@@ -26,6 +26,21 @@ class LineEvent:
 
 
 @dataclass(frozen=True)
+class EntryCheck:
+    """An access a guard checks at the block's entry (the trap guard's alignment checks): its
+    address, ``reg + (index << shift) + disp`` (Unicorn register ids, ``index`` -1 for none),
+    must be a multiple of ``align``; no earlier instruction of the block writes the registers.
+    When it is not, the counter stops before the block (``CycleCounter.check_hit``)."""
+
+    insn: int  # the instruction's address
+    reg: int
+    index: int = -1
+    shift: int = 0
+    disp: int = 0
+    align: int = 4
+
+
+@dataclass(frozen=True)
 class BlockCost:
     """What entering one translated block costs.
 
@@ -43,6 +58,7 @@ class BlockCost:
     sp_descent: int = 0  # bytes below its entry SP the block's pushes reach (sim/timing/stack.py)
     sp_dynamic: bool = False  # the block sets SP to a run-time value
     call: bool = False  # the block ends with BL/BLX
+    entry_checks: tuple[EntryCheck, ...] = ()  # accesses checked on every entry (blockhook.c)
 
 
 @dataclass(frozen=True)

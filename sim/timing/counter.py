@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from tandem.errors import SimulationError
 from tandem.timing import dataloads, native
-from tandem.timing.blocks import _GUARD_ARCH, BlockCache, _classes, _core_values, native_cost
+from tandem.timing.blocks import _GUARD_ARCH, BlockCache, _classes, _core_values, fill_info, native_cost
 from tandem.timing.cortex_m import CoreTiming
 from tandem.timing.costs import BlockCost, CallTree
 from tandem.timing.divide import DivSite
@@ -59,7 +59,7 @@ class CycleCounter:
         self._uc = uc
         self._blocks = BlockCache(uc, timing)
         self._error: BaseException | None = None
-        self._events_keep: Any = None  # the last block's events, until C has copied them
+        self._events_keep: Any = None  # the last block's events and checks, until C has copied them
         self._func_of: Callable[[int], int] | None = None  # set while profiling
         self_ref = weakref.ref(self)
 
@@ -73,24 +73,7 @@ class CycleCounter:
                 bc = me._blocks.decode(addr, size, pre)
                 if me._div_sites:
                     me._sync_divides()
-                info.fallthrough = bc.fallthrough & 0xFFFFFFFF
-                info.cost = bc.cost
-                info.taken_extra = bc.taken_extra
-                info.ninsn = len(bc.insn_addrs)
-                info.sp_descent = bc.sp_descent
-                info.flags = ((native.FLAG_CALL if bc.call else 0)
-                              | (native.FLAG_SP_DYNAMIC if bc.sp_dynamic else 0))
-                info.func = me._func_of(addr) if me._func_of is not None else 0
-                n = len(bc.line_events)
-                info.n_ev = n
-                if n:
-                    arr = (native.Event * n)()
-                    for k, ev in enumerate(bc.line_events):
-                        arr[k].line = ev.line & 0xFFFFFFFF
-                        arr[k].miss_cost = min(ev.miss_cost, 0xFFFF)
-                        arr[k].cache = ev.cache
-                    me._events_keep = arr
-                    info.ev = ctypes.cast(arr, ctypes.POINTER(native.Event))
+                me._events_keep = fill_info(info, bc, me._func_of(addr) if me._func_of is not None else 0)
                 return 0
             except BaseException as exc:  # e.g. KeyboardInterrupt: ctypes would swallow it
                 me._error = exc
@@ -349,6 +332,16 @@ class CycleCounter:
 
     def clear_stop(self) -> None:
         self._lib.tm_clear_stop(self._state)
+
+    def check_hit(self) -> tuple[int, int] | None:
+        """The block (address, size) an entry check (``BlockCost.entry_checks``) stopped before,
+        not charged, since the last :meth:`clear_stop`."""
+        out = (ctypes.c_uint64 * 4)()
+        return (int(out[0]), int(out[1])) if self._lib.tm_check_hit(self._state, out) else None
+
+    def drop_checks(self, addr: int, size: int) -> None:
+        """Block (addr, size) is checked otherwise from now on: its entry checks go."""
+        self._lib.tm_drop_checks(self._state, addr, size)
 
     def rewind_to(self, pc: int) -> None:
         cur = self._cur_key()

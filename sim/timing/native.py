@@ -36,6 +36,19 @@ class Event(ctypes.Structure):
     )
 
 
+class Check(ctypes.Structure):
+    """Mirror of ``struct tm_check`` (an access checked at the block's entry)."""
+
+    _fields_ = (
+        ("reg", ctypes.c_int32),
+        ("index_reg", ctypes.c_int32),
+        ("shift", ctypes.c_int32),
+        ("disp", ctypes.c_int32),
+        ("align", ctypes.c_uint32),
+        ("insn", ctypes.c_uint32),
+    )
+
+
 class BlockInfo(ctypes.Structure):
     """Mirror of ``struct tm_block_info`` (filled by the Python miss callback)."""
 
@@ -53,6 +66,8 @@ class BlockInfo(ctypes.Structure):
         ("insn_costs", ctypes.POINTER(ctypes.c_int32)),
         ("guard", ctypes.c_uint32),
         ("native", ctypes.c_uint32),
+        ("n_chk", ctypes.c_uint32),
+        ("chk", ctypes.POINTER(Check)),
     )
 
 
@@ -208,6 +223,8 @@ def load(cache_dir: Path, cc: str = "cc") -> NativeLib:
         "tm_deadline_hit": (c_int, [vp]),
         "tm_error": (c_int, [vp]),
         "tm_clear_stop": (None, [vp]),
+        "tm_check_hit": (c_int, [vp, ctypes.POINTER(u64)]),
+        "tm_drop_checks": (None, [vp, u64, u32]),
         "tm_forget_pending": (None, [vp]),
         "tm_cur_addr": (u64, [vp]),
         "tm_cur_size": (u32, [vp]),
