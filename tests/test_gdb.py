@@ -534,3 +534,38 @@ def test_a_write_watchpoint_on_a_page_the_memory_checker_guards_stops_at_the_sto
         assert client.packet("c") == b"W00"  # outside the guard: no violation
     assert isinstance(outcome.get("result"), RunResult) and checker.violation is None
     assert board.read_memory(block + 12, 4) == (7).to_bytes(4, "little")  # the store went through
+
+
+@pytest.mark.parametrize("board_name,where", [("mps2_an386", "ram"), ("nucleo_l4r5zi", "ram"),
+                                              ("nucleo_l4r5zi", "blob")])
+def test_watchpoints_on_data_read_in_it_blocks_leave_the_program_as_it_was(
+        board_name: str, where: str, cfg: TandemConfig, build: Callable[..., Path]) -> None:
+    """Before a memory hook Unicorn writes the IT state of the accessing instruction into the CPU
+    (its cpu_restore_state), and inside an IT block that value outlived the translated block:
+    the next block ran as if still in the IT block (measured, Unicorn 2.1.4: with an access
+    watchpoint on the tables tests/flash_loads.c reads through `ite; ldrh...`, walk_tables read
+    a wild pointer). The watch callback puts the value back (CortexM.undo_restored_it). An
+    access watchpoint on byte 43 of ``ram`` or ``blob`` (flash, behind the read mirror on
+    nucleo_l4r5zi) fires its hook for every access to bytes 36..43 (the hook starts 7 bytes
+    early), where the first table's vtable entries are read by field_offset's ``ldrhhi``, and
+    stops only at that byte (GDB-style: step over the access with the watchpoint out, put it
+    back, continue); the program must still pass its own checks. Without the fix all three
+    cases failed."""
+    board = Board.from_platform(board_name, cfg)
+    board.load_elf(build(board_name, "tests/flash_loads.c", "tests/flash_probe.S"))
+    assert board.elf is not None
+    last = board.elf.all_symbols[where] + 43
+    stops = 0
+    with serving(board) as (client, outcome):
+        assert client.packet(f"Z4,{last:x},1") == b"OK"
+        reply = client.packet("c")
+        while reply == b"T05awatch:%x;thread:1;" % last and stops < 100:
+            stops += 1  # as GDB goes on: step over the access with the watchpoint out
+            assert client.packet(f"z4,{last:x},1") == b"OK"
+            assert client.packet("s").startswith(b"T05")
+            assert client.packet(f"Z4,{last:x},1") == b"OK"
+            reply = client.packet("c")
+        assert reply == b"W00", (stops, reply)
+    result = outcome.get("result")
+    assert isinstance(result, RunResult) and "flash loads ok" in result.output, result
+    assert stops > 0

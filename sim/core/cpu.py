@@ -31,6 +31,7 @@ EXCP_STKOF = 19
 EXCP_UNALIGNED = 22
 EXCP_DIVBYZERO = 23
 EXCP_HLT = 0x10001
+XPSR_IT = 0x0600FC00  # xPSR ICI/IT bits [26:25] and [15:10] (ARMv7-M B1.4.2)
 
 GPRS = ("r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "sp", "lr", "pc")
 _REGS = {name: getattr(A, f"UC_ARM_REG_{name.upper()}") for name in GPRS}
@@ -240,6 +241,19 @@ class CortexM:
         """
         nzcv = self.uc.reg_read(A.UC_ARM_REG_APSR)
         self.uc.reg_write(A.UC_ARM_REG_APSR_NZCV, int(nzcv) & 0xF0000000)
+
+    def undo_restored_it(self) -> None:
+        """Call first in a Python memory hook (UC_HOOK_MEM_READ/WRITE, or UC_HOOK_MEM_INVALID
+        that lets the access go on). Before calling one Unicorn restores the CPU state of the
+        accessing instruction from its translation data, IT state included (cpu_restore_state);
+        inside an IT block that value outlives the translated block (nothing writes the IT state
+        again when the IT block ends inside it) and the next block runs as if still in the IT
+        block. The translated code of the current block never reads that copy, and QEMU's ARM
+        translator zeroes it at every block's start (arm_tr_tb_start), so zero is the value to
+        put back; the C block hook does the same for its TLB fills (tm_undo_restored_it)."""
+        xpsr = int(self.uc.reg_read(A.UC_ARM_REG_XPSR))
+        if xpsr & XPSR_IT:
+            self.uc.reg_write(A.UC_ARM_REG_XPSR, xpsr & ~XPSR_IT)
 
     def regs(self) -> dict[str, int]:
         return {n: self.reg(n) for n in (*GPRS, "xpsr", "primask", "control", "msp", "psp")}

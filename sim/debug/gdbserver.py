@@ -422,6 +422,8 @@ class GdbServer:
         kind, start, length = key
         address &= 0xFFFFFFFF  # a read mirror's address (above 4 GiB) as the core addressed it
         if address >= start + length or address + size <= start or self._watch_hit is not None:
+            # the run goes on (a stop resumes at the access, with the IT state Unicorn restored)
+            self.board.cpu.undo_restored_it()
             return
         name = {2: "watch", 3: "rwatch", 4: "awatch"}[kind]
         self._watch_hit = f"{name}:{max(address, start):x};"

@@ -132,6 +132,8 @@ class MemoryChecker:
             self.native = False
 
     def _on_access(self, uc: unicorn.Uc, access: int, address: int, size: int, _value: int, guard: Guard) -> None:
+        if self.violation is not None:  # the run goes on past the stop the first one made
+            self.cpu.undo_restored_it()
         self.locator.begin_access(access == unicorn.UC_MEM_WRITE)
         self._record(access == unicorn.UC_MEM_WRITE, address, size, guard)
 
