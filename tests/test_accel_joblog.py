@@ -2,7 +2,9 @@
 register accesses, with the figures derived by hand from the register values below."""
 from __future__ import annotations
 
-from tandem.accel.joblog import Access, blocking_jobs, engine_jobs, jobs_of, useful_macs
+import struct
+
+from tandem.accel.joblog import Access, AccessLog, blocking_jobs, engine_jobs, jobs_of, useful_macs
 from tandem.accel.regmap import ACCEL_ID, REG_BY_NAME
 
 R = {name: reg.offset for name, reg in REG_BY_NAME.items()}
@@ -61,3 +63,36 @@ def test_without_the_engines_id_each_blocking_access_is_a_job() -> None:
     assert job == {"start_cycle": 6, "stall_cycles": 90, "accel_cycles": 100, "error_code": 0, "useful_macs": 0,
                    "mac_utilisation": None, "bytes_moved": 128}
     assert jobs_of(log) == [job]
+
+
+def test_the_access_log_gives_packed_reads_back_in_order_as_accesses() -> None:
+    log = AccessLog()
+    log.append(_wr(10, "CTRL", 1, rtl_end=5))
+    packed = struct.pack("=4Q", 20, 3, 40, 7) + struct.pack("=4Q", 30, 1, 50, 8)
+    log.add_reads(R["STATUS"], BUSY, packed)
+    log.add_reads(R["STATUS"], BUSY, b"")  # a take with nothing served adds nothing
+    log.append(_rd(40, "STATUS", DONE, rtl_end=60))
+    expected = [_wr(10, "CTRL", 1, rtl_end=5), Access(20, R["STATUS"], False, BUSY, 3, 40, 7),
+                Access(30, R["STATUS"], False, BUSY, 1, 50, 8), _rd(40, "STATUS", DONE, rtl_end=60)]
+    assert len(log) == 4 and bool(log)
+    assert list(log) == expected
+    assert log[2] == expected[2] and log[-1] == expected[-1] and log[1:3] == expected[1:3]
+    assert not AccessLog()
+
+
+def test_engine_jobs_of_a_packed_log_are_those_of_the_same_log_unpacked() -> None:
+    """engine_jobs reads a packed run of polls by its first read: the jobs must be those of the
+    same transactions as a plain list (here a run of DONE polls, and of CYCLES reads)."""
+    log = AccessLog()
+    head = [_rd(0, "ID", ACCEL_ID), _rd(1, "CAPS", 8 | 8 << 8), *_config(2), _wr(20, "CTRL", 1, rtl_end=100, beats=3)]
+    for a in head:
+        log.append(a)
+    log.add_reads(R["STATUS"], BUSY, b"".join(struct.pack("=4Q", 30 + i, 1, 110 + i, 4) for i in range(50)))
+    log.add_reads(R["STATUS"], DONE, b"".join(struct.pack("=4Q", 90 + i, 2, 170 + i, 9) for i in range(3)))
+    log.add_reads(R["CYCLES"], 66, b"".join(struct.pack("=4Q", 99 + i, 1, 180 + i, 9) for i in range(2)))
+    plain = list(log)
+    assert len(plain) == 10 + 55
+    (job,) = engine_jobs(log)
+    assert engine_jobs(plain) == [job]
+    assert job["start_cycle"] == 20 and job["stall_cycles"] == 90 + 2 + 1 - 20 and job["accel_cycles"] == 66
+    assert job["bytes_moved"] == 4 * (9 - 3)

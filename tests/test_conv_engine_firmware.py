@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from accel_firmware import LINE_RE, make_cases, write_cases_c
 
-from tandem.accel.joblog import engine_jobs
+from tandem.accel.joblog import AccessLog, engine_jobs
 from tandem.config import TandemConfig
 from tandem.errors import AcceleratorError
 from tandem.firmware.build import FirmwareSpec, build_firmware
@@ -45,7 +45,7 @@ def _run(cfg: TandemConfig, platform: Platform, sources: tuple[str, ...], name: 
     board.load_elf(elf)
     accel = board.peripherals["accel"]
     assert isinstance(accel, RtlPeripheral)
-    accel.log = []
+    accel.log = AccessLog()
     res = board.run(max_cycles=50_000_000)
     return board, accel, res.output, res.exit_code
 

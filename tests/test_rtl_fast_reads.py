@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tandem.accel.joblog import AccessLog
 from tandem.accel.regmap import REG_BY_NAME
 from tandem.config import TandemConfig
 from tandem.machine.board import Board
@@ -26,7 +27,7 @@ STATUS = REG_BY_NAME["STATUS"].offset
 def _board(cfg: TandemConfig, tmp: Path) -> tuple[Board, RtlPeripheral]:
     board = engine_board(cfg, tmp)
     periph = next(p for p in board.peripherals.values() if isinstance(p, RtlPeripheral))
-    periph.log = []
+    periph.log = AccessLog()
     return board, periph
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tandem.accel.joblog import jobs_of
+from tandem.accel.joblog import AccessLog, jobs_of
 from tandem.cli.common import summary, write_json
 from tandem.config import TandemConfig
 from tandem.errors import CycleLimitExceeded, FirmwareFault, TandemError
@@ -34,7 +34,7 @@ def cmd_run(args: argparse.Namespace, cfg: TandemConfig) -> int:
         board = Board.from_platform(args.board, cfg, exact_flash_data=args.exact_flash_data)
     blocks = [p for p in board.peripherals.values() if isinstance(p, RtlPeripheral)]
     for block in blocks:
-        block.log = []  # for the jobs summary (tandem.accel.joblog)
+        block.log = AccessLog()  # for the jobs summary (tandem.accel.joblog)
     image = board.load_elf(args.firmware)
     if args.check_memory:  # the checker, the GDB server and the op report: imported only when used
         from tandem.machine.memcheck import check_memory

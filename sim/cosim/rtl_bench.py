@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from tandem.accel.joblog import jobs_of
+from tandem.accel.joblog import AccessLog, jobs_of
 from tandem.config import TandemConfig
 from tandem.firmware.build import FirmwareSpec, build_firmware
 from tandem.machine.board import Board
@@ -96,7 +96,7 @@ def _engine_run(make_board: Callable[[], Board], cfg: TandemConfig, profile: boo
     if profile:
         spec = replace(model_spec(periph.spec), profile=True)
         periph.load_model(build_model(spec, cfg.cache_dir / "rtl", cfg.cxx)[0])
-    periph.log = []  # as tandem infer runs it: the log gives the jobs
+    periph.log = AccessLog()  # as tandem infer runs it: the log gives the jobs
     t0 = time.process_time()
     result = b.run(max_cycles=1 << 40)
     wall = time.process_time() - t0

@@ -33,15 +33,16 @@ accelerator.md is the contract. Timing, on the board's one clock:
   AcceleratorError naming the RTL's address (exit 3), at the CPU access, quantum or sleep during
   which the RTL made it.
 
-With :attr:`RtlPeripheral.log` set to a list, every transaction is appended to it as an
-:class:`Access` (what a report needs to tell the block's jobs apart: :mod:`tandem.accel.joblog`).
+With :attr:`RtlPeripheral.log` set to an :class:`~tandem.accel.joblog.AccessLog`, every
+transaction is appended to it as an :class:`Access` (what a report needs to tell the block's
+jobs apart: :mod:`tandem.accel.joblog`).
 """
 from __future__ import annotations
 
 import shlex
 from pathlib import Path
 
-from tandem.accel.joblog import Access
+from tandem.accel.joblog import Access, AccessLog
 from tandem.errors import AcceleratorError, PlatformError
 from tandem.peripherals.base import BoardContext, MemoryWindow, NativeHost, Peripheral
 from tandem.platform.model import PeripheralSpec
@@ -141,7 +142,7 @@ class RtlPeripheral(Peripheral):
         self._window_index: list[int] = []
         self.load_model(lib)
         self.transactions = 0
-        self.log: list[Access] | None = None  # every transaction, when a report asks for them
+        self.log: AccessLog | None = None  # every transaction, when a report asks for them
         self.irq_level = False
         self._hz = ctx.cpu_hz
         self._cpu0 = 0  # the clock anchor: CPU cycle _cpu0 is RTL cycle _rtl0
@@ -289,8 +290,7 @@ class RtlPeripheral(Peripheral):
         self.transactions += n
         if self.log is not None and self._last_read is not None:  # the armed read
             offset, _size, value = self._last_read
-            self.log.extend(Access(cycle, offset, False, value, stall, end, beats)
-                            for cycle, stall, end, beats in self.rtl.fast.records(n))
+            self.log.add_reads(offset, value, self.rtl.fast.records(n))
 
     # irq -------------------------------------------------------------------------------------
     def _update_irq(self) -> None:

@@ -8,8 +8,6 @@ to arm it; docs/bring-your-own-accelerator.md ("Repeated reads") says why it is 
 from __future__ import annotations
 
 import ctypes
-import struct
-from collections.abc import Iterator
 from typing import NamedTuple
 
 RECORDS = 4096  # kFastRecords in shim_fast.inc
@@ -109,9 +107,10 @@ class FastReads:
         self.served += n
         return n
 
-    def records(self, n: int) -> Iterator[tuple[int, int, int, int]]:
-        """The ``n`` reads the last :meth:`take` counted: (cycle, stall, RTL end, beats) each."""
-        return struct.iter_unpack("4Q", memoryview(self._records).cast("B")[:32 * n])
+    def records(self, n: int) -> bytes:
+        """The ``n`` reads the last :meth:`take` counted: (cycle, stall, RTL end, beats) each, as
+        four native u64 (32 bytes a read)."""
+        return bytes(memoryview(self._records).cast("B")[:32 * n])
 
     def pending(self) -> Pending | None:
         """The read whose outcome Python finishes, if there is one (then cleared)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tandem.accel.joblog import jobs_of
+from tandem.accel.joblog import AccessLog, jobs_of
 from tandem.config import DEFAULT_MAX_CYCLES, TandemConfig
 from tandem.errors import ModelError, SimulationError
 from tandem.firmware.elf import ElfImage
@@ -269,7 +269,7 @@ def run_job(job: InferenceJob, cfg: TandemConfig, max_cycles: int = DEFAULT_MAX_
         memcheck.check_memory(board, prep.guards, model=True)
     blocks = [p for p in board.peripherals.values() if isinstance(p, RtlPeripheral)]
     for block in blocks:
-        block.log = []
+        block.log = AccessLog()
     run = board.run(max_cycles=max_cycles, profile=profile, limits=limits)
     inference = collect(board, prep, run)
     if blocks:  # the RTL blocks' jobs, told apart from their register accesses (tandem.accel.joblog)
