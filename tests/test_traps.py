@@ -179,6 +179,45 @@ def test_cycles_do_not_change_for_hooked_blocks(build, cfg, monkeypatch):
     assert (guarded.cycles, guarded.instructions, guarded.output) == (plain.cycles, plain.instructions, plain.output)
 
 
+def _planned_run(build, cfg, mode, cache):
+    b = Board.from_platform("stm32f4_discovery", cfg)
+    b.timing.cost_cache = cache
+    image = b.load_elf(build("stm32f4_discovery", "tests/traps.c"))
+    b.write_memory(image.all_symbols["trap_mode"], mode.to_bytes(4, "little"))
+    try:
+        r = b.run()
+        outcome = (r.cycles, r.instructions, r.output)
+    except FirmwareFault as err:
+        outcome = (err.summary, b.cpu.reg("pc"))
+    return (*outcome, sorted(b.traps._hooked), b.counter.cycles)
+
+
+@pytest.mark.parametrize("mode", [10, 12, 15, 16])
+def test_plans_from_a_warm_cost_cache_run_as_planned_ones(build, cfg, tmp_path, monkeypatch, mode):
+    """The guard's plans kept in the cost cache (a second run of the firmware plans nothing):
+    the hooks, the entry checks' faults and the counts of a run without the cache, cold and warm;
+    modes 10 (hooked LDR/LDRH and LDRD/LDM), 12 and 15 (faults found by entry checks, the block
+    replanned with hooks), 16 (entry checks only)."""
+    from tandem.core.traps import TrapGuard
+    from tandem.timing.costcache import CostCache
+
+    reference = _planned_run(build, cfg, mode, None)
+    cold = CostCache(tmp_path)
+    assert _planned_run(build, cfg, mode, cold) == reference
+    assert cold.misses > 0
+    cold.save()
+    plan = TrapGuard._plan
+
+    def unplanned(self, code, addr, mode, precise):
+        assert precise, f"block 0x{addr:08x} planned again from a warm cache"  # precise(): always made
+        return plan(self, code, addr, mode, precise)
+
+    monkeypatch.setattr(TrapGuard, "_plan", unplanned)
+    warm = CostCache(tmp_path)
+    assert _planned_run(build, cfg, mode, warm) == reference
+    assert warm.hits > 0 and warm.misses == 0
+
+
 # --- flash ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("board, define, cr", [("stm32f4_discovery", "FLASH_F4", "80000000"),
                                                ("nucleo_l4r5zi", "FLASH_L4", "c0000000")])

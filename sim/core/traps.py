@@ -39,6 +39,8 @@ model (see isa_guard's "not checked").
 from __future__ import annotations
 
 import ctypes
+import functools
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -155,6 +157,21 @@ class _Check:
     cc: int = CA.ARM_CC_AL
 
 
+# A block's plan: (address, check, the check at the block's entry or None: hook it) for each
+# instruction checked, in order.
+_Plan = tuple[tuple[int, _Check, EntryCheck | None], ...]
+
+
+@functools.cache
+def _plan_context(mode: int, precise: bool) -> str:
+    """The cost cache's context for plans: what one depends on besides the bytes (this module,
+    the entry check's form, capstone, the CCR trap bits, whether every check is hooked)."""
+    h = hashlib.sha256(b"traps\0" + Path(__file__).read_bytes())
+    h.update((Path(__file__).resolve().parent.parent / "timing" / "costs.py").read_bytes())
+    h.update(f"\0{capstone.__version__}\0{mode}\0{int(precise)}".encode())
+    return h.hexdigest()
+
+
 class TrapGuard:
     """Wraps a timing model; see the module docstring. ``ccr`` reads SCB->CCR, ``stop`` stops
     emulation. After a stop, :attr:`restart` (a block to translate again) or :attr:`pending`
@@ -226,12 +243,10 @@ class TrapGuard:
         ccr = self._ccr()
         self._state.ccr = ccr
         mode = ccr & (DIV_0_TRP | UNALIGN_TRP)
-        code = bytes(uc.mem_read(addr, size))
-        end = max((a + n for a, n, m, _o in self._cs.disasm_lite(code, addr) if self._wanted(_base_mnemonic(m), mode)),
-                  default=addr)
-        if end == addr:
+        plan = self._plan_of(uc, addr, size, mode, (addr, size) in self._precise)
+        if not plan:
             return cost
-        entry, hooks = self._plan(code[:end - addr], addr, mode, (addr, size) in self._precise)
+        entry, hooks = self._split(plan)
         if self._hook_all(hooks):
             self.restart = (addr, size)
             self._stop()
@@ -242,19 +257,47 @@ class TrapGuard:
         instructions by code hooks from now on (the caller translates the block again)."""
         self._precise.add((addr, size))
         mode = self._state.ccr & (DIV_0_TRP | UNALIGN_TRP)
-        self._hook_all(self._plan(bytes(self._uc.mem_read(addr, size)), addr, mode, True)[1])  # all of it
+        self._hook_all(self._split(self._plan(bytes(self._uc.mem_read(addr, size)), addr, mode, True))[1])
+
+    def _plan_of(self, uc: Any, addr: int, size: int, mode: int, precise: bool) -> _Plan:
+        """The block's plan: from the cost cache when it holds one for the same bytes (a second
+        run of the firmware disassembles nothing here), else made and put there."""
+        code = bytes(uc.mem_read(addr, size))
+        cache = getattr(self._timing, "cost_cache", None)
+        context = _plan_context(mode, precise)
+        if cache is not None:
+            hit = cache.get(context, addr, size, lambda a, n: code if (a, n) == (addr, size) else None)
+            if hit is not None:
+                return tuple(hit[0])
+        end = max((a + n for a, n, m, _o in self._cs.disasm_lite(code, addr) if self._wanted(_base_mnemonic(m), mode)),
+                  default=addr)
+        plan = self._plan(code[:end - addr], addr, mode, precise) if end > addr else ()
+        if cache is not None:
+            cache.put(context, addr, size, (plan, ((addr, size, code),), ()))
+        return plan
+
+    def _split(self, plan: _Plan) -> tuple[tuple[EntryCheck, ...], list[tuple[int, _Check]]]:
+        """The checks made at the block's entry, and the instructions to hook: those the plan
+        hooks and those already hooked (a hook stays until :meth:`forget`)."""
+        entry: list[EntryCheck] = []
+        hooks: list[tuple[int, _Check]] = []
+        for a, check, at_entry in plan:
+            if at_entry is None or a in self._hooked:
+                hooks.append((a, check))
+            else:
+                entry.append(at_entry)
+        return tuple(entry), hooks
 
     @staticmethod
     def _wanted(m: str, mode: int) -> bool:
         return (m in _ALWAYS4 or m in _ALWAYS2 or (bool(mode & DIV_0_TRP) and m in _DIV)
                 or (bool(mode & UNALIGN_TRP) and (m in _TRAP4 or m in _TRAP2)))
 
-    def _plan(self, code: bytes, addr: int, mode: int, precise: bool
-              ) -> tuple[tuple[EntryCheck, ...], list[tuple[int, _Check]]]:
-        """The checks of the block's instructions in ``code`` (up to its last one checked): those
-        made at the block's entry, and the instructions to hook."""
-        entry: list[EntryCheck] = []
-        hooks: list[tuple[int, _Check]] = []
+    def _plan(self, code: bytes, addr: int, mode: int, precise: bool) -> _Plan:
+        """The checks of the block's instructions in ``code`` (up to its last one checked), each
+        with the check made at the block's entry instead of a hook where one can be (whatever
+        is hooked now: :meth:`_split` sees to that, so that a plan depends on the bytes alone)."""
+        plan: list[tuple[int, _Check, EntryCheck | None]] = []
         # what earlier instructions left in a register: (register, constant) for its value being
         # that register's at the block's entry plus the constant, None for not known; a register
         # not in the map holds its entry value; the map None: nothing is known
@@ -264,18 +307,19 @@ class TrapGuard:
             check = self._check_of(insn) if self._wanted(_base_mnemonic(insn.mnemonic), mode) else None
             if check is not None and check.pc_base:
                 if (((a + 4) & ~3) + check.disp) % check.align:
-                    hooks.append((a, check))  # a literal never aligned: the hook reports it
+                    plan.append((a, check, None))  # a literal never aligned: the hook reports it
             elif check is not None:
                 base_reg, index_reg = _address_regs(insn)
                 base = known.get(base_reg, (base_reg, 0)) if known is not None else None
                 index = known.get(index_reg, (index_reg, 0)) if known is not None and index_reg else (0, 0)
-                if (precise or check.kind != "always" or check.cc != CA.ARM_CC_AL or a in self._hooked
+                if (precise or check.kind != "always" or check.cc != CA.ARM_CC_AL
                         or base is None or index is None or index[1]):
-                    hooks.append((a, check))
+                    plan.append((a, check, None))
                 else:
                     cs = self._cs_detail
-                    entry.append(EntryCheck(a, _uc_reg(cs, base[0]), _uc_reg(cs, index[0]) if index[0] else -1,
-                                            check.shift, check.disp + base[1], check.align))
+                    at_entry = EntryCheck(a, _uc_reg(cs, base[0]), _uc_reg(cs, index[0]) if index[0] else -1,
+                                          check.shift, check.disp + base[1], check.align)
+                    plan.append((a, check, at_entry))
             if known is not None:
                 try:
                     writes = insn.regs_access()[1]
@@ -288,7 +332,7 @@ class TrapGuard:
                     known[r] = None
                 if step is not None and after is not None:
                     known[step[0]] = (after[0], after[1] + step[2])
-        return tuple(entry), hooks
+        return tuple(plan)
 
     def _hook_all(self, hooks: list[tuple[int, _Check]]) -> bool:
         """Hook the instructions not hooked yet; True if there were any."""

@@ -112,7 +112,7 @@ class CoreTiming:
             capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS
         )
         self._cs.detail = True
-        self.cost_cache: CostCache | None = None  # set by the board: costs kept across runs
+        self.cost_cache: CostCache[BlockCost] | None = None  # set by the board: costs kept across runs
         # A block's cost computed by the native decoder (blockhook.c): block_cost returns it
         # (once) for that block, so that the guards wrapping this model do not decode it again.
         self.precomputed: BlockCost | None = None

@@ -14,6 +14,10 @@ results across runs, in one file per *timing context* under ``$TANDEM_CACHE/cost
 * an entry also replays the decoder's one side effect, the addresses of SDIV/UDIV in IT
   blocks (``CoreTiming.conditional_divides``).
 
+The trap guard (sim/core/traps.py) keeps its plan of a block (which accesses it checks at the
+block's entry, which it hooks) in the same files, in contexts of its own (a hash of its source,
+capstone's version and SCB->CCR's trap bits), keyed and checked the same way.
+
 A file carries a SHA-256 of its payload: a partial, corrupt or foreign file fails the check and
 is ignored (and rewritten on save). Files are bounded to :data:`MAX_ENTRIES` entries (the
 oldest are dropped) and written atomically, merged with what another process saved meanwhile.
@@ -29,8 +33,7 @@ import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-
-from tandem.timing.costs import BlockCost
+from typing import Any, Generic, TypeVar
 
 __all__ = ["MAGIC", "MAX_ENTRIES", "CostCache", "Read", "shared", "source_digest"]
 
@@ -40,8 +43,10 @@ _DIGEST = 32
 
 # One memory read a decode made: (address, size, bytes seen, or None: the read failed).
 Read = tuple[int, int, bytes | None]
-# What an entry holds: the cost, the reads it depends on, the conditional divides it added.
-Entry = tuple[BlockCost, tuple[Read, ...], tuple[int, ...]]
+# What an entry holds: the cost (a BlockCost; the trap guard's plan in its contexts), the reads
+# it depends on, the conditional divides it added.
+V = TypeVar("V")
+Entry = tuple[V, tuple[Read, ...], tuple[int, ...]]
 
 _MODULES = ("cortex_m.py", "costs.py", "insn_classes.py", "memory.py", "stack.py", "tables.py",
             "costcache.py")
@@ -57,12 +62,12 @@ def source_digest() -> str:
     return h.hexdigest()
 
 
-class CostCache:
+class CostCache(Generic[V]):
     """Block costs by timing context, loaded from and saved to one directory."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._contexts: dict[str, dict[tuple[int, int], Entry]] = {}
+        self._contexts: dict[str, dict[tuple[int, int], Entry[V]]] = {}
         self._dirty: set[str] = set()
         self.hits = 0
         self.misses = 0
@@ -71,14 +76,14 @@ class CostCache:
     def _path(self, context: str) -> Path:
         return self.directory / f"costs-{context[:32]}.bin"
 
-    def _table(self, context: str) -> dict[tuple[int, int], Entry]:
+    def _table(self, context: str) -> dict[tuple[int, int], Entry[V]]:
         table = self._contexts.get(context)
         if table is None:
             table = self._load(self._path(context))
             self._contexts[context] = table
         return table
 
-    def _load(self, path: Path) -> dict[tuple[int, int], Entry]:
+    def _load(self, path: Path) -> dict[tuple[int, int], Entry[V]]:
         try:
             raw = path.read_bytes()
         except OSError:
@@ -100,7 +105,7 @@ class CostCache:
         return table
 
     def get(self, context: str, addr: int, size: int,
-            read: Callable[[int, int], bytes | None]) -> Entry | None:
+            read: Callable[[int, int], bytes | None]) -> Entry[V] | None:
         """The entry for the block if every read it depends on still sees the same bytes."""
         entry = self._table(context).get((addr, size))
         if entry is not None and all(read(a, n) == seen for a, n, seen in entry[1]):
@@ -109,7 +114,7 @@ class CostCache:
         self.misses += 1
         return None
 
-    def put(self, context: str, addr: int, size: int, entry: Entry) -> None:
+    def put(self, context: str, addr: int, size: int, entry: Entry[V]) -> None:
         table = self._table(context)
         table.pop((addr, size), None)  # re-inserted last: the newest survive trimming
         table[(addr, size)] = entry
@@ -141,10 +146,10 @@ class CostCache:
         self._dirty.clear()
 
 
-_SHARED: dict[Path, CostCache] = {}
+_SHARED: dict[Path, CostCache[Any]] = {}
 
 
-def shared(directory: Path) -> CostCache | None:
+def shared(directory: Path) -> CostCache[Any] | None:
     """The process's cache for ``directory`` (saved at exit), or None if disabled."""
     if os.environ.get("TANDEM_COST_CACHE", "").lower() in ("0", "off", "no", "false"):
         return None
