@@ -203,6 +203,13 @@ class CortexM:
             return self._as_privileged(lambda: self.raw_reg(name))
         return self.raw_reg(name)
 
+    def mask_regs(self) -> tuple[int, int, int]:
+        """PRIMASK, BASEPRI and FAULTMASK as the core has them (one privilege check for the
+        three: the exception model reads them at every stop)."""
+        if self._unprivileged():
+            return (self.reg("primask"), self.reg("basepri"), self.reg("faultmask"))
+        return (self.raw_reg("primask"), self.raw_reg("basepri"), self.raw_reg("faultmask"))
+
     def raw_reg(self, name: str) -> int:
         """A register as Unicorn reads it (MSP, PSP and the masks read 0 when unprivileged)."""
         return int(self.uc.reg_read(_REGS[name])) & 0xFFFFFFFF

@@ -135,7 +135,8 @@ class ExceptionModel:
         cpu = self.cpu
         if self.arch == "v6m":  # PRIMASK only (DDI0419 B1.4.3)
             return bool(cpu.reg("primask") & 1), 0, False
-        return bool(cpu.reg("primask") & 1), cpu.reg("basepri") & 0xFF, bool(cpu.reg("faultmask") & 1)
+        primask, basepri, faultmask = cpu.mask_regs()
+        return bool(primask & 1), basepri & 0xFF, bool(faultmask & 1)
 
     def _lr_value(self, exc_return: int) -> int:
         """The EXC_RETURN the core writes to LR, from the ARMv7-M form tandem works with."""
@@ -315,13 +316,14 @@ class ExceptionModel:
         is held off only by PRIMASK/BASEPRI/FAULTMASK."""
         if self.nvic is None:
             return
-        due = self.nvic.next_due(*self.masks())
+        masks = self.masks()
+        due = self.nvic.next_due(*masks)
         if due is not None:
             started = self.counter.cycles
             self.enter(due)
             if self.fire_events is not None and self.nvic.active[-1:] == [due]:
                 self._late_arrival(due, started)
-        self.watch()
+        self.watch(None if due is not None else masks)  # an entry may change them
 
     def _late_arrival(self, first: int, started: int) -> None:
         """Late arrival (Cortex-M3/M4 TRM, exception model): an exception that becomes pending
@@ -343,11 +345,13 @@ class ExceptionModel:
             self.counter.note_exception_return()  # the profile's frame for first's entry
         self._taken(late)
 
-    def watch(self) -> None:
-        """Ask the block hook to stop when a mask changes while an exception waits on it."""
+    def watch(self, masks: tuple[bool, int, bool] | None = None) -> None:
+        """Ask the block hook to stop when a mask changes while an exception waits on it
+        (``masks``: :meth:`masks` if the caller has just read them)."""
         if self.nvic is None:
             return
-        masks = self.masks()
+        if masks is None:
+            masks = self.masks()
         if self.nvic.next_due(*masks) is None and self.nvic.next_due(False, 0, False) is not None:
             # the snapshot as the C hook reads them (0 in unprivileged Thread mode, where MSR
             # and CPS cannot change them anyway)
