@@ -81,23 +81,21 @@ class AccessLog(Sequence[Access]):
         return self._n
 
     def __iter__(self) -> Iterator[Access]:
-        for item in self._items:
-            if isinstance(item, Access):
-                yield item
-            else:
-                offset, value = item.offset, item.value
-                for cycle, stall, end, beats in struct.iter_unpack("=4Q", item.records):
-                    yield Access(cycle, offset, False, value, stall, end, beats)
+        return self._accesses(first_only=False)
 
     def first_of_runs(self) -> Iterator[Access]:
         """The transactions with each packed run of identical reads given by its first read
         only: all :func:`engine_jobs` needs (a repeat of a read with the same value changes
         nothing there), without making an object per poll."""
+        return self._accesses(first_only=True)
+
+    def _accesses(self, first_only: bool) -> Iterator[Access]:
         for item in self._items:
             if isinstance(item, Access):
                 yield item
-            else:
-                cycle, stall, end, beats = struct.unpack_from("=4Q", item.records)
+                continue
+            records = item.records[:32] if first_only else item.records
+            for cycle, stall, end, beats in struct.iter_unpack("=4Q", records):
                 yield Access(cycle, item.offset, False, item.value, stall, end, beats)
 
     @overload

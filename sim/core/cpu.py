@@ -204,8 +204,8 @@ class CortexM:
         return self.raw_reg(name)
 
     def mask_regs(self) -> tuple[int, int, int]:
-        """PRIMASK, BASEPRI and FAULTMASK as the core has them (one privilege check for the
-        three: the exception model reads them at every stop)."""
+        """PRIMASK, BASEPRI and FAULTMASK as the core has them: privileged (the usual case, and
+        the exception model reads them at every stop), one privilege check for the three."""
         if self._unprivileged():
             return (self.reg("primask"), self.reg("basepri"), self.reg("faultmask"))
         return (self.raw_reg("primask"), self.raw_reg("basepri"), self.raw_reg("faultmask"))

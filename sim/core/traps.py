@@ -54,6 +54,7 @@ from unicorn import arm_const as UA
 from tandem.core.faults import DIVBYZERO, UNALIGNED
 from tandem.errors import ToolchainError
 from tandem.timing import native
+from tandem.timing.costcache import source_digest
 from tandem.timing.costs import EntryCheck
 
 C_SOURCE = Path(__file__).resolve().parent / "traps.c"
@@ -165,10 +166,10 @@ _Plan = tuple[tuple[int, _Check, EntryCheck | None], ...]
 @functools.cache
 def _plan_context(mode: int, precise: bool) -> str:
     """The cost cache's context for plans: what one depends on besides the bytes (this module,
-    the entry check's form, capstone, the CCR trap bits, whether every check is hooked)."""
+    the timing model's source with the entry check's form, capstone, the CCR trap bits, whether
+    every check is hooked)."""
     h = hashlib.sha256(b"traps\0" + Path(__file__).read_bytes())
-    h.update((Path(__file__).resolve().parent.parent / "timing" / "costs.py").read_bytes())
-    h.update(f"\0{capstone.__version__}\0{mode}\0{int(precise)}".encode())
+    h.update(f"\0{source_digest()}\0{capstone.__version__}\0{mode}\0{int(precise)}".encode())
     return h.hexdigest()
 
 
